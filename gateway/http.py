@@ -1,0 +1,143 @@
+"""The gateway's HTTP entrypoint: JSON in and out, a body size limit, and every error as
+`{"error": {"code", "message", "details"}}` with its status. Routes record what the OpenAPI document needs."""
+import json
+import logging
+from dataclasses import dataclass, field
+
+from marshmallow import ValidationError
+from nameko.exceptions import UnknownService
+from nameko.web.handlers import HttpRequestHandler
+from nameko.web.server import WebServer, WsgiApp
+from werkzeug.exceptions import HTTPException, MethodNotAllowed as WerkzeugMethodNotAllowed
+from werkzeug.wrappers import Request, Response
+
+from services.shared.config import setting
+from services.shared.errors import (EXPECTED, AosError, BadRequest, MethodNotAllowed, NotFound, PayloadTooLarge,
+                                    Unavailable, UnsupportedMediaType, from_validation_error)
+
+log = logging.getLogger(__name__)
+
+ROUTES = []  # every Route, in declaration order: the OpenAPI document is built from it
+
+
+@dataclass
+class Route:
+    method: str
+    path: str
+    summary: str
+    tag: str
+    body: type | None = None
+    answer: type | None = None
+    status: int = 200
+    public: bool = False
+    errors: tuple = ()
+    content_type: str = "application/json"
+
+
+def json_response(payload, status=200, headers=None):
+    return Response(json.dumps(payload, default=str, separators=(",", ":")), status=status,
+                    headers=headers, mimetype="application/json")
+
+
+def error_response(error):
+    headers = {}
+    if error.status == 401:
+        headers["WWW-Authenticate"] = 'Bearer realm="aos"'
+    if error.status == 429 and "retry_after_seconds" in error.details:
+        headers["Retry-After"] = str(error.details["retry_after_seconds"])
+    return json_response(error.as_body(), error.status, headers)
+
+
+def as_aos_error(exc):
+    """Whatever went wrong, as the typed error the client sees."""
+    if isinstance(exc, AosError):
+        return exc
+    if isinstance(exc, ValidationError):
+        return from_validation_error(exc)
+    if isinstance(exc, UnknownService):
+        return Unavailable("SERVICE_UNAVAILABLE", "A service is not answering; please try again shortly.")
+    if isinstance(exc, WerkzeugMethodNotAllowed):
+        return MethodNotAllowed("METHOD_NOT_ALLOWED", "This route does not take that method.",
+                                {"allowed": sorted(exc.valid_methods or ())})
+    if isinstance(exc, HTTPException) and exc.code == 404:
+        return NotFound("ROUTE_NOT_FOUND", "There is no such route; see /api/v1/openapi.json.")
+    if isinstance(exc, HTTPException) and exc.code == 413:
+        return PayloadTooLarge("BODY_TOO_LARGE", "The request body is too large.")
+    if isinstance(exc, HTTPException) and exc.code and exc.code < 500:
+        return BadRequest("BAD_REQUEST", exc.description or exc.name)
+    log.error("unexpected error in the gateway: %r", exc, exc_info=exc)
+    return AosError("INTERNAL_ERROR", "Something went wrong on our side; it has been logged.")
+
+
+class JsonWsgiApp(WsgiApp):
+    """Unknown routes and wrong methods answer in the same JSON error shape as everything else."""
+
+    def __call__(self, environ, start_response):
+        request = Request(environ, shallow=True)  # as nameko: nothing reads the body before the route
+        adapter = self.url_map.bind_to_environ(environ)
+        try:
+            provider, values = adapter.match()
+            request.path_values = values
+            response = provider.handle_request(request)
+        except HTTPException as exc:
+            response = error_response(as_aos_error(exc))
+        return response(environ, start_response)
+
+
+class JsonWebServer(WebServer):
+    def get_wsgi_app(self):
+        return JsonWsgiApp(self)
+
+
+class ApiEntrypoint(HttpRequestHandler):
+    """nameko's @http, speaking JSON errors and refusing bodies over the limit before any work starts."""
+    server = JsonWebServer()
+
+    def __init__(self, method, url, route=None, **kwargs):
+        self.route = route
+        super().__init__(method, url, **kwargs)
+
+    def handle_request(self, request):
+        limit = setting(self.container.config, "MAX_BODY_BYTES")
+        if (request.content_length or 0) > limit:
+            return error_response(PayloadTooLarge(
+                "BODY_TOO_LARGE", f"The request body is larger than {limit} bytes.", {"limit_bytes": limit}))
+        request.max_content_length = limit  # a chunked body is cut off at the limit too
+        return super().handle_request(request)
+
+    def response_from_result(self, result):
+        if isinstance(result, Response):
+            return result
+        return json_response(result, self.route.status if self.route else 200)
+
+    def response_from_exception(self, exc):
+        return error_response(as_aos_error(exc))
+
+
+def route(method, path, summary, tag, **meta):
+    spec = Route(method, path, summary, tag, **meta)
+    ROUTES.append(spec)
+    return ApiEntrypoint.decorator(method, path, route=spec, expected_exceptions=EXPECTED)
+
+
+def read_json(request, schema_cls):
+    """The request body, parsed and checked against `schema_cls`. The JSON as sent goes on to the service,
+    which checks it again with the same schema."""
+    raw = request.get_data(cache=True)
+    if not raw:
+        payload = {}
+    else:
+        mimetype = request.mimetype or ""
+        if mimetype and mimetype != "application/json" and not mimetype.endswith("+json"):
+            raise UnsupportedMediaType("UNSUPPORTED_MEDIA_TYPE", f"Send JSON (application/json), not {mimetype}.")
+        try:
+            payload = json.loads(raw)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise BadRequest("MALFORMED_JSON", f"The body is not valid JSON: {exc}.")
+    if not isinstance(payload, dict):
+        raise BadRequest("BODY_NOT_OBJECT", "The body must be a JSON object.")
+    try:
+        schema_cls().load(payload)
+    except ValidationError as exc:
+        raise from_validation_error(exc)
+    return payload

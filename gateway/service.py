@@ -1,0 +1,143 @@
+"""The gateway service: the public HTTP API of docs/API (identity routes so far), health, readiness, the OpenAPI
+document and metrics. Each route reads and checks its input, calls one service, and answers."""
+import eventlet
+from nameko.dependency_providers import Config
+from nameko.rpc import RpcProxy
+from werkzeug.wrappers import Response
+
+from gateway import openapi
+from gateway.auth import Authenticator
+from gateway.http import json_response, read_json, route
+from services.identity import schemas as ids
+from services.shared.config import setting
+from services.shared.errors import Unavailable
+from services.shared.metrics import Metrics, exposition
+from services.shared.schemas import Empty
+
+V1 = "/api/v1"
+THROTTLED = (429, "too many failed attempts: details.retry_after_seconds says how long to wait")
+UNAUTHENTICATED = (401, "no token, or an expired or tampered one")
+
+
+class GatewayService:
+    name = "gateway"
+
+    identity = RpcProxy("identity")
+    auth = Authenticator()
+    config = Config()
+    metrics = Metrics()
+
+    def _call(self, method, *args):
+        """One RPC, bounded in time: a service that does not answer gives 503, not a hung request."""
+        try:
+            with eventlet.Timeout(setting(self.config, "RPC_TIMEOUT")):
+                return method(*args)
+        except eventlet.Timeout:  # a BaseException: nameko's worker would not catch it
+            raise Unavailable("SERVICE_UNAVAILABLE", "A service is not answering; please try again shortly.")
+
+    # ---- operations ----
+
+    @route("GET", "/health", "The gateway process is alive", "operations", public=True)
+    def health(self, request):
+        return {"status": "alive"}
+
+    @route("GET", "/ready", "Every service the gateway needs answers", "operations", public=True,
+           errors=((503, "a dependency is not reachable"),))
+    def ready(self, request):
+        checks = {}
+        for name, proxy in (("identity", self.identity),):
+            try:
+                with eventlet.Timeout(2):
+                    proxy.ping()
+                checks[name] = "ok"
+            except BaseException as exc:  # eventlet.Timeout is a BaseException
+                checks[name] = f"unreachable: {type(exc).__name__}"
+        ready = all(v == "ok" for v in checks.values())
+        return json_response({"status": "ready" if ready else "not ready", "checks": checks}, 200 if ready else 503)
+
+    @route("GET", V1 + "/openapi.json", "This document", "operations", public=True)
+    def openapi_document(self, request):
+        return openapi.build()
+
+    @route("GET", "/metrics", "Prometheus metrics of the gateway", "operations", public=True,
+           content_type="text/plain")
+    def metrics_exposition(self, request):
+        body, content_type = exposition()
+        return Response(body, content_type=content_type)
+
+    # ---- identity ----
+
+    @route("POST", V1 + "/operators", "Register a workshop company and its owner", "identity", public=True,
+           body=ids.RegisterOperator, answer=ids.Registered, status=201,
+           errors=((409, "email or VAT id registered already"), (422, "a field breaks a rule")))
+    def register_operator(self, request):
+        return self._call(self.identity.register_operator, read_json(request, ids.RegisterOperator))
+
+    @route("POST", V1 + "/auth/login", "Email and password: a second-factor challenge, or an enrolment token",
+           "identity", public=True, body=ids.Login, answer=ids.LoginAnswer,
+           errors=((401, "Login failed"), THROTTLED))
+    def login(self, request):
+        return self._call(self.identity.login, read_json(request, ids.Login), request.remote_addr)
+
+    @route("POST", V1 + "/auth/totp", "Challenge and TOTP code (or a recovery code): access and refresh tokens",
+           "identity", public=True, body=ids.SecondFactor, answer=ids.Tokens,
+           errors=((401, "wrong, reused or expired"), THROTTLED))
+    def second_factor(self, request):
+        return self._call(self.identity.second_factor, read_json(request, ids.SecondFactor), request.remote_addr)
+
+    @route("POST", V1 + "/auth/totp/enrol", "Start TOTP enrolment: secret, otpauth URI and QR code", "identity",
+           answer=ids.Enrolment, errors=(UNAUTHENTICATED, (409, "a factor is set up already")))
+    def start_totp_enrolment(self, request):
+        caller = self.auth.caller(request, scope="enrol")
+        read_json(request, Empty)
+        return self._call(self.identity.start_totp_enrolment, caller.user_id)
+
+    @route("POST", V1 + "/auth/totp/confirm", "Confirm enrolment with a first code: recovery codes and tokens",
+           "identity", body=ids.ConfirmTotp, answer=ids.Confirmed,
+           errors=(UNAUTHENTICATED, (409, "enrolment not started, or done already"), THROTTLED))
+    def confirm_totp_enrolment(self, request):
+        caller = self.auth.caller(request, scope="enrol")
+        return self._call(self.identity.confirm_totp_enrolment, caller.user_id,
+                          read_json(request, ids.ConfirmTotp), request.remote_addr)
+
+    @route("POST", V1 + "/auth/refresh", "Rotate a refresh token", "identity", public=True,
+           body=ids.Refresh, answer=ids.Tokens, errors=((401, "invalid, expired or reused: sign in again"),))
+    def refresh(self, request):
+        return self._call(self.identity.refresh, read_json(request, ids.Refresh))
+
+    @route("POST", V1 + "/auth/logout", "End this login session: its refresh tokens stop working", "identity",
+           body=ids.Logout, errors=(UNAUTHENTICATED,))
+    def logout(self, request):
+        caller = self.auth.caller(request)
+        return self._call(self.identity.logout, caller.user_id, caller.session_id, read_json(request, ids.Logout))
+
+    @route("POST", V1 + "/auth/invitations/accept", "Accept an invitation: set a password, then enrol a factor",
+           "identity", public=True, body=ids.AcceptInvitation, answer=ids.Registered,
+           errors=((404, "invalid or expired invitation"), (422, "weak password")))
+    def accept_invitation(self, request):
+        return self._call(self.identity.accept_invitation, read_json(request, ids.AcceptInvitation))
+
+    @route("GET", V1 + "/me", "The user, their workshop and roles", "identity", answer=ids.Me,
+           errors=(UNAUTHENTICATED,))
+    def me(self, request):
+        return self._call(self.identity.me, self.auth.caller(request).user_id)
+
+    @route("GET", V1 + "/operators/<operator_id>/users", "The workshop's users (owner, admin)", "identity",
+           answer=ids.UserList, errors=(UNAUTHENTICATED, (403, "not your workshop, or not allowed")))
+    def list_users(self, request, operator_id):
+        return self._call(self.identity.list_users, self.auth.caller(request).actor(), operator_id)
+
+    @route("POST", V1 + "/operators/<operator_id>/users", "Invite a user with a role (owner)", "identity",
+           body=ids.InviteUser, answer=ids.Invitation, status=201,
+           errors=(UNAUTHENTICATED, (403, "only the owner invites"), (409, "email registered already")))
+    def invite_user(self, request, operator_id):
+        caller = self.auth.caller(request)
+        return self._call(self.identity.invite_user, caller.actor(), operator_id, read_json(request, ids.InviteUser))
+
+    @route("PATCH", V1 + "/operators/<operator_id>/users/<user_id>", "Change a user's role, or deactivate (owner)",
+           "identity", body=ids.ChangeUser, answer=ids.UserOut,
+           errors=(UNAUTHENTICATED, (403, "only the owner changes users"), (409, "the last owner stays")))
+    def change_user(self, request, operator_id, user_id):
+        caller = self.auth.caller(request)
+        return self._call(self.identity.change_user, caller.actor(), operator_id, user_id,
+                          read_json(request, ids.ChangeUser))

@@ -1,0 +1,183 @@
+"""Identity's rules in plain Python: VAT ids, password strength, TOTP codes, recovery codes, throttling, roles."""
+import hashlib
+import math
+import secrets
+from datetime import datetime, timedelta
+
+import pyotp
+import segno
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from stdnum.eu import vat as eu_vat
+from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength, ValidationError
+from zxcvbn import zxcvbn
+from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+from services.shared.errors import Forbidden, invalid_field
+
+# Where a workshop may be established: the EU member states, the EEA, Switzerland and the UK.
+EU_COUNTRIES = ("AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE", "IT",
+                "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK")
+COUNTRIES = EU_COUNTRIES + ("IS", "LI", "NO", "CH", "GB")
+VAT_PREFIX = {"GR": "EL"}  # Greece files VAT under EL
+
+PASSWORD_MIN, PASSWORD_MAX = 12, 128
+COMMON_PASSWORDS = frozenset(FREQUENCY_LISTS["passwords"])
+RECOVERY_CODES = 10
+TOTP_WINDOW = 1  # accept the previous and the next 30-second step too: clocks drift
+
+
+def normalise_email(email):
+    return email.strip().lower()
+
+
+# ---- VAT ids ----------------------------------------------------------------------------------------------
+
+def check_vat_id(country, vat_id):
+    """The VAT id in its compact form, or InvalidInput naming the rule it breaks. EU countries only: the
+    VIES identifiers have a format and, for most states, a check digit that stdnum knows."""
+    if vat_id is None:
+        return None
+    compact = eu_vat.compact(vat_id)
+    if country not in EU_COUNTRIES:
+        raise invalid_field("VAT_ID_NOT_EU", "operator.vat_id", "eu_country",
+                            f"An EU VAT id is only valid for a company in an EU member state, not {country}.")
+    prefix = VAT_PREFIX.get(country, country)
+    if not compact.startswith(prefix):
+        raise invalid_field("VAT_ID_COUNTRY_MISMATCH", "operator.vat_id", "country_prefix",
+                            f"A VAT id for {country} starts with {prefix}.")
+    try:
+        return eu_vat.validate(compact)
+    except InvalidChecksum:
+        raise invalid_field("INVALID_VAT_ID", "operator.vat_id", "checksum",
+                            "The VAT id's check digits do not match; please check for a typing error.")
+    except (InvalidFormat, InvalidLength, InvalidComponent, ValidationError):
+        raise invalid_field("INVALID_VAT_ID", "operator.vat_id", "format",
+                            f"This is not the format of a {prefix} VAT id.")
+
+
+# ---- Passwords --------------------------------------------------------------------------------------------
+
+def check_password(password, field="password", related=()):
+    """Length, the list of common passwords, and a strength estimate that knows the user's own details."""
+    if len(password) < PASSWORD_MIN:
+        raise invalid_field("WEAK_PASSWORD", field, "min_length",
+                            f"Use at least {PASSWORD_MIN} characters.", min_length=PASSWORD_MIN)
+    if len(password) > PASSWORD_MAX:
+        raise invalid_field("WEAK_PASSWORD", field, "max_length",
+                            f"Use at most {PASSWORD_MAX} characters.", max_length=PASSWORD_MAX)
+    if password.lower() in COMMON_PASSWORDS:
+        raise invalid_field("WEAK_PASSWORD", field, "common_password",
+                            "This password is on the list of the most common passwords.")
+    inputs = [part for value in related if value for part in _words(value)]
+    estimate = zxcvbn(password[:100], user_inputs=inputs)
+    if estimate["score"] < 3:
+        advice = estimate["feedback"]["warning"] or "Add more words or characters that are hard to guess."
+        raise invalid_field("WEAK_PASSWORD", field, "guessable", f"This password is easy to guess. {advice}",
+                            suggestions=estimate["feedback"]["suggestions"])
+
+
+def _words(value):
+    return [w for w in value.lower().replace("@", " ").replace(".", " ").split() if len(w) > 2]
+
+
+class Passwords:
+    """argon2id hashing; `verify_absent` spends the same time when there is no such account."""
+
+    def __init__(self, hasher=None):
+        self.hasher = hasher or PasswordHasher()
+        self._decoy = self.hasher.hash(secrets.token_urlsafe(16))
+
+    def hash(self, password):
+        return self.hasher.hash(password)
+
+    def verify(self, password_hash, password):
+        try:
+            return self.hasher.verify(password_hash or self._decoy, password) and password_hash is not None
+        except (VerificationError, InvalidHashError):
+            return False
+
+    def verify_absent(self, password):
+        self.verify(None, password)
+        return False
+
+
+# ---- TOTP ---------------------------------------------------------------------------------------------------
+
+def new_totp_secret():
+    return pyotp.random_base32()
+
+
+def totp_uri(secret, email, issuer="AOS"):
+    return pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name=issuer)
+
+
+def qr_svg(uri):
+    return segno.make(uri, error="m").svg_inline(scale=4, dark="#000", light="#fff")
+
+
+def totp_step(secret, code, last_used_step, now):
+    """The time step a code belongs to (±1 step), or None. A step at or before the last one used is a replay:
+    returned negated so the caller can tell a reused code from a wrong one."""
+    if not (isinstance(code, str) and len(code) == 6 and code.isdigit()):
+        return None
+    totp = pyotp.TOTP(secret)
+    current = totp.timecode(now)
+    for step in range(current - TOTP_WINDOW, current + TOTP_WINDOW + 1):
+        if secrets.compare_digest(totp.generate_otp(step), code):
+            return -step if step <= last_used_step else step
+    return None
+
+
+# ---- Recovery codes and opaque tokens ------------------------------------------------------------------------
+
+def new_recovery_codes():
+    """Ten single-use codes such as `7KQ4-M2XD-9PTA`, shown once; stored hashed."""
+    alphabet = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+    return ["-".join("".join(secrets.choice(alphabet) for _ in range(4)) for _ in range(3))
+            for _ in range(RECOVERY_CODES)]
+
+
+def normalise_recovery_code(code):
+    compact = "".join(ch for ch in code.upper() if ch.isalnum())
+    return "-".join(compact[i:i + 4] for i in range(0, len(compact), 4))
+
+
+def digest(secret):
+    """Recovery codes, refresh and invitation tokens carry 60+ random bits: a fast hash suffices."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def new_opaque_token():
+    return secrets.token_urlsafe(32)
+
+
+# ---- Throttling ---------------------------------------------------------------------------------------------
+
+def retry_after(failures, limit, window_seconds, now):
+    """Seconds until fewer than `limit` failures lie within the window, or 0 when a try is allowed now."""
+    recent = sorted((at for at in failures if at > now - timedelta(seconds=window_seconds)), reverse=True)
+    if len(recent) < limit:
+        return 0
+    frees_at = recent[limit - 1] + timedelta(seconds=window_seconds)
+    return max(1, math.ceil((frees_at - now).total_seconds()))
+
+
+# ---- Roles --------------------------------------------------------------------------------------------------
+
+ROLES = ("owner", "admin", "technician")
+
+
+def require_owner(actor_role, action):
+    if actor_role != "owner":
+        raise Forbidden("OWNER_ONLY", f"Only the workshop's owner may {action}.", {"required_role": "owner"})
+
+
+def require_user_manager(actor_role):
+    if actor_role not in ("owner", "admin"):
+        raise Forbidden("ROLE_NOT_ALLOWED", "Only an owner or admin may see the workshop's users.",
+                        {"required_role": ["owner", "admin"]})
+
+
+def expires(now: datetime, seconds: int):
+    return now + timedelta(seconds=seconds)

@@ -1,0 +1,168 @@
+"""Identity's RPC contract: what its entrypoints accept and answer. The gateway validates HTTP bodies with the
+same schemas and builds the OpenAPI document from them, so the two cannot drift apart."""
+from marshmallow import ValidationError, fields, validate, validates_schema
+
+from services.identity.domain import COUNTRIES, PASSWORD_MAX, ROLES
+from services.shared.schemas import Input, Output, Text
+
+
+
+class EmailAddress(fields.Email):
+    """An email address, trimmed and lower-cased before it is checked: people type ` Anna@Example.DE`."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str):
+            value = value.strip().lower()
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+Email = lambda **kw: EmailAddress(required=True, validate=validate.Length(max=254), **kw)  # noqa: E731
+Password = lambda: fields.String(required=True, validate=validate.Length(min=1, max=PASSWORD_MAX))  # noqa: E731
+TotpCode = lambda **kw: fields.String(validate=validate.Regexp(r"^\d{6}$", error="A code has 6 digits."), **kw)  # noqa: E731
+
+
+class Address(Input):
+    street = Text(200)
+    postal_code = fields.String(required=True, validate=validate.Regexp(
+        r"^[A-Za-z0-9][A-Za-z0-9 -]{1,9}$", error="Not a postal code: 2 to 10 letters, digits, spaces or dashes."))
+    city = Text(100)
+
+
+class OperatorInput(Input):
+    legal_name = Text(200)
+    legal_form = Text(60)
+    country = fields.String(required=True, validate=validate.OneOf(COUNTRIES, error="Not a supported country code."))
+    vat_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=4, max=20))
+    address = fields.Nested(Address, required=True)
+
+
+class OwnerInput(Input):
+    email = Email()
+    name = Text(200)
+    password = Password()
+
+
+class RegisterOperator(Input):
+    operator = fields.Nested(OperatorInput, required=True)
+    owner = fields.Nested(OwnerInput, required=True)
+
+
+class Login(Input):
+    email = Email()
+    password = Password()
+
+
+class SecondFactor(Input):
+    """Either a TOTP code or one of the recovery codes."""
+    challenge = Text(2000)
+    code = TotpCode(load_default=None)
+    recovery_code = fields.String(load_default=None, validate=validate.Length(min=12, max=20))
+
+    @validates_schema
+    def one_factor(self, data, **kwargs):
+        if (data.get("code") is None) == (data.get("recovery_code") is None):
+            raise ValidationError("Send either `code` or `recovery_code`, not both or neither.", "code")
+
+
+class ConfirmTotp(Input):
+    code = TotpCode(required=True)
+
+
+class Refresh(Input):
+    refresh_token = Text(200)
+
+
+class Logout(Input):
+    refresh_token = fields.String(load_default=None, validate=validate.Length(max=200))
+
+
+class InviteUser(Input):
+    email = Email()
+    name = Text(200)
+    role = fields.String(required=True, validate=validate.OneOf(ROLES))
+
+
+class AcceptInvitation(Input):
+    token = Text(200)
+    password = Password()
+
+
+class ChangeUser(Input):
+    role = fields.String(validate=validate.OneOf(ROLES))
+    active = fields.Boolean(truthy={True}, falsy={False})
+
+
+# ---- answers ----
+
+class AddressOut(Output):
+    street = fields.String()
+    postal_code = fields.String()
+    city = fields.String()
+
+
+class OperatorOut(Output):
+    id = fields.String()
+    legal_name = fields.String()
+    legal_form = fields.String()
+    country = fields.String()
+    vat_id = fields.String(allow_none=True)
+    address = fields.Nested(AddressOut)
+    registered_at = fields.DateTime()
+
+
+class UserOut(Output):
+    id = fields.String()
+    operator_id = fields.String()
+    email = fields.String()
+    name = fields.String()
+    role = fields.String()
+    active = fields.Boolean()
+    second_factor = fields.String(metadata={"description": "`totp` once confirmed, `none` before"})
+    status = fields.String(metadata={"description": "`invited` until the invitation is accepted, then `member`"})
+    created_at = fields.DateTime()
+
+
+class Me(Output):
+    user = fields.Nested(UserOut)
+    operator = fields.Nested(OperatorOut)
+    roles = fields.List(fields.String())
+
+
+class Tokens(Output):
+    access_token = fields.String()
+    token_type = fields.String()
+    expires_in = fields.Integer()
+    refresh_token = fields.String()
+
+
+class LoginAnswer(Output):
+    next = fields.String(metadata={"description": "`totp`: send the challenge with a code; `enrol`: enrol a factor"})
+    challenge = fields.String(metadata={"description": "with next=totp: pass it to POST /auth/totp"})
+    enrolment_token = fields.String(metadata={"description": "with next=enrol: a token that can only enrol TOTP"})
+    expires_in = fields.Integer()
+
+
+class Registered(Output):
+    operator = fields.Nested(OperatorOut)
+    user = fields.Nested(UserOut)
+    enrolment_token = fields.String()
+
+
+class Enrolment(Output):
+    secret = fields.String()
+    otpauth_uri = fields.String()
+    qr_svg = fields.String(metadata={"description": "the otpauth URI as a QR code, SVG"})
+
+
+class Confirmed(Tokens):
+    recovery_codes = fields.List(fields.String(), metadata={"description": "shown once; each works once"})
+
+
+class Invitation(Output):
+    user = fields.Nested(UserOut)
+    invitation_token = fields.String()
+    expires_at = fields.DateTime()
+
+
+class UserList(Output):
+    users = fields.List(fields.Nested(UserOut))

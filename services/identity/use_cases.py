@@ -1,0 +1,371 @@
+"""What identity does, step by step: each function takes its collaborators explicitly (the store, the password
+hasher, the token signer, the policy, the time) and applies the rules of domain.py inside one unit of work."""
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, select, update
+
+from services.identity import domain
+from services.identity.models import LoginAttempt, Operator, RecoveryCode, RefreshToken, TotpFactor, User
+from services.shared.errors import Conflict, Forbidden, NotFound, TooManyRequests, Unauthenticated, invalid_field
+
+LOGIN_FAILED = "Login failed"
+
+
+@dataclass(frozen=True)
+class Policy:
+    access_ttl: int
+    refresh_ttl: int
+    login_window: int
+    max_account_failures: int
+    max_address_failures: int
+    invitation_ttl: int = 7 * 86400
+    challenge_ttl: int = 300
+
+
+@dataclass
+class Context:
+    store: object
+    passwords: domain.Passwords
+    signer: object
+    policy: Policy
+    now: datetime
+
+
+def new_id():
+    return str(uuid.uuid4())
+
+
+# ---- registration -------------------------------------------------------------------------------------------
+
+def register_operator(ctx, payload):
+    op_in, owner_in = payload["operator"], payload["owner"]
+    email = domain.normalise_email(owner_in["email"])
+    vat_id = domain.check_vat_id(op_in["country"], op_in["vat_id"])
+    domain.check_password(owner_in["password"], "owner.password",
+                          related=(email, owner_in["name"], op_in["legal_name"]))
+    password_hash = ctx.passwords.hash(owner_in["password"])
+    with ctx.store.transaction() as uow:
+        s = uow.session
+        if s.scalar(select(User.id).where(User.email == email)):
+            raise Conflict("EMAIL_TAKEN", "An account with this email address exists already.",
+                           {"field": "owner.email"})
+        if vat_id and s.scalar(select(Operator.id).where(Operator.vat_id == vat_id)):
+            raise Conflict("VAT_ID_TAKEN", "A workshop with this VAT id is registered already.",
+                           {"field": "operator.vat_id"})
+        operator = Operator(id=new_id(), legal_name=op_in["legal_name"], legal_form=op_in["legal_form"],
+                            country=op_in["country"], vat_id=vat_id, street=op_in["address"]["street"],
+                            postal_code=op_in["address"]["postal_code"], city=op_in["address"]["city"],
+                            registered_at=ctx.now)
+        owner = User(id=new_id(), operator=operator, email=email, name=owner_in["name"], role="owner",
+                     active=True, password_hash=password_hash, created_at=ctx.now, joined_at=ctx.now)
+        s.add_all([operator, owner])
+        s.flush()
+        uow.emit("OperatorRegistered", {"operator_id": operator.id, "legal_name": operator.legal_name,
+                                        "country": operator.country, "vat_id": vat_id,
+                                        "registered_at": ctx.now}, subject=operator.id)
+        _emit_joined(uow, owner, ctx.now)
+        return {"operator": operator_view(operator), "user": user_view(owner),
+                "enrolment_token": _enrolment_token(ctx, owner)}
+
+
+def _emit_joined(uow, user, now):
+    uow.emit("UserJoined", {"operator_id": user.operator_id, "user_id": user.id, "email": user.email,
+                            "role": user.role, "joined_at": now}, subject=user.id)
+
+
+# ---- login ----------------------------------------------------------------------------------------------------
+
+def login(ctx, payload, address):
+    """Password first. Unknown email and wrong password fail alike, in the same time, and both count."""
+    email = domain.normalise_email(payload["email"])
+    _throttle(ctx, email, address)
+    with ctx.store.read() as s:
+        user = s.scalar(select(User).where(User.email == email))
+        confirmed = user is not None and user.factor is not None and user.factor.confirmed_at is not None
+    if user is None:
+        ctx.passwords.verify_absent(payload["password"])
+        _fail(ctx, email, address)
+    if not ctx.passwords.verify(user.password_hash, payload["password"]) or not user.active:
+        _fail(ctx, email, address)
+    if not confirmed:
+        return {"next": "enrol", "enrolment_token": _enrolment_token(ctx, user), "expires_in": ctx.policy.access_ttl}
+    return {"next": "totp", "challenge": ctx.signer.challenge(user.id, ctx.policy.challenge_ttl, ctx.now),
+            "expires_in": ctx.policy.challenge_ttl}
+
+
+def second_factor(ctx, payload, address):
+    claims = ctx.signer.read_challenge(payload["challenge"])
+    with ctx.store.read() as s:
+        user = s.get(User, claims["sub"])
+        email = user.email if user else ""
+    _throttle(ctx, email, address)
+    if user is None or not user.active:
+        _fail(ctx, email, address)
+    if payload["code"] is not None:
+        _use_totp_code(ctx, user, payload["code"], address, field="code")
+        amr = ["pwd", "otp"]
+    else:
+        _use_recovery_code(ctx, user, payload["recovery_code"], address)
+        amr = ["pwd", "rec"]
+    return _start_session(ctx, user, amr)
+
+
+def _use_totp_code(ctx, user, code, address, field):
+    with ctx.store.transaction() as uow:
+        factor = uow.session.get(TotpFactor, user.id)
+        step = domain.totp_step(factor.secret, code, factor.last_used_step, ctx.now) if factor else None
+        if step is not None and step > 0:
+            # Compare-and-set: two requests racing with the same code cannot both pass.
+            moved = uow.session.execute(update(TotpFactor).where(
+                TotpFactor.user_id == user.id, TotpFactor.last_used_step < step).values(last_used_step=step))
+            if moved.rowcount == 1:
+                return factor
+            step = -step
+    _record_failure(ctx, user.email, address)
+    if step is not None:
+        raise Unauthenticated("TOTP_CODE_REUSED", "This code has been used already; wait for the next one.",
+                              {"field": field, "rule": "single_use"})
+    raise Unauthenticated("TOTP_CODE_WRONG", "The code is not right; check the time on your phone.",
+                          {"field": field, "rule": "totp"})
+
+
+def _use_recovery_code(ctx, user, code, address):
+    code_hash = domain.digest(domain.normalise_recovery_code(code))
+    with ctx.store.transaction() as uow:
+        used = uow.session.execute(update(RecoveryCode).where(
+            RecoveryCode.user_id == user.id, RecoveryCode.code_hash == code_hash,
+            RecoveryCode.used_at.is_(None)).values(used_at=ctx.now))
+        if used.rowcount == 1:
+            return
+    _record_failure(ctx, user.email, address)
+    raise Unauthenticated("RECOVERY_CODE_WRONG", "This recovery code is not valid or has been used.",
+                          {"field": "recovery_code", "rule": "single_use"})
+
+
+def _start_session(ctx, user, amr):
+    family = new_id()
+    with ctx.store.transaction() as uow:
+        refresh = _new_refresh_token(uow.session, user.id, family, auth_time=ctx.now, ctx=ctx)
+    return _tokens(ctx, user, family, amr, ctx.now, refresh)
+
+
+def _tokens(ctx, user, family, amr, auth_time, refresh):
+    return {"access_token": ctx.signer.access_token(user, "api", family, amr, auth_time, ctx.now),
+            "token_type": "Bearer", "expires_in": ctx.policy.access_ttl, "refresh_token": refresh}
+
+
+def _new_refresh_token(session, user_id, family, auth_time, ctx):
+    secret = domain.new_opaque_token()
+    session.add(RefreshToken(id=new_id(), family_id=family, user_id=user_id, token_hash=domain.digest(secret),
+                             auth_time=auth_time, created_at=ctx.now,
+                             expires_at=domain.expires(ctx.now, ctx.policy.refresh_ttl)))
+    return secret
+
+
+def _enrolment_token(ctx, user):
+    return ctx.signer.access_token(user, "enrol", None, ["pwd"], ctx.now, ctx.now)
+
+
+# ---- throttling ---------------------------------------------------------------------------------------------
+
+def _throttle(ctx, email, address):
+    since = ctx.now - timedelta(seconds=ctx.policy.login_window)
+    with ctx.store.read() as s:
+        by_account = s.scalars(select(LoginAttempt.at).where(LoginAttempt.email == email, LoginAttempt.at > since)).all()
+        by_address = s.scalars(select(LoginAttempt.at).where(LoginAttempt.address == address, LoginAttempt.at > since)).all()
+    wait = max(domain.retry_after(by_account, ctx.policy.max_account_failures, ctx.policy.login_window, ctx.now),
+               domain.retry_after(by_address, ctx.policy.max_address_failures, ctx.policy.login_window, ctx.now))
+    if wait:
+        raise TooManyRequests("LOGIN_THROTTLED", f"Too many failed attempts. Try again in {wait} seconds.",
+                              {"retry_after_seconds": wait})
+
+
+def _record_failure(ctx, email, address):
+    with ctx.store.transaction() as uow:
+        uow.session.add(LoginAttempt(email=email, address=address, at=ctx.now))
+
+
+def _fail(ctx, email, address):
+    _record_failure(ctx, email, address)
+    raise Unauthenticated("LOGIN_FAILED", LOGIN_FAILED)
+
+
+# ---- TOTP enrolment -------------------------------------------------------------------------------------------
+
+def start_enrolment(ctx, user_id):
+    with ctx.store.transaction() as uow:
+        user = _active_user(uow.session, user_id)
+        factor = uow.session.get(TotpFactor, user.id)
+        if factor is not None and factor.confirmed_at is not None:
+            raise Conflict("TOTP_ALREADY_ENROLLED", "A second factor is set up already for this account.")
+        secret = domain.new_totp_secret()
+        if factor is None:
+            uow.session.add(TotpFactor(user_id=user.id, secret=secret, created_at=ctx.now, last_used_step=0))
+        else:  # an unconfirmed enrolment started over: the new secret replaces the old one
+            factor.secret, factor.created_at = secret, ctx.now
+        uri = domain.totp_uri(secret, user.email)
+    return {"secret": secret, "otpauth_uri": uri, "qr_svg": domain.qr_svg(uri)}
+
+
+def confirm_enrolment(ctx, user_id, payload, address):
+    with ctx.store.read() as s:
+        user = _active_user(s, user_id)
+        factor = s.get(TotpFactor, user.id)
+    if factor is None:
+        raise Conflict("TOTP_NOT_STARTED", "Start the enrolment first: POST /api/v1/auth/totp/enrol.")
+    if factor.confirmed_at is not None:
+        raise Conflict("TOTP_ALREADY_ENROLLED", "A second factor is set up already for this account.")
+    _throttle(ctx, user.email, address)
+    _use_totp_code(ctx, user, payload["code"], address, field="code")
+    codes = domain.new_recovery_codes()
+    with ctx.store.transaction() as uow:
+        uow.session.execute(update(TotpFactor).where(TotpFactor.user_id == user.id).values(confirmed_at=ctx.now))
+        uow.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+        uow.session.add_all(RecoveryCode(id=new_id(), user_id=user.id, code_hash=domain.digest(code)) for code in codes)
+    return {**_start_session(ctx, user, ["pwd", "otp"]), "recovery_codes": codes}
+
+
+# ---- refresh and logout ---------------------------------------------------------------------------------------
+
+def refresh(ctx, payload):
+    """Rotate: the presented token is spent and a new one of the same family returned. Presenting a spent one
+    again means it was copied, so the whole family (the login session) is revoked."""
+    with ctx.store.transaction() as uow:
+        s = uow.session
+        current = s.scalar(select(RefreshToken).where(RefreshToken.token_hash == domain.digest(payload["refresh_token"])))
+        if current is None or current.revoked_at is not None:
+            raise Unauthenticated("REFRESH_TOKEN_INVALID", "This session has ended; please sign in again.")
+        if current.expires_at <= ctx.now:
+            raise Unauthenticated("REFRESH_TOKEN_EXPIRED", "This session has expired; please sign in again.")
+        user = s.get(User, current.user_id)
+        rotated = s.execute(update(RefreshToken).where(
+            RefreshToken.id == current.id, RefreshToken.rotated_at.is_(None)).values(rotated_at=ctx.now)).rowcount == 1
+        if rotated and user.active:
+            secret = _new_refresh_token(s, user.id, current.family_id, current.auth_time, ctx)
+        else:
+            _revoke(s, ctx.now, RefreshToken.family_id == current.family_id)
+    if not rotated:
+        raise Unauthenticated("REFRESH_TOKEN_REUSED",
+                              "This refresh token was used before; the session has been ended for safety.")
+    if not user.active:
+        raise Unauthenticated("USER_INACTIVE", "This account is not active.")
+    return _tokens(ctx, user, current.family_id, ["pwd", "otp"], current.auth_time, secret)
+
+
+def logout(ctx, user_id, session_id, payload):
+    """Ends the caller's login session: every refresh token of its family."""
+    with ctx.store.transaction() as uow:
+        condition = RefreshToken.family_id == session_id
+        if payload.get("refresh_token"):
+            family = uow.session.scalar(select(RefreshToken.family_id).where(
+                RefreshToken.token_hash == domain.digest(payload["refresh_token"]),
+                RefreshToken.user_id == user_id))
+            condition = RefreshToken.family_id.in_([session_id, family])
+        _revoke(uow.session, ctx.now, condition, RefreshToken.user_id == user_id)
+    return {"logged_out": True}
+
+
+def _revoke(session, now, *conditions):
+    session.execute(update(RefreshToken).where(*conditions, RefreshToken.revoked_at.is_(None)).values(revoked_at=now))
+
+
+# ---- who am I, and the workshop's users -------------------------------------------------------------------------
+
+def me(ctx, user_id):
+    with ctx.store.read() as s:
+        user = _active_user(s, user_id)
+        return {"user": user_view(user), "operator": operator_view(user.operator), "roles": [user.role]}
+
+
+def list_users(ctx, actor, operator_id):
+    with ctx.store.read() as s:
+        actor_user = _actor(s, actor, operator_id)
+        domain.require_user_manager(actor_user.role)
+        users = s.scalars(select(User).where(User.operator_id == operator_id).order_by(User.created_at)).all()
+        return {"users": [user_view(u) for u in users]}
+
+
+def invite_user(ctx, actor, operator_id, payload):
+    email = domain.normalise_email(payload["email"])
+    token = domain.new_opaque_token()
+    with ctx.store.transaction() as uow:
+        s = uow.session
+        domain.require_owner(_actor(s, actor, operator_id).role, "invite users")
+        if s.scalar(select(User.id).where(User.email == email)):
+            raise Conflict("EMAIL_TAKEN", "An account with this email address exists already.", {"field": "email"})
+        user = User(id=new_id(), operator_id=operator_id, email=email, name=payload["name"], role=payload["role"],
+                    active=True, password_hash=None, invitation_hash=domain.digest(token),
+                    invitation_expires_at=domain.expires(ctx.now, ctx.policy.invitation_ttl), created_at=ctx.now)
+        s.add(user)
+        s.flush()
+        return {"user": user_view(user), "invitation_token": token, "expires_at": user.invitation_expires_at}
+
+
+def accept_invitation(ctx, payload):
+    with ctx.store.transaction() as uow:
+        s = uow.session
+        user = s.scalar(select(User).where(User.invitation_hash == domain.digest(payload["token"])))
+        if user is None or not user.active or user.invitation_expires_at <= ctx.now:
+            raise NotFound("INVITATION_INVALID", "This invitation is not valid or has expired; ask your workshop's owner for a new one.")
+        domain.check_password(payload["password"], "password", related=(user.email, user.name))
+        user.password_hash = ctx.passwords.hash(payload["password"])
+        user.invitation_hash, user.invitation_expires_at, user.joined_at = None, None, ctx.now
+        _emit_joined(uow, user, ctx.now)
+        return {"user": user_view(user), "enrolment_token": _enrolment_token(ctx, user)}
+
+
+def change_user(ctx, actor, operator_id, user_id, payload):
+    if not payload:
+        raise invalid_field("NOTHING_TO_CHANGE", "body", "min_properties", "Send `role`, `active` or both.")
+    with ctx.store.transaction() as uow:
+        s = uow.session
+        domain.require_owner(_actor(s, actor, operator_id).role, "change users")
+        user = s.get(User, user_id)
+        if user is None or user.operator_id != operator_id:
+            raise NotFound("USER_NOT_FOUND", "There is no such user in your workshop.")
+        demoting_owner = user.role == "owner" and (payload.get("role", "owner") != "owner" or payload.get("active") is False)
+        if demoting_owner and _owners(s, operator_id) <= 1:
+            raise Conflict("LAST_OWNER", "A workshop needs an active owner; make someone else owner first.")
+        user.role = payload.get("role", user.role)
+        if payload.get("active") is False and user.active:
+            user.active = False
+            _revoke(s, ctx.now, RefreshToken.user_id == user.id)  # signed out everywhere, at once
+        elif payload.get("active") is True:
+            user.active = True
+        return user_view(user)
+
+
+def _owners(session, operator_id):
+    return session.scalar(select(func.count()).select_from(User).where(
+        User.operator_id == operator_id, User.role == "owner", User.active.is_(True)))
+
+
+def _active_user(session, user_id):
+    user = session.get(User, user_id)
+    if user is None or not user.active:
+        raise Unauthenticated("USER_INACTIVE", "This account is not active.")
+    return user
+
+
+def _actor(session, actor, operator_id):
+    user = _active_user(session, actor["user_id"])
+    if user.operator_id != operator_id:
+        raise Forbidden("OTHER_OPERATOR", "This belongs to another workshop.")
+    return user
+
+
+# ---- views ----------------------------------------------------------------------------------------------------
+
+def operator_view(op):
+    return {"id": op.id, "legal_name": op.legal_name, "legal_form": op.legal_form, "country": op.country,
+            "vat_id": op.vat_id, "address": {"street": op.street, "postal_code": op.postal_code, "city": op.city},
+            "registered_at": op.registered_at}
+
+
+def user_view(user):
+    confirmed = user.factor is not None and user.factor.confirmed_at is not None
+    return {"id": user.id, "operator_id": user.operator_id, "email": user.email, "name": user.name,
+            "role": user.role, "active": user.active, "second_factor": "totp" if confirmed else "none",
+            "status": "invited" if user.password_hash is None else "member", "created_at": user.created_at}

@@ -1,0 +1,2 @@
+"""What every AOS service needs: configuration, typed errors, event contracts and their envelope,
+the database provider with its outbox relay, idempotent event consumption, and metrics."""

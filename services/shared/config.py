@@ -1,0 +1,105 @@
+"""Every setting AOS reads, in one place: read from the environment, checked, and turned into the
+nameko config dict that services and providers read. A wrong or missing setting stops start-up with a
+message naming the variable."""
+import os
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+from marshmallow import Schema, ValidationError, fields, validate
+
+SERVICES = ("identity",)  # grows as services land
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class ConfigurationError(SystemExit):
+    pass
+
+
+def _address(text):
+    host, _, port = text.rpartition(":")
+    return bool(host) and port.isdigit() and 0 < int(port) < 65536
+
+
+class EnvironmentSchema(Schema):
+    """Each field is an environment variable; the README's configuration table lists them."""
+    AOS_DATA_DIR = fields.String(load_default=str(ROOT / "var"))
+    AOS_AMQP_URI = fields.String(
+        load_default="amqp://guest:guest@127.0.0.1:5672/",
+        validate=validate.Regexp(r"^amqps?://", error="must be an amqp:// or amqps:// URI"))
+    AOS_DATABASE_URL = fields.String(load_default=None, validate=validate.Regexp(
+        r"^(sqlite|postgresql)(\+\w+)?://", error="must be a sqlite:// or postgresql:// URL"))
+    AOS_GATEWAY_ADDRESS = fields.String(
+        load_default="127.0.0.1:8000", validate=validate.Predicate("__len__", error="host:port"))
+    AOS_METRICS_HOST = fields.String(load_default="127.0.0.1")
+    AOS_METRICS_BASE_PORT = fields.Integer(load_default=9100, validate=validate.Range(1024, 65000))
+    AOS_JWT_PRIVATE_KEY_FILE = fields.String(load_default=None)
+    AOS_JWT_PUBLIC_KEY_FILE = fields.String(load_default=None)
+    AOS_ACCESS_TOKEN_TTL = fields.Integer(load_default=600, validate=validate.Range(60, 3600))
+    AOS_REFRESH_TOKEN_TTL = fields.Integer(load_default=30 * 86400, validate=validate.Range(3600, 90 * 86400))
+    AOS_LOGIN_WINDOW = fields.Integer(load_default=900, validate=validate.Range(10, 86400))
+    AOS_LOGIN_MAX_ACCOUNT_FAILURES = fields.Integer(load_default=5, validate=validate.Range(1, 100))
+    AOS_LOGIN_MAX_ADDRESS_FAILURES = fields.Integer(load_default=20, validate=validate.Range(1, 10000))
+    AOS_MAX_BODY_BYTES = fields.Integer(load_default=64 * 1024, validate=validate.Range(1024, 16 * 1024 * 1024))
+    AOS_MAX_WORKERS = fields.Integer(load_default=10, validate=validate.Range(1, 1000))
+    AOS_GATEWAY_MAX_WORKERS = fields.Integer(load_default=64, validate=validate.Range(1, 1000))
+    AOS_RPC_TIMEOUT = fields.Float(load_default=10.0, validate=validate.Range(0.1, 300))
+    AOS_OUTBOX_POLL_SECONDS = fields.Float(load_default=1.0, validate=validate.Range(0.01, 60))
+
+
+def load(environ=None):
+    """The nameko config dict for every AOS process, from the environment."""
+    environ = os.environ if environ is None else environ
+    known = {k: v for k, v in environ.items() if k in EnvironmentSchema._declared_fields}
+    try:
+        env = EnvironmentSchema().load(known)
+    except ValidationError as exc:
+        problems = "; ".join(f"{name}: {' '.join(msgs)}" for name, msgs in sorted(exc.messages.items()))
+        raise ConfigurationError(f"AOS configuration is wrong: {problems}")
+    if not _address(env["AOS_GATEWAY_ADDRESS"]):
+        raise ConfigurationError("AOS configuration is wrong: AOS_GATEWAY_ADDRESS: must be host:port")
+    data_dir = Path(env["AOS_DATA_DIR"])
+    keys = data_dir / "keys"
+    urls = {}
+    for i, service in enumerate(SERVICES):
+        url = environ.get(f"AOS_{service.upper()}_DATABASE_URL") or _per_service(env["AOS_DATABASE_URL"], service)
+        urls[service] = url or f"sqlite:///{data_dir / (service + '.sqlite')}"
+    return {
+        "AMQP_URI": env["AOS_AMQP_URI"],
+        "WEB_SERVER_ADDRESS": env["AOS_GATEWAY_ADDRESS"],
+        "max_workers": env["AOS_MAX_WORKERS"],
+        "DATA_DIR": str(data_dir),
+        "DATABASE_URLS": urls,
+        "METRICS_ADDRESSES": {
+            s: f"{env['AOS_METRICS_HOST']}:{env['AOS_METRICS_BASE_PORT'] + 1 + i}" for i, s in enumerate(SERVICES)},
+        "JWT_PRIVATE_KEY_FILE": env["AOS_JWT_PRIVATE_KEY_FILE"] or str(keys / "token-signing.pem"),
+        "JWT_PUBLIC_KEY_FILE": env["AOS_JWT_PUBLIC_KEY_FILE"] or str(keys / "token-signing.pub.pem"),
+        "ACCESS_TOKEN_TTL": env["AOS_ACCESS_TOKEN_TTL"],
+        "REFRESH_TOKEN_TTL": env["AOS_REFRESH_TOKEN_TTL"],
+        "LOGIN_WINDOW": env["AOS_LOGIN_WINDOW"],
+        "LOGIN_MAX_ACCOUNT_FAILURES": env["AOS_LOGIN_MAX_ACCOUNT_FAILURES"],
+        "LOGIN_MAX_ADDRESS_FAILURES": env["AOS_LOGIN_MAX_ADDRESS_FAILURES"],
+        "MAX_BODY_BYTES": env["AOS_MAX_BODY_BYTES"],
+        "GATEWAY_MAX_WORKERS": env["AOS_GATEWAY_MAX_WORKERS"],
+        "RPC_TIMEOUT": env["AOS_RPC_TIMEOUT"],
+        "OUTBOX_POLL_SECONDS": env["AOS_OUTBOX_POLL_SECONDS"],
+    }
+
+
+def _per_service(url, service):
+    """One PostgreSQL server, one database per service: AOS_DATABASE_URL names the server."""
+    if not url:
+        return None
+    if url.startswith("sqlite"):
+        raise ConfigurationError(
+            "AOS configuration is wrong: AOS_DATABASE_URL: SQLite needs one file per service; "
+            "set AOS_<SERVICE>_DATABASE_URL instead")
+    return make_url(url).set(database=f"aos_{service}").render_as_string(hide_password=False)
+
+
+def setting(config, key):
+    """A required setting from a nameko config dict, or a clear stop."""
+    try:
+        return config[key]
+    except KeyError:
+        raise ConfigurationError(f"AOS configuration is missing {key}; build the config with services.shared.config.load()")

@@ -1,0 +1,35 @@
+"""Consuming events: validate against the contract, then hand the handler an Event.
+
+`@consumes("AccessPurchased")` subscribes to the owner's exchange; a body that does not match its contract is
+dropped, logged and counted, never handled. Handlers make their effects idempotent with
+`Store.first_delivery(event)`.
+"""
+import functools
+import logging
+
+from nameko.events import event_handler
+from prometheus_client import Counter
+
+from services.shared import events
+
+log = logging.getLogger(__name__)
+
+REJECTED = Counter("aos_events_rejected_total", "Events dropped because they broke their contract",
+                   ["service", "event_type"])
+
+
+def consumes(event_type, **handler_options):
+    registration = events.CATALOGUE[event_type]
+
+    def decorate(method):
+        @functools.wraps(method)
+        def handle(self, body):
+            try:
+                event = events.parse(body, expected_type=event_type)
+            except events.InvalidEvent as exc:
+                REJECTED.labels(self.name, event_type).inc()
+                log.warning("%s dropped an invalid %s: %s", self.name, event_type, exc)
+                return None
+            return method(self, event)
+        return event_handler(registration.owner, event_type, **handler_options)(handle)
+    return decorate

@@ -1,0 +1,187 @@
+"""The database provider: one engine per service, a unit of work per change, and the two tables that make
+events safe: the outbox (facts committed with the change that caused them) and processed events (what a
+consumer has already handled)."""
+import json
+import logging
+from contextlib import contextmanager
+from datetime import datetime, timezone
+
+from nameko.extensions import DependencyProvider
+from sqlalchemy import DateTime, Index, String, Text, TypeDecorator, create_engine, event, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, mapped_column, sessionmaker
+from sqlalchemy.pool import QueuePool
+
+from services.shared import events
+from services.shared.config import setting
+
+log = logging.getLogger(__name__)
+
+
+def utcnow():
+    return datetime.now(timezone.utc)
+
+
+class UtcDateTime(TypeDecorator):
+    """Timestamps stored in UTC and read back as aware datetimes, on SQLite (which keeps no zone) as on
+    PostgreSQL."""
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None:
+            if value.tzinfo is None:
+                raise ValueError("naive datetime: AOS stores aware UTC times only")
+            value = value.astimezone(timezone.utc)
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value
+
+
+def messaging_tables(base):
+    """The outbox and processed-event tables, declared on a service's own DeclarativeBase."""
+
+    class OutboxMessage(base):
+        __tablename__ = "outbox"
+        __table_args__ = (Index("ix_outbox_unpublished", "published_at", "created_at"),)
+        id: Mapped[str] = mapped_column(String(64), primary_key=True)
+        event_type: Mapped[str] = mapped_column(String(64))
+        body: Mapped[str] = mapped_column(Text)
+        created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+        published_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+
+    class ProcessedEvent(base):
+        __tablename__ = "processed_events"
+        id: Mapped[str] = mapped_column(String(64), primary_key=True)
+        event_type: Mapped[str] = mapped_column(String(64))
+        processed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+    return OutboxMessage, ProcessedEvent
+
+
+def make_engine(url):
+    if url.startswith("sqlite"):
+        # One connection: SQLite has one writer, and a green thread that waits for the pool yields,
+        # where one that waits on SQLite's busy lock would block every other green thread.
+        engine = create_engine(url, poolclass=QueuePool, pool_size=1, max_overflow=0, pool_timeout=30)
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_connection, _):
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+        return engine
+    if url.startswith("postgresql"):
+        from psycogreen.eventlet import patch_psycopg
+        patch_psycopg()  # psycopg2 waits cooperatively under eventlet
+        return create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    raise ValueError(f"unsupported database URL {url!r}")
+
+
+class UnitOfWork:
+    """One transaction: the session, and `emit` to record an event that commits with it."""
+
+    def __init__(self, session, outbox_model):
+        self.session = session
+        self._outbox_model = outbox_model
+        self.emitted = []
+
+    def emit(self, event_type, data, subject=None):
+        body = events.envelope(event_type, data, subject=subject)
+        self.session.add(self._outbox_model(
+            id=body["id"], event_type=event_type, body=json.dumps(body), created_at=utcnow()))
+        self.emitted.append(body)
+        return body
+
+
+class Store:
+    """What a worker gets from the Database provider."""
+
+    def __init__(self, sessionmaker, outbox_model, processed_model, on_commit):
+        self._sessionmaker = sessionmaker
+        self._outbox_model = outbox_model
+        self._processed_model = processed_model
+        self._on_commit = on_commit
+
+    @contextmanager
+    def transaction(self):
+        with self._sessionmaker() as session, session.begin():
+            uow = UnitOfWork(session, self._outbox_model)
+            yield uow
+        if uow.emitted:
+            self._on_commit()
+
+    @contextmanager
+    def read(self):
+        with self._sessionmaker() as session:
+            yield session
+
+    @contextmanager
+    def first_delivery(self, event):
+        """A transaction that runs only the first time `event` arrives; None on a redelivery.
+
+        The processed-event row commits with the handler's changes, so a crash in between redoes both,
+        and two deliveries racing each other end with one commit and one IntegrityError rolled back.
+        """
+        try:
+            with self.transaction() as uow:
+                if uow.session.get(self._processed_model, event.id) is not None:
+                    yield None
+                    return
+                uow.session.add(self._processed_model(id=event.id, event_type=event.type, processed_at=utcnow()))
+                uow.session.flush()
+                yield uow
+        except IntegrityError:
+            if self._seen(event.id):
+                log.info("event %s was handled by a concurrent delivery", event.id)
+                return
+            raise
+
+    def _seen(self, event_id):
+        with self.read() as session:
+            return session.get(self._processed_model, event_id) is not None
+
+
+class Database(DependencyProvider):
+    """Engine per service (built in setup), a Store per worker, and the outbox relay running beside it."""
+
+    def __init__(self, base, outbox_model, processed_model):
+        self.base = base
+        self.outbox_model = outbox_model
+        self.processed_model = processed_model
+        self.engine = None
+        self.relay = None
+
+    def setup(self):
+        from services.shared.outbox import OutboxRelay  # the relay needs the engine; it lives beside it
+        url = setting(self.container.config, "DATABASE_URLS")[self.container.service_name]
+        self.engine = make_engine(url)
+        self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+        self.relay = OutboxRelay(
+            self.engine, self.outbox_model, self.container.config,
+            poll_seconds=setting(self.container.config, "OUTBOX_POLL_SECONDS"))
+
+    def start(self):
+        self.relay.start(self.container.spawn_managed_thread)
+
+    def stop(self):
+        self.relay.stop()
+        self.engine.dispose()
+
+    def kill(self):
+        self.relay.stop()
+        self.engine.dispose()
+
+    def get_dependency(self, worker_ctx):
+        return Store(self.sessionmaker, self.outbox_model, self.processed_model, self.relay.wake)
+
+
+def unpublished(session, outbox_model, limit):
+    return session.scalars(
+        select(outbox_model).where(outbox_model.published_at.is_(None))
+        .order_by(outbox_model.created_at).limit(limit)).all()

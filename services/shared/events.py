@@ -1,0 +1,264 @@
+"""The event contracts: one marshmallow schema per fact, the service that owns it, and the CloudEvents 1.0
+envelope every event travels in. Publishers and consumers import these; the event catalogue is built from them.
+
+An event is published on the topic exchange `<owner>.events` with its type as routing key and the envelope,
+as JSON, as the body.
+"""
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
+
+SPECVERSION = "1.0"
+ROLES = ("owner", "admin", "technician")
+SCOPES = ("air", "vehicle_data", "programming", "vin")
+FAILURE_SIDES = ("none", "platform", "vehicle")
+
+
+class InvalidEvent(ValueError):
+    """A message that does not match its contract; consumers drop it and count it."""
+
+
+class Contract(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+Id = lambda **kw: fields.String(required=True, validate=validate.Length(1, 64), **kw)  # noqa: E731
+Vin = lambda **kw: fields.String(validate=validate.Regexp(r"^[A-HJ-NPR-Z0-9]{17}$"), **kw)  # noqa: E731
+When = lambda **kw: fields.AwareDateTime(required=True, **kw)  # noqa: E731
+Seconds = lambda **kw: fields.Integer(required=True, validate=validate.Range(min=0), **kw)  # noqa: E731
+Cents = lambda **kw: fields.Integer(required=True, validate=validate.Range(min=0), **kw)  # noqa: E731
+
+
+class OperatorRegistered(Contract):
+    operator_id = Id()
+    legal_name = fields.String(required=True)
+    country = fields.String(required=True, validate=validate.Length(equal=2))
+    vat_id = fields.String(allow_none=True, load_default=None)
+    registered_at = When()
+
+
+class UserJoined(Contract):
+    operator_id = Id()
+    user_id = Id()
+    email = fields.Email(required=True)
+    role = fields.String(required=True, validate=validate.OneOf(ROLES))
+    joined_at = When()
+
+
+class AccessPurchased(Contract):
+    operator_id = Id()
+    purchase_id = Id()
+    entitlement_id = Id()
+    tariff_code = fields.String(required=True)
+    scopes = fields.List(fields.String(validate=validate.OneOf(SCOPES)), required=True, validate=validate.Length(min=1))
+    vin = Vin(allow_none=True, load_default=None)
+    valid_from = When()
+    valid_until = fields.AwareDateTime(allow_none=True, load_default=None)
+    seconds = fields.Integer(allow_none=True, load_default=None, validate=validate.Range(min=1))
+    seats = fields.Integer(load_default=1, validate=validate.Range(min=1))
+
+
+class AccessExpired(Contract):
+    operator_id = Id()
+    entitlement_id = Id()
+    scopes = fields.List(fields.String(validate=validate.OneOf(SCOPES)), required=True)
+    vin = Vin(allow_none=True, load_default=None)
+    expired_at = When()
+
+
+class CreditIssued(Contract):
+    operator_id = Id()
+    credit_id = Id()
+    reason = fields.String(required=True)
+    amount_cents = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    seconds = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    session_id = fields.String(allow_none=True, load_default=None)
+    issued_at = When()
+
+
+class PaymentCaptured(Contract):
+    order_id = Id()
+    operator_id = Id()
+    payment_id = Id()
+    amount_cents = Cents()
+    captured_at = When()
+
+
+class PaymentRefused(Contract):
+    order_id = Id()
+    operator_id = Id()
+    reason = fields.String(required=True)
+    refused_at = When()
+
+
+class DocumentViewed(Contract):
+    operator_id = Id()
+    user_id = Id()
+    document_id = Id()
+    vin = Vin(allow_none=True, load_default=None)
+    viewed_at = When()
+
+
+class ServiceRecordAdded(Contract):
+    record_id = Id()
+    vin = Vin(required=True)
+    operator_id = Id()
+    performed_on = fields.Date(required=True)
+    odometer_km = fields.Integer(required=True, validate=validate.Range(min=0))
+    work_codes = fields.List(fields.String(), required=True)
+
+
+class SessionStarted(Contract):
+    session_id = Id()
+    operator_id = Id()
+    vin = Vin(required=True)
+    agent_id = Id()
+    started_at = When()
+
+
+class SessionEnded(Contract):
+    session_id = Id()
+    operator_id = Id()
+    vin = Vin(required=True)
+    seconds_used = Seconds()
+    outcome = fields.String(required=True, validate=validate.OneOf(("completed", "failed", "cancelled")))
+    failure_side = fields.String(required=True, validate=validate.OneOf(FAILURE_SIDES))
+    ended_at = When()
+
+
+class SessionExpired(Contract):
+    session_id = Id()
+    operator_id = Id()
+    vin = Vin(required=True)
+    seconds_used = Seconds()
+    expired_at = When()
+
+
+class FlashCompleted(Contract):
+    session_id = Id()
+    operator_id = Id()
+    vin = Vin(required=True)
+    ecu_address = fields.String(required=True)
+    software_version = fields.String(required=True)
+    duration_seconds = Seconds()
+
+
+class FlashFailed(Contract):
+    session_id = Id()
+    operator_id = Id()
+    vin = Vin(required=True)
+    ecu_address = fields.String(required=True)
+    cause = fields.String(required=True)
+    failure_side = fields.String(required=True, validate=validate.OneOf(FAILURE_SIDES))
+
+
+class OrderLine(Contract):
+    sku = fields.String(required=True)
+    quantity = fields.Integer(required=True, validate=validate.Range(min=1))
+    unit_price_cents = Cents()
+
+
+class OrderPlaced(Contract):
+    order_id = Id()
+    operator_id = Id()
+    lines = fields.List(fields.Nested(OrderLine), required=True, validate=validate.Length(min=1))
+    total_cents = Cents()
+    currency = fields.String(load_default="EUR", validate=validate.OneOf(("EUR",)))
+    placed_at = When()
+
+
+@dataclass(frozen=True)
+class Registration:
+    owner: str
+    schema: type
+    summary: str
+
+
+CATALOGUE = {
+    "OperatorRegistered": Registration("identity", OperatorRegistered, "A workshop company registered."),
+    "UserJoined": Registration("identity", UserJoined, "A user became active in a workshop."),
+    "AccessPurchased": Registration("billing", AccessPurchased, "An operator bought access time or a time pack."),
+    "AccessExpired": Registration("billing", AccessExpired, "An access window closed."),
+    "CreditIssued": Registration("billing", CreditIssued, "Time or money was given back, with the reason."),
+    "PaymentCaptured": Registration("billing", PaymentCaptured, "A shop order was paid."),
+    "PaymentRefused": Registration("billing", PaymentRefused, "A shop order could not be paid."),
+    "DocumentViewed": Registration("air", DocumentViewed, "A user opened a technical document."),
+    "ServiceRecordAdded": Registration("vehicle_data", ServiceRecordAdded, "A workshop recorded service work."),
+    "SessionStarted": Registration("programming", SessionStarted, "The clock of a programming session started."),
+    "SessionEnded": Registration("programming", SessionEnded, "A programming session closed; seconds to bill."),
+    "SessionExpired": Registration("programming", SessionExpired, "A programming session ran out of paid time."),
+    "FlashCompleted": Registration("programming", FlashCompleted, "An ECU was flashed and verified."),
+    "FlashFailed": Registration("programming", FlashFailed, "An ECU flash failed, with its cause."),
+    "OrderPlaced": Registration("shop", OrderPlaced, "A shop order reserved its stock and awaits payment."),
+}
+
+
+class Envelope(Schema):
+    """CloudEvents 1.0 attributes, JSON format."""
+    class Meta:
+        unknown = RAISE
+
+    id = fields.String(required=True, validate=validate.Length(1, 64))
+    source = fields.String(required=True, validate=validate.Regexp(r"^/aos/[a-z_]+$"))
+    type = fields.String(required=True, validate=validate.OneOf(CATALOGUE))
+    specversion = fields.String(required=True, validate=validate.Equal(SPECVERSION))
+    time = fields.AwareDateTime(required=True)
+    subject = fields.String(allow_none=True, load_default=None)
+    datacontenttype = fields.String(load_default="application/json", validate=validate.Equal("application/json"))
+    data = fields.Dict(required=True)
+
+
+@dataclass(frozen=True)
+class Event:
+    """A received event: envelope attributes plus `data` loaded through its contract."""
+    id: str
+    type: str
+    source: str
+    time: datetime
+    subject: str | None
+    data: dict
+
+
+def envelope(event_type, data, subject=None, event_id=None, now=None):
+    """The JSON-ready envelope for a fact, validated against its contract before it goes anywhere."""
+    registration = CATALOGUE.get(event_type)
+    if registration is None:
+        raise InvalidEvent(f"unknown event type {event_type!r}")
+    schema = registration.schema()
+    try:
+        schema.load(schema.dump(data))  # dump→load: what a consumer will parse must pass here first
+    except ValidationError as exc:
+        raise InvalidEvent(f"{event_type} does not match its contract: {exc.messages}") from exc
+    return {
+        "id": event_id or str(uuid.uuid4()),
+        "source": f"/aos/{registration.owner}",
+        "type": event_type,
+        "specversion": SPECVERSION,
+        "time": (now or datetime.now(timezone.utc)).isoformat(),
+        "subject": subject,
+        "datacontenttype": "application/json",
+        "data": schema.dump(data),
+    }
+
+
+def parse(body, expected_type=None):
+    """A received body as an Event, or InvalidEvent naming what is wrong."""
+    if not isinstance(body, dict):
+        raise InvalidEvent("the body is not a JSON object")
+    try:
+        attrs = Envelope().load(body)
+    except ValidationError as exc:
+        raise InvalidEvent(f"the envelope is invalid: {exc.messages}") from exc
+    if expected_type and attrs["type"] != expected_type:
+        raise InvalidEvent(f"expected {expected_type}, got {attrs['type']}")
+    registration = CATALOGUE[attrs["type"]]
+    if attrs["source"] != f"/aos/{registration.owner}":
+        raise InvalidEvent(f"{attrs['type']} must come from /aos/{registration.owner}, not {attrs['source']}")
+    try:
+        data = registration.schema().load(attrs["data"])
+    except ValidationError as exc:
+        raise InvalidEvent(f"{attrs['type']} data is invalid: {exc.messages}") from exc
+    return Event(attrs["id"], attrs["type"], attrs["source"], attrs["time"], attrs["subject"], data)

@@ -1,0 +1,57 @@
+"""Prometheus metrics: every entrypoint of every service counted by outcome and timed.
+
+Each service process serves /metrics on its own address (config METRICS_ADDRESSES); the gateway serves it on
+its HTTP port as well.
+"""
+import logging
+import time
+
+from nameko.extensions import DependencyProvider
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest, start_http_server
+
+from services.shared.errors import AosError
+
+log = logging.getLogger(__name__)
+
+CALLS = Counter("aos_entrypoint_calls_total", "Entrypoint calls by outcome",
+                ["service", "entrypoint", "outcome"])
+LATENCY = Histogram("aos_entrypoint_duration_seconds", "Entrypoint latency",
+                    ["service", "entrypoint"],
+                    buckets=(.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10))
+
+_served = {}
+
+
+def outcome(exc):
+    """ok, a refusal the caller can act on (client_error), or our fault (server_error)."""
+    if exc is None:
+        return "ok"
+    if isinstance(exc, AosError) and exc.status < 500:
+        return "client_error"
+    return "server_error"
+
+
+def exposition():
+    return generate_latest(), CONTENT_TYPE_LATEST
+
+
+class Metrics(DependencyProvider):
+    def __init__(self):
+        self._started = {}
+
+    def setup(self):
+        address = self.container.config.get("METRICS_ADDRESSES", {}).get(self.container.service_name)
+        if address and address not in _served:  # one exporter per address, whatever shares the process
+            host, _, port = address.rpartition(":")
+            _served[address] = start_http_server(int(port), addr=host)
+            log.info("%s metrics on http://%s/metrics", self.container.service_name, address)
+
+    def worker_setup(self, worker_ctx):
+        self._started[worker_ctx] = time.perf_counter()
+
+    def worker_result(self, worker_ctx, result=None, exc_info=None):
+        started = self._started.pop(worker_ctx, None)
+        service, entrypoint = self.container.service_name, worker_ctx.entrypoint.method_name
+        CALLS.labels(service, entrypoint, outcome(exc_info[1] if exc_info else None)).inc()
+        if started is not None:
+            LATENCY.labels(service, entrypoint).observe(time.perf_counter() - started)

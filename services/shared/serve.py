@@ -1,0 +1,39 @@
+"""Run one AOS service in this process: `python -m services.shared.serve identity` (or `gateway`).
+
+Configuration comes from the environment (services.shared.config); a wrong setting stops here, named."""
+import eventlet
+
+eventlet.monkey_patch()  # noqa: E402  before anything opens a socket
+
+import importlib  # noqa: E402
+import logging  # noqa: E402
+import sys  # noqa: E402
+
+from nameko.cli.run import run  # noqa: E402
+
+from services.shared import config as settings  # noqa: E402
+
+SERVICE_CLASSES = {
+    "identity": "services.identity.service:IdentityService",
+    "gateway": "gateway.service:GatewayService",
+}
+
+
+def service_class(name):
+    module, _, attr = SERVICE_CLASSES[name].partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+def main(argv):
+    if len(argv) != 1 or argv[0] not in SERVICE_CLASSES:
+        raise SystemExit(f"usage: python -m services.shared.serve {{{'|'.join(SERVICE_CLASSES)}}}")
+    name = argv[0]
+    logging.basicConfig(level=logging.INFO, format=f"%(asctime)s {name} %(levelname)s %(name)s: %(message)s")
+    config = settings.load()
+    if name == "gateway":
+        config["max_workers"] = config["GATEWAY_MAX_WORKERS"]
+    run([service_class(name)], config)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,79 @@
+"""Access tokens: JWTs signed by identity with Ed25519 and verified by the gateway without a call.
+
+Claims: sub (user), op (operator), role, scope (`api`, or `enrol` for a user who must first enrol a second
+factor), sid (the login session: the refresh-token family), amr (how the user proved themselves), auth_time.
+"""
+import uuid
+from datetime import datetime, timezone
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from services.shared.errors import Unauthenticated
+
+ISSUER, AUDIENCE, ALGORITHM = "aos-identity", "aos", "EdDSA"
+CHALLENGE_AUDIENCE = "aos-second-factor"
+
+
+def generate_keypair(private_path, public_path):
+    """A new Ed25519 key pair as PEM files (the private one readable by its owner only)."""
+    key = Ed25519PrivateKey.generate()
+    private_path.parent.mkdir(parents=True, exist_ok=True)
+    private_path.write_bytes(key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    private_path.chmod(0o600)
+    public_path.write_bytes(key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+
+
+def read_key(path, what):
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except OSError as exc:
+        from services.shared.config import ConfigurationError
+        raise ConfigurationError(f"cannot read the token {what} key at {path}: {exc.strerror}; "
+                                 f"`make run` creates a development pair, production sets AOS_JWT_*_KEY_FILE")
+
+
+class TokenSigner:
+    def __init__(self, private_pem, access_ttl):
+        self.key = serialization.load_pem_private_key(private_pem, password=None)
+        self.access_ttl = access_ttl
+
+    def access_token(self, user, scope, sid, amr, auth_time, now=None):
+        now = now or datetime.now(timezone.utc)
+        claims = {
+            "iss": ISSUER, "aud": AUDIENCE, "sub": user.id, "op": user.operator_id, "role": user.role,
+            "scope": scope, "sid": sid, "amr": amr, "auth_time": int(auth_time.timestamp()),
+            "iat": int(now.timestamp()), "exp": int(now.timestamp()) + self.access_ttl, "jti": str(uuid.uuid4()),
+        }
+        return jwt.encode(claims, self.key, algorithm=ALGORITHM)
+
+    def challenge(self, user_id, ttl=300, now=None):
+        """Proof that the password was right, to be completed with a second factor within `ttl` seconds."""
+        now = int((now or datetime.now(timezone.utc)).timestamp())
+        return jwt.encode({"iss": ISSUER, "aud": CHALLENGE_AUDIENCE, "sub": user_id, "iat": now, "exp": now + ttl},
+                          self.key, algorithm=ALGORITHM)
+
+    def read_challenge(self, token):
+        return decode(token, self.key.public_key(), CHALLENGE_AUDIENCE, "CHALLENGE")
+
+
+class TokenVerifier:
+    def __init__(self, public_pem):
+        self.key = serialization.load_pem_public_key(public_pem)
+
+    def verify(self, token):
+        return decode(token, self.key, AUDIENCE, "TOKEN")
+
+
+def decode(token, public_key, audience, kind):
+    try:
+        return jwt.decode(token, public_key, algorithms=[ALGORITHM], audience=audience, issuer=ISSUER,
+                          options={"require": ["exp", "iat", "sub"]})
+    except jwt.ExpiredSignatureError:
+        raise Unauthenticated(f"{kind}_EXPIRED", "Your sign-in has expired; please sign in again.")
+    except jwt.InvalidTokenError:
+        raise Unauthenticated(f"{kind}_INVALID", "The token is not valid.")

@@ -1,0 +1,113 @@
+"""Fixtures every tier shares: a fresh database per test on SQLite and on PostgreSQL, a vhost per test
+(nameko's `rabbit_config`), token keys, and the config dict services run with."""
+import os
+import socket
+import uuid
+
+import psycopg2
+import pytest
+
+from services.shared import config as settings
+from services.shared.migrate import upgrade
+from services.shared.tokens import generate_keypair
+
+PG_SERVER = os.environ.get("AOS_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
+RUN = uuid.uuid4().hex[:8]  # this run's names, apart from any other run's
+DATABASES = [d for d in os.environ.get("AOS_TEST_DATABASES", "sqlite,postgresql").split(",") if d]
+
+
+def pytest_configure(config):
+    # nameko's plugin defaults to `localhost`, which may resolve to ::1 where RabbitMQ does not listen.
+    if config.getoption("AMQP_URI", None) == "pyamqp://guest:guest@localhost:5672/":
+        config.option.AMQP_URI = "pyamqp://guest:guest@127.0.0.1:5672/"
+    if config.getoption("RABBIT_API_URI", None) == "http://guest:guest@localhost:15672":
+        config.option.RABBIT_API_URI = "http://guest:guest@127.0.0.1:15672"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def token_keys(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("keys")
+    private, public = folder / "signing.pem", folder / "signing.pub.pem"
+    generate_keypair(private, public)
+    return private, public
+
+
+class Postgres:
+    """A migrated template database per service, copied for each test (CREATE DATABASE ... TEMPLATE)."""
+
+    def __init__(self):
+        self.templates = {}
+        self.created = []
+
+    def admin(self):
+        conn = psycopg2.connect(f"{PG_SERVER}/postgres")
+        conn.autocommit = True
+        return conn
+
+    def fresh(self, service):
+        if service not in self.templates:
+            name = f"aos_t{RUN}_{service}_tpl"
+            self._run(f'CREATE DATABASE "{name}"')
+            self.created.append(name)
+            upgrade(service, f"{PG_SERVER}/{name}")
+            self.templates[service] = name
+        name = f"aos_t{RUN}_{service}_{uuid.uuid4().hex[:8]}"
+        self._run(f'CREATE DATABASE "{name}" TEMPLATE "{self.templates[service]}"')
+        self.created.append(name)
+        return f"{PG_SERVER}/{name}"
+
+    def drop_all(self):
+        for name in reversed(self.created):
+            self._run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def _run(self, sql):
+        conn = self.admin()
+        try:
+            conn.cursor().execute(sql)
+        finally:
+            conn.close()
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    pg = Postgres()
+    yield pg
+    pg.drop_all()
+
+
+@pytest.fixture(params=DATABASES)
+def database_urls(request, tmp_path):
+    """A fresh, migrated database for every service: SQLite files, or PostgreSQL databases."""
+    if request.param == "sqlite":
+        urls = {}
+        for service in settings.SERVICES:
+            urls[service] = f"sqlite:///{tmp_path / (service + '.sqlite')}"
+            upgrade(service, urls[service])
+        return urls
+    pg = request.getfixturevalue("postgres")
+    return {service: pg.fresh(service) for service in settings.SERVICES}
+
+
+@pytest.fixture
+def config(rabbit_config, database_urls, token_keys, tmp_path):
+    """The config dict of a whole AOS process, as `services.shared.config.load` builds it, on this test's
+    vhost and databases."""
+    private, public = token_keys
+    conf = settings.load({
+        "AOS_DATA_DIR": str(tmp_path),
+        "AOS_JWT_PRIVATE_KEY_FILE": str(private),
+        "AOS_JWT_PUBLIC_KEY_FILE": str(public),
+        "AOS_GATEWAY_ADDRESS": f"127.0.0.1:{free_port()}",
+        "AOS_OUTBOX_POLL_SECONDS": "0.2",
+    })
+    conf.update(rabbit_config)
+    conf["AMQP_URI"] = rabbit_config["AMQP_URI"]
+    conf["DATABASE_URLS"] = database_urls
+    conf["METRICS_ADDRESSES"] = {}
+    return conf

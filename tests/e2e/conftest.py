@@ -1,0 +1,81 @@
+"""The system as a client sees it: identity and the gateway on a real broker and database, spoken to over HTTP."""
+import pyotp
+import pytest
+import requests
+
+from gateway.service import GatewayService
+from services.identity.service import IdentityService
+
+STRONG = "Bremsscheibe-Drehmoment-42"
+
+
+class Api:
+    def __init__(self, base):
+        self.base = base
+        self.http = requests.Session()
+
+    def __call__(self, method, path, token=None, **kwargs):
+        headers = kwargs.pop("headers", {})
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        return self.http.request(method, self.base + path, headers=headers, timeout=30, **kwargs)
+
+
+@pytest.fixture
+def system(runner_factory, config):
+    runner = runner_factory(config, IdentityService, GatewayService)
+    runner.start()
+    return config
+
+
+@pytest.fixture
+def api(system):
+    return Api(f"http://{system['WEB_SERVER_ADDRESS']}")
+
+
+def registration(email="meister@werkstatt-mueller.de", vat_id="DE136695976", **owner):
+    return {
+        "operator": {"legal_name": "Werkstatt Müller", "legal_form": "GmbH", "country": "DE", "vat_id": vat_id,
+                     "address": {"street": "Hauptstraße 1", "postal_code": "80331", "city": "München"}},
+        "owner": {"email": email, "name": "Anna Müller", "password": STRONG, **owner},
+    }
+
+
+class Workshop:
+    """A registered workshop whose owner has enrolled TOTP, with what the tests need to act as them."""
+
+    def __init__(self, api, email="meister@werkstatt-mueller.de", vat_id="DE136695976"):
+        answer = api("POST", "/api/v1/operators", json=registration(email, vat_id))
+        assert answer.status_code == 201, answer.text
+        self.api, self.email = api, email
+        self.operator_id = answer.json()["operator"]["id"]
+        self.user_id = answer.json()["user"]["id"]
+        enrolment_token = answer.json()["enrolment_token"]
+        enrolment = api("POST", "/api/v1/auth/totp/enrol", enrolment_token).json()
+        self.totp = pyotp.TOTP(enrolment["secret"])
+        confirmed = api("POST", "/api/v1/auth/totp/confirm", enrolment_token, json={"code": self.totp.now()})
+        assert confirmed.status_code == 200, confirmed.text
+        self.recovery_codes = confirmed.json()["recovery_codes"]
+        self.tokens = confirmed.json()
+
+    @property
+    def token(self):
+        return self.tokens["access_token"]
+
+    def code(self, offset=0):
+        """A code of a step not yet used (each step's code works once)."""
+        import time
+        return self.totp.at(time.time() + 30 * offset)
+
+    def login(self, code_offset=1):
+        first = self.api("POST", "/api/v1/auth/login", json={"email": self.email, "password": STRONG})
+        assert first.status_code == 200, first.text
+        second = self.api("POST", "/api/v1/auth/totp",
+                          json={"challenge": first.json()["challenge"], "code": self.code(code_offset)})
+        assert second.status_code == 200, second.text
+        return second.json()
+
+
+@pytest.fixture
+def workshop(api):
+    return Workshop(api)
