@@ -36,7 +36,7 @@ class OutboxRelay:
         exchange = get_event_exchange(events.CATALOGUE[body["type"]].owner, self.config)
         self.publisher.publish(
             body, exchange=exchange, routing_key=body["type"], declare=[exchange],
-            message_id=body["id"], content_type="application/json", mandatory=False)
+            message_id=body["id"])  # the json serializer sets content_type application/json
 
     def relay_pending(self):
         """Publish every unpublished row, oldest first; returns how many went out."""

@@ -1,0 +1,1 @@
+"""Running AOS: the local launcher (`make run`), demo data, and deployment files."""

@@ -1,0 +1,73 @@
+"""Demo data, loaded through the public API exactly as a workshop would: a registered workshop whose owner has
+enrolled TOTP. Its login (with the TOTP secret) is kept in <data dir>/demo-login.json for the next `make run`.
+
+`python -m deploy.demo code` prints the demo owner's current TOTP code, as an authenticator app would."""
+import json
+import sys
+from pathlib import Path
+
+import pyotp
+import requests
+
+from services.shared import config as settings
+
+DEMO = {
+    "operator": {"legal_name": "Autohaus Demo Werkstatt", "legal_form": "GmbH", "country": "DE",
+                 "vat_id": "DE136695976",
+                 "address": {"street": "Werkstattweg 7", "postal_code": "80331", "city": "München"}},
+    "owner": {"email": "demo@aos.example", "name": "Demo Meister", "password": "Drehmoment-Schluessel-2026"},
+}
+
+
+def ready(base):
+    try:
+        return requests.get(f"{base}/ready", timeout=2).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+def load(base, data_dir):
+    """Register and enrol the demo owner unless a previous run did; returns the demo login."""
+    path = data_dir / "demo-login.json"
+    if path.exists():
+        return json.loads(path.read_text())
+    answer = requests.post(f"{base}/api/v1/operators", json=DEMO, timeout=30)
+    answer.raise_for_status()
+    enrolment_token = answer.json()["enrolment_token"]
+    headers = {"Authorization": f"Bearer {enrolment_token}"}
+    secret = requests.post(f"{base}/api/v1/auth/totp/enrol", headers=headers, timeout=30).json()["secret"]
+    confirmed = requests.post(f"{base}/api/v1/auth/totp/confirm", headers=headers,
+                              json={"code": pyotp.TOTP(secret).now()}, timeout=30)
+    confirmed.raise_for_status()
+    login = {"email": DEMO["owner"]["email"], "password": DEMO["owner"]["password"], "totp_secret": secret,
+             "recovery_codes": confirmed.json()["recovery_codes"]}
+    path.write_text(json.dumps(login, indent=2))
+    path.chmod(0o600)
+    return login
+
+
+def banner(base, login, config):
+    metrics = ", ".join(f"{s} http://{a}/metrics" for s, a in config["METRICS_ADDRESSES"].items())
+    return f"""
+AOS is running.
+  API:        {base}/api/v1   (OpenAPI: {base}/api/v1/openapi.json; health: {base}/health, {base}/ready)
+  Metrics:    gateway {base}/metrics, {metrics}
+  Demo login: {login['email']} / {login['password']}
+              TOTP secret {login['totp_secret']} (add it to an authenticator app, or run
+              `.venv/bin/python -m deploy.demo code` for the current code)
+  Logs:       {Path(config['DATA_DIR']) / 'logs'}
+Ctrl-C stops everything.
+"""
+
+
+def main(argv):
+    if argv[:1] != ["code"]:
+        raise SystemExit("usage: python -m deploy.demo code")
+    path = Path(settings.load()["DATA_DIR"]) / "demo-login.json"
+    if not path.exists():
+        raise SystemExit("no demo login yet: run `make run` first")
+    print(pyotp.TOTP(json.loads(path.read_text())["totp_secret"]).now())
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

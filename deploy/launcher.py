@@ -1,0 +1,128 @@
+"""`make run`: the whole system on one machine, with demo data, on embedded defaults.
+
+Starts what is missing (RabbitMQ, when this machine has it), creates development token keys, migrates each
+service's database, starts every service and the gateway as processes of their own, loads the demo workshop
+through the public API, and prints where to go. Ctrl-C stops everything it started.
+"""
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+from services.shared import config as settings
+from services.shared.migrate import upgrade
+from services.shared.serve import SERVICE_CLASSES
+from services.shared.tokens import generate_keypair
+
+
+def reachable(host, port, timeout=1.0):
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def wait_for(check, seconds, what):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.25)
+    raise SystemExit(f"{what} did not come up within {seconds} s")
+
+
+class Launcher:
+    def __init__(self, config):
+        self.config = config
+        self.children = []
+        self.started_rabbitmq = False
+
+    def ensure_broker(self):
+        uri = urlparse(self.config["AMQP_URI"])
+        host, port = uri.hostname or "127.0.0.1", uri.port or 5672
+        if reachable(host, port):
+            return
+        if host in ("127.0.0.1", "localhost") and shutil.which("rabbitmq-server"):
+            print(f"RabbitMQ is not running on {host}:{port}; starting it (rabbitmq-server -detached) ...")
+            subprocess.run(["rabbitmq-server", "-detached"], check=True)
+            self.started_rabbitmq = True
+            wait_for(lambda: reachable(host, port), 60, "RabbitMQ")
+            return
+        raise SystemExit(
+            f"AOS needs RabbitMQ at {host}:{port} and cannot reach it.\n"
+            "  On Debian or Ubuntu:  sudo apt-get install rabbitmq-server && sudo rabbitmq-server -detached\n"
+            "  With Docker:          docker run -d -p 5672:5672 -p 15672:15672 rabbitmq:3-management\n"
+            "  Elsewhere:            set AOS_AMQP_URI=amqp://user:password@host:5672/ to a broker you have.")
+
+    def ensure_keys(self):
+        private, public = Path(self.config["JWT_PRIVATE_KEY_FILE"]), Path(self.config["JWT_PUBLIC_KEY_FILE"])
+        if not private.exists():
+            generate_keypair(private, public)
+            print(f"created development token keys in {private.parent}")
+
+    def migrate(self):
+        for service, url in self.config["DATABASE_URLS"].items():
+            upgrade(service, url)
+        print("databases migrated: " + ", ".join(self.config["DATABASE_URLS"]))
+
+    def start(self, name):
+        log_dir = Path(self.config["DATA_DIR"]) / "logs"
+        log_dir.mkdir(parents=True, exist_ok=True)
+        log = open(log_dir / f"{name}.log", "ab")
+        child = subprocess.Popen([sys.executable, "-m", "services.shared.serve", name], stdout=log,
+                                 stderr=subprocess.STDOUT, start_new_session=True)
+        self.children.append((name, child))
+
+    def stop(self):
+        for name, child in reversed(self.children):
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        for name, child in reversed(self.children):
+            try:
+                child.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        if self.started_rabbitmq:
+            subprocess.run(["rabbitmqctl", "stop"], check=False, capture_output=True)
+        print("stopped everything `make run` started")
+
+    def watch(self):
+        while True:
+            for name, child in self.children:
+                if child.poll() is not None:
+                    raise SystemExit(f"{name} stopped (exit {child.returncode}); see its log in "
+                                     f"{Path(self.config['DATA_DIR']) / 'logs' / (name + '.log')}")
+            time.sleep(1)
+
+
+def main():
+    config = settings.load()
+    launcher = Launcher(config)
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
+    try:
+        launcher.ensure_broker()
+        launcher.ensure_keys()
+        launcher.migrate()
+        for name in SERVICE_CLASSES:
+            launcher.start(name)
+        base = f"http://{config['WEB_SERVER_ADDRESS']}"
+        from deploy import demo
+        wait_for(lambda: demo.ready(base), 60, "the gateway and its services")
+        login = demo.load(base, Path(config["DATA_DIR"]))
+        print(demo.banner(base, login, config))
+        launcher.watch()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        launcher.stop()
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    main()

@@ -1,0 +1,41 @@
+"""A consumer as every AOS service writes one: validated events, effects guarded by first_delivery."""
+from sqlalchemy import String, create_engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from services.shared.consumer import consumes
+from services.shared.database import Database, messaging_tables
+
+DELIVERIES = []  # every delivery the handler saw, duplicates included
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+Outbox, Processed = messaging_tables(Base)
+
+
+class WelcomedOperator(Base):
+    """The handler's effect: one row per operator it welcomed."""
+    __tablename__ = "welcomed_operators"
+    operator_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(64))
+
+
+class ListenerService:
+    name = "listener"
+    db = Database(Base, Outbox, Processed)
+
+    @consumes("OperatorRegistered")
+    def on_operator_registered(self, event):
+        DELIVERIES.append(event.id)
+        with self.db.first_delivery(event) as uow:
+            if uow is None:
+                return
+            uow.session.add(WelcomedOperator(operator_id=event.data["operator_id"], event_id=event.id))
+
+
+def create_schema(url):
+    engine = create_engine(url)
+    Base.metadata.create_all(engine)
+    engine.dispose()
