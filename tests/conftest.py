@@ -16,14 +16,6 @@ RUN = uuid.uuid4().hex[:8]  # this run's names, apart from any other run's
 DATABASES = [d for d in os.environ.get("AOS_TEST_DATABASES", "sqlite,postgresql").split(",") if d]
 
 
-def pytest_configure(config):
-    # nameko's plugin defaults to `localhost`, which may resolve to ::1 where RabbitMQ does not listen.
-    if config.getoption("AMQP_URI", None) == "pyamqp://guest:guest@localhost:5672/":
-        config.option.AMQP_URI = "pyamqp://guest:guest@127.0.0.1:5672/"
-    if config.getoption("RABBIT_API_URI", None) == "http://guest:guest@localhost:15672":
-        config.option.RABBIT_API_URI = "http://guest:guest@127.0.0.1:15672"
-
-
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

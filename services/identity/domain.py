@@ -38,10 +38,10 @@ def check_vat_id(country, vat_id):
     VIES identifiers have a format and, for most states, a check digit that stdnum knows."""
     if vat_id is None:
         return None
-    compact = eu_vat.compact(vat_id)
     if country not in EU_COUNTRIES:
         raise invalid_field("VAT_ID_NOT_EU", "operator.vat_id", "eu_country",
                             f"An EU VAT id is only valid for a company in an EU member state, not {country}.")
+    compact = "".join(ch for ch in vat_id.upper() if ch.isalnum())
     prefix = VAT_PREFIX.get(country, country)
     if not compact.startswith(prefix):
         raise invalid_field("VAT_ID_COUNTRY_MISMATCH", "operator.vat_id", "country_prefix",

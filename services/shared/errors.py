@@ -4,6 +4,8 @@ Every service raises these; nameko carries them over RPC by module path and re-r
 on the caller's side, so the gateway maps each to its HTTP status and the JSON error body.
 `code` names the rule that was broken (WEAK_PASSWORD, TOTP_CODE_REUSED, ...).
 """
+import json
+
 from nameko.exceptions import deserialize_to_instance
 
 
@@ -11,7 +13,10 @@ class AosError(Exception):
     status = 500
 
     def __init__(self, code, message, details=None):
-        super().__init__(code, message, details or {})
+        # Details travel as JSON text: nameko's error serializer would turn every value into a string.
+        if not isinstance(details, str):
+            details = json.dumps(details or {}, default=str)
+        super().__init__(code, message, details)
 
     @property
     def code(self):
@@ -23,7 +28,7 @@ class AosError(Exception):
 
     @property
     def details(self):
-        return self.args[2]
+        return json.loads(self.args[2])
 
     def as_body(self):
         return {"error": {"code": self.code, "message": self.message, "details": self.details}}

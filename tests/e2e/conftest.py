@@ -22,7 +22,10 @@ class Api:
 
 
 @pytest.fixture
-def system(runner_factory, config):
+def system(request, runner_factory, config):
+    """Identity and the gateway running; `@pytest.mark.config(KEY=value)` changes settings first."""
+    marker = request.node.get_closest_marker("config")
+    config.update(marker.kwargs if marker else {})
     runner = runner_factory(config, IdentityService, GatewayService)
     runner.start()
     return config

@@ -1,0 +1,58 @@
+"""The event contracts and the CloudEvents envelope: checked on the way out and on the way in."""
+from datetime import datetime, timezone
+
+import pytest
+
+from services.shared import events
+
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
+JOINED = {"operator_id": "op-1", "user_id": "u-1", "email": "anna@werkstatt.de", "role": "owner", "joined_at": NOW}
+
+
+def test_every_fact_of_the_design_has_one_contract_and_owner():
+    owners = {
+        "identity": {"OperatorRegistered", "UserJoined"},
+        "billing": {"AccessPurchased", "AccessExpired", "CreditIssued", "PaymentCaptured", "PaymentRefused"},
+        "air": {"DocumentViewed"},
+        "vehicle_data": {"ServiceRecordAdded"},
+        "programming": {"SessionStarted", "SessionExpired", "SessionEnded", "FlashCompleted", "FlashFailed"},
+        "shop": {"OrderPlaced"},
+    }
+    assert {name: r.owner for name, r in events.CATALOGUE.items()} == {
+        name: owner for owner, names in owners.items() for name in names}
+
+
+def test_an_envelope_round_trips_through_its_contract():
+    body = events.envelope("UserJoined", JOINED, subject="u-1", now=NOW)
+    assert body["specversion"] == "1.0" and body["source"] == "/aos/identity" and body["type"] == "UserJoined"
+    assert body["time"] == "2026-11-23T12:00:00+00:00" and body["subject"] == "u-1"
+    event = events.parse(body, expected_type="UserJoined")
+    assert event.data == JOINED and event.id == body["id"]
+
+
+def test_a_publisher_cannot_send_what_breaks_the_contract():
+    with pytest.raises(events.InvalidEvent, match="role"):
+        events.envelope("UserJoined", dict(JOINED, role="janitor"))
+    with pytest.raises(events.InvalidEvent, match="unknown event type"):
+        events.envelope("UserLeft", JOINED)
+
+
+@pytest.mark.parametrize("mutate, problem", [
+    (lambda b: b.update(specversion="0.3"), "envelope"),
+    (lambda b: b.pop("id"), "envelope"),
+    (lambda b: b.update(extra="x"), "envelope"),
+    (lambda b: b["data"].update(email="not-an-email"), "data is invalid"),
+    (lambda b: b["data"].pop("user_id"), "data is invalid"),
+    (lambda b: b.update(source="/aos/shop"), "must come from /aos/identity"),
+    (lambda b: b.update(time="yesterday"), "envelope"),
+])
+def test_a_consumer_refuses_what_breaks_the_contract(mutate, problem):
+    body = events.envelope("UserJoined", JOINED)
+    mutate(body)
+    with pytest.raises(events.InvalidEvent, match=problem):
+        events.parse(body)
+
+
+def test_a_consumer_refuses_an_event_of_another_type():
+    with pytest.raises(events.InvalidEvent, match="expected OperatorRegistered"):
+        events.parse(events.envelope("UserJoined", JOINED), expected_type="OperatorRegistered")

@@ -1,0 +1,106 @@
+"""Identity's rules without a broker or database: VAT ids, passwords, TOTP, recovery codes, throttling."""
+from datetime import datetime, timedelta, timezone
+
+import pyotp
+import pytest
+
+from services.identity import domain
+from services.shared.errors import InvalidInput
+
+NOW = datetime(2026, 11, 23, 12, 0, 0, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize("country, vat_id, compact", [
+    ("DE", "DE136695976", "DE136695976"),
+    ("DE", "de 136 695 976", "DE136695976"),
+    ("FR", "FR40303265045", "FR40303265045"),
+    ("GR", "EL094259216", "EL094259216"),
+    ("NL", "NL004495445B01", "NL004495445B01"),
+])
+def test_valid_vat_ids_are_accepted_in_compact_form(country, vat_id, compact):
+    assert domain.check_vat_id(country, vat_id) == compact
+
+
+@pytest.mark.parametrize("country, vat_id, code, rule", [
+    ("DE", "DE136695977", "INVALID_VAT_ID", "checksum"),
+    ("DE", "DE13669597", "INVALID_VAT_ID", "format"),
+    ("DE", "FR40303265045", "VAT_ID_COUNTRY_MISMATCH", "country_prefix"),
+    ("GR", "GR094259216", "VAT_ID_COUNTRY_MISMATCH", "country_prefix"),
+    ("CH", "CHE-123.456.788", "VAT_ID_NOT_EU", "eu_country"),
+])
+def test_invalid_vat_ids_name_the_rule_they_break(country, vat_id, code, rule):
+    with pytest.raises(InvalidInput) as raised:
+        domain.check_vat_id(country, vat_id)
+    assert raised.value.code == code
+    assert raised.value.details == {"field": "operator.vat_id", "rule": rule}
+
+
+def test_no_vat_id_is_allowed():
+    assert domain.check_vat_id("DE", None) is None
+
+
+@pytest.mark.parametrize("password, rule", [
+    ("short1!", "min_length"),
+    ("x" * 129, "max_length"),
+    ("Qwerty123456", "common_password"),
+    ("1234567890123", "guessable"),
+    ("mueller123456", "guessable"),
+])
+def test_weak_passwords_are_refused_with_the_rule(password, rule):
+    with pytest.raises(InvalidInput) as raised:
+        domain.check_password(password, related=("anna.mueller@werkstatt.de", "Anna Mueller"))
+    assert raised.value.code == "WEAK_PASSWORD"
+    assert raised.value.details["rule"] == rule
+    assert raised.value.details["field"] == "password"
+
+
+def test_a_long_unusual_password_passes():
+    domain.check_password("Bremsscheibe-Drehmoment-42", related=("anna@werkstatt.de",))
+
+
+def test_argon2id_hashes_verify_and_unknown_accounts_fail_alike():
+    passwords = domain.Passwords()
+    stored = passwords.hash("Bremsscheibe-Drehmoment-42")
+    assert stored.startswith("$argon2id$")
+    assert passwords.verify(stored, "Bremsscheibe-Drehmoment-42")
+    assert not passwords.verify(stored, "Bremsscheibe-Drehmoment-43")
+    assert not passwords.verify(None, "Bremsscheibe-Drehmoment-42")
+    assert not passwords.verify_absent("anything")
+
+
+def test_totp_accepts_one_step_either_side_and_refuses_replays():
+    secret = pyotp.random_base32()
+    totp = pyotp.TOTP(secret)
+    step = totp.timecode(NOW)
+    assert domain.totp_step(secret, totp.at(NOW), 0, NOW) == step
+    assert domain.totp_step(secret, totp.at(NOW - timedelta(seconds=30)), 0, NOW) == step - 1
+    assert domain.totp_step(secret, totp.at(NOW + timedelta(seconds=30)), 0, NOW) == step + 1
+    assert domain.totp_step(secret, totp.at(NOW - timedelta(seconds=60)), 0, NOW) is None
+    assert domain.totp_step(secret, totp.at(NOW), step, NOW) == -step, "a used step is a replay"
+    assert domain.totp_step(secret, totp.at(NOW - timedelta(seconds=30)), step, NOW) == -(step - 1)
+    assert domain.totp_step(secret, "12345", 0, NOW) is None
+    assert domain.totp_step(secret, "abcdef", 0, NOW) is None
+
+
+def test_totp_enrolment_material():
+    secret = domain.new_totp_secret()
+    uri = domain.totp_uri(secret, "anna@werkstatt.de")
+    assert uri.startswith("otpauth://totp/AOS:anna%40werkstatt.de?secret=" + secret)
+    svg = domain.qr_svg(uri)
+    assert svg.startswith("<svg") and "path" in svg
+
+
+def test_recovery_codes_are_ten_distinct_and_typed_loosely():
+    codes = domain.new_recovery_codes()
+    assert len(codes) == 10 == len(set(codes))
+    assert all(len(c) == 14 and c.count("-") == 2 for c in codes)
+    assert domain.normalise_recovery_code(codes[0].lower().replace("-", " ")) == codes[0]
+
+
+def test_throttle_waits_until_the_oldest_counted_failure_leaves_the_window():
+    window = 900
+    fails = [NOW - timedelta(seconds=s) for s in (10, 20, 30, 40, 100)]
+    assert domain.retry_after(fails[:4], 5, window, NOW) == 0
+    assert domain.retry_after(fails, 5, window, NOW) == 800  # the 100-second-old failure leaves in 800 s
+    old = [NOW - timedelta(seconds=window + 1)] * 10
+    assert domain.retry_after(old, 5, window, NOW) == 0
