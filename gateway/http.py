@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed as WerkzeugMetho
 from werkzeug.wrappers import Request, Response
 
 from services.shared.config import setting
+from services.shared.schemas import load
 from services.shared.errors import (EXPECTED, AosError, BadRequest, MethodNotAllowed, NotFound, PayloadTooLarge,
                                     Unavailable, UnsupportedMediaType, from_validation_error)
 
@@ -136,8 +137,5 @@ def read_json(request, schema_cls):
             raise BadRequest("MALFORMED_JSON", f"The body is not valid JSON: {exc}.")
     if not isinstance(payload, dict):
         raise BadRequest("BODY_NOT_OBJECT", "The body must be a JSON object.")
-    try:
-        schema_cls().load(payload)
-    except ValidationError as exc:
-        raise from_validation_error(exc)
+    load(schema_cls, payload)
     return payload

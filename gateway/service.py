@@ -112,7 +112,7 @@ class GatewayService:
         return self._call(self.identity.logout, caller.user_id, caller.session_id, read_json(request, ids.Logout))
 
     @route("POST", V1 + "/auth/invitations/accept", "Accept an invitation: set a password, then enrol a factor",
-           "identity", public=True, body=ids.AcceptInvitation, answer=ids.Registered,
+           "identity", public=True, body=ids.AcceptInvitation, answer=ids.Joined,
            errors=((404, "invalid or expired invitation"), (422, "weak password")))
     def accept_invitation(self, request):
         return self._call(self.identity.accept_invitation, read_json(request, ids.AcceptInvitation))

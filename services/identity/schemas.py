@@ -148,6 +148,11 @@ class Registered(Output):
     enrolment_token = fields.String()
 
 
+class Joined(Output):
+    user = fields.Nested(UserOut)
+    enrolment_token = fields.String()
+
+
 class Enrolment(Output):
     secret = fields.String()
     otpauth_uri = fields.String()

@@ -10,7 +10,7 @@ from services.identity.models import Base, OutboxMessage, ProcessedEvent
 from services.shared.database import Database
 from services.shared.errors import EXPECTED
 from services.shared.metrics import Metrics
-from services.shared.schemas import load
+from services.shared.schemas import dump, load
 
 api = rpc(expected_exceptions=EXPECTED)
 
@@ -32,27 +32,27 @@ class IdentityService:
 
     @api
     def register_operator(self, payload):
-        return s.Registered().dump(use_cases.register_operator(self._ctx(), load(s.RegisterOperator, payload)))
+        return dump(s.Registered, use_cases.register_operator(self._ctx(), load(s.RegisterOperator, payload)))
 
     @api
     def login(self, payload, address):
-        return s.LoginAnswer().dump(use_cases.login(self._ctx(), load(s.Login, payload), address))
+        return dump(s.LoginAnswer, use_cases.login(self._ctx(), load(s.Login, payload), address))
 
     @api
     def second_factor(self, payload, address):
-        return s.Tokens().dump(use_cases.second_factor(self._ctx(), load(s.SecondFactor, payload), address))
+        return dump(s.Tokens, use_cases.second_factor(self._ctx(), load(s.SecondFactor, payload), address))
 
     @api
     def start_totp_enrolment(self, user_id):
-        return s.Enrolment().dump(use_cases.start_enrolment(self._ctx(), user_id))
+        return dump(s.Enrolment, use_cases.start_enrolment(self._ctx(), user_id))
 
     @api
     def confirm_totp_enrolment(self, user_id, payload, address):
-        return s.Confirmed().dump(use_cases.confirm_enrolment(self._ctx(), user_id, load(s.ConfirmTotp, payload), address))
+        return dump(s.Confirmed, use_cases.confirm_enrolment(self._ctx(), user_id, load(s.ConfirmTotp, payload), address))
 
     @api
     def refresh(self, payload):
-        return s.Tokens().dump(use_cases.refresh(self._ctx(), load(s.Refresh, payload)))
+        return dump(s.Tokens, use_cases.refresh(self._ctx(), load(s.Refresh, payload)))
 
     @api
     def logout(self, user_id, session_id, payload):
@@ -60,21 +60,20 @@ class IdentityService:
 
     @api
     def me(self, user_id):
-        return s.Me().dump(use_cases.me(self._ctx(), user_id))
+        return dump(s.Me, use_cases.me(self._ctx(), user_id))
 
     @api
     def list_users(self, actor, operator_id):
-        return s.UserList().dump(use_cases.list_users(self._ctx(), actor, operator_id))
+        return dump(s.UserList, use_cases.list_users(self._ctx(), actor, operator_id))
 
     @api
     def invite_user(self, actor, operator_id, payload):
-        return s.Invitation().dump(use_cases.invite_user(self._ctx(), actor, operator_id, load(s.InviteUser, payload)))
+        return dump(s.Invitation, use_cases.invite_user(self._ctx(), actor, operator_id, load(s.InviteUser, payload)))
 
     @api
     def accept_invitation(self, payload):
-        return s.Registered(only=("user", "enrolment_token")).dump(
-            use_cases.accept_invitation(self._ctx(), load(s.AcceptInvitation, payload)))
+        return dump(s.Joined, use_cases.accept_invitation(self._ctx(), load(s.AcceptInvitation, payload)))
 
     @api
     def change_user(self, actor, operator_id, user_id, payload):
-        return s.UserOut().dump(use_cases.change_user(self._ctx(), actor, operator_id, user_id, load(s.ChangeUser, payload)))
+        return dump(s.UserOut, use_cases.change_user(self._ctx(), actor, operator_id, user_id, load(s.ChangeUser, payload)))

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import joinedload
 
 from services.identity import domain
 from services.identity.models import LoginAttempt, Operator, RecoveryCode, RefreshToken, TotpFactor, User
@@ -274,8 +275,11 @@ def _revoke(session, now, *conditions):
 # ---- who am I, and the workshop's users -------------------------------------------------------------------------
 
 def me(ctx, user_id):
-    with ctx.store.read() as s:
-        user = _active_user(s, user_id)
+    with ctx.store.read() as s:  # one query: /me is on every client's start-up path
+        user = s.scalar(select(User).where(User.id == user_id)
+                        .options(joinedload(User.operator), joinedload(User.factor)))
+        if user is None or not user.active:
+            raise Unauthenticated("USER_INACTIVE", "This account is not active.")
         return {"user": user_view(user), "operator": operator_view(user.operator), "roles": [user.role]}
 
 

@@ -7,7 +7,9 @@ import logging
 import time
 
 from nameko.extensions import DependencyProvider
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest, start_http_server
+import eventlet
+import eventlet.wsgi
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest, make_wsgi_app
 
 from services.shared.errors import AosError
 
@@ -18,9 +20,6 @@ CALLS = Counter("aos_entrypoint_calls_total", "Entrypoint calls by outcome",
 LATENCY = Histogram("aos_entrypoint_duration_seconds", "Entrypoint latency",
                     ["service", "entrypoint"],
                     buckets=(.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10))
-
-_served = {}
-
 
 def outcome(exc):
     """ok, a refusal the caller can act on (client_error), or our fault (server_error)."""
@@ -36,15 +35,28 @@ def exposition():
 
 
 class Metrics(DependencyProvider):
+    """Counts and times every entrypoint of its service, and serves /metrics on the service's address."""
+
     def __init__(self):
         self._started = {}
+        self._server = None
+        self._socket = None
 
-    def setup(self):
+    def start(self):
         address = self.container.config.get("METRICS_ADDRESSES", {}).get(self.container.service_name)
-        if address and address not in _served:  # one exporter per address, whatever shares the process
+        if address:
             host, _, port = address.rpartition(":")
-            _served[address] = start_http_server(int(port), addr=host)
+            self._socket = eventlet.listen((host, int(port)))
+            self._server = eventlet.spawn(eventlet.wsgi.server, self._socket, make_wsgi_app(), log_output=False)
             log.info("%s metrics on http://%s/metrics", self.container.service_name, address)
+
+    def stop(self):
+        if self._server is not None:
+            self._server.kill()
+            self._socket.close()
+            self._server = self._socket = None
+
+    kill = stop
 
     def worker_setup(self, worker_ctx):
         self._started[worker_ctx] = time.perf_counter()

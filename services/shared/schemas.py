@@ -18,11 +18,26 @@ class Output(Schema):
     pass
 
 
-def load(schema_cls, payload, **kwargs):
+_instances = {}
+
+
+def instance(schema_cls):
+    """One instance per schema class: building a marshmallow schema costs ten times a dump."""
+    schema = _instances.get(schema_cls)
+    if schema is None:
+        schema = _instances[schema_cls] = schema_cls()
+    return schema
+
+
+def load(schema_cls, payload):
     try:
-        return schema_cls(**kwargs).load(payload if payload is not None else {})
+        return instance(schema_cls).load(payload if payload is not None else {})
     except ValidationError as exc:
         raise from_validation_error(exc)
+
+
+def dump(schema_cls, data):
+    return instance(schema_cls).dump(data)
 
 
 def Text(max_length, required=True, **kwargs):

@@ -1,0 +1,1 @@
+"""Benchmarks: load generators that print their figures (`make bench`)."""

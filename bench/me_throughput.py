@@ -1,0 +1,132 @@
+"""Benchmark: authenticated GET /api/v1/me through the gateway against the raw nameko RPC rate, in one run.
+
+Starts identity and the gateway as processes of their own (as `make run` does) on a vhost and data folder of
+this run, signs a workshop in, then drives, one after the other, with the same kind of client at the same
+concurrency:
+  1. rpc identity.ping   the barest nameko round trip
+  2. rpc identity.me     the same call the gateway makes for /me
+  3. http GET /me        the whole gateway path: HTTP, token check, RPC, JSON
+and prints requests/s, p50/p95/p99, errors, and the gateway's rate as a share of each RPC rate.
+
+    python -m bench.me_throughput [--seconds 20] [--concurrency 32] [--database-url postgresql://...]
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import pyotp
+import requests
+
+from deploy.launcher import wait_for
+from services.shared.migrate import upgrade
+from services.shared.tokens import generate_keypair
+from tests.conftest import free_port
+
+RABBIT_API = os.environ.get("AOS_BENCH_RABBIT_API", "http://127.0.0.1:15672/api")
+TARGET_SHARE, TARGET_P99_MS = 0.60, 50.0
+
+
+def vhost(name, create):
+    method = requests.put if create else requests.delete
+    method(f"{RABBIT_API}/vhosts/{name}", auth=("guest", "guest"), timeout=10).raise_for_status()
+    if create:
+        requests.put(f"{RABBIT_API}/permissions/{name}/guest", json={"configure": ".*", "write": ".*", "read": ".*"},
+                     auth=("guest", "guest"), timeout=10).raise_for_status()
+
+
+def sign_in(base):
+    body = {"operator": {"legal_name": "Bench Werkstatt", "legal_form": "GmbH", "country": "DE", "vat_id": None,
+                         "address": {"street": "Teststr. 1", "postal_code": "10115", "city": "Berlin"}},
+            "owner": {"email": f"bench-{uuid.uuid4().hex[:6]}@werkstatt.de", "name": "Bench",
+                      "password": "Lastprofil-Messung-2026"}}
+    registered = requests.post(f"{base}/api/v1/operators", json=body, timeout=30)
+    registered.raise_for_status()
+    headers = {"Authorization": f"Bearer {registered.json()['enrolment_token']}"}
+    secret = requests.post(f"{base}/api/v1/auth/totp/enrol", headers=headers, timeout=30).json()["secret"]
+    confirmed = requests.post(f"{base}/api/v1/auth/totp/confirm", headers=headers,
+                              json={"code": pyotp.TOTP(secret).now()}, timeout=30)
+    confirmed.raise_for_status()
+    return confirmed.json()["access_token"], registered.json()["user"]["id"]
+
+
+def load(*args):
+    out = subprocess.run([sys.executable, "-m", "bench.load", *map(str, args)], capture_output=True, text=True,
+                         check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--database-url", default=None, help="identity's database (default: a SQLite file)")
+    opts = parser.parse_args(argv)
+
+    name = f"aos_bench_{uuid.uuid4().hex[:8]}"
+    amqp_uri = f"amqp://guest:guest@127.0.0.1:5672/{name}"
+    vhost(name, create=True)
+    children = []
+    with tempfile.TemporaryDirectory() as data:
+        data = Path(data)
+        generate_keypair(data / "keys/token-signing.pem", data / "keys/token-signing.pub.pem")
+        db_url = opts.database_url or f"sqlite:///{data / 'identity.sqlite'}"
+        upgrade("identity", db_url)
+        port = free_port()
+        env = dict(os.environ, AOS_DATA_DIR=str(data), AOS_AMQP_URI=amqp_uri, AOS_IDENTITY_DATABASE_URL=db_url,
+                   AOS_GATEWAY_ADDRESS=f"127.0.0.1:{port}", AOS_METRICS_BASE_PORT=str(free_port() - 1),
+                   AOS_LOGIN_MAX_ADDRESS_FAILURES="10000")
+        try:
+            for service in ("identity", "gateway"):
+                log = open(data / f"{service}.log", "w")
+                children.append(subprocess.Popen([sys.executable, "-m", "services.shared.serve", service],
+                                                 env=env, stdout=log, stderr=subprocess.STDOUT))
+            base = f"http://127.0.0.1:{port}"
+            wait_for(lambda: _ready(base), 60, "the gateway")
+            token, user_id = sign_in(base)
+            c, s = opts.concurrency, opts.seconds
+            results = {
+                "rpc identity.ping": load("rpc", amqp_uri, "ping", "-", c, s),
+                "rpc identity.me": load("rpc", amqp_uri, "me", user_id, c, s),
+                "http GET /api/v1/me": load("http", base, token, c, s),
+            }
+        finally:
+            for child in children:
+                child.terminate()
+            for child in children:
+                child.wait(timeout=20)
+            vhost(name, create=False)
+    report(results, opts)
+
+
+def _ready(base):
+    try:
+        return requests.get(f"{base}/ready", timeout=2).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+def report(results, opts):
+    print(f"\nGET /api/v1/me benchmark: concurrency {opts.concurrency}, {opts.seconds:g} s per path, "
+          f"{os.cpu_count()} cores, identity on {'PostgreSQL' if opts.database_url else 'SQLite'}")
+    print(f"{'path':24} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>7} {'requests':>9}")
+    for path, r in results.items():
+        print(f"{path:24} {r['rate']:8.0f} {r['p50_ms']:8.1f} {r['p95_ms']:8.1f} {r['p99_ms']:8.1f} "
+              f"{r['errors']:7d} {r['requests']:9d}")
+    gateway = results["http GET /api/v1/me"]
+    for baseline in ("rpc identity.ping", "rpc identity.me"):
+        share = gateway["rate"] / results[baseline]["rate"]
+        print(f"gateway rate / {baseline} rate: {share:.2f} (target >= {TARGET_SHARE:.2f}: "
+              f"{'met' if share >= TARGET_SHARE else 'MISSED'})")
+    print(f"gateway p99 {gateway['p99_ms']:.1f} ms (target < {TARGET_P99_MS:.0f} ms: "
+          f"{'met' if gateway['p99_ms'] < TARGET_P99_MS else 'MISSED'}); errors {gateway['errors']} "
+          f"(target 0: {'met' if gateway['errors'] == 0 else 'MISSED'})")
+
+
+if __name__ == "__main__":
+    main()

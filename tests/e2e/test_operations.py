@@ -1,0 +1,76 @@
+"""What platform staff and client developers rely on: health, readiness, the OpenAPI document, metrics."""
+import re
+
+import requests
+
+from tests.conftest import free_port
+
+
+def test_health_and_readiness(api):
+    assert api("GET", "/health").json() == {"status": "alive"}
+    ready = api("GET", "/ready")
+    assert ready.status_code == 200 and ready.json() == {"status": "ready", "checks": {"identity": "ok"}}
+
+
+def test_readiness_fails_when_identity_is_gone(runner_factory, config):
+    from gateway.service import GatewayService
+    runner_factory(config, GatewayService).start()
+    ready = requests.get(f"http://{config['WEB_SERVER_ADDRESS']}/ready", timeout=10)
+    assert ready.status_code == 503
+    assert ready.json()["checks"]["identity"].startswith("unreachable")
+
+
+IDENTITY_ROUTES = {
+    ("post", "/api/v1/operators"), ("post", "/api/v1/auth/login"), ("post", "/api/v1/auth/totp"),
+    ("post", "/api/v1/auth/totp/enrol"), ("post", "/api/v1/auth/totp/confirm"), ("post", "/api/v1/auth/refresh"),
+    ("post", "/api/v1/auth/logout"), ("get", "/api/v1/me"), ("get", "/api/v1/operators/{operator_id}/users"),
+    ("post", "/api/v1/operators/{operator_id}/users"), ("patch", "/api/v1/operators/{operator_id}/users/{user_id}"),
+}
+
+
+def test_the_openapi_document_describes_every_route_with_its_schemas(api):
+    doc = api("GET", "/api/v1/openapi.json").json()
+    assert doc["openapi"].startswith("3.")
+    served = {(method, path) for path, ops in doc["paths"].items() for method in ops}
+    assert IDENTITY_ROUTES <= served
+    register = doc["paths"]["/api/v1/operators"]["post"]
+    body = register["requestBody"]["content"]["application/json"]["schema"]
+    assert body == {"$ref": "#/components/schemas/RegisterOperator"}
+    schema = doc["components"]["schemas"]["RegisterOperator"]
+    assert set(schema["required"]) == {"operator", "owner"}
+    assert schema.get("additionalProperties") is False
+    assert "201" in register["responses"] and "422" in register["responses"]
+    assert register["security"] == [] and doc["paths"]["/api/v1/me"]["get"]["security"] == [{"bearer": []}]
+    assert doc["components"]["schemas"]["Error"]["properties"]["error"]
+
+
+def metric(text, name, **labels):
+    pattern = name + r"\{" + r",".join(f'{k}="{v}"' for k, v in sorted(labels.items())) + r"\} ([0-9.e+]+)"
+    match = re.search(pattern, text)
+    return float(match.group(1)) if match else 0.0
+
+
+def test_every_entrypoint_is_counted_by_outcome_and_timed(api, workshop):
+    text = api("GET", "/metrics").text
+    before_ok = metric(text, "aos_entrypoint_calls_total", entrypoint="me", outcome="ok", service="identity")
+    before_refused = metric(text, "aos_entrypoint_calls_total", entrypoint="me", outcome="client_error",
+                            service="gateway")
+    assert api("GET", "/api/v1/me", workshop.token).status_code == 200
+    assert api("GET", "/api/v1/me", "garbage").status_code == 401
+    text = api("GET", "/metrics").text
+    assert metric(text, "aos_entrypoint_calls_total", entrypoint="me", outcome="ok", service="identity") == before_ok + 1
+    assert metric(text, "aos_entrypoint_calls_total", entrypoint="me", outcome="client_error",
+                  service="gateway") == before_refused + 1
+    assert metric(text, "aos_entrypoint_duration_seconds_count", entrypoint="register_operator",
+                  service="identity") >= 1
+    assert 'aos_entrypoint_duration_seconds_bucket{entrypoint="me",le="0.05",service="gateway"}' in text
+
+
+def test_a_service_serves_its_metrics_on_its_own_address(container_factory, config):
+    from services.identity.service import IdentityService
+    address = f"127.0.0.1:{free_port()}"
+    config["METRICS_ADDRESSES"] = {"identity": address}
+    container_factory(IdentityService, config).start()
+    scraped = requests.get(f"http://{address}/metrics", timeout=5)
+    assert scraped.status_code == 200
+    assert "aos_entrypoint_calls_total" in scraped.text
