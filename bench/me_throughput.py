@@ -23,10 +23,9 @@ from pathlib import Path
 import pyotp
 import requests
 
-from deploy.launcher import wait_for
+from deploy.launcher import free_port, wait_for
 from services.shared.migrate import upgrade
 from services.shared.tokens import generate_keypair
-from tests.conftest import free_port
 
 RABBIT_API = os.environ.get("AOS_BENCH_RABBIT_API", "http://127.0.0.1:15672/api")
 TARGET_SHARE, TARGET_P99_MS = 0.60, 50.0

@@ -1,12 +1,12 @@
 """Fixtures every tier shares: a fresh database per test on SQLite and on PostgreSQL, a vhost per test
 (nameko's `rabbit_config`), token keys, and the config dict services run with."""
 import os
-import socket
 import uuid
 
 import psycopg2
 import pytest
 
+from deploy.launcher import free_port
 from services.shared import config as settings
 from services.shared.migrate import upgrade
 from services.shared.tokens import generate_keypair
@@ -14,12 +14,6 @@ from services.shared.tokens import generate_keypair
 PG_SERVER = os.environ.get("AOS_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
 RUN = uuid.uuid4().hex[:8]  # this run's names, apart from any other run's
 DATABASES = [d for d in os.environ.get("AOS_TEST_DATABASES", "sqlite,postgresql").split(",") if d]
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,7 @@ import re
 
 import requests
 
-from tests.conftest import free_port
+from deploy.launcher import free_port
 
 
 def test_health_and_readiness(api):
