@@ -16,7 +16,6 @@ from urllib.parse import urlparse
 
 from services.shared import config as settings
 from services.shared.migrate import upgrade
-from services.shared.serve import SERVICE_CLASSES
 from services.shared.tokens import generate_keypair
 
 
@@ -110,12 +109,15 @@ class Launcher:
 def main():
     config = settings.load()
     launcher = Launcher(config)
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
+    # Ctrl-C and SIGTERM both stop everything; SIGINT is set explicitly because a shell that starts us in the
+    # background hands it over ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         launcher.ensure_broker()
         launcher.ensure_keys()
         launcher.migrate()
-        for name in SERVICE_CLASSES:
+        for name in settings.PROCESSES:
             launcher.start(name)
         base = f"http://{config['WEB_SERVER_ADDRESS']}"
         from deploy import demo

@@ -24,6 +24,9 @@ def service_class(name):
     return getattr(importlib.import_module(module), attr)
 
 
+assert set(SERVICE_CLASSES) == set(settings.PROCESSES), "every process the launcher starts has a class here"
+
+
 def main(argv):
     if len(argv) != 1 or argv[0] not in SERVICE_CLASSES:
         raise SystemExit(f"usage: python -m services.shared.serve {{{'|'.join(SERVICE_CLASSES)}}}")
