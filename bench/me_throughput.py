@@ -16,13 +16,12 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from pathlib import Path
 
-import pyotp
 import requests
 
+from deploy import demo
 from deploy.launcher import free_port, wait_for
 from services.shared.migrate import upgrade
 from services.shared.tokens import generate_keypair
@@ -40,18 +39,12 @@ def vhost(name, create):
 
 
 def sign_in(base):
-    body = {"operator": {"legal_name": "Bench Werkstatt", "legal_form": "GmbH", "country": "DE", "vat_id": None,
-                         "address": {"street": "Teststr. 1", "postal_code": "10115", "city": "Berlin"}},
-            "owner": {"email": f"bench-{uuid.uuid4().hex[:6]}@werkstatt.de", "name": "Bench",
-                      "password": "Lastprofil-Messung-2026"}}
-    registered = requests.post(f"{base}/api/v1/operators", json=body, timeout=30)
-    registered.raise_for_status()
-    headers = {"Authorization": f"Bearer {registered.json()['enrolment_token']}"}
-    secret = requests.post(f"{base}/api/v1/auth/totp/enrol", headers=headers, timeout=30).json()["secret"]
-    confirmed = requests.post(f"{base}/api/v1/auth/totp/confirm", headers=headers,
-                              json={"code": pyotp.TOTP(secret).now()}, timeout=30)
-    confirmed.raise_for_status()
-    return confirmed.json()["access_token"], registered.json()["user"]["id"]
+    registered, _, confirmed = demo.register_and_enrol(base, {
+        "operator": {"legal_name": "Bench Werkstatt", "legal_form": "GmbH", "country": "DE", "vat_id": None,
+                     "address": {"street": "Teststr. 1", "postal_code": "10115", "city": "Berlin"}},
+        "owner": {"email": f"bench-{uuid.uuid4().hex[:6]}@werkstatt.de", "name": "Bench",
+                  "password": "Lastprofil-Messung-2026"}})
+    return confirmed["access_token"], registered["user"]["id"]
 
 
 def load(*args):
@@ -86,7 +79,7 @@ def main(argv=None):
                 children.append(subprocess.Popen([sys.executable, "-m", "services.shared.serve", service],
                                                  env=env, stdout=log, stderr=subprocess.STDOUT))
             base = f"http://127.0.0.1:{port}"
-            wait_for(lambda: _ready(base), 60, "the gateway")
+            wait_for(lambda: demo.ready(base), 60, "the gateway")
             token, user_id = sign_in(base)
             c, s = opts.concurrency, opts.seconds
             results = {
@@ -101,13 +94,6 @@ def main(argv=None):
                 child.wait(timeout=20)
             vhost(name, create=False)
     report(results, opts)
-
-
-def _ready(base):
-    try:
-        return requests.get(f"{base}/ready", timeout=2).status_code == 200
-    except requests.RequestException:
-        return False
 
 
 def report(results, opts):

@@ -26,21 +26,27 @@ def ready(base):
         return False
 
 
+def register_and_enrol(base, registration):
+    """A workshop registered and its owner's TOTP enrolled, through the public API.
+    Returns the registration answer, the TOTP secret and the confirmation (recovery codes and tokens)."""
+    answer = requests.post(f"{base}/api/v1/operators", json=registration, timeout=30)
+    answer.raise_for_status()
+    headers = {"Authorization": f"Bearer {answer.json()['enrolment_token']}"}
+    secret = requests.post(f"{base}/api/v1/auth/totp/enrol", headers=headers, timeout=30).json()["secret"]
+    confirmed = requests.post(f"{base}/api/v1/auth/totp/confirm", headers=headers,
+                              json={"code": pyotp.TOTP(secret).now()}, timeout=30)
+    confirmed.raise_for_status()
+    return answer.json(), secret, confirmed.json()
+
+
 def load(base, data_dir):
     """Register and enrol the demo owner unless a previous run did; returns the demo login."""
     path = data_dir / "demo-login.json"
     if path.exists():
         return json.loads(path.read_text())
-    answer = requests.post(f"{base}/api/v1/operators", json=DEMO, timeout=30)
-    answer.raise_for_status()
-    enrolment_token = answer.json()["enrolment_token"]
-    headers = {"Authorization": f"Bearer {enrolment_token}"}
-    secret = requests.post(f"{base}/api/v1/auth/totp/enrol", headers=headers, timeout=30).json()["secret"]
-    confirmed = requests.post(f"{base}/api/v1/auth/totp/confirm", headers=headers,
-                              json={"code": pyotp.TOTP(secret).now()}, timeout=30)
-    confirmed.raise_for_status()
+    _, secret, confirmed = register_and_enrol(base, DEMO)
     login = {"email": DEMO["owner"]["email"], "password": DEMO["owner"]["password"], "totp_secret": secret,
-             "recovery_codes": confirmed.json()["recovery_codes"]}
+             "recovery_codes": confirmed["recovery_codes"]}
     path.write_text(json.dumps(login, indent=2))
     path.chmod(0o600)
     return login

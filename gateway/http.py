@@ -2,7 +2,7 @@
 `{"error": {"code", "message", "details"}}` with its status. Routes record what the OpenAPI document needs."""
 import json
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from marshmallow import ValidationError
 from nameko.exceptions import UnknownService

@@ -7,13 +7,14 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 
 from nameko.extensions import DependencyProvider
-from sqlalchemy import DateTime, Index, String, Text, TypeDecorator, create_engine, event, select
+from sqlalchemy import DateTime, Index, String, Text, TypeDecorator, create_engine, event
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column, sessionmaker
 from sqlalchemy.pool import QueuePool
 
 from services.shared import events
 from services.shared.config import setting
+from services.shared.outbox import OutboxRelay
 
 log = logging.getLogger(__name__)
 
@@ -158,7 +159,6 @@ class Database(DependencyProvider):
         self.relay = None
 
     def setup(self):
-        from services.shared.outbox import OutboxRelay  # the relay needs the engine; it lives beside it
         url = setting(self.container.config, "DATABASE_URLS")[self.container.service_name]
         self.engine = make_engine(url)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
@@ -179,9 +179,3 @@ class Database(DependencyProvider):
 
     def get_dependency(self, worker_ctx):
         return Store(self.sessionmaker, self.outbox_model, self.processed_model, self.relay.wake)
-
-
-def unpublished(session, outbox_model, limit):
-    return session.scalars(
-        select(outbox_model).where(outbox_model.published_at.is_(None))
-        .order_by(outbox_model.created_at).limit(limit)).all()

@@ -5,18 +5,24 @@ and publish, or between publish and mark, publishes again on restart; consumers 
 """
 import json
 import logging
+from datetime import datetime, timezone
 
 import eventlet
 from eventlet.event import Event as GreenEvent
 from nameko.amqp.publish import Publisher
 from nameko.standalone.events import get_event_exchange
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from services.shared import events
-from services.shared.database import unpublished, utcnow
 
 log = logging.getLogger(__name__)
+
+
+def unpublished(session, outbox_model, limit):
+    return session.scalars(
+        select(outbox_model).where(outbox_model.published_at.is_(None))
+        .order_by(outbox_model.created_at).limit(limit)).all()
 
 
 class OutboxRelay:
@@ -55,7 +61,7 @@ class OutboxRelay:
     def mark_published(self, event_id):
         model = self.outbox_model
         with Session(self.engine) as session, session.begin():
-            session.execute(update(model).where(model.id == event_id).values(published_at=utcnow()))
+            session.execute(update(model).where(model.id == event_id).values(published_at=datetime.now(timezone.utc)))
 
     def wake(self):
         if not self._wakeup.ready():
