@@ -33,6 +33,7 @@ test-e2e: install
 	$(BIN)/python -m pytest tests/e2e
 
 bench: install
+	$(BIN)/python -m bench.password_hashing
 	$(BIN)/python -m bench.me_throughput
 
 clean:

@@ -1,4 +1,5 @@
 """Identity's providers: the password hasher and token signer, built once per container from configuration."""
+from eventlet import tpool
 from nameko.extensions import DependencyProvider
 
 from services.identity.domain import Passwords
@@ -12,7 +13,7 @@ class Credentials(DependencyProvider):
 
     def setup(self):
         config = self.container.config
-        self.passwords = Passwords()
+        self.passwords = Passwords(offload=tpool.execute)
         self.signer = TokenSigner(read_key(setting(config, "JWT_PRIVATE_KEY_FILE"), "signing"),
                                   setting(config, "ACCESS_TOKEN_TTL"))
         self.policy = Policy(
