@@ -169,9 +169,6 @@ def retry_after(failures, limit, window_seconds, now):
 
 # ---- Roles --------------------------------------------------------------------------------------------------
 
-ROLES = ("owner", "admin", "technician")
-
-
 def require_owner(actor_role, action):
     if actor_role != "owner":
         raise Forbidden("OWNER_ONLY", f"Only the workshop's owner may {action}.", {"required_role": "owner"})

@@ -2,7 +2,8 @@
 same schemas and builds the OpenAPI document from them, so the two cannot drift apart."""
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from services.identity.domain import COUNTRIES, PASSWORD_MAX, ROLES
+from services.identity.domain import COUNTRIES, PASSWORD_MAX
+from services.shared.events import ROLES
 from services.shared.schemas import Input, Output, Text
 
 

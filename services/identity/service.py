@@ -6,7 +6,7 @@ from nameko.rpc import rpc
 from services.identity import schemas as s
 from services.identity import use_cases
 from services.identity.dependencies import Credentials
-from services.identity.models import Base, OutboxMessage, ProcessedEvent
+from services.identity.models import OutboxMessage, ProcessedEvent
 from services.shared.database import Database
 from services.shared.errors import EXPECTED
 from services.shared.metrics import Metrics
@@ -18,7 +18,7 @@ api = rpc(expected_exceptions=EXPECTED)
 class IdentityService:
     name = "identity"
 
-    db = Database(Base, OutboxMessage, ProcessedEvent)
+    db = Database(OutboxMessage, ProcessedEvent)
     credentials = Credentials()
     metrics = Metrics()
 

@@ -151,8 +151,7 @@ class Store:
 class Database(DependencyProvider):
     """Engine per service (built in setup), a Store per worker, and the outbox relay running beside it."""
 
-    def __init__(self, base, outbox_model, processed_model):
-        self.base = base
+    def __init__(self, outbox_model, processed_model):
         self.outbox_model = outbox_model
         self.processed_model = processed_model
         self.engine = None
@@ -173,9 +172,7 @@ class Database(DependencyProvider):
         self.relay.stop()
         self.engine.dispose()
 
-    def kill(self):
-        self.relay.stop()
-        self.engine.dispose()
+    kill = stop
 
     def get_dependency(self, worker_ctx):
         return Store(self.sessionmaker, self.outbox_model, self.processed_model, self.relay.wake)

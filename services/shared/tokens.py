@@ -10,6 +10,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from services.shared.config import ConfigurationError
 from services.shared.errors import Unauthenticated
 
 ISSUER, AUDIENCE, ALGORITHM = "aos-identity", "aos", "EdDSA"
@@ -32,7 +33,6 @@ def read_key(path, what):
         with open(path, "rb") as handle:
             return handle.read()
     except OSError as exc:
-        from services.shared.config import ConfigurationError
         raise ConfigurationError(f"cannot read the token {what} key at {path}: {exc.strerror}; "
                                  f"`make run` creates a development pair, production sets AOS_JWT_*_KEY_FILE")
 

@@ -24,7 +24,7 @@ class WelcomedOperator(Base):
 
 class ListenerService:
     name = "listener"
-    db = Database(Base, Outbox, Processed)
+    db = Database(Outbox, Processed)
 
     @consumes("OperatorRegistered")
     def on_operator_registered(self, event):
