@@ -6,6 +6,7 @@ concurrency:
   1. rpc identity.ping   the barest nameko round trip
   2. rpc identity.me     the same call the gateway makes for /me
   3. http GET /me        the whole gateway path: HTTP, token check, RPC, JSON
+  4. the same with wrk, when it is installed (a C client: less of the two cores goes to the load generator)
 and prints requests/s, p50/p95/p99, errors, and the gateway's rate as a share of each RPC rate.
 
     python -m bench.me_throughput [--seconds 20] [--concurrency 32] [--database-url postgresql://...]
@@ -13,6 +14,7 @@ and prints requests/s, p50/p95/p99, errors, and the gateway's rate as a share of
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -45,6 +47,14 @@ def sign_in(base):
         "owner": {"email": f"bench-{uuid.uuid4().hex[:6]}@werkstatt.de", "name": "Bench",
                   "password": "Lastprofil-Messung-2026"}})
     return confirmed["access_token"], registered["user"]["id"]
+
+
+def wrk(base, token, concurrency, seconds):
+    script = Path(__file__).with_name("wrk_report.lua")
+    out = subprocess.run(["wrk", "-t1", f"-c{concurrency}", f"-d{int(seconds)}s", "-s", str(script),
+                          "-H", f"Authorization: Bearer {token}", f"{base}/api/v1/me"],
+                         capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.split("JSON ", 1)[1])
 
 
 def load(*args):
@@ -87,6 +97,8 @@ def main(argv=None):
                 "rpc identity.me": load("rpc", amqp_uri, "me", user_id, c, s),
                 "http GET /api/v1/me": load("http", base, token, c, s),
             }
+            if shutil.which("wrk"):  # a lean C client beside the Python one: what the path does with less noise
+                results["http GET /me (wrk)"] = wrk(base, token, c, s)
         finally:
             for child in children:
                 child.terminate()
