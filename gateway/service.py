@@ -8,13 +8,16 @@ from werkzeug.wrappers import Response
 from gateway import openapi
 from gateway.auth import Authenticator
 from gateway.http import json_response, read_json, route
+from services.billing import schemas as bs
 from services.identity import schemas as ids
 from services.shared.config import setting
-from services.shared.errors import Unavailable
+from services.shared.errors import BadRequest, Unavailable
 from services.shared.metrics import Metrics, exposition
 from services.shared.schemas import Empty
 
 V1 = "/api/v1"
+PAYMENT = (402, "not enough credit, or the card was declined: nothing charged")
+KEYED = (409, "the Idempotency-Key was used with another body")
 THROTTLED = (429, "too many failed attempts: details.retry_after_seconds says how long to wait")
 UNAUTHENTICATED = (401, "no token, or an expired or tampered one")
 
@@ -23,6 +26,7 @@ class GatewayService:
     name = "gateway"
 
     identity = RpcProxy("identity")
+    billing = RpcProxy("billing")
     auth = Authenticator()
     config = Config()
     metrics = Metrics()
@@ -45,7 +49,7 @@ class GatewayService:
            errors=((503, "a dependency is not reachable"),))
     def ready(self, request):
         checks = {}
-        for name, proxy in (("identity", self.identity),):
+        for name, proxy in (("identity", self.identity), ("billing", self.billing)):
             try:
                 with eventlet.Timeout(2):
                     proxy.ping()
@@ -141,3 +145,49 @@ class GatewayService:
         caller = self.auth.caller(request)
         return self._call(self.identity.change_user, caller.actor(), operator_id, user_id,
                           read_json(request, ids.ChangeUser))
+
+    # ---- billing ----
+
+    @route("GET", V1 + "/tariffs", "What can be bought, with prices excl. and incl. VAT for a country (`?country=DE`)",
+           "billing", public=True, answer=bs.TariffList, errors=((422, "unsupported country"),))
+    def tariffs(self, request):
+        return self._call(self.billing.tariffs, dict(request.args))
+
+    @route("POST", V1 + "/purchases", "Buy a tariff, paid from the credit account (`Idempotency-Key` required)",
+           "billing", body=bs.PurchaseInput, answer=bs.PurchaseOut, status=201,
+           errors=(UNAUTHENTICATED, PAYMENT, KEYED, (404, "no such tariff on sale"), (422, "VIN or quantity does not fit")))
+    def purchase(self, request):
+        caller = self.auth.caller(request)
+        body = read_json(request, bs.PurchaseInput)
+        return self._call(self.billing.purchase, caller.actor(), body, idempotency_key(request))
+
+    @route("GET", V1 + "/purchases", "The workshop's purchases", "billing", answer=bs.PurchaseList,
+           errors=(UNAUTHENTICATED,))
+    def purchases(self, request):
+        return self._call(self.billing.purchases, self.auth.caller(request).actor())
+
+    @route("GET", V1 + "/entitlements", "What the workshop may use now, and how much time is left", "billing",
+           answer=bs.Entitlements, errors=(UNAUTHENTICATED,))
+    def entitlements(self, request):
+        return self._call(self.billing.entitlements, self.auth.caller(request).actor())
+
+    @route("GET", V1 + "/credit", "The credit account: balance and statement", "billing", answer=bs.Credit,
+           errors=(UNAUTHENTICATED,))
+    def credit(self, request):
+        return self._call(self.billing.credit, self.auth.caller(request).actor())
+
+    @route("POST", V1 + "/credit/top-ups", "Add money to the credit account by card (`Idempotency-Key` required)",
+           "billing", body=bs.TopUpInput, answer=bs.Credit, status=201,
+           errors=(UNAUTHENTICATED, PAYMENT, KEYED, (403, "owner or admin only")))
+    def top_up(self, request):
+        caller = self.auth.caller(request)
+        body = read_json(request, bs.TopUpInput)
+        return self._call(self.billing.top_up, caller.actor(), body, idempotency_key(request))
+
+
+def idempotency_key(request):
+    key = request.headers.get("Idempotency-Key")
+    if not key:
+        raise BadRequest("IDEMPOTENCY_KEY_REQUIRED", "Send an `Idempotency-Key` header (a new UUID per purchase): "
+                         "a retry with the same key is then charged once.", {"header": "Idempotency-Key"})
+    return key

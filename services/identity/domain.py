@@ -13,12 +13,10 @@ from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, 
 from zxcvbn import zxcvbn
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
+from services.shared import countries
 from services.shared.errors import Forbidden, invalid_field
 
-# Where a workshop may be established: the EU member states, the EEA, Switzerland and the UK.
-EU_COUNTRIES = ("AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE", "IT",
-                "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK")
-COUNTRIES = EU_COUNTRIES + ("IS", "LI", "NO", "CH", "GB")
+EU_COUNTRIES, COUNTRIES = countries.EU, countries.SUPPORTED
 VAT_PREFIX = {"GR": "EL"}  # Greece files VAT under EL
 
 PASSWORD_MIN, PASSWORD_MAX = 12, 128

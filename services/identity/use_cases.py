@@ -64,7 +64,8 @@ def register_operator(ctx, payload):
         s.add_all([operator, owner])
         s.flush()
         uow.emit("OperatorRegistered", {"operator_id": operator.id, "legal_name": operator.legal_name,
-                                        "country": operator.country, "vat_id": vat_id,
+                                        "legal_form": operator.legal_form, "country": operator.country,
+                                        "vat_id": vat_id, "address": op_in["address"],
                                         "registered_at": ctx.now}, subject=operator.id)
         _emit_joined(uow, owner, ctx.now)
         return {"operator": operator_view(operator), "user": user_view(owner),

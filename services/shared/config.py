@@ -7,7 +7,7 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 from marshmallow import Schema, ValidationError, fields, validate
 
-SERVICES = ("identity",)  # services with a database of their own; grows as services land
+SERVICES = ("identity", "billing")  # services with a database of their own; grows as services land
 PROCESSES = SERVICES + ("gateway",)  # what `make run` starts, one process each
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,6 +46,11 @@ class EnvironmentSchema(Schema):
     AOS_GATEWAY_MAX_WORKERS = fields.Integer(load_default=64, validate=validate.Range(1, 1000))
     AOS_RPC_TIMEOUT = fields.Float(load_default=10.0, validate=validate.Range(0.1, 300))
     AOS_OUTBOX_POLL_SECONDS = fields.Float(load_default=1.0, validate=validate.Range(0.01, 60))
+    AOS_CARD_PROVIDER = fields.String(load_default="sandbox")
+    AOS_SELLER_NAME = fields.String(load_default="AOS Demo Manufacturer GmbH")
+    AOS_SELLER_COUNTRY = fields.String(load_default="DE", validate=validate.Length(equal=2))
+    AOS_SELLER_VAT_ID = fields.String(load_default="DE136695976")
+    AOS_SELLER_ADDRESS = fields.String(load_default="Petuelring 1, 80809 München, Germany")
 
 
 def load(environ=None):
@@ -84,6 +89,9 @@ def load(environ=None):
         "GATEWAY_MAX_WORKERS": env["AOS_GATEWAY_MAX_WORKERS"],
         "RPC_TIMEOUT": env["AOS_RPC_TIMEOUT"],
         "OUTBOX_POLL_SECONDS": env["AOS_OUTBOX_POLL_SECONDS"],
+        "CARD_PROVIDER": env["AOS_CARD_PROVIDER"],
+        "SELLER": {"name": env["AOS_SELLER_NAME"], "country": env["AOS_SELLER_COUNTRY"],
+                   "vat_id": env["AOS_SELLER_VAT_ID"], "address": env["AOS_SELLER_ADDRESS"]},
     }
 
 

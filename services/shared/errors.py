@@ -48,6 +48,12 @@ class Unauthenticated(AosError):
 
 
 @deserialize_to_instance
+class PaymentRequired(AosError):
+    """Not enough credit, or the card was declined: nothing was charged, nothing granted."""
+    status = 402
+
+
+@deserialize_to_instance
 class Forbidden(AosError):
     status = 403
 

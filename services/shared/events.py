@@ -32,11 +32,19 @@ Seconds = lambda **kw: fields.Integer(required=True, validate=validate.Range(min
 Cents = lambda **kw: fields.Integer(required=True, validate=validate.Range(min=0), **kw)  # noqa: E731
 
 
+class PostalAddress(Contract):
+    street = fields.String(required=True)
+    postal_code = fields.String(required=True)
+    city = fields.String(required=True)
+
+
 class OperatorRegistered(Contract):
     operator_id = Id()
     legal_name = fields.String(required=True)
+    legal_form = fields.String(load_default=None, allow_none=True)
     country = fields.String(required=True, validate=validate.Length(equal=2))
     vat_id = fields.String(allow_none=True, load_default=None)
+    address = fields.Nested(PostalAddress, load_default=None, allow_none=True)
     registered_at = When()
 
 
@@ -69,6 +77,11 @@ class AccessExpired(Contract):
     expired_at = When()
 
 
+class ExtendedWindow(Contract):
+    entitlement_id = Id()
+    valid_until = When()
+
+
 class CreditIssued(Contract):
     operator_id = Id()
     credit_id = Id()
@@ -76,6 +89,8 @@ class CreditIssued(Contract):
     amount_cents = fields.Integer(load_default=0, validate=validate.Range(min=0))
     seconds = fields.Integer(load_default=0, validate=validate.Range(min=0))
     session_id = fields.String(allow_none=True, load_default=None)
+    extended = fields.List(fields.Nested(ExtendedWindow), load_default=list,
+                           metadata={"description": "access windows lengthened by this credit, with their new end"})
     issued_at = When()
 
 

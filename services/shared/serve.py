@@ -15,6 +15,7 @@ from services.shared import config as settings  # noqa: E402
 
 SERVICE_CLASSES = {
     "identity": "services.identity.service:IdentityService",
+    "billing": "services.billing.service:BillingService",
     "gateway": "gateway.service:GatewayService",
 }
 

@@ -4,6 +4,7 @@ import pytest
 import requests
 
 from gateway.service import GatewayService
+from services.billing.service import BillingService
 from services.identity.service import IdentityService
 
 STRONG = "Bremsscheibe-Drehmoment-42"
@@ -26,7 +27,7 @@ def system(request, runner_factory, config):
     """Identity and the gateway running; `@pytest.mark.config(KEY=value)` changes settings first."""
     marker = request.node.get_closest_marker("config")
     config.update(marker.kwargs if marker else {})
-    runner = runner_factory(config, IdentityService, GatewayService)
+    runner = runner_factory(config, IdentityService, BillingService, GatewayService)
     runner.start()
     return config
 
@@ -36,9 +37,9 @@ def api(system):
     return Api(f"http://{system['WEB_SERVER_ADDRESS']}")
 
 
-def registration(email="meister@werkstatt-mueller.de", vat_id="DE136695976", **owner):
+def registration(email="meister@werkstatt-mueller.de", vat_id="DE136695976", country="DE", **owner):
     return {
-        "operator": {"legal_name": "Werkstatt Müller", "legal_form": "GmbH", "country": "DE", "vat_id": vat_id,
+        "operator": {"legal_name": "Werkstatt Müller", "legal_form": "GmbH", "country": country, "vat_id": vat_id,
                      "address": {"street": "Hauptstraße 1", "postal_code": "80331", "city": "München"}},
         "owner": {"email": email, "name": "Anna Müller", "password": STRONG, **owner},
     }
@@ -47,8 +48,8 @@ def registration(email="meister@werkstatt-mueller.de", vat_id="DE136695976", **o
 class Workshop:
     """A registered workshop whose owner has enrolled TOTP, with what the tests need to act as them."""
 
-    def __init__(self, api, email="meister@werkstatt-mueller.de", vat_id="DE136695976"):
-        answer = api("POST", "/api/v1/operators", json=registration(email, vat_id))
+    def __init__(self, api, email="meister@werkstatt-mueller.de", vat_id="DE136695976", country="DE"):
+        answer = api("POST", "/api/v1/operators", json=registration(email, vat_id, country))
         assert answer.status_code == 201, answer.text
         self.api, self.email = api, email
         self.operator_id = answer.json()["operator"]["id"]

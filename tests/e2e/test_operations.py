@@ -9,7 +9,8 @@ from deploy.launcher import free_port
 def test_health_and_readiness(api):
     assert api("GET", "/health").json() == {"status": "alive"}
     ready = api("GET", "/ready")
-    assert ready.status_code == 200 and ready.json() == {"status": "ready", "checks": {"identity": "ok"}}
+    assert ready.status_code == 200
+    assert ready.json() == {"status": "ready", "checks": {"identity": "ok", "billing": "ok"}}
 
 
 def test_readiness_fails_when_identity_is_gone(runner_factory, config):

@@ -1,0 +1,131 @@
+"""Billing's rules in plain Python: VAT by the buyer's country, access windows, what a tariff may be bought with,
+and the shape of every ledger movement (each one balanced)."""
+import calendar
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+from services.shared.errors import invalid_field
+
+_RATES = json.loads((Path(__file__).with_name("vat_rates.json")).read_text())
+VAT_RATES = {country: Decimal(rate) for country, rate in _RATES.items() if not country.startswith("_")}
+
+KINDS = ("access", "vin_pass", "programming_pack", "licence")
+PERIODS = ("hour", "day", "week", "month", "year")
+MAX_QUANTITY = {"programming_pack": 20, "licence": 100}  # packs stack; a licence counts seats
+EUR, SECONDS = "EUR_cent", "second"
+
+
+# ---- VAT ----------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Price:
+    net_cents: int
+    vat_cents: int
+    vat_rate: Decimal
+    vat_country: str | None
+    treatment: str  # domestic | destination | reverse_charge | outside_eu
+    note: str | None
+
+    @property
+    def gross_cents(self):
+        return self.net_cents + self.vat_cents
+
+
+def price(net_cents, seller_country, buyer_country, buyer_vat_id):
+    """Electronically supplied services: VAT of the buyer's member state; reverse charge for a business with a
+    VAT id in another member state; no EU VAT for a buyer outside the EU."""
+    if buyer_country not in VAT_RATES:
+        return Price(net_cents, 0, Decimal(0), None, "outside_eu",
+                     "Place of supply outside the EU: not subject to EU VAT.")
+    if buyer_vat_id and buyer_country != seller_country:
+        return Price(net_cents, 0, Decimal(0), buyer_country, "reverse_charge",
+                     "Reverse charge: VAT to be accounted for by the recipient (Art. 196 Directive 2006/112/EC).")
+    rate = VAT_RATES[buyer_country]
+    vat = int((Decimal(net_cents) * rate / 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    treatment = "domestic" if buyer_country == seller_country else "destination"
+    return Price(net_cents, vat, rate, buyer_country, treatment, None)
+
+
+# ---- windows ------------------------------------------------------------------------------------------------
+
+def window_end(start: datetime, period: str, count: int = 1) -> datetime:
+    """Calendar arithmetic: a month from 31 January ends on the last day of February."""
+    if period == "hour":
+        return start + timedelta(hours=count)
+    if period == "day":
+        return start + timedelta(days=count)
+    if period == "week":
+        return start + timedelta(weeks=count)
+    months = count * (12 if period == "year" else 1)
+    month0 = start.month - 1 + months
+    year, month = start.year + month0 // 12, month0 % 12 + 1
+    day = min(start.day, calendar.monthrange(year, month)[1])
+    return start.replace(year=year, month=month, day=day)
+
+
+def overlap_seconds(a_start, a_end, b_start, b_end):
+    return max(0, int((min(a_end, b_end) - max(a_start, b_start)).total_seconds()))
+
+
+# ---- purchases ----------------------------------------------------------------------------------------------
+
+def check_order(tariff, vin, quantity):
+    """What a purchase asks for must fit its tariff; errors name the field and the rule."""
+    if tariff.kind == "vin_pass" and vin is None:
+        raise invalid_field("VIN_REQUIRED", "vin", "required_for_tariff",
+                            f"The tariff {tariff.code} is for one vehicle: send its VIN.")
+    if tariff.kind != "vin_pass" and vin is not None:
+        raise invalid_field("VIN_NOT_ACCEPTED", "vin", "not_for_tariff",
+                            f"The tariff {tariff.code} covers every vehicle; send no VIN.")
+    limit = MAX_QUANTITY.get(tariff.kind, 1)
+    if not 1 <= quantity <= limit:
+        what = "seats" if tariff.kind == "licence" else "quantity"
+        raise invalid_field("QUANTITY_OUT_OF_RANGE", "quantity", "range",
+                            f"The {what} for {tariff.code} must be between 1 and {limit}.", min=1, max=limit)
+
+
+def request_fingerprint(payload):
+    """The same idempotency key must come with the same body: compare canonical JSON."""
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+# ---- ledger -------------------------------------------------------------------------------------------------
+
+def credit_account(operator_id):
+    return f"operator:{operator_id}:credit"
+
+
+def seconds_account(operator_id):
+    return f"operator:{operator_id}:programming"
+
+
+def postings_for_top_up(operator_id, amount_cents):
+    return [("payments:card", EUR, -amount_cents), (credit_account(operator_id), EUR, amount_cents)]
+
+
+def postings_for_purchase(operator_id, tariff, p: Price, paid_from, seconds):
+    """Money from the payer to revenue and VAT; programming seconds from the platform to the operator."""
+    postings = [(paid_from, EUR, -p.gross_cents), (f"revenue:{tariff.kind}", EUR, p.net_cents)]
+    if p.vat_cents:
+        postings.append((f"vat:{p.vat_country}", EUR, p.vat_cents))
+    if seconds:
+        postings += [("programming:issued", SECONDS, -seconds), (seconds_account(operator_id), SECONDS, seconds)]
+    return postings
+
+
+def postings_for_metering(operator_id, seconds):
+    return [(seconds_account(operator_id), SECONDS, -seconds), ("programming:consumed", SECONDS, seconds)]
+
+
+def balanced(postings):
+    totals = {}
+    for _, unit, amount in postings:
+        totals[unit] = totals.get(unit, 0) + amount
+    return all(v == 0 for v in totals.values())
+
+
+NON_NEGATIVE_PREFIX = "operator:"  # an operator's money and seconds never go below zero

@@ -1,0 +1,75 @@
+"""The double-entry ledger: every movement is a journal whose postings sum to zero per unit, booked together
+with the account balances it changes. An operator's accounts never go below zero."""
+import uuid
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from services.billing.domain import NON_NEGATIVE_PREFIX, balanced
+from services.billing.models import Balance, Journal, Posting
+
+
+class Overdrawn(Exception):
+    def __init__(self, account, unit, available, needed):
+        super().__init__(f"{account} holds {available} {unit}, needs {needed}")
+        self.account, self.unit, self.available, self.needed = account, unit, available, needed
+
+
+def book(session, kind, reference, operator_id, description, postings, now):
+    """Books one journal; raises Overdrawn (and the transaction rolls back) if an operator account would go
+    below zero. `reference` is unique: the same thing cannot be booked twice."""
+    if not balanced(postings):
+        raise ValueError(f"unbalanced journal {kind} {reference}: {postings}")
+    journal = Journal(id=str(uuid.uuid4()), operator_id=operator_id, kind=kind, reference=reference,
+                      description=description, created_at=now)
+    session.add(journal)
+    session.flush()
+    for account, unit, amount in postings:
+        _open(session, account, unit)
+        change = update(Balance).where(Balance.account == account).values(amount=Balance.amount + amount)
+        if account.startswith(NON_NEGATIVE_PREFIX) and amount < 0:
+            change = change.where(Balance.amount + amount >= 0)
+        if session.execute(change).rowcount != 1:
+            raise Overdrawn(account, unit, balance(session, account), -amount)
+        session.add(Posting(journal_id=journal.id, account=account, unit=unit, amount=amount))
+    return journal
+
+
+def _open(session, account, unit):
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    session.execute(insert(Balance).values(account=account, unit=unit, amount=0).on_conflict_do_nothing())
+
+
+def balance(session, account):
+    return session.scalar(select(Balance.amount).where(Balance.account == account)) or 0
+
+
+def statement(session, account, limit=100):
+    rows = session.execute(
+        select(Journal.created_at, Journal.kind, Journal.reference, Journal.description, Posting.amount)
+        .join(Posting, Posting.journal_id == Journal.id).where(Posting.account == account)
+        .order_by(Journal.created_at.desc(), Posting.id.desc()).limit(limit)).all()
+    return [{"at": r.created_at, "kind": r.kind, "reference": r.reference, "description": r.description,
+             "amount": r.amount} for r in rows]
+
+
+def check(session):
+    """The books balance: every journal sums to zero per unit, all postings together do too, and every stored
+    balance equals the sum of its account's postings. Returns the problems found (none: balanced)."""
+    problems = []
+    for journal_id, unit, total in session.execute(
+            select(Posting.journal_id, Posting.unit, func.sum(Posting.amount))
+            .group_by(Posting.journal_id, Posting.unit).having(func.sum(Posting.amount) != 0)):
+        problems.append(f"journal {journal_id} is off by {total} {unit}")
+    for unit, total in session.execute(select(Posting.unit, func.sum(Posting.amount)).group_by(Posting.unit)):
+        if total != 0:
+            problems.append(f"all {unit} postings sum to {total}")
+    sums = dict(session.execute(select(Posting.account, func.sum(Posting.amount)).group_by(Posting.account)).all())
+    for account, amount in session.execute(select(Balance.account, Balance.amount)):
+        if sums.get(account, 0) != amount:
+            problems.append(f"{account} holds {amount} but its postings sum to {sums.get(account, 0)}")
+        if account.startswith(NON_NEGATIVE_PREFIX) and amount < 0:
+            problems.append(f"{account} is negative: {amount}")
+    return problems

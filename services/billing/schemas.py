@@ -1,0 +1,126 @@
+"""Billing's RPC contract; the gateway validates and documents with the same schemas."""
+from marshmallow import fields, validate
+
+from services.billing.domain import KINDS, PERIODS
+from services.shared.countries import SUPPORTED
+from services.shared.events import SCOPES
+from services.shared.schemas import Input, Output, Text
+
+VIN = validate.Regexp(r"^[A-HJ-NPR-Z0-9]{17}$", error="A VIN has 17 characters: digits and capital letters except I, O, Q.")
+
+
+class IdempotencyKey(Input):
+    key = fields.String(required=True, validate=validate.Regexp(
+        r"^[\x21-\x7e]{1,100}$", error="1 to 100 visible ASCII characters, e.g. a UUID."))
+
+
+class TariffQuery(Input):
+    country = fields.String(load_default="DE", validate=validate.OneOf(SUPPORTED, error="Not a supported country code."))
+
+
+class TopUpInput(Input):
+    amount_cents = fields.Integer(required=True, strict=True, validate=validate.Range(
+        min=500, max=500000, error="Top up between 5.00 and 5,000.00 EUR (500 to 500000 cents)."))
+    card_token = Text(100, metadata={"description": "the card provider's token for the card (sandbox: tok_visa)"})
+
+
+class PurchaseInput(Input):
+    tariff_code = Text(40)
+    vin = fields.String(load_default=None, allow_none=True, validate=VIN)
+    quantity = fields.Integer(load_default=1, strict=True, validate=validate.Range(
+        min=1, max=100, error="Must be between 1 and 100."),
+        metadata={"description": "programming packs: how many; licence: seats; otherwise 1"})
+
+
+class TariffInput(Input):
+    """Platform staff: a new tariff (all fields) or a change to one (code and what changes)."""
+    code = fields.String(required=True, validate=validate.Regexp(r"^[a-z0-9-]{2,40}$"))
+    name = Text(120, required=False)
+    kind = fields.String(validate=validate.OneOf(KINDS))
+    scopes = fields.List(fields.String(validate=validate.OneOf(SCOPES)), validate=validate.Length(min=1))
+    period = fields.String(allow_none=True, validate=validate.OneOf(PERIODS))
+    seconds = fields.Integer(allow_none=True, strict=True, validate=validate.Range(min=60, max=100 * 3600))
+    net_cents = fields.Integer(strict=True, validate=validate.Range(min=0, max=10_000_000))
+    active = fields.Boolean(truthy={True}, falsy={False})
+
+
+class OutageInput(Input):
+    started_at = fields.AwareDateTime(required=True)
+    ended_at = fields.AwareDateTime(required=True)
+
+
+# ---- answers ----
+
+class TariffOut(Output):
+    code = fields.String()
+    name = fields.String()
+    kind = fields.String()
+    scopes = fields.List(fields.String())
+    period = fields.String(allow_none=True)
+    seconds = fields.Integer(allow_none=True)
+    net_cents = fields.Integer()
+    vat_cents = fields.Integer()
+    vat_rate = fields.String()
+    gross_cents = fields.Integer()
+    currency = fields.String()
+
+
+class TariffList(Output):
+    country = fields.String()
+    tariffs = fields.List(fields.Nested(TariffOut))
+
+
+class EntitlementOut(Output):
+    id = fields.String()
+    kind = fields.String()
+    scopes = fields.List(fields.String())
+    vin = fields.String(allow_none=True)
+    seats = fields.Integer()
+    valid_from = fields.DateTime()
+    valid_until = fields.DateTime(allow_none=True)
+    seconds = fields.Integer(allow_none=True)
+    remaining_seconds = fields.Integer(metadata={"description": "seconds left in the window, as of `as_of`"})
+
+
+class PurchaseOut(Output):
+    id = fields.String()
+    tariff_code = fields.String()
+    tariff_name = fields.String()
+    vin = fields.String(allow_none=True)
+    quantity = fields.Integer()
+    net_cents = fields.Integer()
+    vat_cents = fields.Integer()
+    vat_rate = fields.String()
+    vat_treatment = fields.String(metadata={"description": "domestic, destination, reverse_charge or outside_eu"})
+    gross_cents = fields.Integer()
+    currency = fields.String()
+    paid_with = fields.String()
+    created_at = fields.DateTime()
+    entitlement = fields.Nested(EntitlementOut)
+
+
+class PurchaseList(Output):
+    purchases = fields.List(fields.Nested(PurchaseOut))
+
+
+class Entitlements(Output):
+    as_of = fields.DateTime()
+    windows = fields.List(fields.Nested(EntitlementOut))
+    programming_seconds = fields.Integer()
+    credit_cents = fields.Integer()
+
+
+class StatementLine(Output):
+    at = fields.DateTime()
+    kind = fields.String()
+    reference = fields.String()
+    description = fields.String()
+    amount = fields.Integer(metadata={"description": "cents: positive in, negative out"})
+
+
+class Credit(Output):
+    balance_cents = fields.Integer()
+    currency = fields.String()
+    statement = fields.List(fields.Nested(StatementLine))
+    top_up_id = fields.String()
+    amount_cents = fields.Integer()

@@ -1,0 +1,101 @@
+"""The billing service: RPC entrypoints for workshops (through the gateway) and platform staff, the timer that
+closes access windows, and the consumers of identity's and programming's facts."""
+from datetime import datetime, timezone
+
+from nameko.rpc import rpc
+from nameko.timer import timer
+
+from services.billing import schemas as s
+from services.billing import use_cases
+from services.billing.dependencies import Payments
+from services.billing.models import OutboxMessage, ProcessedEvent
+from services.shared.consumer import consumes
+from services.shared.database import Database
+from services.shared.errors import EXPECTED
+from services.shared.metrics import Metrics
+from services.shared.schemas import dump, load
+
+api = rpc(expected_exceptions=EXPECTED)
+
+
+class BillingService:
+    name = "billing"
+
+    db = Database(OutboxMessage, ProcessedEvent)
+    payments = Payments()
+    metrics = Metrics()
+
+    def _ctx(self):
+        return use_cases.Context(self.db, self.payments.cards, self.payments.seller, datetime.now(timezone.utc))
+
+    @api
+    def ping(self):
+        return "pong"
+
+    # ---- workshops ----
+
+    @api
+    def tariffs(self, query):
+        return dump(s.TariffList, use_cases.tariffs(self._ctx(), load(s.TariffQuery, query)["country"]))
+
+    @api
+    def top_up(self, actor, payload, idempotency_key):
+        key = load(s.IdempotencyKey, {"key": idempotency_key})["key"]
+        return dump(s.Credit, use_cases.top_up(self._ctx(), actor, load(s.TopUpInput, payload), key))
+
+    @api
+    def credit(self, actor):
+        return dump(s.Credit, use_cases.credit(self._ctx(), actor))
+
+    @api
+    def purchase(self, actor, payload, idempotency_key):
+        key = load(s.IdempotencyKey, {"key": idempotency_key})["key"]
+        return dump(s.PurchaseOut, use_cases.purchase(self._ctx(), actor, load(s.PurchaseInput, payload), key))
+
+    @api
+    def purchases(self, actor):
+        return dump(s.PurchaseList, use_cases.purchases(self._ctx(), actor))
+
+    @api
+    def entitlements(self, actor):
+        return dump(s.Entitlements, use_cases.entitlements(self._ctx(), actor))
+
+    # ---- platform staff ----
+
+    @api
+    def save_tariff(self, payload):
+        return dump(s.TariffOut, use_cases.save_tariff(self._ctx(), load(s.TariffInput, payload)))
+
+    @api
+    def credit_outage(self, payload):
+        outage = load(s.OutageInput, payload)
+        return use_cases.credit_outage(self._ctx(), outage["started_at"], outage["ended_at"])
+
+    @api
+    def check_books(self):
+        return use_cases.check_books(self._ctx())
+
+    # ---- clock and facts ----
+
+    @timer(interval=1.0)
+    def close_expired_windows(self):
+        use_cases.expire_windows(self._ctx())
+
+    @consumes("OperatorRegistered")
+    def on_operator_registered(self, event):
+        with self.db.first_delivery(event) as uow:
+            if uow is not None:
+                use_cases.record_buyer(uow, event.data)
+
+    @consumes("SessionEnded")
+    def on_session_ended(self, event):
+        self._meter(event)
+
+    @consumes("SessionExpired")
+    def on_session_expired(self, event):
+        self._meter(event)
+
+    def _meter(self, event):
+        with self.db.first_delivery(event) as uow:
+            if uow is not None:
+                use_cases.meter_session(uow, event, datetime.now(timezone.utc))

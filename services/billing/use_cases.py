@@ -1,0 +1,346 @@
+"""What billing does, step by step: each function takes its collaborators explicitly (store, card provider,
+seller, time) and applies domain.py's rules inside one unit of work."""
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from services.billing import domain, ledger
+from services.billing.models import Buyer, Credit, Entitlement, Journal, Outage, Purchase, Tariff, TopUp
+from services.billing.payments import CardDeclined
+from services.shared.errors import Conflict, Forbidden, InvalidInput, NotFound, PaymentRequired, Unavailable
+
+log = logging.getLogger(__name__)
+MONEY_ROLES = ("owner", "admin")  # who may put money in
+
+
+@dataclass(frozen=True)
+class Seller:
+    name: str
+    country: str
+    vat_id: str
+    address: str
+
+
+@dataclass
+class Context:
+    store: object
+    cards: object
+    seller: Seller
+    now: datetime
+
+
+def new_id():
+    return str(uuid.uuid4())
+
+
+# ---- tariffs ------------------------------------------------------------------------------------------------
+
+def tariffs(ctx, country):
+    """Every active tariff with its price excl. and incl. VAT for a buyer in `country` (no VAT id)."""
+    with ctx.store.read() as s:
+        rows = s.scalars(select(Tariff).where(Tariff.active.is_(True)).order_by(Tariff.net_cents)).all()
+        return {"country": country, "tariffs": [_tariff_view(t, domain.price(t.net_cents, ctx.seller.country, country, None))
+                                                for t in rows]}
+
+
+def _tariff_view(t, p):
+    return {"code": t.code, "name": t.name, "kind": t.kind, "scopes": t.scopes, "period": t.period,
+            "seconds": t.seconds, "net_cents": p.net_cents, "vat_cents": p.vat_cents, "vat_rate": str(p.vat_rate),
+            "gross_cents": p.gross_cents, "currency": "EUR"}
+
+
+def save_tariff(ctx, payload):
+    """Platform staff: create a tariff, or change an existing one's name, price or availability."""
+    with ctx.store.transaction() as uow:
+        tariff = uow.session.get(Tariff, payload["code"])
+        if tariff is None:
+            missing = [f for f in ("name", "kind", "scopes", "net_cents") if f not in payload]
+            if missing:
+                raise InvalidInput("VALIDATION_FAILED", "A new tariff needs " + ", ".join(missing) + ".",
+                                   {"fields": {f: ["Missing data for required field."] for f in missing}})
+            tariff = Tariff(code=payload["code"], active=True)
+            uow.session.add(tariff)
+        for field in ("name", "kind", "scopes", "period", "seconds", "net_cents", "active"):
+            if field in payload:
+                setattr(tariff, field, payload[field])
+        uow.session.flush()
+        return _tariff_view(tariff, domain.price(tariff.net_cents, ctx.seller.country, ctx.seller.country, None))
+
+
+# ---- buyers (read model of identity's operators) ---------------------------------------------------------------
+
+def record_buyer(uow, data):
+    if uow.session.get(Buyer, data["operator_id"]) is None:
+        uow.session.add(Buyer(operator_id=data["operator_id"], legal_name=data["legal_name"],
+                              legal_form=data.get("legal_form"), country=data["country"], vat_id=data.get("vat_id"),
+                              address=data.get("address")))
+
+
+def _buyer(session, operator_id):
+    buyer = session.get(Buyer, operator_id)
+    if buyer is None:  # OperatorRegistered is still on its way: a matter of moments after registration
+        raise Unavailable("OPERATOR_NOT_YET_KNOWN", "Your workshop's registration is still being set up; "
+                          "please try again in a few seconds.")
+    return buyer
+
+
+# ---- credit account -------------------------------------------------------------------------------------------
+
+def top_up(ctx, actor, payload, idempotency_key):
+    """Card → credit account. The card is charged with the top-up's own id as idempotency key, so a retry after a
+    crash between the charge and the booking charges once and books once."""
+    _require_money_role(actor)
+    fingerprint = domain.request_fingerprint(payload)
+    operator_id = actor["operator_id"]
+    try:
+        with ctx.store.transaction() as uow:
+            existing = uow.session.scalar(select(TopUp).where(
+                TopUp.operator_id == operator_id, TopUp.idempotency_key == idempotency_key))
+            if existing is None:
+                existing = TopUp(id=new_id(), operator_id=operator_id, idempotency_key=idempotency_key,
+                                 fingerprint=fingerprint, amount_cents=payload["amount_cents"], status="pending",
+                                 created_at=ctx.now)
+                uow.session.add(existing)
+    except IntegrityError:  # the same key raced in: the winner's row decides
+        return top_up(ctx, actor, payload, idempotency_key)
+    if existing.fingerprint != fingerprint:
+        raise _key_reused()
+    if existing.status == "declined":
+        raise PaymentRequired("CARD_DECLINED", existing.decline_reason, {"top_up_id": existing.id})
+    if existing.status == "pending":
+        try:
+            charge = ctx.cards.charge(existing.amount_cents, payload["card_token"], f"top-up:{existing.id}",
+                                      "AOS credit top-up")
+        except CardDeclined as declined:
+            with ctx.store.transaction() as uow:
+                uow.session.execute(update(TopUp).where(TopUp.id == existing.id, TopUp.status == "pending")
+                                    .values(status="declined", decline_reason=declined.reason))
+            raise PaymentRequired("CARD_DECLINED", declined.reason, {"top_up_id": existing.id})
+        with ctx.store.transaction() as uow:
+            done = uow.session.execute(update(TopUp).where(TopUp.id == existing.id, TopUp.status == "pending")
+                                       .values(status="completed", payment_reference=charge.reference)).rowcount
+            if done:
+                ledger.book(uow.session, "top_up", existing.id, operator_id, "Credit top-up by card",
+                            domain.postings_for_top_up(operator_id, existing.amount_cents), ctx.now)
+    return credit(ctx, actor) | {"top_up_id": existing.id, "amount_cents": existing.amount_cents}
+
+
+def credit(ctx, actor):
+    with ctx.store.read() as s:
+        account = domain.credit_account(actor["operator_id"])
+        return {"balance_cents": ledger.balance(s, account), "currency": "EUR",
+                "statement": ledger.statement(s, account)}
+
+
+def _require_money_role(actor):
+    if actor["role"] not in MONEY_ROLES:
+        raise Forbidden("ROLE_NOT_ALLOWED", "Only the workshop's owner or an admin may add money.",
+                        {"required_role": list(MONEY_ROLES)})
+
+
+def _key_reused():
+    return Conflict("IDEMPOTENCY_KEY_REUSED", "This Idempotency-Key was used with another request body; "
+                    "use a new key for a new request.", {"header": "Idempotency-Key"})
+
+
+# ---- purchases --------------------------------------------------------------------------------------------------
+
+def purchase(ctx, actor, payload, idempotency_key):
+    """Paid from the credit account, in one transaction with the entitlement, the ledger and AccessPurchased:
+    all of it happens, or none. The same key and body answer with the first result."""
+    fingerprint = domain.request_fingerprint(payload)
+    operator_id = actor["operator_id"]
+    try:
+        with ctx.store.transaction() as uow:
+            s = uow.session
+            existing = s.scalar(select(Purchase).where(
+                Purchase.operator_id == operator_id, Purchase.idempotency_key == idempotency_key))
+            if existing is not None:
+                if existing.fingerprint != fingerprint:
+                    raise _key_reused()
+                return _purchase_view(existing, s.get(Entitlement, existing.entitlement_id))
+            tariff = s.get(Tariff, payload["tariff_code"])
+            if tariff is None or not tariff.active:
+                raise NotFound("UNKNOWN_TARIFF", f"There is no tariff {payload['tariff_code']!r} on sale.",
+                               {"field": "tariff_code"})
+            vin, quantity = payload.get("vin"), payload.get("quantity", 1)
+            domain.check_order(tariff, vin, quantity)
+            buyer = _buyer(s, operator_id)
+            price = domain.price(tariff.net_cents * quantity, ctx.seller.country, buyer.country, buyer.vat_id)
+            bought = Purchase(
+                id=new_id(), operator_id=operator_id, user_id=actor["user_id"], idempotency_key=idempotency_key,
+                fingerprint=fingerprint, tariff_code=tariff.code, tariff_name=tariff.name, vin=vin,
+                quantity=quantity, net_cents=price.net_cents, vat_cents=price.vat_cents,
+                vat_rate=str(price.vat_rate), vat_treatment=price.treatment, gross_cents=price.gross_cents,
+                paid_with="credit", entitlement_id=new_id(), created_at=ctx.now)
+            entitlement = _entitlement(bought, tariff, quantity, ctx.now)
+            s.add_all([bought, entitlement])
+            seconds = entitlement.seconds or 0
+            try:
+                ledger.book(s, "purchase", bought.id, operator_id, f"{tariff.name} ×{quantity}",
+                            domain.postings_for_purchase(operator_id, tariff, price,
+                                                         domain.credit_account(operator_id), seconds), ctx.now)
+            except ledger.Overdrawn as short:
+                raise PaymentRequired(
+                    "INSUFFICIENT_CREDIT", f"This costs {price.gross_cents / 100:.2f} EUR; your credit is "
+                    f"{short.available / 100:.2f} EUR. Top up and try again: nothing was charged.",
+                    {"balance_cents": short.available, "price_cents": price.gross_cents})
+            s.flush()
+            uow.emit("AccessPurchased", {
+                "operator_id": operator_id, "purchase_id": bought.id, "entitlement_id": entitlement.id,
+                "tariff_code": tariff.code, "scopes": entitlement.scopes, "vin": vin,
+                "valid_from": entitlement.valid_from, "valid_until": entitlement.valid_until,
+                "seconds": entitlement.seconds, "seats": entitlement.seats}, subject=operator_id)
+            return _purchase_view(bought, entitlement)
+    except IntegrityError:  # the same key raced in and won: answer as it did
+        with ctx.store.read() as s:
+            existing = s.scalar(select(Purchase).where(
+                Purchase.operator_id == operator_id, Purchase.idempotency_key == idempotency_key))
+            if existing is None:
+                raise
+            if existing.fingerprint != fingerprint:
+                raise _key_reused()
+            return _purchase_view(existing, s.get(Entitlement, existing.entitlement_id))
+
+
+def _entitlement(bought, tariff, quantity, now):
+    pack = tariff.kind == "programming_pack"
+    return Entitlement(
+        id=bought.entitlement_id, operator_id=bought.operator_id, purchase_id=bought.id, kind=tariff.kind,
+        scopes=list(tariff.scopes), vin=bought.vin, seats=quantity if tariff.kind == "licence" else 1,
+        valid_from=now, valid_until=None if pack else domain.window_end(now, tariff.period),
+        seconds=tariff.seconds * quantity if pack else None)
+
+
+def purchases(ctx, actor):
+    with ctx.store.read() as s:
+        rows = s.execute(select(Purchase, Entitlement).join(Entitlement, Entitlement.id == Purchase.entitlement_id)
+                         .where(Purchase.operator_id == actor["operator_id"])
+                         .order_by(Purchase.created_at.desc())).all()
+        return {"purchases": [_purchase_view(p, e) for p, e in rows]}
+
+
+def _purchase_view(p, e):
+    return {"id": p.id, "tariff_code": p.tariff_code, "tariff_name": p.tariff_name, "vin": p.vin,
+            "quantity": p.quantity, "net_cents": p.net_cents, "vat_cents": p.vat_cents, "vat_rate": p.vat_rate,
+            "vat_treatment": p.vat_treatment, "gross_cents": p.gross_cents, "currency": "EUR",
+            "paid_with": p.paid_with, "created_at": p.created_at, "entitlement": _entitlement_view(e, None)}
+
+
+# ---- entitlements -----------------------------------------------------------------------------------------------
+
+def entitlements(ctx, actor):
+    """What the operator may use now: open windows with the seconds they have left, and the programming balance."""
+    with ctx.store.read() as s:
+        windows = s.scalars(select(Entitlement).where(
+            Entitlement.operator_id == actor["operator_id"], Entitlement.valid_until.is_not(None),
+            Entitlement.valid_until > ctx.now).order_by(Entitlement.valid_until)).all()
+        seconds = ledger.balance(s, domain.seconds_account(actor["operator_id"]))
+        return {"as_of": ctx.now, "windows": [_entitlement_view(e, ctx.now) for e in windows],
+                "programming_seconds": seconds,
+                "credit_cents": ledger.balance(s, domain.credit_account(actor["operator_id"]))}
+
+
+def _entitlement_view(e, now):
+    view = {"id": e.id, "kind": e.kind, "scopes": e.scopes, "vin": e.vin, "seats": e.seats,
+            "valid_from": e.valid_from, "valid_until": e.valid_until, "seconds": e.seconds}
+    if now is not None and e.valid_until is not None:
+        view["remaining_seconds"] = max(0, int((e.valid_until - now).total_seconds()))
+    return view
+
+
+def expire_windows(ctx, batch=200):
+    """Publish AccessExpired for every window that has closed; the conditional update lets one replica win."""
+    with ctx.store.read() as s:
+        due = s.scalars(select(Entitlement).where(
+            Entitlement.expired_at.is_(None), Entitlement.valid_until.is_not(None),
+            Entitlement.valid_until <= ctx.now).order_by(Entitlement.valid_until).limit(batch)).all()
+    for e in due:
+        with ctx.store.transaction() as uow:
+            closed = uow.session.execute(update(Entitlement).where(
+                Entitlement.id == e.id, Entitlement.expired_at.is_(None), Entitlement.valid_until <= ctx.now)
+                .values(expired_at=ctx.now)).rowcount
+            if closed:
+                uow.emit("AccessExpired", {"operator_id": e.operator_id, "entitlement_id": e.id, "scopes": e.scopes,
+                                           "vin": e.vin, "expired_at": e.valid_until}, subject=e.operator_id)
+    return len(due)
+
+
+# ---- metering ---------------------------------------------------------------------------------------------------
+
+def meter_session(uow, event, now):
+    """Debit exactly the seconds a programming session used, once per session; nothing when the failure was
+    ours, and a CreditIssued says why."""
+    data = event.data
+    operator_id, session_id, used = data["operator_id"], data["session_id"], data["seconds_used"]
+    if data.get("failure_side") == "platform":
+        credit_id = new_id()
+        reason = "Programming session failed on our side: its time is not charged."
+        uow.session.add(Credit(id=credit_id, operator_id=operator_id, reason=reason, seconds=used,
+                               session_id=session_id, issued_at=now))
+        uow.emit("CreditIssued", {"operator_id": operator_id, "credit_id": credit_id, "reason": reason,
+                                  "seconds": used, "session_id": session_id, "issued_at": now}, subject=operator_id)
+        return
+    if used == 0 or _booked(uow.session, f"session:{session_id}"):
+        return
+    available = ledger.balance(uow.session, domain.seconds_account(operator_id))
+    debit = min(used, available)
+    if debit < used:  # programming reserves before it runs; this means a reservation was bypassed
+        log.error("session %s used %s s but operator %s held %s s", session_id, used, operator_id, available)
+    ledger.book(uow.session, "metering", f"session:{session_id}", operator_id,
+                f"Programming session {session_id}: {used} s", domain.postings_for_metering(operator_id, debit), now)
+
+
+def _booked(session, reference):
+    return session.scalar(select(Journal.id).where(Journal.reference == reference)) is not None
+
+
+# ---- outages ------------------------------------------------------------------------------------------------------
+
+def credit_outage(ctx, started_at, ended_at):
+    """Platform staff: lengthen every window that overlapped an outage by the overlap, and tell each operator why."""
+    if ended_at <= started_at:
+        raise InvalidInput("OUTAGE_ENDS_BEFORE_IT_STARTS", "The outage must end after it starts.",
+                           {"field": "ended_at", "rule": "after_started_at"})
+    if ended_at > ctx.now:
+        raise InvalidInput("OUTAGE_NOT_OVER", "Credit an outage once it is over.",
+                           {"field": "ended_at", "rule": "not_in_future"})
+    per_operator = {}
+    try:
+        with ctx.store.transaction() as uow:
+            s = uow.session
+            s.add(Outage(id=new_id(), started_at=started_at, ended_at=ended_at, credited_at=ctx.now))
+            s.flush()
+            hit = s.scalars(select(Entitlement).where(
+                Entitlement.valid_until.is_not(None), Entitlement.valid_from < ended_at,
+                Entitlement.valid_until > started_at)).all()
+            for e in hit:
+                extra = domain.overlap_seconds(e.valid_from, e.valid_until, started_at, ended_at)
+                e.valid_until = e.valid_until + timedelta(seconds=extra)
+                if e.expired_at is not None and e.valid_until > ctx.now:
+                    e.expired_at = None  # open again; AccessExpired follows at the new end
+                per_operator.setdefault(e.operator_id, []).append((e, extra))
+            for operator_id, windows in per_operator.items():
+                credit_id = new_id()
+                seconds = sum(extra for _, extra in windows)
+                reason = f"Service outage {started_at.isoformat()} to {ended_at.isoformat()}: access extended."
+                s.add(Credit(id=credit_id, operator_id=operator_id, reason=reason, seconds=seconds, issued_at=ctx.now))
+                uow.emit("CreditIssued", {
+                    "operator_id": operator_id, "credit_id": credit_id, "reason": reason, "seconds": seconds,
+                    "extended": [{"entitlement_id": e.id, "valid_until": e.valid_until} for e, _ in windows],
+                    "issued_at": ctx.now}, subject=operator_id)
+    except IntegrityError:
+        raise Conflict("OUTAGE_ALREADY_CREDITED", "This outage has been credited already.")
+    return {"operators": len(per_operator), "windows": sum(len(w) for w in per_operator.values())}
+
+
+# ---- the books ----------------------------------------------------------------------------------------------------
+
+def check_books(ctx):
+    with ctx.store.read() as s:
+        problems = ledger.check(s)
+        return {"balanced": not problems, "problems": problems}
