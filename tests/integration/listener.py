@@ -5,7 +5,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from services.shared.consumer import consumes
 from services.shared.database import Database, messaging_tables
 
-DELIVERIES = []  # every delivery the handler saw, duplicates included
+DELIVERIES = []  # every OperatorRegistered delivery the handler saw, duplicates included
+RECEIVED = []  # billing's facts as they arrived: (type, data)
 
 
 class Base(DeclarativeBase):
@@ -39,3 +40,20 @@ def create_schema(url):
     engine = create_engine(url)
     Base.metadata.create_all(engine)
     engine.dispose()
+
+
+class BillingWatcher:
+    """A partner system watching billing's facts."""
+    name = "billing_watcher"
+
+    @consumes("AccessPurchased")
+    def on_access_purchased(self, event):
+        RECEIVED.append((event.type, event.data))
+
+    @consumes("AccessExpired")
+    def on_access_expired(self, event):
+        RECEIVED.append((event.type, event.data))
+
+    @consumes("CreditIssued")
+    def on_credit_issued(self, event):
+        RECEIVED.append((event.type, event.data))

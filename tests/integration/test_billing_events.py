@@ -1,0 +1,124 @@
+"""Billing on a real broker and database: AccessPurchased then AccessExpired by its timer, metering of
+programming sessions exactly once, and outage credits."""
+import json
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from kombu import Connection
+from nameko.standalone.events import get_event_exchange
+from nameko.testing.services import entrypoint_hook
+from sqlalchemy.orm import sessionmaker
+
+from services.billing import use_cases
+from services.billing.models import OutboxMessage, ProcessedEvent
+from services.billing.payments import SandboxCardProvider
+from services.billing.service import BillingService
+from services.shared import events
+from services.shared.database import Store, make_engine
+from services.shared.errors import Conflict, InvalidInput
+from tests.helpers import eventually
+from tests.integration import listener
+
+OPERATOR = {"operator_id": "op-1", "legal_name": "Werkstatt Müller", "legal_form": "GmbH", "country": "DE",
+            "vat_id": "DE136695976", "address": None, "registered_at": datetime.now(timezone.utc)}
+ACTOR = {"user_id": "u-1", "operator_id": "op-1", "role": "owner"}
+SELLER = use_cases.Seller("AOS Demo Manufacturer GmbH", "DE", "DE136695976", "Petuelring 1, München")
+
+
+@pytest.fixture
+def billing(container_factory, config):
+    listener.RECEIVED.clear()
+    container_factory(listener.BillingWatcher, config).start()
+    service = container_factory(BillingService, config)
+    service.start()
+    return service
+
+
+@pytest.fixture
+def desk(config):
+    """Billing's own use cases on billing's database, at a time of the test's choosing: what the running
+    service commits to its outbox, its relay publishes."""
+    engine = make_engine(config["DATABASE_URLS"]["billing"])
+    store = Store(sessionmaker(engine, expire_on_commit=False), OutboxMessage, ProcessedEvent, lambda: None)
+    cards = SandboxCardProvider()
+
+    def at(now):
+        return use_cases.Context(store, cards, SELLER, now)
+    with store.transaction() as uow:
+        use_cases.record_buyer(uow, OPERATOR)
+    use_cases.top_up(at(datetime.now(timezone.utc)), ACTOR, {"amount_cents": 100000, "card_token": "tok_visa"}, "k0")
+    yield at
+    engine.dispose()
+
+
+def received(kind):
+    return [data for event_type, data in listener.RECEIVED if event_type == kind]
+
+
+def test_access_purchased_then_access_expired_when_the_window_closes(billing, desk):
+    an_hour_ago = datetime.now(timezone.utc) - timedelta(seconds=3601)
+    bought = use_cases.purchase(desk(an_hour_ago), ACTOR, {"tariff_code": "air-1h"}, "k1")
+    eventually(lambda: [t for t, _ in listener.RECEIVED] == ["AccessPurchased", "AccessExpired"],
+               what="AccessPurchased, then AccessExpired from billing's timer")
+    purchased, expired = received("AccessPurchased")[0], received("AccessExpired")[0]
+    assert purchased["entitlement_id"] == expired["entitlement_id"] == bought["entitlement"]["id"]
+    assert purchased["scopes"] == ["air", "vehicle_data"] and purchased["tariff_code"] == "air-1h"
+    assert purchased["valid_until"] - purchased["valid_from"] == timedelta(hours=1)
+    assert expired["expired_at"] == purchased["valid_until"]
+    with entrypoint_hook(billing, "entitlements") as call:
+        assert call(ACTOR)["windows"] == []
+
+
+def programming_fact(config, event_type, **data):
+    body = events.envelope(event_type, data, subject=data["operator_id"])
+    with Connection(config["AMQP_URI"]) as conn:
+        conn.Producer().publish(json.dumps(body), exchange=get_event_exchange("programming", config),
+                                routing_key=event_type, content_type="application/json", content_encoding="utf-8")
+    return body
+
+
+def test_metering_debits_exactly_the_seconds_used_once_and_nothing_for_our_failures(billing, desk, config):
+    use_cases.purchase(desk(datetime.now(timezone.utc)), ACTOR, {"tariff_code": "prog-30"}, "k2")
+
+    def seconds():
+        with entrypoint_hook(billing, "entitlements") as call:
+            return call(ACTOR)["programming_seconds"]
+    assert seconds() == 1800
+    now = datetime.now(timezone.utc)
+    session = dict(operator_id="op-1", vin="WBA8E9C50GK643215", outcome="failed", failure_side="vehicle", ended_at=now)
+    vehicle_failure = programming_fact(config, "SessionEnded", session_id="s-1", seconds_used=600, **session)
+    eventually(lambda: seconds() == 1200, what="600 s debited")
+
+    # the same event again (at-least-once delivery): nothing more is debited
+    with Connection(config["AMQP_URI"]) as conn:
+        conn.Producer().publish(json.dumps(vehicle_failure), exchange=get_event_exchange("programming", config),
+                                routing_key="SessionEnded", content_type="application/json", content_encoding="utf-8")
+    programming_fact(config, "SessionEnded", session_id="s-2", seconds_used=420,
+                     **dict(session, failure_side="platform"))
+    eventually(lambda: received("CreditIssued"), what="CreditIssued for our failure")
+    assert received("CreditIssued")[0]["seconds"] == 420 and received("CreditIssued")[0]["session_id"] == "s-2"
+    programming_fact(config, "SessionExpired", session_id="s-3", operator_id="op-1", vin="WBA8E9C50GK643215",
+                     seconds_used=300, expired_at=now)
+    eventually(lambda: seconds() == 900, what="300 s of the expired session debited")
+    with entrypoint_hook(billing, "check_books") as call:
+        assert call() == {"balanced": True, "problems": []}
+
+
+def test_an_outage_lengthens_every_window_it_overlapped_once(billing, desk):
+    now = datetime.now(timezone.utc)
+    bought = use_cases.purchase(desk(now - timedelta(minutes=30)), ACTOR, {"tariff_code": "air-1h"}, "k3")
+    before = bought["entitlement"]["valid_until"]
+    outage = {"started_at": (now - timedelta(minutes=40)).isoformat(), "ended_at": (now - timedelta(minutes=10)).isoformat()}
+    with entrypoint_hook(billing, "credit_outage") as call:
+        assert call(outage) == {"operators": 1, "windows": 1}
+    with entrypoint_hook(billing, "entitlements") as call:
+        [window] = call(ACTOR)["windows"]
+    assert datetime.fromisoformat(window["valid_until"]) == before + timedelta(minutes=20)  # the overlap, not 30 min
+    eventually(lambda: received("CreditIssued"), what="CreditIssued for the outage")
+    credit = received("CreditIssued")[0]
+    assert credit["seconds"] == 1200 and credit["extended"][0]["entitlement_id"] == window["id"]
+    with entrypoint_hook(billing, "credit_outage") as call:
+        with pytest.raises(Conflict):
+            call(outage)
+        with pytest.raises(InvalidInput):
+            call({"started_at": outage["ended_at"], "ended_at": outage["started_at"]})

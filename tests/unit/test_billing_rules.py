@@ -1,0 +1,89 @@
+"""Billing's rules without a broker or database: VAT, windows, orders against tariffs, balanced movements."""
+from datetime import datetime, timezone
+from decimal import Decimal
+from types import SimpleNamespace
+
+import pytest
+
+from services.billing import domain
+from services.shared.errors import InvalidInput
+
+
+@pytest.mark.parametrize("buyer, vat_id, treatment, vat, rate", [
+    ("DE", "DE136695976", "domestic", 171, "19"),      # the seller's own country: its VAT, VAT id or not
+    ("DE", None, "domestic", 171, "19"),
+    ("FR", "FR40303265045", "reverse_charge", 0, "0"),  # a business in another member state
+    ("FR", None, "destination", 180, "20"),            # no VAT id: the buyer's country's rate
+    ("FI", None, "destination", 230, "25.5"),          # rates with decimals round half up: 229.5 -> 230
+    ("CH", None, "outside_eu", 0, "0"),
+    ("NO", "NO123456789MVA", "outside_eu", 0, "0"),
+])
+def test_vat_by_the_buyers_country(buyer, vat_id, treatment, vat, rate):
+    p = domain.price(900, "DE", buyer, vat_id)
+    assert (p.treatment, p.vat_cents, p.vat_rate, p.gross_cents) == (treatment, vat, Decimal(rate), 900 + vat)
+    assert (p.note is not None) == (treatment in ("reverse_charge", "outside_eu"))
+
+
+def test_every_member_state_has_a_rate():
+    from services.shared.countries import EU
+    assert set(domain.VAT_RATES) == set(EU)
+    assert all(Decimal(10) <= r <= Decimal(30) for r in domain.VAT_RATES.values())
+
+
+@pytest.mark.parametrize("start, period, end", [
+    (datetime(2026, 1, 31, 10, 0, tzinfo=timezone.utc), "month", datetime(2026, 2, 28, 10, 0, tzinfo=timezone.utc)),
+    (datetime(2026, 12, 15, 8, 0, tzinfo=timezone.utc), "month", datetime(2027, 1, 15, 8, 0, tzinfo=timezone.utc)),
+    (datetime(2028, 2, 29, 0, 0, tzinfo=timezone.utc), "year", datetime(2029, 2, 28, 0, 0, tzinfo=timezone.utc)),
+    (datetime(2026, 3, 28, 23, 30, tzinfo=timezone.utc), "day", datetime(2026, 3, 29, 23, 30, tzinfo=timezone.utc)),
+    (datetime(2026, 3, 28, 23, 30, tzinfo=timezone.utc), "hour", datetime(2026, 3, 29, 0, 30, tzinfo=timezone.utc)),
+    (datetime(2026, 3, 28, 23, 30, tzinfo=timezone.utc), "week", datetime(2026, 4, 4, 23, 30, tzinfo=timezone.utc)),
+])
+def test_windows_follow_the_calendar(start, period, end):
+    assert domain.window_end(start, period) == end
+
+
+def test_overlap():
+    t = lambda h: datetime(2026, 1, 1, h, tzinfo=timezone.utc)  # noqa: E731
+    assert domain.overlap_seconds(t(1), t(3), t(2), t(5)) == 3600
+    assert domain.overlap_seconds(t(1), t(2), t(3), t(5)) == 0
+    assert domain.overlap_seconds(t(1), t(9), t(2), t(3)) == 3600
+
+
+def tariff(kind):
+    return SimpleNamespace(code=f"t-{kind}", kind=kind)
+
+
+@pytest.mark.parametrize("kind, vin, quantity, code", [
+    ("access", "WBA8E9C50GK643215", 1, "VIN_NOT_ACCEPTED"),
+    ("vin_pass", None, 1, "VIN_REQUIRED"),
+    ("access", None, 2, "QUANTITY_OUT_OF_RANGE"),
+    ("programming_pack", None, 21, "QUANTITY_OUT_OF_RANGE"),
+    ("licence", None, 0, "QUANTITY_OUT_OF_RANGE"),
+])
+def test_orders_must_fit_their_tariff(kind, vin, quantity, code):
+    with pytest.raises(InvalidInput) as raised:
+        domain.check_order(tariff(kind), vin, quantity)
+    assert raised.value.code == code
+
+
+def test_orders_that_fit():
+    domain.check_order(tariff("vin_pass"), "WBA8E9C50GK643215", 1)
+    domain.check_order(tariff("programming_pack"), None, 20)
+    domain.check_order(tariff("licence"), None, 100)
+
+
+def test_every_movement_balances():
+    p = domain.price(5500, "DE", "DE", None)
+    pack = SimpleNamespace(kind="programming_pack")
+    movements = [domain.postings_for_top_up("op", 10000),
+                 domain.postings_for_purchase("op", pack, p, domain.credit_account("op"), 3600),
+                 domain.postings_for_purchase("op", pack, domain.price(5500, "DE", "FR", "FR40303265045"),
+                                              domain.credit_account("op"), 0),
+                 domain.postings_for_metering("op", 600)]
+    assert all(domain.balanced(m) for m in movements)
+    assert not domain.balanced([("a", domain.EUR, 1), ("b", domain.EUR, -2)])
+
+
+def test_request_fingerprints_ignore_key_order_only():
+    assert domain.request_fingerprint({"a": 1, "b": 2}) == domain.request_fingerprint({"b": 2, "a": 1})
+    assert domain.request_fingerprint({"a": 1}) != domain.request_fingerprint({"a": 2})
