@@ -47,6 +47,7 @@ class Launcher:
         self.config = config
         self.children = []
         self.started_rabbitmq = False
+        self.seaweedfs = None
 
     def ensure_broker(self):
         uri = urlparse(self.config["AMQP_URI"])
@@ -64,6 +65,21 @@ class Launcher:
             "  On Debian or Ubuntu:  sudo apt-get install rabbitmq-server && sudo rabbitmq-server -detached\n"
             "  With Docker:          docker run -d -p 5672:5672 -p 15672:15672 rabbitmq:3-management\n"
             "  Elsewhere:            set AOS_AMQP_URI=amqp://user:password@host:5672/ to a broker you have.")
+
+    def ensure_object_store(self):
+        """SeaweedFS on this machine when the configured S3 endpoint is local and not answering."""
+        blob = self.config["BLOB_STORE"]
+        host, _, port = blob["endpoint"].rpartition(":")
+        if reachable(host, int(port)):
+            return
+        if host not in ("127.0.0.1", "localhost"):
+            raise SystemExit(f"AOS needs the S3 object store at {blob['endpoint']} and cannot reach it; "
+                             "set AOS_BLOB_ENDPOINT to one you have, or leave it local for SeaweedFS.")
+        from deploy import seaweedfs
+        folder = Path(self.config["DATA_DIR"]) / "objects"
+        log = open(Path(self.config["DATA_DIR"]) / "logs" / "seaweedfs.log", "ab")
+        self.seaweedfs = seaweedfs.start(folder, int(port), blob["access_key"], blob["secret_key"], log=log)
+        print(f"started SeaweedFS (S3 on {blob['endpoint']}, data in {folder})")
 
     def ensure_keys(self):
         private, public = Path(self.config["JWT_PRIVATE_KEY_FILE"]), Path(self.config["JWT_PUBLIC_KEY_FILE"])
@@ -93,6 +109,9 @@ class Launcher:
                 child.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 child.kill()
+        if self.seaweedfs is not None:
+            self.seaweedfs.terminate()
+            self.seaweedfs.wait(timeout=15)
         if self.started_rabbitmq:
             subprocess.run(["rabbitmqctl", "stop"], check=False, capture_output=True)
         print("stopped everything `make run` started")
@@ -115,6 +134,8 @@ def main():
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         launcher.ensure_broker()
+        (Path(config["DATA_DIR"]) / "logs").mkdir(parents=True, exist_ok=True)
+        launcher.ensure_object_store()
         launcher.ensure_keys()
         launcher.migrate()
         for name in settings.PROCESSES:

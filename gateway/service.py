@@ -1,5 +1,7 @@
-"""The gateway service: the public HTTP API of docs/API (identity routes so far), health, readiness, the OpenAPI
+"""The gateway service: the public HTTP API (identity and billing so far), health, readiness, the OpenAPI
 document and metrics. Each route reads and checks its input, calls one service, and answers."""
+import base64
+
 import eventlet
 from nameko.dependency_providers import Config
 from nameko.rpc import RpcProxy
@@ -183,6 +185,21 @@ class GatewayService:
         caller = self.auth.caller(request)
         body = read_json(request, bs.TopUpInput)
         return self._call(self.billing.top_up, caller.actor(), body, idempotency_key(request))
+
+    @route("GET", V1 + "/invoices", "The workshop's invoices", "billing", answer=bs.InvoiceList,
+           errors=(UNAUTHENTICATED,))
+    def invoices(self, request):
+        return self._call(self.billing.invoices, self.auth.caller(request).actor())
+
+    @route("GET", V1 + "/invoices/<invoice_id>", "One invoice: JSON, or the PDF with `Accept: application/pdf`",
+           "billing", answer=bs.InvoiceOut, errors=(UNAUTHENTICATED, (404, "no such invoice in your workshop")))
+    def invoice(self, request, invoice_id):
+        actor = self.auth.caller(request).actor()
+        if request.accept_mimetypes.best_match(["application/json", "application/pdf"]) == "application/pdf":
+            document = self._call(self.billing.invoice_pdf, actor, invoice_id)
+            return Response(base64.b64decode(document["pdf_base64"]), mimetype="application/pdf", headers={
+                "Content-Disposition": f'attachment; filename="{document["filename"]}"'})
+        return self._call(self.billing.invoice, actor, invoice_id)
 
 
 def idempotency_key(request):

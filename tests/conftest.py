@@ -80,8 +80,28 @@ def database_urls(request, tmp_path):
     return {service: pg.fresh(service) for service in settings.SERVICES}
 
 
+BLOB_KEYS = ("aos-test", "aos-test-secret-" + RUN)
+
+
+@pytest.fixture(scope="session")
+def object_store(tmp_path_factory):
+    """SeaweedFS for the whole run, access keys enforced; each test gets a bucket of its own."""
+    from deploy import seaweedfs
+    port = free_port()
+    process = seaweedfs.start(tmp_path_factory.mktemp("seaweedfs"), port, *BLOB_KEYS)
+    yield f"127.0.0.1:{port}"
+    process.terminate()
+    process.wait(timeout=20)
+
+
 @pytest.fixture
-def config(rabbit_config, database_urls, token_keys, tmp_path):
+def blob_config(object_store):
+    return {"endpoint": object_store, "access_key": BLOB_KEYS[0], "secret_key": BLOB_KEYS[1],
+            "region": "us-east-1", "secure": False, "bucket": f"aos-{uuid.uuid4().hex[:12]}"}
+
+
+@pytest.fixture
+def config(rabbit_config, database_urls, token_keys, tmp_path, blob_config):
     """The config dict of a whole AOS process, as `services.shared.config.load` builds it, on this test's
     vhost and databases."""
     private, public = token_keys
@@ -96,4 +116,5 @@ def config(rabbit_config, database_urls, token_keys, tmp_path):
     conf["AMQP_URI"] = rabbit_config["AMQP_URI"]
     conf["DATABASE_URLS"] = database_urls
     conf["METRICS_ADDRESSES"] = {}
+    conf["BLOB_STORE"] = blob_config
     return conf

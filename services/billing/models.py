@@ -141,3 +141,33 @@ class Outage(Base):
     started_at: Mapped[datetime] = mapped_column(UtcDateTime())
     ended_at: Mapped[datetime] = mapped_column(UtcDateTime())
     credited_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class InvoiceSequence(Base):
+    """The last invoice number of a year, advanced in the purchase's own transaction: a rolled-back purchase
+    takes no number, so the numbers have no gaps."""
+    __tablename__ = "invoice_sequences"
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Invoice(Base):
+    __tablename__ = "invoices"
+    __table_args__ = (UniqueConstraint("year", "sequence"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    year: Mapped[int] = mapped_column(Integer)
+    sequence: Mapped[int] = mapped_column(Integer)
+    operator_id: Mapped[str] = mapped_column(String(64), index=True)
+    purchase_id: Mapped[str] = mapped_column(String(36), unique=True)
+    issued_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    seller: Mapped[dict] = mapped_column(JSON)
+    buyer: Mapped[dict] = mapped_column(JSON)
+    lines: Mapped[list] = mapped_column(JSON)
+    net_cents: Mapped[int] = mapped_column(Integer)
+    vat_cents: Mapped[int] = mapped_column(Integer)
+    gross_cents: Mapped[int] = mapped_column(Integer)
+    vat_rate: Mapped[str] = mapped_column(String(8))
+    vat_treatment: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    pdf_key: Mapped[str | None] = mapped_column(String(200), nullable=True)  # set once the PDF is stored

@@ -124,3 +124,37 @@ class Credit(Output):
     statement = fields.List(fields.Nested(StatementLine))
     top_up_id = fields.String()
     amount_cents = fields.Integer()
+
+
+class Party(Output):
+    name = fields.String()
+    address = fields.Raw(allow_none=True)
+    vat_id = fields.String(allow_none=True)
+    country = fields.String()
+
+
+class InvoiceLine(Output):
+    description = fields.String()
+    quantity = fields.Integer()
+    net_cents = fields.Integer()
+
+
+class InvoiceOut(Output):
+    id = fields.String()
+    number = fields.String(metadata={"description": "AOS-<year>-<6 digits>, gapless within a year"})
+    issued_at = fields.DateTime()
+    purchase_id = fields.String()
+    seller = fields.Nested(Party)
+    buyer = fields.Nested(Party)
+    lines = fields.List(fields.Nested(InvoiceLine))
+    net_cents = fields.Integer()
+    vat_cents = fields.Integer()
+    vat_rate = fields.String()
+    vat_treatment = fields.String()
+    gross_cents = fields.Integer()
+    currency = fields.String()
+    note = fields.String(allow_none=True, metadata={"description": "reverse-charge or outside-EU note"})
+
+
+class InvoiceList(Output):
+    invoices = fields.List(fields.Nested(InvoiceOut))

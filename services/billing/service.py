@@ -1,14 +1,17 @@
 """The billing service: RPC entrypoints for workshops (through the gateway) and platform staff, the timer that
 closes access windows, and the consumers of identity's and programming's facts."""
+import base64
 from datetime import datetime, timezone
 
 from nameko.rpc import rpc
 from nameko.timer import timer
 
+from services.billing import invoices
 from services.billing import schemas as s
 from services.billing import use_cases
 from services.billing.dependencies import Payments
 from services.billing.models import OutboxMessage, ProcessedEvent
+from services.shared.blobs import Blobs
 from services.shared.consumer import consumes
 from services.shared.database import Database
 from services.shared.errors import EXPECTED
@@ -23,10 +26,12 @@ class BillingService:
 
     db = Database(OutboxMessage, ProcessedEvent)
     payments = Payments()
+    blobs = Blobs()
     metrics = Metrics()
 
     def _ctx(self):
-        return use_cases.Context(self.db, self.payments.cards, self.payments.seller, datetime.now(timezone.utc))
+        return use_cases.Context(self.db, self.payments.cards, self.payments.seller, datetime.now(timezone.utc),
+                                 self.blobs)
 
     @api
     def ping(self):
@@ -59,6 +64,20 @@ class BillingService:
     @api
     def entitlements(self, actor):
         return dump(s.Entitlements, use_cases.entitlements(self._ctx(), actor))
+
+    @api
+    def invoices(self, actor):
+        return dump(s.InvoiceList, use_cases.list_invoices(self._ctx(), actor))
+
+    @api
+    def invoice(self, actor, invoice_id):
+        return dump(s.InvoiceOut, invoices.view(use_cases.invoice(self._ctx(), actor, invoice_id)))
+
+    @api
+    def invoice_pdf(self, actor, invoice_id):
+        """The PDF as base64 (RPC carries JSON), with its file name."""
+        found, document = use_cases.invoice_pdf(self._ctx(), actor, invoice_id)
+        return {"filename": f"{found.number}.pdf", "pdf_base64": base64.b64encode(document).decode()}
 
     # ---- platform staff ----
 

@@ -8,8 +8,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from services.billing import domain, ledger
-from services.billing.models import Buyer, Credit, Entitlement, Journal, Outage, Purchase, Tariff, TopUp
+from services.billing import domain, invoices, ledger
+from services.billing.models import (Buyer, Credit, Entitlement, Invoice, Journal, Outage, Purchase, Tariff,
+                                     TopUp)
 from services.billing.payments import CardDeclined
 from services.shared.errors import Conflict, Forbidden, InvalidInput, NotFound, PaymentRequired, Unavailable
 
@@ -31,6 +32,7 @@ class Context:
     cards: object
     seller: Seller
     now: datetime
+    blobs: object = None
 
 
 def new_id():
@@ -190,6 +192,7 @@ def purchase(ctx, actor, payload, idempotency_key):
                     f"{short.available / 100:.2f} EUR. Top up and try again: nothing was charged.",
                     {"balance_cents": short.available, "price_cents": price.gross_cents})
             s.flush()
+            invoices.issue(s, bought, buyer, ctx.seller, price, ctx.now)
             uow.emit("AccessPurchased", {
                 "operator_id": operator_id, "purchase_id": bought.id, "entitlement_id": entitlement.id,
                 "tariff_code": tariff.code, "scopes": entitlement.scopes, "vin": vin,
@@ -229,6 +232,36 @@ def _purchase_view(p, e):
             "quantity": p.quantity, "net_cents": p.net_cents, "vat_cents": p.vat_cents, "vat_rate": p.vat_rate,
             "vat_treatment": p.vat_treatment, "gross_cents": p.gross_cents, "currency": "EUR",
             "paid_with": p.paid_with, "created_at": p.created_at, "entitlement": _entitlement_view(e, None)}
+
+
+# ---- invoices -----------------------------------------------------------------------------------------------------
+
+def list_invoices(ctx, actor):
+    with ctx.store.read() as s:
+        rows = s.scalars(select(Invoice).where(Invoice.operator_id == actor["operator_id"])
+                         .order_by(Invoice.year.desc(), Invoice.sequence.desc())).all()
+        return {"invoices": [invoices.view(i) for i in rows]}
+
+
+def invoice(ctx, actor, invoice_id):
+    with ctx.store.read() as s:
+        found = s.get(Invoice, invoice_id)
+        if found is None or found.operator_id != actor["operator_id"]:  # another's is as good as none
+            raise NotFound("INVOICE_NOT_FOUND", "There is no such invoice in your workshop.")
+        return found
+
+
+def invoice_pdf(ctx, actor, invoice_id):
+    """The stored PDF; rendered and stored on first request, so the stored copy is the one of record."""
+    found = invoice(ctx, actor, invoice_id)
+    if found.pdf_key is not None:
+        return found, ctx.blobs.get(found.pdf_key)
+    document = invoices.render(found)
+    key = invoices.pdf_key(found)
+    ctx.blobs.put(key, document, "application/pdf")
+    with ctx.store.transaction() as uow:
+        uow.session.execute(update(Invoice).where(Invoice.id == found.id, Invoice.pdf_key.is_(None)).values(pdf_key=key))
+    return found, ctx.blobs.get(key)
 
 
 # ---- entitlements -----------------------------------------------------------------------------------------------

@@ -46,6 +46,13 @@ class EnvironmentSchema(Schema):
     AOS_GATEWAY_MAX_WORKERS = fields.Integer(load_default=64, validate=validate.Range(1, 1000))
     AOS_RPC_TIMEOUT = fields.Float(load_default=10.0, validate=validate.Range(0.1, 300))
     AOS_OUTBOX_POLL_SECONDS = fields.Float(load_default=1.0, validate=validate.Range(0.01, 60))
+    AOS_BLOB_ENDPOINT = fields.String(load_default="127.0.0.1:8333")
+    AOS_BLOB_ACCESS_KEY = fields.String(load_default="aos-dev")
+    AOS_BLOB_SECRET_KEY = fields.String(load_default="aos-dev-secret-change-me")
+    AOS_BLOB_REGION = fields.String(load_default="us-east-1")
+    AOS_BLOB_SECURE = fields.Boolean(load_default=False)
+    AOS_BLOB_BUCKET = fields.String(load_default="aos", validate=validate.Regexp(
+        r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", error="an S3 bucket name: 3 to 63 lower-case letters, digits, dots, dashes"))
     AOS_CARD_PROVIDER = fields.String(load_default="sandbox")
     AOS_SELLER_NAME = fields.String(load_default="AOS Demo Manufacturer GmbH")
     AOS_SELLER_COUNTRY = fields.String(load_default="DE", validate=validate.Length(equal=2))
@@ -90,6 +97,9 @@ def load(environ=None):
         "RPC_TIMEOUT": env["AOS_RPC_TIMEOUT"],
         "OUTBOX_POLL_SECONDS": env["AOS_OUTBOX_POLL_SECONDS"],
         "CARD_PROVIDER": env["AOS_CARD_PROVIDER"],
+        "BLOB_STORE": {"endpoint": env["AOS_BLOB_ENDPOINT"], "access_key": env["AOS_BLOB_ACCESS_KEY"],
+                       "secret_key": env["AOS_BLOB_SECRET_KEY"], "region": env["AOS_BLOB_REGION"],
+                       "secure": env["AOS_BLOB_SECURE"], "bucket": env["AOS_BLOB_BUCKET"]},
         "SELLER": {"name": env["AOS_SELLER_NAME"], "country": env["AOS_SELLER_COUNTRY"],
                    "vat_id": env["AOS_SELLER_VAT_ID"], "address": env["AOS_SELLER_ADDRESS"]},
     }

@@ -171,3 +171,44 @@ def test_public_tariffs_show_prices_for_a_country(api, system):
     assert bad.status_code == 422 and "country" in error(bad)["details"]["fields"]
     assert {t["code"] for t in api("GET", "/api/v1/tariffs").json()["tariffs"]} == {
         "air-1h", "air-1d", "air-1w", "air-1m", "air-1y", "vin-1d", "prog-30", "prog-60", "prog-180", "licence-1y"}
+
+
+def test_every_purchase_has_an_invoice_with_a_gapless_number_and_a_pdf(api, system, customer):
+    bought = [buy(api, customer, code).json() for code in ("air-1h", "prog-30")]
+    listed = api("GET", "/api/v1/invoices", customer.token).json()["invoices"]
+    assert [i["purchase_id"] for i in listed] == [bought[1]["id"], bought[0]["id"]]
+    year = listed[0]["issued_at"][:4]
+    assert [i["number"] for i in listed] == [f"AOS-{year}-000002", f"AOS-{year}-000001"]
+    first = api("GET", f"/api/v1/invoices/{listed[1]['id']}", customer.token).json()
+    assert first["buyer"]["vat_id"] == "DE136695976" and first["buyer"]["name"] == "Werkstatt Müller GmbH"
+    assert first["buyer"]["address"]["city"] == "München"
+    assert (first["net_cents"], first["vat_cents"], first["gross_cents"]) == (900, 171, 1071)
+    assert first["lines"] == [{"description": "Technical information, 1 hour", "quantity": 1, "net_cents": 900}]
+
+    pdf = api("GET", f"/api/v1/invoices/{listed[1]['id']}", customer.token, headers={"Accept": "application/pdf"})
+    assert pdf.status_code == 200 and pdf.headers["Content-Type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF-")
+    assert f'filename="AOS-{year}-000001.pdf"' in pdf.headers["Content-Disposition"]
+    again = api("GET", f"/api/v1/invoices/{listed[1]['id']}", customer.token, headers={"Accept": "application/pdf"})
+    assert again.content == pdf.content, "the stored PDF is the one of record"
+
+    # a refused purchase takes no number: the next one follows without a gap
+    assert buy(api, customer, "air-1y").status_code == 402
+    assert top_up(api, customer, 5000).status_code == 201
+    assert buy(api, customer, "air-1h").status_code == 201
+    numbers = [i["number"] for i in api("GET", "/api/v1/invoices", customer.token).json()["invoices"]]
+    assert numbers[0] == f"AOS-{year}-000003"
+
+    rival = Workshop(api, email="chef@konkurrenz.de", vat_id=None)
+    hidden = api("GET", f"/api/v1/invoices/{listed[1]['id']}", rival.token)
+    assert hidden.status_code == 404 and error(hidden)["code"] == "INVOICE_NOT_FOUND"
+
+
+def test_a_reverse_charge_invoice_says_so(api, system):
+    french = customer_in(api, "chef@garage-dupont.fr", "FR", "FR40303265045")
+    buy(api, french, "air-1d")
+    [invoice] = api("GET", "/api/v1/invoices", french.token).json()["invoices"]
+    assert invoice["vat_cents"] == 0 and invoice["vat_treatment"] == "reverse_charge"
+    assert "Reverse charge" in invoice["note"]
+    pdf = api("GET", f"/api/v1/invoices/{invoice['id']}", french.token, headers={"Accept": "application/pdf"})
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-")
