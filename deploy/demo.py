@@ -4,6 +4,7 @@ enrolled TOTP. Its login (with the TOTP secret) is kept in <data dir>/demo-login
 `python -m deploy.demo code` prints the demo owner's current TOTP code, as an authenticator app would."""
 import json
 import sys
+import time
 from pathlib import Path
 
 import pyotp
@@ -39,12 +40,27 @@ def register_and_enrol(base, registration):
     return answer.json(), secret, confirmed.json()
 
 
+def top_up_demo_credit(base, access_token, cents=10000):
+    """100 EUR on the demo workshop's credit account, by the sandbox card. Billing learns of a new workshop
+    from OperatorRegistered a moment after registration, so it is asked again for a few seconds."""
+    headers = {"Authorization": f"Bearer {access_token}", "Idempotency-Key": "demo-initial-credit"}
+    for _ in range(40):
+        answer = requests.post(f"{base}/api/v1/credit/top-ups", headers=headers,
+                               json={"amount_cents": cents, "card_token": "tok_visa"}, timeout=30)
+        if answer.status_code != 503:
+            answer.raise_for_status()
+            return
+        time.sleep(0.25)
+    answer.raise_for_status()
+
+
 def load(base, data_dir):
     """Register and enrol the demo owner unless a previous run did; returns the demo login."""
     path = data_dir / "demo-login.json"
     if path.exists():
         return json.loads(path.read_text())
     _, secret, confirmed = register_and_enrol(base, DEMO)
+    top_up_demo_credit(base, confirmed["access_token"])
     login = {"email": DEMO["owner"]["email"], "password": DEMO["owner"]["password"], "totp_secret": secret,
              "recovery_codes": confirmed["recovery_codes"]}
     path.write_text(json.dumps(login, indent=2))
@@ -58,7 +74,7 @@ def banner(base, login, config):
 AOS is running.
   API:        {base}/api/v1   (OpenAPI: {base}/api/v1/openapi.json; health: {base}/health, {base}/ready)
   Metrics:    gateway {base}/metrics, {metrics}
-  Demo login: {login['email']} / {login['password']}
+  Demo login: {login['email']} / {login['password']}   (100 EUR credit to buy access with)
               TOTP secret {login['totp_secret']} (add it to an authenticator app, or run
               `.venv/bin/python -m deploy.demo code` for the current code)
   Logs:       {Path(config['DATA_DIR']) / 'logs'}

@@ -28,8 +28,12 @@ def start(folder, s3_port, access_key, secret_key, log=None):
     config = folder / "s3-identities.json"
     config.write_text(json.dumps(identities))
     config.chmod(0o600)
+    # every port of its own on a free one, and the catalogue servers it would open on fixed ports (Iceberg 8181,
+    # Lance 9101) off: they are not used, and 9101 is where AOS's services serve their metrics
     ports = {flag: free_port() for flag in ("master.port", "master.port.grpc", "volume.port", "volume.port.grpc",
-                                            "filer.port", "filer.port.grpc", "admin.port", "admin.port.grpc")}
+                                            "filer.port", "filer.port.grpc", "admin.port", "admin.port.grpc",
+                                            "s3.port.grpc")}
+    ports.update({"s3.port.iceberg": 0, "s3.port.lance": 0})
     command = [binary, "mini", f"-dir={folder / 'data'}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
                "-master.telemetry=false", "-admin.ui=false", "-webdav=false", f"-s3.port={s3_port}",
                f"-s3.config={config}"] + [f"-{flag}={port}" for flag, port in ports.items()]
