@@ -1,6 +1,6 @@
 """Benchmark: authenticated GET /api/v1/me through the gateway against the raw nameko RPC rate, in one run.
 
-Starts identity and the gateway as processes of their own (as `make run` does) on a vhost and data folder of
+Starts every service and the gateway as processes of their own (bench.system) on a vhost and data folder of
 this run, signs a workshop in, then drives, one after the other, with the same kind of client at the same
 concurrency:
   1. rpc identity.ping   the barest nameko round trip
@@ -17,36 +17,11 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
-import uuid
 from pathlib import Path
 
-import requests
+from bench import system
 
-from deploy import demo
-from deploy.launcher import free_port, wait_for
-from services.shared.migrate import upgrade
-from services.shared.tokens import generate_keypair
-
-RABBIT_API = os.environ.get("AOS_BENCH_RABBIT_API", "http://127.0.0.1:15672/api")
 TARGET_SHARE, TARGET_P99_MS = 0.60, 50.0
-
-
-def vhost(name, create):
-    method = requests.put if create else requests.delete
-    method(f"{RABBIT_API}/vhosts/{name}", auth=("guest", "guest"), timeout=10).raise_for_status()
-    if create:
-        requests.put(f"{RABBIT_API}/permissions/{name}/guest", json={"configure": ".*", "write": ".*", "read": ".*"},
-                     auth=("guest", "guest"), timeout=10).raise_for_status()
-
-
-def sign_in(base):
-    registered, _, confirmed = demo.register_and_enrol(base, {
-        "operator": {"legal_name": "Bench Werkstatt", "legal_form": "GmbH", "country": "DE", "vat_id": None,
-                     "address": {"street": "Teststr. 1", "postal_code": "10115", "city": "Berlin"}},
-        "owner": {"email": f"bench-{uuid.uuid4().hex[:6]}@werkstatt.de", "name": "Bench",
-                  "password": "Lastprofil-Messung-2026"}})
-    return confirmed["access_token"], registered["user"]["id"]
 
 
 def wrk(base, token, concurrency, seconds):
@@ -67,44 +42,18 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--concurrency", type=int, default=32)
-    parser.add_argument("--database-url", default=None, help="identity's database (default: a SQLite file)")
+    parser.add_argument("--database-url", default=None, help="a PostgreSQL server (default: SQLite files)")
     opts = parser.parse_args(argv)
-
-    name = f"aos_bench_{uuid.uuid4().hex[:8]}"
-    amqp_uri = f"amqp://guest:guest@127.0.0.1:5672/{name}"
-    vhost(name, create=True)
-    children = []
-    with tempfile.TemporaryDirectory() as data:
-        data = Path(data)
-        generate_keypair(data / "keys/token-signing.pem", data / "keys/token-signing.pub.pem")
-        db_url = opts.database_url or f"sqlite:///{data / 'identity.sqlite'}"
-        upgrade("identity", db_url)
-        port = free_port()
-        env = dict(os.environ, AOS_DATA_DIR=str(data), AOS_AMQP_URI=amqp_uri, AOS_IDENTITY_DATABASE_URL=db_url,
-                   AOS_GATEWAY_ADDRESS=f"127.0.0.1:{port}", AOS_METRICS_BASE_PORT=str(free_port() - 1),
-                   AOS_LOGIN_MAX_ADDRESS_FAILURES="10000")
-        try:
-            for service in ("identity", "gateway"):
-                log = open(data / f"{service}.log", "w")
-                children.append(subprocess.Popen([sys.executable, "-m", "services.shared.serve", service],
-                                                 env=env, stdout=log, stderr=subprocess.STDOUT))
-            base = f"http://127.0.0.1:{port}"
-            wait_for(lambda: demo.ready(base), 60, "the gateway")
-            token, user_id = sign_in(base)
-            c, s = opts.concurrency, opts.seconds
-            results = {
-                "rpc identity.ping": load("rpc", amqp_uri, "ping", "-", c, s),
-                "rpc identity.me": load("rpc", amqp_uri, "me", user_id, c, s),
-                "http GET /api/v1/me": load("http", base, token, c, s),
-            }
-            if shutil.which("wrk"):  # a lean C client beside the Python one: what the path does with less noise
-                results["http GET /me (wrk)"] = wrk(base, token, c, s)
-        finally:
-            for child in children:
-                child.terminate()
-            for child in children:
-                child.wait(timeout=20)
-            vhost(name, create=False)
+    with system.running(opts.database_url) as running:
+        token, user_id = system.workshop(running.base)
+        c, s, amqp = opts.concurrency, opts.seconds, running.amqp_uri
+        results = {
+            "rpc identity.ping": load("rpc", amqp, "ping", "-", c, s),
+            "rpc identity.me": load("rpc", amqp, "me", user_id, c, s),
+            "http GET /api/v1/me": load("http", running.base, token, c, s),
+        }
+        if shutil.which("wrk"):  # a lean C client beside the Python one: what the path does with less noise
+            results["http GET /me (wrk)"] = wrk(running.base, token, c, s)
     report(results, opts)
 
 

@@ -40,10 +40,10 @@ def register_and_enrol(base, registration):
     return answer.json(), secret, confirmed.json()
 
 
-def top_up_demo_credit(base, access_token, cents=10000):
+def top_up_demo_credit(base, access_token, cents=10000, idempotency_key="demo-initial-credit"):
     """100 EUR on the demo workshop's credit account, by the sandbox card. Billing learns of a new workshop
     from OperatorRegistered a moment after registration, so it is asked again for a few seconds."""
-    headers = {"Authorization": f"Bearer {access_token}", "Idempotency-Key": "demo-initial-credit"}
+    headers = {"Authorization": f"Bearer {access_token}", "Idempotency-Key": idempotency_key}
     for _ in range(40):
         answer = requests.post(f"{base}/api/v1/credit/top-ups", headers=headers,
                                json={"amount_cents": cents, "card_token": "tok_visa"}, timeout=30)

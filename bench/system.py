@@ -1,0 +1,108 @@
+"""The system under measurement: every service and the gateway as processes of their own (as `make run` starts
+them), on a RabbitMQ vhost, data folder and SeaweedFS of this run only. Services can be killed and restarted."""
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+
+import requests
+
+from deploy import demo, seaweedfs
+from deploy.launcher import free_port, wait_for
+from services.shared import config as settings
+from services.shared.migrate import upgrade
+from services.shared.tokens import generate_keypair
+
+RABBIT_API = os.environ.get("AOS_BENCH_RABBIT_API", "http://127.0.0.1:15672/api")
+GUEST = ("guest", "guest")
+
+
+def vhost(name, create):
+    method = requests.put if create else requests.delete
+    method(f"{RABBIT_API}/vhosts/{name}", auth=GUEST, timeout=10).raise_for_status()
+    if create:
+        requests.put(f"{RABBIT_API}/permissions/{name}/guest", json={"configure": ".*", "write": ".*", "read": ".*"},
+                     auth=GUEST, timeout=10).raise_for_status()
+
+
+class System:
+    def __init__(self, data, env, base, amqp_uri):
+        self.data, self.env, self.base, self.amqp_uri = data, env, base, amqp_uri
+        self.processes = {}
+
+    def start(self, name):
+        log = open(self.data / f"{name}.log", "a")
+        self.processes[name] = subprocess.Popen([sys.executable, "-m", "services.shared.serve", name],
+                                                env=self.env, stdout=log, stderr=subprocess.STDOUT)
+
+    def kill(self, name):
+        """SIGKILL: no clean-up, no goodbye, as a crash."""
+        self.processes[name].send_signal(signal.SIGKILL)
+        self.processes[name].wait()
+
+    def stop_all(self):
+        for process in self.processes.values():
+            if process.poll() is None:
+                process.terminate()
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+    def config(self):
+        return settings.load(self.env)
+
+
+@contextmanager
+def running(database_url=None, extra_env=None):
+    """Yields a System with every service up and ready. `database_url` names a PostgreSQL server; by default
+    each service has a SQLite file."""
+    name = f"aos_bench_{uuid.uuid4().hex[:8]}"
+    vhost(name, create=True)
+    with tempfile.TemporaryDirectory() as folder:
+        data = Path(folder)
+        generate_keypair(data / "keys/token-signing.pem", data / "keys/token-signing.pub.pem")
+        s3_port = free_port()
+        store = seaweedfs.start(data / "objects", s3_port, "bench", "bench-secret",
+                                log=open(data / "seaweedfs.log", "w"))
+        port = free_port()
+        env = dict(os.environ, AOS_DATA_DIR=str(data), AOS_AMQP_URI=f"amqp://guest:guest@127.0.0.1:5672/{name}",
+                   AOS_GATEWAY_ADDRESS=f"127.0.0.1:{port}", AOS_METRICS_BASE_PORT=str(free_port() - 1),
+                   AOS_LOGIN_MAX_ADDRESS_FAILURES="10000", AOS_BLOB_ENDPOINT=f"127.0.0.1:{s3_port}",
+                   AOS_BLOB_ACCESS_KEY="bench", AOS_BLOB_SECRET_KEY="bench-secret", AOS_OUTBOX_POLL_SECONDS="0.2",
+                   **(extra_env or {}))
+        if database_url:
+            env["AOS_DATABASE_URL"] = database_url
+        for service, url in settings.load(env)["DATABASE_URLS"].items():
+            upgrade(service, url)
+        system = System(data, env, f"http://127.0.0.1:{port}", env["AOS_AMQP_URI"])
+        try:
+            for process in settings.PROCESSES:
+                system.start(process)
+            wait_for(lambda: demo.ready(system.base), 60, "the gateway and its services")
+            yield system
+        finally:
+            system.stop_all()
+            store.terminate()
+            store.wait(timeout=20)
+            vhost(name, create=False)
+
+
+def workshop(base, credit_cents=0):
+    """A registered, enrolled workshop; returns (access token, user id), with `credit_cents` topped up."""
+    registered, _, confirmed = demo.register_and_enrol(base, {
+        "operator": {"legal_name": "Bench Werkstatt", "legal_form": "GmbH", "country": "DE", "vat_id": None,
+                     "address": {"street": "Teststr. 1", "postal_code": "10115", "city": "Berlin"}},
+        "owner": {"email": f"bench-{uuid.uuid4().hex[:6]}@werkstatt.de", "name": "Bench",
+                  "password": "Lastprofil-Messung-2026"}})
+    token = confirmed["access_token"]
+    while credit_cents > 0:
+        amount = min(credit_cents, 500000)
+        demo.top_up_demo_credit(base, token, amount, idempotency_key=str(uuid.uuid4()))
+        credit_cents -= amount
+    return token, registered["user"]["id"]
