@@ -34,10 +34,17 @@ class System:
         self.data, self.env, self.base, self.amqp_uri = data, env, base, amqp_uri
         self.processes = {}
 
-    def start(self, name):
+    def start(self, name, command=None):
         log = open(self.data / f"{name}.log", "a")
-        self.processes[name] = subprocess.Popen([sys.executable, "-m", "services.shared.serve", name],
+        self.processes[name] = subprocess.Popen(command or [sys.executable, "-m", "services.shared.serve", name],
                                                 env=self.env, stdout=log, stderr=subprocess.STDOUT)
+
+    def watch(self, *event_types):
+        """A partner system (bench.watcher) subscribed to `event_types` before this returns; the file it writes."""
+        path = self.data / "deliveries.jsonl"
+        self.start("watcher", [sys.executable, "-m", "bench.watcher", self.amqp_uri, str(path), *event_types])
+        wait_for(lambda: Path(f"{path}.ready").exists(), 30, "the event watcher")
+        return path
 
     def kill(self, name):
         """SIGKILL: no clean-up, no goodbye, as a crash."""
@@ -106,3 +113,19 @@ def workshop(base, credit_cents=0):
         demo.top_up_demo_credit(base, token, amount, idempotency_key=str(uuid.uuid4()))
         credit_cents -= amount
     return token, registered["user"]["id"]
+
+
+def purchase(http, base, token, key, tariff_code="air-1h"):
+    """POST /purchases as a client does it; returns the response, whatever it is."""
+    return http.post(f"{base}/api/v1/purchases", json={"tariff_code": tariff_code, "quantity": 1}, timeout=30,
+                     headers={"Authorization": f"Bearer {token}", "Idempotency-Key": key})
+
+
+def gross_cents(base, tariff_code, country="DE"):
+    tariffs = requests.get(f"{base}/api/v1/tariffs", params={"country": country}, timeout=10).json()["tariffs"]
+    return next(t["gross_cents"] for t in tariffs if t["code"] == tariff_code)
+
+
+def percentile(values, p):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] if ordered else float("nan")

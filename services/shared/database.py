@@ -115,7 +115,7 @@ class Store:
             uow = UnitOfWork(session, self._outbox_model)
             yield uow
         if uow.emitted:
-            self._on_commit()
+            self._on_commit(uow.emitted)
 
     @contextmanager
     def read(self):
@@ -175,4 +175,4 @@ class Database(DependencyProvider):
     kill = stop
 
     def get_dependency(self, worker_ctx):
-        return Store(self.sessionmaker, self.outbox_model, self.processed_model, self.relay.wake)
+        return Store(self.sessionmaker, self.outbox_model, self.processed_model, self.relay.committed)

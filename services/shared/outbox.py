@@ -5,13 +5,15 @@ and publish, or between publish and mark, publishes again on restart; consumers 
 """
 import json
 import logging
-from datetime import datetime, timezone
+import zlib
+from collections import OrderedDict
+from datetime import datetime, timedelta, timezone
 
 import eventlet
-from eventlet.event import Event as GreenEvent
+from eventlet.queue import Empty, LightQueue
 from nameko.amqp.publish import Publisher
 from nameko.standalone.events import get_event_exchange
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from services.shared import events
@@ -19,14 +21,31 @@ from services.shared import events
 log = logging.getLogger(__name__)
 
 
-def unpublished(session, outbox_model, limit):
-    return session.scalars(
-        select(outbox_model).where(outbox_model.published_at.is_(None))
-        .order_by(outbox_model.created_at).limit(limit)).all()
+def unpublished(session, outbox_model, limit, after=None, before=None):
+    """Unpublished rows oldest first; `after` = (created_at, id) of the last row of the previous page, `before`:
+    only rows created before then."""
+    query = select(outbox_model).where(outbox_model.published_at.is_(None))
+    if before is not None:
+        query = query.where(outbox_model.created_at < before)
+    if after is not None:
+        created_at, event_id = after
+        query = query.where(or_(outbox_model.created_at > created_at,
+                                and_(outbox_model.created_at == created_at, outbox_model.id > event_id)))
+    return session.scalars(query.order_by(outbox_model.created_at, outbox_model.id).limit(limit)).all()
 
 
 class OutboxRelay:
+    """Green threads of three kinds. Senders: a worker that committed hands its events over in memory
+    (`committed`) and they go out at once, `lanes` senders side by side since each publish waits for its
+    confirm (one subject's events share a lane and keep their order). The scanner: every `poll_seconds` it reads
+    the table for rows older than `grace_seconds` still unpublished (a crash, a broker outage) and sends them.
+    The marker: marks in batches what went out. Nothing between a commit and the broker waits for the database
+    connection the workers share. Ids sent lately are remembered and the grace keeps the scanner off what a
+    sender is about to send, so one event is seldom sent twice (and consumers drop it when it is)."""
     batch = 100
+    lanes = 8
+    grace_seconds = 2.0
+    remembered = 10000
 
     def __init__(self, engine, outbox_model, config, poll_seconds=1.0):
         self.engine = engine
@@ -34,7 +53,9 @@ class OutboxRelay:
         self.config = config
         self.poll_seconds = poll_seconds
         self.publisher = Publisher(config["AMQP_URI"], serializer="json", use_confirms=True)
-        self._wakeup = GreenEvent()
+        self._fresh = [LightQueue() for _ in range(self.lanes)]  # committed here, not yet sent; per lane
+        self._sent = OrderedDict()  # event id -> confirmed at, oldest first: published by this relay lately
+        self._unmarked = LightQueue()  # published, not yet marked in the table
         self._running = False
 
     def publish(self, body):
@@ -44,43 +65,87 @@ class OutboxRelay:
             body, exchange=exchange, routing_key=body["type"], declare=[exchange],
             message_id=body["id"])  # the json serializer sets content_type application/json
 
+    def committed(self, bodies):
+        """A worker's transaction committed these envelopes: send them now."""
+        for body in bodies:
+            self._fresh[zlib.crc32(str(body.get("subject")).encode()) % self.lanes].put(body)
+
     def relay_pending(self):
         """Publish every unpublished row, oldest first; returns how many went out."""
-        sent = 0
+        sent, after = 0, None
+        before = datetime.now(timezone.utc) - timedelta(seconds=self.grace_seconds)
         while True:
-            # Read, then let the connection go before talking to the broker (SQLite has only one).
+            # Read a page, then let the connection go before talking to the broker (SQLite has only one).
             with Session(self.engine) as session:
-                pending = [(row.id, row.body) for row in unpublished(session, self.outbox_model, self.batch)]
+                page = unpublished(session, self.outbox_model, self.batch, after, before)
+                pending = [(row.id, row.body) for row in page]
+                after = (page[-1].created_at, page[-1].id) if page else None
             if not pending:
                 return sent
-            for event_id, body in pending:
-                self.publish(json.loads(body))
-                self.mark_published(event_id)
-                sent += 1
+            sent += self._send([(event_id, json.loads(body)) for event_id, body in pending])
 
-    def mark_published(self, event_id):
-        model = self.outbox_model
+    def _send(self, items):
+        for event_id, body in items:
+            if event_id not in self._sent:
+                self.publish(body)
+                self._sent[event_id] = datetime.now(timezone.utc)  # when the broker confirmed it
+                self._forget_oldest()
+            self._unmarked.put(event_id)
+        return len(items)
+
+    def _forget_oldest(self):
+        while len(self._sent) > self.remembered:
+            self._sent.popitem(last=False)
+
+    def mark_published(self, event_ids):
+        """Each row gets the moment its broker confirm came, in one executemany."""
+        now = datetime.now(timezone.utc)
         with Session(self.engine) as session, session.begin():
-            session.execute(update(model).where(model.id == event_id).values(published_at=datetime.now(timezone.utc)))
-
-    def wake(self):
-        if not self._wakeup.ready():
-            self._wakeup.send(True)
+            session.execute(update(self.outbox_model), [
+                {"id": event_id, "published_at": self._sent.get(event_id, now)} for event_id in set(event_ids)])
 
     def start(self, spawn):
         self._running = True
-        spawn(self._run)
+        for lane in self._fresh:
+            spawn(lambda lane=lane: self._sender(lane))
+        spawn(self._scanner)
+        spawn(self._marker)
 
     def stop(self):
         self._running = False
-        self.wake()
 
-    def _run(self):
+    def _drain(self, queue, limit):
+        """Wait up to poll_seconds for one item, then take what else is there, up to `limit`."""
+        try:
+            items = [queue.get(timeout=self.poll_seconds)]
+        except Empty:
+            return []
+        while queue.qsize() and len(items) < limit:
+            items.append(queue.get_nowait())
+        return items
+
+    def _sender(self, lane):
+        while self._running:
+            bodies = self._drain(lane, self.batch)
+            try:
+                self._send([(body["id"], body) for body in bodies])
+            except Exception:  # the broker is away: the rows stay unpublished and the scanner sends them
+                log.exception("outbox relay could not publish %d fresh events; the scanner will", len(bodies))
+
+    def _scanner(self):
         while self._running:
             try:
                 self.relay_pending()
-            except Exception:  # broker or database away: keep the rows, try again at the next tick
+            except Exception:  # broker or database away: the rows stay, the next scan tries again
                 log.exception("outbox relay could not publish; retrying")
-            with eventlet.Timeout(self.poll_seconds, False):
-                self._wakeup.wait()
-            self._wakeup = GreenEvent()
+            eventlet.sleep(self.poll_seconds)
+
+    def _marker(self):
+        while self._running:
+            event_ids = self._drain(self._unmarked, self.batch * 10)
+            if not event_ids:
+                continue
+            try:
+                self.mark_published(event_ids)
+            except Exception:  # the next scan finds them unpublished, sees them sent, and marks them again
+                log.exception("outbox relay could not mark %d published events", len(event_ids))

@@ -39,7 +39,7 @@ def desk(config):
     """Billing's own use cases on billing's database, at a time of the test's choosing: what the running
     service commits to its outbox, its relay publishes."""
     engine = make_engine(config["DATABASE_URLS"]["billing"])
-    store = Store(sessionmaker(engine, expire_on_commit=False), OutboxMessage, ProcessedEvent, lambda: None)
+    store = Store(sessionmaker(engine, expire_on_commit=False), OutboxMessage, ProcessedEvent, lambda emitted: None)
     cards = SandboxCardProvider()
 
     def at(now):
