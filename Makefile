@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install run migrate test test-unit test-integration test-e2e bench clean
+.PHONY: install run migrate test test-unit test-integration test-e2e bench bench-faults clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,11 @@ test-e2e: install
 bench: install
 	$(BIN)/python -m bench.password_hashing
 	$(BIN)/python -m bench.me_throughput
+	$(BIN)/python -m bench.purchases
+
+# Fault campaigns: they SIGKILL services and restart the local RabbitMQ (every user of it pauses for seconds).
+bench-faults: install
+	$(BIN)/python -m bench.purchase_faults
 
 clean:
 	rm -rf $(VENV) var *.egg-info

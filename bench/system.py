@@ -10,6 +10,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import requests
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from deploy import demo, seaweedfs
 from deploy.launcher import free_port, wait_for
@@ -83,8 +85,8 @@ def running(database_url=None, extra_env=None):
                    AOS_LOGIN_MAX_ADDRESS_FAILURES="10000", AOS_BLOB_ENDPOINT=f"127.0.0.1:{s3_port}",
                    AOS_BLOB_ACCESS_KEY="bench", AOS_BLOB_SECRET_KEY="bench-secret", AOS_OUTBOX_POLL_SECONDS="0.2",
                    **(extra_env or {}))
-        if database_url:
-            env["AOS_DATABASE_URL"] = database_url
+        databases = fresh_databases(database_url, name) if database_url else {}
+        env.update({f"AOS_{service.upper()}_DATABASE_URL": url for service, url in databases.items()})
         for service, url in settings.load(env)["DATABASE_URLS"].items():
             upgrade(service, url)
         system = System(data, env, f"http://127.0.0.1:{port}", env["AOS_AMQP_URI"])
@@ -98,6 +100,29 @@ def running(database_url=None, extra_env=None):
             store.terminate()
             store.wait(timeout=20)
             vhost(name, create=False)
+            if database_url:
+                drop_databases(database_url, databases)
+
+
+def fresh_databases(server_url, run):
+    """A database per service on the PostgreSQL server, for this run only."""
+    databases = {service: make_url(server_url).set(database=f"{run}_{service}").render_as_string(False)
+                 for service in settings.SERVICES}
+    _on_server(server_url, [f'CREATE DATABASE "{make_url(url).database}"' for url in databases.values()])
+    return databases
+
+
+def drop_databases(server_url, databases):
+    _on_server(server_url, [f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'
+                            for url in databases.values()])
+
+
+def _on_server(server_url, statements):
+    engine = create_engine(make_url(server_url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        for statement in statements:
+            connection.execute(text(statement))
+    engine.dispose()
 
 
 def workshop(base, credit_cents=0):
