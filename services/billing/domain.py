@@ -14,6 +14,7 @@ _RATES = json.loads((Path(__file__).with_name("vat_rates.json")).read_text())
 VAT_RATES = {country: Decimal(rate) for country, rate in _RATES.items() if not country.startswith("_")}
 
 KINDS = ("access", "vin_pass", "programming_pack", "licence")
+VIN_PASS_SESSIONS = 1  # a VIN pass includes one programming session for its vehicle
 PERIODS = ("hour", "day", "week", "month", "year")
 MAX_QUANTITY = {"programming_pack": 20, "licence": 100}  # packs stack; a licence counts seats
 EUR, SECONDS = "EUR_cent", "second"

@@ -118,7 +118,19 @@ class Entitlement(Base):
     valid_from: Mapped[datetime] = mapped_column(UtcDateTime())
     valid_until: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     seconds: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    sessions_left: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # a VIN pass's programming
     expired_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)  # AccessExpired published
+
+
+class VinPassSession(Base):
+    """A programming session paid by a VIN pass instead of programming seconds: claimed once per session."""
+    __tablename__ = "vin_pass_sessions"
+    session_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    entitlement_id: Mapped[str] = mapped_column(String(36), index=True)
+    operator_id: Mapped[str] = mapped_column(String(64))
+    vin: Mapped[str] = mapped_column(String(17))
+    claimed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    returned_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)  # it failed on our side
 
 
 class Credit(Base):

@@ -44,6 +44,13 @@ class TariffInput(Input):
     active = fields.Boolean(truthy={True}, falsy={False})
 
 
+class VinSessionClaim(Input):
+    """Programming: pay a session with the operator's VIN pass for that vehicle."""
+    operator_id = Text(64)
+    vin = fields.String(required=True, validate=VIN)
+    session_id = Text(64)
+
+
 class OutageInput(Input):
     started_at = fields.AwareDateTime(required=True)
     ended_at = fields.AwareDateTime(required=True)
@@ -65,6 +72,13 @@ class TariffOut(Output):
     currency = fields.String()
 
 
+class VinSessionOut(Output):
+    session_id = fields.String()
+    entitlement_id = fields.String()
+    vin = fields.String()
+    valid_until = fields.DateTime()
+
+
 class TariffList(Output):
     country = fields.String()
     tariffs = fields.List(fields.Nested(TariffOut))
@@ -79,6 +93,7 @@ class EntitlementOut(Output):
     valid_from = fields.DateTime()
     valid_until = fields.DateTime(allow_none=True)
     seconds = fields.Integer(allow_none=True)
+    sessions_left = fields.Integer(metadata={"description": "a VIN pass's programming sessions not yet used"})
     remaining_seconds = fields.Integer(metadata={"description": "seconds left in the window, as of `as_of`"})
 
 

@@ -79,6 +79,12 @@ class BillingService:
         found, document = use_cases.invoice_pdf(self._ctx(), actor, invoice_id)
         return {"filename": f"{found.number}.pdf", "pdf_base64": base64.b64encode(document).decode()}
 
+    # ---- programming ----
+
+    @api
+    def claim_vin_session(self, claim):
+        return dump(s.VinSessionOut, use_cases.claim_vin_session(self._ctx(), load(s.VinSessionClaim, claim)))
+
     # ---- platform staff ----
 
     @api

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from services.billing import domain, invoices, ledger
 from services.billing.models import (Buyer, Credit, Entitlement, Invoice, Journal, Outage, Purchase, Tariff,
-                                     TopUp)
+                                     TopUp, VinPassSession)
 from services.billing.payments import CardDeclined
 from services.shared.errors import Conflict, Forbidden, InvalidInput, NotFound, PaymentRequired, Unavailable
 
@@ -197,7 +197,8 @@ def purchase(ctx, actor, payload, idempotency_key):
                 "operator_id": operator_id, "purchase_id": bought.id, "entitlement_id": entitlement.id,
                 "tariff_code": tariff.code, "scopes": entitlement.scopes, "vin": vin,
                 "valid_from": entitlement.valid_from, "valid_until": entitlement.valid_until,
-                "seconds": entitlement.seconds, "seats": entitlement.seats}, subject=operator_id)
+                "seconds": entitlement.seconds, "seats": entitlement.seats,
+                "sessions": entitlement.sessions_left}, subject=operator_id)
             return _purchase_view(bought, entitlement)
     except IntegrityError:  # the same key raced in and won: answer as it did
         with ctx.store.read() as s:
@@ -216,7 +217,8 @@ def _entitlement(bought, tariff, quantity, now):
         id=bought.entitlement_id, operator_id=bought.operator_id, purchase_id=bought.id, kind=tariff.kind,
         scopes=list(tariff.scopes), vin=bought.vin, seats=quantity if tariff.kind == "licence" else 1,
         valid_from=now, valid_until=None if pack else domain.window_end(now, tariff.period),
-        seconds=tariff.seconds * quantity if pack else None)
+        seconds=tariff.seconds * quantity if pack else None,
+        sessions_left=domain.VIN_PASS_SESSIONS if tariff.kind == "vin_pass" else 0)
 
 
 def purchases(ctx, actor):
@@ -280,7 +282,8 @@ def entitlements(ctx, actor):
 
 def _entitlement_view(e, now):
     view = {"id": e.id, "kind": e.kind, "scopes": e.scopes, "vin": e.vin, "seats": e.seats,
-            "valid_from": e.valid_from, "valid_until": e.valid_until, "seconds": e.seconds}
+            "valid_from": e.valid_from, "valid_until": e.valid_until, "seconds": e.seconds,
+            "sessions_left": e.sessions_left}
     if now is not None and e.valid_until is not None:
         view["remaining_seconds"] = max(0, int((e.valid_until - now).total_seconds()))
     return view
@@ -303,20 +306,65 @@ def expire_windows(ctx, batch=200):
     return len(due)
 
 
+# ---- VIN passes: one programming session for that vehicle -------------------------------------------------------
+
+def claim_vin_session(ctx, claim):
+    """Programming asks before it starts a session for a VIN: the operator's open VIN pass for that vehicle pays
+    for it (its one session), instead of programming seconds. The same session id claims once."""
+    operator_id, vin, session_id = claim["operator_id"], claim["vin"], claim["session_id"]
+    try:
+        with ctx.store.transaction() as uow:
+            s = uow.session
+            claimed = s.get(VinPassSession, session_id)
+            if claimed is None:
+                claimed = _take_vin_session(s, operator_id, vin, session_id, ctx.now)
+            elif (claimed.operator_id, claimed.vin) != (operator_id, vin):
+                raise Conflict("SESSION_ID_TAKEN", "This session id paid for another vehicle or workshop.",
+                               {"field": "session_id"})
+            return {"session_id": session_id, "entitlement_id": claimed.entitlement_id, "vin": vin,
+                    "valid_until": s.get(Entitlement, claimed.entitlement_id).valid_until}
+    except IntegrityError:  # the same session id raced in: its first claim stands
+        return claim_vin_session(ctx, claim)
+
+
+def _take_vin_session(s, operator_id, vin, session_id, now):
+    passes = s.scalars(select(Entitlement.id).where(
+        Entitlement.operator_id == operator_id, Entitlement.kind == "vin_pass", Entitlement.vin == vin,
+        Entitlement.valid_from <= now, Entitlement.valid_until > now, Entitlement.sessions_left > 0)
+        .order_by(Entitlement.valid_until)).all()
+    for entitlement_id in passes:  # the conditional update lets one of two racing claims have the session
+        taken = s.execute(update(Entitlement).where(Entitlement.id == entitlement_id, Entitlement.sessions_left > 0)
+                          .values(sessions_left=Entitlement.sessions_left - 1)).rowcount
+        if taken:
+            claimed = VinPassSession(session_id=session_id, entitlement_id=entitlement_id, operator_id=operator_id,
+                                     vin=vin, claimed_at=now)
+            s.add(claimed)
+            s.flush()
+            return claimed
+    raise PaymentRequired("NO_VIN_PASS_SESSION", f"There is no VIN pass with a programming session left for {vin}. "
+                          "Buy a VIN pass for it (vin-1d) or programming time.", {"vin": vin})
+
+
 # ---- metering ---------------------------------------------------------------------------------------------------
 
 def meter_session(uow, event, now):
     """Debit exactly the seconds a programming session used, once per session; nothing when the failure was
-    ours, and a CreditIssued says why."""
+    ours, and a CreditIssued says why. A session a VIN pass paid for costs no seconds; failed on our side, it
+    gives the pass its session back."""
     data = event.data
     operator_id, session_id, used = data["operator_id"], data["session_id"], data["seconds_used"]
+    by_pass = uow.session.get(VinPassSession, session_id)
+    if by_pass is not None:
+        if data.get("failure_side") == "platform" and by_pass.returned_at is None:
+            by_pass.returned_at = now
+            uow.session.execute(update(Entitlement).where(Entitlement.id == by_pass.entitlement_id)
+                                .values(sessions_left=Entitlement.sessions_left + 1))
+            _credit_session(uow, operator_id, session_id, 0, now,
+                            "Programming session failed on our side: your VIN pass has its session back.")
+        return
     if data.get("failure_side") == "platform":
-        credit_id = new_id()
-        reason = "Programming session failed on our side: its time is not charged."
-        uow.session.add(Credit(id=credit_id, operator_id=operator_id, reason=reason, seconds=used,
-                               session_id=session_id, issued_at=now))
-        uow.emit("CreditIssued", {"operator_id": operator_id, "credit_id": credit_id, "reason": reason,
-                                  "seconds": used, "session_id": session_id, "issued_at": now}, subject=operator_id)
+        _credit_session(uow, operator_id, session_id, used, now,
+                        "Programming session failed on our side: its time is not charged.")
         return
     if used == 0 or _booked(uow.session, f"session:{session_id}"):
         return
@@ -326,6 +374,14 @@ def meter_session(uow, event, now):
         log.error("session %s used %s s but operator %s held %s s", session_id, used, operator_id, available)
     ledger.book(uow.session, "metering", f"session:{session_id}", operator_id,
                 f"Programming session {session_id}: {used} s", domain.postings_for_metering(operator_id, debit), now)
+
+
+def _credit_session(uow, operator_id, session_id, seconds, now, reason):
+    credit_id = new_id()
+    uow.session.add(Credit(id=credit_id, operator_id=operator_id, reason=reason, seconds=seconds,
+                           session_id=session_id, issued_at=now))
+    uow.emit("CreditIssued", {"operator_id": operator_id, "credit_id": credit_id, "reason": reason,
+                              "seconds": seconds, "session_id": session_id, "issued_at": now}, subject=operator_id)
 
 
 def _booked(session, reference):

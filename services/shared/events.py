@@ -67,6 +67,8 @@ class AccessPurchased(Contract):
     valid_until = fields.AwareDateTime(allow_none=True, load_default=None)
     seconds = fields.Integer(allow_none=True, load_default=None, validate=validate.Range(min=1))
     seats = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    sessions = fields.Integer(load_default=0, validate=validate.Range(min=0), metadata={
+        "description": "programming sessions included for `vin` (a VIN pass: one), claimed through billing"})
 
 
 class AccessExpired(Contract):

@@ -38,10 +38,11 @@ class OutboxRelay:
     """Green threads of three kinds. Senders: a worker that committed hands its events over in memory
     (`committed`) and they go out at once, `lanes` senders side by side since each publish waits for its
     confirm (one subject's events share a lane and keep their order). The scanner: every `poll_seconds` it reads
-    the table for rows older than `grace_seconds` still unpublished (a crash, a broker outage) and sends them.
-    The marker: marks in batches what went out. Nothing between a commit and the broker waits for the database
-    connection the workers share. Ids sent lately are remembered and the grace keeps the scanner off what a
-    sender is about to send, so one event is seldom sent twice (and consumers drop it when it is)."""
+    the table for rows older than `grace_seconds` still unpublished and sends them; at start and after a failed
+    send it alone sends, in commit order, until the table is empty. The marker: marks in batches what went out.
+    Nothing between a commit and the broker waits for the database connection the workers share. Ids sent
+    lately are remembered and the grace keeps the scanner off what a sender is about to send, so one event is
+    seldom sent twice (and consumers drop it when it is)."""
     batch = 100
     lanes = 8
     grace_seconds = 2.0
@@ -56,6 +57,7 @@ class OutboxRelay:
         self._fresh = [LightQueue() for _ in range(self.lanes)]  # committed here, not yet sent; per lane
         self._sent = OrderedDict()  # event id -> confirmed at, oldest first: published by this relay lately
         self._unmarked = LightQueue()  # published, not yet marked in the table
+        self._fast = False  # senders send; off at start and after a failed send, until the table is drained
         self._running = False
 
     def publish(self, body):
@@ -70,10 +72,10 @@ class OutboxRelay:
         for body in bodies:
             self._fresh[zlib.crc32(str(body.get("subject")).encode()) % self.lanes].put(body)
 
-    def relay_pending(self):
-        """Publish every unpublished row, oldest first; returns how many went out."""
+    def relay_pending(self, grace_seconds=0.0):
+        """Publish every unpublished row older than `grace_seconds`, oldest first; returns how many went out."""
         sent, after = 0, None
-        before = datetime.now(timezone.utc) - timedelta(seconds=self.grace_seconds)
+        before = datetime.now(timezone.utc) - timedelta(seconds=grace_seconds)
         while True:
             # Read a page, then let the connection go before talking to the broker (SQLite has only one).
             with Session(self.engine) as session:
@@ -105,7 +107,7 @@ class OutboxRelay:
                 {"id": event_id, "published_at": self._sent.get(event_id, now)} for event_id in set(event_ids)])
 
     def start(self, spawn):
-        self._running = True
+        self._running, self._fast = True, False
         for lane in self._fresh:
             spawn(lambda lane=lane: self._sender(lane))
         spawn(self._scanner)
@@ -127,16 +129,26 @@ class OutboxRelay:
     def _sender(self, lane):
         while self._running:
             bodies = self._drain(lane, self.batch)
+            if not self._fast:
+                continue  # the table has them, and the scanner sends in commit order
             try:
                 self._send([(body["id"], body) for body in bodies])
-            except Exception:  # the broker is away: the rows stay unpublished and the scanner sends them
+            except Exception:  # the broker is away: the rows stay unpublished, the scanner takes over
+                self._fast = False
                 log.exception("outbox relay could not publish %d fresh events; the scanner will", len(bodies))
 
     def _scanner(self):
+        """At start and after a failed send, the scanner alone sends, everything in commit order, until the
+        table is empty: so what was left behind never comes after a newer event. Then the senders take over."""
         while self._running:
             try:
-                self.relay_pending()
+                if self._fast:
+                    self.relay_pending(self.grace_seconds)
+                else:
+                    self.relay_pending()
+                    self._fast = True
             except Exception:  # broker or database away: the rows stay, the next scan tries again
+                self._fast = False
                 log.exception("outbox relay could not publish; retrying")
             eventlet.sleep(self.poll_seconds)
 

@@ -14,8 +14,8 @@ from services.billing.models import OutboxMessage, ProcessedEvent
 from services.billing.payments import SandboxCardProvider
 from services.billing.service import BillingService
 from services.shared import events
-from services.shared.database import Store, make_engine
-from services.shared.errors import Conflict, InvalidInput
+from services.shared.database import Database, Store, make_engine
+from services.shared.errors import Conflict, InvalidInput, NotFound, PaymentRequired
 from tests.helpers import eventually
 from tests.integration import listener
 
@@ -35,11 +35,12 @@ def billing(container_factory, config):
 
 
 @pytest.fixture
-def desk(config):
-    """Billing's own use cases on billing's database, at a time of the test's choosing: what the running
-    service commits to its outbox, its relay publishes."""
+def desk(config, billing):
+    """Billing's own use cases on billing's database, at a time of the test's choosing, handing what they commit
+    to the running service's outbox relay as its own workers do."""
     engine = make_engine(config["DATABASE_URLS"]["billing"])
-    store = Store(sessionmaker(engine, expire_on_commit=False), OutboxMessage, ProcessedEvent, lambda emitted: None)
+    relay = next(d for d in billing.dependencies if isinstance(d, Database)).relay
+    store = Store(sessionmaker(engine, expire_on_commit=False), OutboxMessage, ProcessedEvent, relay.committed)
     cards = SandboxCardProvider()
 
     def at(now):
@@ -122,3 +123,81 @@ def test_an_outage_lengthens_every_window_it_overlapped_once(billing, desk):
             call(outage)
         with pytest.raises(InvalidInput):
             call({"started_at": outage["ended_at"], "ended_at": outage["started_at"]})
+
+
+VIN = "WBA8E9C50GK643215"
+
+
+def test_a_vin_pass_pays_one_programming_session_for_its_vehicle_and_gets_it_back_when_we_fail(billing, desk, config):
+    now = datetime.now(timezone.utc)
+    bought = use_cases.purchase(desk(now), ACTOR, {"tariff_code": "vin-1d", "vin": VIN}, "k4")
+    assert bought["entitlement"]["sessions_left"] == 1
+    eventually(lambda: received("AccessPurchased"), what="AccessPurchased for the VIN pass")
+    assert received("AccessPurchased")[0]["sessions"] == 1 and received("AccessPurchased")[0]["vin"] == VIN
+
+    def claim(session_id, vin=VIN, operator_id="op-1"):
+        with entrypoint_hook(billing, "claim_vin_session") as call:
+            return call({"operator_id": operator_id, "vin": vin, "session_id": session_id})
+    first = claim("s-10")
+    assert first["entitlement_id"] == bought["entitlement"]["id"] and first["vin"] == VIN
+    assert claim("s-10") == first, "the same session claims once, and asking again answers the same"
+    for other in (dict(session_id="s-11"), dict(session_id="s-12", vin="WBA8E9C50GK643216"),
+                  dict(session_id="s-13", operator_id="op-2")):
+        with pytest.raises(PaymentRequired):
+            claim(**other)
+    with pytest.raises(Conflict):
+        claim("s-10", operator_id="op-2")
+    with pytest.raises(InvalidInput):
+        claim("s-14", vin="WBA8E9C50GK64321O")
+
+    # a pack of programming time beside the pass: sessions the pass pays for take none of it
+    use_cases.purchase(desk(now), ACTOR, {"tariff_code": "prog-30"}, "k5")
+    ended = dict(operator_id="op-1", vin=VIN, outcome="failed", ended_at=now)
+    programming_fact(config, "SessionEnded", session_id="s-10", seconds_used=900, failure_side="vehicle", **ended)
+
+    # a second pass, whose session fails on our side: that pass has its session back, with a CreditIssued
+    second = use_cases.purchase(desk(now), ACTOR, {"tariff_code": "vin-1d", "vin": VIN}, "k6")
+    assert claim("s-20")["entitlement_id"] == second["entitlement"]["id"]
+    programming_fact(config, "SessionEnded", session_id="s-20", seconds_used=300, failure_side="platform", **ended)
+    eventually(lambda: received("CreditIssued"), what="CreditIssued for our failure")
+    [credit] = received("CreditIssued")
+    assert credit["session_id"] == "s-20" and "session back" in credit["reason"]
+    assert claim("s-21")["entitlement_id"] == second["entitlement"]["id"]
+    with pytest.raises(PaymentRequired):  # the vehicle's failure spent the first pass's session for good
+        claim("s-22")
+    with entrypoint_hook(billing, "entitlements") as call:
+        assert call(ACTOR)["programming_seconds"] == 1800
+    with entrypoint_hook(billing, "check_books") as call:
+        assert call() == {"balanced": True, "problems": []}
+
+
+def test_platform_staff_add_reprice_and_withdraw_a_tariff(billing, desk):
+    def save(payload):
+        with entrypoint_hook(billing, "save_tariff") as call:
+            return call(payload)
+
+    def on_sale():
+        with entrypoint_hook(billing, "tariffs") as call:
+            return {t["code"]: t for t in call({"country": "AT"})["tariffs"]}
+    added = save({"code": "prog-600", "name": "Programming time, 10 hours", "kind": "programming_pack",
+                  "scopes": ["programming"], "seconds": 36000, "net_cents": 45000})
+    assert added["gross_cents"] == 53550  # priced for the seller's country (DE, 19 %)
+    assert on_sale()["prog-600"]["gross_cents"] == 54000  # a buyer in Austria pays 20 %
+    save({"code": "prog-600", "net_cents": 40000})
+    assert on_sale()["prog-600"]["net_cents"] == 40000 and on_sale()["prog-600"]["seconds"] == 36000
+    bought = use_cases.purchase(desk(datetime.now(timezone.utc)), ACTOR, {"tariff_code": "prog-600"}, "k7")
+    assert bought["net_cents"] == 40000
+
+    save({"code": "prog-600", "active": False})
+    assert "prog-600" not in on_sale()
+    with pytest.raises(NotFound):
+        use_cases.purchase(desk(datetime.now(timezone.utc)), ACTOR, {"tariff_code": "prog-600"}, "k8")
+
+    for bad, field in (({"code": "new-one", "name": "Incomplete"}, "kind"),
+                       ({"code": "air-1h", "net_cents": -1}, "net_cents"),
+                       ({"code": "Air 1h!", "net_cents": 100}, "code"),
+                       ({"code": "air-1h", "scopes": ["everything"]}, "scopes")):
+        with pytest.raises(InvalidInput) as refused:
+            save(bad)
+        assert field in refused.value.details["fields"], f"{bad} is refused naming {field}"
+    assert on_sale()["air-1h"]["net_cents"] == 900, "a refused change changes nothing"
