@@ -14,6 +14,8 @@ import sys  # noqa: E402
 import time  # noqa: E402
 from urllib.parse import urlparse  # noqa: E402
 
+from bench.system import percentile  # noqa: E402
+
 WARMUP = 2.0
 
 
@@ -67,12 +69,8 @@ def run(worker, concurrency, seconds, *args):
     for _ in range(concurrency):
         pool.spawn(worker, *args, until, record)
     pool.waitall()
-    latencies.sort()
-
-    def pct(p):
-        return latencies[min(len(latencies) - 1, int(p / 100 * len(latencies)))] * 1000 if latencies else None
-    return {"requests": len(latencies), "errors": errors[0], "seconds": seconds,
-            "rate": len(latencies) / seconds, "p50_ms": pct(50), "p95_ms": pct(95), "p99_ms": pct(99)}
+    return {"requests": len(latencies), "errors": errors[0], "seconds": seconds, "rate": len(latencies) / seconds,
+            **{f"p{p}_ms": percentile(latencies, p) * 1000 for p in (50, 95, 99)}}
 
 
 def main(argv):

@@ -11,7 +11,6 @@ and prints requests/s, p50/p95/p99, errors, and the gateway's rate as a share of
 
     python -m bench.me_throughput [--seconds 20] [--concurrency 32] [--database-url postgresql://...]
 """
-import argparse
 import json
 import os
 import shutil
@@ -39,10 +38,9 @@ def load(*args):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = system.parser(__doc__)
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--concurrency", type=int, default=32)
-    parser.add_argument("--database-url", default=None, help="a PostgreSQL server (default: SQLite files)")
     opts = parser.parse_args(argv)
     with system.running(opts.database_url) as running:
         token, user_id = system.workshop(running.base)

@@ -13,7 +13,6 @@ workshop's credit equals its top-ups less what it was told it paid; the books ba
 
     python -m bench.purchase_faults [--purchases 300] [--clients 10] [--kills 12] [--database-url ...]
 """
-import argparse
 import random
 import subprocess
 import sys
@@ -78,12 +77,11 @@ class Faults(threading.Thread):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = system.parser(__doc__)
     parser.add_argument("--purchases", type=int, default=300)
     parser.add_argument("--clients", type=int, default=10)
     parser.add_argument("--kills", type=int, default=12)
     parser.add_argument("--seed", type=int, default=None)
-    parser.add_argument("--database-url", default=None, help="a PostgreSQL server (default: SQLite files)")
     opts = parser.parse_args(argv)
     random.seed(opts.seed)
     per_client = opts.purchases // opts.clients

@@ -11,7 +11,6 @@ publish-to-consume, since it also holds the commit and the relay's wake-up. Then
 
     python -m bench.purchases [--purchases 1000] [--clients 50] [--database-url postgresql://...]
 """
-import argparse
 import os
 import time
 import uuid
@@ -51,10 +50,9 @@ def drive(clients, per_client, request):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = system.parser(__doc__)
     parser.add_argument("--purchases", type=int, default=1000)
     parser.add_argument("--clients", type=int, default=50)
-    parser.add_argument("--database-url", default=None, help="a PostgreSQL server (default: SQLite files)")
     opts = parser.parse_args(argv)
     per_client = opts.purchases // opts.clients
     with system.running(opts.database_url) as running:

@@ -1,5 +1,6 @@
 """The system under measurement: every service and the gateway as processes of their own (as `make run` starts
 them), on a RabbitMQ vhost, data folder and SeaweedFS of this run only. Services can be killed and restarted."""
+import argparse
 import os
 import signal
 import subprocess
@@ -149,6 +150,14 @@ def purchase(http, base, token, key, tariff_code="air-1h"):
 def gross_cents(base, tariff_code, country="DE"):
     tariffs = requests.get(f"{base}/api/v1/tariffs", params={"country": country}, timeout=10).json()["tariffs"]
     return next(t["gross_cents"] for t in tariffs if t["code"] == tariff_code)
+
+
+def parser(doc):
+    """A bench's command line, with the option every bench has: where its databases live."""
+    arguments = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    arguments.add_argument("--database-url", default=None,
+                           help="a PostgreSQL server for fresh databases of this run (default: SQLite files)")
+    return arguments
 
 
 def percentile(values, p):
