@@ -36,6 +36,7 @@ bench: install
 	$(BIN)/python -m bench.password_hashing
 	$(BIN)/python -m bench.me_throughput
 	$(BIN)/python -m bench.purchases
+	$(BIN)/python -m bench.vin_decode
 
 # Fault campaigns: they SIGKILL services and restart the local RabbitMQ (every user of it pauses for seconds).
 bench-faults: install
