@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install run migrate test test-unit test-integration test-e2e bench bench-faults clean
+.PHONY: install run migrate vehicles-import test test-unit test-integration test-e2e bench bench-faults clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,6 +19,9 @@ run: install
 
 migrate: install
 	$(BIN)/python -m services.shared.migrate
+
+vehicles-import: install
+	$(BIN)/python -m services.vehicle_data.feed import $(FEED)
 
 test: install
 	$(BIN)/python -m pytest tests

@@ -5,6 +5,7 @@ enrolled TOTP. Its login (with the TOTP secret) is kept in <data dir>/demo-login
 import json
 import sys
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pyotp
@@ -18,6 +19,9 @@ DEMO = {
                  "address": {"street": "Werkstattweg 7", "postal_code": "80331", "city": "München"}},
     "owner": {"email": "demo@aos.example", "name": "Demo Meister", "password": "Drehmoment-Schluessel-2026"},
 }
+
+
+DEMO_VEHICLES = 5000
 
 
 def ready(base):
@@ -68,7 +72,25 @@ def load(base, data_dir):
     return login
 
 
-def banner(base, login, config):
+def load_vehicles(config, count=DEMO_VEHICLES):
+    """The manufacturer's registry, as its feed would fill it: `count` generated vehicles across the demo
+    series, with ECUs and campaigns, imported once. Returns a VIN to try (a recall is open for it)."""
+    from sqlalchemy.orm import Session
+
+    from services.shared.database import make_engine
+    from services.vehicle_data import feed
+    document = feed.generate(count)
+    engine = make_engine(config["DATABASE_URLS"]["vehicle_data"])
+    try:
+        if not feed.registry_size(engine):
+            with Session(engine) as session, session.begin():
+                feed.import_rows(session, feed.check(document), datetime.now(timezone.utc))
+    finally:
+        engine.dispose()
+    return document["vehicles"][0]["vin"]
+
+
+def banner(base, login, config, demo_vin):
     metrics = ", ".join(f"{s} http://{a}/metrics" for s, a in config["METRICS_ADDRESSES"].items())
     return f"""
 AOS is running.
@@ -77,6 +99,7 @@ AOS is running.
   Demo login: {login['email']} / {login['password']}   (100 EUR credit to buy access with)
               TOTP secret {login['totp_secret']} (add it to an authenticator app, or run
               `.venv/bin/python -m deploy.demo code` for the current code)
+  Demo VIN:   {demo_vin}   ({DEMO_VEHICLES} vehicles in the registry; a recall is open for this one)
   Logs:       {Path(config['DATA_DIR']) / 'logs'}
 Ctrl-C stops everything.
 """

@@ -138,13 +138,14 @@ def main():
         launcher.ensure_object_store()
         launcher.ensure_keys()
         launcher.migrate()
+        from deploy import demo
+        demo_vin = demo.load_vehicles(config)
         for name in settings.PROCESSES:
             launcher.start(name)
         base = f"http://{config['WEB_SERVER_ADDRESS']}"
-        from deploy import demo
         wait_for(lambda: demo.ready(base), 60, "the gateway and its services")
         login = demo.load(base, Path(config["DATA_DIR"]))
-        print(demo.banner(base, login, config))
+        print(demo.banner(base, login, config, demo_vin))
         launcher.watch()
     except KeyboardInterrupt:
         pass

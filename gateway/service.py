@@ -1,4 +1,4 @@
-"""The gateway service: the public HTTP API (identity and billing so far), health, readiness, the OpenAPI
+"""The gateway service: the public HTTP API (identity, billing and vehicle data so far), health, readiness, the OpenAPI
 document and metrics. Each route reads and checks its input, calls one service, and answers."""
 import base64
 
@@ -12,6 +12,7 @@ from gateway.auth import Authenticator
 from gateway.http import json_response, read_json, route
 from services.billing import schemas as bs
 from services.identity import schemas as ids
+from services.vehicle_data import schemas as vs
 from services.shared.config import setting
 from services.shared.errors import BadRequest, Unavailable
 from services.shared.metrics import Metrics, exposition
@@ -22,6 +23,8 @@ PAYMENT = (402, "not enough credit, or the card was declined: nothing charged")
 KEYED = (409, "the Idempotency-Key was used with another body")
 THROTTLED = (429, "too many failed attempts: details.retry_after_seconds says how long to wait")
 UNAUTHENTICATED = (401, "no token, or an expired or tampered one")
+NO_ACCESS = (402, "no access to vehicle data for this VIN: details.tariffs says what to buy")
+NO_VEHICLE = (404, "the registry has no such vehicle")
 
 
 class GatewayService:
@@ -29,6 +32,7 @@ class GatewayService:
 
     identity = RpcProxy("identity")
     billing = RpcProxy("billing")
+    vehicle_data = RpcProxy("vehicle_data")
     auth = Authenticator()
     config = Config()
     metrics = Metrics()
@@ -51,7 +55,8 @@ class GatewayService:
            errors=((503, "a dependency is not reachable"),))
     def ready(self, request):
         checks = {}
-        for name, proxy in (("identity", self.identity), ("billing", self.billing)):
+        for name, proxy in (("identity", self.identity), ("billing", self.billing),
+                            ("vehicle_data", self.vehicle_data)):
             try:
                 with eventlet.Timeout(2):
                     proxy.ping()
@@ -200,6 +205,39 @@ class GatewayService:
             return Response(base64.b64decode(document["pdf_base64"]), mimetype="application/pdf", headers={
                 "Content-Disposition": f'attachment; filename="{document["filename"]}"'})
         return self._call(self.billing.invoice, actor, invoice_id)
+
+    # ---- vehicle data ----
+
+    @route("GET", V1 + "/vehicles/<vin>", "The VIN decoded and checked (free for every signed-in user); with "
+           "access, the build data and installed ECUs", "vehicle data", answer=vs.VehicleOut,
+           errors=(UNAUTHENTICATED, (422, "the VIN breaks a rule: details name it and the position")))
+    def vehicle(self, request, vin):
+        return self._call(self.vehicle_data.vehicle, self.auth.caller(request).actor(), vin)
+
+    @route("GET", V1 + "/vehicles/<vin>/service-records", "The vehicle's service history, newest first",
+           "vehicle data", answer=vs.ServiceHistory, errors=(UNAUTHENTICATED, NO_ACCESS, NO_VEHICLE))
+    def service_records(self, request, vin):
+        return self._call(self.vehicle_data.service_records, self.auth.caller(request).actor(), vin)
+
+    @route("POST", V1 + "/vehicles/<vin>/service-records", "Add a service record, or correct one of yours "
+           "(`corrects`) within 14 days", "vehicle data", body=vs.ServiceRecordInput, answer=vs.ServiceRecordOut,
+           status=201, errors=(UNAUTHENTICATED, NO_ACCESS, NO_VEHICLE,
+                               (403, "not your record, or older than 14 days"), (422, "a field breaks a rule")))
+    def add_service_record(self, request, vin):
+        actor = self.auth.caller(request).actor()
+        body = read_json(request, vs.ServiceRecordInput)
+        return self._call(self.vehicle_data.add_service_record, actor, vin, body)
+
+    @route("GET", V1 + "/vehicles/<vin>/maintenance", "What is due, by distance and time (`?odometer_km=`)",
+           "vehicle data", answer=vs.MaintenanceOut, errors=(UNAUTHENTICATED, NO_ACCESS, NO_VEHICLE))
+    def maintenance(self, request, vin):
+        return self._call(self.vehicle_data.maintenance, self.auth.caller(request).actor(), vin,
+                          dict(request.args))
+
+    @route("GET", V1 + "/vehicles/<vin>/campaigns", "Recalls and service campaigns for the vehicle, open or done",
+           "vehicle data", answer=vs.CampaignList, errors=(UNAUTHENTICATED, NO_ACCESS, NO_VEHICLE))
+    def campaigns(self, request, vin):
+        return self._call(self.vehicle_data.campaigns, self.auth.caller(request).actor(), vin)
 
 
 def idempotency_key(request):

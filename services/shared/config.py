@@ -7,7 +7,7 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 from marshmallow import Schema, ValidationError, fields, validate
 
-SERVICES = ("identity", "billing")  # services with a database of their own; grows as services land
+SERVICES = ("identity", "billing", "vehicle_data")  # services with a database of their own; grows as services land
 PROCESSES = SERVICES + ("gateway",)  # what `make run` starts, one process each
 
 ROOT = Path(__file__).resolve().parents[2]

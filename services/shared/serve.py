@@ -16,6 +16,7 @@ from services.shared import config as settings  # noqa: E402
 SERVICE_CLASSES = {
     "identity": "services.identity.service:IdentityService",
     "billing": "services.billing.service:BillingService",
+    "vehicle_data": "services.vehicle_data.service:VehicleDataService",
     "gateway": "gateway.service:GatewayService",
 }
 

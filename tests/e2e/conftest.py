@@ -1,4 +1,7 @@
-"""The system as a client sees it: identity and the gateway on a real broker and database, spoken to over HTTP."""
+"""The system as a client sees it: the services and the gateway on a real broker and database, spoken to over
+HTTP."""
+import uuid
+
 import pyotp
 import pytest
 import requests
@@ -6,6 +9,7 @@ import requests
 from gateway.service import GatewayService
 from services.billing.service import BillingService
 from services.identity.service import IdentityService
+from services.vehicle_data.service import VehicleDataService
 
 STRONG = "Bremsscheibe-Drehmoment-42"
 
@@ -24,10 +28,10 @@ class Api:
 
 @pytest.fixture
 def system(request, runner_factory, config):
-    """Identity and the gateway running; `@pytest.mark.config(KEY=value)` changes settings first."""
+    """Every service and the gateway running; `@pytest.mark.config(KEY=value)` changes settings first."""
     marker = request.node.get_closest_marker("config")
     config.update(marker.kwargs if marker else {})
-    runner = runner_factory(config, IdentityService, BillingService, GatewayService)
+    runner = runner_factory(config, IdentityService, BillingService, VehicleDataService, GatewayService)
     runner.start()
     return config
 
@@ -83,3 +87,21 @@ class Workshop:
 @pytest.fixture
 def workshop(api):
     return Workshop(api)
+
+
+def error(answer):
+    return answer.json()["error"]
+
+
+def key():
+    return str(uuid.uuid4())
+
+
+def top_up(api, workshop, cents, token="tok_visa", idempotency_key=None):
+    return api("POST", "/api/v1/credit/top-ups", workshop.token, json={"amount_cents": cents, "card_token": token},
+               headers={"Idempotency-Key": idempotency_key or key()})
+
+
+def buy(api, workshop, tariff_code, idempotency_key=None, **extra):
+    return api("POST", "/api/v1/purchases", workshop.token, json={"tariff_code": tariff_code, **extra},
+               headers={"Idempotency-Key": idempotency_key or key()})

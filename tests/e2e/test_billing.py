@@ -1,30 +1,10 @@
 """Buying time through the gateway: top up, buy, see it counting down; every refusal charges nothing."""
-import uuid
-
 import eventlet
 import pytest
 from nameko.standalone.rpc import ClusterRpcProxy
 
-from tests.e2e.conftest import Workshop
+from tests.e2e.conftest import Workshop, buy, error, key, top_up
 from tests.helpers import eventually
-
-
-def error(answer):
-    return answer.json()["error"]
-
-
-def key():
-    return str(uuid.uuid4())
-
-
-def top_up(api, workshop, cents, token="tok_visa", idempotency_key=None):
-    return api("POST", "/api/v1/credit/top-ups", workshop.token, json={"amount_cents": cents, "card_token": token},
-               headers={"Idempotency-Key": idempotency_key or key()})
-
-
-def buy(api, workshop, tariff_code, idempotency_key=None, **extra):
-    return api("POST", "/api/v1/purchases", workshop.token, json={"tariff_code": tariff_code, **extra},
-               headers={"Idempotency-Key": idempotency_key or key()})
 
 
 def credit(api, workshop):

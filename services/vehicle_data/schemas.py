@@ -1,0 +1,126 @@
+"""Vehicle data's RPC contract and its feed file's rows; the gateway validates and documents with the same
+schemas."""
+from marshmallow import fields, validate
+
+from services.shared.schemas import Input, Output, Text
+
+CODE = validate.Regexp(r"^[A-Z0-9_-]{2,20}$", error="2 to 20 capital letters, digits, _ or -.")
+
+
+class WorkItem(Input):
+    code = fields.String(required=True, validate=CODE)
+    text = Text(500, required=False, load_default="")
+
+
+class ServiceRecordInput(Input):
+    performed_on = fields.Date(required=True, metadata={"description": "the day the work was done (YYYY-MM-DD)"})
+    odometer_km = fields.Integer(required=True, strict=True)
+    items = fields.List(fields.Nested(WorkItem), required=True, validate=validate.Length(min=1, max=50))
+    corrects = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=36), metadata={
+        "description": "a record of yours from the last 14 days that this one replaces (a new version)"})
+
+
+class MaintenanceQuery(Input):
+    odometer_km = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(0, 2_000_000),
+                                 metadata={"description": "today's reading; default: the highest on record"})
+
+
+# ---- answers ----
+
+class DecodedVinOut(Output):
+    vin = fields.String()
+    wmi = fields.String()
+    manufacturer = fields.String(allow_none=True)
+    country = fields.String(allow_none=True)
+    region = fields.String(allow_none=True)
+    descriptor = fields.String()
+    check_digit = fields.String()
+    expected_check_digit = fields.String()
+    check_digit_valid = fields.Boolean()
+    check_digit_required = fields.Boolean()
+    model_year = fields.Integer()
+    model_year_candidates = fields.List(fields.Integer())
+    plant = fields.String()
+    serial = fields.String()
+
+
+class EcuOut(Output):
+    address = fields.String()
+    name = fields.String()
+    hardware_part_number = fields.String()
+    software_version = fields.String()
+
+
+class BuildOut(Output):
+    series = fields.String()
+    model_code = fields.String()
+    engine_code = fields.String()
+    transmission = fields.String()
+    production_date = fields.Date()
+    paint = fields.String()
+    options = fields.List(fields.String())
+
+
+class VehicleOut(Output):
+    decoded = fields.Nested(DecodedVinOut)
+    registered = fields.Boolean(metadata={"description": "the manufacturer's registry knows this VIN"})
+    access = fields.Boolean(metadata={"description": "build data and ECUs are shown: the workshop has access"})
+    build = fields.Nested(BuildOut, allow_none=True)
+    ecus = fields.List(fields.Nested(EcuOut), allow_none=True)
+    offer = fields.Dict(allow_none=True, metadata={"description": "without access: what to buy to see the rest"})
+
+
+class ServiceRecordOut(Output):
+    record_id = fields.String()
+    version = fields.Integer()
+    vin = fields.String()
+    operator_id = fields.String()
+    by_your_workshop = fields.Boolean()
+    performed_on = fields.Date()
+    odometer_km = fields.Integer()
+    items = fields.List(fields.Dict())
+    recorded_at = fields.DateTime()
+    first_recorded_at = fields.DateTime()
+    correctable_until = fields.DateTime(allow_none=True, metadata={"description": "null: permanent"})
+    odometer_discrepancy = fields.Boolean(metadata={"description": "lower than a record dated earlier"})
+    versions = fields.List(fields.Dict(), metadata={"description": "earlier versions, oldest first"})
+
+
+class ServiceHistory(Output):
+    vin = fields.String()
+    records = fields.List(fields.Nested(ServiceRecordOut))
+
+
+class DueOut(Output):
+    code = fields.String()
+    name = fields.String()
+    status = fields.String(metadata={"description": "overdue | due_soon | ok"})
+    due_km = fields.Integer(allow_none=True)
+    due_on = fields.Date(allow_none=True)
+    km_left = fields.Integer(allow_none=True)
+    days_left = fields.Integer(allow_none=True)
+    last_done_on = fields.Date(allow_none=True)
+    last_done_km = fields.Integer(allow_none=True)
+
+
+class MaintenanceOut(Output):
+    vin = fields.String()
+    series = fields.String()
+    odometer_km = fields.Integer()
+    as_of = fields.Date()
+    items = fields.List(fields.Nested(DueOut))
+
+
+class CampaignOut(Output):
+    code = fields.String()
+    kind = fields.String()
+    title = fields.String()
+    description = fields.String()
+    published_on = fields.Date()
+    status = fields.String(metadata={"description": "open | done"})
+    closed_by_record = fields.String(allow_none=True)
+
+
+class CampaignList(Output):
+    vin = fields.String()
+    campaigns = fields.List(fields.Nested(CampaignOut))

@@ -1,0 +1,83 @@
+"""The vehicle data service: RPC entrypoints for workshops (through the gateway) and for other services, and the
+consumers of billing's access facts."""
+from datetime import datetime, timezone
+
+from nameko.rpc import rpc
+
+from services.shared.consumer import consumes
+from services.shared.database import Database
+from services.shared.errors import EXPECTED
+from services.shared.metrics import Metrics
+from services.shared.schemas import dump, load
+from services.vehicle_data import schemas as s
+from services.vehicle_data import use_cases
+from services.vehicle_data.models import OutboxMessage, ProcessedEvent
+
+api = rpc(expected_exceptions=EXPECTED)
+
+
+class VehicleDataService:
+    name = "vehicle_data"
+
+    db = Database(OutboxMessage, ProcessedEvent)
+    metrics = Metrics()
+
+    def _ctx(self):
+        return use_cases.Context(self.db, datetime.now(timezone.utc))
+
+    @api
+    def ping(self):
+        return "pong"
+
+    # ---- workshops ----
+
+    @api
+    def vehicle(self, actor, vin):
+        return dump(s.VehicleOut, use_cases.vehicle(self._ctx(), actor, vin))
+
+    @api
+    def service_records(self, actor, vin):
+        return dump(s.ServiceHistory, use_cases.history(self._ctx(), actor, vin))
+
+    @api
+    def add_service_record(self, actor, vin, payload):
+        record = use_cases.add_record(self._ctx(), actor, vin, load(s.ServiceRecordInput, payload))
+        return dump(s.ServiceRecordOut, record)
+
+    @api
+    def maintenance(self, actor, vin, query):
+        reading = load(s.MaintenanceQuery, query)["odometer_km"]
+        return dump(s.MaintenanceOut, use_cases.maintenance(self._ctx(), actor, vin, reading))
+
+    @api
+    def campaigns(self, actor, vin):
+        return dump(s.CampaignList, use_cases.campaigns(self._ctx(), actor, vin))
+
+    # ---- other services ----
+
+    @api
+    def describe(self, vin):
+        described = use_cases.describe(self._ctx(), vin)
+        return dump(s.BuildOut, described) | {"vin": described["vin"], "model_year": described["model_year"],
+                                               "ecus": [dump(s.EcuOut, e) for e in described["ecus"]]}
+
+    # ---- facts ----
+
+    @consumes("AccessPurchased")
+    def on_access_purchased(self, event):
+        with self.db.first_delivery(event) as uow:
+            if uow is not None:
+                use_cases.record_access(uow, event.data)
+
+    @consumes("CreditIssued")
+    def on_credit_issued(self, event):
+        """An outage credit lengthens windows: they stay readable to their new end."""
+        with self.db.first_delivery(event) as uow:
+            if uow is not None:
+                use_cases.record_extensions(uow, event.data)
+
+    @consumes("AccessExpired")
+    def on_access_expired(self, event):
+        with self.db.first_delivery(event) as uow:
+            if uow is not None:
+                use_cases.record_expiry(uow, event.data)

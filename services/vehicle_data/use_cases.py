@@ -1,0 +1,204 @@
+"""What vehicle data does, step by step, each inside one unit of work."""
+import uuid
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+
+from services.shared.errors import NotFound
+from services.vehicle_data import domain, vin as vins
+from services.vehicle_data.models import Access, Campaign, Ecu, ServiceRecord, Vehicle
+
+
+@dataclass
+class Context:
+    store: object
+    now: datetime
+
+
+# ---- access (read model of billing's entitlements) ----------------------------------------------------------
+
+def record_access(uow, data):
+    if uow.session.get(Access, data["entitlement_id"]) is None:
+        uow.session.add(Access(entitlement_id=data["entitlement_id"], operator_id=data["operator_id"],
+                               scopes=data["scopes"], vin=data.get("vin"), valid_from=data["valid_from"],
+                               valid_until=data.get("valid_until")))
+
+
+def record_extensions(uow, data):
+    for window in data["extended"]:
+        uow.session.execute(update(Access).where(Access.entitlement_id == window["entitlement_id"])
+                            .values(valid_until=window["valid_until"], expired_at=None))
+
+
+def record_expiry(uow, data):
+    uow.session.execute(update(Access).where(Access.entitlement_id == data["entitlement_id"])
+                        .values(expired_at=data["expired_at"]))
+
+
+def _accesses(session, operator_id):
+    return session.scalars(select(Access).where(Access.operator_id == operator_id)).all()
+
+
+def _may_read(session, operator_id, vin, now):
+    return any(domain.covers(a, vin, now) for a in _accesses(session, operator_id))
+
+
+def _require(session, actor, vin, now):
+    domain.require_access(_accesses(session, actor["operator_id"]), vin, now)
+
+
+def _vehicle(session, vin):
+    found = session.get(Vehicle, vin)
+    if found is None:
+        raise NotFound("VEHICLE_NOT_FOUND", f"The manufacturer's registry has no vehicle {vin}.", {"vin": vin})
+    return found
+
+
+# ---- the vehicle ------------------------------------------------------------------------------------------------
+
+def vehicle(ctx, actor, text):
+    """The decoded VIN for anyone signed in; build data and ECUs with access."""
+    checked = vins.check(text)
+    with ctx.store.read() as s:
+        found = s.get(Vehicle, checked)
+        decoded = vins.decode(checked, built=found.production_date if found else None)
+        answer = {"decoded": asdict(decoded) | {"check_digit_valid": decoded.check_digit_valid},
+                  "registered": found is not None, "access": False, "build": None, "ecus": None, "offer": None}
+        if not _may_read(s, actor["operator_id"], checked, ctx.now):
+            answer["offer"] = {"message": "Build data, ECUs, service history, maintenance and campaigns need access "
+                               "to vehicle data: technical information for an hour or longer, or a VIN pass.",
+                               "tariffs": ["air-1h", "air-1d", "vin-1d"]}
+            return answer
+        answer["access"] = True
+        if found is not None:
+            answer["build"] = _build(found)
+            answer["ecus"] = _ecus(s, checked)
+        return answer
+
+
+def describe(ctx, text):
+    """For other services (air, programming): what the registry knows of a vehicle, no access check."""
+    checked = vins.check(text)
+    with ctx.store.read() as s:
+        found = _vehicle(s, checked)
+        decoded = vins.decode(checked, built=found.production_date)
+        return {"vin": checked, "model_year": decoded.model_year, **_build(found), "ecus": _ecus(s, checked)}
+
+
+def _build(v):
+    return {"series": v.series, "model_code": v.model_code, "engine_code": v.engine_code,
+            "transmission": v.transmission, "production_date": v.production_date, "paint": v.paint,
+            "options": v.options}
+
+
+def _ecus(session, vin):
+    return [{"address": e.address, "name": e.name, "hardware_part_number": e.hardware_part_number,
+             "software_version": e.software_version}
+            for e in session.scalars(select(Ecu).where(Ecu.vin == vin).order_by(Ecu.address)).all()]
+
+
+# ---- service history --------------------------------------------------------------------------------------------
+
+def history(ctx, actor, text):
+    checked = vins.check(text)
+    with ctx.store.read() as s:
+        _require(s, actor, checked, ctx.now)
+        _vehicle(s, checked)
+        return {"vin": checked, "records": _history(s, checked, actor["operator_id"], ctx.now)}
+
+
+def _history(session, vin, operator_id, now):
+    versions = session.scalars(select(ServiceRecord).where(ServiceRecord.vin == vin)
+                               .order_by(ServiceRecord.record_id, ServiceRecord.version)).all()
+    current = [r for r in versions if r.current]
+    flagged = domain.odometer_discrepancies(current)
+    records = []
+    for r in sorted(current, key=lambda r: (r.performed_on, r.first_recorded_at), reverse=True):
+        until = r.first_recorded_at + timedelta(days=domain.CORRECTION_DAYS)
+        records.append({
+            "record_id": r.record_id, "version": r.version, "vin": r.vin, "operator_id": r.operator_id,
+            "by_your_workshop": r.operator_id == operator_id, "performed_on": r.performed_on,
+            "odometer_km": r.odometer_km, "items": r.items, "recorded_at": r.recorded_at,
+            "first_recorded_at": r.first_recorded_at, "correctable_until": until if until > now else None,
+            "odometer_discrepancy": r.record_id in flagged,
+            "versions": [{"version": v.version, "performed_on": v.performed_on.isoformat(),
+                          "odometer_km": v.odometer_km, "items": v.items, "recorded_at": v.recorded_at.isoformat()}
+                         for v in versions if v.record_id == r.record_id and not v.current]})
+    return records
+
+
+def add_record(ctx, actor, text, payload):
+    """A new record, or a correction (a new version) of one of the workshop's records from the last 14 days.
+    ServiceRecordAdded goes out with it."""
+    checked = vins.check(text)
+    with ctx.store.transaction() as uow:
+        s = uow.session
+        _require(s, actor, checked, ctx.now)
+        _vehicle(s, checked)
+        campaign_codes = set(s.scalars(select(Campaign.code)).all())
+        domain.check_record(payload, ctx.now.date(), campaign_codes)
+        record_id, version, first = str(uuid.uuid4()), 1, ctx.now
+        if payload.get("corrects"):
+            original = s.scalar(select(ServiceRecord).where(
+                ServiceRecord.record_id == payload["corrects"], ServiceRecord.current.is_(True),
+                ServiceRecord.vin == checked))
+            if original is None:
+                raise NotFound("RECORD_NOT_FOUND", "There is no such service record for this vehicle.",
+                               {"field": "corrects"})
+            domain.check_correction(original, actor["operator_id"], ctx.now)
+            # the conditional update makes two racing corrections end with one current version
+            if not s.execute(update(ServiceRecord).where(ServiceRecord.id == original.id,
+                                                         ServiceRecord.current.is_(True))
+                             .values(current=False)).rowcount:
+                raise NotFound("RECORD_NOT_FOUND", "The record was corrected meanwhile; reload it.",
+                               {"field": "corrects"})
+            record_id, version, first = original.record_id, original.version + 1, original.first_recorded_at
+        items = [{"code": i["code"], "text": i.get("text", "")} for i in payload["items"]]
+        s.add(ServiceRecord(id=str(uuid.uuid4()), record_id=record_id, version=version, current=True, vin=checked,
+                            operator_id=actor["operator_id"], author_user_id=actor["user_id"],
+                            performed_on=payload["performed_on"], odometer_km=payload["odometer_km"], items=items,
+                            first_recorded_at=first, recorded_at=ctx.now))
+        s.flush()
+        uow.emit("ServiceRecordAdded", {
+            "record_id": record_id, "vin": checked, "operator_id": actor["operator_id"],
+            "performed_on": payload["performed_on"], "odometer_km": payload["odometer_km"],
+            "work_codes": [i["code"] for i in items]}, subject=checked)
+        return next(r for r in _history(s, checked, actor["operator_id"], ctx.now) if r["record_id"] == record_id)
+
+
+# ---- maintenance and campaigns -------------------------------------------------------------------------------------
+
+def maintenance(ctx, actor, text, odometer_km=None):
+    checked = vins.check(text)
+    with ctx.store.read() as s:
+        _require(s, actor, checked, ctx.now)
+        found = _vehicle(s, checked)
+        records = _current_records(s, checked)
+        reading = odometer_km if odometer_km is not None else max((r.odometer_km for r in records), default=0)
+        plan = domain.maintenance_plan(found.series, found.production_date, records, reading, ctx.now.date())
+        return {"vin": checked, "series": found.series, "odometer_km": reading, "as_of": ctx.now.date(),
+                "items": [asdict(d) for d in plan]}
+
+
+def campaigns(ctx, actor, text):
+    """The campaigns that concern the vehicle: open until a service record carries the campaign's code."""
+    checked = vins.check(text)
+    with ctx.store.read() as s:
+        _require(s, actor, checked, ctx.now)
+        found = _vehicle(s, checked)
+        closing = {}
+        for r in sorted(_current_records(s, checked), key=lambda r: r.performed_on):
+            for item in r.items:
+                closing.setdefault(item["code"], r.record_id)
+        concerned = [c for c in s.scalars(select(Campaign).order_by(Campaign.published_on.desc())).all()
+                     if domain.concerns(c, found)]
+        return {"vin": checked, "campaigns": [
+            {"code": c.code, "kind": c.kind, "title": c.title, "description": c.description,
+             "published_on": c.published_on, "status": "done" if c.code in closing else "open",
+             "closed_by_record": closing.get(c.code)} for c in concerned]}
+
+
+def _current_records(session, vin):
+    return session.scalars(select(ServiceRecord).where(ServiceRecord.vin == vin,
+                                                       ServiceRecord.current.is_(True))).all()
