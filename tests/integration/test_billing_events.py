@@ -1,11 +1,8 @@
 """Billing on a real broker and database: AccessPurchased then AccessExpired by its timer, metering of
 programming sessions exactly once, and outage credits."""
-import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from kombu import Connection
-from nameko.standalone.events import get_event_exchange
 from nameko.testing.services import entrypoint_hook
 from sqlalchemy.orm import sessionmaker
 
@@ -13,10 +10,9 @@ from services.billing import use_cases
 from services.billing.models import OutboxMessage, ProcessedEvent
 from services.billing.payments import SandboxCardProvider
 from services.billing.service import BillingService
-from services.shared import events
 from services.shared.database import Database, Store, make_engine
 from services.shared.errors import Conflict, InvalidInput, NotFound, PaymentRequired
-from tests.helpers import eventually
+from tests.helpers import eventually, publish_fact
 from tests.integration import listener
 
 OPERATOR = {"operator_id": "op-1", "legal_name": "Werkstatt Müller", "legal_form": "GmbH", "country": "DE",
@@ -70,14 +66,6 @@ def test_access_purchased_then_access_expired_when_the_window_closes(billing, de
         assert call(ACTOR)["windows"] == []
 
 
-def programming_fact(config, event_type, **data):
-    body = events.envelope(event_type, data, subject=data["operator_id"])
-    with Connection(config["AMQP_URI"]) as conn:
-        conn.Producer().publish(json.dumps(body), exchange=get_event_exchange("programming", config),
-                                routing_key=event_type, content_type="application/json", content_encoding="utf-8")
-    return body
-
-
 def test_metering_debits_exactly_the_seconds_used_once_and_nothing_for_our_failures(billing, desk, config):
     use_cases.purchase(desk(datetime.now(timezone.utc)), ACTOR, {"tariff_code": "prog-30"}, "k2")
 
@@ -87,18 +75,16 @@ def test_metering_debits_exactly_the_seconds_used_once_and_nothing_for_our_failu
     assert seconds() == 1800
     now = datetime.now(timezone.utc)
     session = dict(operator_id="op-1", vin="WBA8E9C50GK643215", outcome="failed", failure_side="vehicle", ended_at=now)
-    vehicle_failure = programming_fact(config, "SessionEnded", session_id="s-1", seconds_used=600, **session)
+    vehicle_failure = publish_fact(config, "SessionEnded", session_id="s-1", seconds_used=600, **session)
     eventually(lambda: seconds() == 1200, what="600 s debited")
 
     # the same event again (at-least-once delivery): nothing more is debited
-    with Connection(config["AMQP_URI"]) as conn:
-        conn.Producer().publish(json.dumps(vehicle_failure), exchange=get_event_exchange("programming", config),
-                                routing_key="SessionEnded", content_type="application/json", content_encoding="utf-8")
-    programming_fact(config, "SessionEnded", session_id="s-2", seconds_used=420,
+    publish_fact(config, "SessionEnded", body=vehicle_failure)
+    publish_fact(config, "SessionEnded", session_id="s-2", seconds_used=420,
                      **dict(session, failure_side="platform"))
     eventually(lambda: received("CreditIssued"), what="CreditIssued for our failure")
     assert received("CreditIssued")[0]["seconds"] == 420 and received("CreditIssued")[0]["session_id"] == "s-2"
-    programming_fact(config, "SessionExpired", session_id="s-3", operator_id="op-1", vin="WBA8E9C50GK643215",
+    publish_fact(config, "SessionExpired", session_id="s-3", operator_id="op-1", vin="WBA8E9C50GK643215",
                      seconds_used=300, expired_at=now)
     eventually(lambda: seconds() == 900, what="300 s of the expired session debited")
     with entrypoint_hook(billing, "check_books") as call:
@@ -153,12 +139,12 @@ def test_a_vin_pass_pays_one_programming_session_for_its_vehicle_and_gets_it_bac
     # a pack of programming time beside the pass: sessions the pass pays for take none of it
     use_cases.purchase(desk(now), ACTOR, {"tariff_code": "prog-30"}, "k5")
     ended = dict(operator_id="op-1", vin=VIN, outcome="failed", ended_at=now)
-    programming_fact(config, "SessionEnded", session_id="s-10", seconds_used=900, failure_side="vehicle", **ended)
+    publish_fact(config, "SessionEnded", session_id="s-10", seconds_used=900, failure_side="vehicle", **ended)
 
     # a second pass, whose session fails on our side: that pass has its session back, with a CreditIssued
     second = use_cases.purchase(desk(now), ACTOR, {"tariff_code": "vin-1d", "vin": VIN}, "k6")
     assert claim("s-20")["entitlement_id"] == second["entitlement"]["id"]
-    programming_fact(config, "SessionEnded", session_id="s-20", seconds_used=300, failure_side="platform", **ended)
+    publish_fact(config, "SessionEnded", session_id="s-20", seconds_used=300, failure_side="platform", **ended)
     eventually(lambda: received("CreditIssued"), what="CreditIssued for our failure")
     [credit] = received("CreditIssued")
     assert credit["session_id"] == "s-20" and "session back" in credit["reason"]
