@@ -40,6 +40,7 @@ bench: install
 	$(BIN)/python -m bench.me_throughput
 	$(BIN)/python -m bench.purchases
 	$(BIN)/python -m bench.vin_decode
+	$(BIN)/python -m bench.vehicle_lookup
 
 # Fault campaigns: they SIGKILL services and restart the local RabbitMQ (every user of it pauses for seconds).
 bench-faults: install

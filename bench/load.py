@@ -1,14 +1,16 @@
 """A load generator process: N green threads hammer one target for a fixed time and print JSON figures.
 
-  python -m bench.load http  <base url> <bearer token> <concurrency> <seconds>
-  python -m bench.load rpc   <amqp uri> <method> <arg or -> <concurrency> <seconds>
+  python -m bench.load http  <base url> <bearer token> <path> <concurrency> <seconds> [<values file>]
+  python -m bench.load rpc   <amqp uri> <service.method> <JSON list of args> <concurrency> <seconds> [<values file>]
 
-Both kinds run in the same kind of Python client, so their rates compare like with like."""
+`{value}` in the path or the arguments is replaced, request by request, by the values file's lines in turn (a
+VIN each, say). Both kinds run in the same kind of Python client, so their rates compare like with like."""
 import eventlet
 
 eventlet.monkey_patch()  # noqa: E402
 
 import http.client  # noqa: E402
+import itertools  # noqa: E402
 import json  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
@@ -19,14 +21,15 @@ from bench.system import percentile  # noqa: E402
 WARMUP = 2.0
 
 
-def http_worker(base, token, until, record):
+def http_worker(base, token, path, values, until, record):
     url = urlparse(base)
     conn = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
     headers = {"Authorization": f"Bearer {token}"}
     while time.perf_counter() < until:
+        target = path.replace("{value}", next(values))
         started = time.perf_counter()
         try:
-            conn.request("GET", "/api/v1/me", headers=headers)
+            conn.request("GET", target, headers=headers)
             answer = conn.getresponse()
             answer.read()
             ok = answer.status == 200
@@ -38,15 +41,16 @@ def http_worker(base, token, until, record):
     conn.close()
 
 
-def rpc_worker(amqp_uri, method, arg, until, record):
+def rpc_worker(amqp_uri, target, args, values, until, record):
     from nameko.standalone.rpc import ClusterRpcProxy
+    service, method = target.split(".")
     with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=30) as cluster:  # one proxy each: they are not shared safely
-        call = getattr(cluster.identity, method)
-        args = () if arg == "-" else (arg,)
+        call = getattr(getattr(cluster, service), method)
         while time.perf_counter() < until:
+            arguments = json.loads(args.replace("{value}", next(values)))
             started = time.perf_counter()
             try:
-                call(*args)
+                call(*arguments)
                 ok = True
             except Exception:
                 ok = False
@@ -74,16 +78,12 @@ def run(worker, concurrency, seconds, *args):
 
 
 def main(argv):
-    kind = argv[0]
-    if kind == "http":
-        base, token, concurrency, seconds = argv[1], argv[2], int(argv[3]), float(argv[4])
-        result = run(http_worker, concurrency, seconds, base, token)
-    elif kind == "rpc":
-        amqp_uri, method, arg, concurrency, seconds = argv[1], argv[2], argv[3], int(argv[4]), float(argv[5])
-        result = run(rpc_worker, concurrency, seconds, amqp_uri, method, arg)
-    else:
+    if len(argv) not in (6, 7) or argv[0] not in ("http", "rpc"):
         raise SystemExit(__doc__)
-    print(json.dumps(result))
+    kind, where, who, what, concurrency, seconds = argv[:6]
+    values = itertools.cycle(open(argv[6]).read().split() if len(argv) == 7 else [""])
+    worker = http_worker if kind == "http" else rpc_worker
+    print(json.dumps(run(worker, int(concurrency), float(seconds), where, who, what, values)))
 
 
 if __name__ == "__main__":

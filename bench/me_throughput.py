@@ -15,7 +15,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 from bench import system
@@ -31,12 +30,6 @@ def wrk(base, token, concurrency, seconds):
     return json.loads(out.stdout.split("JSON ", 1)[1])
 
 
-def load(*args):
-    out = subprocess.run([sys.executable, "-m", "bench.load", *map(str, args)], capture_output=True, text=True,
-                         check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
 def main(argv=None):
     parser = system.parser(__doc__)
     parser.add_argument("--seconds", type=float, default=20)
@@ -46,9 +39,9 @@ def main(argv=None):
         token, user_id = system.workshop(running.base)
         c, s, amqp = opts.concurrency, opts.seconds, running.amqp_uri
         results = {
-            "rpc identity.ping": load("rpc", amqp, "ping", "-", c, s),
-            "rpc identity.me": load("rpc", amqp, "me", user_id, c, s),
-            "http GET /api/v1/me": load("http", running.base, token, c, s),
+            "rpc identity.ping": system.load("rpc", amqp, "identity.ping", "[]", c, s),
+            "rpc identity.me": system.load("rpc", amqp, "identity.me", json.dumps([user_id]), c, s),
+            "http GET /api/v1/me": system.load("http", running.base, token, "/api/v1/me", c, s),
         }
         if shutil.which("wrk"):  # a lean C client beside the Python one: what the path does with less noise
             results["http GET /me (wrk)"] = wrk(running.base, token, c, s)

@@ -1,6 +1,7 @@
 """The system under measurement: every service and the gateway as processes of their own (as `make run` starts
 them), on a RabbitMQ vhost, data folder and SeaweedFS of this run only. Services can be killed and restarted."""
 import argparse
+import json
 import os
 import signal
 import subprocess
@@ -150,6 +151,23 @@ def purchase(http, base, token, key, tariff_code="air-1h"):
 def gross_cents(base, tariff_code, country="DE"):
     tariffs = requests.get(f"{base}/api/v1/tariffs", params={"country": country}, timeout=10).json()["tariffs"]
     return next(t["gross_cents"] for t in tariffs if t["code"] == tariff_code)
+
+
+def wait_until_true(check, seconds, what):
+    """wait_for, with a check that may fail with an exception while the condition is not yet true."""
+    def safe():
+        try:
+            return check()
+        except Exception:
+            return False
+    wait_for(safe, seconds, what)
+
+
+def load(*args):
+    """Runs bench.load in a process of its own (see its usage) and returns its figures."""
+    out = subprocess.run([sys.executable, "-m", "bench.load", *map(str, args)], capture_output=True, text=True,
+                         check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def parser(doc):
