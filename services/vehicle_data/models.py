@@ -85,3 +85,12 @@ class Access(Base):
     valid_from: Mapped[datetime] = mapped_column(UtcDateTime())
     valid_until: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     expired_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+
+
+class Workshop(Base):
+    """Identity's operators as far as a service history names them (OperatorRegistered)."""
+    __tablename__ = "workshops"
+    operator_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    city: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    country: Mapped[str] = mapped_column(String(2))

@@ -76,6 +76,7 @@ class ServiceRecordOut(Output):
     vin = fields.String()
     operator_id = fields.String()
     by_your_workshop = fields.Boolean()
+    workshop = fields.Dict(allow_none=True, metadata={"description": "who did the work: name, city, country"})
     performed_on = fields.Date()
     odometer_km = fields.Integer()
     items = fields.List(fields.Dict())

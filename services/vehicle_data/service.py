@@ -69,6 +69,12 @@ class VehicleDataService:
             if uow is not None:
                 use_cases.record_access(uow, event.data)
 
+    @consumes("OperatorRegistered")
+    def on_operator_registered(self, event):
+        with self.db.first_delivery(event) as uow:
+            if uow is not None:
+                use_cases.record_workshop(uow, event.data)
+
     @consumes("CreditIssued")
     def on_credit_issued(self, event):
         """An outage credit lengthens windows: they stay readable to their new end."""

@@ -7,7 +7,7 @@ from sqlalchemy import select, update
 
 from services.shared.errors import NotFound
 from services.vehicle_data import domain, vin as vins
-from services.vehicle_data.models import Access, Campaign, Ecu, ServiceRecord, Vehicle
+from services.vehicle_data.models import Access, Campaign, Ecu, ServiceRecord, Vehicle, Workshop
 
 
 @dataclass
@@ -23,6 +23,12 @@ def record_access(uow, data):
         uow.session.add(Access(entitlement_id=data["entitlement_id"], operator_id=data["operator_id"],
                                scopes=data["scopes"], vin=data.get("vin"), valid_from=data["valid_from"],
                                valid_until=data.get("valid_until")))
+
+
+def record_workshop(uow, data):
+    if uow.session.get(Workshop, data["operator_id"]) is None:
+        uow.session.add(Workshop(operator_id=data["operator_id"], name=data["legal_name"], country=data["country"],
+                                 city=(data.get("address") or {}).get("city")))
 
 
 def record_extensions(uow, data):
@@ -113,12 +119,15 @@ def _history(session, vin, operator_id, now):
                                .order_by(ServiceRecord.record_id, ServiceRecord.version)).all()
     current = [r for r in versions if r.current]
     flagged = domain.odometer_discrepancies(current)
+    workshops = {w.operator_id: w for w in session.scalars(select(Workshop).where(
+        Workshop.operator_id.in_({r.operator_id for r in current}))).all()}
     records = []
     for r in sorted(current, key=lambda r: (r.performed_on, r.first_recorded_at), reverse=True):
         until = r.first_recorded_at + timedelta(days=domain.CORRECTION_DAYS)
         records.append({
             "record_id": r.record_id, "version": r.version, "vin": r.vin, "operator_id": r.operator_id,
-            "by_your_workshop": r.operator_id == operator_id, "performed_on": r.performed_on,
+            "by_your_workshop": r.operator_id == operator_id, "workshop": _workshop(workshops.get(r.operator_id)),
+            "performed_on": r.performed_on,
             "odometer_km": r.odometer_km, "items": r.items, "recorded_at": r.recorded_at,
             "first_recorded_at": r.first_recorded_at, "correctable_until": until if until > now else None,
             "odometer_discrepancy": r.record_id in flagged,
@@ -126,6 +135,10 @@ def _history(session, vin, operator_id, now):
                           "odometer_km": v.odometer_km, "items": v.items, "recorded_at": v.recorded_at.isoformat()}
                          for v in versions if v.record_id == r.record_id and not v.current]})
     return records
+
+
+def _workshop(found):
+    return {"name": found.name, "city": found.city, "country": found.country} if found else None
 
 
 def add_record(ctx, actor, text, payload):

@@ -115,6 +115,7 @@ def test_corrections_are_new_versions_by_the_author_within_fourteen_days(api, re
     assert [v["odometer_km"] for v in corrected.json()["versions"]] == [51000], "the first version is kept"
     [seen] = api("GET", f"/api/v1/vehicles/{vin}/service-records", other.token).json()["records"]
     assert seen["odometer_km"] == 15000 and not seen["by_your_workshop"]
+    assert seen["workshop"] == {"name": "Werkstatt Müller", "city": "München", "country": "DE"}
 
     refused = record(api, other, vin, corrects=first["record_id"])
     assert refused.status_code == 403 and error(refused)["code"] == "NOT_YOUR_RECORD"
