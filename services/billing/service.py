@@ -108,9 +108,7 @@ class BillingService:
 
     @consumes("OperatorRegistered")
     def on_operator_registered(self, event):
-        with self.db.first_delivery(event) as uow:
-            if uow is not None:
-                use_cases.record_buyer(uow, event.data)
+        self.db.apply_once(event, use_cases.record_buyer)
 
     @consumes("SessionEnded")
     def on_session_ended(self, event):

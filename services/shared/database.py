@@ -143,6 +143,12 @@ class Store:
                 return
             raise
 
+    def apply_once(self, event, effect):
+        """`effect(uow, event.data)` in a transaction, the first time `event` arrives only."""
+        with self.first_delivery(event) as uow:
+            if uow is not None:
+                effect(uow, event.data)
+
     def _seen(self, event_id):
         with self.read() as session:
             return session.get(self._processed_model, event_id) is not None

@@ -65,25 +65,17 @@ class VehicleDataService:
 
     @consumes("AccessPurchased")
     def on_access_purchased(self, event):
-        with self.db.first_delivery(event) as uow:
-            if uow is not None:
-                use_cases.record_access(uow, event.data)
+        self.db.apply_once(event, use_cases.record_access)
 
     @consumes("OperatorRegistered")
     def on_operator_registered(self, event):
-        with self.db.first_delivery(event) as uow:
-            if uow is not None:
-                use_cases.record_workshop(uow, event.data)
+        self.db.apply_once(event, use_cases.record_workshop)
 
     @consumes("CreditIssued")
     def on_credit_issued(self, event):
         """An outage credit lengthens windows: they stay readable to their new end."""
-        with self.db.first_delivery(event) as uow:
-            if uow is not None:
-                use_cases.record_extensions(uow, event.data)
+        self.db.apply_once(event, use_cases.record_extensions)
 
     @consumes("AccessExpired")
     def on_access_expired(self, event):
-        with self.db.first_delivery(event) as uow:
-            if uow is not None:
-                use_cases.record_expiry(uow, event.data)
+        self.db.apply_once(event, use_cases.record_expiry)
