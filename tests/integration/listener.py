@@ -57,3 +57,12 @@ class BillingWatcher:
     @consumes("CreditIssued")
     def on_credit_issued(self, event):
         RECEIVED.append((event.type, event.data))
+
+
+class VehicleWatcher:
+    """A partner system watching vehicle data's facts."""
+    name = "vehicle_watcher"
+
+    @consumes("ServiceRecordAdded")
+    def on_service_record_added(self, event):
+        RECEIVED.append((event.type, event.data))

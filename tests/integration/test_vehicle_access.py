@@ -12,6 +12,7 @@ from services.vehicle_data import feed
 from services.vehicle_data.models import Access
 from services.vehicle_data.service import VehicleDataService
 from tests.helpers import eventually, publish_fact
+from tests.integration import listener
 
 DEMO = feed.generate(10, seed=9)
 VIN = DEMO["vehicles"][0]["vin"]
@@ -72,3 +73,20 @@ def test_other_services_ask_about_a_vehicle(vehicle_data):
         assert {e["address"] for e in described["ecus"]} == {e["address"] for e in DEMO["vehicles"][0]["ecus"]}
         with pytest.raises(NotFound):
             call("WBA8E9C50GK643215")
+
+
+def test_a_service_record_is_announced_with_service_record_added(vehicle_data, container_factory, config):
+    listener.RECEIVED.clear()
+    container_factory(listener.VehicleWatcher, config).start()
+    now = datetime.now(timezone.utc)
+    publish_fact(config, "AccessPurchased", operator_id="op-1", entitlement_id="e-3", purchase_id="p-3",
+                 tariff_code="vin-1d", scopes=["vin"], vin=VIN, valid_from=now, valid_until=now + timedelta(days=1))
+    eventually(lambda: may_read(vehicle_data), what="the VIN pass to arrive")
+    with entrypoint_hook(vehicle_data, "add_service_record") as call:
+        added = call(ACTOR, VIN, {"performed_on": now.date().isoformat(), "odometer_km": 1234,
+                                  "items": [{"code": "BRAKE_FLUID"}, {"code": "DIAGNOSIS", "text": "no faults"}]})
+    eventually(lambda: listener.RECEIVED, what="ServiceRecordAdded")
+    [(kind, data)] = listener.RECEIVED
+    assert kind == "ServiceRecordAdded" and data["record_id"] == added["record_id"] and data["vin"] == VIN
+    assert data["operator_id"] == "op-1" and data["odometer_km"] == 1234
+    assert data["work_codes"] == ["BRAKE_FLUID", "DIAGNOSIS"] and data["performed_on"] == now.date()
