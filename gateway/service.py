@@ -1,4 +1,4 @@
-"""The gateway service: the public HTTP API (identity, billing and vehicle data so far), health, readiness, the OpenAPI
+"""The gateway service: the public HTTP API (identity, billing, vehicle data and the shop so far), health, readiness, the OpenAPI
 document and metrics. Each route reads and checks its input, calls one service, and answers."""
 import base64
 
@@ -12,6 +12,7 @@ from gateway.auth import Authenticator
 from gateway.http import json_response, read_json, route
 from services.billing import schemas as bs
 from services.identity import schemas as ids
+from services.shop import schemas as ss
 from services.vehicle_data import schemas as vs
 from services.shared.config import setting
 from services.shared.errors import BadRequest, Unavailable
@@ -33,6 +34,7 @@ class GatewayService:
     identity = RpcProxy("identity")
     billing = RpcProxy("billing")
     vehicle_data = RpcProxy("vehicle_data")
+    shop = RpcProxy("shop")
     auth = Authenticator()
     config = Config()
     metrics = Metrics()
@@ -56,7 +58,7 @@ class GatewayService:
     def ready(self, request):
         checks = {}
         for name, proxy in (("identity", self.identity), ("billing", self.billing),
-                            ("vehicle_data", self.vehicle_data)):
+                            ("vehicle_data", self.vehicle_data), ("shop", self.shop)):
             try:
                 with eventlet.Timeout(2):
                     proxy.ping()
@@ -238,6 +240,42 @@ class GatewayService:
            "vehicle data", answer=vs.CampaignList, errors=(UNAUTHENTICATED, NO_ACCESS, NO_VEHICLE))
     def campaigns(self, request, vin):
         return self._call(self.vehicle_data.campaigns, self.auth.caller(request).actor(), vin)
+
+    # ---- shop ----
+
+    @route("GET", V1 + "/shop/products", "The catalogue with stock, prices excl. and incl. VAT for a country "
+           "(`?country=DE`)", "shop", public=True, answer=ss.Catalogue, errors=((422, "unsupported country"),))
+    def products(self, request):
+        return self._call(self.shop.catalogue, dict(request.args))
+
+    @route("GET", V1 + "/shop/products/<sku>", "One product: technical data, what it is needed for, a picture",
+           "shop", public=True, answer=ss.ProductOut, errors=((404, "no such product"),))
+    def product(self, request, sku):
+        return self._call(self.shop.product, sku, dict(request.args))
+
+    @route("POST", V1 + "/shop/orders", "Order tools (`Idempotency-Key` required): the stock is reserved, billing "
+           "takes the price from the credit account", "shop", body=ss.OrderInput, answer=ss.OrderOut, status=201,
+           errors=(UNAUTHENTICATED, KEYED, (404, "unknown SKU"), (409, "not enough in stock, or the key was used "
+                                                                     "with another body"), (422, "a bad line")))
+    def place_order(self, request):
+        caller = self.auth.caller(request)
+        body = read_json(request, ss.OrderInput)
+        return self._call(self.shop.place_order, caller.actor(), body, idempotency_key(request))
+
+    @route("GET", V1 + "/shop/orders", "The workshop's orders", "shop", answer=ss.OrderList, errors=(UNAUTHENTICATED,))
+    def orders(self, request):
+        return self._call(self.shop.orders, self.auth.caller(request).actor())
+
+    @route("GET", V1 + "/shop/orders/<order_id>", "One order and its status", "shop", answer=ss.OrderOut,
+           errors=(UNAUTHENTICATED, (404, "no such order in your workshop")))
+    def order(self, request, order_id):
+        return self._call(self.shop.order, self.auth.caller(request).actor(), order_id)
+
+    @route("POST", V1 + "/shop/orders/<order_id>/cancel", "Cancel an order before it ships: the stock goes back, "
+           "what was paid comes back to the credit account", "shop", answer=ss.OrderOut,
+           errors=(UNAUTHENTICATED, (404, "no such order in your workshop"), (409, "it has shipped")))
+    def cancel_order(self, request, order_id):
+        return self._call(self.shop.cancel_order, self.auth.caller(request).actor(), order_id)
 
 
 def idempotency_key(request):

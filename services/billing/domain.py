@@ -3,52 +3,17 @@ and the shape of every ledger movement (each one balanced)."""
 import calendar
 import hashlib
 import json
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
-from pathlib import Path
 
 from services.shared.errors import invalid_field
+from services.shared.vat import VAT_RATES, Price, price  # noqa: F401  (billing's rules speak of them)
 
-_RATES = json.loads((Path(__file__).with_name("vat_rates.json")).read_text())
-VAT_RATES = {country: Decimal(rate) for country, rate in _RATES.items() if not country.startswith("_")}
 
 KINDS = ("access", "vin_pass", "programming_pack", "licence")
 VIN_PASS_SESSIONS = 1  # a VIN pass includes one programming session for its vehicle
 PERIODS = ("hour", "day", "week", "month", "year")
 MAX_QUANTITY = {"programming_pack": 20, "licence": 100}  # packs stack; a licence counts seats
 EUR, SECONDS = "EUR_cent", "second"
-
-
-# ---- VAT ----------------------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Price:
-    net_cents: int
-    vat_cents: int
-    vat_rate: Decimal
-    vat_country: str | None
-    treatment: str  # domestic | destination | reverse_charge | outside_eu
-    note: str | None
-
-    @property
-    def gross_cents(self):
-        return self.net_cents + self.vat_cents
-
-
-def price(net_cents, seller_country, buyer_country, buyer_vat_id):
-    """Electronically supplied services: VAT of the buyer's member state; reverse charge for a business with a
-    VAT id in another member state; no EU VAT for a buyer outside the EU."""
-    if buyer_country not in VAT_RATES:
-        return Price(net_cents, 0, Decimal(0), None, "outside_eu",
-                     "Place of supply outside the EU: not subject to EU VAT.")
-    if buyer_vat_id and buyer_country != seller_country:
-        return Price(net_cents, 0, Decimal(0), buyer_country, "reverse_charge",
-                     "Reverse charge: VAT to be accounted for by the recipient (Art. 196 Directive 2006/112/EC).")
-    rate = VAT_RATES[buyer_country]
-    vat = int((Decimal(net_cents) * rate / 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
-    treatment = "domestic" if buyer_country == seller_country else "destination"
-    return Price(net_cents, vat, rate, buyer_country, treatment, None)
 
 
 # ---- windows ------------------------------------------------------------------------------------------------
@@ -116,6 +81,18 @@ def postings_for_purchase(operator_id, tariff, p: Price, paid_from, seconds):
     if seconds:
         postings += [("programming:issued", SECONDS, -seconds), (seconds_account(operator_id), SECONDS, seconds)]
     return postings
+
+
+def postings_for_shop_order(operator_id, p: Price):
+    """Goods from the shop, paid from the credit account: to shop revenue and VAT."""
+    postings = [(credit_account(operator_id), EUR, -p.gross_cents), ("revenue:shop", EUR, p.net_cents)]
+    if p.vat_cents:
+        postings.append((f"vat:{p.vat_country}", EUR, p.vat_cents))
+    return postings
+
+
+def reversed_postings(postings):
+    return [(account, unit, -amount) for account, unit, amount in postings]
 
 
 def postings_for_metering(operator_id, seconds):

@@ -183,3 +183,16 @@ class Invoice(Base):
     vat_treatment: Mapped[str] = mapped_column(String(20))
     note: Mapped[str | None] = mapped_column(String(300), nullable=True)
     pdf_key: Mapped[str | None] = mapped_column(String(200), nullable=True)  # set once the PDF is stored
+
+
+class ShopPayment(Base):
+    """What billing did about one shop order: captured from credit, refused, refunded after a cancellation, or
+    void (cancelled before billing heard of the order: nothing may be taken for it)."""
+    __tablename__ = "shop_payments"
+    order_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    operator_id: Mapped[str] = mapped_column(String(64), index=True)
+    status: Mapped[str] = mapped_column(String(10))  # captured | refused | refunded | void
+    net_cents: Mapped[int] = mapped_column(Integer, default=0)
+    gross_cents: Mapped[int] = mapped_column(Integer, default=0)
+    reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -4,14 +4,9 @@ from marshmallow import fields, validate
 from services.billing.domain import KINDS, PERIODS
 from services.shared.countries import SUPPORTED
 from services.shared.events import SCOPES
-from services.shared.schemas import Input, Output, Text
+from services.shared.schemas import IdempotencyKey, Input, Output, Text  # noqa: F401  (billing's contract)
 
 VIN = validate.Regexp(r"^[A-HJ-NPR-Z0-9]{17}$", error="A VIN has 17 characters: digits and capital letters except I, O, Q.")
-
-
-class IdempotencyKey(Input):
-    key = fields.String(required=True, validate=validate.Regexp(
-        r"^[\x21-\x7e]{1,100}$", error="1 to 100 visible ASCII characters, e.g. a UUID."))
 
 
 class TariffQuery(Input):

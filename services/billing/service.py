@@ -110,6 +110,17 @@ class BillingService:
     def on_operator_registered(self, event):
         self.db.apply_once(event, use_cases.record_buyer)
 
+    # a failed charge (two charges racing on one credit balance) comes again instead of being dropped
+    @consumes("OrderPlaced", requeue_on_error=True)
+    def on_order_placed(self, event):
+        self.db.apply_once(event, lambda uow, data: use_cases.charge_order(
+            uow, data, self.payments.seller, datetime.now(timezone.utc)))
+
+    @consumes("OrderCancelled", requeue_on_error=True)
+    def on_order_cancelled(self, event):
+        self.db.apply_once(event, lambda uow, data: use_cases.refund_order(
+            uow, data, self.payments.seller, datetime.now(timezone.utc)))
+
     @consumes("SessionEnded")
     def on_session_ended(self, event):
         self._meter(event)

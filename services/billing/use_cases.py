@@ -9,8 +9,8 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from services.billing import domain, invoices, ledger
-from services.billing.models import (Buyer, Credit, Entitlement, Invoice, Journal, Outage, Purchase, Tariff,
-                                     TopUp, VinPassSession)
+from services.billing.models import (Buyer, Credit, Entitlement, Invoice, Journal, Outage, Posting, Purchase,
+                                     ShopPayment, Tariff, TopUp, VinPassSession)
 from services.billing.payments import CardDeclined
 from services.shared.errors import Conflict, Forbidden, InvalidInput, NotFound, PaymentRequired, Unavailable
 
@@ -386,6 +386,61 @@ def _credit_session(uow, operator_id, session_id, seconds, now, reason):
 
 def _booked(session, reference):
     return session.scalar(select(Journal.id).where(Journal.reference == reference)) is not None
+
+
+# ---- shop orders -----------------------------------------------------------------------------------------------
+
+def charge_order(uow, data, seller, now):
+    """OrderPlaced: take the order's price, VAT by the buyer, from the credit account, and answer the shop with
+    PaymentCaptured or PaymentRefused. Once per order, and never for an order cancelled before it arrived."""
+    s = uow.session
+    order_id, operator_id = data["order_id"], data["operator_id"]
+    if s.get(ShopPayment, order_id) is not None:
+        return
+    buyer = s.get(Buyer, operator_id)
+    quote = domain.price(data["total_cents"], seller.country, buyer.country, buyer.vat_id) if buyer else None
+    available = ledger.balance(s, domain.credit_account(operator_id))
+    if quote is None or available < quote.gross_cents:
+        reason = ("Your workshop is not yet known to billing; please order again in a minute." if quote is None else
+                  f"Not enough credit: the order costs {quote.gross_cents / 100:.2f} EUR, your credit is "
+                  f"{available / 100:.2f} EUR. Top up and order again.")
+        s.add(ShopPayment(order_id=order_id, operator_id=operator_id, status="refused", reason=reason, updated_at=now))
+        uow.emit("PaymentRefused", {"order_id": order_id, "operator_id": operator_id, "reason": reason,
+                                    "refused_at": now}, subject=operator_id)
+        return
+    # a race with another charge ends in ledger.Overdrawn: the transaction rolls back and the event comes again
+    ledger.book(s, "shop_order", f"order:{order_id}", operator_id, f"Shop order {order_id}",
+                domain.postings_for_shop_order(operator_id, quote), now)
+    s.add(ShopPayment(order_id=order_id, operator_id=operator_id, status="captured", net_cents=quote.net_cents,
+                      gross_cents=quote.gross_cents, updated_at=now))
+    uow.emit("PaymentCaptured", {"order_id": order_id, "operator_id": operator_id, "payment_id": f"order:{order_id}",
+                                 "amount_cents": quote.gross_cents, "captured_at": now}, subject=operator_id)
+
+
+def refund_order(uow, data, seller, now):
+    """OrderCancelled: give back what was captured (CreditIssued says so); an order not yet charged is voided so
+    that a late OrderPlaced takes nothing."""
+    s = uow.session
+    order_id, operator_id = data["order_id"], data["operator_id"]
+    payment = s.get(ShopPayment, order_id)
+    if payment is None:
+        s.add(ShopPayment(order_id=order_id, operator_id=operator_id, status="void", reason=data["reason"],
+                          updated_at=now))
+        return
+    if payment.status != "captured":
+        return
+    charged = s.scalar(select(Journal).where(Journal.reference == f"order:{order_id}"))
+    postings = [(p.account, p.unit, p.amount) for p in s.scalars(select(Posting).where(
+        Posting.journal_id == charged.id)).all()]
+    ledger.book(s, "shop_refund", f"refund:order:{order_id}", operator_id, f"Refund of shop order {order_id}",
+                domain.reversed_postings(postings), now)
+    payment.status, payment.updated_at = "refunded", now
+    credit_id = new_id()
+    reason = f"Shop order {order_id} cancelled before shipping: {payment.gross_cents / 100:.2f} EUR back to credit."
+    s.add(Credit(id=credit_id, operator_id=operator_id, reason=reason, amount_cents=payment.gross_cents,
+                 issued_at=now))
+    uow.emit("CreditIssued", {"operator_id": operator_id, "credit_id": credit_id, "reason": reason,
+                              "amount_cents": payment.gross_cents, "issued_at": now}, subject=operator_id)
 
 
 # ---- outages ------------------------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 from marshmallow import Schema, ValidationError, fields, validate
 
-SERVICES = ("identity", "billing", "vehicle_data")  # services with a database of their own; grows as services land
+SERVICES = ("identity", "billing", "vehicle_data", "shop")  # services with a database of their own; grows as services land
 PROCESSES = SERVICES + ("gateway",)  # what `make run` starts, one process each
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,6 +46,7 @@ class EnvironmentSchema(Schema):
     AOS_GATEWAY_MAX_WORKERS = fields.Integer(load_default=64, validate=validate.Range(1, 1000))
     AOS_RPC_TIMEOUT = fields.Float(load_default=10.0, validate=validate.Range(0.1, 300))
     AOS_OUTBOX_POLL_SECONDS = fields.Float(load_default=1.0, validate=validate.Range(0.01, 60))
+    AOS_SHOP_PAYMENT_TIMEOUT_SECONDS = fields.Float(load_default=120.0, validate=validate.Range(1, 86400))
     AOS_BLOB_ENDPOINT = fields.String(load_default="127.0.0.1:8333")
     AOS_BLOB_ACCESS_KEY = fields.String(load_default="aos-dev")
     AOS_BLOB_SECRET_KEY = fields.String(load_default="aos-dev-secret-change-me")
@@ -96,6 +97,7 @@ def load(environ=None):
         "GATEWAY_MAX_WORKERS": env["AOS_GATEWAY_MAX_WORKERS"],
         "RPC_TIMEOUT": env["AOS_RPC_TIMEOUT"],
         "OUTBOX_POLL_SECONDS": env["AOS_OUTBOX_POLL_SECONDS"],
+        "SHOP_PAYMENT_TIMEOUT": env["AOS_SHOP_PAYMENT_TIMEOUT_SECONDS"],
         "CARD_PROVIDER": env["AOS_CARD_PROVIDER"],
         "BLOB_STORE": {"endpoint": env["AOS_BLOB_ENDPOINT"], "access_key": env["AOS_BLOB_ACCESS_KEY"],
                        "secret_key": env["AOS_BLOB_SECRET_KEY"], "region": env["AOS_BLOB_REGION"],

@@ -187,6 +187,14 @@ class OrderPlaced(Contract):
     placed_at = When()
 
 
+class OrderCancelled(Contract):
+    order_id = Id()
+    operator_id = Id()
+    reason = fields.String(required=True, validate=validate.OneOf(("by_customer", "payment_refused",
+                                                                   "payment_timeout")))
+    cancelled_at = When()
+
+
 @dataclass(frozen=True)
 class Registration:
     owner: str
@@ -210,6 +218,8 @@ CATALOGUE = {
     "FlashCompleted": Registration("programming", FlashCompleted, "An ECU was flashed and verified."),
     "FlashFailed": Registration("programming", FlashFailed, "An ECU flash failed, with its cause."),
     "OrderPlaced": Registration("shop", OrderPlaced, "A shop order reserved its stock and awaits payment."),
+    "OrderCancelled": Registration("shop", OrderCancelled, "A shop order was cancelled before shipping; its stock is "
+                                   "released and what was paid for it is refunded."),
 }
 
 

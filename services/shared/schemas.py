@@ -14,6 +14,12 @@ class Empty(Input):
     """A body that must be empty or `{}`."""
 
 
+class IdempotencyKey(Input):
+    """The `Idempotency-Key` header of every request that must happen once (purchases, top-ups, orders)."""
+    key = fields.String(required=True, validate=validate.Regexp(
+        r"^[\x21-\x7e]{1,100}$", error="1 to 100 visible ASCII characters, e.g. a UUID."))
+
+
 class Output(Schema):
     pass
 

@@ -17,6 +17,7 @@ SERVICE_CLASSES = {
     "identity": "services.identity.service:IdentityService",
     "billing": "services.billing.service:BillingService",
     "vehicle_data": "services.vehicle_data.service:VehicleDataService",
+    "shop": "services.shop.service:ShopService",
     "gateway": "gateway.service:GatewayService",
 }
 

@@ -9,6 +9,7 @@ import requests
 from gateway.service import GatewayService
 from services.billing.service import BillingService
 from services.identity.service import IdentityService
+from services.shop.service import ShopService
 from services.vehicle_data.service import VehicleDataService
 
 STRONG = "Bremsscheibe-Drehmoment-42"
@@ -31,7 +32,8 @@ def system(request, runner_factory, config):
     """Every service and the gateway running; `@pytest.mark.config(KEY=value)` changes settings first."""
     marker = request.node.get_closest_marker("config")
     config.update(marker.kwargs if marker else {})
-    runner = runner_factory(config, IdentityService, BillingService, VehicleDataService, GatewayService)
+    runner = runner_factory(config, IdentityService, BillingService, VehicleDataService, ShopService,
+                            GatewayService)
     runner.start()
     return config
 

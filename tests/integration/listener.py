@@ -66,3 +66,20 @@ class VehicleWatcher:
     @consumes("ServiceRecordAdded")
     def on_service_record_added(self, event):
         RECEIVED.append((event.type, event.data))
+
+
+class ShopWatcher:
+    """A partner system watching the shop's and billing's answers about orders."""
+    name = "shop_watcher"
+
+    @consumes("OrderCancelled")
+    def on_order_cancelled(self, event):
+        RECEIVED.append((event.type, event.data))
+
+    @consumes("PaymentCaptured")
+    def on_payment_captured(self, event):
+        RECEIVED.append((event.type, event.data))
+
+    @consumes("PaymentRefused")
+    def on_payment_refused(self, event):
+        RECEIVED.append((event.type, event.data))

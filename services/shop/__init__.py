@@ -1,0 +1,1 @@
+"""The shop: service tools and interfaces, ordered and paid without overselling."""

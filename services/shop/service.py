@@ -1,0 +1,96 @@
+"""The shop service: the catalogue and orders for workshops (through the gateway), staff RPCs, billing's
+answers, and the timer that releases orders billing has not answered in time."""
+from datetime import datetime, timezone
+
+from nameko.dependency_providers import Config
+from nameko.rpc import rpc
+from nameko.timer import timer
+
+from services.shared.blobs import Blobs
+from services.shared.config import setting
+from services.shared.consumer import consumes
+from services.shared.database import Database
+from services.shared.errors import EXPECTED
+from services.shared.metrics import Metrics
+from services.shared.schemas import IdempotencyKey, dump, load
+from services.shop import schemas as s
+from services.shop import use_cases
+from services.shop.models import OutboxMessage, ProcessedEvent
+
+api = rpc(expected_exceptions=EXPECTED)
+
+
+class ShopService:
+    name = "shop"
+
+    db = Database(OutboxMessage, ProcessedEvent)
+    blobs = Blobs()
+    config = Config()
+    metrics = Metrics()
+
+    def _ctx(self):
+        return use_cases.Context(self.db, datetime.now(timezone.utc), setting(self.config, "SELLER")["country"],
+                                 self.blobs)
+
+    @api
+    def ping(self):
+        return "pong"
+
+    # ---- workshops ----
+
+    @api
+    def catalogue(self, query):
+        return dump(s.Catalogue, use_cases.catalogue(self._ctx(), load(s.CatalogueQuery, query)["country"]))
+
+    @api
+    def product(self, sku, query):
+        return dump(s.ProductOut, use_cases.product(self._ctx(), sku, load(s.CatalogueQuery, query)["country"]))
+
+    @api
+    def place_order(self, actor, payload, idempotency_key):
+        key = load(IdempotencyKey, {"key": idempotency_key})["key"]
+        return dump(s.OrderOut, use_cases.place_order(self._ctx(), actor, load(s.OrderInput, payload), key))
+
+    @api
+    def orders(self, actor):
+        return dump(s.OrderList, use_cases.orders(self._ctx(), actor))
+
+    @api
+    def order(self, actor, order_id):
+        return dump(s.OrderOut, use_cases.order(self._ctx(), actor, order_id))
+
+    @api
+    def cancel_order(self, actor, order_id):
+        return dump(s.OrderOut, use_cases.cancel(self._ctx(), actor, order_id))
+
+    # ---- platform staff ----
+
+    @api
+    def save_product(self, payload):
+        return dump(s.ProductOut, use_cases.save_product(self._ctx(), load(s.ProductInput, payload)))
+
+    @api
+    def receive_stock(self, payload):
+        return dump(s.ProductOut, use_cases.receive_stock(self._ctx(), load(s.StockInput, payload)))
+
+    @api
+    def mark_shipped(self, payload):
+        return dump(s.OrderOut, use_cases.mark_shipped(self._ctx(), load(s.ShipmentInput, payload)))
+
+    @api
+    def mark_delivered(self, order_id):
+        return dump(s.OrderOut, use_cases.mark_delivered(self._ctx(), order_id))
+
+    # ---- billing's answers, and the deadline ----
+
+    @consumes("PaymentCaptured")
+    def on_payment_captured(self, event):
+        self.db.apply_once(event, lambda uow, data: use_cases.payment_captured(uow, data, datetime.now(timezone.utc)))
+
+    @consumes("PaymentRefused")
+    def on_payment_refused(self, event):
+        self.db.apply_once(event, lambda uow, data: use_cases.payment_refused(uow, data, datetime.now(timezone.utc)))
+
+    @timer(interval=2.0)
+    def release_unpaid_orders(self):
+        use_cases.expire_unpaid(self._ctx(), setting(self.config, "SHOP_PAYMENT_TIMEOUT"))
