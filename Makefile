@@ -45,6 +45,7 @@ bench: install
 # Fault campaigns: they SIGKILL services and restart the local RabbitMQ (every user of it pauses for seconds).
 bench-faults: install
 	$(BIN)/python -m bench.purchase_faults
+	$(BIN)/python -m bench.shop_faults
 
 clean:
 	rm -rf $(VENV) var *.egg-info

@@ -90,6 +90,27 @@ def load_vehicles(config, count=DEMO_VEHICLES):
     return document["vehicles"][0]["vin"]
 
 
+def load_shop(config):
+    """The demo catalogue (services/shop/catalogue.json), put on sale through the shop's staff RPCs as platform
+    staff would, once, with a drawn picture of each product in object storage."""
+    from nameko.standalone.rpc import ClusterRpcProxy
+    catalogue = json.loads((Path(__file__).parents[1] / "services/shop/catalogue.json").read_text())
+    with ClusterRpcProxy({"AMQP_URI": config["AMQP_URI"]}, timeout=60) as aos:
+        if aos.shop.catalogue({})["products"]:
+            return
+        for product in catalogue["products"]:
+            stock = product.pop("stock")
+            aos.shop.save_product(product | {"image_svg": product_picture(product["name"])})
+            aos.shop.receive_stock({"sku": product["sku"], "quantity": stock})
+
+
+def product_picture(name):
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="320" height="200" viewBox="0 0 320 200">'
+            f'<rect width="320" height="200" rx="12" fill="#e8eef5"/><rect x="40" y="50" width="240" height="90" '
+            f'rx="8" fill="#2b4c7e"/><text x="160" y="175" font-family="sans-serif" font-size="14" '
+            f'text-anchor="middle" fill="#1a1a1a">{name.replace("&", "&amp;").replace("<", "&lt;")}</text></svg>')
+
+
 def banner(base, login, config, demo_vin):
     metrics = ", ".join(f"{s} http://{a}/metrics" for s, a in config["METRICS_ADDRESSES"].items())
     return f"""

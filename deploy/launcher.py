@@ -145,6 +145,7 @@ def main():
         base = f"http://{config['WEB_SERVER_ADDRESS']}"
         wait_for(lambda: demo.ready(base), 60, "the gateway and its services")
         login = demo.load(base, Path(config["DATA_DIR"]))
+        demo.load_shop(config)
         print(demo.banner(base, login, config, demo_vin))
         launcher.watch()
     except KeyboardInterrupt:
