@@ -15,6 +15,7 @@ class Payments(DependencyProvider):
         self.cards = PROVIDERS[name]()
         seller = setting(config, "SELLER")
         self.seller = Seller(seller["name"], seller["country"], seller["vat_id"], seller["address"])
+        self.invoice_limit_cents = setting(config, "INVOICE_LIMIT_CENTS")
 
     def get_dependency(self, worker_ctx):
         return self

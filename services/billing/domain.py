@@ -83,9 +83,15 @@ def postings_for_purchase(operator_id, tariff, p: Price, paid_from, seconds):
     return postings
 
 
-def postings_for_shop_order(operator_id, p: Price):
-    """Goods from the shop, paid from the credit account: to shop revenue and VAT."""
-    postings = [(credit_account(operator_id), EUR, -p.gross_cents), ("revenue:shop", EUR, p.net_cents)]
+def invoices_due_account(operator_id):
+    """What a workshop owes on open invoices, as a negative balance (outside the never-negative operator:
+    accounts: owing is its purpose)."""
+    return f"invoices-due:{operator_id}"
+
+
+def postings_for_shop_order(p: Price, paid_from):
+    """Goods from the shop, paid from the credit account or owed on an invoice: to shop revenue and VAT."""
+    postings = [(paid_from, EUR, -p.gross_cents), ("revenue:shop", EUR, p.net_cents)]
     if p.vat_cents:
         postings.append((f"vat:{p.vat_country}", EUR, p.vat_cents))
     return postings

@@ -22,18 +22,18 @@ def next_number(session, year):
     return sequence, f"{PREFIX}-{year}-{sequence:06d}"
 
 
-def issue(session, purchase, buyer, seller, price, now):
+def issue(session, billed_id, operator_id, lines, buyer, seller, price, now, terms=None):
+    """The invoice for one purchase or shop order (`billed_id`); `terms` adds how it is to be paid."""
     sequence, number = next_number(session, now.year)
     invoice = Invoice(
-        id=str(uuid.uuid4()), number=number, year=now.year, sequence=sequence, operator_id=purchase.operator_id,
-        purchase_id=purchase.id, issued_at=now,
+        id=str(uuid.uuid4()), number=number, year=now.year, sequence=sequence, operator_id=operator_id,
+        purchase_id=billed_id, issued_at=now,
         seller={"name": seller.name, "address": seller.address, "vat_id": seller.vat_id, "country": seller.country},
         buyer={"name": " ".join(filter(None, [buyer.legal_name, buyer.legal_form])), "address": buyer.address,
                "vat_id": buyer.vat_id, "country": buyer.country},
-        lines=[{"description": purchase.tariff_name + (f" (VIN {purchase.vin})" if purchase.vin else ""),
-                "quantity": purchase.quantity, "net_cents": purchase.net_cents}],
-        net_cents=price.net_cents, vat_cents=price.vat_cents, gross_cents=price.gross_cents,
-        vat_rate=str(price.vat_rate), vat_treatment=price.treatment, note=price.note)
+        lines=lines, net_cents=price.net_cents, vat_cents=price.vat_cents, gross_cents=price.gross_cents,
+        vat_rate=str(price.vat_rate), vat_treatment=price.treatment,
+        note=" ".join(filter(None, [price.note, terms])) or None)
     session.add(invoice)
     return invoice
 

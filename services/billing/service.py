@@ -114,7 +114,7 @@ class BillingService:
     @consumes("OrderPlaced", requeue_on_error=True)
     def on_order_placed(self, event):
         self.db.apply_once(event, lambda uow, data: use_cases.charge_order(
-            uow, data, self.payments.seller, datetime.now(timezone.utc)))
+            uow, data, self.payments.seller, datetime.now(timezone.utc), self.payments.invoice_limit_cents))
 
     @consumes("OrderCancelled", requeue_on_error=True)
     def on_order_cancelled(self, event):

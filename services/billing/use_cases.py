@@ -192,7 +192,9 @@ def purchase(ctx, actor, payload, idempotency_key):
                     f"{short.available / 100:.2f} EUR. Top up and try again: nothing was charged.",
                     {"balance_cents": short.available, "price_cents": price.gross_cents})
             s.flush()
-            invoices.issue(s, bought, buyer, ctx.seller, price, ctx.now)
+            invoices.issue(s, bought.id, operator_id, [{
+                "description": tariff.name + (f" (VIN {vin})" if vin else ""), "quantity": quantity,
+                "net_cents": price.net_cents}], buyer, ctx.seller, price, ctx.now)
             uow.emit("AccessPurchased", {
                 "operator_id": operator_id, "purchase_id": bought.id, "entitlement_id": entitlement.id,
                 "tariff_code": tariff.code, "scopes": entitlement.scopes, "vin": vin,
@@ -390,18 +392,23 @@ def _booked(session, reference):
 
 # ---- shop orders -----------------------------------------------------------------------------------------------
 
-def charge_order(uow, data, seller, now):
-    """OrderPlaced: take the order's price, VAT by the buyer, from the credit account, and answer the shop with
-    PaymentCaptured or PaymentRefused. Once per order, and never for an order cancelled before it arrived."""
+def charge_order(uow, data, seller, now, invoice_limit_cents):
+    """OrderPlaced: take the order's price, VAT by the buyer, from the credit account, or put it on an invoice
+    payable in 14 days within the workshop's limit of open invoices; answer the shop with PaymentCaptured or
+    PaymentRefused. Once per order, and never for an order cancelled before it arrived."""
     s = uow.session
     order_id, operator_id = data["order_id"], data["operator_id"]
     if s.get(ShopPayment, order_id) is not None:
         return
     buyer = s.get(Buyer, operator_id)
     quote = domain.price(data["total_cents"], seller.country, buyer.country, buyer.vat_id) if buyer else None
-    available = ledger.balance(s, domain.credit_account(operator_id))
+    on_invoice = data["payment_method"] == "invoice"
+    account = domain.invoices_due_account(operator_id) if on_invoice else domain.credit_account(operator_id)
+    available = ledger.balance(s, account) + (invoice_limit_cents if on_invoice else 0)
     if quote is None or available < quote.gross_cents:
         reason = ("Your workshop is not yet known to billing; please order again in a minute." if quote is None else
+                  f"The order costs {quote.gross_cents / 100:.2f} EUR; your open invoices leave "
+                  f"{available / 100:.2f} EUR of your {invoice_limit_cents / 100:.2f} EUR limit." if on_invoice else
                   f"Not enough credit: the order costs {quote.gross_cents / 100:.2f} EUR, your credit is "
                   f"{available / 100:.2f} EUR. Top up and order again.")
         s.add(ShopPayment(order_id=order_id, operator_id=operator_id, status="refused", reason=reason, updated_at=now))
@@ -410,9 +417,14 @@ def charge_order(uow, data, seller, now):
         return
     # a race with another charge ends in ledger.Overdrawn: the transaction rolls back and the event comes again
     ledger.book(s, "shop_order", f"order:{order_id}", operator_id, f"Shop order {order_id}",
-                domain.postings_for_shop_order(operator_id, quote), now)
+                domain.postings_for_shop_order(quote, account), now)
     s.add(ShopPayment(order_id=order_id, operator_id=operator_id, status="captured", net_cents=quote.net_cents,
                       gross_cents=quote.gross_cents, updated_at=now))
+    s.flush()
+    invoices.issue(s, order_id, operator_id, [
+        {"description": line["sku"], "quantity": line["quantity"], "net_cents": line["quantity"] * line["unit_price_cents"]}
+        for line in data["lines"]], buyer, seller, quote, now,
+        terms="Payable within 14 days by bank transfer." if on_invoice else "Paid from the AOS credit account.")
     uow.emit("PaymentCaptured", {"order_id": order_id, "operator_id": operator_id, "payment_id": f"order:{order_id}",
                                  "amount_cents": quote.gross_cents, "captured_at": now}, subject=operator_id)
 

@@ -47,6 +47,7 @@ class EnvironmentSchema(Schema):
     AOS_RPC_TIMEOUT = fields.Float(load_default=10.0, validate=validate.Range(0.1, 300))
     AOS_OUTBOX_POLL_SECONDS = fields.Float(load_default=1.0, validate=validate.Range(0.01, 60))
     AOS_SHOP_PAYMENT_TIMEOUT_SECONDS = fields.Float(load_default=120.0, validate=validate.Range(1, 86400))
+    AOS_INVOICE_LIMIT_CENTS = fields.Integer(load_default=500000, validate=validate.Range(0, 100_000_000))
     AOS_BLOB_ENDPOINT = fields.String(load_default="127.0.0.1:8333")
     AOS_BLOB_ACCESS_KEY = fields.String(load_default="aos-dev")
     AOS_BLOB_SECRET_KEY = fields.String(load_default="aos-dev-secret-change-me")
@@ -98,6 +99,7 @@ def load(environ=None):
         "RPC_TIMEOUT": env["AOS_RPC_TIMEOUT"],
         "OUTBOX_POLL_SECONDS": env["AOS_OUTBOX_POLL_SECONDS"],
         "SHOP_PAYMENT_TIMEOUT": env["AOS_SHOP_PAYMENT_TIMEOUT_SECONDS"],
+        "INVOICE_LIMIT_CENTS": env["AOS_INVOICE_LIMIT_CENTS"],
         "CARD_PROVIDER": env["AOS_CARD_PROVIDER"],
         "BLOB_STORE": {"endpoint": env["AOS_BLOB_ENDPOINT"], "access_key": env["AOS_BLOB_ACCESS_KEY"],
                        "secret_key": env["AOS_BLOB_SECRET_KEY"], "region": env["AOS_BLOB_REGION"],

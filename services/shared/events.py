@@ -184,6 +184,8 @@ class OrderPlaced(Contract):
     lines = fields.List(fields.Nested(OrderLine), required=True, validate=validate.Length(min=1))
     total_cents = Cents()
     currency = fields.String(load_default="EUR", validate=validate.OneOf(("EUR",)))
+    payment_method = fields.String(load_default="credit", validate=validate.OneOf(("credit", "invoice")),
+                                   metadata={"description": "from the credit account, or on an invoice due in 14 days"})
     placed_at = When()
 
 

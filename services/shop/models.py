@@ -39,6 +39,7 @@ class Order(Base):
     fingerprint: Mapped[str] = mapped_column(String(64))
     lines: Mapped[list] = mapped_column(JSON)  # [{"sku", "name", "quantity", "unit_net_cents"}]
     net_cents: Mapped[int] = mapped_column(Integer)
+    payment_method: Mapped[str] = mapped_column(String(10), default="credit", server_default="credit")
     status: Mapped[str] = mapped_column(String(12), index=True)  # placed | paid | shipped | delivered | cancelled
     cancel_reason: Mapped[str | None] = mapped_column(String(20), nullable=True)
     paid_cents: Mapped[int | None] = mapped_column(Integer, nullable=True)  # gross, as billing charged it

@@ -21,6 +21,8 @@ class OrderLineInput(Input):
 class OrderInput(Input):
     lines = fields.List(fields.Nested(OrderLineInput), required=True, validate=validate.Length(
         min=1, max=20, error="An order has 1 to 20 lines."))
+    payment_method = fields.String(load_default="credit", validate=validate.OneOf(("credit", "invoice")), metadata={
+        "description": "credit: from the credit account (default); invoice: payable in 14 days, within a limit"})
 
 
 class ProductInput(Input):
@@ -72,6 +74,7 @@ class OrderOut(Output):
     cancel_reason = fields.String(allow_none=True)
     lines = fields.List(fields.Dict())
     net_cents = fields.Integer()
+    payment_method = fields.String()
     paid_cents = fields.Integer(allow_none=True, metadata={"description": "what billing charged, VAT included"})
     currency = fields.String()
     tracking_reference = fields.String(allow_none=True)

@@ -85,11 +85,12 @@ def place_order(ctx, actor, payload, idempotency_key):
             order = Order(id=str(uuid.uuid4()), operator_id=operator_id, user_id=actor["user_id"],
                           idempotency_key=idempotency_key, fingerprint=fingerprint, lines=lines,
                           net_cents=sum(line["quantity"] * line["unit_net_cents"] for line in lines),
-                          status="placed", placed_at=ctx.now, updated_at=ctx.now)
+                          payment_method=payload["payment_method"], status="placed", placed_at=ctx.now, updated_at=ctx.now)
             s.add(order)
             s.flush()
             uow.emit("OrderPlaced", {
                 "order_id": order.id, "operator_id": operator_id, "total_cents": order.net_cents,
+                "payment_method": order.payment_method,
                 "lines": [{"sku": line["sku"], "quantity": line["quantity"], "unit_price_cents": line["unit_net_cents"]}
                           for line in lines], "placed_at": ctx.now}, subject=operator_id)
             return order_view(order)
@@ -111,7 +112,7 @@ def _same_request(existing, fingerprint):
 
 def order_view(o):
     return {"id": o.id, "status": o.status, "cancel_reason": o.cancel_reason, "lines": o.lines,
-            "net_cents": o.net_cents, "paid_cents": o.paid_cents, "currency": "EUR",
+            "net_cents": o.net_cents, "payment_method": o.payment_method, "paid_cents": o.paid_cents, "currency": "EUR",
             "tracking_reference": o.tracking_reference, "placed_at": o.placed_at, "updated_at": o.updated_at}
 
 

@@ -34,9 +34,9 @@ def customer(api, system, catalogue):
     return workshop
 
 
-def order(api, workshop, *lines, idempotency_key=None):
+def order(api, workshop, *lines, idempotency_key=None, **extra):
     return api("POST", "/api/v1/shop/orders", workshop.token, headers={"Idempotency-Key": idempotency_key or key()},
-               json={"lines": [{"sku": sku, "quantity": quantity} for sku, quantity in lines]})
+               json={"lines": [{"sku": sku, "quantity": quantity} for sku, quantity in lines], **extra})
 
 
 def status(api, workshop, order_id, wanted):
@@ -138,3 +138,22 @@ def test_an_order_billing_refuses_is_cancelled_and_its_stock_released(api, syste
     seen = api("GET", f"/api/v1/shop/orders/{placed['id']}", poor.token).json()
     assert seen["cancel_reason"] == "payment_refused" and seen["paid_cents"] is None
     assert stock(api, "BSU-100A") == 3 and credit(api, poor) == 5000
+
+
+@pytest.mark.config(INVOICE_LIMIT_CENTS=150000)
+def test_an_order_on_invoice_leaves_the_credit_alone_within_the_limit_of_open_invoices(api, system, customer):
+    first = order(api, customer, ("BSU-100A", 1), payment_method="invoice").json()
+    eventually(lambda: status(api, customer, first["id"], "paid"), what="the order to go on an invoice")
+    assert credit(api, customer) == CREDIT
+    [bill] = [i for i in api("GET", "/api/v1/invoices", customer.token).json()["invoices"] if i["purchase_id"] == first["id"]]
+    assert bill["gross_cents"] == 105910 and "Payable within 14 days" in bill["note"]
+    assert bill["lines"] == [{"description": "BSU-100A", "quantity": 1, "net_cents": 89000}]
+    second = order(api, customer, ("BSU-100A", 1), payment_method="invoice").json()  # 2 x 1,059.10 > 1,500.00
+    eventually(lambda: status(api, customer, second["id"], "cancelled"), what="the limit to refuse it")
+    assert stock(api, "BSU-100A") == 2
+    cancelled = api("POST", f"/api/v1/shop/orders/{first['id']}/cancel", customer.token)
+    assert cancelled.json()["status"] == "cancelled" and stock(api, "BSU-100A") == 3
+    third = order(api, customer, ("BSU-100A", 1), payment_method="invoice").json()  # the refund freed the limit
+    eventually(lambda: status(api, customer, third["id"], "paid"), what="the limit to have room again")
+    bad = order(api, customer, ("BSU-100A", 1), payment_method="cheque")
+    assert bad.status_code == 422 and "payment_method" in error(bad)["details"]["fields"]
