@@ -171,7 +171,7 @@ class Invoice(Base):
     year: Mapped[int] = mapped_column(Integer)
     sequence: Mapped[int] = mapped_column(Integer)
     operator_id: Mapped[str] = mapped_column(String(64), index=True)
-    purchase_id: Mapped[str] = mapped_column(String(36), unique=True)
+    purchase_id: Mapped[str] = mapped_column(String(36), unique=True)  # the purchase or shop order billed
     issued_at: Mapped[datetime] = mapped_column(UtcDateTime())
     seller: Mapped[dict] = mapped_column(JSON)
     buyer: Mapped[dict] = mapped_column(JSON)

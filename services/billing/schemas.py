@@ -153,7 +153,7 @@ class InvoiceOut(Output):
     id = fields.String()
     number = fields.String(metadata={"description": "AOS-<year>-<6 digits>, gapless within a year"})
     issued_at = fields.DateTime()
-    purchase_id = fields.String()
+    purchase_id = fields.String(metadata={"description": "the purchase, or the shop order, this invoice bills"})
     seller = fields.Nested(Party)
     buyer = fields.Nested(Party)
     lines = fields.List(fields.Nested(InvoiceLine))

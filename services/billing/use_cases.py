@@ -422,8 +422,8 @@ def charge_order(uow, data, seller, now, invoice_limit_cents):
                       gross_cents=quote.gross_cents, updated_at=now))
     s.flush()
     invoices.issue(s, order_id, operator_id, [
-        {"description": line["sku"], "quantity": line["quantity"], "net_cents": line["quantity"] * line["unit_price_cents"]}
-        for line in data["lines"]], buyer, seller, quote, now,
+        {"description": line["sku"], "quantity": line["quantity"],
+         "net_cents": line["quantity"] * line["unit_price_cents"]} for line in data["lines"]], buyer, seller, quote, now,
         terms="Payable within 14 days by bank transfer." if on_invoice else "Paid from the AOS credit account.")
     uow.emit("PaymentCaptured", {"order_id": order_id, "operator_id": operator_id, "payment_id": f"order:{order_id}",
                                  "amount_cents": quote.gross_cents, "captured_at": now}, subject=operator_id)

@@ -9,7 +9,8 @@ MAX_QUANTITY = 50
 
 
 class CatalogueQuery(Input):
-    country = fields.String(load_default="DE", validate=validate.OneOf(SUPPORTED, error="Not a supported country code."))
+    country = fields.String(load_default="DE",
+                            validate=validate.OneOf(SUPPORTED, error="Not a supported country code."))
 
 
 class OrderLineInput(Input):

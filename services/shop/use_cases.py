@@ -85,7 +85,8 @@ def place_order(ctx, actor, payload, idempotency_key):
             order = Order(id=str(uuid.uuid4()), operator_id=operator_id, user_id=actor["user_id"],
                           idempotency_key=idempotency_key, fingerprint=fingerprint, lines=lines,
                           net_cents=sum(line["quantity"] * line["unit_net_cents"] for line in lines),
-                          payment_method=payload["payment_method"], status="placed", placed_at=ctx.now, updated_at=ctx.now)
+                          payment_method=payload["payment_method"], status="placed", placed_at=ctx.now,
+                          updated_at=ctx.now)
             s.add(order)
             s.flush()
             uow.emit("OrderPlaced", {

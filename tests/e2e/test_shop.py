@@ -9,7 +9,7 @@ from tests.helpers import eventually
 BSU = {"sku": "BSU-100A", "name": "Battery support unit 100 A", "net_cents": 89000,
        "description": "Keeps the vehicle voltage stable above 13 V during ECU programming.",
        "technical_data": {"output": "13.5-14.8 V, up to 100 A"}, "needed_for": ["programming", "G20"],
-       "image_svg": '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>'}
+       "image_svg": '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10"/></svg>'}
 CREDIT = 300000
 CABLE = {"sku": "ENET-CABLE-OBD", "name": "Ethernet diagnostic cable", "net_cents": 4900,
          "description": "OBD-II to RJ45 for DoIP.", "needed_for": ["programming"]}
@@ -145,7 +145,8 @@ def test_an_order_on_invoice_leaves_the_credit_alone_within_the_limit_of_open_in
     first = order(api, customer, ("BSU-100A", 1), payment_method="invoice").json()
     eventually(lambda: status(api, customer, first["id"], "paid"), what="the order to go on an invoice")
     assert credit(api, customer) == CREDIT
-    [bill] = [i for i in api("GET", "/api/v1/invoices", customer.token).json()["invoices"] if i["purchase_id"] == first["id"]]
+    invoices = api("GET", "/api/v1/invoices", customer.token).json()["invoices"]
+    [bill] = [i for i in invoices if i["purchase_id"] == first["id"]]
     assert bill["gross_cents"] == 105910 and "Payable within 14 days" in bill["note"]
     assert bill["lines"] == [{"description": "BSU-100A", "quantity": 1, "net_cents": 89000}]
     second = order(api, customer, ("BSU-100A", 1), payment_method="invoice").json()  # 2 x 1,059.10 > 1,500.00
