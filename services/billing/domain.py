@@ -1,11 +1,10 @@
 """Billing's rules in plain Python: VAT by the buyer's country, access windows, what a tariff may be bought with,
 and the shape of every ledger movement (each one balanced)."""
 import calendar
-import hashlib
-import json
 from datetime import datetime, timedelta
 
 from services.shared.errors import invalid_field
+from services.shared.schemas import request_fingerprint  # noqa: F401  (purchases and top-ups use it)
 from services.shared.vat import VAT_RATES, Price, price  # noqa: F401  (billing's rules speak of them)
 
 
@@ -52,11 +51,6 @@ def check_order(tariff, vin, quantity):
         what = "seats" if tariff.kind == "licence" else "quantity"
         raise invalid_field("QUANTITY_OUT_OF_RANGE", "quantity", "range",
                             f"The {what} for {tariff.code} must be between 1 and {limit}.", min=1, max=limit)
-
-
-def request_fingerprint(payload):
-    """The same idempotency key must come with the same body: compare canonical JSON."""
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
 # ---- ledger -------------------------------------------------------------------------------------------------

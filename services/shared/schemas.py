@@ -1,5 +1,8 @@
 """Schema basics every service's RPC contract shares: strict input (unknown fields rejected) and a load that
 raises the typed InvalidInput naming each field and rule."""
+import hashlib
+import json
+
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from services.shared.errors import from_validation_error
@@ -18,6 +21,11 @@ class IdempotencyKey(Input):
     """The `Idempotency-Key` header of every request that must happen once (purchases, top-ups, orders)."""
     key = fields.String(required=True, validate=validate.Regexp(
         r"^[\x21-\x7e]{1,100}$", error="1 to 100 visible ASCII characters, e.g. a UUID."))
+
+
+def request_fingerprint(payload):
+    """The same idempotency key must come with the same body: compare canonical JSON."""
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str).encode()).hexdigest()
 
 
 class Output(Schema):

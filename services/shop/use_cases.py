@@ -3,7 +3,6 @@ with PaymentCaptured or PaymentRefused; a refusal, a payment that does not come 
 cancellation before shipping gives the stock back and announces OrderCancelled (billing refunds what it took).
 Every step is a conditional update on the order's status, so a repeated or late message changes nothing."""
 import hashlib
-import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -12,6 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from services.shared.errors import Conflict, InvalidInput, NotFound
+from services.shared.schemas import request_fingerprint
 from services.shared.vat import price
 from services.shop.models import Order, Product
 
@@ -57,7 +57,7 @@ def _product_view(ctx, p, country):
 # ---- orders -------------------------------------------------------------------------------------------------------
 
 def place_order(ctx, actor, payload, idempotency_key):
-    fingerprint = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+    fingerprint = request_fingerprint(payload)
     operator_id = actor["operator_id"]
     try:
         with ctx.store.transaction() as uow:
