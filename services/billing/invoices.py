@@ -38,6 +38,22 @@ def issue(session, billed_id, operator_id, lines, buyer, seller, price, now, ter
     return invoice
 
 
+def credit_note(session, original, now):
+    """Cancels an invoice with one of its own, numbered in the same sequence: the same lines and amounts,
+    negative. Its billed id is derived from the original's, so it is issued once."""
+    sequence, number = next_number(session, now.year)
+    note = Invoice(
+        id=str(uuid.uuid4()), number=number, year=now.year, sequence=sequence, operator_id=original.operator_id,
+        purchase_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"credit-note:{original.purchase_id}")), issued_at=now,
+        seller=original.seller, buyer=original.buyer,
+        lines=[dict(line, net_cents=-line["net_cents"]) for line in original.lines],
+        net_cents=-original.net_cents, vat_cents=-original.vat_cents, gross_cents=-original.gross_cents,
+        vat_rate=original.vat_rate, vat_treatment=original.vat_treatment,
+        note=f"Credit note cancelling invoice {original.number} of {original.issued_at:%Y-%m-%d}.")
+    session.add(note)
+    return note
+
+
 def pdf_key(invoice):
     return f"invoices/{invoice.year}/{invoice.number}.pdf"
 
@@ -49,12 +65,13 @@ def _money(cents):
 def render(invoice):
     """The invoice as a PDF: seller, buyer, number and date, the line, VAT or the reverse-charge note, totals."""
     pdf = FPDF(format="A4")
-    pdf.set_title(f"Invoice {invoice.number}")
+    title = f"{'Credit note' if invoice.gross_cents < 0 else 'Invoice'} {invoice.number}"
+    pdf.set_title(title)
     pdf.set_author(invoice.seller["name"])
     pdf.set_creation_date(invoice.issued_at)
     pdf.add_page()
     pdf.set_font("Helvetica", "B", 16)
-    pdf.cell(0, 10, f"Invoice {invoice.number}", new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 10, title, new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", size=10)
     pdf.cell(0, 6, f"Date: {invoice.issued_at:%Y-%m-%d}", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)

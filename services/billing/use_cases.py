@@ -447,12 +447,18 @@ def refund_order(uow, data, seller, now):
     ledger.book(s, "shop_refund", f"refund:order:{order_id}", operator_id, f"Refund of shop order {order_id}",
                 domain.reversed_postings(postings), now)
     payment.status, payment.updated_at = "refunded", now
+    invoices.credit_note(s, s.scalar(select(Invoice).where(Invoice.purchase_id == order_id)), now)
     credit_id = new_id()
-    reason = f"Shop order {order_id} cancelled before shipping: {payment.gross_cents / 100:.2f} EUR back to credit."
+    back = ("taken off your open invoices" if charged_from_invoice(postings, operator_id) else "back to your credit")
+    reason = f"Shop order {order_id} cancelled before shipping: {payment.gross_cents / 100:.2f} EUR {back}."
     s.add(Credit(id=credit_id, operator_id=operator_id, reason=reason, amount_cents=payment.gross_cents,
                  issued_at=now))
     uow.emit("CreditIssued", {"operator_id": operator_id, "credit_id": credit_id, "reason": reason,
                               "amount_cents": payment.gross_cents, "issued_at": now}, subject=operator_id)
+
+
+def charged_from_invoice(postings, operator_id):
+    return any(account == domain.invoices_due_account(operator_id) for account, _, _ in postings)
 
 
 # ---- outages ------------------------------------------------------------------------------------------------------

@@ -126,6 +126,10 @@ def test_cancelling_before_shipping_gives_back_stock_and_money(api, customer):
     assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
     assert cancelled.json()["cancel_reason"] == "by_customer" and stock(api, "BSU-100A") == 3
     eventually(lambda: credit(api, customer) == CREDIT, what="the refund to the credit account")
+    bills = api("GET", "/api/v1/invoices", customer.token).json()["invoices"]
+    [bill] = [b for b in bills if b["purchase_id"] == placed["id"]]
+    [note] = [b for b in bills if bill["number"] in (b["note"] or "")]
+    assert note["gross_cents"] == -bill["gross_cents"] and note["number"] > bill["number"], "a credit note cancels it"
     again = api("POST", f"/api/v1/shop/orders/{placed['id']}/cancel", customer.token)
     assert again.status_code == 200 and stock(api, "BSU-100A") == 3, "cancelling twice gives back once"
 
