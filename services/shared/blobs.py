@@ -40,8 +40,10 @@ class S3BlobStore(BlobStore):
         if not self.client.bucket_exists(self.bucket):
             try:
                 self.client.make_bucket(self.bucket)
-            except S3Error as exc:  # another process made it in between
-                if exc.code not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
+            except S3Error:
+                # another process made it in between; SeaweedFS may answer that race with a bare 409, which the
+                # client reads as NoSuchBucket: what counts is whether the bucket is there now
+                if not self.client.bucket_exists(self.bucket):
                     raise
 
     def put(self, key, data, content_type):

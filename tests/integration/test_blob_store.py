@@ -55,3 +55,17 @@ def test_a_wrong_secret_is_refused(blob_config):
     with pytest.raises(Exception) as raised:
         intruder.ensure_bucket()
     assert "SignatureDoesNotMatch" in str(raised.value) or "AccessDenied" in str(raised.value)
+
+
+def test_services_starting_together_all_find_their_bucket(blob_config):
+    """Several services share one bucket and make sure of it at start-up, at the same moment."""
+    import eventlet
+    pool = eventlet.GreenPool()
+    for attempt in range(10):
+        bucket = f"{blob_config['bucket']}-{attempt}"
+        stores = [S3BlobStore(blob_config["endpoint"], blob_config["access_key"], blob_config["secret_key"], bucket,
+                              region=blob_config["region"]) for _ in range(8)]
+        outcomes = list(pool.imap(lambda s: s.ensure_bucket() or "ok", stores))
+        assert outcomes == ["ok"] * 8, f"attempt {attempt}: {outcomes}"
+        stores[0].put("k", b"v", "text/plain")
+        assert stores[7].get("k") == b"v"
