@@ -46,6 +46,12 @@ class VinSessionClaim(Input):
     session_id = Text(64)
 
 
+class SettlementInput(Input):
+    """Platform staff: a bank transfer that pays a shop invoice."""
+    number = fields.String(required=True, validate=validate.Regexp(r"^AOS-\d{4}-\d{6}$", error="AOS-YYYY-NNNNNN."))
+    bank_reference = Text(140)
+
+
 class OutageInput(Input):
     started_at = fields.AwareDateTime(required=True)
     ended_at = fields.AwareDateTime(required=True)

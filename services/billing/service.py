@@ -92,6 +92,11 @@ class BillingService:
         return dump(s.TariffOut, use_cases.save_tariff(self._ctx(), load(s.TariffInput, payload)))
 
     @api
+    def settle_invoice(self, payload):
+        settled = load(s.SettlementInput, payload)
+        return use_cases.settle_invoice(self._ctx(), settled["number"], settled["bank_reference"])
+
+    @api
     def credit_outage(self, payload):
         outage = load(s.OutageInput, payload)
         return use_cases.credit_outage(self._ctx(), outage["started_at"], outage["ended_at"])

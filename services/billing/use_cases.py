@@ -457,6 +457,32 @@ def refund_order(uow, data, seller, now):
                               "amount_cents": payment.gross_cents, "issued_at": now}, subject=operator_id)
 
 
+def settle_invoice(ctx, number, bank_reference):
+    """Platform staff: the bank received what a shop invoice asked for; the workshop owes that much less and its
+    limit of open invoices has room again. Once per invoice."""
+    with ctx.store.transaction() as uow:
+        s = uow.session
+        found = s.scalar(select(Invoice).where(Invoice.number == number))
+        payment = s.get(ShopPayment, found.purchase_id) if found else None
+        charged = s.scalar(select(Journal).where(Journal.reference == f"order:{payment.order_id}")) if payment else None
+        postings = [(p.account, p.unit, p.amount) for p in s.scalars(select(Posting).where(
+            Posting.journal_id == charged.id)).all()] if charged else []
+        if not charged_from_invoice(postings, found.operator_id if found else ""):
+            raise NotFound("NO_OPEN_SHOP_INVOICE", f"{number} is not an invoice for a shop order paid on invoice.",
+                           {"field": "number"})
+        if payment.status != "captured":
+            raise Conflict("ORDER_REFUNDED", "This order was cancelled and its invoice cancelled by a credit note.",
+                           {"field": "number"})
+        if _booked(s, f"settled:{found.id}"):
+            raise Conflict("INVOICE_SETTLED", f"{number} is settled already.", {"field": "number"})
+        due = domain.invoices_due_account(found.operator_id)
+        ledger.book(s, "invoice_settled", f"settled:{found.id}", found.operator_id,
+                    f"Invoice {number} paid by bank transfer ({bank_reference})",
+                    [("payments:bank", domain.EUR, -found.gross_cents), (due, domain.EUR, found.gross_cents)], ctx.now)
+        return {"number": number, "settled_cents": found.gross_cents,
+                "still_owed_cents": -ledger.balance(s, due)}
+
+
 def charged_from_invoice(postings, operator_id):
     return any(account == domain.invoices_due_account(operator_id) for account, _, _ in postings)
 

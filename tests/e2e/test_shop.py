@@ -3,6 +3,7 @@ refused and charges nothing; a cancellation before shipping gives back stock and
 import pytest
 from nameko.standalone.rpc import ClusterRpcProxy
 
+from services.shared.errors import Conflict, InvalidInput
 from tests.e2e.conftest import Workshop, error, key, top_up
 from tests.helpers import eventually
 
@@ -160,5 +161,19 @@ def test_an_order_on_invoice_leaves_the_credit_alone_within_the_limit_of_open_in
     assert cancelled.json()["status"] == "cancelled" and stock(api, "BSU-100A") == 3
     third = order(api, customer, ("BSU-100A", 1), payment_method="invoice").json()  # the refund freed the limit
     eventually(lambda: status(api, customer, third["id"], "paid"), what="the limit to have room again")
+
+    # the workshop pays the invoice by bank transfer; platform staff book it, once
+    bills = api("GET", "/api/v1/invoices", customer.token).json()["invoices"]
+    [third_bill] = [b for b in bills if b["purchase_id"] == third["id"]]
+    with staff(system) as aos:
+        settled = aos.billing.settle_invoice({"number": third_bill["number"], "bank_reference": "SEPA 2026-11-24"})
+        assert settled == {"number": third_bill["number"], "settled_cents": 105910, "still_owed_cents": 0}
+        with pytest.raises(Conflict):
+            aos.billing.settle_invoice({"number": third_bill["number"], "bank_reference": "SEPA again"})
+        with pytest.raises(InvalidInput):
+            aos.billing.settle_invoice({"number": "INV-1", "bank_reference": "x"})
+        assert aos.billing.check_books()["balanced"] is True
+    fourth = order(api, customer, ("BSU-100A", 1), payment_method="invoice").json()
+    eventually(lambda: status(api, customer, fourth["id"], "paid"), what="the settled invoice to free the limit")
     bad = order(api, customer, ("BSU-100A", 1), payment_method="cheque")
     assert bad.status_code == 422 and "payment_method" in error(bad)["details"]["fields"]
