@@ -5,7 +5,7 @@ enrolled TOTP. Its login (with the TOTP secret) is kept in <data dir>/demo-login
 import json
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 import pyotp
@@ -75,16 +75,21 @@ def load(base, data_dir):
 def load_vehicles(config, count=DEMO_VEHICLES):
     """The manufacturer's registry, as its feed would fill it: `count` generated vehicles across the demo
     series, with ECUs and campaigns, imported once. Returns a VIN to try (a recall is open for it)."""
+    from sqlalchemy import insert
     from sqlalchemy.orm import Session
 
     from services.shared.database import make_engine
     from services.vehicle_data import feed
+    from services.vehicle_data.models import ServiceRecord, Workshop
     document = feed.generate(count)
     engine = make_engine(config["DATABASE_URLS"]["vehicle_data"])
     try:
         if not feed.registry_size(engine):
             with Session(engine) as session, session.begin():
                 feed.import_rows(session, feed.check(document), datetime.now(timezone.utc))
+                # a lived-in history for the first few hundred cars, the demo VIN among them
+                session.add(Workshop(**feed.HISTORY_WORKSHOP))
+                session.execute(insert(ServiceRecord), feed.history(document["vehicles"][:300], date.today()))
     finally:
         engine.dispose()
     return document["vehicles"][0]["vin"]

@@ -15,6 +15,7 @@ import argparse
 import json
 import random
 import sys
+import uuid
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -202,6 +203,38 @@ def generate(count, seed=1):
          "vins": listed},
     ]
     return {"format": FORMAT, "vehicles": vehicles, "campaigns": campaigns}
+
+
+HISTORY_WORKSHOP = {"operator_id": "demo-dealer-network", "name": "Vertragswerkstatt Demo (dealer network)",
+                    "city": "München", "country": "DE"}
+
+
+def history(vehicles, today, seed=1):
+    """Service records a dealer could have written for these vehicles since they were built: a yearly service
+    (oil, inspection every second year, brake fluid) at a plausible mileage. Rows for ServiceRecord."""
+    rng = random.Random(seed)
+    records = []
+    for vehicle in vehicles:
+        built = date.fromisoformat(str(vehicle["production_date"]))
+        km_per_year, visit, odometer = rng.randrange(9000, 30000), 1, 0
+        while True:
+            day = built + timedelta(days=365 * visit + rng.randrange(-40, 40))
+            if day > today - timedelta(days=20):
+                break
+            odometer += km_per_year + rng.randrange(-3000, 3000)
+            items = [{"code": "ENGINE_OIL", "text": "Engine oil 0W-20, filter"},
+                     {"code": "MICROFILTER", "text": ""}]
+            if visit % 2 == 0:
+                items += [{"code": "VEHICLE_CHECK", "text": "Vehicle check, no findings"},
+                          {"code": "BRAKE_FLUID", "text": "DOT 4 LV"}]
+            at = datetime.combine(day, datetime.min.time(), tzinfo=timezone.utc) + timedelta(hours=16)
+            record_id = str(uuid.UUID(int=rng.getrandbits(128)))
+            records.append({"id": record_id, "record_id": record_id, "version": 1, "current": True,
+                            "vin": vehicle["vin"], "operator_id": HISTORY_WORKSHOP["operator_id"],
+                            "author_user_id": "demo-history", "performed_on": day, "odometer_km": max(odometer, 1),
+                            "items": items, "first_recorded_at": at, "recorded_at": at})
+            visit += 1
+    return records
 
 
 def main(argv):

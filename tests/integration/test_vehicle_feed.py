@@ -1,6 +1,6 @@
 """The manufacturer's vehicle feed: refused whole with every bad row listed, imported idempotently."""
 import json
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 import pytest
 from sqlalchemy import func, select
@@ -67,3 +67,18 @@ def test_the_demo_feed_spans_the_series_and_passes_its_own_checks():
     loaded = feed.check(document)
     assert len({v["series"] for v in loaded["vehicles"]}) >= 10
     assert len({v["vin"] for v in loaded["vehicles"]}) == 2000
+
+
+def test_the_demo_history_is_a_yearly_service_with_a_rising_odometer():
+    today = date(2026, 11, 24)
+    vehicles = feed.generate(50, seed=2)["vehicles"]
+    records = feed.history(vehicles, today)
+    by_vin = {}
+    for r in records:
+        by_vin.setdefault(r["vin"], []).append(r)
+    assert len(by_vin) >= 45  # all but cars younger than a year
+    for rows in by_vin.values():
+        rows.sort(key=lambda r: r["performed_on"])
+        assert all(a["odometer_km"] < b["odometer_km"] for a, b in zip(rows, rows[1:]))
+        assert all(r["performed_on"] < today for r in rows)
+        assert all(r["items"][0]["code"] == "ENGINE_OIL" for r in rows)
