@@ -7,7 +7,7 @@ from nameko.dependency_providers import Config
 from nameko.rpc import RpcProxy
 from werkzeug.wrappers import Response
 
-from gateway import openapi
+from gateway import asyncapi, openapi
 from gateway.auth import Authenticator
 from gateway.http import json_response, read_json, route
 from services.billing import schemas as bs
@@ -71,6 +71,11 @@ class GatewayService:
     @route("GET", V1 + "/openapi.json", "This document", "operations", public=True)
     def openapi_document(self, request):
         return openapi.build()
+
+    @route("GET", V1 + "/asyncapi.json", "The event catalogue for partner systems (AsyncAPI 3): every event's "
+           "exchange, routing key, schema and an example", "operations", public=True)
+    def asyncapi_document(self, request):
+        return asyncapi.build()
 
     @route("GET", "/metrics", "Prometheus metrics of the gateway", "operations", public=True,
            content_type="text/plain")

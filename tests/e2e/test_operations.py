@@ -79,3 +79,9 @@ def test_a_service_serves_its_metrics_on_its_own_address(container_factory, conf
     scraped = requests.get(f"http://{address}/metrics", timeout=5)
     assert scraped.status_code == 200
     assert "aos_entrypoint_calls_total" in scraped.text
+
+
+def test_partners_get_the_event_catalogue(api):
+    document = api("GET", "/api/v1/asyncapi.json").json()
+    assert document["asyncapi"] == "3.0.0" and "AccessPurchased" in document["channels"]
+    assert document["channels"]["OrderPlaced"]["bindings"]["amqp"]["exchange"]["name"] == "shop.events"
