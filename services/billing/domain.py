@@ -4,7 +4,6 @@ import calendar
 from datetime import datetime, timedelta
 
 from services.shared.errors import invalid_field
-from services.shared.schemas import request_fingerprint  # noqa: F401  (purchases and top-ups use it)
 from services.shared.vat import VAT_RATES, Price, price  # noqa: F401  (billing's rules speak of them)
 
 

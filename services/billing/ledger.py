@@ -42,6 +42,13 @@ def _open(session, account, unit):
     session.execute(insert(Balance).values(account=account, unit=unit, amount=0).on_conflict_do_nothing())
 
 
+def postings_of(session, reference):
+    """What the journal booked under `reference` moved, as (account, unit, amount); [] if nothing was booked."""
+    return [(p.account, p.unit, p.amount) for p in session.scalars(
+        select(Posting).join(Journal, Journal.id == Posting.journal_id).where(Journal.reference == reference)
+        .order_by(Posting.id)).all()]
+
+
 def balance(session, account):
     return session.scalar(select(Balance.amount).where(Balance.account == account)) or 0
 

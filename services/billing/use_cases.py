@@ -9,10 +9,11 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from services.billing import domain, invoices, ledger
-from services.billing.models import (Buyer, Credit, Entitlement, Invoice, Journal, Outage, Posting, Purchase,
+from services.billing.models import (Buyer, Credit, Entitlement, Invoice, Journal, Outage, Purchase,
                                      ShopPayment, Tariff, TopUp, VinPassSession)
 from services.billing.payments import CardDeclined
 from services.shared.errors import Conflict, Forbidden, InvalidInput, NotFound, PaymentRequired, Unavailable
+from services.shared.schemas import check_same_request, request_fingerprint
 
 log = logging.getLogger(__name__)
 MONEY_ROLES = ("owner", "admin")  # who may put money in
@@ -96,7 +97,7 @@ def top_up(ctx, actor, payload, idempotency_key):
     """Card → credit account. The card is charged with the top-up's own id as idempotency key, so a retry after a
     crash between the charge and the booking charges once and books once."""
     _require_money_role(actor)
-    fingerprint = domain.request_fingerprint(payload)
+    fingerprint = request_fingerprint(payload)
     operator_id = actor["operator_id"]
     try:
         with ctx.store.transaction() as uow:
@@ -109,8 +110,7 @@ def top_up(ctx, actor, payload, idempotency_key):
                 uow.session.add(existing)
     except IntegrityError:  # the same key raced in: the winner's row decides
         return top_up(ctx, actor, payload, idempotency_key)
-    if existing.fingerprint != fingerprint:
-        raise _key_reused()
+    check_same_request(existing, fingerprint)
     if existing.status == "declined":
         raise PaymentRequired("CARD_DECLINED", existing.decline_reason, {"top_up_id": existing.id})
     if existing.status == "pending":
@@ -144,17 +144,12 @@ def _require_money_role(actor):
                         {"required_role": list(MONEY_ROLES)})
 
 
-def _key_reused():
-    return Conflict("IDEMPOTENCY_KEY_REUSED", "This Idempotency-Key was used with another request body; "
-                    "use a new key for a new request.", {"header": "Idempotency-Key"})
-
-
 # ---- purchases --------------------------------------------------------------------------------------------------
 
 def purchase(ctx, actor, payload, idempotency_key):
     """Paid from the credit account, in one transaction with the entitlement, the ledger and AccessPurchased:
     all of it happens, or none. The same key and body answer with the first result."""
-    fingerprint = domain.request_fingerprint(payload)
+    fingerprint = request_fingerprint(payload)
     operator_id = actor["operator_id"]
     try:
         with ctx.store.transaction() as uow:
@@ -162,8 +157,7 @@ def purchase(ctx, actor, payload, idempotency_key):
             existing = s.scalar(select(Purchase).where(
                 Purchase.operator_id == operator_id, Purchase.idempotency_key == idempotency_key))
             if existing is not None:
-                if existing.fingerprint != fingerprint:
-                    raise _key_reused()
+                check_same_request(existing, fingerprint)
                 return _purchase_view(existing, s.get(Entitlement, existing.entitlement_id))
             tariff = s.get(Tariff, payload["tariff_code"])
             if tariff is None or not tariff.active:
@@ -208,8 +202,7 @@ def purchase(ctx, actor, payload, idempotency_key):
                 Purchase.operator_id == operator_id, Purchase.idempotency_key == idempotency_key))
             if existing is None:
                 raise
-            if existing.fingerprint != fingerprint:
-                raise _key_reused()
+            check_same_request(existing, fingerprint)
             return _purchase_view(existing, s.get(Entitlement, existing.entitlement_id))
 
 
@@ -379,11 +372,17 @@ def meter_session(uow, event, now):
 
 
 def _credit_session(uow, operator_id, session_id, seconds, now, reason):
+    _issue_credit(uow, operator_id, reason, now, seconds=seconds, session_id=session_id)
+
+
+def _issue_credit(uow, operator_id, reason, now, seconds=0, amount_cents=0, session_id=None, extended=()):
+    """Time or money given back: the Credit row and its CreditIssued, together."""
     credit_id = new_id()
     uow.session.add(Credit(id=credit_id, operator_id=operator_id, reason=reason, seconds=seconds,
-                           session_id=session_id, issued_at=now))
+                           amount_cents=amount_cents, session_id=session_id, issued_at=now))
     uow.emit("CreditIssued", {"operator_id": operator_id, "credit_id": credit_id, "reason": reason,
-                              "seconds": seconds, "session_id": session_id, "issued_at": now}, subject=operator_id)
+                              "seconds": seconds, "amount_cents": amount_cents, "session_id": session_id,
+                              "extended": list(extended), "issued_at": now}, subject=operator_id)
 
 
 def _booked(session, reference):
@@ -441,20 +440,14 @@ def refund_order(uow, data, seller, now):
         return
     if payment.status != "captured":
         return
-    charged = s.scalar(select(Journal).where(Journal.reference == f"order:{order_id}"))
-    postings = [(p.account, p.unit, p.amount) for p in s.scalars(select(Posting).where(
-        Posting.journal_id == charged.id)).all()]
+    postings = ledger.postings_of(s, f"order:{order_id}")
     ledger.book(s, "shop_refund", f"refund:order:{order_id}", operator_id, f"Refund of shop order {order_id}",
                 domain.reversed_postings(postings), now)
     payment.status, payment.updated_at = "refunded", now
     invoices.credit_note(s, s.scalar(select(Invoice).where(Invoice.purchase_id == order_id)), now)
-    credit_id = new_id()
     back = ("taken off your open invoices" if charged_from_invoice(postings, operator_id) else "back to your credit")
-    reason = f"Shop order {order_id} cancelled before shipping: {payment.gross_cents / 100:.2f} EUR {back}."
-    s.add(Credit(id=credit_id, operator_id=operator_id, reason=reason, amount_cents=payment.gross_cents,
-                 issued_at=now))
-    uow.emit("CreditIssued", {"operator_id": operator_id, "credit_id": credit_id, "reason": reason,
-                              "amount_cents": payment.gross_cents, "issued_at": now}, subject=operator_id)
+    _issue_credit(uow, operator_id, f"Shop order {order_id} cancelled before shipping: "
+                  f"{payment.gross_cents / 100:.2f} EUR {back}.", now, amount_cents=payment.gross_cents)
 
 
 def settle_invoice(ctx, number, bank_reference):
@@ -464,9 +457,7 @@ def settle_invoice(ctx, number, bank_reference):
         s = uow.session
         found = s.scalar(select(Invoice).where(Invoice.number == number))
         payment = s.get(ShopPayment, found.purchase_id) if found else None
-        charged = s.scalar(select(Journal).where(Journal.reference == f"order:{payment.order_id}")) if payment else None
-        postings = [(p.account, p.unit, p.amount) for p in s.scalars(select(Posting).where(
-            Posting.journal_id == charged.id)).all()] if charged else []
+        postings = ledger.postings_of(s, f"order:{payment.order_id}") if payment else []
         if not charged_from_invoice(postings, found.operator_id if found else ""):
             raise NotFound("NO_OPEN_SHOP_INVOICE", f"{number} is not an invoice for a shop order paid on invoice.",
                            {"field": "number"})
@@ -513,14 +504,9 @@ def credit_outage(ctx, started_at, ended_at):
                     e.expired_at = None  # open again; AccessExpired follows at the new end
                 per_operator.setdefault(e.operator_id, []).append((e, extra))
             for operator_id, windows in per_operator.items():
-                credit_id = new_id()
-                seconds = sum(extra for _, extra in windows)
-                reason = f"Service outage {started_at.isoformat()} to {ended_at.isoformat()}: access extended."
-                s.add(Credit(id=credit_id, operator_id=operator_id, reason=reason, seconds=seconds, issued_at=ctx.now))
-                uow.emit("CreditIssued", {
-                    "operator_id": operator_id, "credit_id": credit_id, "reason": reason, "seconds": seconds,
-                    "extended": [{"entitlement_id": e.id, "valid_until": e.valid_until} for e, _ in windows],
-                    "issued_at": ctx.now}, subject=operator_id)
+                _issue_credit(uow, operator_id, f"Service outage {started_at.isoformat()} to {ended_at.isoformat()}: "
+                              "access extended.", ctx.now, seconds=sum(extra for _, extra in windows),
+                              extended=[{"entitlement_id": e.id, "valid_until": e.valid_until} for e, _ in windows])
     except IntegrityError:
         raise Conflict("OUTAGE_ALREADY_CREDITED", "This outage has been credited already.")
     return {"operators": len(per_operator), "windows": sum(len(w) for w in per_operator.values())}

@@ -5,7 +5,7 @@ import json
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
-from services.shared.errors import from_validation_error
+from services.shared.errors import Conflict, from_validation_error
 
 
 class Input(Schema):
@@ -26,6 +26,13 @@ class IdempotencyKey(Input):
 def request_fingerprint(payload):
     """The same idempotency key must come with the same body: compare canonical JSON."""
     return hashlib.sha256(json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str).encode()).hexdigest()
+
+
+def check_same_request(existing, fingerprint):
+    """A key seen before must come with the body it came with then."""
+    if existing.fingerprint != fingerprint:
+        raise Conflict("IDEMPOTENCY_KEY_REUSED", "This Idempotency-Key was used with another request body; "
+                       "use a new key for a new request.", {"header": "Idempotency-Key"})
 
 
 class Output(Schema):

@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from services.shared.errors import Conflict, InvalidInput, NotFound
-from services.shared.schemas import request_fingerprint
+from services.shared.schemas import check_same_request, request_fingerprint
 from services.shared.vat import price
 from services.shop.models import Order, Product
 
@@ -105,9 +105,7 @@ def place_order(ctx, actor, payload, idempotency_key):
 
 
 def _same_request(existing, fingerprint):
-    if existing.fingerprint != fingerprint:
-        raise Conflict("IDEMPOTENCY_KEY_REUSED", "This Idempotency-Key was used with another request body; use a "
-                       "new key for a new order.", {"header": "Idempotency-Key"})
+    check_same_request(existing, fingerprint)
     return order_view(existing)
 
 

@@ -5,6 +5,7 @@ import uuid
 import pyotp
 import pytest
 import requests
+from nameko.standalone.rpc import ClusterRpcProxy
 
 from gateway.service import GatewayService
 from services.billing.service import BillingService
@@ -107,3 +108,12 @@ def top_up(api, workshop, cents, token="tok_visa", idempotency_key=None):
 def buy(api, workshop, tariff_code, idempotency_key=None, **extra):
     return api("POST", "/api/v1/purchases", workshop.token, json={"tariff_code": tariff_code, **extra},
                headers={"Idempotency-Key": idempotency_key or key()})
+
+
+def credit(api, workshop):
+    return api("GET", "/api/v1/credit", workshop.token).json()["balance_cents"]
+
+
+def staff(system):
+    """Platform staff's RPC access to the running services."""
+    return ClusterRpcProxy({"AMQP_URI": system["AMQP_URI"]}, timeout=30)

@@ -1,18 +1,13 @@
 """Buying time through the gateway: top up, buy, see it counting down; every refusal charges nothing."""
 import eventlet
 import pytest
-from nameko.standalone.rpc import ClusterRpcProxy
 
-from tests.e2e.conftest import Workshop, buy, error, key, top_up
+from tests.e2e.conftest import Workshop, buy, credit, error, key, staff, top_up
 from tests.helpers import eventually
 
 
-def credit(api, workshop):
-    return api("GET", "/api/v1/credit", workshop.token).json()["balance_cents"]
-
-
 def books(system):
-    with ClusterRpcProxy({"AMQP_URI": system["AMQP_URI"]}) as cluster:
+    with staff(system) as cluster:
         return cluster.billing.check_books()
 
 

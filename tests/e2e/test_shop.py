@@ -1,10 +1,9 @@
 """The shop through the gateway: browse, order, pay from credit, see it paid and shipped; what cannot be sold is
 refused and charges nothing; a cancellation before shipping gives back stock and money."""
 import pytest
-from nameko.standalone.rpc import ClusterRpcProxy
 
 from services.shared.errors import Conflict, InvalidInput
-from tests.e2e.conftest import Workshop, error, key, top_up
+from tests.e2e.conftest import Workshop, credit, error, key, staff, top_up
 from tests.helpers import eventually
 
 BSU = {"sku": "BSU-100A", "name": "Battery support unit 100 A", "net_cents": 89000,
@@ -14,10 +13,6 @@ BSU = {"sku": "BSU-100A", "name": "Battery support unit 100 A", "net_cents": 890
 CREDIT = 300000
 CABLE = {"sku": "ENET-CABLE-OBD", "name": "Ethernet diagnostic cable", "net_cents": 4900,
          "description": "OBD-II to RJ45 for DoIP.", "needed_for": ["programming"]}
-
-
-def staff(system):
-    return ClusterRpcProxy({"AMQP_URI": system["AMQP_URI"]}, timeout=30)
 
 
 @pytest.fixture
@@ -46,10 +41,6 @@ def status(api, workshop, order_id, wanted):
 
 def stock(api, sku):
     return api("GET", f"/api/v1/shop/products/{sku}").json()["stock"]
-
-
-def credit(api, workshop):
-    return api("GET", "/api/v1/credit", workshop.token).json()["balance_cents"]
 
 
 def test_a_workshop_browses_orders_pays_from_credit_and_sees_it_shipped(api, system, customer):

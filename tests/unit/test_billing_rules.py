@@ -7,6 +7,7 @@ import pytest
 
 from services.billing import domain
 from services.shared.errors import InvalidInput
+from services.shared.schemas import request_fingerprint
 
 
 @pytest.mark.parametrize("buyer, vat_id, treatment, vat, rate", [
@@ -85,5 +86,5 @@ def test_every_movement_balances():
 
 
 def test_request_fingerprints_ignore_key_order_only():
-    assert domain.request_fingerprint({"a": 1, "b": 2}) == domain.request_fingerprint({"b": 2, "a": 1})
-    assert domain.request_fingerprint({"a": 1}) != domain.request_fingerprint({"a": 2})
+    assert request_fingerprint({"a": 1, "b": 2}) == request_fingerprint({"b": 2, "a": 1})
+    assert request_fingerprint({"a": 1}) != request_fingerprint({"a": 2})
