@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
+from services.shared.access import covers as shared_covers
 from services.shared.errors import Forbidden, PaymentRequired, invalid_field
 
 HERE = Path(__file__).parent
@@ -19,11 +20,7 @@ MAINTENANCE = json.loads((HERE / "maintenance.json").read_text())
 
 def covers(access, vin, now):
     """Whether one entitlement lets its operator read this vehicle's data now."""
-    if access.expired_at is not None or access.valid_from > now:
-        return False
-    if access.valid_until is not None and access.valid_until <= now:
-        return False
-    return "vehicle_data" in access.scopes or ("vin" in access.scopes and access.vin == vin)
+    return shared_covers(access, "vehicle_data", vin, now)
 
 
 def require_access(accesses, vin, now):

@@ -5,6 +5,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from services.shared.access import access_table
 from services.shared.database import UtcDateTime, messaging_tables
 
 
@@ -75,16 +76,7 @@ class ServiceRecord(Base):
     recorded_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
-class Access(Base):
-    """Billing's entitlements as far as vehicle data needs them (AccessPurchased, AccessExpired)."""
-    __tablename__ = "access"
-    entitlement_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    operator_id: Mapped[str] = mapped_column(String(64), index=True)
-    scopes: Mapped[list] = mapped_column(JSON)
-    vin: Mapped[str | None] = mapped_column(String(17), nullable=True)
-    valid_from: Mapped[datetime] = mapped_column(UtcDateTime())
-    valid_until: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
-    expired_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+Access = access_table(Base)  # billing's entitlements as far as vehicle data needs them
 
 
 class Workshop(Base):

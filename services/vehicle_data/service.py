@@ -65,7 +65,7 @@ class VehicleDataService:
 
     @consumes("AccessPurchased")
     def on_access_purchased(self, event):
-        self.db.apply_once(event, use_cases.record_access)
+        self.db.apply_once(event, use_cases.ACCESS.purchased)
 
     @consumes("OperatorRegistered")
     def on_operator_registered(self, event):
@@ -74,8 +74,8 @@ class VehicleDataService:
     @consumes("CreditIssued")
     def on_credit_issued(self, event):
         """An outage credit lengthens windows: they stay readable to their new end."""
-        self.db.apply_once(event, use_cases.record_extensions)
+        self.db.apply_once(event, use_cases.ACCESS.extended)
 
     @consumes("AccessExpired")
     def on_access_expired(self, event):
-        self.db.apply_once(event, use_cases.record_expiry)
+        self.db.apply_once(event, use_cases.ACCESS.expired)

@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
+from services.shared.access import AccessBook
 from services.shared.errors import NotFound
 from services.vehicle_data import domain, vin as vins
 from services.vehicle_data.models import Access, Campaign, Ecu, ServiceRecord, Vehicle, Workshop
@@ -18,11 +19,7 @@ class Context:
 
 # ---- access (read model of billing's entitlements) ----------------------------------------------------------
 
-def record_access(uow, data):
-    if uow.session.get(Access, data["entitlement_id"]) is None:
-        uow.session.add(Access(entitlement_id=data["entitlement_id"], operator_id=data["operator_id"],
-                               scopes=data["scopes"], vin=data.get("vin"), valid_from=data["valid_from"],
-                               valid_until=data.get("valid_until")))
+ACCESS = AccessBook(Access)
 
 
 def record_workshop(uow, data):
@@ -31,27 +28,12 @@ def record_workshop(uow, data):
                                  city=(data.get("address") or {}).get("city")))
 
 
-def record_extensions(uow, data):
-    for window in data["extended"]:
-        uow.session.execute(update(Access).where(Access.entitlement_id == window["entitlement_id"])
-                            .values(valid_until=window["valid_until"], expired_at=None))
-
-
-def record_expiry(uow, data):
-    uow.session.execute(update(Access).where(Access.entitlement_id == data["entitlement_id"])
-                        .values(expired_at=data["expired_at"]))
-
-
-def _accesses(session, operator_id):
-    return session.scalars(select(Access).where(Access.operator_id == operator_id)).all()
-
-
 def _may_read(session, operator_id, vin, now):
-    return any(domain.covers(a, vin, now) for a in _accesses(session, operator_id))
+    return ACCESS.allows(session, operator_id, "vehicle_data", vin, now)
 
 
 def _require(session, actor, vin, now):
-    domain.require_access(_accesses(session, actor["operator_id"]), vin, now)
+    domain.require_access(ACCESS.of(session, actor["operator_id"]), vin, now)
 
 
 def _vehicle(session, vin):

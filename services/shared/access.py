@@ -1,0 +1,62 @@
+"""Billing's entitlements as a service that checks them on every request keeps them (DESIGN: a read model fed
+by AccessPurchased, CreditIssued's extensions and AccessExpired), so a check never waits on billing."""
+from datetime import datetime
+
+from sqlalchemy import JSON, String, select, update
+from sqlalchemy.orm import Mapped, mapped_column
+
+from services.shared.database import UtcDateTime
+
+
+def access_table(base):
+    """The `access` table, declared on a service's own DeclarativeBase."""
+
+    class Access(base):
+        __tablename__ = "access"
+        entitlement_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+        operator_id: Mapped[str] = mapped_column(String(64), index=True)
+        scopes: Mapped[list] = mapped_column(JSON)
+        vin: Mapped[str | None] = mapped_column(String(17), nullable=True)
+        valid_from: Mapped[datetime] = mapped_column(UtcDateTime())
+        valid_until: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+        expired_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+
+    return Access
+
+
+def covers(access, scope, vin, now):
+    """Whether one entitlement lets its operator use `scope` now: the scope itself, or a VIN pass for this VIN."""
+    if access.expired_at is not None or access.valid_from > now:
+        return False
+    if access.valid_until is not None and access.valid_until <= now:
+        return False
+    return scope in access.scopes or (vin is not None and "vin" in access.scopes and access.vin == vin)
+
+
+class AccessBook:
+    """The read model's handlers and its one question, over a service's Access table."""
+
+    def __init__(self, model):
+        self.model = model
+
+    def purchased(self, uow, data):
+        if uow.session.get(self.model, data["entitlement_id"]) is None:
+            uow.session.add(self.model(entitlement_id=data["entitlement_id"], operator_id=data["operator_id"],
+                                       scopes=data["scopes"], vin=data.get("vin"), valid_from=data["valid_from"],
+                                       valid_until=data.get("valid_until")))
+
+    def extended(self, uow, data):
+        """An outage credit lengthens windows: they stay open to their new end."""
+        for window in data["extended"]:
+            uow.session.execute(update(self.model).where(self.model.entitlement_id == window["entitlement_id"])
+                                .values(valid_until=window["valid_until"], expired_at=None))
+
+    def expired(self, uow, data):
+        uow.session.execute(update(self.model).where(self.model.entitlement_id == data["entitlement_id"])
+                            .values(expired_at=data["expired_at"]))
+
+    def of(self, session, operator_id):
+        return session.scalars(select(self.model).where(self.model.operator_id == operator_id)).all()
+
+    def allows(self, session, operator_id, scope, vin, now):
+        return any(covers(a, scope, vin, now) for a in self.of(session, operator_id))
