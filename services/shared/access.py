@@ -5,6 +5,7 @@ from datetime import datetime
 from sqlalchemy import JSON, String, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
+from services.shared.consumer import consumes
 from services.shared.database import UtcDateTime
 
 
@@ -60,3 +61,21 @@ class AccessBook:
 
     def allows(self, session, operator_id, scope, vin, now):
         return any(covers(a, scope, vin, now) for a in self.of(session, operator_id))
+
+
+class FollowsAccess:
+    """The consumers of billing's access facts, for a service class with `db` (a Database) and `access`
+    (its AccessBook)."""
+
+    @consumes("AccessPurchased")
+    def on_access_purchased(self, event):
+        self.db.apply_once(event, self.access.purchased)
+
+    @consumes("CreditIssued")
+    def on_credit_issued(self, event):
+        """An outage credit lengthens windows: they stay open to their new end."""
+        self.db.apply_once(event, self.access.extended)
+
+    @consumes("AccessExpired")
+    def on_access_expired(self, event):
+        self.db.apply_once(event, self.access.expired)

@@ -1,9 +1,10 @@
 """The vehicle data service: RPC entrypoints for workshops (through the gateway) and for other services, and the
-consumers of billing's access facts."""
+consumers of identity's operators; it follows billing's access facts (FollowsAccess)."""
 from datetime import datetime, timezone
 
 from nameko.rpc import rpc
 
+from services.shared.access import FollowsAccess
 from services.shared.consumer import consumes
 from services.shared.database import Database
 from services.shared.errors import EXPECTED
@@ -16,8 +17,9 @@ from services.vehicle_data.models import OutboxMessage, ProcessedEvent
 api = rpc(expected_exceptions=EXPECTED)
 
 
-class VehicleDataService:
+class VehicleDataService(FollowsAccess):
     name = "vehicle_data"
+    access = use_cases.ACCESS
 
     db = Database(OutboxMessage, ProcessedEvent)
     metrics = Metrics()
@@ -63,19 +65,7 @@ class VehicleDataService:
 
     # ---- facts ----
 
-    @consumes("AccessPurchased")
-    def on_access_purchased(self, event):
-        self.db.apply_once(event, use_cases.ACCESS.purchased)
-
     @consumes("OperatorRegistered")
     def on_operator_registered(self, event):
         self.db.apply_once(event, use_cases.record_workshop)
 
-    @consumes("CreditIssued")
-    def on_credit_issued(self, event):
-        """An outage credit lengthens windows: they stay readable to their new end."""
-        self.db.apply_once(event, use_cases.ACCESS.extended)
-
-    @consumes("AccessExpired")
-    def on_access_expired(self, event):
-        self.db.apply_once(event, use_cases.ACCESS.expired)
