@@ -111,6 +111,7 @@ def config(rabbit_config, database_urls, token_keys, tmp_path, blob_config):
         "AOS_JWT_PUBLIC_KEY_FILE": str(public),
         "AOS_GATEWAY_ADDRESS": f"127.0.0.1:{free_port()}",
         "AOS_OUTBOX_POLL_SECONDS": "0.2",
+        "AOS_AIR_SYNC_SECONDS": "0.2",
     })
     conf.update(rabbit_config)
     conf["AMQP_URI"] = rabbit_config["AMQP_URI"]

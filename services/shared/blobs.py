@@ -27,7 +27,8 @@ class BlobStore:
     def exists(self, key):  # pragma: no cover
         raise NotImplementedError
 
-    def signed_url(self, key, seconds=300):  # pragma: no cover
+    def signed_url(self, key, seconds=300, filename=None):  # pragma: no cover
+        """A GET link that works for `seconds`; with `filename`, the name a browser saves it under."""
         raise NotImplementedError
 
 
@@ -71,8 +72,10 @@ class S3BlobStore(BlobStore):
                 return False
             raise
 
-    def signed_url(self, key, seconds=300):
-        return self.client.presigned_get_object(self.bucket, key, expires=timedelta(seconds=seconds))
+    def signed_url(self, key, seconds=300, filename=None):
+        headers = {"response-content-disposition": f'inline; filename="{filename}"'} if filename else None
+        return self.client.presigned_get_object(self.bucket, key, expires=timedelta(seconds=seconds),
+                                                response_headers=headers)
 
 
 def from_config(config):

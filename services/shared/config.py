@@ -7,7 +7,7 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 from marshmallow import Schema, ValidationError, fields, validate
 
-SERVICES = ("identity", "billing", "vehicle_data", "shop")  # services with a database of their own; grows as services land
+SERVICES = ("identity", "billing", "vehicle_data", "shop", "air")  # services with a database of their own; grows as services land
 PROCESSES = SERVICES + ("gateway",)  # what `make run` starts, one process each
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -56,6 +56,14 @@ class EnvironmentSchema(Schema):
     AOS_BLOB_BUCKET = fields.String(load_default="aos", validate=validate.Regexp(
         r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", error="an S3 bucket name: 3 to 63 lower-case letters, digits, dots, dashes"))
     AOS_CARD_PROVIDER = fields.String(load_default="sandbox")
+    AOS_SEARCH_ENGINE = fields.String(load_default="tantivy", validate=validate.OneOf(("tantivy", "elasticsearch")))
+    AOS_SEARCH_INDEX_DIR = fields.String(load_default=None)
+    AOS_ELASTICSEARCH_URL = fields.String(load_default=None, validate=validate.Regexp(
+        r"^https?://", error="must be an http:// or https:// URL"))
+    AOS_ELASTICSEARCH_INDEX = fields.String(load_default="aos-air-documents", validate=validate.Regexp(
+        r"^[a-z0-9][a-z0-9._-]{0,200}$", error="an index name: lower-case letters, digits, . _ -"))
+    AOS_ELASTICSEARCH_PLAIN_JSON = fields.Boolean(load_default=False)
+    AOS_AIR_SYNC_SECONDS = fields.Float(load_default=2.0, validate=validate.Range(0.05, 3600))
     AOS_SELLER_NAME = fields.String(load_default="AOS Demo Manufacturer GmbH")
     AOS_SELLER_COUNTRY = fields.String(load_default="DE", validate=validate.Length(equal=2))
     AOS_SELLER_VAT_ID = fields.String(load_default="DE136695976")
@@ -73,6 +81,9 @@ def load(environ=None):
         raise ConfigurationError(f"AOS configuration is wrong: {problems}")
     if not _address(env["AOS_GATEWAY_ADDRESS"]):
         raise ConfigurationError("AOS configuration is wrong: AOS_GATEWAY_ADDRESS: must be host:port")
+    if env["AOS_SEARCH_ENGINE"] == "elasticsearch" and not env["AOS_ELASTICSEARCH_URL"]:
+        raise ConfigurationError("AOS configuration is wrong: AOS_ELASTICSEARCH_URL: required when "
+                                 "AOS_SEARCH_ENGINE=elasticsearch")
     data_dir = Path(env["AOS_DATA_DIR"])
     keys = data_dir / "keys"
     urls = {}
@@ -101,6 +112,11 @@ def load(environ=None):
         "SHOP_PAYMENT_TIMEOUT": env["AOS_SHOP_PAYMENT_TIMEOUT_SECONDS"],
         "INVOICE_LIMIT_CENTS": env["AOS_INVOICE_LIMIT_CENTS"],
         "CARD_PROVIDER": env["AOS_CARD_PROVIDER"],
+        "AIR_SEARCH": {"engine": env["AOS_SEARCH_ENGINE"],
+                       "path": env["AOS_SEARCH_INDEX_DIR"] or str(data_dir / "air-index"),
+                       "url": env["AOS_ELASTICSEARCH_URL"], "index": env["AOS_ELASTICSEARCH_INDEX"],
+                       "plain_json": env["AOS_ELASTICSEARCH_PLAIN_JSON"]},
+        "AIR_SYNC_SECONDS": env["AOS_AIR_SYNC_SECONDS"],
         "BLOB_STORE": {"endpoint": env["AOS_BLOB_ENDPOINT"], "access_key": env["AOS_BLOB_ACCESS_KEY"],
                        "secret_key": env["AOS_BLOB_SECRET_KEY"], "region": env["AOS_BLOB_REGION"],
                        "secure": env["AOS_BLOB_SECURE"], "bucket": env["AOS_BLOB_BUCKET"]},

@@ -18,6 +18,7 @@ SERVICE_CLASSES = {
     "billing": "services.billing.service:BillingService",
     "vehicle_data": "services.vehicle_data.service:VehicleDataService",
     "shop": "services.shop.service:ShopService",
+    "air": "services.air.service:AirService",
     "gateway": "gateway.service:GatewayService",
 }
 

@@ -1,0 +1,440 @@
+"""Content packages: how the manufacturer's technical information comes into AIR.
+
+A package is a folder, or a zip of that folder:
+
+    manifest.json     {"format": "aos-content/1", "name": "...", "version": "...", "publisher": "...",
+                       "created": "YYYY-MM-DD", "documents": "documents.jsonl"}
+    documents.jsonl   one document per line (DocumentIn below: id, type, title, system, language, version,
+                      valid_from, codes, applicability, body, binaries)
+    binaries/...      SVG wiring diagrams, PDFs, pictures, each named by a document's `binaries[].file`
+
+`check` reads the whole package and lists every problem (file, field, rule); a package with any problem is
+refused whole and changes nothing. `import` then stores it idempotently: a document is created, updated when the
+package carries a newer version, and left alone otherwise; binaries go to object storage under their SHA-256.
+The search index catches up from the documents' revisions (services.air.library).
+
+    python -m services.air.content check PATH
+    python -m services.air.content import PATH      (make air-import PACKAGE=PATH)
+    python -m services.air.content generate OUT --documents 100000   (the demo corpus, services.air.corpus)
+"""
+import argparse
+import hashlib
+import json
+import sys
+import zipfile
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path, PurePosixPath
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from sqlalchemy import func, select
+from sqlalchemy.orm import sessionmaker
+
+from services.air import domain
+from services.air.models import Document
+
+FORMAT = "aos-content/1"
+MEDIA_TYPES = {".svg": "image/svg+xml", ".pdf": "application/pdf", ".png": "image/png", ".jpg": "image/jpeg",
+               ".jpeg": "image/jpeg"}
+MAX_BINARY_BYTES = 50 * 1024 * 1024
+MAX_LISTED = 200  # problems printed; the count says how many there were
+CHUNK = 1000
+
+
+def blob_key(sha256):
+    return f"air/sha256/{sha256}"
+
+
+# ---- the format ------------------------------------------------------------------------------------------------
+
+class Strict(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+def _text(max_length, **kw):
+    return fields.String(validate=validate.Length(min=1, max=max_length), **kw)
+
+
+def _codes(pattern, error):
+    return fields.List(fields.String(validate=validate.Regexp(pattern, error=error)), load_default=list)
+
+
+class Manifest(Strict):
+    format = fields.String(required=True, validate=validate.Equal(FORMAT, error=f"must be {FORMAT!r}"))
+    name = fields.String(required=True, validate=validate.Regexp(r"^[a-z0-9][a-z0-9._-]{0,59}$",
+                                                                  error="lower-case letters, digits, . _ -"))
+    version = _text(40, required=True)
+    publisher = _text(200, required=True)
+    created = fields.Date(required=True)
+    documents = fields.String(load_default="documents.jsonl")
+
+
+class Applicability(Strict):
+    series = _codes(r"^[A-Z0-9]{2,6}$", "a series code such as G20")
+    model_codes = _codes(r"^[A-Z0-9]{2,8}$", "a model code such as 5F31")
+    engine_codes = _codes(r"^[A-Z0-9]{3,12}$", "an engine code such as B48B20")
+    produced_from = fields.Date(load_default=None, allow_none=True)
+    produced_until = fields.Date(load_default=None, allow_none=True)
+
+    @validates_schema
+    def _range(self, data, **kw):
+        if data.get("produced_from") and data.get("produced_until") and data["produced_until"] < data["produced_from"]:
+            raise ValidationError("must not be before produced_from", "produced_until")
+
+
+class Step(Strict):
+    text = _text(4000, required=True)
+    tools = fields.List(_text(120), load_default=list)
+    torque_nm = fields.Float(validate=validate.Range(min=0, min_inclusive=False), load_default=None)
+    caution = _text(1000, load_default=None)
+
+
+class DataItem(Strict):
+    item = _text(200, required=True)
+    value = _text(60, required=True)
+    unit = fields.String(validate=validate.Length(max=20), load_default="")
+
+
+class Body(Strict):
+    summary = _text(4000, required=True)
+    steps = fields.List(fields.Nested(Step), load_default=list)
+    data = fields.List(fields.Nested(DataItem), load_default=list)
+    tools = fields.List(_text(120), load_default=list)
+    notes = fields.List(_text(2000), load_default=list)
+
+
+class BinaryRef(Strict):
+    file = fields.String(required=True, validate=validate.Regexp(
+        r"^binaries/[A-Za-z0-9._/-]{1,200}$", error="a path under binaries/ of letters, digits, . _ - /"))
+    title = _text(200, load_default=None)
+
+
+class DocumentIn(Strict):
+    id = fields.String(required=True, validate=validate.Regexp(
+        r"^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$", error="3 to 64 letters, digits, . _ -, starting with a letter or digit"))
+    type = fields.String(required=True, validate=validate.OneOf(domain.DOCUMENT_TYPES))
+    title = _text(300, required=True)
+    system = fields.String(required=True, validate=validate.OneOf(domain.SYSTEMS, error="one of the main groups "
+                                                                  "of systems.json, e.g. 11 engine, 34 brakes"))
+    language = fields.String(required=True, validate=validate.OneOf(domain.LANGUAGES))
+    version = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    valid_from = fields.Date(required=True)
+    codes = _codes(domain.FAULT_CODE.pattern, "a fault code such as P0301")
+    applicability = fields.Nested(Applicability, load_default=dict)
+    body = fields.Nested(Body, required=True)
+    binaries = fields.List(fields.Nested(BinaryRef), load_default=list, validate=validate.Length(max=20))
+
+    @validates_schema
+    def _by_type(self, data, **kw):
+        if data["type"] == "fault_code" and not data.get("codes"):
+            raise ValidationError("a fault code description names at least one code", "codes")
+        if data["type"] == "wiring_diagram" and not any(b["file"].endswith(".svg") for b in data.get("binaries", [])):
+            raise ValidationError("a wiring diagram carries at least one SVG", "binaries")
+
+
+@dataclass
+class Problem:
+    file: str
+    field: str
+    rule: str
+
+    def __str__(self):
+        return f"{self.file}: {self.field}: {self.rule}"
+
+
+@dataclass
+class Report:
+    """What an import did."""
+    package: str = ""
+    documents: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    older: int = 0  # the library holds a newer version already
+    binaries_stored: int = 0
+    problems: list = field(default_factory=list)
+
+
+class Refused(Exception):
+    def __init__(self, problems, total):
+        self.problems, self.total = problems, total
+        super().__init__(f"the package is refused: {total} problem(s)")
+
+
+# ---- reading a package -----------------------------------------------------------------------------------------
+
+class Package:
+    """A folder or a zip, read the same way."""
+
+    def __init__(self, path):
+        self.path = Path(path)
+        self._zip = zipfile.ZipFile(self.path) if self.path.is_file() else None
+        if self._zip is not None:
+            names = self._zip.namelist()
+            # a zip of the folder itself: strip the one leading folder name
+            roots = {n.split("/", 1)[0] for n in names}
+            self._prefix = (roots.pop() + "/") if len(roots) == 1 and "manifest.json" not in names else ""
+            self._sizes = {n[len(self._prefix):]: self._zip.getinfo(n).file_size for n in names if not n.endswith("/")}
+        elif not self.path.is_dir():
+            raise FileNotFoundError(f"no package at {path}: give a folder or a .zip")
+
+    def size(self, name):
+        if self._zip is not None:
+            return self._sizes.get(name)
+        target = self.path / name
+        return target.stat().st_size if target.is_file() else None
+
+    def read(self, name):
+        if self._zip is not None:
+            return self._zip.read(self._prefix + name)
+        return (self.path / name).read_bytes()
+
+    def lines(self, name):
+        if self._zip is not None:
+            with self._zip.open(self._prefix + name) as handle:
+                for raw in handle:
+                    yield raw.decode("utf-8")
+        else:
+            with open(self.path / name, encoding="utf-8") as handle:
+                yield from handle
+
+
+def _safe(name):
+    path = PurePosixPath(name)
+    return not path.is_absolute() and ".." not in path.parts
+
+
+def read_manifest(package):
+    if package.size("manifest.json") is None:
+        raise Refused([Problem("manifest.json", "-", "missing: every package starts with a manifest")], 1)
+    try:
+        return Manifest().load(json.loads(package.read("manifest.json")))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise Refused([Problem("manifest.json", "-", f"not JSON: {exc}")], 1)
+    except ValidationError as exc:
+        problems = [Problem("manifest.json", f, " ".join(map(str, m)) if isinstance(m, list) else str(m))
+                    for f, m in exc.messages.items()]
+        raise Refused(problems, len(problems))
+
+
+def documents(package, manifest):
+    """(line number, document) for each valid line, and Problems for the others, as they come."""
+    name = manifest["documents"]
+    if not _safe(name) or package.size(name) is None:
+        yield Problem("manifest.json", "documents", f"names {name!r}, which is not in the package")
+        return
+    schema = DocumentIn()
+    for number, line in enumerate(package.lines(name), start=1):
+        if not line.strip():
+            continue
+        where = f"{name}:{number}"
+        try:
+            raw = json.loads(line)
+        except ValueError as exc:
+            yield Problem(where, "-", f"not JSON: {exc}")
+            continue
+        try:
+            document = schema.load(raw)
+        except ValidationError as exc:
+            label = raw.get("id") if isinstance(raw, dict) else None
+            for path, message in _flatten(exc.messages):
+                yield Problem(f"{where} ({label})" if label else where, path, message)
+            continue
+        yield number, document
+
+
+def _flatten(messages, prefix=""):
+    for key, value in messages.items():
+        if isinstance(value, dict):
+            yield from _flatten(value, f"{prefix}{key}.")
+        else:
+            yield f"{prefix}{key}", " ".join(map(str, value)) if isinstance(value, list) else str(value)
+
+
+def check(package, progress=None):
+    """Every problem of the package (the first MAX_LISTED, and how many in all) and its document count."""
+    manifest = read_manifest(package)
+    problems, total, seen, count = [], 0, {}, 0
+
+    def problem(p):
+        nonlocal total
+        total += 1
+        if len(problems) < MAX_LISTED:
+            problems.append(p)
+
+    for item in documents(package, manifest):
+        if isinstance(item, Problem):
+            problem(item)
+            continue
+        number, document = item
+        count += 1
+        if progress is not None:
+            progress.update(1)
+        where = f"{manifest['documents']}:{number} ({document['id']})"
+        if document["id"] in seen:
+            problem(Problem(where, "id", f"appears twice: first on line {seen[document['id']]}"))
+        seen.setdefault(document["id"], number)
+        for i, binary in enumerate(document["binaries"]):
+            suffix = PurePosixPath(binary["file"]).suffix.lower()
+            size = package.size(binary["file"]) if _safe(binary["file"]) else None
+            if not _safe(binary["file"]):
+                problem(Problem(where, f"binaries.{i}.file", "must stay inside the package: no .. in the path"))
+            elif suffix not in MEDIA_TYPES:
+                problem(Problem(where, f"binaries.{i}.file", f"must end in one of {', '.join(MEDIA_TYPES)}"))
+            elif size is None:
+                problem(Problem(where, f"binaries.{i}.file", f"{binary['file']} is not in the package"))
+            elif size > MAX_BINARY_BYTES:
+                problem(Problem(where, f"binaries.{i}.file", f"{size} bytes: at most {MAX_BINARY_BYTES}"))
+    if count == 0 and total == 0:
+        problem(Problem(manifest["documents"], "-", "holds no documents"))
+    return manifest, problems, total, count
+
+
+# ---- importing -------------------------------------------------------------------------------------------------
+
+def import_package(path, engine, blobs, progress=False):
+    """Check the package, then store it (see the module's doc). Raises Refused with every problem."""
+    package = Package(path)
+    bar = _bar(progress, "checking")
+    manifest, problems, total, count = check(package, bar)
+    if bar is not None:
+        bar.close()
+    if total:
+        raise Refused(problems, total)
+    label = f"{manifest['name']}@{manifest['version']}"
+    report = Report(package=label, documents=count)
+    Session = sessionmaker(engine, expire_on_commit=False)
+    stored = set()
+    bar = _bar(progress, "importing", count)
+    chunk = []
+    for item in documents(package, manifest):
+        chunk.append(item[1])
+        if len(chunk) == CHUNK:
+            _store(Session, package, blobs, chunk, label, report, stored)
+            if bar is not None:
+                bar.update(len(chunk))
+            chunk = []
+    if chunk:
+        _store(Session, package, blobs, chunk, label, report, stored)
+        if bar is not None:
+            bar.update(len(chunk))
+    if bar is not None:
+        bar.close()
+    return report
+
+
+def _store(Session, package, blobs, chunk, label, report, stored):
+    now = datetime.now(timezone.utc)
+    with Session() as session, session.begin():
+        held = dict(session.execute(select(Document.id, Document.version)
+                                    .where(Document.id.in_([d["id"] for d in chunk]))).all())
+        revision = session.scalar(select(func.max(Document.revision))) or 0
+        for doc in chunk:
+            version = held.get(doc["id"])
+            if version is not None and version >= doc["version"]:
+                if version == doc["version"]:
+                    report.unchanged += 1
+                else:
+                    report.older += 1
+                continue
+            revision += 1
+            values = dict(type=doc["type"], title=doc["title"], system=doc["system"], language=doc["language"],
+                          version=doc["version"], valid_from=doc["valid_from"], codes=doc["codes"],
+                          applicability=_applicability(doc["applicability"]), body=_body(doc["body"]),
+                          binaries=[_binary(package, blobs, b, stored, report) for b in doc["binaries"]],
+                          package=label, revision=revision, imported_at=now)
+            if version is None:
+                session.add(Document(id=doc["id"], **values))
+                report.created += 1
+            else:
+                row = session.get(Document, doc["id"])
+                for key, value in values.items():
+                    setattr(row, key, value)
+                report.updated += 1
+
+
+def _applicability(a):
+    return {"series": a.get("series", []), "model_codes": a.get("model_codes", []),
+            "engine_codes": a.get("engine_codes", []),
+            "produced_from": a["produced_from"].isoformat() if a.get("produced_from") else None,
+            "produced_until": a["produced_until"].isoformat() if a.get("produced_until") else None}
+
+
+def _body(body):
+    return {"summary": body["summary"], "notes": body["notes"], "tools": body["tools"], "data": body["data"],
+            "steps": [{k: v for k, v in step.items() if v not in (None, [])} for step in body["steps"]]}
+
+
+def _binary(package, blobs, ref, stored, report):
+    data = package.read(ref["file"])
+    digest = hashlib.sha256(data).hexdigest()
+    media_type = MEDIA_TYPES[PurePosixPath(ref["file"]).suffix.lower()]
+    if digest not in stored:
+        if not blobs.exists(blob_key(digest)):
+            blobs.put(blob_key(digest), data, media_type)
+            report.binaries_stored += 1
+        stored.add(digest)
+    name = PurePosixPath(ref["file"]).name
+    return {"name": name, "title": ref.get("title") or name, "media_type": media_type, "size": len(data),
+            "sha256": digest}
+
+
+def _bar(progress, what, total=None):
+    if not progress:
+        return None
+    from tqdm import tqdm
+    return tqdm(total=total, desc=what, unit=" documents", file=sys.stderr, mininterval=0.5)
+
+
+# ---- the command line ------------------------------------------------------------------------------------------
+
+def main(argv):
+    parser = argparse.ArgumentParser(prog="python -m services.air.content", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("check", help="list every problem of a package").add_argument("path")
+    commands.add_parser("import", help="check, then import a package").add_argument("path")
+    gen = commands.add_parser("generate", help="write the demo corpus as a package")
+    gen.add_argument("out")
+    gen.add_argument("--documents", type=int, default=2000)
+    gen.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "generate":
+            from services.air import corpus
+            written = corpus.write(Path(args.out), args.documents, seed=args.seed, progress=True)
+            print(f"wrote {written} documents to {args.out}")
+        elif args.command == "check":
+            manifest, problems, total, count = check(Package(args.path), _bar(True, "checking"))
+            if total:
+                raise Refused(problems, total)
+            print(f"{manifest['name']}@{manifest['version']}: {count} documents, no problems")
+        else:
+            report = import_package(args.path, *_infrastructure(), progress=True)
+            print(f"{report.package}: {report.documents} documents: {report.created} new, {report.updated} updated, "
+                  f"{report.unchanged} unchanged, {report.older} older than the library's; "
+                  f"{report.binaries_stored} binaries stored")
+    except Refused as refused:
+        for problem in refused.problems:
+            print(problem, file=sys.stderr)
+        more = refused.total - len(refused.problems)
+        print(f"refused: {refused.total} problem(s){f' ({more} more not listed)' if more else ''}; "
+              "nothing was imported", file=sys.stderr)
+        return 1
+    except FileNotFoundError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    return 0
+
+
+def _infrastructure():
+    from services.shared import blobs, config
+    from services.shared.database import make_engine
+    conf = config.load()
+    store = blobs.from_config(conf)
+    store.ensure_bucket()
+    return make_engine(conf["DATABASE_URLS"]["air"]), store
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,98 @@
+"""AIR's infrastructure providers: the Library (the search index, kept in step with the documents table) and
+the vehicle cache (vehicle data's describe, remembered for a while: build data does not change under a search)."""
+import logging
+import time
+
+import eventlet
+from nameko.extensions import DependencyProvider
+from sqlalchemy import select
+from sqlalchemy.orm import sessionmaker
+
+from services.air import search
+from services.air.models import Document
+from services.shared.config import setting
+from services.shared.database import make_engine
+
+log = logging.getLogger(__name__)
+BATCH = 2000
+
+
+def catch_up(index, Session, batch=BATCH, progress=None):
+    """Index every document whose revision the index does not hold yet; returns how many."""
+    done = 0
+    since = index.revision()
+    while True:
+        with Session() as session:
+            rows = session.scalars(select(Document).where(Document.revision > since)
+                                   .order_by(Document.revision).limit(batch)).all()
+        if not rows:
+            return done
+        index.upsert([search.entry(r) for r in rows])
+        index.refresh()
+        since = rows[-1].revision
+        done += len(rows)
+        if progress:
+            progress(len(rows))
+        eventlet.sleep(0)  # let searches through between batches
+
+
+class Library(DependencyProvider):
+    """The SearchIndex adapter the configuration names, caught up with the documents table at start and then
+    every AIR_SYNC_SECONDS (an import by the content CLI shows up within that)."""
+
+    def setup(self):
+        config = self.container.config
+        self.settings = setting(config, "AIR_SEARCH")
+        self.interval = setting(config, "AIR_SYNC_SECONDS")
+        self.engine = make_engine(setting(config, "DATABASE_URLS")[self.container.service_name])
+        self.Session = sessionmaker(self.engine)
+        self.index = search.from_settings(self.settings)
+        self._running = False
+
+    def start(self):
+        indexed = catch_up(self.index, self.Session)
+        log.info("search index holds %d documents (%d indexed at start)", self.index.count(), indexed)
+        self._running = True
+        self.container.spawn_managed_thread(self._follow)
+
+    def _follow(self):
+        while self._running:
+            eventlet.sleep(self.interval)
+            try:
+                indexed = catch_up(self.index, self.Session)
+                if indexed:
+                    log.info("indexed %d changed documents", indexed)
+            except Exception:  # the next round tries again; searches go on against what is indexed
+                log.exception("catching up the search index failed")
+
+    def stop(self):
+        self._running = False
+        self.index.close()
+        self.engine.dispose()
+
+    kill = stop
+
+    def get_dependency(self, worker_ctx):
+        return self.index
+
+
+class VehicleCache(DependencyProvider):
+    """vehicle_data.describe answers, kept for `seconds`: a search filtered to the car on the lift asks once."""
+
+    def __init__(self, seconds=300, size=10000):
+        self.seconds, self.size = seconds, size
+        self.entries = {}
+
+    def get_dependency(self, worker_ctx):
+        return self
+
+    def get(self, vin, fetch):
+        now = time.monotonic()
+        found = self.entries.get(vin)
+        if found is not None and found[0] > now:
+            return found[1]
+        value = fetch(vin)
+        if len(self.entries) >= self.size:
+            self.entries.clear()
+        self.entries[vin] = (now + self.seconds, value)
+        return value

@@ -1,0 +1,63 @@
+"""The air service: technical information for workshops (search, suggestions, documents, navigation); it follows
+billing's access facts (FollowsAccess)."""
+from datetime import datetime, timezone
+
+from nameko.rpc import RpcProxy, rpc
+
+from services.air import domain, schemas as s, use_cases
+from services.air.dependencies import Library, VehicleCache
+from services.air.models import OutboxMessage, ProcessedEvent
+from services.shared.access import FollowsAccess
+from services.shared.blobs import Blobs
+from services.shared.database import Database
+from services.shared.errors import EXPECTED
+from services.shared.metrics import Metrics
+from services.shared.schemas import dump, load
+
+api = rpc(expected_exceptions=EXPECTED)
+
+
+class AirService(FollowsAccess):
+    name = "air"
+    access = use_cases.ACCESS
+
+    db = Database(OutboxMessage, ProcessedEvent)
+    index = Library()
+    blobs = Blobs()
+    vehicles = VehicleCache()
+    vehicle_data = RpcProxy("vehicle_data")
+    billing = RpcProxy("billing")
+    metrics = Metrics()
+
+    def _ctx(self):
+        return use_cases.Context(self.db, self.index, datetime.now(timezone.utc), self._vehicle, self._offer,
+                                 self.blobs)
+
+    def _vehicle(self, vin):
+        return self.vehicles.get(vin, lambda v: domain.Vehicle.from_described(self.vehicle_data.describe(v)))
+
+    def _offer(self):
+        """Billing's tariffs that open technical information, with their prices."""
+        tariffs = self.billing.tariffs({})["tariffs"]
+        return [t for t in tariffs if "air" in t["scopes"] or "vin" in t["scopes"]]
+
+    @api
+    def ping(self):
+        return "pong"
+
+    @api
+    def search(self, actor, query):
+        return dump(s.SearchOut, use_cases.run_search(self._ctx(), actor, load(s.SearchQuery, query)))
+
+    @api
+    def suggest(self, actor, query):
+        return dump(s.SuggestOut, use_cases.suggest(self._ctx(), load(s.SuggestQuery, query)))
+
+    @api
+    def document(self, actor, document_id, query):
+        return dump(s.DocumentOut, use_cases.open_document(self._ctx(), actor, document_id,
+                                                           load(s.DocumentQuery, query)))
+
+    @api
+    def navigation(self, actor, query):
+        return dump(s.NavigationOut, use_cases.navigation(self._ctx(), load(s.NavigationQuery, query)))
