@@ -28,6 +28,7 @@ class Route:
     summary: str
     tag: str
     body: type | None = None
+    query: type | None = None  # the query-string parameters' schema
     answer: type | None = None
     status: int = 200
     public: bool = False

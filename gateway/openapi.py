@@ -30,9 +30,12 @@ def build(server_url="/"):
         path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", r.path)
         operation = {"summary": r.summary, "tags": [r.tag], "operationId": _operation_id(r)}
         params = re.findall(r"{(\w+)}", path)
-        if params:
-            operation["parameters"] = [{"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
-                                       for p in params]
+        operation["parameters"] = [{"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
+                                   for p in params]
+        if r.query is not None:  # the marshmallow plugin expands a schema into one parameter per field
+            operation["parameters"].append({"in": "query", "schema": r.query})
+        if not operation["parameters"]:
+            del operation["parameters"]
         if r.body is not None:
             operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": r.body}}}
         answer = {"description": "OK"}

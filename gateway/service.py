@@ -1,4 +1,4 @@
-"""The gateway service: the public HTTP API (identity, billing, vehicle data and the shop so far), health, readiness, the OpenAPI
+"""The gateway service: the public HTTP API (identity, billing, AIR, vehicle data and the shop so far), health, readiness, the OpenAPI
 document and metrics. Each route reads and checks its input, calls one service, and answers."""
 import base64
 
@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 from gateway import asyncapi, openapi
 from gateway.auth import Authenticator
 from gateway.http import json_response, read_json, route
+from services.air import schemas as airs
 from services.billing import schemas as bs
 from services.identity import schemas as ids
 from services.shop import schemas as ss
@@ -35,6 +36,7 @@ class GatewayService:
     billing = RpcProxy("billing")
     vehicle_data = RpcProxy("vehicle_data")
     shop = RpcProxy("shop")
+    air = RpcProxy("air")
     auth = Authenticator()
     config = Config()
     metrics = Metrics()
@@ -58,7 +60,7 @@ class GatewayService:
     def ready(self, request):
         checks = {}
         for name, proxy in (("identity", self.identity), ("billing", self.billing),
-                            ("vehicle_data", self.vehicle_data), ("shop", self.shop)):
+                            ("vehicle_data", self.vehicle_data), ("shop", self.shop), ("air", self.air)):
             try:
                 with eventlet.Timeout(2):
                     proxy.ping()
@@ -213,6 +215,33 @@ class GatewayService:
                 "Content-Disposition": f'attachment; filename="{document["filename"]}"'})
         return self._call(self.billing.invoice, actor, invoice_id)
 
+    # ---- AIR: technical information ----
+
+    @route("GET", V1 + "/air/search", "Search technical information (`q`, `vin`, `type`, `system`, `language`, `page`, "
+           "`size`): ranked hits with highlights and facet counts; without access titles only, and `offer`", "AIR",
+           query=airs.SearchQuery, answer=airs.SearchOut,
+           errors=(UNAUTHENTICATED, NO_VEHICLE, (422, "a parameter breaks a rule, or the page is past the end")))
+    def air_search(self, request):
+        return self._call(self.air.search, self.auth.caller(request).actor(), query(request))
+
+    @route("GET", V1 + "/air/suggest", "Titles completing what was typed so far (`q`, `vin`, `language`)", "AIR",
+           query=airs.SuggestQuery, answer=airs.SuggestOut, errors=(UNAUTHENTICATED, (422, "a parameter breaks a rule")))
+    def air_suggest(self, request):
+        return self._call(self.air.suggest, self.auth.caller(request).actor(), query(request))
+
+    @route("GET", V1 + "/air/documents/<document_id>", "One document, with signed links to its binaries (`vin`: the "
+           "car it is opened for)", "AIR", query=airs.DocumentQuery, answer=airs.DocumentOut,
+           errors=(UNAUTHENTICATED, (402, "ACCESS_REQUIRED: details.tariffs says what to buy"),
+                   (404, "no such document, or no such vehicle"), (422, "the document does not apply to the VIN")))
+    def air_document(self, request, document_id):
+        return self._call(self.air.document, self.auth.caller(request).actor(), document_id, query(request))
+
+    @route("GET", V1 + "/air/navigation", "The standard navigation: main groups and document types, counted, "
+           "optionally for a `vin`", "AIR", query=airs.NavigationQuery, answer=airs.NavigationOut,
+           errors=(UNAUTHENTICATED, NO_VEHICLE, (422, "a parameter breaks a rule")))
+    def air_navigation(self, request):
+        return self._call(self.air.navigation, self.auth.caller(request).actor(), query(request))
+
     # ---- vehicle data ----
 
     @route("GET", V1 + "/vehicles/<vin>", "The VIN decoded and checked (free for every signed-in user); with "
@@ -281,6 +310,11 @@ class GatewayService:
            errors=(UNAUTHENTICATED, (404, "no such order in your workshop"), (409, "it has shipped")))
     def cancel_order(self, request, order_id):
         return self._call(self.shop.cancel_order, self.auth.caller(request).actor(), order_id)
+
+
+def query(request):
+    """Query parameters as lists (a repeated one stays visible to the service's schema, which refuses it)."""
+    return request.args.to_dict(flat=False)
 
 
 def idempotency_key(request):

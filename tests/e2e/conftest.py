@@ -8,6 +8,7 @@ import requests
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from gateway.service import GatewayService
+from services.air.service import AirService
 from services.billing.service import BillingService
 from services.identity.service import IdentityService
 from services.shop.service import ShopService
@@ -33,7 +34,7 @@ def system(request, runner_factory, config):
     """Every service and the gateway running; `@pytest.mark.config(KEY=value)` changes settings first."""
     marker = request.node.get_closest_marker("config")
     config.update(marker.kwargs if marker else {})
-    runner = runner_factory(config, IdentityService, BillingService, VehicleDataService, ShopService,
+    runner = runner_factory(config, IdentityService, BillingService, VehicleDataService, ShopService, AirService,
                             GatewayService)
     runner.start()
     return config
