@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install run migrate vehicles-import test test-unit test-integration test-e2e bench bench-faults clean
+.PHONY: install run migrate vehicles-import air-import air-corpus test test-unit test-integration test-e2e bench bench-faults clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,6 +22,14 @@ migrate: install
 
 vehicles-import: install
 	$(BIN)/python -m services.vehicle_data.feed import $(FEED)
+
+# a content package (folder or zip): checked whole, then imported; AIR indexes it within AOS_AIR_SYNC_SECONDS
+air-import: install
+	$(BIN)/python -m services.air.content import $(PACKAGE)
+
+# the demo corpus as a package of any size: make air-corpus OUT=var/library DOCUMENTS=100000
+air-corpus: install
+	$(BIN)/python -m services.air.content generate $(OUT) --documents $(or $(DOCUMENTS),5000)
 
 test: install
 	$(BIN)/python -m pytest tests
@@ -41,6 +49,8 @@ bench: install
 	$(BIN)/python -m bench.purchases
 	$(BIN)/python -m bench.vin_decode
 	$(BIN)/python -m bench.vehicle_lookup
+	$(BIN)/python -m bench.air_import
+	$(BIN)/python -m bench.air_search
 
 # Fault campaigns: they SIGKILL services and restart the local RabbitMQ (every user of it pauses for seconds).
 bench-faults: install

@@ -22,6 +22,7 @@ DEMO = {
 
 
 DEMO_VEHICLES = 5000
+DEMO_DOCUMENTS = 5000  # the demo library: every generic OBD-II code and the misfire set of every car
 
 
 def ready(base):
@@ -95,6 +96,26 @@ def load_vehicles(config, count=DEMO_VEHICLES):
     return document["vehicles"][0]["vin"]
 
 
+def load_library(config, count=DEMO_DOCUMENTS):
+    """The demo library as the manufacturer would deliver it: a content package (generated once into the data
+    folder), imported with the content CLI's own code; AIR indexes it as it starts."""
+    from services.air import content, corpus
+    from services.shared import blobs
+    from services.shared.database import make_engine
+    folder = Path(config["DATA_DIR"]) / "demo-library"
+    if not (folder / "manifest.json").exists():
+        corpus.write(folder, count)
+    store = blobs.from_config(config)
+    store.ensure_bucket()
+    engine = make_engine(config["DATABASE_URLS"]["air"])
+    try:
+        report = content.import_package(folder, engine, store)
+    finally:
+        engine.dispose()
+    if report.created or report.updated:
+        print(f"demo library: {report.created} documents imported ({folder})")
+
+
 def load_shop(config):
     """The demo catalogue (services/shop/catalogue.json), put on sale through the shop's staff RPCs as platform
     staff would, once, with a drawn picture of each product in object storage."""
@@ -126,6 +147,7 @@ AOS is running.
               TOTP secret {login['totp_secret']} (add it to an authenticator app, or run
               `.venv/bin/python -m deploy.demo code` for the current code)
   Demo VIN:   {demo_vin}   ({DEMO_VEHICLES} vehicles in the registry; a recall is open for this one)
+  AIR:        {DEMO_DOCUMENTS} documents; try {base}/api/v1/air/search?q=misfire+cylinder+1&vin={demo_vin}
   Logs:       {Path(config['DATA_DIR']) / 'logs'}
 Ctrl-C stops everything.
 """

@@ -140,6 +140,7 @@ def main():
         launcher.migrate()
         from deploy import demo
         demo_vin = demo.load_vehicles(config)
+        demo.load_library(config)
         for name in settings.PROCESSES:
             launcher.start(name)
         base = f"http://{config['WEB_SERVER_ADDRESS']}"
