@@ -100,9 +100,15 @@ def main(argv=None):
         lines = queries(registry["vehicles"], rng)
         values = running.data / "queries.txt"
         values.write_text("\n".join(lines))
+        as_rpc = running.data / "queries.jsonl"  # the same queries as the gateway hands them to air
+        as_rpc.write_text("\n".join(json.dumps(parse_qs(line)) for line in lines))
+        me = requests.get(f"{running.base}/api/v1/me", headers=auth, timeout=30).json()
+        actor = json.dumps({"user_id": me["user"]["id"], "operator_id": me["operator"]["id"], "role": "owner"})
         c, s = opts.concurrency, opts.seconds
         results = {
             "http GET /me (baseline)": system.load("http", running.base, token, "/api/v1/me", c, s),
+            "rpc air.search mix": system.load("rpc", running.amqp_uri, "air.search", f"[{actor}, {{value}}]", c, s,
+                                              as_rpc),
             "http GET /air/search mix": system.load("http", running.base, token, "/api/v1/air/search?{value}", c, s,
                                                     values),
         }

@@ -81,7 +81,7 @@ def main(argv):
     if len(argv) not in (6, 7) or argv[0] not in ("http", "rpc"):
         raise SystemExit(__doc__)
     kind, where, who, what, concurrency, seconds = argv[:6]
-    values = itertools.cycle(open(argv[6]).read().split() if len(argv) == 7 else [""])
+    values = itertools.cycle([v for v in open(argv[6]).read().splitlines() if v] if len(argv) == 7 else [""])
     worker = http_worker if kind == "http" else rpc_worker
     print(json.dumps(run(worker, int(concurrency), float(seconds), where, who, what, values)))
 

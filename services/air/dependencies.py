@@ -4,6 +4,7 @@ import logging
 import time
 
 import eventlet
+from eventlet import tpool
 from nameko.extensions import DependencyProvider
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
@@ -47,6 +48,7 @@ class Library(DependencyProvider):
         self.engine = make_engine(setting(config, "DATABASE_URLS")[self.container.service_name])
         self.Session = sessionmaker(self.engine)
         self.index = search.from_settings(self.settings)
+        self.queries = OffTheHub(self.index) if self.settings["engine"] == "tantivy" else self.index
         self._running = False
 
     def start(self):
@@ -73,7 +75,24 @@ class Library(DependencyProvider):
     kill = stop
 
     def get_dependency(self, worker_ctx):
-        return self.index
+        return self.queries
+
+
+class OffTheHub:
+    """The index's queries in eventlet's OS thread pool: tantivy releases the GIL while it searches, so the engine
+    works on another core while this process's green threads go on decoding and answering other requests."""
+
+    def __init__(self, index):
+        self.index = index
+
+    def search(self, *args, **kwargs):
+        return tpool.execute(self.index.search, *args, **kwargs)
+
+    def suggest(self, *args, **kwargs):
+        return tpool.execute(self.index.suggest, *args, **kwargs)
+
+    def tree(self, *args, **kwargs):
+        return tpool.execute(self.index.tree, *args, **kwargs)
 
 
 class VehicleCache(DependencyProvider):
