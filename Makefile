@@ -51,6 +51,7 @@ bench: install
 	$(BIN)/python -m bench.vehicle_lookup
 	$(BIN)/python -m bench.air_import
 	$(BIN)/python -m bench.air_search
+	$(BIN)/python -m bench.flash_throughput
 
 # Fault campaigns: they SIGKILL services and restart the local RabbitMQ (every user of it pauses for seconds).
 bench-faults: install

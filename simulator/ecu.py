@@ -1,0 +1,238 @@
+"""One ECU as a flash tool meets it: sessions, security access, erase, download, transfer, check, reset, and
+the identification it reads back; with the faults a workshop meets (a refused request, a dropped connection,
+power lost mid-transfer, a corrupted block).
+
+The UDS rules kept here are the ones a flash sequence depends on: programming needs the programming session
+and a battery above the threshold; erase and download need security access; blocks come in sequence (a
+repeated block is accepted again, a skipped one refused); the transfer ends only with every byte; the check
+routine compares the SHA-256 of what was written with the signed one the tester passes; a reset starts the new software only when the check
+passed, and an ECU whose flash was erased and not completed stays in its bootloader."""
+import hashlib
+import hmac
+import os
+import struct
+import threading
+from dataclasses import dataclass, field
+
+# services
+SESSION, RESET, READ, SECURITY, ROUTINE, DOWNLOAD, TRANSFER, EXIT, TESTER_PRESENT = (
+    0x10, 0x11, 0x22, 0x27, 0x31, 0x34, 0x36, 0x37, 0x3E)
+# negative response codes (ISO 14229-1 annex A)
+NRC = {"service_not_supported": 0x11, "sub_function_not_supported": 0x12, "incorrect_length": 0x13,
+       "conditions_not_correct": 0x22, "sequence_error": 0x24, "out_of_range": 0x31, "access_denied": 0x33,
+       "invalid_key": 0x35, "attempts_exceeded": 0x36, "upload_download_not_accepted": 0x70,
+       "transfer_suspended": 0x71, "programming_failure": 0x72, "wrong_block_counter": 0x73,
+       "not_in_session": 0x7F, "voltage_too_low": 0x93}
+# data identifiers
+DID_VIN, DID_PART, DID_HARDWARE, DID_SOFTWARE, DID_SESSION, DID_VOLTAGE, DID_STATE = (
+    0xF190, 0xF187, 0xF191, 0xF189, 0xF186, 0xDD02, 0xDD10)
+ERASE, CHECK = 0xFF00, 0xFF01  # routines
+PROGRAMMING_LEVEL = 0x11  # requestSeed; sendKey is 0x12
+MIN_PROGRAMMING_VOLTAGE_MV = 12200
+BOOTLOADER_VERSION = "BOOTLOADER"
+
+
+def security_key(secret, seed):
+    """The key that opens programming for a seed: HMAC-SHA256 of the seed with the ECU's secret, first 4 bytes.
+    The secret stays with the manufacturer; the programming service answers seeds for agents."""
+    return hmac.new(secret, seed, hashlib.sha256).digest()[:4]
+
+
+class Dropped(Exception):
+    """The ECU (or its power) is gone: the connection closes without an answer."""
+
+
+@dataclass
+class Faults:
+    """What the ECU is told to do wrong, once each: `refuse` a service id with conditionsNotCorrect, `drop` the
+    connection or lose `power` when block N arrives, `corrupt` block N as it is written."""
+    refuse: set = field(default_factory=set)
+    drop_at_block: int | None = None
+    power_loss_at_block: int | None = None
+    corrupt_block: int | None = None
+
+
+class Ecu:
+    def __init__(self, address, name, hardware_part_number, software_version, vin, secret, voltage_mv=12600):
+        self.address, self.name, self.vin, self.secret = address, name, vin, secret
+        self.hardware_part_number, self.software_version = hardware_part_number, software_version
+        self.voltage_mv = voltage_mv
+        self.application_valid = True
+        self.faults = Faults()
+        self.lock = threading.Lock()
+        self.pending_version = None  # what the ECU runs after the reset that follows a passed check
+        self.flashes = 0  # completed flashes, for the tests
+        self._reset_session()
+
+    def _reset_session(self):
+        self.session = 0x01
+        self.unlocked = False
+        self.seed = None
+        self.failed_keys = 0
+        self.erased = False
+        self.download = None  # {"size", "received", "counter", "hash"}
+        self.checked = False
+
+    # ---- one request in, one response out ----
+
+    def handle(self, request):
+        if not request:
+            return self._nrc(0, "incorrect_length")
+        sid = request[0]
+        with self.lock:
+            if sid in self.faults.refuse:
+                self.faults.refuse.discard(sid)
+                return self._nrc(sid, "conditions_not_correct")
+            handler = {SESSION: self._session, RESET: self._reset, READ: self._read, SECURITY: self._security,
+                       ROUTINE: self._routine, DOWNLOAD: self._download, TRANSFER: self._transfer,
+                       EXIT: self._exit, TESTER_PRESENT: self._tester_present}.get(sid)
+            if handler is None:
+                return self._nrc(sid, "service_not_supported")
+            return handler(request)
+
+    @staticmethod
+    def _nrc(sid, name):
+        return bytes([0x7F, sid, NRC[name]])
+
+    def _session(self, req):
+        if len(req) != 2:
+            return self._nrc(SESSION, "incorrect_length")
+        kind = req[1] & 0x7F
+        if kind not in (0x01, 0x02, 0x03):
+            return self._nrc(SESSION, "sub_function_not_supported")
+        if kind == 0x02 and self.voltage_mv < MIN_PROGRAMMING_VOLTAGE_MV:
+            return self._nrc(SESSION, "conditions_not_correct")
+        if kind != self.session:
+            self._reset_session()
+            self.session = kind
+        return bytes([0x50, kind]) + struct.pack(">HH", 50, 500)  # P2 50 ms, P2* 5 s
+
+    def _reset(self, req):
+        if len(req) != 2 or req[1] & 0x7F not in (0x01, 0x03):
+            return self._nrc(RESET, "sub_function_not_supported")
+        if self.checked and self.pending_version:
+            self.software_version, self.application_valid = self.pending_version, True
+            self.flashes += 1
+        self._reset_session()
+        return bytes([0x51, req[1] & 0x7F])
+
+    def _read(self, req):
+        if len(req) < 3 or len(req) % 2 != 1:
+            return self._nrc(READ, "incorrect_length")
+        out = bytearray([0x62])
+        for i in range(1, len(req), 2):
+            did = (req[i] << 8) | req[i + 1]
+            value = self._did(did)
+            if value is None:
+                return self._nrc(READ, "out_of_range")
+            out += req[i:i + 2] + value
+        return bytes(out)
+
+    def _did(self, did):
+        version = self.software_version if self.application_valid else BOOTLOADER_VERSION
+        return {DID_VIN: self.vin.encode(), DID_PART: self.hardware_part_number.encode(),
+                DID_HARDWARE: self.hardware_part_number.encode(), DID_SOFTWARE: version.encode(),
+                DID_SESSION: bytes([self.session]), DID_VOLTAGE: struct.pack(">H", self.voltage_mv),
+                DID_STATE: b"APPLICATION" if self.application_valid else b"BOOTLOADER"}.get(did)
+
+    def _security(self, req):
+        if self.session != 0x02:
+            return self._nrc(SECURITY, "not_in_session")
+        if len(req) < 2:
+            return self._nrc(SECURITY, "incorrect_length")
+        level = req[1]
+        if level == PROGRAMMING_LEVEL:
+            if self.failed_keys >= 3:
+                return self._nrc(SECURITY, "attempts_exceeded")
+            self.seed = bytes(4) if self.unlocked else os.urandom(4)
+            return bytes([0x67, level]) + self.seed
+        if level == PROGRAMMING_LEVEL + 1:
+            if self.seed is None:
+                return self._nrc(SECURITY, "sequence_error")
+            if not hmac.compare_digest(bytes(req[2:]), security_key(self.secret, self.seed)):
+                self.failed_keys += 1
+                self.seed = None
+                return self._nrc(SECURITY, "attempts_exceeded" if self.failed_keys >= 3 else "invalid_key")
+            self.unlocked, self.seed = True, None
+            return bytes([0x67, level])
+        return self._nrc(SECURITY, "sub_function_not_supported")
+
+    def _routine(self, req):
+        if len(req) < 4 or req[1] != 0x01:
+            return self._nrc(ROUTINE, "sub_function_not_supported" if len(req) >= 4 else "incorrect_length")
+        routine = (req[2] << 8) | req[3]
+        if routine == ERASE:
+            if not self.unlocked:
+                return self._nrc(ROUTINE, "access_denied")
+            self.erased, self.application_valid, self.checked = True, False, False
+            return bytes([0x71, 0x01, req[2], req[3], 0x00])
+        if routine == CHECK:  # option record: the signed SHA-256 (32 bytes), then the version it carries
+            if len(req) < 4 + 32 + 1:
+                return self._nrc(ROUTINE, "incorrect_length")
+            done = self.download is not None and self.download["received"] == self.download["size"]
+            ok = done and self.download["hash"].digest() == bytes(req[4:36])
+            self.checked = bool(ok)
+            self.pending_version = bytes(req[36:]).decode("ascii", "replace") if ok else None
+            return bytes([0x71, 0x01, req[2], req[3], 0x00 if ok else 0x01])
+        return self._nrc(ROUTINE, "out_of_range")
+
+    MAX_BLOCK = 0xFFFF  # including the service id and the block counter
+
+    def _download(self, req):
+        if not self.unlocked:
+            return self._nrc(DOWNLOAD, "access_denied")
+        if not self.erased:
+            return self._nrc(DOWNLOAD, "conditions_not_correct")
+        if len(req) < 3:
+            return self._nrc(DOWNLOAD, "incorrect_length")
+        alfid = req[2]
+        size_len, addr_len = alfid >> 4, alfid & 0x0F
+        if len(req) != 3 + addr_len + size_len:
+            return self._nrc(DOWNLOAD, "incorrect_length")
+        size = int.from_bytes(req[3 + addr_len:], "big")
+        if size == 0:
+            return self._nrc(DOWNLOAD, "out_of_range")
+        self.download = {"size": size, "received": 0, "counter": 1, "hash": hashlib.sha256(), "last": None,
+                         "blocks": 0}
+        return bytes([0x74, 0x20]) + struct.pack(">H", self.MAX_BLOCK)
+
+    def _transfer(self, req):
+        d = self.download
+        if d is None:
+            return self._nrc(TRANSFER, "sequence_error")
+        if len(req) < 2:
+            return self._nrc(TRANSFER, "incorrect_length")
+        counter, data = req[1], req[2:]
+        if d["last"] is not None and counter == d["last"] and counter != d["counter"]:
+            return bytes([0x76, counter])  # the tester repeated a block it had no answer to: taken once
+        if counter != d["counter"]:
+            return self._nrc(TRANSFER, "wrong_block_counter")
+        if d["received"] + len(data) > d["size"] or len(req) > self.MAX_BLOCK:
+            return self._nrc(TRANSFER, "transfer_suspended")
+        block = d["blocks"] + 1
+        if self.faults.power_loss_at_block == block:
+            self.faults.power_loss_at_block = None
+            self._reset_session()  # the flash is half written: the application is gone until flashed again
+            self.application_valid = False
+            raise Dropped("power lost")
+        if self.faults.drop_at_block == block:
+            self.faults.drop_at_block = None
+            raise Dropped("connection dropped")
+        if self.faults.corrupt_block == block:
+            self.faults.corrupt_block = None
+            data = bytes([data[0] ^ 0xFF]) + bytes(data[1:])
+        d["hash"].update(data)
+        d["received"] += len(data)
+        d["last"], d["counter"], d["blocks"] = counter, (counter + 1) & 0xFF, d["blocks"] + 1
+        return bytes([0x76, counter])
+
+    def _exit(self, req):
+        d = self.download
+        if d is None or d["received"] != d["size"]:
+            return self._nrc(EXIT, "sequence_error")
+        return bytes([0x77])
+
+    def _tester_present(self, req):
+        if len(req) != 2 or req[1] & 0x7F != 0:
+            return self._nrc(TESTER_PRESENT, "sub_function_not_supported")
+        return b"" if req[1] & 0x80 else bytes([0x7E, 0x00])
