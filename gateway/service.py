@@ -11,12 +11,13 @@ from gateway import asyncapi, openapi
 from gateway.auth import Authenticator
 from gateway.http import json_response, read_json, route
 from services.air import schemas as airs
+from services.programming import schemas as ps
 from services.billing import schemas as bs
 from services.identity import schemas as ids
 from services.shop import schemas as ss
 from services.vehicle_data import schemas as vs
 from services.shared.config import setting
-from services.shared.errors import BadRequest, Unavailable
+from services.shared.errors import BadRequest, Unauthenticated, Unavailable
 from services.shared.metrics import Metrics, exposition
 from services.shared.schemas import Empty
 
@@ -37,6 +38,7 @@ class GatewayService:
     vehicle_data = RpcProxy("vehicle_data")
     shop = RpcProxy("shop")
     air = RpcProxy("air")
+    programming = RpcProxy("programming")
     auth = Authenticator()
     config = Config()
     metrics = Metrics()
@@ -60,7 +62,8 @@ class GatewayService:
     def ready(self, request):
         checks = {}
         for name, proxy in (("identity", self.identity), ("billing", self.billing),
-                            ("vehicle_data", self.vehicle_data), ("shop", self.shop), ("air", self.air)):
+                            ("vehicle_data", self.vehicle_data), ("shop", self.shop), ("air", self.air),
+                            ("programming", self.programming)):
             try:
                 with eventlet.Timeout(2):
                     proxy.ping()
@@ -242,6 +245,79 @@ class GatewayService:
     def air_navigation(self, request):
         return self._call(self.air.navigation, self.auth.caller(request).actor(), query(request))
 
+    # ---- programming ----
+
+    @route("POST", V1 + "/agents", "Register a workshop agent (the pass-through client): its credential is shown "
+           "once", "programming", body=ps.AgentInput, answer=ps.AgentOut, status=201, errors=(UNAUTHENTICATED,))
+    def register_agent(self, request):
+        caller = self.auth.caller(request)
+        return self._call(self.programming.register_agent, caller.actor(), read_json(request, ps.AgentInput))
+
+    @route("GET", V1 + "/agents", "The workshop's agents, and which are online", "programming",
+           answer=ps.AgentList, errors=(UNAUTHENTICATED,))
+    def agents(self, request):
+        return self._call(self.programming.agents, self.auth.caller(request).actor())
+
+    @route("POST", V1 + "/programming/sessions", "Open a session for a VIN and an agent: pre-flight runs, the clock "
+           "does not", "programming", body=ps.OpenSession, answer=ps.SessionOut, status=201,
+           errors=(UNAUTHENTICATED, (404, "no such agent in your workshop, or no such vehicle"),
+                   (409, "the agent has a session open"), (422, "a field breaks a rule")))
+    def open_session(self, request):
+        caller = self.auth.caller(request)
+        return self._call(self.programming.open_session, caller.actor(), read_json(request, ps.OpenSession))
+
+    @route("GET", V1 + "/programming/sessions/<session_id>", "State, pre-flight checklist, plan, progress, time "
+           "used and left", "programming", answer=ps.SessionOut, errors=(UNAUTHENTICATED, (404, "no such session")))
+    def programming_session(self, request, session_id):
+        return self._call(self.programming.session, self.auth.caller(request).actor(), session_id)
+
+    @route("POST", V1 + "/programming/sessions/<session_id>/start", "Start flashing: the clock starts (a technician "
+           "or owner whose login passed the second factor within 15 minutes)", "programming", answer=ps.SessionOut,
+           errors=(UNAUTHENTICATED, (402, "no programming time and no VIN pass for the car"),
+                   (403, "STEP_UP_REQUIRED or ROLE_NOT_ALLOWED"), (404, "no such session"),
+                   (409, "pre-flight has not passed")))
+    def start_session(self, request, session_id):
+        caller = self.auth.caller(request)
+        read_json(request, Empty)
+        actor = caller.actor() | {"auth_time": caller.claims.get("auth_time"), "amr": caller.claims.get("amr")}
+        return self._call(self.programming.start, actor, session_id)
+
+    @route("POST", V1 + "/programming/sessions/<session_id>/end", "Close the session: what ran is billed, the "
+           "rest of the reservation goes back", "programming", answer=ps.SessionOut,
+           errors=(UNAUTHENTICATED, (404, "no such session"), (409, "it has ended")))
+    def end_session(self, request, session_id):
+        caller = self.auth.caller(request)
+        read_json(request, Empty)
+        return self._call(self.programming.end, caller.actor(), session_id)
+
+    @route("GET", V1 + "/agents/jobs", "Agent: the next job (`Authorization: Agent <id>:<credential>`)",
+           "programming", answer=ps.Job, errors=((401, "unknown agent or wrong credential"),))
+    def agent_job(self, request):
+        return self._call(self.programming.next_job, agent_credentials(request))
+
+    @route("POST", V1 + "/agents/sessions/<session_id>/heartbeat", "Agent: alive, with progress; the clock counts "
+           "while these come", "programming", body=ps.Heartbeat, answer=ps.SessionOut,
+           errors=((401, "unknown agent or wrong credential"), (404, "not this agent's session")))
+    def agent_heartbeat(self, request, session_id):
+        return self._call(self.programming.heartbeat, agent_credentials(request), session_id,
+                          read_json(request, ps.Heartbeat))
+
+    @route("POST", V1 + "/agents/sessions/<session_id>/report", "Agent: a numbered report (pre-flight reading, "
+           "files verified, per-ECU result)", "programming", body=ps.AgentReport, answer=ps.SessionOut,
+           errors=((401, "unknown agent or wrong credential"), (404, "not this agent's session"),
+                   (409, "out of order, or not possible in the session's state"), (422, "a field breaks a rule")))
+    def agent_report(self, request, session_id):
+        return self._call(self.programming.report, agent_credentials(request), session_id,
+                          read_json(request, ps.AgentReport))
+
+    @route("POST", V1 + "/agents/sessions/<session_id>/security-key", "Agent: the key for an ECU's security access "
+           "seed, while the session runs", "programming", body=ps.SeedInput, answer=ps.KeyOut,
+           errors=((401, "unknown agent or wrong credential"), (404, "not this agent's session"),
+                   (409, "the session is not running")))
+    def agent_security_key(self, request, session_id):
+        return self._call(self.programming.security_key, agent_credentials(request), session_id,
+                          read_json(request, ps.SeedInput))
+
     # ---- vehicle data ----
 
     @route("GET", V1 + "/vehicles/<vin>", "The VIN decoded and checked (free for every signed-in user); with "
@@ -310,6 +386,15 @@ class GatewayService:
            errors=(UNAUTHENTICATED, (404, "no such order in your workshop"), (409, "it has shipped")))
     def cancel_order(self, request, order_id):
         return self._call(self.shop.cancel_order, self.auth.caller(request).actor(), order_id)
+
+
+def agent_credentials(request):
+    """`Authorization: Agent <agent id>:<credential>`, as given at registration."""
+    kind, _, value = request.headers.get("Authorization", "").partition(" ")
+    agent_id, _, credential = value.strip().partition(":")
+    if kind != "Agent" or not agent_id or not credential:
+        raise Unauthenticated("AGENT_CREDENTIAL_MISSING", "Send `Authorization: Agent <agent id>:<credential>`.")
+    return {"agent_id": agent_id, "credential": credential}
 
 
 def query(request):

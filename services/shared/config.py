@@ -7,7 +7,7 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 from marshmallow import Schema, ValidationError, fields, validate
 
-SERVICES = ("identity", "billing", "vehicle_data", "shop", "air")  # services with a database of their own; grows as services land
+SERVICES = ("identity", "billing", "vehicle_data", "shop", "air", "programming")  # services with a database of their own; grows as services land
 PROCESSES = SERVICES + ("gateway",)  # what `make run` starts, one process each
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -64,6 +64,11 @@ class EnvironmentSchema(Schema):
         r"^[a-z0-9][a-z0-9._-]{0,200}$", error="an index name: lower-case letters, digits, . _ -"))
     AOS_ELASTICSEARCH_PLAIN_JSON = fields.Boolean(load_default=False)
     AOS_AIR_SYNC_SECONDS = fields.Float(load_default=2.0, validate=validate.Range(0.05, 3600))
+    AOS_HEARTBEAT_TIMEOUT_SECONDS = fields.Float(load_default=10.0, validate=validate.Range(0.2, 600))
+    AOS_RESUME_LIMIT_SECONDS = fields.Float(load_default=300.0, validate=validate.Range(1, 86400))
+    AOS_RESERVE_SLICE_SECONDS = fields.Integer(load_default=60, validate=validate.Range(1, 3600))
+    AOS_MANUFACTURER_KEY_FILE = fields.String(load_default=None)
+    AOS_ECU_SECRET = fields.String(load_default="aos-demo-ecu-secret-change-me", validate=validate.Length(min=8))
     AOS_SELLER_NAME = fields.String(load_default="AOS Demo Manufacturer GmbH")
     AOS_SELLER_COUNTRY = fields.String(load_default="DE", validate=validate.Length(equal=2))
     AOS_SELLER_VAT_ID = fields.String(load_default="DE136695976")
@@ -117,6 +122,12 @@ def load(environ=None):
                        "url": env["AOS_ELASTICSEARCH_URL"], "index": env["AOS_ELASTICSEARCH_INDEX"],
                        "plain_json": env["AOS_ELASTICSEARCH_PLAIN_JSON"]},
         "AIR_SYNC_SECONDS": env["AOS_AIR_SYNC_SECONDS"],
+        "PROGRAMMING": {"heartbeat_timeout": env["AOS_HEARTBEAT_TIMEOUT_SECONDS"],
+                        "resume_limit": env["AOS_RESUME_LIMIT_SECONDS"],
+                        "reserve_slice": env["AOS_RESERVE_SLICE_SECONDS"],
+                        "manufacturer_key_file": env["AOS_MANUFACTURER_KEY_FILE"]
+                        or str(keys / "manufacturer-software.pub.pem"),
+                        "ecu_secret": env["AOS_ECU_SECRET"]},
         "BLOB_STORE": {"endpoint": env["AOS_BLOB_ENDPOINT"], "access_key": env["AOS_BLOB_ACCESS_KEY"],
                        "secret_key": env["AOS_BLOB_SECRET_KEY"], "region": env["AOS_BLOB_REGION"],
                        "secure": env["AOS_BLOB_SECURE"], "bucket": env["AOS_BLOB_BUCKET"]},

@@ -19,6 +19,7 @@ SERVICE_CLASSES = {
     "vehicle_data": "services.vehicle_data.service:VehicleDataService",
     "shop": "services.shop.service:ShopService",
     "air": "services.air.service:AirService",
+    "programming": "services.programming.service:ProgrammingService",
     "gateway": "gateway.service:GatewayService",
 }
 

@@ -11,6 +11,7 @@ from gateway.service import GatewayService
 from services.air.service import AirService
 from services.billing.service import BillingService
 from services.identity.service import IdentityService
+from services.programming.service import ProgrammingService
 from services.shop.service import ShopService
 from services.vehicle_data.service import VehicleDataService
 
@@ -35,7 +36,7 @@ def system(request, runner_factory, config):
     marker = request.node.get_closest_marker("config")
     config.update(marker.kwargs if marker else {})
     runner = runner_factory(config, IdentityService, BillingService, VehicleDataService, ShopService, AirService,
-                            GatewayService)
+                            ProgrammingService, GatewayService)
     runner.start()
     return config
 

@@ -1,0 +1,155 @@
+"""The software catalogue: signed flash files per ECU, imported from a folder the manufacturer delivers.
+
+    catalog.json   {"format": "aos-software/1", "packages": [{"file", "series", "ecu_address",
+                    "hardware_part_numbers", "software_version", "integration_level", "flash_order", "signature"}]}
+    files/...      the images
+
+Every package is checked before anything is stored: its fields, its file, and its Ed25519 signature over the
+manifest (services.programming.signing) with the manufacturer's public key. A catalogue with any problem is
+refused whole. Images go to object storage under their SHA-256.
+
+    python -m services.programming.catalog import FOLDER
+"""
+import json
+import random
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
+from sqlalchemy.orm import sessionmaker
+
+from services.programming import signing
+from services.programming.models import Package
+from services.programming.use_cases import package_key
+
+FORMAT = "aos-software/1"
+
+
+class PackageIn(Schema):
+    class Meta:
+        unknown = RAISE
+    file = fields.String(required=True, validate=validate.Regexp(r"^files/[A-Za-z0-9._-]{1,120}$"))
+    series = fields.String(required=True, validate=validate.Regexp(r"^[A-Z0-9]{2,6}$"))
+    ecu_address = fields.String(required=True, validate=validate.Regexp(r"^0x[0-9A-F]{2}$", error="like 0x12"))
+    hardware_part_numbers = fields.List(fields.String(validate=validate.Length(1, 20)), required=True,
+                                        validate=validate.Length(min=1))
+    software_version = fields.String(required=True, validate=validate.Length(1, 40))
+    integration_level = fields.String(required=True, validate=validate.Length(1, 40))
+    flash_order = fields.Integer(required=True, validate=validate.Range(0, 1000))
+    signature = fields.String(required=True)
+
+
+class Refused(Exception):
+    def __init__(self, problems):
+        self.problems = problems
+        super().__init__(f"the catalogue is refused: {len(problems)} problem(s)")
+
+
+def check(folder, public_key):
+    """(package rows with their images) or Refused listing every problem."""
+    folder = Path(folder)
+    try:
+        document = json.loads((folder / "catalog.json").read_text())
+    except (OSError, ValueError) as exc:
+        raise Refused([f"catalog.json: {exc}"])
+    if document.get("format") != FORMAT:
+        raise Refused([f"catalog.json: format: must be {FORMAT!r}"])
+    problems, good = [], []
+    for i, raw in enumerate(document.get("packages") or []):
+        where = f"catalog.json: packages.{i}"
+        try:
+            item = PackageIn().load(raw)
+        except ValidationError as exc:
+            problems += [f"{where}.{field}: {' '.join(map(str, m))}" for field, m in exc.messages.items()]
+            continue
+        path = folder / item["file"]
+        if not path.is_file():
+            problems.append(f"{where}.file: {item['file']} is not in the folder")
+            continue
+        image = path.read_bytes()
+        manifest = signing.describe(image, item["ecu_address"], item["hardware_part_numbers"],
+                                    item["software_version"], item["integration_level"])
+        try:
+            signing.verify(public_key, manifest, item["signature"], image)
+        except signing.NotGenuine as exc:
+            problems.append(f"{where}.signature: {exc}")
+            continue
+        good.append((item, manifest, image))
+    if not good and not problems:
+        problems.append("catalog.json: packages: holds none")
+    if problems:
+        raise Refused(problems)
+    return good
+
+
+def import_catalog(folder, engine, blobs, public_key):
+    packages = check(folder, public_key)
+    now = datetime.now(timezone.utc)
+    Session = sessionmaker(engine)
+    stored = 0
+    with Session() as s, s.begin():
+        for item, manifest, image in packages:
+            key = package_key(manifest["sha256"])
+            if not blobs.exists(key):
+                blobs.put(key, image, "application/octet-stream")
+            package_id = f"{item['ecu_address']}-{item['software_version']}"
+            if s.get(Package, package_id) is None:
+                s.add(Package(id=package_id, series=item["series"], ecu_address=item["ecu_address"],
+                              hardware_part_numbers=manifest["hardware_part_numbers"],
+                              software_version=item["software_version"], integration_level=item["integration_level"],
+                              flash_order=item["flash_order"], size=manifest["size"], sha256=manifest["sha256"],
+                              manifest=manifest, signature=item["signature"], imported_at=now))
+                stored += 1
+    return stored
+
+
+FLASH_ORDER = {"0x10": 0, "0x12": 10, "0x18": 20, "0x29": 30, "0x40": 40, "0x60": 50, "0x63": 60, "0x72": 70}
+
+
+def generate(folder, private_key, vehicles, image_bytes=256 * 1024, level="26-03-500", seed=5):
+    """A demo catalogue: for each series and ECU of `vehicles` (a vehicle feed's rows), one new signed package
+    that fits every hardware part number seen there."""
+    folder = Path(folder)
+    (folder / "files").mkdir(parents=True, exist_ok=True)
+    fits = {}
+    for v in vehicles:
+        for e in v["ecus"]:
+            fits.setdefault((v["series"], e["address"]), set()).add(e["hardware_part_number"])
+    rng = random.Random(seed)
+    packages = []
+    for (series, address), parts in sorted(fits.items()):
+        version = f"{series}-{level}.{address[2:]}"
+        image = rng.randbytes(image_bytes)
+        name = f"files/{series}-{address}-{level}.bin"
+        (folder / name).write_bytes(image)
+        manifest = signing.describe(image, address, sorted(parts), version, f"{series}-{level}")
+        packages.append({"file": name, "series": series, "ecu_address": address,
+                         "hardware_part_numbers": sorted(parts), "software_version": version,
+                         "integration_level": f"{series}-{level}", "flash_order": FLASH_ORDER.get(address, 100),
+                         "signature": signing.sign(private_key, manifest)})
+    (folder / "catalog.json").write_text(json.dumps({"format": FORMAT, "packages": packages}, indent=1))
+    return len(packages)
+
+
+def main(argv):
+    if len(argv) != 2 or argv[0] != "import":
+        raise SystemExit("usage: python -m services.programming.catalog import FOLDER")
+    from services.shared import blobs, config
+    from services.shared.database import make_engine
+    conf = config.load()
+    store = blobs.from_config(conf)
+    store.ensure_bucket()
+    public = signing.load_public(Path(conf["PROGRAMMING"]["manufacturer_key_file"]).read_text())
+    try:
+        stored = import_catalog(argv[1], make_engine(conf["DATABASE_URLS"]["programming"]), store, public)
+    except Refused as refused:
+        print("\n".join(refused.problems), file=sys.stderr)
+        print("refused: nothing was imported", file=sys.stderr)
+        return 1
+    print(f"{stored} packages imported")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

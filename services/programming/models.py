@@ -1,0 +1,95 @@
+"""Programming's tables: workshop agents, the software catalogue, sessions and their clock, each operator's
+programming time (billing's facts, and what this service has reserved and settled), and agents' reports."""
+from datetime import datetime
+
+from sqlalchemy import JSON, BigInteger, Boolean, Float, Integer, String, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from services.shared.database import UtcDateTime, messaging_tables
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+OutboxMessage, ProcessedEvent = messaging_tables(Base)
+
+
+class Agent(Base):
+    """A workshop's pass-through client, bound to its operator by a credential shown once."""
+    __tablename__ = "agents"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    operator_id: Mapped[str] = mapped_column(String(64), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    credential_sha256: Mapped[str] = mapped_column(String(64))
+    registered_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    last_seen_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+
+
+class Package(Base):
+    """A signed flash file for one ECU in one integration level."""
+    __tablename__ = "packages"
+    __table_args__ = (UniqueConstraint("ecu_address", "software_version"),)
+    id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    series: Mapped[str] = mapped_column(String(10), index=True)
+    ecu_address: Mapped[str] = mapped_column(String(8))
+    hardware_part_numbers: Mapped[list] = mapped_column(JSON)
+    software_version: Mapped[str] = mapped_column(String(40))
+    integration_level: Mapped[str] = mapped_column(String(40))
+    flash_order: Mapped[int] = mapped_column(Integer)  # the manufacturer's dependency-safe order
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    manifest: Mapped[dict] = mapped_column(JSON)
+    signature: Mapped[str] = mapped_column(String(200))
+    imported_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class Account(Base):
+    """An operator's programming seconds: bought (AccessPurchased), settled by its ended sessions, and reserved
+    by its running ones. A reservation is a conditional update, so concurrent sessions never together take more
+    than was bought."""
+    __tablename__ = "accounts"
+    operator_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    purchased_seconds: Mapped[int] = mapped_column(BigInteger, default=0)
+    settled_seconds: Mapped[int] = mapped_column(BigInteger, default=0)
+    reserved_seconds: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class Session(Base):
+    """A programming session. The clock counts `active_seconds` only while the session runs and its agent's
+    heartbeats come: up to the last heartbeat, never across a silence."""
+    __tablename__ = "sessions"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    operator_id: Mapped[str] = mapped_column(String(64), index=True)
+    user_id: Mapped[str] = mapped_column(String(64))
+    agent_id: Mapped[str] = mapped_column(String(36), index=True)
+    vin: Mapped[str] = mapped_column(String(17))
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    paid_by: Mapped[str | None] = mapped_column(String(10), nullable=True)  # time | vin_pass
+    preflight: Mapped[dict] = mapped_column(JSON)  # the checklist and what the agent read
+    plan: Mapped[list] = mapped_column(JSON)  # [{ecu_address, package_id, from_version, to_version, status, ...}]
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    started_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    active_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    clock_mark: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)  # counted up to here
+    last_heartbeat_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    interrupted_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    reserved_seconds: Mapped[int] = mapped_column(Integer, default=0)
+    flashing: Mapped[bool] = mapped_column(Boolean, default=False)  # an ECU is being written: never cut
+    in_grace: Mapped[bool] = mapped_column(Boolean, default=False)
+    outcome: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    failure_side: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    seconds_billed: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    message: Mapped[str | None] = mapped_column(String(500), nullable=True)
+
+
+class Report(Base):
+    """An agent's report, by its sequence number in the session: a duplicate changes nothing."""
+    __tablename__ = "reports"
+    __table_args__ = (UniqueConstraint("session_id", "sequence"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    session_id: Mapped[str] = mapped_column(String(36), index=True)
+    sequence: Mapped[int] = mapped_column(Integer)
+    body: Mapped[dict] = mapped_column(JSON)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -1,0 +1,133 @@
+"""Programming's RPC contract: what users and agents send (checked here; the gateway documents the same
+schemas) and the answers."""
+from marshmallow import ValidationError, fields, validate, validates_schema
+
+from services.shared.schemas import Input, Output, Text
+
+VIN = validate.Regexp(r"^[A-HJ-NPR-Za-hj-npr-z0-9]{17}$", error="17 letters and digits, without I, O and Q.")
+ADDRESS = validate.Regexp(r"^0x[0-9A-F]{2}$", error="an ECU address such as 0x12")
+
+
+class AgentInput(Input):
+    name = Text(100, metadata={"description": "what the workshop calls it, e.g. 'bay 2 laptop'"})
+
+
+class OpenSession(Input):
+    vin = fields.String(required=True, validate=VIN)
+    agent_id = fields.String(required=True, validate=validate.Length(1, 36))
+
+
+class Progress(Input):
+    ecu_address = fields.String(required=True, validate=ADDRESS)
+    bytes_done = fields.Integer(required=True, validate=validate.Range(min=0))
+    bytes_total = fields.Integer(required=True, validate=validate.Range(min=1))
+
+
+class Heartbeat(Input):
+    progress = fields.Nested(Progress, load_default=None, allow_none=True)
+
+
+class EcuReading(Input):
+    address = fields.String(required=True, validate=ADDRESS)
+    software_version = fields.String(required=True, validate=validate.Length(1, 40))
+    hardware_part_number = fields.String(required=True, validate=validate.Length(1, 20))
+    state = fields.String(required=True, validate=validate.OneOf(("APPLICATION", "BOOTLOADER")))
+
+
+class VehicleReading(Input):
+    vin = fields.String(required=True, validate=VIN)
+    voltage_mv = fields.Integer(required=True, validate=validate.Range(0, 30000))
+    ecus = fields.List(fields.Nested(EcuReading), required=True, validate=validate.Length(max=200))
+
+
+REPORT_KINDS = ("preflight", "files_verified", "file_rejected", "flash_started", "flash_completed", "flash_failed")
+
+
+class AgentReport(Input):
+    """One of: preflight (`vehicle`), files_verified (`package_ids`), file_rejected (`package_id`, `check`),
+    flash_started / flash_completed (`ecu_address`, `software_version`, `duration_seconds`) / flash_failed
+    (`ecu_address`, `cause`, `step`, `detail`)."""
+    sequence = fields.Integer(required=True, validate=validate.Range(min=1), metadata={
+        "description": "1, 2, 3, … within the session: a repeat changes nothing, a gap is refused"})
+    kind = fields.String(required=True, validate=validate.OneOf(REPORT_KINDS))
+    vehicle = fields.Nested(VehicleReading, load_default=None)
+    package_ids = fields.List(fields.String(validate=validate.Length(1, 80)), load_default=None)
+    package_id = fields.String(load_default=None, validate=validate.Length(1, 80))
+    check = fields.String(load_default=None, validate=validate.OneOf(("signature", "sha256", "size", "download")))
+    ecu_address = fields.String(load_default=None, validate=ADDRESS)
+    software_version = fields.String(load_default=None, validate=validate.Length(1, 40))
+    duration_seconds = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    cause = fields.String(load_default=None, validate=validate.Length(1, 40))
+    step = fields.String(load_default=None, validate=validate.Length(0, 80))
+    detail = fields.String(load_default=None, validate=validate.Length(0, 500))
+
+    @validates_schema
+    def _fields_of_kind(self, data, **kw):
+        missing = [f for f in NEEDS[data["kind"]] if data.get(f) is None]
+        if missing:
+            raise ValidationError({f: [f"required for a {data['kind']} report"] for f in missing})
+
+
+NEEDS = {"preflight": ("vehicle",), "files_verified": ("package_ids",), "file_rejected": ("package_id", "check"),
+         "flash_started": ("ecu_address",), "flash_completed": ("ecu_address", "software_version"),
+         "flash_failed": ("ecu_address", "cause")}
+
+
+class SeedInput(Input):
+    ecu_address = fields.String(required=True, validate=ADDRESS)
+    seed = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-f]{2,64}$", error="hex, lower case"))
+
+
+# ---- answers ----
+
+class AgentSeen(Output):
+    id = fields.String()
+    name = fields.String()
+    registered_at = fields.AwareDateTime()
+    last_seen_at = fields.AwareDateTime(allow_none=True)
+    online = fields.Boolean()
+
+
+class AgentOut(AgentSeen):
+    credential = fields.String(metadata={"description": "shown once, at registration: the agent's secret"})
+
+
+class AgentList(Output):
+    agents = fields.List(fields.Nested(AgentSeen))
+
+
+class SessionOut(Output):
+    id = fields.String()
+    vin = fields.String()
+    agent_id = fields.String()
+    state = fields.String(metadata={"description": "preflight, ready, running, interrupted, ended, expired"})
+    preflight = fields.Dict(metadata={"description": "the checklist, filled in as the agent reports"})
+    plan = fields.List(fields.Dict(), metadata={"description": "ECUs to program in order, with progress"})
+    paid_by = fields.String(allow_none=True)
+    used_seconds = fields.Float()
+    left_seconds = fields.Float(allow_none=True)
+    clock_running = fields.Boolean()
+    in_grace = fields.Boolean()
+    created_at = fields.AwareDateTime()
+    started_at = fields.AwareDateTime(allow_none=True)
+    ended_at = fields.AwareDateTime(allow_none=True)
+    outcome = fields.String(allow_none=True)
+    failure_side = fields.String(allow_none=True)
+    seconds_billed = fields.Integer(allow_none=True)
+    message = fields.String(allow_none=True)
+    duplicate = fields.Boolean()
+
+
+class Job(Output):
+    kind = fields.String(metadata={"description": "none, preflight, download, flash"})
+    session_id = fields.String()
+    vin = fields.String()
+    state = fields.String()
+    next_sequence = fields.Integer()
+    ecus = fields.List(fields.String(), metadata={"description": "pre-flight: the ECU addresses to read"})
+    files = fields.List(fields.Dict())
+    plan = fields.List(fields.Dict())
+
+
+class KeyOut(Output):
+    key = fields.String()

@@ -1,0 +1,105 @@
+"""The programming service: agents, sessions and their metered clock for workshops (through the gateway), the
+agents' jobs, heartbeats, reports and security keys, the clock's timer, and billing's programming time."""
+from datetime import datetime, timezone
+
+from nameko.dependency_providers import Config
+from nameko.rpc import RpcProxy, rpc
+from nameko.timer import timer
+
+from services.programming import schemas as s, use_cases
+from services.programming.models import OutboxMessage, ProcessedEvent
+from services.shared.blobs import Blobs
+from services.shared.config import setting
+from services.shared.consumer import consumes
+from services.shared.database import Database
+from services.shared.errors import EXPECTED
+from services.shared.metrics import Metrics
+from services.shared.schemas import dump, load
+
+api = rpc(expected_exceptions=EXPECTED)
+
+
+class ProgrammingService:
+    name = "programming"
+
+    db = Database(OutboxMessage, ProcessedEvent)
+    blobs = Blobs()
+    config = Config()
+    vehicle_data = RpcProxy("vehicle_data")
+    billing = RpcProxy("billing")
+    metrics = Metrics()
+
+    def _ctx(self):
+        conf = setting(self.config, "PROGRAMMING")
+        settings = use_cases.Settings(heartbeat_timeout=conf["heartbeat_timeout"], resume_limit=conf["resume_limit"],
+                                      reserve_slice=conf["reserve_slice"])
+        return use_cases.Context(self.db, datetime.now(timezone.utc), settings, self.blobs,
+                                 self.vehicle_data.describe, self.billing.claim_vin_session,
+                                 conf["ecu_secret"].encode())
+
+    @api
+    def ping(self):
+        return "pong"
+
+    # ---- workshops ----
+
+    @api
+    def register_agent(self, actor, payload):
+        return dump(s.AgentOut, use_cases.register_agent(self._ctx(), actor, load(s.AgentInput, payload)))
+
+    @api
+    def agents(self, actor):
+        return dump(s.AgentList, use_cases.agents(self._ctx(), actor))
+
+    @api
+    def open_session(self, actor, payload):
+        return dump(s.SessionOut, use_cases.open_session(self._ctx(), actor, load(s.OpenSession, payload)))
+
+    @api
+    def session(self, actor, session_id):
+        return dump(s.SessionOut, use_cases.get_session(self._ctx(), actor, session_id))
+
+    @api
+    def start(self, actor, session_id):
+        return dump(s.SessionOut, use_cases.start(self._ctx(), actor, session_id))
+
+    @api
+    def end(self, actor, session_id):
+        return dump(s.SessionOut, use_cases.end(self._ctx(), actor, session_id))
+
+    # ---- agents ----
+
+    @api
+    def next_job(self, credentials):
+        return dump(s.Job, use_cases.next_job(self._ctx(), _pair(credentials)))
+
+    @api
+    def heartbeat(self, credentials, session_id, payload):
+        return dump(s.SessionOut, use_cases.heartbeat(self._ctx(), _pair(credentials), session_id,
+                                                      load(s.Heartbeat, payload)))
+
+    @api
+    def report(self, credentials, session_id, payload):
+        return dump(s.SessionOut, use_cases.report(self._ctx(), _pair(credentials), session_id,
+                                                   load(s.AgentReport, payload)))
+
+    @api
+    def security_key(self, credentials, session_id, payload):
+        return dump(s.KeyOut, use_cases.security_key(self._ctx(), _pair(credentials), session_id,
+                                                     load(s.SeedInput, payload)))
+
+    # ---- clock and facts ----
+
+    @timer(interval=0.25)
+    def watch_clocks(self):
+        use_cases.watch_clocks(self._ctx())
+
+    @consumes("AccessPurchased")
+    def on_access_purchased(self, event):
+        self.db.apply_once(event, use_cases.record_purchase)
+
+
+def _pair(credentials):
+    return credentials.get("agent_id"), credentials.get("credential")
+
+

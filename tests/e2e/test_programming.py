@@ -1,0 +1,161 @@
+"""Remote programming through the gateway, with the workshop agent running against the vehicle simulator: a
+workshop with a programming pack registers an agent, opens a session for a car, passes pre-flight, starts,
+watches its ECUs flash, and is billed exactly the seconds the clock ran; a failure on our side costs nothing."""
+import threading
+from datetime import datetime, timezone
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from agent.cli import Agent
+from services.billing.models import Credit
+from services.programming import catalog, signing
+from services.programming.use_cases import package_key
+from services.shared import blobs
+from services.shared.database import make_engine
+from services.vehicle_data import feed
+from simulator import doip
+from tests.e2e.conftest import Workshop, buy, error, top_up
+from tests.helpers import eventually
+
+FEED = feed.generate(20, seed=5)
+CAR = FEED["vehicles"][0]
+
+
+@pytest.fixture
+def workshop_floor(system, tmp_path):
+    """The registry with the car, the manufacturer's signed catalogue in AOS, and the car on the simulator."""
+    engine = make_engine(system["DATABASE_URLS"]["vehicle_data"])
+    with Session(engine) as session, session.begin():
+        feed.import_rows(session, feed.check(FEED), datetime.now(timezone.utc))
+    engine.dispose()
+    manufacturer = signing.new_key()
+    catalog.generate(tmp_path / "software", manufacturer, [CAR], image_bytes=96 * 1024)
+    store = blobs.from_config(system)
+    store.ensure_bucket()
+    engine = make_engine(system["DATABASE_URLS"]["programming"])
+    assert catalog.import_catalog(tmp_path / "software", engine, store, manufacturer.public_key()) == len(CAR["ecus"])
+    engine.dispose()
+    car = doip.Vehicle.demo(CAR["vin"], system["PROGRAMMING"]["ecu_secret"].encode(), CAR["ecus"])
+    with doip.Simulator(car) as simulator:
+        yield {"car": car, "port": simulator.port, "key": manufacturer, "store": store, "tmp": tmp_path}
+
+
+def workshop_with_time(api, tariff="prog-30"):
+    workshop = Workshop(api, vat_id=None)
+    eventually(lambda: top_up(api, workshop, 20000).status_code == 201, what="billing to know the workshop")
+    assert buy(api, workshop, tariff).status_code == 201
+    return workshop
+
+
+def running_agent(api, workshop, floor, name="bay 2"):
+    registered = api("POST", "/api/v1/agents", workshop.token, json={"name": name})
+    assert registered.status_code == 201, registered.text
+    body = registered.json()
+    agent = Agent(api.base, body["id"], body["credential"], f"127.0.0.1:{floor['port']}",
+                  floor["key"].public_key(), floor["tmp"] / f"agent-{body['id']}")
+    stop = threading.Event()
+    thread = threading.Thread(target=agent.run, kwargs={"stop": stop.is_set, "idle": 0.1}, daemon=True)
+    thread.start()
+    return body["id"], stop
+
+
+def session_of(api, workshop, session_id):
+    return api("GET", f"/api/v1/programming/sessions/{session_id}", workshop.token).json()
+
+
+def test_a_workshop_flashes_a_car_and_is_billed_the_seconds_the_clock_ran(api, workshop_floor):
+    floor = workshop_floor
+    workshop = workshop_with_time(api)
+    agent_id, stop = running_agent(api, workshop, floor)
+    try:
+        opened = api("POST", "/api/v1/programming/sessions", workshop.token,
+                     json={"vin": CAR["vin"], "agent_id": agent_id})
+        assert opened.status_code == 201, opened.text
+        session_id = opened.json()["id"]
+        assert opened.json()["state"] == "preflight" and not opened.json()["clock_running"]
+        ready = eventually(lambda: (lambda s: s if s["state"] == "ready" else None)(
+            session_of(api, workshop, session_id)), timeout=30, what="pre-flight to pass")
+        assert all(ready["preflight"][k] for k in ("agent_connected", "battery_ok", "vin_matches", "ecus_read",
+                                                   "plan_computed", "binaries_verified"))
+        assert [s["ecu_address"] for s in ready["plan"]][0] == "0x10"  # the gateway first, as the catalogue orders
+        assert len(ready["plan"]) == len(CAR["ecus"]) and ready["used_seconds"] == 0
+        eventually(lambda: api("GET", "/api/v1/entitlements", workshop.token).json()["programming_seconds"] == 1800,
+                   what="programming to hear of the pack")
+        started = api("POST", f"/api/v1/programming/sessions/{session_id}/start", workshop.token)
+        assert started.status_code == 200, started.text
+        assert started.json()["state"] == "running" and started.json()["paid_by"] == "time"
+        done = eventually(lambda: (lambda s: s if s["state"] == "ended" else None)(
+            session_of(api, workshop, session_id)), timeout=60, what="the flash to finish")
+        assert done["outcome"] == "completed" and done["failure_side"] == "none"
+        assert all(step["status"] == "done" for step in done["plan"])
+        for step in done["plan"]:
+            ecu = floor["car"].ecus[int(step["ecu_address"], 16)]
+            assert ecu.software_version == step["to_version"] and ecu.flashes == 1
+        assert done["seconds_billed"] == round(done["used_seconds"] - 1e-9)
+        eventually(lambda: api("GET", "/api/v1/entitlements", workshop.token).json()["programming_seconds"]
+                   == 1800 - done["seconds_billed"], what="billing to debit the session")
+    finally:
+        stop.set()
+
+
+def test_a_flash_file_of_ours_that_fails_its_check_costs_nothing(api, system, workshop_floor):
+    floor = workshop_floor
+    workshop = workshop_with_time(api)
+    agent_id, stop = running_agent(api, workshop, floor)
+    try:
+        session_id = api("POST", "/api/v1/programming/sessions", workshop.token,
+                         json={"vin": CAR["vin"], "agent_id": agent_id}).json()["id"]
+        ready = eventually(lambda: (lambda s: s if s["state"] == "ready" else None)(
+            session_of(api, workshop, session_id)), timeout=30, what="pre-flight to pass")
+        # after pre-flight, object storage serves other bytes for the second ECU's file: our fault
+        second = ready["plan"][1]
+        floor["store"].put(package_key(second["sha256"]), bytes(second["size"]), "application/octet-stream")
+        for cached in floor["tmp"].glob(f"agent-{agent_id}/{second['sha256']}.bin"):
+            cached.unlink()
+        eventually(lambda: api("GET", "/api/v1/entitlements", workshop.token).json()["programming_seconds"] == 1800,
+                   what="programming to hear of the pack")
+        assert api("POST", f"/api/v1/programming/sessions/{session_id}/start", workshop.token).status_code == 200
+        ended = eventually(lambda: (lambda s: s if s["state"] == "ended" else None)(
+            session_of(api, workshop, session_id)), timeout=60, what="the session to end")
+        assert (ended["outcome"], ended["failure_side"], ended["seconds_billed"]) == ("failed", "platform", 0)
+        assert [s["status"] for s in ended["plan"][:2]] == ["done", "pending"]
+        assert floor["car"].ecus[int(second["ecu_address"], 16)].flashes == 0  # nothing touched that ECU
+        # billing heard of it, booked nothing, and recorded why
+        billing = make_engine(system["DATABASE_URLS"]["billing"])
+        try:
+            credit = eventually(lambda: _credit_for(billing, session_id), what="billing's credit for our failure")
+        finally:
+            billing.dispose()
+        assert "failed on our side" in credit.reason
+        assert api("GET", "/api/v1/entitlements", workshop.token).json()["programming_seconds"] == 1800
+    finally:
+        stop.set()
+
+
+def _credit_for(engine, session_id):
+    with Session(engine) as session:
+        return session.scalar(select(Credit).where(Credit.session_id == session_id))
+
+
+def test_starting_needs_pre_flight_time_and_a_fresh_second_factor(api, workshop_floor):
+    workshop = Workshop(api, vat_id=None)
+    refused = api("POST", "/api/v1/programming/sessions", workshop.token,
+                  json={"vin": CAR["vin"], "agent_id": "no-such-agent"})
+    assert refused.status_code == 404 and error(refused)["code"] == "AGENT_NOT_FOUND"
+    agent = api("POST", "/api/v1/agents", workshop.token, json={"name": "bay 1"}).json()
+    unknown_car = api("POST", "/api/v1/programming/sessions", workshop.token,
+                      json={"vin": "WBA7K7109MW999999", "agent_id": agent["id"]})
+    assert unknown_car.status_code == 404
+    opened = api("POST", "/api/v1/programming/sessions", workshop.token,
+                 json={"vin": CAR["vin"], "agent_id": agent["id"]}).json()
+    early = api("POST", f"/api/v1/programming/sessions/{opened['id']}/start", workshop.token)
+    assert early.status_code == 409 and error(early)["code"] == "SESSION_STATE"
+    busy = api("POST", "/api/v1/programming/sessions", workshop.token,
+               json={"vin": CAR["vin"], "agent_id": agent["id"]})
+    assert busy.status_code == 409 and error(busy)["code"] == "AGENT_BUSY"
+    wrong = api("GET", "/api/v1/agents/jobs", headers={"Authorization": f"Agent {agent['id']}:wrong"})
+    assert wrong.status_code == 401
+    other = Workshop(api, email="chef@autohaus-beispiel.de", vat_id=None)
+    assert api("GET", f"/api/v1/programming/sessions/{opened['id']}", other.token).status_code == 404
