@@ -62,13 +62,19 @@ class Agent:
     # ---- the loop ----
 
     def run(self, stop=lambda: False, idle=0.5):
+        """Jobs until `stop()`; a job that breaks (AOS or the car unreachable) is logged and asked for again."""
         while not stop():
-            job = self.job()
-            if job["kind"] == "none":
-                time.sleep(idle)
-                continue
-            self.sequence = job["next_sequence"]
-            getattr(self, "do_" + job["kind"])(job)
+            try:
+                job = self.job()
+                if job["kind"] == "none":
+                    time.sleep(idle)
+                    continue
+                self.sequence = job["next_sequence"]
+                log.info("%s for session %s", job["kind"], job["session_id"])
+                getattr(self, "do_" + job["kind"])(job)
+            except (requests.RequestException, RuntimeError, OSError) as exc:
+                log.warning("job failed, asking again: %s", exc)
+                time.sleep(max(idle, 1.0))
 
     def do_preflight(self, job):
         vin = self.read_vin()
@@ -98,6 +104,7 @@ class Agent:
         files = {f["package_id"]: f for f in job["files"]}
         beating = threading.Event()
         state = {"alive": True}
+        self._post(f"/agents/sessions/{session_id}/heartbeat", {})  # back after a restart: the clock resumes
         beat = threading.Thread(target=self._heartbeats, args=(session_id, beating, state), daemon=True)
         beat.start()
         try:
@@ -211,7 +218,9 @@ def main(argv=None):
     run.add_argument("--manufacturer-key", required=True, help="the manufacturer's public key (PEM)")
     run.add_argument("--workdir", default="agent-files")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s agent %(levelname)s %(message)s")
+    # warnings from the UDS and DoIP libraries (they log every request at INFO), the agent's own steps at INFO
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s agent %(levelname)s %(name)s %(message)s")
+    log.setLevel(logging.INFO)
     if args.command == "register":
         answer = requests.post(args.api.rstrip("/") + "/api/v1/agents", json={"name": args.name},
                                headers={"Authorization": f"Bearer {args.token}"}, timeout=30)

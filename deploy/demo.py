@@ -75,7 +75,8 @@ def load(base, data_dir):
 
 def load_vehicles(config, count=DEMO_VEHICLES):
     """The manufacturer's registry, as its feed would fill it: `count` generated vehicles across the demo
-    series, with ECUs and campaigns, imported once. Returns a VIN to try (a recall is open for it)."""
+    series, with ECUs and campaigns, imported once. Returns the vehicles; the first is the demo car (a recall is
+    open for it, and the vehicle simulator plays it)."""
     from sqlalchemy import insert
     from sqlalchemy.orm import Session
 
@@ -93,7 +94,7 @@ def load_vehicles(config, count=DEMO_VEHICLES):
                 session.execute(insert(ServiceRecord), feed.history(document["vehicles"][:300], date.today()))
     finally:
         engine.dispose()
-    return document["vehicles"][0]["vin"]
+    return document["vehicles"]
 
 
 def load_library(config, count=DEMO_DOCUMENTS):
@@ -114,6 +115,69 @@ def load_library(config, count=DEMO_DOCUMENTS):
         engine.dispose()
     if report.created or report.updated:
         print(f"demo library: {report.created} documents imported ({folder})")
+
+
+DEMO_CAR_PORT = 13400  # the vehicle simulator's DoIP port, as a car's
+
+
+def load_software(config, vehicles):
+    """The software catalogue: the demo plays the manufacturer too, so it makes a signing key once (kept in the
+    data folder), signs a new integration level for the registry's series with it, and imports it."""
+    from services.programming import catalog, signing
+    from services.shared import blobs
+    from services.shared.database import make_engine
+    from cryptography.hazmat.primitives import serialization
+    private = Path(config["DATA_DIR"]) / "keys" / "manufacturer-software.pem"
+    public = Path(config["PROGRAMMING"]["manufacturer_key_file"])
+    if not private.exists():
+        key = signing.new_key()
+        private.parent.mkdir(parents=True, exist_ok=True)
+        private.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                              serialization.NoEncryption()))
+        private.chmod(0o600)
+        public.write_text(signing.public_pem(key))
+    key = serialization.load_pem_private_key(private.read_bytes(), password=None)
+    folder = Path(config["DATA_DIR"]) / "demo-software"
+    if not (folder / "catalog.json").exists():
+        catalog.generate(folder, key, vehicles, image_bytes=64 * 1024)
+    store = blobs.from_config(config)
+    store.ensure_bucket()
+    engine = make_engine(config["DATABASE_URLS"]["programming"])
+    try:
+        stored = catalog.import_catalog(folder, engine, store, signing.load_public(public.read_text()))
+    finally:
+        engine.dispose()
+    if stored:
+        print(f"software catalogue: {stored} signed packages imported ({folder})")
+    return public
+
+
+def demo_car(config, vehicle):
+    """The command that starts the vehicle simulator as the demo car, with the ECUs the registry lists."""
+    plan = Path(config["DATA_DIR"]) / "demo-car.json"
+    plan.write_text(json.dumps(vehicle["ecus"], indent=1))
+    return [sys.executable, "-m", "simulator.doip", "--port", str(DEMO_CAR_PORT), "--vin", vehicle["vin"],
+            "--ecus", str(plan), "--secret-hex", config["PROGRAMMING"]["ecu_secret"].encode().hex()]
+
+
+def demo_agent(base, login, config, manufacturer_key):
+    """The demo workshop's agent, registered once through the API; the command that runs it beside the car."""
+    path = Path(config["DATA_DIR"]) / "demo-agent.json"
+    if not path.exists():
+        first = requests.post(f"{base}/api/v1/auth/login", json={"email": login["email"],
+                                                                  "password": login["password"]}, timeout=30)
+        first.raise_for_status()
+        code = pyotp.TOTP(login["totp_secret"]).at(time.time() + 30)  # the step after the one enrolment used
+        tokens = requests.post(f"{base}/api/v1/auth/totp", json={"challenge": first.json()["challenge"],
+                                                                 "code": code}, timeout=30)
+        tokens.raise_for_status()
+        agent = requests.post(f"{base}/api/v1/agents", json={"name": "demo workshop PC"}, timeout=30,
+                              headers={"Authorization": f"Bearer {tokens.json()['access_token']}"})
+        agent.raise_for_status()
+        path.write_text(json.dumps({"api": base, **agent.json()}, indent=2))
+        path.chmod(0o600)
+    return [sys.executable, "-m", "agent", "run", "--config", str(path), "--vehicle", f"127.0.0.1:{DEMO_CAR_PORT}",
+            "--manufacturer-key", str(manufacturer_key), "--workdir", str(Path(config["DATA_DIR"]) / "agent-files")]
 
 
 def load_shop(config):
@@ -137,7 +201,7 @@ def product_picture(name):
             f'text-anchor="middle" fill="#1a1a1a">{name.replace("&", "&amp;").replace("<", "&lt;")}</text></svg>')
 
 
-def banner(base, login, config, demo_vin):
+def banner(base, login, config, demo_vin, agent_id):
     metrics = ", ".join(f"{s} http://{a}/metrics" for s, a in config["METRICS_ADDRESSES"].items())
     return f"""
 AOS is running.
@@ -148,6 +212,9 @@ AOS is running.
               `.venv/bin/python -m deploy.demo code` for the current code)
   Demo VIN:   {demo_vin}   ({DEMO_VEHICLES} vehicles in the registry; a recall is open for this one)
   AIR:        {DEMO_DOCUMENTS} documents; try {base}/api/v1/air/search?q=misfire+cylinder+1&vin={demo_vin}
+  Programming: the demo car runs on the vehicle simulator (DoIP 127.0.0.1:{DEMO_CAR_PORT}) with the demo agent
+              {agent_id} beside it: buy prog-30, then POST {base}/api/v1/programming/sessions
+              {{"vin": "{demo_vin}", "agent_id": "{agent_id}"}} and start it when pre-flight is ready
   Logs:       {Path(config['DATA_DIR']) / 'logs'}
 Ctrl-C stops everything.
 """

@@ -4,6 +4,7 @@ Starts what is missing (RabbitMQ, when this machine has it), creates development
 service's database, starts every service and the gateway as processes of their own, loads the demo workshop
 through the public API, and prints where to go. Ctrl-C stops everything it started.
 """
+import json
 import os
 import shutil
 import signal
@@ -92,11 +93,11 @@ class Launcher:
             upgrade(service, url)
         print("databases migrated: " + ", ".join(self.config["DATABASE_URLS"]))
 
-    def start(self, name):
+    def start(self, name, command=None):
         log_dir = Path(self.config["DATA_DIR"]) / "logs"
         log_dir.mkdir(parents=True, exist_ok=True)
         log = open(log_dir / f"{name}.log", "ab")
-        child = subprocess.Popen([sys.executable, "-m", "services.shared.serve", name], stdout=log,
+        child = subprocess.Popen(command or [sys.executable, "-m", "services.shared.serve", name], stdout=log,
                                  stderr=subprocess.STDOUT, start_new_session=True)
         self.children.append((name, child))
 
@@ -139,15 +140,21 @@ def main():
         launcher.ensure_keys()
         launcher.migrate()
         from deploy import demo
-        demo_vin = demo.load_vehicles(config)
+        vehicles = demo.load_vehicles(config)
+        demo_vin = vehicles[0]["vin"]
         demo.load_library(config)
+        manufacturer_key = demo.load_software(config, vehicles)
         for name in settings.PROCESSES:
             launcher.start(name)
         base = f"http://{config['WEB_SERVER_ADDRESS']}"
         wait_for(lambda: demo.ready(base), 60, "the gateway and its services")
         login = demo.load(base, Path(config["DATA_DIR"]))
         demo.load_shop(config)
-        print(demo.banner(base, login, config, demo_vin))
+        launcher.start("vehicle-simulator", demo.demo_car(config, vehicles[0]))
+        agent = demo.demo_agent(base, login, config, manufacturer_key)
+        launcher.start("agent", agent)
+        agent_id = json.loads(Path(agent[agent.index("--config") + 1]).read_text())["id"]
+        print(demo.banner(base, login, config, demo_vin, agent_id))
         launcher.watch()
     except KeyboardInterrupt:
         pass

@@ -180,9 +180,13 @@ def main(argv=None):
     with open(args.ecus) as handle:
         plan = json.load(handle)
     simulator = Simulator(Vehicle.demo(args.vin, bytes.fromhex(args.secret_hex), plan), args.host, args.port)
-    print(f"vehicle {args.vin}: DoIP on {args.host}:{simulator.port}, ECUs "
+    simulator.start()
+    print(f"vehicle {args.vin}: DoIP on {args.host}:{simulator.port} (TCP and UDP), ECUs "
           + ", ".join(f"0x{a:02X}" for a in simulator.vehicle.ecus), flush=True)
-    simulator.tcp.serve_forever()
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        simulator.stop()
 
 
 if __name__ == "__main__":

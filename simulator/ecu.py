@@ -12,6 +12,7 @@ import hmac
 import os
 import struct
 import threading
+import time
 from dataclasses import dataclass, field
 
 # services
@@ -57,6 +58,7 @@ class Ecu:
         self.address, self.name, self.vin, self.secret = address, name, vin, secret
         self.hardware_part_number, self.software_version = hardware_part_number, software_version
         self.voltage_mv = voltage_mv
+        self.bytes_per_second = None  # the link's speed, when a test wants a flash that takes a while
         self.application_valid = True
         self.faults = Faults()
         self.lock = threading.Lock()
@@ -221,6 +223,8 @@ class Ecu:
         if self.faults.corrupt_block == block:
             self.faults.corrupt_block = None
             data = bytes([data[0] ^ 0xFF]) + bytes(data[1:])
+        if self.bytes_per_second:
+            time.sleep(len(data) / self.bytes_per_second)
         d["hash"].update(data)
         d["received"] += len(data)
         d["last"], d["counter"], d["blocks"] = counter, (counter + 1) & 0xFF, d["blocks"] + 1

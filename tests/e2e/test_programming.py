@@ -1,7 +1,11 @@
 """Remote programming through the gateway, with the workshop agent running against the vehicle simulator: a
 workshop with a programming pack registers an agent, opens a session for a car, passes pre-flight, starts,
 watches its ECUs flash, and is billed exactly the seconds the clock ran; a failure on our side costs nothing."""
+import json
+import subprocess
+import sys
 import threading
+import time
 from datetime import datetime, timezone
 
 import pytest
@@ -9,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from agent.cli import Agent
+from agent.flash import Ecu
 from services.billing.models import Credit
 from services.programming import catalog, signing
 from services.programming.use_cases import package_key
@@ -159,3 +164,66 @@ def test_starting_needs_pre_flight_time_and_a_fresh_second_factor(api, workshop_
     assert wrong.status_code == 401
     other = Workshop(api, email="chef@autohaus-beispiel.de", vat_id=None)
     assert api("GET", f"/api/v1/programming/sessions/{opened['id']}", other.token).status_code == 404
+
+
+@pytest.fixture
+def quick_clock(config):
+    """Heartbeats missed for 1.5 s interrupt a session (10 s in production)."""
+    config["PROGRAMMING"] = dict(config["PROGRAMMING"], heartbeat_timeout=1.5)
+
+
+def agent_process(tmp, registered, port, manufacturer):
+    conf = tmp / "agent.json"
+    conf.write_text(json.dumps({"api": registered["api"], "id": registered["id"],
+                                "credential": registered["credential"]}))
+    key = tmp / "manufacturer.pub.pem"
+    key.write_text(signing.public_pem(manufacturer))
+    return subprocess.Popen([sys.executable, "-m", "agent", "run", "--config", str(conf), "--vehicle",
+                             f"127.0.0.1:{port}", "--manufacturer-key", str(key), "--workdir", str(tmp / "files")],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def test_an_agent_killed_mid_transfer_resumes_and_the_silence_is_not_billed(quick_clock, api, workshop_floor):
+    floor = workshop_floor
+    workshop = workshop_with_time(api)
+    registered = api("POST", "/api/v1/agents", workshop.token, json={"name": "bay 3"}).json() | {"api": api.base}
+    agent = agent_process(floor["tmp"], registered, floor["port"], floor["key"])
+    try:
+        session_id = api("POST", "/api/v1/programming/sessions", workshop.token,
+                         json={"vin": CAR["vin"], "agent_id": registered["id"]}).json()["id"]
+        ready = eventually(lambda: (lambda s: s if s["state"] == "ready" else None)(
+            session_of(api, workshop, session_id)), timeout=30, what="pre-flight to pass")
+        third = ready["plan"][2]["ecu_address"]
+        slow = floor["car"].ecus[int(third, 16)]
+        slow.bytes_per_second = 24 * 1024  # four seconds for its file: time to pull the plug
+        eventually(lambda: api("GET", "/api/v1/entitlements", workshop.token).json()["programming_seconds"] == 1800,
+                   what="programming to hear of the pack")
+        assert api("POST", f"/api/v1/programming/sessions/{session_id}/start", workshop.token).status_code == 200
+        eventually(lambda: session_of(api, workshop, session_id)["plan"][2]["status"] == "flashing", timeout=30,
+                   what="the third ECU to be written")
+        time.sleep(1.0)
+        agent.kill()  # SIGKILL mid-transfer: no goodbye
+        agent.wait()
+        killed_at = time.monotonic()
+        paused = eventually(lambda: (lambda s: s if s["state"] == "interrupted" else None)(
+            session_of(api, workshop, session_id)), timeout=10, what="the session to be interrupted")
+        time.sleep(1.0)
+        assert session_of(api, workshop, session_id)["used_seconds"] == paused["used_seconds"]  # the clock stands
+        with Ecu("127.0.0.1", floor["port"], int(third, 16), lambda *a: b"") as ecu:
+            assert ecu.identification()["state"] == "BOOTLOADER"  # half written: the application is gone
+        slow.bytes_per_second = None
+        agent = agent_process(floor["tmp"], registered, floor["port"], floor["key"])
+        resumed_at = time.monotonic()
+        done = eventually(lambda: (lambda s: s if s["state"] == "ended" else None)(
+            session_of(api, workshop, session_id)), timeout=60, what="the resumed session to finish")
+        assert done["outcome"] == "completed" and all(s["status"] == "done" for s in done["plan"])
+        for step in done["plan"]:
+            ecu = floor["car"].ecus[int(step["ecu_address"], 16)]
+            assert ecu.software_version == step["to_version"] and ecu.flashes == 1
+        wall = (datetime.fromisoformat(done["ended_at"]) - datetime.fromisoformat(done["started_at"])).total_seconds()
+        silence = resumed_at - killed_at
+        assert done["used_seconds"] <= wall - silence + 1.0
+        assert done["seconds_billed"] == round(done["used_seconds"] - 1e-9)
+    finally:
+        agent.kill()
+        agent.wait()
