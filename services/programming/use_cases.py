@@ -464,28 +464,34 @@ def security_key(ctx, credentials, session_id, payload):
 
 def watch_clocks(ctx):
     """Silence interrupts a running session (its clock stops at the last heartbeat); an interruption past the
-    resume limit ends it; paid time running out expires it (after the flash in progress)."""
+    resume limit ends it; paid time running out expires it (after the flash in progress). One read finds the
+    sessions that need any of it; only those get a transaction."""
     silent_since = ctx.now - timedelta(seconds=ctx.settings.heartbeat_timeout)
     given_up = ctx.now - timedelta(seconds=ctx.settings.resume_limit)
-    changed = 0
     with ctx.store.read() as s:
-        running = s.scalars(select(Session.id).where(Session.state.in_(("running", "interrupted")))).all()
-    for session_id in running:
+        live = s.scalars(select(Session).where(Session.state.in_(("running", "interrupted")))).all()
+        due = [x.id for x in live if _due(x, ctx, silent_since, given_up)]
+    for session_id in due:
         with ctx.store.transaction() as uow:
             session = uow.session.get(Session, session_id, with_for_update=True)
             if session.state == "running" and session.last_heartbeat_at <= silent_since:
                 session.clock_mark = None  # counted up to the last heartbeat: the silence is not billed
                 session.state, session.interrupted_at = "interrupted", ctx.now
-                changed += 1
             elif session.state == "interrupted" and session.interrupted_at <= given_up:
                 session.message = "The agent stayed silent past the resume limit: the session ended."
                 _settle(uow, session, ctx.now, "failed", "vehicle")
-                changed += 1
             elif session.state == "running":
-                before = session.state
                 _keep_paid(uow, session, ctx)
-                changed += session.state != before
-    return changed
+    return len(due)
+
+
+def _due(session, ctx, silent_since, given_up):
+    if session.state == "interrupted":
+        return session.interrupted_at <= given_up
+    if session.last_heartbeat_at <= silent_since:
+        return True
+    return session.paid_by == "time" and (
+        domain.counted(session, ctx.now, ctx.settings.heartbeat_timeout) >= session.reserved_seconds - 1)
 
 
 # ---- billing's facts ---------------------------------------------------------------------------------------------
