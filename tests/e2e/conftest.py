@@ -116,6 +116,20 @@ def credit(api, workshop):
     return api("GET", "/api/v1/credit", workshop.token).json()["balance_cents"]
 
 
+def fill_registry(system, document):
+    """The manufacturer's vehicle registry filled from a feed document, as its import does it."""
+    from datetime import datetime, timezone
+
+    from sqlalchemy.orm import Session
+
+    from services.shared.database import make_engine
+    from services.vehicle_data import feed
+    engine = make_engine(system["DATABASE_URLS"]["vehicle_data"])
+    with Session(engine) as session, session.begin():
+        feed.import_rows(session, feed.check(document), datetime.now(timezone.utc))
+    engine.dispose()
+
+
 def staff(system):
     """Platform staff's RPC access to the running services."""
     return ClusterRpcProxy({"AMQP_URI": system["AMQP_URI"]}, timeout=30)

@@ -2,7 +2,6 @@
 and wiring diagrams with access, sees titles and an offer without; every bad parameter answered in words."""
 import hashlib
 import json
-from datetime import datetime, timezone
 
 import pytest
 import requests
@@ -14,7 +13,7 @@ from services.air.models import OutboxMessage
 from services.shared import blobs
 from services.shared.database import make_engine
 from services.vehicle_data import feed
-from tests.e2e.conftest import Workshop, buy, error, top_up
+from tests.e2e.conftest import Workshop, buy, error, fill_registry, top_up
 from tests.helpers import eventually
 
 FEED = feed.generate(20, seed=5)
@@ -33,10 +32,7 @@ def package(tmp_path_factory):
 @pytest.fixture
 def library(system, package):
     """The demo library imported while AIR runs, and the registry with the cars; ready once AIR has indexed it."""
-    vehicles = make_engine(system["DATABASE_URLS"]["vehicle_data"])
-    with Session(vehicles) as session, session.begin():
-        feed.import_rows(session, feed.check(FEED), datetime.now(timezone.utc))
-    vehicles.dispose()
+    fill_registry(system, FEED)
     engine = make_engine(system["DATABASE_URLS"]["air"])
     store = blobs.from_config(system)
     store.ensure_bucket()

@@ -6,7 +6,7 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import datetime
 
 import pytest
 from sqlalchemy import select
@@ -21,7 +21,7 @@ from services.shared import blobs
 from services.shared.database import make_engine
 from services.vehicle_data import feed
 from simulator import doip
-from tests.e2e.conftest import Workshop, buy, error, top_up
+from tests.e2e.conftest import Workshop, buy, error, fill_registry, top_up
 from tests.helpers import eventually
 
 FEED = feed.generate(20, seed=5)
@@ -31,10 +31,7 @@ CAR = FEED["vehicles"][0]
 @pytest.fixture
 def workshop_floor(system, tmp_path):
     """The registry with the car, the manufacturer's signed catalogue in AOS, and the car on the simulator."""
-    engine = make_engine(system["DATABASE_URLS"]["vehicle_data"])
-    with Session(engine) as session, session.begin():
-        feed.import_rows(session, feed.check(FEED), datetime.now(timezone.utc))
-    engine.dispose()
+    fill_registry(system, FEED)
     manufacturer = signing.new_key()
     catalog.generate(tmp_path / "software", manufacturer, [CAR], image_bytes=96 * 1024)
     store = blobs.from_config(system)

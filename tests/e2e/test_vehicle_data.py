@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from services.shared.database import make_engine
 from services.vehicle_data import feed
 from services.vehicle_data.models import ServiceRecord
-from tests.e2e.conftest import Workshop, buy, error, top_up
+from tests.e2e.conftest import Workshop, buy, error, fill_registry, top_up
 from tests.helpers import eventually
 
 DEMO = feed.generate(40, seed=3)
@@ -19,9 +19,8 @@ OTHER = DEMO["vehicles"][5]
 
 @pytest.fixture
 def registry(system):
+    fill_registry(system, feed.generate(40, seed=3))
     engine = make_engine(system["DATABASE_URLS"]["vehicle_data"])
-    with Session(engine) as session, session.begin():
-        feed.import_rows(session, feed.check(feed.generate(40, seed=3)), datetime.now(timezone.utc))
     yield engine
     engine.dispose()
 
