@@ -58,6 +58,7 @@ bench: install
 bench-faults: install
 	$(BIN)/python -m bench.purchase_faults
 	$(BIN)/python -m bench.shop_faults
+	$(BIN)/python -m bench.programming_faults
 
 clean:
 	rm -rf $(VENV) var *.egg-info

@@ -122,7 +122,7 @@ def view(ctx, s, session):
     left = None if session.paid_by == "vin_pass" else max(0, session.reserved_seconds - used) + max(0, available)
     return {"id": session.id, "vin": session.vin, "agent_id": session.agent_id, "state": session.state,
             "preflight": session.preflight, "plan": session.plan, "paid_by": session.paid_by,
-            "used_seconds": round(used, 1), "left_seconds": None if left is None else round(left, 1),
+            "used_seconds": round(used, 3), "left_seconds": None if left is None else round(left, 3),
             "clock_running": session.state == "running", "in_grace": session.in_grace,
             "created_at": session.created_at, "started_at": session.started_at, "ended_at": session.ended_at,
             "outcome": session.outcome, "failure_side": session.failure_side,
