@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 from services.air import domain, search
 from services.air.content import blob_key
 from services.air.models import Access, Document
+from services.shared import metrics
 from services.shared.access import AccessBook
 from services.shared.errors import NotFound, invalid_field
 
@@ -51,7 +52,11 @@ def run_search(ctx, actor, query):
                              language=query["language"], vehicle=vehicle)
     access = _may_read(ctx, actor, vehicle.vin if vehicle else None)
     size, page = query["size"], query["page"]
-    found = ctx.index.search(words, filters, offset=(page - 1) * size, limit=size, highlight=access)
+    with metrics.SEARCH_DURATION.time():
+        found = ctx.index.search(words, filters, offset=(page - 1) * size, limit=size, highlight=access)
+    metrics.SEARCHES.labels("yes" if access else "no").inc()
+    if found.total == 0:
+        metrics.SEARCH_ZERO.inc()
     pages = search.pages(found.total, size)
     if page > pages:
         raise invalid_field("PAGE_OUT_OF_RANGE", "page", f"at_most_{pages}",
@@ -89,6 +94,7 @@ def open_document(ctx, actor, document_id, query):
         uow.emit("DocumentViewed", {"operator_id": actor["operator_id"], "user_id": actor["user_id"],
                                     "document_id": document.id, "vin": vehicle.vin if vehicle else None,
                                     "viewed_at": ctx.now}, subject=document.id)
+    metrics.DOCUMENTS_VIEWED.labels(document.type).inc()
     expires = ctx.now + timedelta(seconds=LINK_SECONDS)
     return {"id": document.id, "type": document.type, "type_label": domain.DOCUMENT_TYPES[document.type],
             "title": document.title, "system": document.system, "system_label": domain.SYSTEMS[document.system],

@@ -111,6 +111,10 @@ class BillingService:
     def close_expired_windows(self):
         use_cases.expire_windows(self._ctx())
 
+    @timer(interval=10.0)
+    def measure(self):
+        use_cases.measure_entitlements(self._ctx())
+
     @consumes("OperatorRegistered")
     def on_operator_registered(self, event):
         self.db.apply_once(event, use_cases.record_buyer)

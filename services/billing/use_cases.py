@@ -5,13 +5,14 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from services.billing import domain, invoices, ledger
 from services.billing.models import (Buyer, Credit, Entitlement, Invoice, Journal, Outage, Purchase,
                                      ShopPayment, Tariff, TopUp, VinPassSession)
 from services.billing.payments import CardDeclined
+from services.shared import metrics
 from services.shared.errors import Conflict, Forbidden, InvalidInput, NotFound, PaymentRequired, Unavailable
 from services.shared.schemas import check_same_request, request_fingerprint
 
@@ -149,6 +150,14 @@ def _require_money_role(actor):
 def purchase(ctx, actor, payload, idempotency_key):
     """Paid from the credit account, in one transaction with the entitlement, the ledger and AccessPurchased:
     all of it happens, or none. The same key and body answer with the first result."""
+    view, new = _purchase(ctx, actor, payload, idempotency_key)
+    if new:  # counted once the transaction committed, never for a replay
+        metrics.PURCHASES.labels(view["tariff_code"]).inc()
+        metrics.REVENUE.labels(view["tariff_code"]).inc(view["net_cents"])
+    return view
+
+
+def _purchase(ctx, actor, payload, idempotency_key):
     fingerprint = request_fingerprint(payload)
     operator_id = actor["operator_id"]
     try:
@@ -158,7 +167,7 @@ def purchase(ctx, actor, payload, idempotency_key):
                 Purchase.operator_id == operator_id, Purchase.idempotency_key == idempotency_key))
             if existing is not None:
                 check_same_request(existing, fingerprint)
-                return _purchase_view(existing, s.get(Entitlement, existing.entitlement_id))
+                return _purchase_view(existing, s.get(Entitlement, existing.entitlement_id)), False
             tariff = s.get(Tariff, payload["tariff_code"])
             if tariff is None or not tariff.active:
                 raise NotFound("UNKNOWN_TARIFF", f"There is no tariff {payload['tariff_code']!r} on sale.",
@@ -195,7 +204,7 @@ def purchase(ctx, actor, payload, idempotency_key):
                 "valid_from": entitlement.valid_from, "valid_until": entitlement.valid_until,
                 "seconds": entitlement.seconds, "seats": entitlement.seats,
                 "sessions": entitlement.sessions_left}, subject=operator_id)
-            return _purchase_view(bought, entitlement)
+            return _purchase_view(bought, entitlement), True
     except IntegrityError:  # the same key raced in and won: answer as it did
         with ctx.store.read() as s:
             existing = s.scalar(select(Purchase).where(
@@ -282,6 +291,16 @@ def _entitlement_view(e, now):
     if now is not None and e.valid_until is not None:
         view["remaining_seconds"] = max(0, int((e.valid_until - now).total_seconds()))
     return view
+
+
+def measure_entitlements(ctx):
+    """How many access windows, VIN passes and licences are open now, for the business dashboard."""
+    with ctx.store.read() as s:
+        open_now = dict(s.execute(select(Entitlement.kind, func.count()).where(
+            Entitlement.valid_from <= ctx.now, Entitlement.valid_until > ctx.now,
+            Entitlement.expired_at.is_(None)).group_by(Entitlement.kind)).all())
+    for kind in ("access", "vin_pass", "licence"):
+        metrics.ENTITLEMENTS_ACTIVE.labels(kind).set(open_now.get(kind, 0))
 
 
 def expire_windows(ctx, batch=200):

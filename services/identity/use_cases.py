@@ -9,6 +9,7 @@ from sqlalchemy.orm import joinedload
 
 from services.identity import domain
 from services.identity.models import LoginAttempt, Operator, RecoveryCode, RefreshToken, TotpFactor, User
+from services.shared import metrics
 from services.shared.errors import Conflict, Forbidden, NotFound, TooManyRequests, Unauthenticated, invalid_field
 
 LOGIN_FAILED = "Login failed"
@@ -180,6 +181,7 @@ def _throttle(ctx, email, address):
     wait = max(domain.retry_after(by_account, ctx.policy.max_account_failures, ctx.policy.login_window, ctx.now),
                domain.retry_after(by_address, ctx.policy.max_address_failures, ctx.policy.login_window, ctx.now))
     if wait:
+        metrics.LOGIN_THROTTLED.inc()
         raise TooManyRequests("LOGIN_THROTTLED", f"Too many failed attempts. Try again in {wait} seconds.",
                               {"retry_after_seconds": wait})
 
@@ -191,6 +193,7 @@ def _record_failure(ctx, email, address):
 
 def _fail(ctx, email, address):
     _record_failure(ctx, email, address)
+    metrics.LOGIN_FAILURES.inc()
     raise Unauthenticated("LOGIN_FAILED", LOGIN_FAILED)
 
 

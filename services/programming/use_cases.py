@@ -8,10 +8,11 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from services.programming import domain
 from services.programming.models import Account, Agent, Package, Report, Session
+from services.shared import metrics
 from services.shared.errors import Conflict, NotFound, PaymentRequired, Unauthenticated, invalid_field
 
 ONLINE_SECONDS = 30
@@ -214,6 +215,8 @@ def _settle(uow, session, now, outcome, side, expired=False):
             reserved_seconds=Account.reserved_seconds - session.reserved_seconds,
             settled_seconds=Account.settled_seconds + charged))
     session.reserved_seconds = 0
+    metrics.SECONDS_ACTIVE.inc(session.active_seconds)
+    metrics.SECONDS_BILLED.inc(charged)
     session.state = "expired" if expired else "ended"
     session.outcome, session.failure_side, session.ended_at, session.seconds_billed = outcome, side, now, charged
     session.flashing = False
@@ -291,6 +294,7 @@ def heartbeat(ctx, credentials, session_id, payload):
             session.state, session.clock_mark, session.interrupted_at = "running", ctx.now, None
         elif session.state == "running":
             _accrue(session, ctx.now, ctx.settings)
+        metrics.HEARTBEATS.inc()
         if session.state == "running":
             session.last_heartbeat_at = ctx.now
             if payload.get("progress"):
@@ -326,6 +330,7 @@ def _keep_paid(uow, session, ctx):
                                "charge), then the session stops. A top-up now lets it go on.")
         return
     _accrue(session, ctx.now, ctx.settings)
+    metrics.EXPIRY_LAG.observe(max(0.0, session.active_seconds - session.reserved_seconds))
     session.active_seconds = min(session.active_seconds, session.reserved_seconds)
     _settle(uow, session, ctx.now, "cancelled", "none", expired=True)
 
@@ -421,8 +426,11 @@ def _flash_started(uow, ctx, session, payload):
 
 def _flash_completed(uow, ctx, session, payload):
     domain.require_state(session, "running", "interrupted", action="a flash result")
+    step = next(s for s in session.plan if s["ecu_address"] == payload["ecu_address"])
     _step(session, payload["ecu_address"], status="done", software_version=payload["software_version"])
     session.flashing = False
+    metrics.FLASH_BYTES.inc(step["size"])
+    metrics.FLASH_SECONDS.inc(payload["duration_seconds"])
     uow.emit("FlashCompleted", {"session_id": session.id, "operator_id": session.operator_id, "vin": session.vin,
                                 "ecu_address": payload["ecu_address"], "software_version": payload["software_version"],
                                 "duration_seconds": payload["duration_seconds"]}, subject=session.id)
@@ -437,6 +445,7 @@ def _flash_completed(uow, ctx, session, payload):
 def _flash_failed(uow, ctx, session, payload):
     domain.require_state(session, "running", "interrupted", action="a flash result")
     side = domain.failure_side(payload["cause"])
+    metrics.FLASH_FAILURES.labels(payload["cause"], side).inc()
     _step(session, payload["ecu_address"], status="failed", cause=payload["cause"])
     uow.emit("FlashFailed", {"session_id": session.id, "operator_id": session.operator_id, "vin": session.vin,
                              "ecu_address": payload["ecu_address"], "cause": payload["cause"], "failure_side": side},
@@ -471,6 +480,10 @@ def watch_clocks(ctx):
     with ctx.store.read() as s:
         live = s.scalars(select(Session).where(Session.state.in_(("running", "interrupted")))).all()
         due = [x.id for x in live if _due(x, ctx, silent_since, given_up)]
+        by_state = dict(s.execute(select(Session.state, func.count()).where(Session.state.in_(domain.LIVE))
+                                  .group_by(Session.state)).all())
+    for state in domain.LIVE:
+        metrics.SESSIONS.labels(state).set(by_state.get(state, 0))
     for session_id in due:
         with ctx.store.transaction() as uow:
             session = uow.session.get(Session, session_id, with_for_update=True)

@@ -5,12 +5,13 @@ dropped, logged and counted, never handled. Handlers make their effects idempote
 `Store.first_delivery(event)`.
 """
 import functools
+from datetime import datetime, timezone
 import logging
 
 from nameko.events import event_handler
 from prometheus_client import Counter
 
-from services.shared import events
+from services.shared import events, metrics
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +31,8 @@ def consumes(event_type, **handler_options):
                 REJECTED.labels(self.name, event_type).inc()
                 log.warning("%s dropped an invalid %s: %s", self.name, event_type, exc)
                 return None
+            metrics.CONSUMER_LAG.labels(self.name, event_type).observe(
+                max(0.0, (datetime.now(timezone.utc) - event.time).total_seconds()))
             return method(self, event)
         return event_handler(registration.owner, event_type, **handler_options)(handle)
     return decorate

@@ -169,7 +169,7 @@ class Database(DependencyProvider):
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
         self.relay = OutboxRelay(
             self.engine, self.outbox_model, self.container.config,
-            poll_seconds=setting(self.container.config, "OUTBOX_POLL_SECONDS"))
+            poll_seconds=setting(self.container.config, "OUTBOX_POLL_SECONDS"), service=self.container.service_name)
 
     def start(self):
         self.relay.start(self.container.spawn_managed_thread)

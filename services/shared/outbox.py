@@ -13,10 +13,10 @@ import eventlet
 from eventlet.queue import Empty, LightQueue
 from nameko.amqp.publish import Publisher
 from nameko.standalone.events import get_event_exchange
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from services.shared import events
+from services.shared import events, metrics
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,8 @@ class OutboxRelay:
     grace_seconds = 2.0
     remembered = 10000
 
-    def __init__(self, engine, outbox_model, config, poll_seconds=1.0):
+    def __init__(self, engine, outbox_model, config, poll_seconds=1.0, service="aos"):
+        self.service = service
         self.engine = engine
         self.outbox_model = outbox_model
         self.config = config
@@ -79,6 +80,10 @@ class OutboxRelay:
         while True:
             # Read a page, then let the connection go before talking to the broker (SQLite has only one).
             with Session(self.engine) as session:
+                if after is None:  # a scan's first page: how much is waiting, for the outbox alert
+                    metrics.OUTBOX_PENDING.labels(self.service).set(session.scalar(
+                        select(func.count()).select_from(self.outbox_model)
+                        .where(self.outbox_model.published_at.is_(None))))
                 page = unpublished(session, self.outbox_model, self.batch, after, before)
                 pending = [(row.id, row.body) for row in page]
                 after = (page[-1].created_at, page[-1].id) if page else None
@@ -90,7 +95,9 @@ class OutboxRelay:
         for event_id, body in items:
             if event_id not in self._sent:
                 self.publish(body)
-                self._sent[event_id] = datetime.now(timezone.utc)  # when the broker confirmed it
+                confirmed = self._sent[event_id] = datetime.now(timezone.utc)  # when the broker confirmed it
+                metrics.OUTBOX_LAG.labels(self.service).observe(
+                    max(0.0, (confirmed - datetime.fromisoformat(body["time"])).total_seconds()))
                 self._forget_oldest()
             self._unmarked.put(event_id)
         return len(items)
