@@ -111,7 +111,7 @@ class BillingService:
     def close_expired_windows(self):
         use_cases.expire_windows(self._ctx())
 
-    @timer(interval=10.0)
+    @timer(interval=10.0, eager=True)
     def measure(self):
         use_cases.measure_entitlements(self._ctx())
 

@@ -293,13 +293,16 @@ def _entitlement_view(e, now):
     return view
 
 
+WINDOW_KINDS = ("access", "vin_pass", "licence")
+
+
 def measure_entitlements(ctx):
     """How many access windows, VIN passes and licences are open now, for the business dashboard."""
     with ctx.store.read() as s:
         open_now = dict(s.execute(select(Entitlement.kind, func.count()).where(
             Entitlement.valid_from <= ctx.now, Entitlement.valid_until > ctx.now,
             Entitlement.expired_at.is_(None)).group_by(Entitlement.kind)).all())
-    for kind in ("access", "vin_pass", "licence"):
+    for kind in WINDOW_KINDS:
         metrics.ENTITLEMENTS_ACTIVE.labels(kind).set(open_now.get(kind, 0))
 
 

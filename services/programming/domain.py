@@ -11,6 +11,8 @@ BOOTLOADER = "BOOTLOADER"
 # what the agent reports as the cause of a failed flash, and whose it is: a flash file we served that is not
 # genuine, or could not be downloaded, is ours; everything the car answered or did is the vehicle's
 PLATFORM_CAUSES = {"signature", "sha256", "size", "download"}
+CAUSES = ("refused", "connection_lost", "timeout", "low_voltage", "verification_failed", "version_mismatch",
+          *sorted(PLATFORM_CAUSES))
 LIVE = ("preflight", "ready", "running", "interrupted")
 
 

@@ -16,6 +16,8 @@ from services.shared import metrics
 from services.shared.errors import Conflict, NotFound, PaymentRequired, Unauthenticated, invalid_field
 
 ONLINE_SECONDS = 30
+for _cause in domain.CAUSES:  # every cause on the dashboard from the start, at zero
+    metrics.FLASH_FAILURES.labels(_cause, domain.failure_side(_cause))
 
 
 @dataclass
