@@ -112,8 +112,9 @@ def test_every_dashboard_query_and_alert_rule_evaluates_on_a_running_system(metr
     assert not [r["name"] for r in rules if r["state"] == "firing"]  # a healthy system pages nobody
 
 
-def test_promtool_accepts_the_configuration_and_the_rules():
-    checked = subprocess.run(["promtool", "check", "config", str(DEPLOY / "prometheus" / "prometheus.yml")],
+@pytest.mark.parametrize("configuration", ["prometheus.yml", "prometheus-compose.yml"])
+def test_promtool_accepts_the_configuration_and_the_rules(configuration):
+    checked = subprocess.run(["promtool", "check", "config", str(DEPLOY / "prometheus" / configuration)],
                              capture_output=True, text=True)
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert "SUCCESS: 7 rules found" in checked.stdout

@@ -1,0 +1,78 @@
+"""The deployment files: the compose file is a valid Compose specification whose required settings fail fast,
+with a health check on everything; the Kubernetes manifests validate against the Kubernetes schemas (strict),
+with probes, resources and autoscalers where the operations issue asks for them; the compose Prometheus
+scrapes the same jobs as the local one."""
+import re
+from pathlib import Path
+
+import kubernetes_validate
+import pytest
+import yaml
+from compose_spec import ComposeSpecification, Service
+
+from services.shared import config as settings
+
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
+COMPOSE = (DEPLOY / "docker-compose.yml").read_text()
+REQUIRED = ("AOS_RABBITMQ_PASSWORD", "AOS_DB_PASSWORD", "AOS_BLOB_SECRET_KEY", "AOS_ECU_SECRET",
+            "GRAFANA_ADMIN_PASSWORD", "AOS_TOKEN_SIGNING_KEY_FILE")
+
+
+def interpolate(text, env):
+    """Compose's variable rules: ${VAR:?message} stops with the message when VAR is unset or empty,
+    ${VAR:-default} falls back."""
+    def value(match):
+        name, op, rest = match.group(1), match.group(2), match.group(3) or ""
+        if env.get(name):
+            return env[name]
+        if op == ":?":
+            raise KeyError(f"{name}: {rest}")
+        return rest
+    return re.sub(r"\$\{(\w+)(:[?-])?([^}]*)\}", value, text)
+
+
+def compose(env=None):
+    names = set(re.findall(r"\$\{(\w+)", COMPOSE))
+    return yaml.safe_load(interpolate(COMPOSE, env if env is not None else {n: "x" for n in names}))
+
+
+def test_the_compose_file_is_a_valid_compose_specification_with_a_health_check_everywhere():
+    data = compose()
+    ComposeSpecification.model_validate(data)
+    allowed = {f.alias or name for name, f in Service.model_fields.items()}
+    for name, service in data["services"].items():
+        assert set(service) <= allowed, (name, set(service) - allowed)  # a typo is not silently ignored
+        assert name == "migrate" or "healthcheck" in service, name
+    processes = {p.replace("_", "-") for p in settings.PROCESSES}
+    assert processes | {"rabbitmq", "postgres", "elasticsearch", "minio", "prometheus", "grafana"} <= set(data["services"])
+    assert "15672:15672" in data["services"]["rabbitmq"]["ports"]  # with management
+
+
+@pytest.mark.parametrize("missing", REQUIRED)
+def test_compose_stops_at_once_without_a_required_setting(missing):
+    env = {n: "x" for n in re.findall(r"\$\{(\w+)", COMPOSE)}
+    env[missing] = ""
+    with pytest.raises(KeyError, match=missing):
+        compose(env)
+
+
+def test_the_kubernetes_manifests_validate_strictly_and_have_probes_resources_and_autoscalers():
+    documents = list(yaml.safe_load_all((DEPLOY / "k8s" / "aos.yaml").read_text()))
+    for document in documents:
+        kubernetes_validate.validate(document, "1.37.0", strict=True)
+    deployments = {d["metadata"]["name"]: d for d in documents if d["kind"] == "Deployment"}
+    assert set(deployments) == {p.replace("_", "-") for p in settings.PROCESSES}
+    for name, d in deployments.items():
+        container = d["spec"]["template"]["spec"]["containers"][0]
+        assert container["readinessProbe"] and container["livenessProbe"] and container["resources"]["limits"], name
+    scaled = {d["spec"]["scaleTargetRef"]["name"] for d in documents if d["kind"] == "HorizontalPodAutoscaler"}
+    assert scaled == {"gateway", "air", "programming"}
+    assert {d["kind"] for d in documents} >= {"ConfigMap", "Secret", "Service", "Job"}
+    config = next(d for d in documents if d["kind"] == "ConfigMap")["data"]
+    assert config["AOS_SEARCH_ENGINE"] == "elasticsearch"  # air scales out only on Elasticsearch
+
+
+def test_both_prometheus_configurations_scrape_every_process():
+    jobs = [{j["job_name"] for j in yaml.safe_load((DEPLOY / "prometheus" / name).read_text())["scrape_configs"]}
+            for name in ("prometheus.yml", "prometheus-compose.yml")]
+    assert jobs[0] == jobs[1] == set(settings.PROCESSES)
