@@ -11,6 +11,7 @@ from nameko.web.server import WebServer, WsgiApp
 from werkzeug.exceptions import HTTPException, MethodNotAllowed as WerkzeugMethodNotAllowed
 from werkzeug.wrappers import Request, Response
 
+from services.shared import logs
 from services.shared.config import setting
 from services.shared.schemas import load
 from services.shared.errors import (EXPECTED, AosError, BadRequest, MethodNotAllowed, NotFound, PayloadTooLarge,
@@ -100,12 +101,16 @@ class ApiEntrypoint(HttpRequestHandler):
         super().__init__(method, url, **kwargs)
 
     def handle_request(self, request):
+        request.correlation_id = logs.accepted(request.headers.get(logs.HEADER))  # the worker takes it up
         limit = setting(self.container.config, "MAX_BODY_BYTES")
         if (request.content_length or 0) > limit:
-            return error_response(PayloadTooLarge(
+            response = error_response(PayloadTooLarge(
                 "BODY_TOO_LARGE", f"The request body is larger than {limit} bytes.", {"limit_bytes": limit}))
-        request.max_content_length = limit  # a chunked body is cut off at the limit too
-        return super().handle_request(request)
+        else:
+            request.max_content_length = limit  # a chunked body is cut off at the limit too
+            response = super().handle_request(request)
+        response.headers[logs.HEADER] = request.correlation_id
+        return response
 
     def response_from_result(self, result):
         if isinstance(result, Response):

@@ -18,6 +18,7 @@ from services.shop import schemas as ss
 from services.vehicle_data import schemas as vs
 from services.shared.config import setting
 from services.shared.errors import BadRequest, Unauthenticated, Unavailable
+from services.shared.logs import Correlation
 from services.shared.metrics import Metrics, exposition
 from services.shared.schemas import Empty
 
@@ -42,6 +43,7 @@ class GatewayService:
     auth = Authenticator()
     config = Config()
     metrics = Metrics()
+    correlation = Correlation()
 
     def _call(self, method, *args):
         """One RPC, bounded in time: a service that does not answer gives 503, not a hung request."""

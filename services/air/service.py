@@ -11,6 +11,7 @@ from services.shared.access import FollowsAccess
 from services.shared.blobs import Blobs
 from services.shared.database import Database
 from services.shared.errors import EXPECTED
+from services.shared.logs import Correlation
 from services.shared.metrics import Metrics
 from services.shared.schemas import dump, load
 
@@ -28,6 +29,7 @@ class AirService(FollowsAccess):
     vehicle_data = RpcProxy("vehicle_data")
     billing = RpcProxy("billing")
     metrics = Metrics()
+    correlation = Correlation()
 
     def _ctx(self):
         return use_cases.Context(self.db, self.index, datetime.now(timezone.utc), self._vehicle, self._offer,

@@ -15,6 +15,7 @@ from services.shared.blobs import Blobs
 from services.shared.consumer import consumes
 from services.shared.database import Database
 from services.shared.errors import EXPECTED
+from services.shared.logs import Correlation
 from services.shared.metrics import Metrics
 from services.shared.schemas import dump, load
 
@@ -28,6 +29,7 @@ class BillingService:
     payments = Payments()
     blobs = Blobs()
     metrics = Metrics()
+    correlation = Correlation()
 
     def _ctx(self):
         return use_cases.Context(self.db, self.payments.cards, self.payments.seller, datetime.now(timezone.utc),

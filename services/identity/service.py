@@ -9,6 +9,7 @@ from services.identity.dependencies import Credentials
 from services.identity.models import OutboxMessage, ProcessedEvent
 from services.shared.database import Database
 from services.shared.errors import EXPECTED
+from services.shared.logs import Correlation
 from services.shared.metrics import Metrics
 from services.shared.schemas import dump, load
 
@@ -21,6 +22,7 @@ class IdentityService:
     db = Database(OutboxMessage, ProcessedEvent)
     credentials = Credentials()
     metrics = Metrics()
+    correlation = Correlation()
 
     def _ctx(self):
         c = self.credentials

@@ -13,6 +13,7 @@ from services.shared.config import setting
 from services.shared.consumer import consumes
 from services.shared.database import Database
 from services.shared.errors import EXPECTED
+from services.shared.logs import Correlation
 from services.shared.metrics import Metrics
 from services.shared.schemas import dump, load
 
@@ -28,6 +29,7 @@ class ProgrammingService:
     vehicle_data = RpcProxy("vehicle_data")
     billing = RpcProxy("billing")
     metrics = Metrics()
+    correlation = Correlation()
 
     def _ctx(self):
         conf = setting(self.config, "PROGRAMMING")

@@ -10,6 +10,8 @@ from datetime import datetime, timezone
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
+from services.shared import logs
+
 SPECVERSION = "1.0"
 ROLES = ("owner", "admin", "technician")
 SCOPES = ("air", "vehicle_data", "programming", "vin")
@@ -237,6 +239,9 @@ class Envelope(Schema):
     time = fields.AwareDateTime(required=True)
     subject = fields.String(allow_none=True, load_default=None)
     datacontenttype = fields.String(load_default="application/json", validate=validate.Equal("application/json"))
+    correlationid = fields.String(allow_none=True, load_default=None, metadata={
+        "description": "extension attribute: the id of the request that set this fact off, for following it "
+                       "across logs"})
     data = fields.Dict(required=True)
 
 
@@ -269,6 +274,7 @@ def envelope(event_type, data, subject=None, event_id=None, now=None):
         "time": (now or datetime.now(timezone.utc)).isoformat(),
         "subject": subject,
         "datacontenttype": "application/json",
+        "correlationid": logs.current(),
         "data": schema.dump(data),
     }
 

@@ -6,12 +6,12 @@ import eventlet
 eventlet.monkey_patch()  # noqa: E402  before anything opens a socket
 
 import importlib  # noqa: E402
-import logging  # noqa: E402
 import sys  # noqa: E402
 
 from nameko.cli.run import run  # noqa: E402
 
 from services.shared import config as settings  # noqa: E402
+from services.shared import logs  # noqa: E402
 
 SERVICE_CLASSES = {
     "identity": "services.identity.service:IdentityService",
@@ -36,7 +36,7 @@ def main(argv):
     if len(argv) != 1 or argv[0] not in SERVICE_CLASSES:
         raise SystemExit(f"usage: python -m services.shared.serve {{{'|'.join(SERVICE_CLASSES)}}}")
     name = argv[0]
-    logging.basicConfig(level=logging.INFO, format=f"%(asctime)s {name} %(levelname)s %(name)s: %(message)s")
+    logs.configure(name)
     config = settings.load()
     if name == "gateway":
         config["max_workers"] = config["GATEWAY_MAX_WORKERS"]

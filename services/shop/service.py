@@ -11,6 +11,7 @@ from services.shared.config import setting
 from services.shared.consumer import consumes
 from services.shared.database import Database
 from services.shared.errors import EXPECTED
+from services.shared.logs import Correlation
 from services.shared.metrics import Metrics
 from services.shared.schemas import IdempotencyKey, dump, load
 from services.shop import schemas as s
@@ -27,6 +28,7 @@ class ShopService:
     blobs = Blobs()
     config = Config()
     metrics = Metrics()
+    correlation = Correlation()
 
     def _ctx(self):
         return use_cases.Context(self.db, datetime.now(timezone.utc), setting(self.config, "SELLER")["country"],

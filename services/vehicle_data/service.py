@@ -8,6 +8,7 @@ from services.shared.access import FollowsAccess
 from services.shared.consumer import consumes
 from services.shared.database import Database
 from services.shared.errors import EXPECTED
+from services.shared.logs import Correlation
 from services.shared.metrics import Metrics
 from services.shared.schemas import dump, load
 from services.vehicle_data import schemas as s
@@ -23,6 +24,7 @@ class VehicleDataService(FollowsAccess):
 
     db = Database(OutboxMessage, ProcessedEvent)
     metrics = Metrics()
+    correlation = Correlation()
 
     def _ctx(self):
         return use_cases.Context(self.db, datetime.now(timezone.utc))

@@ -128,3 +128,23 @@ def test_grafana_provisioning_points_every_panel_at_the_provisioned_datasource()
     for board in boards:
         for panel in board["panels"]:
             assert panel["datasource"]["uid"] == uid and panel["targets"], (board["title"], panel["title"])
+
+
+def test_a_request_id_follows_a_purchase_through_rpc_into_its_event(api, system):
+    workshop = Workshop(api, vat_id=None)
+    eventually(lambda: top_up(api, workshop, 5000).status_code == 201, what="billing to know the workshop")
+    bought = api("POST", "/api/v1/purchases", workshop.token, json={"tariff_code": "air-1h"},
+                 headers={"Idempotency-Key": "k-req-1", "X-Request-Id": "bay2-req-0001"})
+    assert bought.status_code == 201 and bought.headers["X-Request-Id"] == "bay2-req-0001"
+    # the id went with the RPC to billing, which wrote it into the fact it committed
+    engine = make_engine(system["DATABASE_URLS"]["billing"])
+    try:
+        with engine.connect() as connection:
+            bodies = [json.loads(b) for (b,) in connection.exec_driver_sql(
+                "SELECT body FROM outbox WHERE event_type = 'AccessPurchased'")]
+    finally:
+        engine.dispose()
+    assert [b["correlationid"] for b in bodies] == ["bay2-req-0001"]
+    # an id that is not a sane one is replaced, and every answer says which one it got
+    odd = api("GET", "/api/v1/me", workshop.token, headers={"X-Request-Id": "<script>"})
+    assert odd.headers["X-Request-Id"] != "<script>" and len(odd.headers["X-Request-Id"]) == 36
