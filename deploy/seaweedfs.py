@@ -47,7 +47,11 @@ def start(folder, s3_port, access_key, secret_key, log=None):
     ports.update({"s3.port.iceberg": 0, "s3.port.lance": 0})
     command = [binary, "mini", f"-dir={folder / 'data'}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
                "-master.telemetry=false", "-admin.ui=false", "-webdav=false", f"-s3.port={s3_port}",
-               f"-s3.config={config}"] + [f"-{flag}={port}" for flag, port in ports.items()]
+               f"-s3.config={config}",
+               # every bucket takes volumes of its own; left to itself mini sizes volumes by free disk (up to 1 GB)
+               # and allows free disk / size of them, so a test run's hundreds of buckets ran out after ~77
+               "-master.volumeSizeLimitMB=64", "-volume.max=1000",
+               ] + [f"-{flag}={port}" for flag, port in ports.items()]
     process = subprocess.Popen(command, stdout=log or subprocess.DEVNULL, stderr=subprocess.STDOUT,
                                start_new_session=True, env=dict(os.environ, S3_BUCKET=""),
                                preexec_fn=_stop_with_parent)
