@@ -101,6 +101,15 @@ def blob_config(object_store):
 
 
 @pytest.fixture
+def store(blob_config):
+    """This test's bucket, made, behind the BlobStore port."""
+    from services.shared import blobs
+    bucket = blobs.from_config({"BLOB_STORE": blob_config})
+    bucket.ensure_bucket()
+    return bucket
+
+
+@pytest.fixture
 def config(rabbit_config, database_urls, token_keys, tmp_path, blob_config):
     """The config dict of a whole AOS process, as `services.shared.config.load` builds it, on this test's
     vhost and databases."""

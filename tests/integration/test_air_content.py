@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from services.air import content, corpus, domain, search
 from services.air.dependencies import catch_up
 from services.air.models import Document
-from services.shared.blobs import S3BlobStore
 from services.shared.database import make_engine
 
 
@@ -22,14 +21,6 @@ def air_db(database_urls):
     engine = make_engine(database_urls["air"])
     yield engine
     engine.dispose()
-
-
-@pytest.fixture
-def store(blob_config):
-    s = S3BlobStore(blob_config["endpoint"], blob_config["access_key"], blob_config["secret_key"],
-                    blob_config["bucket"], region=blob_config["region"])
-    s.ensure_bucket()
-    return s
 
 
 @pytest.fixture

@@ -12,19 +12,10 @@ from agent.cli import Agent
 from services.programming import catalog, signing
 from services.programming.models import Package
 from services.programming.use_cases import package_key
-from services.shared.blobs import S3BlobStore
 from services.shared.database import make_engine
 from services.vehicle_data import feed
 
 VEHICLES = feed.generate(2, seed=5)["vehicles"]
-
-
-@pytest.fixture
-def store(blob_config):
-    s = S3BlobStore(blob_config["endpoint"], blob_config["access_key"], blob_config["secret_key"],
-                    blob_config["bucket"], region=blob_config["region"])
-    s.ensure_bucket()
-    return s
 
 
 @pytest.fixture
