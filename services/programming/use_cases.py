@@ -3,6 +3,7 @@ the metered clock with reserve-then-settle, agents' heartbeats and reports, and 
 and the end of paid time."""
 import hashlib
 import hmac
+import json
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -362,7 +363,7 @@ def report(ctx, credentials, session_id, payload):
 
 
 def _comparable(payload):
-    import json
+    """The report as stored: JSON types only, so a repeat compares equal to what was kept."""
     return json.loads(json.dumps(payload, default=str))
 
 
