@@ -72,6 +72,12 @@ def _agent_view(agent, now):
             "online": agent.last_seen_at is not None and (now - agent.last_seen_at).total_seconds() < ONLINE_SECONDS}
 
 
+def _seen(agent, now):
+    """Online is a matter of tens of seconds: a write every few seconds per agent says it, not one per call."""
+    if agent.last_seen_at is None or (now - agent.last_seen_at).total_seconds() >= ONLINE_SECONDS / 6:
+        agent.last_seen_at = now
+
+
 def authenticate(session, agent_id, credential):
     agent = session.get(Agent, agent_id) if agent_id else None
     if agent is None or not hmac.compare_digest(agent.credential_sha256, _digest(credential or "")):
@@ -248,7 +254,7 @@ def next_job(ctx, credentials):
     with ctx.store.transaction() as uow:
         s = uow.session
         agent = authenticate(s, *credentials)
-        agent.last_seen_at = ctx.now
+        _seen(agent, ctx.now)
         session = s.scalar(select(Session).where(Session.agent_id == agent.id, Session.state.in_(domain.LIVE))
                            .order_by(Session.created_at))
         if session is None:
@@ -291,7 +297,7 @@ def heartbeat(ctx, credentials, session_id, payload):
     with ctx.store.transaction() as uow:
         s = uow.session
         agent = authenticate(s, *credentials)
-        agent.last_seen_at = ctx.now
+        _seen(agent, ctx.now)
         session = _agent_session(s, agent, session_id)
         if session.state == "interrupted":
             session.state, session.clock_mark, session.interrupted_at = "running", ctx.now, None
@@ -488,17 +494,21 @@ def watch_clocks(ctx):
     for state in domain.LIVE:
         metrics.SESSIONS.labels(state).set(by_state.get(state, 0))
     for session_id in due:
-        with ctx.store.transaction() as uow:
-            session = uow.session.get(Session, session_id, with_for_update=True)
-            if session.state == "running" and session.last_heartbeat_at <= silent_since:
-                session.clock_mark = None  # counted up to the last heartbeat: the silence is not billed
-                session.state, session.interrupted_at = "interrupted", ctx.now
-            elif session.state == "interrupted" and session.interrupted_at <= given_up:
-                session.message = "The agent stayed silent past the resume limit: the session ended."
-                _settle(uow, session, ctx.now, "failed", "vehicle")
-            elif session.state == "running":
-                _keep_paid(uow, session, ctx)
+        _watch(ctx, session_id, silent_since, given_up)
     return len(due)
+
+
+def _watch(ctx, session_id, silent_since, given_up):
+    with ctx.store.transaction() as uow:
+        session = uow.session.get(Session, session_id, with_for_update=True)
+        if session.state == "running" and session.last_heartbeat_at <= silent_since:
+            session.clock_mark = None  # counted up to the last heartbeat: the silence is not billed
+            session.state, session.interrupted_at = "interrupted", ctx.now
+        elif session.state == "interrupted" and session.interrupted_at <= given_up:
+            session.message = "The agent stayed silent past the resume limit: the session ended."
+            _settle(uow, session, ctx.now, "failed", "vehicle")
+        elif session.state == "running":
+            _keep_paid(uow, session, ctx)
 
 
 def _due(session, ctx, silent_since, given_up):
