@@ -371,8 +371,7 @@ def _binary(package, blobs, ref, stored, report):
     digest = hashlib.sha256(data).hexdigest()
     media_type = MEDIA_TYPES[PurePosixPath(ref["file"]).suffix.lower()]
     if digest not in stored:
-        if not blobs.exists(blob_key(digest)):
-            blobs.put(blob_key(digest), data, media_type)
+        if blobs.put_once(blob_key(digest), data, media_type):
             report.binaries_stored += 1
         stored.add(digest)
     name = PurePosixPath(ref["file"]).name

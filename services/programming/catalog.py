@@ -90,9 +90,7 @@ def import_catalog(folder, engine, blobs, public_key):
     stored = 0
     with Session() as s, s.begin():
         for item, manifest, image in packages:
-            key = package_key(manifest["sha256"])
-            if not blobs.exists(key):
-                blobs.put(key, image, "application/octet-stream")
+            blobs.put_once(package_key(manifest["sha256"]), image, "application/octet-stream")
             package_id = f"{item['ecu_address']}-{item['software_version']}"
             if s.get(Package, package_id) is None:
                 s.add(Package(id=package_id, series=item["series"], ecu_address=item["ecu_address"],

@@ -144,11 +144,11 @@ def start(ctx, actor, session_id):
     reserved a slice at a time."""
     domain.require_step_up(actor, ctx.now)
     with ctx.store.read() as s:
-        domain.require_state(_mine(s, actor, session_id), "ready", action="starting")
+        ready = _mine(s, actor, session_id)
+        domain.require_state(ready, "ready", action="starting")
     paid_by = "vin_pass"
     try:
-        ctx.claim_vin_session({"operator_id": actor["operator_id"], "vin": _vin_of(ctx, session_id),
-                               "session_id": session_id})
+        ctx.claim_vin_session({"operator_id": actor["operator_id"], "vin": ready.vin, "session_id": session_id})
     except PaymentRequired:
         paid_by = "time"
     with ctx.store.transaction() as uow:
@@ -167,11 +167,6 @@ def start(ctx, actor, session_id):
         uow.emit("SessionStarted", {"session_id": session.id, "operator_id": session.operator_id, "vin": session.vin,
                                     "agent_id": session.agent_id, "started_at": ctx.now}, subject=session.id)
         return view(ctx, s, session)
-
-
-def _vin_of(ctx, session_id):
-    with ctx.store.read() as s:
-        return s.get(Session, session_id).vin
 
 
 def _reserve(s, operator_id, seconds):

@@ -27,6 +27,13 @@ class BlobStore:
     def exists(self, key):  # pragma: no cover
         raise NotImplementedError
 
+    def put_once(self, key, data, content_type):
+        """Store content-addressed data unless it is there already; True when it was stored now."""
+        if self.exists(key):
+            return False
+        self.put(key, data, content_type)
+        return True
+
     def signed_url(self, key, seconds=300, filename=None):  # pragma: no cover
         """A GET link that works for `seconds`; with `filename`, the name a browser saves it under."""
         raise NotImplementedError
