@@ -19,8 +19,9 @@ class Query(Input):
 
 
 class SearchQuery(Query):
-    q = fields.String(required=True, validate=validate.Length(min=1, max=domain.MAX_QUERY_CHARS), metadata={
-        "description": "words, \"quoted phrases\", fault codes (P0301); at most 200 characters"})
+    q = fields.String(load_default=None, validate=validate.Length(min=1, max=domain.MAX_QUERY_CHARS), metadata={
+        "description": "words, \"quoted phrases\", fault codes (P0301); at most 200 characters. Without it, "
+                       "`type` or `system` browses the navigation's branch"})
     vin = fields.String(load_default=None, validate=VIN, metadata={"description": "only what applies to this car"})
     type = fields.String(load_default=None, validate=validate.OneOf(domain.DOCUMENT_TYPES))
     system = fields.String(load_default=None, validate=validate.OneOf(domain.SYSTEMS, error="a main group: 11, 34, …"))

@@ -46,8 +46,11 @@ def _facets(counts):
 def run_search(ctx, actor, query):
     """Ranked hits for everyone signed in; snippets and highlights only with access (for a VIN pass: searching
     for that VIN)."""
-    words = domain.read_text(query["q"])
-    if words.empty:
+    if query["q"] is None and not (query["type"] or query["system"]):
+        raise invalid_field("QUERY_REQUIRED", "q", "required_without_type_or_system",
+                            "Type a word or code, or choose a main group or document type to browse.")
+    words = domain.read_text(query["q"] or "")
+    if words.empty and query["q"] is not None:
         raise invalid_field("QUERY_HAS_NO_WORDS", "q", "at_least_one_word",
                             "Type at least one word or code: punctuation alone finds nothing.")
     vehicle = _vehicle(ctx, query["vin"])

@@ -164,6 +164,15 @@ def test_navigation_by_main_group_and_type_and_suggestions(api, library):
     titles = [s["title"].lower() for s in suggested.json()["suggestions"]]
     assert titles and all("ignition co" in t for t in titles)
 
+    # a branch of the tree opens as a search without words: exactly the documents the tree counted
+    engine = next(n for n in for_car["by_system"] if n["system"] == "12")
+    repair = next(t for t in engine["types"] if t["type"] == "repair_instruction")
+    branch = search(api, workshop, vin=CAR["vin"], system="12", type="repair_instruction", size="50")
+    assert branch.status_code == 200, branch.text
+    found = branch.json()
+    assert found["total"] == repair["count"] and found["query"] is None
+    assert {(h["system"], h["type"]) for h in found["hits"]} == {("12", "repair_instruction")}
+
 
 BAD_SEARCHES = [
     ({}, 422, "q"),
