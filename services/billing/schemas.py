@@ -134,10 +134,19 @@ class StatementLine(Output):
     amount = fields.Integer(metadata={"description": "cents: positive in, negative out"})
 
 
+class CreditReceived(Output):
+    issued_at = fields.DateTime()
+    reason = fields.String(metadata={"description": "why: a failed programming session of ours, an outage"})
+    seconds = fields.Integer(metadata={"description": "time given back"})
+    amount_cents = fields.Integer()
+    session_id = fields.String(allow_none=True)
+
+
 class Credit(Output):
     balance_cents = fields.Integer()
     currency = fields.String()
     statement = fields.List(fields.Nested(StatementLine))
+    credits = fields.List(fields.Nested(CreditReceived), metadata={"description": "time or money given back, newest first"})
     top_up_id = fields.String()
     amount_cents = fields.Integer()
 

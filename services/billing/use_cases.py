@@ -135,8 +135,12 @@ def top_up(ctx, actor, payload, idempotency_key):
 def credit(ctx, actor):
     with ctx.store.read() as s:
         account = domain.credit_account(actor["operator_id"])
+        given_back = s.scalars(select(Credit).where(Credit.operator_id == actor["operator_id"])
+                               .order_by(Credit.issued_at.desc()).limit(100)).all()
         return {"balance_cents": ledger.balance(s, account), "currency": "EUR",
-                "statement": ledger.statement(s, account)}
+                "statement": ledger.statement(s, account),
+                "credits": [{"issued_at": c.issued_at, "reason": c.reason, "seconds": c.seconds,
+                             "amount_cents": c.amount_cents, "session_id": c.session_id} for c in given_back]}
 
 
 def _require_money_role(actor):

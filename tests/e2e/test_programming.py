@@ -131,6 +131,9 @@ def test_a_flash_file_of_ours_that_fails_its_check_costs_nothing(api, system, wo
         finally:
             billing.dispose()
         assert "failed on our side" in credit.reason
+        # and the workshop reads it on its credit account, with the reason
+        received = api("GET", "/api/v1/credit", workshop.token).json()["credits"]
+        assert [(c["session_id"], c["reason"]) for c in received] == [(session_id, credit.reason)]
         assert api("GET", "/api/v1/entitlements", workshop.token).json()["programming_seconds"] == 1800
     finally:
         stop.set()
