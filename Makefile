@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install run migrate vehicles-import air-import air-corpus test test-unit test-integration test-e2e bench bench-faults clean
+.PHONY: install portal run test-browser migrate vehicles-import air-import air-corpus test test-unit test-integration test-e2e bench bench-faults clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -14,7 +14,17 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-run: install
+# The web portal: npm installs exactly what package-lock.json says, Vite builds portal/dist (not committed).
+PORTAL_SOURCES := $(shell find portal/src -type f) portal/index.html portal/vite.config.js
+portal/node_modules/.package-lock.json: portal/package-lock.json
+	cd portal && npm ci --no-audit --no-fund --loglevel=error
+
+portal/dist/index.html: portal/node_modules/.package-lock.json $(PORTAL_SOURCES)
+	cd portal && npm run --silent build -- --logLevel warn
+
+portal: portal/dist/index.html
+
+run: install portal
 	$(BIN)/python -m deploy.launcher
 
 migrate: install
@@ -31,8 +41,14 @@ air-import: install
 air-corpus: install
 	$(BIN)/python -m services.air.content generate $(OUT) --documents $(or $(DOCUMENTS),5000)
 
-test: install
+test: install portal
 	$(BIN)/python -m pytest tests
+	$(MAKE) --no-print-directory test-browser
+
+# The portal in a real browser (Debian's chromium) against `make run`'s system. Its own pytest, without the root
+# conftest.py: Playwright does not run on eventlet's patched standard library.
+test-browser: install portal
+	$(BIN)/python -m pytest tests/browser --confcutdir=tests/browser --suppress-nameko-eventlet-notification
 
 test-unit: install
 	$(BIN)/python -m pytest tests/unit
@@ -61,4 +77,4 @@ bench-faults: install
 	$(BIN)/python -m bench.programming_faults
 
 clean:
-	rm -rf $(VENV) var *.egg-info
+	rm -rf $(VENV) var *.egg-info portal/node_modules portal/dist

@@ -2,3 +2,8 @@
 import eventlet
 
 eventlet.monkey_patch()
+
+
+# The browser tests drive chromium through Playwright, whose sync API cannot run on a patched standard library:
+# they run in a pytest of their own without this file (`make test-browser`, which `make test` calls).
+collect_ignore = ["tests/browser"]

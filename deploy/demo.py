@@ -3,6 +3,7 @@ enrolled TOTP. Its login (with the TOTP secret) is kept in <data dir>/demo-login
 
 `python -m deploy.demo code` prints the demo owner's current TOTP code, as an authenticator app would."""
 import json
+import os
 import sys
 import time
 from datetime import date, datetime, timezone
@@ -117,7 +118,8 @@ def load_library(config, count=DEMO_DOCUMENTS):
         print(f"demo library: {report.created} documents imported ({folder})")
 
 
-DEMO_CAR_PORT = 13400  # the vehicle simulator's DoIP port, as a car's
+# the vehicle simulator's DoIP port, as a car's (another one lets a second system run beside `make run`)
+DEMO_CAR_PORT = int(os.environ.get("AOS_DEMO_CAR_PORT", "13400"))
 
 
 def load_software(config, vehicles):
@@ -205,6 +207,7 @@ def banner(base, login, config, demo_vin, agent_id):
     metrics = ", ".join(f"{s} http://{a}/metrics" for s, a in config["METRICS_ADDRESSES"].items())
     return f"""
 AOS is running.
+  Portal:     {base}/   (the web portal: register a workshop, or sign in with the demo login below)
   API:        {base}/api/v1   (OpenAPI: {base}/api/v1/openapi.json; health: {base}/health, {base}/ready)
   Metrics:    gateway {base}/metrics, {metrics}
   Demo login: {login['email']} / {login['password']}   (100 EUR credit to buy access with)
@@ -213,7 +216,7 @@ AOS is running.
   Demo VIN:   {demo_vin}   ({DEMO_VEHICLES} vehicles in the registry; a recall is open for this one)
   AIR:        {DEMO_DOCUMENTS} documents; try {base}/api/v1/air/search?q=misfire+cylinder+1&vin={demo_vin}
   Programming: the demo car runs on the vehicle simulator (DoIP 127.0.0.1:{DEMO_CAR_PORT}) with the demo agent
-              {agent_id} beside it: buy prog-30, then POST {base}/api/v1/programming/sessions
+              {agent_id} beside it: in the portal, buy programming time and open a session; or POST {base}/api/v1/programming/sessions
               {{"vin": "{demo_vin}", "agent_id": "{agent_id}"}} and start it when pre-flight is ready
   Logs:       {Path(config['DATA_DIR']) / 'logs'}
 Ctrl-C stops everything.

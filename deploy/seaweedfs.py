@@ -20,7 +20,7 @@ def weed_binary():
     return str(local) if local.exists() else shutil.which("weed")
 
 
-def _stop_with_parent():
+def stop_with_parent():
     """On Linux, SeaweedFS gets SIGTERM when the process that started it dies, however it dies (a test run
     killed by a timeout, a launcher killed with SIGKILL): no server is left behind holding its ports."""
     if sys.platform.startswith("linux"):
@@ -54,7 +54,7 @@ def start(folder, s3_port, access_key, secret_key, log=None):
                ] + [f"-{flag}={port}" for flag, port in ports.items()]
     process = subprocess.Popen(command, stdout=log or subprocess.DEVNULL, stderr=subprocess.STDOUT,
                                start_new_session=True, env=dict(os.environ, S3_BUCKET=""),
-                               preexec_fn=_stop_with_parent)
+                               preexec_fn=stop_with_parent)
     try:
         wait_for(lambda: process.poll() is not None or reachable("127.0.0.1", s3_port), 60, "SeaweedFS")
     except SystemExit:

@@ -127,6 +127,11 @@ def route(method, path, summary, tag, **meta):
     return ApiEntrypoint.decorator(method, path, route=spec, expected_exceptions=EXPECTED)
 
 
+def file_route(path):
+    """A GET that hands out files (the portal's): not part of the API, so not in the OpenAPI document."""
+    return ApiEntrypoint.decorator("GET", path, expected_exceptions=EXPECTED)
+
+
 def read_json(request, schema_cls):
     """The request body, parsed and checked against `schema_cls`. The JSON as sent goes on to the service,
     which checks it again with the same schema."""

@@ -7,9 +7,9 @@ from nameko.dependency_providers import Config
 from nameko.rpc import RpcProxy
 from werkzeug.wrappers import Response
 
-from gateway import asyncapi, openapi
+from gateway import asyncapi, openapi, portal
 from gateway.auth import Authenticator
-from gateway.http import json_response, read_json, route
+from gateway.http import file_route, json_response, read_json, route
 from services.air import schemas as airs
 from services.programming import schemas as ps
 from services.billing import schemas as bs
@@ -89,6 +89,16 @@ class GatewayService:
     def metrics_exposition(self, request):
         body, content_type = exposition()
         return Response(body, content_type=content_type)
+
+    # ---- the web portal's files (not API routes: they stay out of the OpenAPI document) ----
+
+    @file_route("/")
+    def portal_page(self, request):
+        return portal.page(request)
+
+    @file_route("/assets/<path:name>")
+    def portal_asset(self, request, name):
+        return portal.asset(request, name)
 
     # ---- identity ----
 

@@ -85,3 +85,24 @@ def test_partners_get_the_event_catalogue(api):
     document = api("GET", "/api/v1/asyncapi.json").json()
     assert document["asyncapi"] == "3.0.0" and "AccessPurchased" in document["channels"]
     assert document["channels"]["OrderPlaced"]["bindings"]["amqp"]["exchange"]["name"] == "shop.events"
+
+
+def test_the_gateway_serves_the_web_portal_and_nothing_beside_it(api):
+    from gateway.portal import BUILT
+    assert (BUILT / "index.html").exists(), "the portal is not built: make portal (make test does it)"
+    page = api("GET", "/")
+    assert page.status_code == 200 and page.headers["Content-Type"].startswith("text/html")
+    assert page.headers["Cache-Control"] == "no-cache"
+    assert "default-src 'self'" in page.headers["Content-Security-Policy"]
+    assert page.headers["X-Frame-Options"] == "DENY"
+    scripts = re.findall(r'src="(/assets/[^"]+\.js)"', page.text)
+    assert scripts, page.text
+    script = api("GET", scripts[0])
+    assert script.status_code == 200 and "javascript" in script.headers["Content-Type"]
+    assert "immutable" in script.headers["Cache-Control"]
+    for path in ("/assets/missing.js", "/assets/..%2f..%2fpyproject.toml", "/assets/%2e%2e/index.html"):
+        answer = api("GET", path)
+        assert answer.status_code == 404, path
+        assert answer.json()["error"]["code"] in ("FILE_NOT_FOUND", "ROUTE_NOT_FOUND"), path
+    served = api("GET", "/api/v1/openapi.json").json()["paths"]
+    assert "/" not in served and not any(p.startswith("/assets") for p in served)
