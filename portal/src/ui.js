@@ -22,6 +22,18 @@ export function useAction() {
   return { ...state, run, reset: () => setState({ busy: false, error: null }) };
 }
 
+// State that starts as `value` and follows it when it changes later; not right after the first render, which
+// would wipe what was typed in between.
+export function useFollowing(value) {
+  const [state, setState] = useState(value);
+  const first = useRef(true);
+  useEffect(() => {
+    if (first.current) first.current = false;
+    else setState(value);
+  }, [value]);
+  return [state, setState];
+}
+
 // What the API's error codes mean at the workbench; anything else shows the API's own message.
 const WORDS = {
   NETWORK: N_('AOS cannot be reached. Check the connection and try again.'),
@@ -137,8 +149,9 @@ let firstScreen = true; // on the first page load the browser's own focus order 
 export function Page({ title, children, wide = false }) {
   const ref = useRef(null);
   useEffect(() => {
+    const heading = ref.current;
     if (firstScreen) firstScreen = false;
-    else if (ref.current) ref.current.focus();
+    else if (heading && !heading.closest('main').contains(document.activeElement)) heading.focus(); // not if typing started
   }, [title]);
   useEffect(() => { document.title = `${title} – AOS`; }, [title]);
   return html`<div class=${'page' + (wide ? ' wide' : '')}>

@@ -5,7 +5,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import Panzoom from '@panzoom/panzoom';
 import { api, useApi } from '../api.js';
 import { N_, date, number, t } from '../i18n.js';
-import { ErrorBanner, Field, Loading, Offer, Page } from '../ui.js';
+import { ErrorBanner, Field, Loading, Offer, Page, useFollowing } from '../ui.js';
 
 const VIN_KEY = 'aos.vin';
 
@@ -18,8 +18,7 @@ function go(params) {
 // The car on the lift: its VIN, decoded, kept while the user moves between screens.
 export function VinBar({ vin, onVin }) {
   const vehicle = useApi(vin ? `/vehicles/${encodeURIComponent(vin)}` : null);
-  const [typed, setTyped] = useState(vin || '');
-  useEffect(() => setTyped(vin || ''), [vin]);
+  const [typed, setTyped] = useFollowing(vin || '');
   const submit = (event) => {
     event.preventDefault();
     const next = typed.trim().toUpperCase();
@@ -105,8 +104,7 @@ function escape(text) {
 export function Air({ query }) {
   const vin = currentVin(query);
   const params = { q: query.get('q') || '', vin, type: query.get('type') || '', system: query.get('system') || '', page: query.get('page') || '' };
-  const [typed, setTyped] = useState(params.q);
-  useEffect(() => setTyped(params.q), [params.q]);
+  const [typed, setTyped] = useFollowing(params.q);
   const searching = params.q || params.type || params.system;
   const path = searching ? '/air/search?' + new URLSearchParams(Object.entries(params).filter(([, v]) => v)).toString() : null;
   const results = useApi(path);

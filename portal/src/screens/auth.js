@@ -13,6 +13,12 @@ function countryName(code) {
   try { return new Intl.DisplayNames([document.documentElement.lang], { type: 'region' }).of(code); } catch (e) { return code; }
 }
 
+// The API's QR code is inline SVG; as a picture of its own it needs the SVG namespace.
+function svgImage(svg) {
+  const standalone = svg.includes('xmlns=') ? svg : svg.replace('<svg', '<svg xmlns="http://www.w3.org/2000/svg"');
+  return 'data:image/svg+xml;charset=utf-8,' + encodeURIComponent(standalone);
+}
+
 // After the password: a code, or the enrolment of a factor when the account has none yet.
 async function afterPassword(answer) {
   if (answer.next === 'enrol') {
@@ -146,7 +152,7 @@ export function Enrol() {
       <ol class="steps">
         <li>${t('Scan the QR code with an authenticator app (such as FreeOTP, Aegis or Google Authenticator).')}
           <div class="qr"><img alt=${t('QR code for your authenticator app')} width="200" height="200"
-            src=${'data:image/svg+xml;charset=utf-8,' + encodeURIComponent(enrolment.qr_svg)} /></div>
+            src=${svgImage(enrolment.qr_svg)} /></div>
           <p>${t('Or type this key into the app:')} <code class="secret" data-secret=${enrolment.secret}>${enrolment.secret.match(/.{1,4}/g).join(' ')}</code></p>
         </li>
         <li>${t('Enter the 6-digit code the app shows.')}
