@@ -278,6 +278,11 @@ class GatewayService:
         caller = self.auth.caller(request)
         return self._call(self.programming.open_session, caller.actor(), read_json(request, ps.OpenSession))
 
+    @route("GET", V1 + "/programming/sessions", "The workshop's programming sessions, newest first (the last 50)",
+           "programming", answer=ps.SessionList, errors=(UNAUTHENTICATED,))
+    def programming_sessions(self, request):
+        return self._call(self.programming.sessions, self.auth.caller(request).actor())
+
     @route("GET", V1 + "/programming/sessions/<session_id>", "State, pre-flight checklist, plan, progress, time "
            "used and left", "programming", answer=ps.SessionOut, errors=(UNAUTHENTICATED, (404, "no such session")))
     def programming_session(self, request, session_id):

@@ -407,6 +407,8 @@ export default {
   Recall: 'Rückruf',
   'Service campaign': 'Serviceaktion',
   open: 'offen',
+  Sessions: 'Sitzungen',
+  Opened: 'Geöffnet',
   'cancelled by you': 'von Ihnen storniert',
   'the payment did not arrive in time': 'die Zahlung kam nicht rechtzeitig an',
   'the payment was refused: not enough credit, or over the limit for invoices. Top up and order again.':

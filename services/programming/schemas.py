@@ -118,6 +118,21 @@ class SessionOut(Output):
     duplicate = fields.Boolean()
 
 
+class SessionSeen(Output):
+    id = fields.String()
+    vin = fields.String()
+    agent_id = fields.String()
+    state = fields.String()
+    created_at = fields.AwareDateTime()
+    ended_at = fields.AwareDateTime(allow_none=True)
+    outcome = fields.String(allow_none=True)
+    seconds_billed = fields.Integer(allow_none=True)
+
+
+class SessionList(Output):
+    sessions = fields.List(fields.Nested(SessionSeen), metadata={"description": "newest first, the last 50"})
+
+
 class Job(Output):
     kind = fields.String(metadata={"description": "none, preflight, download, flash"})
     session_id = fields.String()

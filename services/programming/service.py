@@ -58,6 +58,10 @@ class ProgrammingService:
         return dump(s.SessionOut, use_cases.open_session(self._ctx(), actor, load(s.OpenSession, payload)))
 
     @api
+    def sessions(self, actor):
+        return dump(s.SessionList, use_cases.sessions(self._ctx(), actor))
+
+    @api
     def session(self, actor, session_id):
         return dump(s.SessionOut, use_cases.get_session(self._ctx(), actor, session_id))
 

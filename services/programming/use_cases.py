@@ -125,6 +125,16 @@ def get_session(ctx, actor, session_id):
         return view(ctx, s, _mine(s, actor, session_id))
 
 
+def sessions(ctx, actor, limit=50):
+    """The workshop's sessions, newest first: where a technician finds the one they left."""
+    with ctx.store.read() as s:
+        found = s.scalars(select(Session).where(Session.operator_id == actor["operator_id"])
+                          .order_by(Session.created_at.desc()).limit(limit)).all()
+        return {"sessions": [{"id": x.id, "vin": x.vin, "agent_id": x.agent_id, "state": x.state,
+                              "created_at": x.created_at, "ended_at": x.ended_at, "outcome": x.outcome,
+                              "seconds_billed": x.seconds_billed} for x in found]}
+
+
 def view(ctx, s, session):
     used = domain.counted(session, ctx.now, ctx.settings.heartbeat_timeout)
     account = s.get(Account, session.operator_id)

@@ -311,6 +311,14 @@ def test_programming_buy_time_and_flash_the_demo_car(page, system, tmp_path):
         assert 0 <= billed <= 60  # 8 control units of 64 KiB: seconds
         screens.check("summary")
         session_url = page.url
+        # the session is found again from the programming screen
+        page.get_by_role("link", name="Back to programming").click()
+        row = page.locator(f"[data-session='{session_url.rsplit('/', 1)[1]}']")
+        expect(row).to_contain_text("Ended")
+        expect(row).to_contain_text("completed")
+        screens.check("sessions")
+        row.get_by_role("link").click()
+        expect(page.get_by_test_id("billed")).to_have_text(str(billed))
     finally:
         agent.terminate()
         agent.wait(timeout=30)

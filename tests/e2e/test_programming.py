@@ -98,6 +98,12 @@ def test_a_workshop_flashes_a_car_and_is_billed_the_seconds_the_clock_ran(api, w
         assert abs(done["seconds_billed"] - done["used_seconds"]) <= 0.5005  # whole seconds, rounded half down
         eventually(lambda: api("GET", "/api/v1/entitlements", workshop.token).json()["programming_seconds"]
                    == 1800 - done["seconds_billed"], what="billing to debit the session")
+        # the workshop's list of sessions has it; another workshop's has nothing
+        listed = api("GET", "/api/v1/programming/sessions", workshop.token).json()["sessions"]
+        assert [(x["id"], x["state"], x["outcome"], x["seconds_billed"]) for x in listed] == [
+            (session_id, "ended", "completed", done["seconds_billed"])]
+        stranger = Workshop(api, email="nachbar@werkstatt-nord.de", vat_id=None)
+        assert api("GET", "/api/v1/programming/sessions", stranger.token).json() == {"sessions": []}
     finally:
         stop.set()
 

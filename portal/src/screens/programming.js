@@ -42,6 +42,21 @@ function RegisterAgent({ onRegistered }) {
   </section>`;
 }
 
+function Sessions() {
+  const sessions = useApi('/programming/sessions');
+  if (!sessions.data) return html`<${ErrorBanner} error=${sessions.error} />`;
+  if (sessions.data.sessions.length === 0) return null;
+  return html`<section aria-labelledby="sessions"><h2 id="sessions">${t('Sessions')}</h2>
+    <div class="table-wrap" tabindex="0" role="region" aria-label=${t('Sessions')}><table>
+      <thead><tr><th scope="col">${t('Opened')}</th><th scope="col">${t('VIN')}</th><th scope="col">${t('Status')}</th>
+        <th scope="col">${t('Outcome')}</th><th scope="col" class="num">${t('Seconds billed')}</th></tr></thead>
+      <tbody>${sessions.data.sessions.map((x) => html`<tr data-session=${x.id}>
+        <td><a href=${'#/programming/' + x.id}>${dateTime(x.created_at)}</a></td><td>${x.vin}</td>
+        <td>${t(STATES[x.state] || x.state)}</td><td>${x.outcome || ''}</td>
+        <td class="num">${x.seconds_billed != null ? number(x.seconds_billed) : ''}</td></tr>`)}</tbody>
+    </table></div></section>`;
+}
+
 export function Programming({ query }) {
   const agents = useApi('/agents');
   const { error, run } = useAction();
@@ -71,6 +86,7 @@ export function Programming({ query }) {
       <${ErrorBanner} error=${error} />
       ${error && error.code === 'PROGRAMMING_TIME_REQUIRED' && html`<p><a class="button" href="#/billing?buy=prog-30">${t('Buy programming time')}</a></p>`}
     </section>
+    <${Sessions} />
     <section aria-labelledby="agents"><h2 id="agents">${t('Agents')}</h2>
       <${ErrorBanner} error=${agents.error} />
       ${agents.loading && !agents.data && html`<${Loading} />`}
