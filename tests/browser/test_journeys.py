@@ -35,7 +35,7 @@ def register(page, name="Kfz-Meisterbetrieb Schulz", check=False):
     page.get_by_role("button", name="Register").click()
     expect(page.get_by_role("heading", name="Set up your second factor")).to_be_visible()
     expect(page.get_by_role("img", name="QR code for your authenticator app")).to_be_visible()
-    page.wait_for_function("document.querySelector('.qr img').naturalWidth > 0")  # a picture, not a broken one
+    page.wait_for_function("() => document.querySelector('.qr img').naturalWidth > 0")  # a picture, not a broken one
     if check:
         page.screens.check("enrol")
     tech.secret = page.locator("[data-secret]").get_attribute("data-secret")
@@ -201,7 +201,7 @@ def test_register_enrol_sign_in_buy_information_search_the_demo_car_and_read(pag
     page.locator(".hit").first.get_by_role("link").click()
     picture = page.locator(".diagram img")
     expect(picture).to_be_visible()
-    page.wait_for_function("document.querySelector('.diagram img').naturalWidth > 0")
+    page.wait_for_function("() => document.querySelector('.diagram img').naturalWidth > 0")
     frame = page.locator(".diagram .viewport > div")
     before = frame.evaluate("e => getComputedStyle(e).transform")
     page.get_by_role("button", name="Zoom in").click()
@@ -373,7 +373,7 @@ def test_order_a_tool(page, system):
     cable = page.locator(".product").filter(has_text="Ethernet diagnostic cable (ENET)")
     expect(cable).to_contain_text("€58.31")
     page.wait_for_function(  # the pictures come signed from the object store
-        "[...document.querySelectorAll('.product img')].every(i => i.complete && i.naturalWidth > 0)")
+        "() => [...document.querySelectorAll('.product img')].every(i => i.complete && i.naturalWidth > 0)")
     screens.check("catalogue")
     cable.get_by_role("link").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Ethernet diagnostic cable (ENET)")
