@@ -118,15 +118,10 @@ class SessionOut(Output):
     duplicate = fields.Boolean()
 
 
-class SessionSeen(Output):
-    id = fields.String()
-    vin = fields.String()
-    agent_id = fields.String()
-    state = fields.String()
-    created_at = fields.AwareDateTime()
-    ended_at = fields.AwareDateTime(allow_none=True)
-    outcome = fields.String(allow_none=True)
-    seconds_billed = fields.Integer(allow_none=True)
+class SessionSeen(SessionOut):
+    """A session in the workshop's list: what it was, not its checklist, plan or clock."""
+    class Meta:
+        fields = ("id", "vin", "agent_id", "state", "created_at", "ended_at", "outcome", "seconds_billed")
 
 
 class SessionList(Output):
