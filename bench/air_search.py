@@ -17,6 +17,8 @@ import requests
 from sqlalchemy.orm import Session
 
 from bench import system
+from services.air.settings import AirSettings
+from services.shared.config import build
 from services.air import content, corpus, domain, search
 from services.shared import blobs
 from services.shared.database import make_engine
@@ -114,7 +116,7 @@ def main(argv=None):
         }
         vins = {p["vin"][0] for p in (parse_qs(line) for line in lines) if "vin" in p}
         described = {v["vin"]: v for v in registry["vehicles"] if v["vin"] in vins}
-        index = search.TantivyIndex(config["AIR_SEARCH"]["path"])
+        index = search.TantivyIndex(str(build(AirSettings, config["ENVIRONMENT"]).index_dir))
         engine_ms = in_process(index, lines, described, min(s, 10))
     report(opts, ready, results, engine_ms)
 

@@ -82,7 +82,7 @@ def running(database_url=None, extra_env=None):
         store = seaweedfs.start(data / "objects", s3_port, "bench", "bench-secret",
                                 log=open(data / "seaweedfs.log", "w"))
         port = free_port()
-        env = dict(os.environ, AOS_DATA_DIR=str(data), AOS_AMQP_URI=f"amqp://guest:guest@127.0.0.1:5672/{name}",
+        env = dict(os.environ, AOS_PROFILE="development", AOS_DATA_DIR=str(data), AOS_AMQP_URI=f"amqp://guest:guest@127.0.0.1:5672/{name}",
                    AOS_GATEWAY_ADDRESS=f"127.0.0.1:{port}", AOS_METRICS_BASE_PORT=str(free_port() - 1),
                    AOS_LOGIN_MAX_ADDRESS_FAILURES="10000", AOS_BLOB_ENDPOINT=f"127.0.0.1:{s3_port}",
                    AOS_BLOB_ACCESS_KEY="bench", AOS_BLOB_SECRET_KEY="bench-secret", AOS_OUTBOX_POLL_SECONDS="0.2",

@@ -83,7 +83,11 @@ class Launcher:
         print(f"started SeaweedFS (S3 on {blob['endpoint']}, data in {folder})")
 
     def ensure_keys(self):
-        private, public = Path(self.config["JWT_PRIVATE_KEY_FILE"]), Path(self.config["JWT_PUBLIC_KEY_FILE"])
+        from gateway.settings import GatewaySettings
+        from services.identity.settings import IdentitySettings
+        env = self.config["ENVIRONMENT"]
+        private = settings.build(IdentitySettings, env).private_key_file
+        public = settings.build(GatewaySettings, env).public_key_file
         if not private.exists():
             generate_keypair(private, public)
             print(f"created development token keys in {private.parent}")
@@ -127,6 +131,8 @@ class Launcher:
 
 
 def main():
+    # make run is the development profile: demo secrets (the demo car's ECU secret, the local object store's keys)
+    os.environ.setdefault("AOS_PROFILE", "development")
     config = settings.load()
     launcher = Launcher(config)
     # Ctrl-C and SIGTERM both stop everything; SIGINT is set explicitly because a shell that starts us in the

@@ -3,7 +3,8 @@ from dataclasses import dataclass
 
 from nameko.extensions import DependencyProvider
 
-from services.shared.config import setting
+from gateway.settings import GatewaySettings
+from services.shared.config import of_container
 from services.shared.errors import Forbidden, Unauthenticated
 from services.shared.tokens import TokenVerifier, read_key
 
@@ -24,7 +25,8 @@ class Caller:
 
 class Authenticator(DependencyProvider):
     def setup(self):
-        self.verifier = TokenVerifier(read_key(setting(self.container.config, "JWT_PUBLIC_KEY_FILE"), "public"))
+        key_file = of_container(self.container, GatewaySettings).public_key_file
+        self.verifier = TokenVerifier(read_key(str(key_file), "public"))
 
     def get_dependency(self, worker_ctx):
         return self

@@ -12,7 +12,8 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed as WerkzeugMetho
 from werkzeug.wrappers import Request, Response
 
 from services.shared import logs
-from services.shared.config import setting
+from gateway.settings import GatewaySettings
+from services.shared.config import of_container
 from services.shared.schemas import load
 from services.shared.errors import (EXPECTED, AosError, BadRequest, MethodNotAllowed, NotFound, PayloadTooLarge,
                                     Unavailable, UnsupportedMediaType, from_validation_error)
@@ -100,9 +101,13 @@ class ApiEntrypoint(HttpRequestHandler):
         self.route = route
         super().__init__(method, url, **kwargs)
 
+    def setup(self):
+        super().setup()
+        self.limit = of_container(self.container, GatewaySettings).max_body_bytes
+
     def handle_request(self, request):
         request.correlation_id = logs.accepted(request.headers.get(logs.HEADER))  # the worker takes it up
-        limit = setting(self.container.config, "MAX_BODY_BYTES")
+        limit = self.limit
         if (request.content_length or 0) > limit:
             response = error_response(PayloadTooLarge(
                 "BODY_TOO_LARGE", f"The request body is larger than {limit} bytes.", {"limit_bytes": limit}))

@@ -115,6 +115,7 @@ def config(rabbit_config, database_urls, token_keys, tmp_path, blob_config):
     vhost and databases."""
     private, public = token_keys
     conf = settings.load({
+        "AOS_PROFILE": "development",  # the demo secrets (the ECU's) for the simulated car
         "AOS_DATA_DIR": str(tmp_path),
         "AOS_JWT_PRIVATE_KEY_FILE": str(private),
         "AOS_JWT_PUBLIC_KEY_FILE": str(public),

@@ -11,7 +11,8 @@ from sqlalchemy.orm import sessionmaker
 
 from services.air import search
 from services.air.models import Document
-from services.shared.config import setting
+from services.air.settings import AirSettings
+from services.shared.config import of_container, setting
 from services.shared.database import make_engine
 
 log = logging.getLogger(__name__)
@@ -43,8 +44,9 @@ class Library(DependencyProvider):
 
     def setup(self):
         config = self.container.config
-        self.settings = setting(config, "AIR_SEARCH")
-        self.interval = setting(config, "AIR_SYNC_SECONDS")
+        settings = of_container(self.container, AirSettings)
+        self.settings = settings.search
+        self.interval = settings.sync_seconds
         self.engine = make_engine(setting(config, "DATABASE_URLS")[self.container.service_name])
         self.Session = sessionmaker(self.engine)
         self.index = search.from_settings(self.settings)

@@ -2,20 +2,16 @@
 from nameko.extensions import DependencyProvider
 
 from services.billing.payments import PROVIDERS
-from services.billing.use_cases import Seller
-from services.shared.config import ConfigurationError, setting
+from services.billing.settings import BillingSettings
+from services.shared.config import of_container
 
 
 class Payments(DependencyProvider):
     def setup(self):
-        config = self.container.config
-        name = setting(config, "CARD_PROVIDER")
-        if name not in PROVIDERS:
-            raise ConfigurationError(f"AOS_CARD_PROVIDER={name} is not one of: {', '.join(PROVIDERS)}")
-        self.cards = PROVIDERS[name]()
-        seller = setting(config, "SELLER")
-        self.seller = Seller(seller["name"], seller["country"], seller["vat_id"], seller["address"])
-        self.invoice_limit_cents = setting(config, "INVOICE_LIMIT_CENTS")
+        settings = of_container(self.container, BillingSettings)
+        self.cards = PROVIDERS[settings.card_provider]()
+        self.seller = settings.seller
+        self.invoice_limit_cents = settings.invoice_limit_cents
 
     def get_dependency(self, worker_ctx):
         return self

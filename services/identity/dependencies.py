@@ -3,8 +3,9 @@ from eventlet import tpool
 from nameko.extensions import DependencyProvider
 
 from services.identity.domain import Passwords
+from services.identity.settings import IdentitySettings
 from services.identity.use_cases import Policy
-from services.shared.config import setting
+from services.shared.config import of_container
 from services.shared.tokens import TokenSigner, read_key
 
 
@@ -12,15 +13,12 @@ class Credentials(DependencyProvider):
     """The hasher, the signer and the login policy: the tools identity proves people with."""
 
     def setup(self):
-        config = self.container.config
+        settings = of_container(self.container, IdentitySettings)
         self.passwords = Passwords(offload=tpool.execute)
-        self.signer = TokenSigner(read_key(setting(config, "JWT_PRIVATE_KEY_FILE"), "signing"),
-                                  setting(config, "ACCESS_TOKEN_TTL"))
+        self.signer = TokenSigner(read_key(str(settings.private_key_file), "signing"), settings.access_ttl)
         self.policy = Policy(
-            access_ttl=setting(config, "ACCESS_TOKEN_TTL"), refresh_ttl=setting(config, "REFRESH_TOKEN_TTL"),
-            login_window=setting(config, "LOGIN_WINDOW"),
-            max_account_failures=setting(config, "LOGIN_MAX_ACCOUNT_FAILURES"),
-            max_address_failures=setting(config, "LOGIN_MAX_ADDRESS_FAILURES"))
+            access_ttl=settings.access_ttl, refresh_ttl=settings.refresh_ttl, login_window=settings.login_window,
+            max_account_failures=settings.max_account_failures, max_address_failures=settings.max_address_failures)
 
     def get_dependency(self, worker_ctx):
         return self

@@ -1,138 +1,195 @@
-"""Every setting AOS reads, in one place: read from the environment, checked, and turned into the
-nameko config dict that services and providers read. A wrong or missing setting stops start-up with a
-message naming the variable."""
+"""How AOS reads its configuration, in one place.
+
+`load()` reads the environment once per process into the nameko config dict: the infrastructure every service
+shares (broker, databases, metrics addresses, object store) and, under ENVIRONMENT, every AOS_ variable as it
+was given. Each service declares its own settings as a frozen dataclass in its settings.py, fields made with
+`variable()`; `Settings(cls)` builds it once when the service starts. A wrong or missing setting stops start-up
+with a message naming the variable and its rule.
+
+Secrets have no default: only the development profile (AOS_PROFILE=development, which `make run` and the tests
+select) fills them with demo values, so production refuses to start without each one.
+"""
+import dataclasses
 import os
+import re
+from collections import namedtuple
 from pathlib import Path
 
+from nameko.extensions import DependencyProvider
 from sqlalchemy.engine import make_url
-from marshmallow import Schema, ValidationError, fields, validate
 
-SERVICES = ("identity", "billing", "vehicle_data", "shop", "air", "programming")  # services with a database of their own; grows as services land
+SERVICES = ("identity", "billing", "vehicle_data", "shop", "air", "programming")  # each with a database of its own
 PROCESSES = SERVICES + ("gateway",)  # what `make run` starts, one process each
+PROFILES = ("production", "development")
 
 ROOT = Path(__file__).resolve().parents[2]
+_REQUIRED = object()
 
 
 class ConfigurationError(SystemExit):
     pass
 
 
-def _address(text):
+# ---- reading one variable ----------------------------------------------------------------------------------------
+
+class Rule(namedtuple("Rule", "holds text")):
+    """What a setting's value must satisfy, and how the error says it."""
+
+
+def between(low, high):
+    return Rule(lambda v: low <= v <= high, f"between {low} and {high}")
+
+
+def one_of(*choices):
+    return Rule(lambda v: v in choices, "one of " + ", ".join(map(str, choices)))
+
+
+def variable(name, parse=str, default=_REQUIRED, *, rule=None, development=_REQUIRED):
+    """A settings field read from the environment variable `name`. `parse` turns the text into the value (and
+    raises ValueError on a bad one); `rule` is what the value must satisfy. `development` is the value the
+    development profile uses when the variable is unset: for secrets, which have no `default`."""
+    return dataclasses.field(metadata={"variable": name, "parse": parse, "default": default, "rule": rule,
+                                       "development": development})
+
+
+def flag(text):
+    if text.lower() in ("1", "true", "yes", "on"):
+        return True
+    if text.lower() in ("0", "false", "no", "off"):
+        return False
+    raise ValueError("must be true or false")
+
+
+def read(name, parse, environ, *, default=_REQUIRED, rule=None, development=_REQUIRED):
+    """One variable's value, or ConfigurationError naming it."""
+    text = environ.get(name)
+    if text is None or text == "":
+        if development is not _REQUIRED and profile(environ) == "development":
+            return development
+        if default is _REQUIRED:
+            secret = " (a secret: it has no default outside AOS_PROFILE=development)" if development is not _REQUIRED else ""
+            raise ConfigurationError(f"AOS configuration is wrong: {name}: required{secret}")
+        return default
+    try:
+        value = parse(text)
+    except (ValueError, TypeError) as exc:
+        raise ConfigurationError(f"AOS configuration is wrong: {name}: {exc or 'cannot be read'} ({text!r})")
+    if rule is not None and not rule.holds(value):
+        raise ConfigurationError(f"AOS configuration is wrong: {name}: must be {rule.text} ({text!r})")
+    return value
+
+
+def profile(environ):
+    chosen = environ.get("AOS_PROFILE") or "production"
+    if chosen not in PROFILES:
+        raise ConfigurationError(f"AOS configuration is wrong: AOS_PROFILE: must be one of {', '.join(PROFILES)}")
+    return chosen
+
+
+def build(cls, environ):
+    """A service's frozen settings from the environment."""
+    values = {}
+    for f in dataclasses.fields(cls):
+        meta = f.metadata
+        if "variable" not in meta:
+            continue
+        parse = meta["parse"]
+        if parse is data_path:  # a file named relative to the data folder
+            parse = lambda text: data_path(environ, text)  # noqa: E731
+        value = read(meta["variable"], parse, environ, default=meta["default"], rule=meta["rule"],
+                     development=meta["development"])
+        values[f.name] = data_path(environ, value) if meta["parse"] is data_path else value
+    made = cls(**values)
+    check = getattr(made, "check", None)
+    if check is not None:
+        check()
+    return made
+
+
+def data_path(environ, text):
+    """A file setting (use it as a variable's `parse`): absolute, or relative to AOS_DATA_DIR."""
+    path = Path(text)
+    return path if path.is_absolute() else data_dir(environ) / path
+
+
+def data_dir(environ):
+    return Path(environ.get("AOS_DATA_DIR") or ROOT / "var")
+
+
+def of_container(container, cls):
+    """A service's settings from the environment its container was configured with."""
+    return build(cls, container.config.get("ENVIRONMENT", os.environ))
+
+
+class Settings(DependencyProvider):
+    """A service's settings, built once when its container is set up, the same object for every worker."""
+
+    def __init__(self, cls):
+        self.cls = cls
+        self.value = None
+
+    def setup(self):
+        self.value = of_container(self.container, self.cls)
+
+    def get_dependency(self, worker_ctx):
+        return self.value
+
+
+# ---- what every process shares -----------------------------------------------------------------------------------
+
+def _amqp(text):
+    if not text.startswith(("amqp://", "amqps://")):
+        raise ValueError("must be an amqp:// or amqps:// URI")
+    return text
+
+
+def _database(text):
+    if not re.match(r"^(sqlite|postgresql)(\+\w+)?://", text):
+        raise ValueError("must be a sqlite:// or postgresql:// URL")
+    return text
+
+
+def address(text):
     host, _, port = text.rpartition(":")
-    return bool(host) and port.isdigit() and 0 < int(port) < 65536
+    if not (host and port.isdigit() and 0 < int(port) < 65536):
+        raise ValueError("must be host:port")
+    return text
 
 
-class EnvironmentSchema(Schema):
-    """Each field is an environment variable; the README's configuration table lists them."""
-    AOS_DATA_DIR = fields.String(load_default=str(ROOT / "var"))
-    AOS_AMQP_URI = fields.String(
-        load_default="amqp://guest:guest@127.0.0.1:5672/",
-        validate=validate.Regexp(r"^amqps?://", error="must be an amqp:// or amqps:// URI"))
-    AOS_DATABASE_URL = fields.String(load_default=None, validate=validate.Regexp(
-        r"^(sqlite|postgresql)(\+\w+)?://", error="must be a sqlite:// or postgresql:// URL"))
-    AOS_GATEWAY_ADDRESS = fields.String(
-        load_default="127.0.0.1:8000", validate=validate.Predicate("__len__", error="host:port"))
-    AOS_METRICS_HOST = fields.String(load_default="127.0.0.1")
-    AOS_METRICS_BASE_PORT = fields.Integer(load_default=9100, validate=validate.Range(1024, 65000))
-    AOS_JWT_PRIVATE_KEY_FILE = fields.String(load_default=None)
-    AOS_JWT_PUBLIC_KEY_FILE = fields.String(load_default=None)
-    AOS_ACCESS_TOKEN_TTL = fields.Integer(load_default=600, validate=validate.Range(60, 3600))
-    AOS_REFRESH_TOKEN_TTL = fields.Integer(load_default=30 * 86400, validate=validate.Range(3600, 90 * 86400))
-    AOS_LOGIN_WINDOW = fields.Integer(load_default=900, validate=validate.Range(10, 86400))
-    AOS_LOGIN_MAX_ACCOUNT_FAILURES = fields.Integer(load_default=5, validate=validate.Range(1, 100))
-    AOS_LOGIN_MAX_ADDRESS_FAILURES = fields.Integer(load_default=20, validate=validate.Range(1, 10000))
-    AOS_MAX_BODY_BYTES = fields.Integer(load_default=64 * 1024, validate=validate.Range(1024, 16 * 1024 * 1024))
-    AOS_MAX_WORKERS = fields.Integer(load_default=10, validate=validate.Range(1, 1000))
-    AOS_GATEWAY_MAX_WORKERS = fields.Integer(load_default=64, validate=validate.Range(1, 1000))
-    AOS_RPC_TIMEOUT = fields.Float(load_default=10.0, validate=validate.Range(0.1, 300))
-    AOS_OUTBOX_POLL_SECONDS = fields.Float(load_default=1.0, validate=validate.Range(0.01, 60))
-    AOS_SHOP_PAYMENT_TIMEOUT_SECONDS = fields.Float(load_default=120.0, validate=validate.Range(1, 86400))
-    AOS_INVOICE_LIMIT_CENTS = fields.Integer(load_default=500000, validate=validate.Range(0, 100_000_000))
-    AOS_BLOB_ENDPOINT = fields.String(load_default="127.0.0.1:8333")
-    AOS_BLOB_ACCESS_KEY = fields.String(load_default="aos-dev")
-    AOS_BLOB_SECRET_KEY = fields.String(load_default="aos-dev-secret-change-me")
-    AOS_BLOB_REGION = fields.String(load_default="us-east-1")
-    AOS_BLOB_SECURE = fields.Boolean(load_default=False)
-    AOS_BLOB_BUCKET = fields.String(load_default="aos", validate=validate.Regexp(
-        r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", error="an S3 bucket name: 3 to 63 lower-case letters, digits, dots, dashes"))
-    AOS_CARD_PROVIDER = fields.String(load_default="sandbox")
-    AOS_SEARCH_ENGINE = fields.String(load_default="tantivy", validate=validate.OneOf(("tantivy", "elasticsearch")))
-    AOS_SEARCH_INDEX_DIR = fields.String(load_default=None)
-    AOS_ELASTICSEARCH_URL = fields.String(load_default=None, validate=validate.Regexp(
-        r"^https?://", error="must be an http:// or https:// URL"))
-    AOS_ELASTICSEARCH_INDEX = fields.String(load_default="aos-air-documents", validate=validate.Regexp(
-        r"^[a-z0-9][a-z0-9._-]{0,200}$", error="an index name: lower-case letters, digits, . _ -"))
-    AOS_ELASTICSEARCH_PLAIN_JSON = fields.Boolean(load_default=False)
-    AOS_AIR_SYNC_SECONDS = fields.Float(load_default=2.0, validate=validate.Range(0.05, 3600))
-    AOS_HEARTBEAT_TIMEOUT_SECONDS = fields.Float(load_default=10.0, validate=validate.Range(0.2, 600))
-    AOS_RESUME_LIMIT_SECONDS = fields.Float(load_default=300.0, validate=validate.Range(1, 86400))
-    AOS_RESERVE_SLICE_SECONDS = fields.Integer(load_default=60, validate=validate.Range(1, 3600))
-    AOS_MANUFACTURER_KEY_FILE = fields.String(load_default=None)
-    AOS_ECU_SECRET = fields.String(load_default="aos-demo-ecu-secret-change-me", validate=validate.Length(min=8))
-    AOS_SELLER_NAME = fields.String(load_default="AOS Demo Manufacturer GmbH")
-    AOS_SELLER_COUNTRY = fields.String(load_default="DE", validate=validate.Length(equal=2))
-    AOS_SELLER_VAT_ID = fields.String(load_default="DE136695976")
-    AOS_SELLER_ADDRESS = fields.String(load_default="Petuelring 1, 80809 München, Germany")
+def bucket_name(text):
+    if not re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", text):
+        raise ValueError("an S3 bucket name: 3 to 63 lower-case letters, digits, dots, dashes")
+    return text
 
 
 def load(environ=None):
     """The nameko config dict for every AOS process, from the environment."""
-    environ = os.environ if environ is None else environ
-    known = {k: v for k, v in environ.items() if k in EnvironmentSchema._declared_fields}
-    try:
-        env = EnvironmentSchema().load(known)
-    except ValidationError as exc:
-        problems = "; ".join(f"{name}: {' '.join(msgs)}" for name, msgs in sorted(exc.messages.items()))
-        raise ConfigurationError(f"AOS configuration is wrong: {problems}")
-    if not _address(env["AOS_GATEWAY_ADDRESS"]):
-        raise ConfigurationError("AOS configuration is wrong: AOS_GATEWAY_ADDRESS: must be host:port")
-    if env["AOS_SEARCH_ENGINE"] == "elasticsearch" and not env["AOS_ELASTICSEARCH_URL"]:
-        raise ConfigurationError("AOS configuration is wrong: AOS_ELASTICSEARCH_URL: required when "
-                                 "AOS_SEARCH_ENGINE=elasticsearch")
-    data_dir = Path(env["AOS_DATA_DIR"])
-    keys = data_dir / "keys"
+    environ = dict(os.environ if environ is None else environ)
+    profile(environ)
+    data = data_dir(environ)
+    server = read("AOS_DATABASE_URL", _database, environ, default=None)
     urls = {}
-    for i, service in enumerate(SERVICES):
-        url = environ.get(f"AOS_{service.upper()}_DATABASE_URL") or _per_service(env["AOS_DATABASE_URL"], service)
-        urls[service] = url or f"sqlite:///{data_dir / (service + '.sqlite')}"
+    for service in SERVICES:
+        url = read(f"AOS_{service.upper()}_DATABASE_URL", _database, environ, default=None)
+        urls[service] = url or _per_service(server, service) or f"sqlite:///{data / (service + '.sqlite')}"
+    metrics_host = read("AOS_METRICS_HOST", str, environ, default="127.0.0.1")
+    metrics_base = read("AOS_METRICS_BASE_PORT", int, environ, default=9100, rule=between(1024, 65000))
     return {
-        "AMQP_URI": env["AOS_AMQP_URI"],
-        "WEB_SERVER_ADDRESS": env["AOS_GATEWAY_ADDRESS"],
-        "max_workers": env["AOS_MAX_WORKERS"],
-        "DATA_DIR": str(data_dir),
+        "AMQP_URI": read("AOS_AMQP_URI", _amqp, environ, default="amqp://guest:guest@127.0.0.1:5672/"),
+        "WEB_SERVER_ADDRESS": read("AOS_GATEWAY_ADDRESS", address, environ, default="127.0.0.1:8000"),
+        "max_workers": read("AOS_MAX_WORKERS", int, environ, default=10, rule=between(1, 1000)),
+        "DATA_DIR": str(data),
         "DATABASE_URLS": urls,
-        "METRICS_ADDRESSES": {
-            s: f"{env['AOS_METRICS_HOST']}:{env['AOS_METRICS_BASE_PORT'] + 1 + i}" for i, s in enumerate(SERVICES)},
-        "JWT_PRIVATE_KEY_FILE": env["AOS_JWT_PRIVATE_KEY_FILE"] or str(keys / "token-signing.pem"),
-        "JWT_PUBLIC_KEY_FILE": env["AOS_JWT_PUBLIC_KEY_FILE"] or str(keys / "token-signing.pub.pem"),
-        "ACCESS_TOKEN_TTL": env["AOS_ACCESS_TOKEN_TTL"],
-        "REFRESH_TOKEN_TTL": env["AOS_REFRESH_TOKEN_TTL"],
-        "LOGIN_WINDOW": env["AOS_LOGIN_WINDOW"],
-        "LOGIN_MAX_ACCOUNT_FAILURES": env["AOS_LOGIN_MAX_ACCOUNT_FAILURES"],
-        "LOGIN_MAX_ADDRESS_FAILURES": env["AOS_LOGIN_MAX_ADDRESS_FAILURES"],
-        "MAX_BODY_BYTES": env["AOS_MAX_BODY_BYTES"],
-        "GATEWAY_MAX_WORKERS": env["AOS_GATEWAY_MAX_WORKERS"],
-        "RPC_TIMEOUT": env["AOS_RPC_TIMEOUT"],
-        "OUTBOX_POLL_SECONDS": env["AOS_OUTBOX_POLL_SECONDS"],
-        "SHOP_PAYMENT_TIMEOUT": env["AOS_SHOP_PAYMENT_TIMEOUT_SECONDS"],
-        "INVOICE_LIMIT_CENTS": env["AOS_INVOICE_LIMIT_CENTS"],
-        "CARD_PROVIDER": env["AOS_CARD_PROVIDER"],
-        "AIR_SEARCH": {"engine": env["AOS_SEARCH_ENGINE"],
-                       "path": env["AOS_SEARCH_INDEX_DIR"] or str(data_dir / "air-index"),
-                       "url": env["AOS_ELASTICSEARCH_URL"], "index": env["AOS_ELASTICSEARCH_INDEX"],
-                       "plain_json": env["AOS_ELASTICSEARCH_PLAIN_JSON"]},
-        "AIR_SYNC_SECONDS": env["AOS_AIR_SYNC_SECONDS"],
-        "PROGRAMMING": {"heartbeat_timeout": env["AOS_HEARTBEAT_TIMEOUT_SECONDS"],
-                        "resume_limit": env["AOS_RESUME_LIMIT_SECONDS"],
-                        "reserve_slice": env["AOS_RESERVE_SLICE_SECONDS"],
-                        "manufacturer_key_file": env["AOS_MANUFACTURER_KEY_FILE"]
-                        or str(keys / "manufacturer-software.pub.pem"),
-                        "ecu_secret": env["AOS_ECU_SECRET"]},
-        "BLOB_STORE": {"endpoint": env["AOS_BLOB_ENDPOINT"], "access_key": env["AOS_BLOB_ACCESS_KEY"],
-                       "secret_key": env["AOS_BLOB_SECRET_KEY"], "region": env["AOS_BLOB_REGION"],
-                       "secure": env["AOS_BLOB_SECURE"], "bucket": env["AOS_BLOB_BUCKET"]},
-        "SELLER": {"name": env["AOS_SELLER_NAME"], "country": env["AOS_SELLER_COUNTRY"],
-                   "vat_id": env["AOS_SELLER_VAT_ID"], "address": env["AOS_SELLER_ADDRESS"]},
+        "OUTBOX_POLL_SECONDS": read("AOS_OUTBOX_POLL_SECONDS", float, environ, default=1.0, rule=between(0.01, 60)),
+        "METRICS_ADDRESSES": {s: f"{metrics_host}:{metrics_base + 1 + i}" for i, s in enumerate(SERVICES)},
+        "BLOB_STORE": {
+            "endpoint": read("AOS_BLOB_ENDPOINT", address, environ, default="127.0.0.1:8333"),
+            "access_key": read("AOS_BLOB_ACCESS_KEY", str, environ, development="aos-dev"),
+            "secret_key": read("AOS_BLOB_SECRET_KEY", str, environ, development="aos-dev-secret-change-me"),
+            "region": read("AOS_BLOB_REGION", str, environ, default="us-east-1"),
+            "secure": read("AOS_BLOB_SECURE", flag, environ, default=False),
+            "bucket": read("AOS_BLOB_BUCKET", bucket_name, environ, default="aos")},
+        "ENVIRONMENT": {k: v for k, v in environ.items() if k.startswith("AOS_")},
     }
 
 
@@ -148,7 +205,7 @@ def _per_service(url, service):
 
 
 def setting(config, key):
-    """A required setting from a nameko config dict, or a clear stop."""
+    """A required piece of the shared config dict, or a clear stop."""
     try:
         return config[key]
     except KeyError:

@@ -1,4 +1,5 @@
-"""Prometheus metrics: every entrypoint of every service counted by outcome and timed.
+"""Prometheus plumbing: every entrypoint of every service counted by outcome and timed, the outbox and consumer
+lag, and the /metrics listener. Each service's business metrics live in its own metrics.py.
 
 Each service process serves /metrics on its own address (config METRICS_ADDRESSES); the gateway serves it on
 its HTTP port as well.
@@ -22,32 +23,12 @@ LATENCY = Histogram("aos_entrypoint_duration_seconds", "Entrypoint latency",
                     buckets=(.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10))
 FAST = (.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5)
 
-# ---- what the business and the operators watch (deploy/grafana dashboards and deploy/prometheus alerts) ----
-# Counted where the fact is committed, once per fact.
-PURCHASES = Counter("aos_purchases_total", "Purchases by tariff", ["tariff"])
-REVENUE = Counter("aos_revenue_net_cents_total", "Net revenue by tariff, in euro cents", ["tariff"])
-ENTITLEMENTS_ACTIVE = Gauge("aos_entitlements_active", "Open access windows and packs by kind", ["kind"])
-LOGIN_FAILURES = Counter("aos_login_failures_total", "Failed sign-ins (wrong password or code)")
-LOGIN_THROTTLED = Counter("aos_login_throttled_total", "Sign-ins refused by throttling")
-SEARCHES = Counter("aos_searches_total", "AIR searches, by whether the workshop had access", ["access"])
-SEARCH_ZERO = Counter("aos_search_zero_results_total", "AIR searches that found nothing")
-SEARCH_DURATION = Histogram("aos_search_duration_seconds", "AIR search time in the air service", buckets=FAST)
-DOCUMENTS_VIEWED = Counter("aos_documents_viewed_total", "Technical documents opened, by type", ["type"])
-SESSIONS = Gauge("aos_programming_sessions", "Programming sessions by state", ["state"])
-SECONDS_ACTIVE = Counter("aos_programming_seconds_active_total", "Seconds programming clocks ran")
-SECONDS_BILLED = Counter("aos_programming_seconds_billed_total", "Programming seconds billed")
-FLASH_BYTES = Counter("aos_flash_bytes_total", "Bytes written to ECUs by completed flashes")
-FLASH_SECONDS = Counter("aos_flash_seconds_total", "Seconds completed flashes took")
-FLASH_FAILURES = Counter("aos_flash_failures_total", "Failed flashes by cause and side", ["cause", "side"])
-HEARTBEATS = Counter("aos_agent_heartbeats_total", "Agent heartbeats received")
-EXPIRY_LAG = Histogram("aos_programming_expiry_lag_seconds", "From the end of paid time to the session's expiry",
-                       buckets=(.05, .1, .25, .5, 1, 2, 5, 10))
+# ---- what the platform's own plumbing does: every service's outbox and consumers ----
 OUTBOX_LAG = Histogram("aos_outbox_lag_seconds", "From commit to the broker's confirm", ["service"], buckets=FAST)
 OUTBOX_PENDING = Gauge("aos_outbox_pending", "Committed events not yet confirmed by the broker", ["service"])
 CONSUMER_LAG = Histogram("aos_event_consume_lag_seconds", "From an event's recording to its handler",
                          ["service", "event_type"], buckets=FAST)
-for _state in ("preflight", "ready", "running", "interrupted"):
-    SESSIONS.labels(_state)
+
 
 def outcome(exc):
     """ok, a refusal the caller can act on (client_error), or our fault (server_error)."""

@@ -38,9 +38,14 @@ def main(argv):
     name = argv[0]
     logs.configure(name)
     config = settings.load()
+    service = service_class(name)
+    for provider in vars(service).values():  # each service's own settings: a wrong one stops here, named
+        if isinstance(provider, settings.Settings):
+            settings.build(provider.cls, config["ENVIRONMENT"])
     if name == "gateway":
-        config["max_workers"] = config["GATEWAY_MAX_WORKERS"]
-    run([service_class(name)], config)
+        from gateway.settings import GatewaySettings
+        config["max_workers"] = settings.build(GatewaySettings, config["ENVIRONMENT"]).max_workers
+    run([service], config)
 
 
 if __name__ == "__main__":

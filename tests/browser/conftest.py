@@ -18,6 +18,7 @@ import pytest
 import requests
 
 from deploy.seaweedfs import stop_with_parent
+from services.programming.settings import ProgrammingSettings
 from services.shared import config as settings
 from services.shared.config import ROOT
 
@@ -46,7 +47,7 @@ class System:
 
     @property
     def manufacturer_key(self):
-        return settings.load(self.env)["PROGRAMMING"]["manufacturer_key_file"]
+        return settings.build(ProgrammingSettings, settings.load(self.env)["ENVIRONMENT"]).manufacturer_key_file
 
 
 def _wait_for_banner(process, log, seconds=300):
@@ -86,7 +87,7 @@ def system(tmp_path_factory):
     vhost = f"aos-browser-{uuid.uuid4().hex[:8]}"
     requests.put(MANAGEMENT + vhost, auth=("guest", "guest"), timeout=10).raise_for_status()
     gateway, car, blob, metrics = unclaimed_ports(10)[:4]  # metrics: the 6 after it are the services'
-    env = os.environ | {
+    env = os.environ | {"AOS_PROFILE": "development",
         "AOS_DATA_DIR": str(data_dir), "AOS_GATEWAY_ADDRESS": f"127.0.0.1:{gateway}",
         "AOS_AMQP_URI": f"amqp://guest:guest@127.0.0.1:5672/{vhost}", "AOS_BLOB_ENDPOINT": f"127.0.0.1:{blob}",
         "AOS_METRICS_BASE_PORT": str(metrics), "AOS_DEMO_CAR_PORT": str(car),

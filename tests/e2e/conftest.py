@@ -32,9 +32,9 @@ class Api:
 
 @pytest.fixture
 def system(request, runner_factory, config):
-    """Every service and the gateway running; `@pytest.mark.config(KEY=value)` changes settings first."""
+    """Every service and the gateway running; `@pytest.mark.config(AOS_VARIABLE=value)` changes settings first."""
     marker = request.node.get_closest_marker("config")
-    config.update(marker.kwargs if marker else {})
+    config["ENVIRONMENT"].update({name: str(value) for name, value in (marker.kwargs if marker else {}).items()})
     runner = runner_factory(config, IdentityService, BillingService, VehicleDataService, ShopService, AirService,
                             ProgrammingService, GatewayService)
     runner.start()

@@ -90,7 +90,7 @@ def test_a_second_registration_with_the_same_email_or_vat_id_conflicts(api):
     assert same_vat.status_code == 409 and error(same_vat)["code"] == "VAT_ID_TAKEN"
 
 
-@pytest.mark.config(MAX_BODY_BYTES=2048)
+@pytest.mark.config(AOS_MAX_BODY_BYTES=2048)
 def test_a_body_over_the_limit_is_413_before_any_work(api):
     body = registration()
     body["operator"]["legal_name"] = "W" * 4000

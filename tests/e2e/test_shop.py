@@ -136,7 +136,7 @@ def test_an_order_billing_refuses_is_cancelled_and_its_stock_released(api, syste
     assert stock(api, "BSU-100A") == 3 and credit(api, poor) == 5000
 
 
-@pytest.mark.config(INVOICE_LIMIT_CENTS=150000)
+@pytest.mark.config(AOS_INVOICE_LIMIT_CENTS=150000)
 def test_an_order_on_invoice_leaves_the_credit_alone_within_the_limit_of_open_invoices(api, system, customer):
     first = order(api, customer, ("BSU-100A", 1), payment_method="invoice").json()
     eventually(lambda: status(api, customer, first["id"], "paid"), what="the order to go on an invoice")

@@ -25,7 +25,7 @@ def test_unknown_email_and_wrong_password_fail_alike(api, workshop):
     assert error(unknown) == error(wrong) == {"code": "LOGIN_FAILED", "message": "Login failed", "details": {}}
 
 
-@pytest.mark.config(LOGIN_MAX_ACCOUNT_FAILURES=100, LOGIN_MAX_ADDRESS_FAILURES=1000)
+@pytest.mark.config(AOS_LOGIN_MAX_ACCOUNT_FAILURES=100, AOS_LOGIN_MAX_ADDRESS_FAILURES=1000)
 def test_unknown_email_and_wrong_password_take_the_same_time(api, workshop):
     samples = {"unknown": [], "wrong": []}
     for i in range(8):  # interleaved, so machine noise hits both alike
@@ -48,7 +48,7 @@ def test_an_account_is_throttled_after_repeated_failures_with_the_time_to_wait(a
     assert f"{wait} seconds" in error(throttled)["message"]
 
 
-@pytest.mark.config(LOGIN_MAX_ACCOUNT_FAILURES=100, LOGIN_MAX_ADDRESS_FAILURES=6)
+@pytest.mark.config(AOS_LOGIN_MAX_ACCOUNT_FAILURES=100, AOS_LOGIN_MAX_ADDRESS_FAILURES=6)
 def test_an_address_is_throttled_across_accounts(api):
     for i in range(6):
         assert login(api, f"guess{i}@werkstatt.de", "Falsches-Passwort-99").status_code == 401

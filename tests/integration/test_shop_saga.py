@@ -32,7 +32,7 @@ def received(kind):
 
 def test_the_shop_releases_an_order_billing_does_not_answer_and_ignores_a_late_payment(
         container_factory, config, watcher):
-    config["SHOP_PAYMENT_TIMEOUT"] = 1.0
+    config["ENVIRONMENT"]["AOS_SHOP_PAYMENT_TIMEOUT_SECONDS"] = "1"
     shop = container_factory(ShopService, config)  # no billing running: nobody answers OrderPlaced
     shop.start()
     with entrypoint_hook(shop, "save_product") as call:

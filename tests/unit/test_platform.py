@@ -1,37 +1,78 @@
 """Configuration fails fast and names the variable; typed errors survive the trip over RPC."""
+import dataclasses
+
 import pytest
 from marshmallow import ValidationError
 from nameko.exceptions import deserialize, serialize
 
+from gateway.settings import GatewaySettings
+from services.air.settings import AirSettings
+from services.billing.settings import BillingSettings
 from services.identity.schemas import RegisterOperator
+from services.identity.settings import IdentitySettings
+from services.programming.settings import ProgrammingSettings
 from services.shared import config
+from services.shop.settings import ShopSettings
+
+DEVELOPMENT = {"AOS_PROFILE": "development"}
+EVERY_SETTINGS = (IdentitySettings, BillingSettings, ShopSettings, AirSettings, ProgrammingSettings, GatewaySettings)
 from services.shared.errors import InvalidInput, TooManyRequests, from_validation_error
 
 
 def test_defaults_serve_a_single_machine():
-    conf = config.load({})
+    conf = config.load(DEVELOPMENT)
     assert conf["AMQP_URI"] == "amqp://guest:guest@127.0.0.1:5672/"
     assert conf["DATABASE_URLS"]["identity"].startswith("sqlite:///") and conf["DATABASE_URLS"]["identity"].endswith("identity.sqlite")
     assert conf["WEB_SERVER_ADDRESS"] == "127.0.0.1:8000"
 
 
 def test_one_postgresql_server_gives_each_service_its_database():
-    conf = config.load({"AOS_DATABASE_URL": "postgresql://aos:secret@db:5432/postgres"})
+    conf = config.load(DEVELOPMENT | {"AOS_DATABASE_URL": "postgresql://aos:secret@db:5432/postgres"})
     assert conf["DATABASE_URLS"]["identity"] == "postgresql://aos:secret@db:5432/aos_identity"
-    own = config.load({"AOS_IDENTITY_DATABASE_URL": "postgresql://x@y/identity_db"})
+    own = config.load(DEVELOPMENT | {"AOS_IDENTITY_DATABASE_URL": "postgresql://x@y/identity_db"})
     assert own["DATABASE_URLS"]["identity"] == "postgresql://x@y/identity_db"
 
 
 @pytest.mark.parametrize("environ, named", [
     ({"AOS_AMQP_URI": "http://rabbit"}, "AOS_AMQP_URI"),
-    ({"AOS_ACCESS_TOKEN_TTL": "5"}, "AOS_ACCESS_TOKEN_TTL"),
-    ({"AOS_MAX_BODY_BYTES": "lots"}, "AOS_MAX_BODY_BYTES"),
     ({"AOS_DATABASE_URL": "mysql://x"}, "AOS_DATABASE_URL"),
     ({"AOS_GATEWAY_ADDRESS": "8000"}, "AOS_GATEWAY_ADDRESS"),
+    ({"AOS_PROFILE": "staging"}, "AOS_PROFILE"),
 ])
 def test_a_wrong_setting_stops_start_up_naming_it(environ, named):
     with pytest.raises(config.ConfigurationError, match=named):
-        config.load(environ)
+        config.load(DEVELOPMENT | environ)
+
+
+@pytest.mark.parametrize("settings, environ, named", [
+    (IdentitySettings, {"AOS_ACCESS_TOKEN_TTL": "5"}, "AOS_ACCESS_TOKEN_TTL"),
+    (GatewaySettings, {"AOS_MAX_BODY_BYTES": "lots"}, "AOS_MAX_BODY_BYTES"),
+    (BillingSettings, {"AOS_CARD_PROVIDER": "cash"}, "AOS_CARD_PROVIDER"),
+    (ShopSettings, {"AOS_SHOP_PAYMENT_TIMEOUT_SECONDS": "0"}, "AOS_SHOP_PAYMENT_TIMEOUT_SECONDS"),
+    (AirSettings, {"AOS_SEARCH_ENGINE": "elasticsearch"}, "AOS_ELASTICSEARCH_URL"),
+    (ProgrammingSettings, {"AOS_ECU_SECRET": "short"}, "AOS_ECU_SECRET"),
+])
+def test_a_services_wrong_setting_stops_it_naming_the_variable(settings, environ, named):
+    with pytest.raises(config.ConfigurationError, match=named):
+        config.build(settings, DEVELOPMENT | environ)
+
+
+def test_each_service_starts_on_its_defaults_in_development():
+    for settings in EVERY_SETTINGS:
+        built = config.build(settings, DEVELOPMENT)
+        with pytest.raises(dataclasses.FrozenInstanceError):  # built once, never changed while running
+            setattr(built, dataclasses.fields(built)[0].name, None)
+
+
+@pytest.mark.parametrize("load, named", [
+    (lambda env: config.load(env), "AOS_BLOB_ACCESS_KEY"),
+    (lambda env: config.build(ProgrammingSettings, env), "AOS_ECU_SECRET"),
+])
+def test_production_refuses_to_start_without_its_secrets(load, named):
+    with pytest.raises(config.ConfigurationError, match=f"{named}: required"):
+        load({})
+    with pytest.raises(config.ConfigurationError, match=named):
+        load({"AOS_PROFILE": "production"})
 
 
 def test_typed_errors_arrive_typed_on_the_other_side_of_rpc():

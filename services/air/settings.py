@@ -1,0 +1,33 @@
+"""AIR's settings, read once at start (services.shared.config)."""
+from dataclasses import dataclass
+from pathlib import Path
+
+from services.shared.config import ConfigurationError, Rule, between, data_path, flag, one_of, variable
+
+
+def _http(text):
+    if not text.startswith(("http://", "https://")):
+        raise ValueError("must be an http:// or https:// URL")
+    return text
+
+
+@dataclass(frozen=True)
+class AirSettings:
+    engine: str = variable("AOS_SEARCH_ENGINE", str, "tantivy", rule=one_of("tantivy", "elasticsearch"))
+    index_dir: Path = variable("AOS_SEARCH_INDEX_DIR", data_path, "air-index")
+    elasticsearch_url: str = variable("AOS_ELASTICSEARCH_URL", _http, None)
+    elasticsearch_index: str = variable("AOS_ELASTICSEARCH_INDEX", str, "aos-air-documents", rule=Rule(
+        lambda v: v[:1].isalnum() and v == v.lower() and len(v) <= 200, "an index name: lower-case letters, digits, . _ -"))
+    plain_json: bool = variable("AOS_ELASTICSEARCH_PLAIN_JSON", flag, False)
+    sync_seconds: float = variable("AOS_AIR_SYNC_SECONDS", float, 2.0, rule=between(0.05, 3600))
+
+    def check(self):
+        if self.engine == "elasticsearch" and not self.elasticsearch_url:
+            raise ConfigurationError("AOS configuration is wrong: AOS_ELASTICSEARCH_URL: required when "
+                                     "AOS_SEARCH_ENGINE=elasticsearch")
+
+    @property
+    def search(self):
+        """What search.from_settings takes."""
+        return {"engine": self.engine, "path": str(self.index_dir), "url": self.elasticsearch_url,
+                "index": self.elasticsearch_index, "plain_json": self.plain_json}

@@ -1,0 +1,30 @@
+"""Billing's settings, read once at start (services.shared.config)."""
+from dataclasses import dataclass
+
+from services.billing.payments import PROVIDERS
+from services.shared.config import Rule, between, one_of, variable
+from services.shared.countries import SUPPORTED
+
+
+@dataclass(frozen=True)
+class Seller:
+    """The manufacturer on every invoice; its country decides domestic VAT and reverse charge."""
+    name: str
+    country: str
+    vat_id: str
+    address: str
+
+
+@dataclass(frozen=True)
+class BillingSettings:
+    card_provider: str = variable("AOS_CARD_PROVIDER", str, "sandbox", rule=one_of(*PROVIDERS))
+    invoice_limit_cents: int = variable("AOS_INVOICE_LIMIT_CENTS", int, 500000, rule=between(0, 100_000_000))
+    seller_name: str = variable("AOS_SELLER_NAME", str, "AOS Demo Manufacturer GmbH")
+    seller_country: str = variable("AOS_SELLER_COUNTRY", str.upper, "DE", rule=Rule(lambda v: v in SUPPORTED,
+                                                                                     "a supported country code"))
+    seller_vat_id: str = variable("AOS_SELLER_VAT_ID", str, "DE136695976")
+    seller_address: str = variable("AOS_SELLER_ADDRESS", str, "Petuelring 1, 80809 München, Germany")
+
+    @property
+    def seller(self):
+        return Seller(self.seller_name, self.seller_country, self.seller_vat_id, self.seller_address)
