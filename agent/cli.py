@@ -21,7 +21,7 @@ from pathlib import Path
 import requests
 
 from agent.flash import Ecu, Failure
-from services.programming import signing
+from services.programming import manifest
 
 log = logging.getLogger("agent")
 HEARTBEAT_SECONDS = 2.0
@@ -192,8 +192,8 @@ class Agent:
                 return "download"
             partial.rename(target)
         try:
-            signing.verify(self.public_key, file["manifest"], file["signature"], target.read_bytes())
-        except signing.NotGenuine as exc:
+            manifest.verify(self.public_key, file["manifest"], file["signature"], target.read_bytes())
+        except manifest.NotGenuine as exc:
             target.unlink()
             return exc.what
         return None
@@ -230,7 +230,7 @@ def main(argv=None):
         return 0
     conf = json.loads(Path(args.config).read_text())
     agent = Agent(conf["api"], conf["id"], conf["credential"], args.vehicle,
-                  signing.load_public(Path(args.manufacturer_key).read_text()), args.workdir)
+                  manifest.load_public(Path(args.manufacturer_key).read_text()), args.workdir)
     agent.run()
     return 0
 

@@ -2,7 +2,7 @@
 session, security access by seed and key, erase, RequestDownload, TransferData in blocks sized by the ECU's
 answer, RequestTransferExit, the check routine, reset, and the version read back.
 
-Nothing touches the vehicle before the caller has verified the image (services.programming.signing). Every
+Nothing touches the vehicle before the caller has verified the image (services.programming.manifest). Every
 step that fails says which step and why (Failure.cause), so the service can tell our failures from the car's."""
 import hashlib
 import logging

@@ -23,7 +23,8 @@ from nameko.standalone.rpc import ClusterRpcProxy  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from bench import system  # noqa: E402
-from services.programming import catalog, signing  # noqa: E402
+from deploy import software  # noqa: E402
+from services.programming import catalog  # noqa: E402
 from services.shared import blobs  # noqa: E402
 from services.shared.database import make_engine  # noqa: E402
 from services.vehicle_data import feed  # noqa: E402
@@ -67,8 +68,8 @@ def prepare(running, config, document):
     with Session(engine) as session, session.begin():
         feed.import_rows(session, feed.check(document), datetime.now(timezone.utc))
     engine.dispose()
-    key = signing.new_key()
-    catalog.generate(running.data / "software", key, registry, image_bytes=1024)
+    key = software.new_key()
+    software.generate(running.data / "software", key, registry, image_bytes=1024)
     store = blobs.from_config(config)
     store.ensure_bucket()
     engine = make_engine(config["DATABASE_URLS"]["programming"])

@@ -24,7 +24,10 @@ import requests
 
 from bench import system, watcher
 from deploy.launcher import wait_for
-from services.programming import catalog, signing
+from services.programming.settings import ProgrammingSettings
+from services.shared.config import build
+from deploy import software
+from services.programming import catalog
 from services.shared import blobs
 from services.shared.database import make_engine
 from services.vehicle_data import feed
@@ -46,7 +49,7 @@ def main(argv=None):
         config = running.config()
         key = prepare(running, config, document)
         deliveries = running.watch("SessionStarted", "SessionEnded", "SessionExpired")
-        simulators = [doip.Simulator(doip.Vehicle.demo(c["vin"], config["PROGRAMMING"]["ecu_secret"].encode(),
+        simulators = [doip.Simulator(doip.Vehicle.demo(c["vin"], build(ProgrammingSettings, config["ENVIRONMENT"]).ecu_secret,
                                                        c["ecus"])).start() for c in cars]
         for sim in simulators:
             for ecu in sim.vehicle.ecus.values():
@@ -56,7 +59,7 @@ def main(argv=None):
         requests.post(f"{running.base}/api/v1/purchases", json={"tariff_code": "prog-180"}, timeout=30,
                       headers=user | {"Idempotency-Key": str(uuid.uuid4())}).raise_for_status()
         pem = running.data / "manufacturer.pub.pem"
-        pem.write_text(signing.public_pem(key))
+        pem.write_text(software.public_pem(key))
         agents = [register(running, user, i, sim.port, pem) for i, sim in enumerate(simulators)]
         sessions = [requests.post(f"{running.base}/api/v1/programming/sessions", headers=user, timeout=30,
                                   json={"vin": c["vin"], "agent_id": a["id"]}).json()["id"]
@@ -99,8 +102,8 @@ def prepare(running, config, document):
     with Session(engine) as session, session.begin():
         feed.import_rows(session, feed.check(document), datetime.now(timezone.utc))
     engine.dispose()
-    key = signing.new_key()
-    catalog.generate(running.data / "software", key, document["vehicles"], image_bytes=BYTES)
+    key = software.new_key()
+    software.generate(running.data / "software", key, document["vehicles"], image_bytes=BYTES)
     store = blobs.from_config(config)
     store.ensure_bucket()
     engine = make_engine(config["DATABASE_URLS"]["programming"])

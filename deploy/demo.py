@@ -122,31 +122,37 @@ def load_library(config, count=DEMO_DOCUMENTS):
 DEMO_CAR_PORT = int(os.environ.get("AOS_DEMO_CAR_PORT", "13400"))
 
 
+def _programming(config):
+    from services.programming.settings import ProgrammingSettings
+    return settings.build(ProgrammingSettings, config["ENVIRONMENT"])
+
+
 def load_software(config, vehicles):
     """The software catalogue: the demo plays the manufacturer too, so it makes a signing key once (kept in the
     data folder), signs a new integration level for the registry's series with it, and imports it."""
-    from services.programming import catalog, signing
+    from deploy import software
+    from services.programming import catalog, manifest
     from services.shared import blobs
     from services.shared.database import make_engine
     from cryptography.hazmat.primitives import serialization
     private = Path(config["DATA_DIR"]) / "keys" / "manufacturer-software.pem"
-    public = Path(config["PROGRAMMING"]["manufacturer_key_file"])
+    public = _programming(config).manufacturer_key_file
     if not private.exists():
-        key = signing.new_key()
+        key = software.new_key()
         private.parent.mkdir(parents=True, exist_ok=True)
         private.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                               serialization.NoEncryption()))
         private.chmod(0o600)
-        public.write_text(signing.public_pem(key))
+        public.write_text(software.public_pem(key))
     key = serialization.load_pem_private_key(private.read_bytes(), password=None)
     folder = Path(config["DATA_DIR"]) / "demo-software"
     if not (folder / "catalog.json").exists():
-        catalog.generate(folder, key, vehicles, image_bytes=64 * 1024)
+        software.generate(folder, key, vehicles, image_bytes=64 * 1024)
     store = blobs.from_config(config)
     store.ensure_bucket()
     engine = make_engine(config["DATABASE_URLS"]["programming"])
     try:
-        stored = catalog.import_catalog(folder, engine, store, signing.load_public(public.read_text()))
+        stored = catalog.import_catalog(folder, engine, store, manifest.load_public(public.read_text()))
     finally:
         engine.dispose()
     if stored:
@@ -159,7 +165,7 @@ def demo_car(config, vehicle):
     plan = Path(config["DATA_DIR"]) / "demo-car.json"
     plan.write_text(json.dumps(vehicle["ecus"], indent=1))
     return [sys.executable, "-m", "simulator.doip", "--port", str(DEMO_CAR_PORT), "--vin", vehicle["vin"],
-            "--ecus", str(plan), "--secret-hex", config["PROGRAMMING"]["ecu_secret"].encode().hex()]
+            "--ecus", str(plan), "--secret-hex", _programming(config).ecu_secret.hex()]
 
 
 def demo_agent(base, login, config, manufacturer_key):

@@ -3,7 +3,6 @@ document and metrics. Each route reads and checks its input, calls one service, 
 import base64
 
 import eventlet
-from nameko.dependency_providers import Config
 from nameko.rpc import RpcProxy
 from werkzeug.wrappers import Response
 
@@ -16,7 +15,8 @@ from services.billing import schemas as bs
 from services.identity import schemas as ids
 from services.shop import schemas as ss
 from services.vehicle_data import schemas as vs
-from services.shared.config import setting
+from gateway.settings import GatewaySettings
+from services.shared.config import Settings
 from services.shared.errors import BadRequest, Unauthenticated, Unavailable
 from services.shared.logs import Correlation
 from services.shared.metrics import Metrics, exposition
@@ -41,14 +41,14 @@ class GatewayService:
     air = RpcProxy("air")
     programming = RpcProxy("programming")
     auth = Authenticator()
-    config = Config()
+    settings = Settings(GatewaySettings)
     metrics = Metrics()
     correlation = Correlation()
 
     def _call(self, method, *args):
         """One RPC, bounded in time: a service that does not answer gives 503, not a hung request."""
         try:
-            with eventlet.Timeout(setting(self.config, "RPC_TIMEOUT")):
+            with eventlet.Timeout(self.settings.rpc_timeout):
                 return method(*args)
         except eventlet.Timeout:  # a BaseException: nameko's worker would not catch it
             raise Unavailable("SERVICE_UNAVAILABLE", "A service is not answering; please try again shortly.")

@@ -1,32 +1,15 @@
 """AIR's rules in plain Python: the document types of EU 2018/858 Annex X, the manufacturer's main groups,
 whether a document applies to a vehicle, who may read what, and how a workshop's search text becomes a query
 (user text is text: nothing in it reaches an engine as syntax)."""
-import json
 import re
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 
+from services.air.schemas import DOCUMENT_TYPES, LANGUAGES, MAX_QUERY_CHARS, SYSTEMS  # noqa: F401  (the contract's words)
 from services.shared.access import covers
 from services.shared.errors import PaymentRequired
 
-HERE = Path(__file__).parent
-SYSTEMS = json.loads((HERE / "systems.json").read_text())["systems"]
-
-DOCUMENT_TYPES = {
-    "repair_instruction": "Repair instruction",
-    "wiring_diagram": "Wiring diagram",
-    "service_bulletin": "Technical service bulletin",
-    "fault_code": "Fault code description",
-    "maintenance_instruction": "Maintenance instruction",
-    "technical_data": "Technical data",
-    "component_location": "Component location",
-    "special_tool": "Special tool information",
-    "labour_time": "Labour time",
-}
-LANGUAGES = ("en", "de", "fr", "it", "es", "nl", "pl", "cs", "sv", "pt")
 FAULT_CODE = re.compile(r"^[PCBU][0-3][0-9A-F]{3}$")
-MAX_QUERY_CHARS = 200
 MAX_TERMS = 16
 PAIR_BOOST = 2.0
 FUZZY_MIN_LENGTH = 4  # "1" or "oil" one edit away would match half the library

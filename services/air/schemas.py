@@ -1,9 +1,28 @@
 """AIR's RPC contract: the query parameters a workshop sends (validated here, so the gateway documents and checks
 them with the same schemas) and the answers."""
+import json
+from pathlib import Path
+
 from marshmallow import fields, pre_load, validate
 
-from services.air import domain
 from services.shared.schemas import Input, Output
+
+HERE = Path(__file__).parent
+SYSTEMS = json.loads((HERE / "systems.json").read_text())["systems"]
+
+DOCUMENT_TYPES = {
+    "repair_instruction": "Repair instruction",
+    "wiring_diagram": "Wiring diagram",
+    "service_bulletin": "Technical service bulletin",
+    "fault_code": "Fault code description",
+    "maintenance_instruction": "Maintenance instruction",
+    "technical_data": "Technical data",
+    "component_location": "Component location",
+    "special_tool": "Special tool information",
+    "labour_time": "Labour time",
+}
+LANGUAGES = ("en", "de", "fr", "it", "es", "nl", "pl", "cs", "sv", "pt")
+MAX_QUERY_CHARS = 200
 
 PAGE_SIZE_MAX = 50
 PAGE_MAX = 100  # 5,000 hits deep: past that, narrow the search
@@ -19,13 +38,13 @@ class Query(Input):
 
 
 class SearchQuery(Query):
-    q = fields.String(load_default=None, validate=validate.Length(min=1, max=domain.MAX_QUERY_CHARS), metadata={
+    q = fields.String(load_default=None, validate=validate.Length(min=1, max=MAX_QUERY_CHARS), metadata={
         "description": "words, \"quoted phrases\", fault codes (P0301); at most 200 characters. Without it, "
                        "`type` or `system` browses the navigation's branch"})
     vin = fields.String(load_default=None, validate=VIN, metadata={"description": "only what applies to this car"})
-    type = fields.String(load_default=None, validate=validate.OneOf(domain.DOCUMENT_TYPES))
-    system = fields.String(load_default=None, validate=validate.OneOf(domain.SYSTEMS, error="a main group: 11, 34, …"))
-    language = fields.String(load_default=None, validate=validate.OneOf(domain.LANGUAGES))
+    type = fields.String(load_default=None, validate=validate.OneOf(DOCUMENT_TYPES))
+    system = fields.String(load_default=None, validate=validate.OneOf(SYSTEMS, error="a main group: 11, 34, …"))
+    language = fields.String(load_default=None, validate=validate.OneOf(LANGUAGES))
     page = fields.Integer(load_default=1, validate=validate.Range(1, PAGE_MAX))
     size = fields.Integer(load_default=10, validate=validate.Range(1, PAGE_SIZE_MAX))
 
@@ -33,7 +52,7 @@ class SearchQuery(Query):
 class SuggestQuery(Query):
     q = fields.String(required=True, validate=validate.Length(min=1, max=100))
     vin = fields.String(load_default=None, validate=VIN)
-    language = fields.String(load_default=None, validate=validate.OneOf(domain.LANGUAGES))
+    language = fields.String(load_default=None, validate=validate.OneOf(LANGUAGES))
 
 
 class DocumentQuery(Query):
@@ -43,7 +62,7 @@ class DocumentQuery(Query):
 
 class NavigationQuery(Query):
     vin = fields.String(load_default=None, validate=VIN)
-    language = fields.String(load_default=None, validate=validate.OneOf(domain.LANGUAGES))
+    language = fields.String(load_default=None, validate=validate.OneOf(LANGUAGES))
 
 
 # ---- answers ----

@@ -13,6 +13,7 @@ from services.shared.database import Database
 from services.shared.errors import EXPECTED
 from services.shared.logs import Correlation
 from services.shared.metrics import Metrics
+from services.shared.offer import Offer
 from services.shared.schemas import dump, load
 
 api = rpc(expected_exceptions=EXPECTED)
@@ -28,6 +29,7 @@ class AirService(FollowsAccess):
     vehicles = VehicleCache()
     vehicle_data = RpcProxy("vehicle_data")
     billing = RpcProxy("billing")
+    offer = Offer()
     metrics = Metrics()
     correlation = Correlation()
 
@@ -40,8 +42,7 @@ class AirService(FollowsAccess):
 
     def _offer(self):
         """Billing's tariffs that open technical information, with their prices."""
-        tariffs = self.billing.tariffs({})["tariffs"]
-        return [t for t in tariffs if "air" in t["scopes"] or "vin" in t["scopes"]]
+        return self.offer.opening("air", lambda: self.billing.tariffs({})["tariffs"])
 
     @api
     def ping(self):

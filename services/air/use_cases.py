@@ -5,16 +5,12 @@ from datetime import datetime, timedelta
 from services.air import domain, search
 from services.air.content import blob_key
 from services.air.models import Access, Document
-from services.shared import metrics
+from services.air import metrics
 from services.shared.access import AccessBook
 from services.shared.errors import NotFound, invalid_field
 
 ACCESS = AccessBook(Access)
 LINK_SECONDS = 300  # a signed binary link works for five minutes
-for _type in domain.DOCUMENT_TYPES:  # every type on the dashboard from the start, at zero
-    metrics.DOCUMENTS_VIEWED.labels(_type)
-for _access in ("yes", "no"):
-    metrics.SEARCHES.labels(_access)
 
 
 @dataclass

@@ -3,13 +3,12 @@ and the shape of every ledger movement (each one balanced)."""
 import calendar
 from datetime import datetime, timedelta
 
+from services.billing.schemas import KINDS, PERIODS  # noqa: F401  (the contract's words, billing's rules)
 from services.shared.errors import invalid_field
 from services.shared.vat import VAT_RATES, Price, price  # noqa: F401  (billing's rules speak of them)
 
 
-KINDS = ("access", "vin_pass", "programming_pack", "licence")
 VIN_PASS_SESSIONS = 1  # a VIN pass includes one programming session for its vehicle
-PERIODS = ("hour", "day", "week", "month", "year")
 MAX_QUANTITY = {"programming_pack": 20, "licence": 100}  # packs stack; a licence counts seats
 EUR, SECONDS = "EUR_cent", "second"
 

@@ -4,10 +4,9 @@ import uuid
 
 from fpdf import FPDF
 from sqlalchemy import update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from services.billing.models import Invoice, InvoiceSequence
+from services.shared.database import insert_if_absent, new_id
 
 PREFIX = "AOS"
 
@@ -15,8 +14,7 @@ PREFIX = "AOS"
 def next_number(session, year):
     """The year's next number. The counter row is locked by the update until the purchase commits, so numbers
     are handed out in order; a purchase that rolls back gives its number back."""
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    session.execute(insert(InvoiceSequence).values(year=year, last=0).on_conflict_do_nothing())
+    insert_if_absent(session, InvoiceSequence, year=year, last=0)
     sequence = session.execute(update(InvoiceSequence).where(InvoiceSequence.year == year)
                                .values(last=InvoiceSequence.last + 1).returning(InvoiceSequence.last)).scalar_one()
     return sequence, f"{PREFIX}-{year}-{sequence:06d}"
@@ -26,7 +24,7 @@ def issue(session, billed_id, operator_id, lines, buyer, seller, price, now, ter
     """The invoice for one purchase or shop order (`billed_id`); `terms` adds how it is to be paid."""
     sequence, number = next_number(session, now.year)
     invoice = Invoice(
-        id=str(uuid.uuid4()), number=number, year=now.year, sequence=sequence, operator_id=operator_id,
+        id=new_id(), number=number, year=now.year, sequence=sequence, operator_id=operator_id,
         purchase_id=billed_id, issued_at=now,
         seller={"name": seller.name, "address": seller.address, "vat_id": seller.vat_id, "country": seller.country},
         buyer={"name": " ".join(filter(None, [buyer.legal_name, buyer.legal_form])), "address": buyer.address,
@@ -43,7 +41,7 @@ def credit_note(session, original, now):
     negative. Its billed id is derived from the original's, so it is issued once."""
     sequence, number = next_number(session, now.year)
     note = Invoice(
-        id=str(uuid.uuid4()), number=number, year=now.year, sequence=sequence, operator_id=original.operator_id,
+        id=new_id(), number=number, year=now.year, sequence=sequence, operator_id=original.operator_id,
         purchase_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"credit-note:{original.purchase_id}")), issued_at=now,
         seller=original.seller, buyer=original.buyer,
         lines=[dict(line, net_cents=-line["net_cents"]) for line in original.lines],

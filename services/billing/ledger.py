@@ -1,13 +1,11 @@
 """The double-entry ledger: every movement is a journal whose postings sum to zero per unit, booked together
 with the account balances it changes. An operator's accounts never go below zero."""
-import uuid
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from services.billing.domain import NON_NEGATIVE_PREFIX, balanced
 from services.billing.models import Balance, Journal, Posting
+from services.shared.database import insert_if_absent, new_id
 
 
 class Overdrawn(Exception):
@@ -21,7 +19,7 @@ def book(session, kind, reference, operator_id, description, postings, now):
     below zero. `reference` is unique: the same thing cannot be booked twice."""
     if not balanced(postings):
         raise ValueError(f"unbalanced journal {kind} {reference}: {postings}")
-    journal = Journal(id=str(uuid.uuid4()), operator_id=operator_id, kind=kind, reference=reference,
+    journal = Journal(id=new_id(), operator_id=operator_id, kind=kind, reference=reference,
                       description=description, created_at=now)
     session.add(journal)
     session.flush()
@@ -37,9 +35,7 @@ def book(session, kind, reference, operator_id, description, postings, now):
 
 
 def _open(session, account, unit):
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    session.execute(insert(Balance).values(account=account, unit=unit, amount=0).on_conflict_do_nothing())
+    insert_if_absent(session, Balance, account=account, unit=unit, amount=0)
 
 
 def postings_of(session, reference):

@@ -1,11 +1,12 @@
 """Billing's RPC contract; the gateway validates and documents with the same schemas."""
 from marshmallow import fields, validate
 
-from services.billing.domain import KINDS, PERIODS
 from services.shared.countries import SUPPORTED
 from services.shared.events import SCOPES
 from services.shared.schemas import IdempotencyKey, Input, Output, Text  # noqa: F401  (billing's contract)
 
+KINDS = ("access", "vin_pass", "programming_pack", "licence")
+PERIODS = ("hour", "day", "week", "month", "year")
 VIN = validate.Regexp(r"^[A-HJ-NPR-Z0-9]{17}$", error="A VIN has 17 characters: digits and capital letters except I, O, Q.")
 
 

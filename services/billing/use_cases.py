@@ -1,7 +1,6 @@
 """What billing does, step by step: each function takes its collaborators explicitly (store, card provider,
 seller, time) and applies domain.py's rules inside one unit of work."""
 import logging
-import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -9,23 +8,17 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from services.billing import domain, invoices, ledger
+from services.billing.settings import Seller  # noqa: F401  (what Context carries)
 from services.billing.models import (Buyer, Credit, Entitlement, Invoice, Journal, Outage, Purchase,
                                      ShopPayment, Tariff, TopUp, VinPassSession)
 from services.billing.payments import CardDeclined
-from services.shared import metrics
+from services.billing import metrics
 from services.shared.errors import Conflict, Forbidden, InvalidInput, NotFound, PaymentRequired, Unavailable
-from services.shared.schemas import check_same_request, request_fingerprint
+from services.shared.database import new_id
+from services.shared.idempotency import check_same_request, once, request_fingerprint
 
 log = logging.getLogger(__name__)
 MONEY_ROLES = ("owner", "admin")  # who may put money in
-
-
-@dataclass(frozen=True)
-class Seller:
-    name: str
-    country: str
-    vat_id: str
-    address: str
 
 
 @dataclass
@@ -35,10 +28,6 @@ class Context:
     seller: Seller
     now: datetime
     blobs: object = None
-
-
-def new_id():
-    return str(uuid.uuid4())
 
 
 # ---- tariffs ------------------------------------------------------------------------------------------------
@@ -100,18 +89,20 @@ def top_up(ctx, actor, payload, idempotency_key):
     _require_money_role(actor)
     fingerprint = request_fingerprint(payload)
     operator_id = actor["operator_id"]
-    try:
-        with ctx.store.transaction() as uow:
-            existing = uow.session.scalar(select(TopUp).where(
-                TopUp.operator_id == operator_id, TopUp.idempotency_key == idempotency_key))
-            if existing is None:
-                existing = TopUp(id=new_id(), operator_id=operator_id, idempotency_key=idempotency_key,
-                                 fingerprint=fingerprint, amount_cents=payload["amount_cents"], status="pending",
-                                 created_at=ctx.now)
-                uow.session.add(existing)
-    except IntegrityError:  # the same key raced in: the winner's row decides
-        return top_up(ctx, actor, payload, idempotency_key)
-    check_same_request(existing, fingerprint)
+
+    def create(uow):
+        row = TopUp(id=new_id(), operator_id=operator_id, idempotency_key=idempotency_key, fingerprint=fingerprint,
+                    amount_cents=payload["amount_cents"], status="pending", created_at=ctx.now)
+        uow.session.add(row)
+        uow.session.flush()
+        return row
+
+    def replay(s, row):
+        check_same_request(row, fingerprint)
+        return row
+
+    existing, _ = once(ctx.store, lambda s: s.scalar(select(TopUp).where(
+        TopUp.operator_id == operator_id, TopUp.idempotency_key == idempotency_key)), create, replay)
     if existing.status == "declined":
         raise PaymentRequired("CARD_DECLINED", existing.decline_reason, {"top_up_id": existing.id})
     if existing.status == "pending":
@@ -164,59 +155,56 @@ def purchase(ctx, actor, payload, idempotency_key):
 def _purchase(ctx, actor, payload, idempotency_key):
     fingerprint = request_fingerprint(payload)
     operator_id = actor["operator_id"]
-    try:
-        with ctx.store.transaction() as uow:
-            s = uow.session
-            existing = s.scalar(select(Purchase).where(
-                Purchase.operator_id == operator_id, Purchase.idempotency_key == idempotency_key))
-            if existing is not None:
-                check_same_request(existing, fingerprint)
-                return _purchase_view(existing, s.get(Entitlement, existing.entitlement_id)), False
-            tariff = s.get(Tariff, payload["tariff_code"])
-            if tariff is None or not tariff.active:
-                raise NotFound("UNKNOWN_TARIFF", f"There is no tariff {payload['tariff_code']!r} on sale.",
-                               {"field": "tariff_code"})
-            vin, quantity = payload.get("vin"), payload.get("quantity", 1)
-            domain.check_order(tariff, vin, quantity)
-            buyer = _buyer(s, operator_id)
-            price = domain.price(tariff.net_cents * quantity, ctx.seller.country, buyer.country, buyer.vat_id)
-            bought = Purchase(
-                id=new_id(), operator_id=operator_id, user_id=actor["user_id"], idempotency_key=idempotency_key,
-                fingerprint=fingerprint, tariff_code=tariff.code, tariff_name=tariff.name, vin=vin,
-                quantity=quantity, net_cents=price.net_cents, vat_cents=price.vat_cents,
-                vat_rate=str(price.vat_rate), vat_treatment=price.treatment, gross_cents=price.gross_cents,
-                paid_with="credit", entitlement_id=new_id(), created_at=ctx.now)
-            entitlement = _entitlement(bought, tariff, quantity, ctx.now)
-            s.add_all([bought, entitlement])
-            seconds = entitlement.seconds or 0
-            try:
-                ledger.book(s, "purchase", bought.id, operator_id, f"{tariff.name} ×{quantity}",
-                            domain.postings_for_purchase(operator_id, tariff, price,
-                                                         domain.credit_account(operator_id), seconds), ctx.now)
-            except ledger.Overdrawn as short:
-                raise PaymentRequired(
-                    "INSUFFICIENT_CREDIT", f"This costs {price.gross_cents / 100:.2f} EUR; your credit is "
-                    f"{short.available / 100:.2f} EUR. Top up and try again: nothing was charged.",
-                    {"balance_cents": short.available, "price_cents": price.gross_cents})
-            s.flush()
-            invoices.issue(s, bought.id, operator_id, [{
-                "description": tariff.name + (f" (VIN {vin})" if vin else ""), "quantity": quantity,
-                "net_cents": price.net_cents}], buyer, ctx.seller, price, ctx.now)
-            uow.emit("AccessPurchased", {
-                "operator_id": operator_id, "purchase_id": bought.id, "entitlement_id": entitlement.id,
-                "tariff_code": tariff.code, "scopes": entitlement.scopes, "vin": vin,
-                "valid_from": entitlement.valid_from, "valid_until": entitlement.valid_until,
-                "seconds": entitlement.seconds, "seats": entitlement.seats,
-                "sessions": entitlement.sessions_left}, subject=operator_id)
-            return _purchase_view(bought, entitlement), True
-    except IntegrityError:  # the same key raced in and won: answer as it did
-        with ctx.store.read() as s:
-            existing = s.scalar(select(Purchase).where(
-                Purchase.operator_id == operator_id, Purchase.idempotency_key == idempotency_key))
-            if existing is None:
-                raise
-            check_same_request(existing, fingerprint)
-            return _purchase_view(existing, s.get(Entitlement, existing.entitlement_id))
+
+    def find(s):
+        return s.scalar(select(Purchase).where(Purchase.operator_id == operator_id,
+                                               Purchase.idempotency_key == idempotency_key))
+
+    def replay(s, existing):
+        check_same_request(existing, fingerprint)
+        return _purchase_view(existing, s.get(Entitlement, existing.entitlement_id))
+
+    def create(uow):
+        s = uow.session
+        tariff = s.get(Tariff, payload["tariff_code"])
+        if tariff is None or not tariff.active:
+            raise NotFound("UNKNOWN_TARIFF", f"There is no tariff {payload['tariff_code']!r} on sale.",
+                           {"field": "tariff_code"})
+        vin, quantity = payload.get("vin"), payload.get("quantity", 1)
+        domain.check_order(tariff, vin, quantity)
+        buyer = _buyer(s, operator_id)
+        price = domain.price(tariff.net_cents * quantity, ctx.seller.country, buyer.country, buyer.vat_id)
+        bought = Purchase(
+            id=new_id(), operator_id=operator_id, user_id=actor["user_id"], idempotency_key=idempotency_key,
+            fingerprint=fingerprint, tariff_code=tariff.code, tariff_name=tariff.name, vin=vin,
+            quantity=quantity, net_cents=price.net_cents, vat_cents=price.vat_cents,
+            vat_rate=str(price.vat_rate), vat_treatment=price.treatment, gross_cents=price.gross_cents,
+            paid_with="credit", entitlement_id=new_id(), created_at=ctx.now)
+        entitlement = _entitlement(bought, tariff, quantity, ctx.now)
+        s.add_all([bought, entitlement])
+        seconds = entitlement.seconds or 0
+        try:
+            ledger.book(s, "purchase", bought.id, operator_id, f"{tariff.name} ×{quantity}",
+                        domain.postings_for_purchase(operator_id, tariff, price,
+                                                     domain.credit_account(operator_id), seconds), ctx.now)
+        except ledger.Overdrawn as short:
+            raise PaymentRequired(
+                "INSUFFICIENT_CREDIT", f"This costs {price.gross_cents / 100:.2f} EUR; your credit is "
+                f"{short.available / 100:.2f} EUR. Top up and try again: nothing was charged.",
+                {"balance_cents": short.available, "price_cents": price.gross_cents})
+        s.flush()
+        invoices.issue(s, bought.id, operator_id, [{
+            "description": tariff.name + (f" (VIN {vin})" if vin else ""), "quantity": quantity,
+            "net_cents": price.net_cents}], buyer, ctx.seller, price, ctx.now)
+        uow.emit("AccessPurchased", {
+            "operator_id": operator_id, "purchase_id": bought.id, "entitlement_id": entitlement.id,
+            "tariff_code": tariff.code, "scopes": entitlement.scopes, "vin": vin,
+            "valid_from": entitlement.valid_from, "valid_until": entitlement.valid_until,
+            "seconds": entitlement.seconds, "seats": entitlement.seats,
+            "sessions": entitlement.sessions_left}, subject=operator_id)
+        return _purchase_view(bought, entitlement)
+
+    return once(ctx.store, find, create, replay)
 
 
 def _entitlement(bought, tariff, quantity, now):
@@ -333,19 +321,21 @@ def claim_vin_session(ctx, claim):
     """Programming asks before it starts a session for a VIN: the operator's open VIN pass for that vehicle pays
     for it (its one session), instead of programming seconds. The same session id claims once."""
     operator_id, vin, session_id = claim["operator_id"], claim["vin"], claim["session_id"]
-    try:
-        with ctx.store.transaction() as uow:
-            s = uow.session
-            claimed = s.get(VinPassSession, session_id)
-            if claimed is None:
-                claimed = _take_vin_session(s, operator_id, vin, session_id, ctx.now)
-            elif (claimed.operator_id, claimed.vin) != (operator_id, vin):
-                raise Conflict("SESSION_ID_TAKEN", "This session id paid for another vehicle or workshop.",
-                               {"field": "session_id"})
-            return {"session_id": session_id, "entitlement_id": claimed.entitlement_id, "vin": vin,
-                    "valid_until": s.get(Entitlement, claimed.entitlement_id).valid_until}
-    except IntegrityError:  # the same session id raced in: its first claim stands
-        return claim_vin_session(ctx, claim)
+
+    def answer(s, claimed):
+        return {"session_id": session_id, "entitlement_id": claimed.entitlement_id, "vin": vin,
+                "valid_until": s.get(Entitlement, claimed.entitlement_id).valid_until}
+
+    def replay(s, claimed):  # the same session id claims once: its first claim stands
+        if (claimed.operator_id, claimed.vin) != (operator_id, vin):
+            raise Conflict("SESSION_ID_TAKEN", "This session id paid for another vehicle or workshop.",
+                           {"field": "session_id"})
+        return answer(s, claimed)
+
+    def create(uow):
+        return answer(uow.session, _take_vin_session(uow.session, operator_id, vin, session_id, ctx.now))
+
+    return once(ctx.store, lambda s: s.get(VinPassSession, session_id), create, replay)[0]
 
 
 def _take_vin_session(s, operator_id, vin, session_id, now):

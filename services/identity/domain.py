@@ -13,13 +13,13 @@ from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, 
 from zxcvbn import zxcvbn
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
+from services.identity.schemas import PASSWORD_MAX, PASSWORD_MIN
 from services.shared import countries
 from services.shared.errors import Forbidden, invalid_field
 
 EU_COUNTRIES, COUNTRIES = countries.EU, countries.SUPPORTED
 VAT_PREFIX = {"GR": "EL"}  # Greece files VAT under EL
 
-PASSWORD_MIN, PASSWORD_MAX = 12, 128
 COMMON_PASSWORDS = frozenset(FREQUENCY_LISTS["passwords"])
 RECOVERY_CODES = 10
 TOTP_WINDOW = 1  # accept the previous and the next 30-second step too: clocks drift

@@ -2,9 +2,11 @@
 same schemas and builds the OpenAPI document from them, so the two cannot drift apart."""
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from services.identity.domain import COUNTRIES, PASSWORD_MAX
+from services.shared.countries import SUPPORTED as COUNTRIES
 from services.shared.events import ROLES
 from services.shared.schemas import Input, Output, Text
+
+PASSWORD_MIN, PASSWORD_MAX = 12, 128
 
 
 

@@ -1,6 +1,5 @@
 """What identity does, step by step: each function takes its collaborators explicitly (the store, the password
 hasher, the token signer, the policy, the time) and applies the rules of domain.py inside one unit of work."""
-import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -9,7 +8,8 @@ from sqlalchemy.orm import joinedload
 
 from services.identity import domain
 from services.identity.models import LoginAttempt, Operator, RecoveryCode, RefreshToken, TotpFactor, User
-from services.shared import metrics
+from services.identity import metrics
+from services.shared.database import new_id
 from services.shared.errors import Conflict, Forbidden, NotFound, TooManyRequests, Unauthenticated, invalid_field
 
 LOGIN_FAILED = "Login failed"
@@ -33,10 +33,6 @@ class Context:
     signer: object
     policy: Policy
     now: datetime
-
-
-def new_id():
-    return str(uuid.uuid4())
 
 
 # ---- registration -------------------------------------------------------------------------------------------

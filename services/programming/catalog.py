@@ -5,13 +5,12 @@
     files/...      the images
 
 Every package is checked before anything is stored: its fields, its file, and its Ed25519 signature over the
-manifest (services.programming.signing) with the manufacturer's public key. A catalogue with any problem is
+manifest (services.programming.manifest) with the manufacturer's public key. A catalogue with any problem is
 refused whole. Images go to object storage under their SHA-256.
 
     python -m services.programming.catalog import FOLDER
 """
 import json
-import random
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -19,7 +18,7 @@ from pathlib import Path
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 from sqlalchemy.orm import sessionmaker
 
-from services.programming import signing
+from services.programming import manifest as signing
 from services.programming.models import Package
 from services.programming.use_cases import package_key
 
@@ -102,43 +101,17 @@ def import_catalog(folder, engine, blobs, public_key):
     return stored
 
 
-FLASH_ORDER = {"0x10": 0, "0x12": 10, "0x18": 20, "0x29": 30, "0x40": 40, "0x60": 50, "0x63": 60, "0x72": 70}
-
-
-def generate(folder, private_key, vehicles, image_bytes=256 * 1024, level="26-03-500", seed=5):
-    """A demo catalogue: for each series and ECU of `vehicles` (a vehicle feed's rows), one new signed package
-    that fits every hardware part number seen there."""
-    folder = Path(folder)
-    (folder / "files").mkdir(parents=True, exist_ok=True)
-    fits = {}
-    for v in vehicles:
-        for e in v["ecus"]:
-            fits.setdefault((v["series"], e["address"]), set()).add(e["hardware_part_number"])
-    rng = random.Random(seed)
-    packages = []
-    for (series, address), parts in sorted(fits.items()):
-        version = f"{series}-{level}.{address[2:]}"
-        image = rng.randbytes(image_bytes)
-        name = f"files/{series}-{address}-{level}.bin"
-        (folder / name).write_bytes(image)
-        manifest = signing.describe(image, address, sorted(parts), version, f"{series}-{level}")
-        packages.append({"file": name, "series": series, "ecu_address": address,
-                         "hardware_part_numbers": sorted(parts), "software_version": version,
-                         "integration_level": f"{series}-{level}", "flash_order": FLASH_ORDER.get(address, 100),
-                         "signature": signing.sign(private_key, manifest)})
-    (folder / "catalog.json").write_text(json.dumps({"format": FORMAT, "packages": packages}, indent=1))
-    return len(packages)
-
-
 def main(argv):
     if len(argv) != 2 or argv[0] != "import":
         raise SystemExit("usage: python -m services.programming.catalog import FOLDER")
+    from services.programming.settings import ProgrammingSettings
     from services.shared import blobs, config
     from services.shared.database import make_engine
     conf = config.load()
     store = blobs.from_config(conf)
     store.ensure_bucket()
-    public = signing.load_public(Path(conf["PROGRAMMING"]["manufacturer_key_file"]).read_text())
+    key_file = config.build(ProgrammingSettings, conf["ENVIRONMENT"]).manufacturer_key_file
+    public = signing.load_public(key_file.read_text())
     try:
         stored = import_catalog(argv[1], make_engine(conf["DATABASE_URLS"]["programming"]), store, public)
     except Refused as refused:

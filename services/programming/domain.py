@@ -1,19 +1,33 @@
 """Programming's rules in plain Python: who may program, which ECUs a car needs and in what order, whose fault
-a failure was, and the clock."""
+a failure was, and the whole life of a programming session with its clock.
+
+A session moves preflight → ready → running ⇄ interrupted → ended (or expired, when paid time runs out).
+Each transition is a method of ProgrammingSession that changes the session and returns the facts to publish.
+The clock counts only while the session runs and its agent's heartbeats come; its arithmetic (accrual up to the
+last heartbeat, reservation of paid time a slice at a time, grace for a flash in progress, settlement in whole
+seconds) is here too, over instants it is given. What a session takes from the workshop's programming time goes
+through a `ProgrammingTime` the caller supplies (reserve, settle): the decision is here, the bookkeeping there.
+"""
 import math
+from dataclasses import dataclass
 from datetime import timedelta
 
-from services.shared.errors import Conflict, Forbidden
+from services.shared.errors import Conflict, Forbidden, PaymentRequired, invalid_field
+from services.shared.facts import Fact
 
 STEP_UP_SECONDS = 15 * 60
 PROGRAMMERS = ("owner", "technician")
 BOOTLOADER = "BOOTLOADER"
+MIN_BATTERY_MV = 12200  # below this a flash risks bricking an ECU: the car needs a charger
 # what the agent reports as the cause of a failed flash, and whose it is: a flash file we served that is not
 # genuine, or could not be downloaded, is ours; everything the car answered or did is the vehicle's
 PLATFORM_CAUSES = {"signature", "sha256", "size", "download"}
 CAUSES = ("refused", "connection_lost", "timeout", "low_voltage", "verification_failed", "version_mismatch",
           *sorted(PLATFORM_CAUSES))
 LIVE = ("preflight", "ready", "running", "interrupted")
+CLOCKED = ("running", "interrupted")  # started: the books must be closed when it ends
+CHECKLIST = ("agent_connected", "battery_ok", "vin_matches", "ecus_read", "plan_computed", "binaries_verified")
+ONLINE_SECONDS = 30  # an agent heard from within this is online
 
 
 def require_step_up(actor, now):
@@ -49,23 +63,316 @@ def plan(readout, packages):
     return sorted(steps, key=lambda s: (s["flash_order"], s["ecu_address"]))
 
 
-def require_state(session, *states, action):
-    if session.state not in states:
-        raise Conflict("SESSION_STATE", f"The session is {session.state}; {action} needs it "
-                       f"{' or '.join(states)}.", {"state": session.state, "allowed": list(states)})
-
-
-# ---- the clock --------------------------------------------------------------------------------------------------
-
-def counted(session, now, heartbeat_timeout):
-    """Seconds used so far: what was counted, plus the time since, as long as the agent's heartbeats keep
-    coming (never past the last heartbeat's timeout)."""
-    if session.state != "running" or session.clock_mark is None:
-        return session.active_seconds
-    alive_until = session.last_heartbeat_at + timedelta(seconds=heartbeat_timeout)
-    return session.active_seconds + max(0.0, (min(now, alive_until) - session.clock_mark).total_seconds())
-
-
 def billable(seconds):
     """Whole seconds, rounded half down: a session is billed what it used, never a second it did not."""
     return int(math.floor(seconds + 0.5 - 1e-9))
+
+
+def agent_online(last_seen_at, now):
+    return last_seen_at is not None and (now - last_seen_at).total_seconds() < ONLINE_SECONDS
+
+
+def agent_seen_due(last_seen_at, now):
+    """Online is a matter of tens of seconds: a write every few seconds per agent says it, not one per call."""
+    return last_seen_at is None or (now - last_seen_at).total_seconds() >= ONLINE_SECONDS / 6
+
+
+def no_programming_time():
+    return PaymentRequired("PROGRAMMING_TIME_REQUIRED", "Your workshop has no programming time left: buy a "
+                           "programming pack or a VIN pass for this car.", {"scope": "programming"})
+
+
+@dataclass(frozen=True)
+class ClockRules:
+    """The clock's settings: silence that interrupts, an interruption that ends, the slice reserved at a time."""
+    heartbeat_timeout: float = 10.0
+    resume_limit: float = 300.0
+    reserve_slice: int = 60
+
+
+class ProgrammingTime:
+    """The workshop's programming seconds as a session sees them. The caller's implementation does the
+    bookkeeping (a conditional update, so racing sessions never take more than was bought)."""
+
+    def available(self):
+        raise NotImplementedError
+
+    def reserve(self, seconds):
+        """Up to `seconds` more for this session; what was granted (0 when none is left)."""
+        raise NotImplementedError
+
+    def settle(self, released, charged):
+        """The session's reservation (`released` seconds) ends; `charged` of it is spent for good."""
+        raise NotImplementedError
+
+
+class ProgrammingSession:
+    """A programming session's state, checklist, plan and clock; each method is one transition."""
+
+    def __init__(self, **values):
+        for name, value in values.items():
+            setattr(self, name, value)
+
+    @classmethod
+    def open(cls, id, operator_id, user_id, agent_id, vin, now):
+        """Pre-flight begins with the clock stopped: the agent is asked to read the car, the plan follows."""
+        return cls(id=id, operator_id=operator_id, user_id=user_id, agent_id=agent_id, vin=vin, state="preflight",
+                   preflight={k: False for k in CHECKLIST}, plan=[], created_at=now, active_seconds=0.0,
+                   reserved_seconds=0, paid_by=None, started_at=None, ended_at=None, clock_mark=None,
+                   last_heartbeat_at=None, interrupted_at=None, flashing=False, in_grace=False, outcome=None,
+                   failure_side=None, seconds_billed=None, message=None)
+
+    # ---- the clock ----
+
+    def require(self, *states, action):
+        if self.state not in states:
+            raise Conflict("SESSION_STATE", f"The session is {self.state}; {action} needs it "
+                           f"{' or '.join(states)}.", {"state": self.state, "allowed": list(states)})
+
+    def counted(self, now, rules):
+        """Seconds used so far: what was counted, plus the time since, as long as the agent's heartbeats keep
+        coming (never past the last heartbeat's timeout)."""
+        if self.state != "running" or self.clock_mark is None:
+            return self.active_seconds
+        alive_until = self.last_heartbeat_at + timedelta(seconds=rules.heartbeat_timeout)
+        return self.active_seconds + max(0.0, (min(now, alive_until) - self.clock_mark).total_seconds())
+
+    def left(self, now, rules, available):
+        """Paid seconds left: the rest of the reservation and what the workshop has not reserved; none for a pass."""
+        if self.paid_by == "vin_pass":
+            return None
+        return max(0, self.reserved_seconds - self.counted(now, rules)) + max(0, available)
+
+    def _accrue(self, now, rules):
+        self.active_seconds = self.counted(now, rules)
+        self.clock_mark = now
+
+    def _close(self, now, outcome, side, message=None):
+        """The end of a session whose clock never ran: nothing to bill."""
+        self.state, self.outcome, self.failure_side, self.ended_at = "ended", outcome, side, now
+        if message is not None:
+            self.message = message
+        return []
+
+    def _settle(self, now, outcome, side, time, expired=False):
+        """Close the books of a started session: bill whole seconds used (never more than reserved, nothing for
+        our failures or a VIN pass), give back the rest of the reservation, and say so in one fact."""
+        used = billable(self.active_seconds)
+        if self.paid_by == "time":
+            used = min(used, self.reserved_seconds)
+        charged = 0 if side == "platform" or self.paid_by != "time" else used
+        if self.paid_by == "time":
+            time.settle(self.reserved_seconds, charged)
+        self.reserved_seconds = 0
+        self.state = "expired" if expired else "ended"
+        self.outcome, self.failure_side, self.ended_at, self.seconds_billed = outcome, side, now, charged
+        self.flashing = False
+        facts = {"session_id": self.id, "operator_id": self.operator_id, "vin": self.vin, "seconds_used": used}
+        measured = {"seconds_active": self.active_seconds, "seconds_billed": charged}
+        if expired:
+            self.message = ("Programming session timeout: the paid programming time is used up. Buy a programming "
+                            "pack and open a new session to go on.")
+            return [Fact("SessionExpired", facts | {"expired_at": now}, measured)]
+        return [Fact("SessionEnded", facts | {"outcome": outcome, "failure_side": side, "ended_at": now}, measured)]
+
+    def _expire(self, now, time):
+        """Paid time is used up: the clock is capped at what was reserved."""
+        lag = max(0.0, self.active_seconds - self.reserved_seconds)
+        self.active_seconds = min(self.active_seconds, self.reserved_seconds)
+        facts = self._settle(now, "cancelled", "none", time, expired=True)
+        facts[0].measured["expiry_lag"] = lag
+        return facts
+
+    def _keep_paid(self, now, rules, time):
+        """Reserve the next slice before the current one is used up; with none left, a flash in progress finishes
+        (grace) and the session then stops; otherwise it stops now."""
+        if self.paid_by != "time" or self.state != "running":
+            return []
+        used = self.counted(now, rules)
+        if used < self.reserved_seconds - 1:
+            return []
+        more = time.reserve(rules.reserve_slice)
+        if more:
+            self.reserved_seconds += more
+            self.in_grace = False
+            return []
+        if used < self.reserved_seconds:
+            return []
+        if self.flashing:
+            if not self.in_grace:
+                self.in_grace = True
+                self.message = ("Paid programming time is used up; the ECU being written finishes first (at no "
+                                "charge), then the session stops. A top-up now lets it go on.")
+            return []
+        self._accrue(now, rules)
+        return self._expire(now, time)
+
+    # ---- the workshop's side ----
+
+    def start(self, paid_by, time, now, rules):
+        """The clock starts: paid by a VIN pass for the car, or from programming time reserved a slice at a time."""
+        self.require("ready", action="starting")
+        if paid_by == "time":
+            got = time.reserve(rules.reserve_slice)
+            if got == 0:
+                raise no_programming_time()
+            self.reserved_seconds = got
+        self.paid_by, self.state = paid_by, "running"
+        self.started_at = self.clock_mark = self.last_heartbeat_at = now
+        return [Fact("SessionStarted", {"session_id": self.id, "operator_id": self.operator_id, "vin": self.vin,
+                                        "agent_id": self.agent_id, "started_at": now})]
+
+    def end(self, now, rules, time):
+        """The user closes the session: what ran is billed, the rest of the reservation goes back."""
+        self.require(*LIVE, action="ending")
+        if self.state not in CLOCKED:
+            return self._close(now, "cancelled", None)
+        self._accrue(now, rules)
+        done = all(step["status"] == "done" for step in self.plan)
+        return self._settle(now, "completed" if done else "cancelled", "none", time)
+
+    # ---- the agent's side ----
+
+    def agent_connected(self):
+        if not self.preflight["agent_connected"]:
+            self.preflight = self.preflight | {"agent_connected": True}
+
+    def next_job(self):
+        """What the agent should do now: read the car, download and verify the plan's files, flash, or nothing."""
+        if self.state == "preflight" and not self.preflight["ecus_read"]:
+            return "preflight"
+        if self.state == "preflight" and not self.preflight["binaries_verified"]:
+            return "download"
+        if self.state in CLOCKED:
+            return "flash"
+        return "none"
+
+    def heartbeat(self, now, rules, time, progress=None):
+        """The agent is alive: the clock counts up to now; an interrupted session resumes; more time is reserved
+        when the reservation runs low."""
+        if self.state == "interrupted":
+            self.state, self.clock_mark, self.interrupted_at = "running", now, None
+        elif self.state == "running":
+            self._accrue(now, rules)
+        if self.state != "running":
+            return []
+        self.last_heartbeat_at = now
+        if progress:
+            self._step(progress["ecu_address"], bytes_done=progress["bytes_done"])
+        return self._keep_paid(now, rules, time)
+
+    def read_vehicle(self, reading, now):
+        """The pre-flight reading: True when the plan can be computed, else the session ends on the car's side."""
+        self.require("preflight", action="a pre-flight report")
+        checks = dict(self.preflight, ecus_read=True, battery_ok=reading["voltage_mv"] >= MIN_BATTERY_MV,
+                      vin_matches=reading["vin"] == self.vin)
+        self.preflight = checks | {"voltage_mv": reading["voltage_mv"], "ecus": reading["ecus"]}
+        if not checks["vin_matches"]:
+            self._close(now, "failed", "vehicle", f"The agent is connected to {reading['vin']}, not {self.vin}.")
+            return False
+        if not checks["battery_ok"]:
+            self._close(now, "failed", "vehicle", f"Battery at {reading['voltage_mv'] / 1000:.1f} V: connect a "
+                        f"charger ({MIN_BATTERY_MV / 1000:.1f} V at least) and open the session again.")
+            return False
+        return True
+
+    def plan_with(self, packages, now):
+        """The plan from what the car runs and the catalogue; nothing to do ends the session at once."""
+        self.plan = plan(self.preflight["ecus"], packages)
+        self.preflight = self.preflight | {"plan_computed": True}
+        if not self.plan:
+            self._close(now, "completed", None, "Every ECU runs its target software already: nothing to program.")
+
+    def files_verified(self, package_ids):
+        self.require("preflight", action="verified files")
+        if not self.preflight["plan_computed"]:
+            raise Conflict("PLAN_NOT_READY", "The plan is not computed yet: report the pre-flight reading first.", {})
+        missing = {step["package_id"] for step in self.plan} - set(package_ids)
+        if missing:
+            raise invalid_field("FILES_MISSING", "package_ids", "every_file_of_the_plan",
+                                f"Verify every file of the plan; missing: {', '.join(sorted(missing))}.")
+        self.preflight = self.preflight | {"binaries_verified": True}
+        self.state = "ready"
+        return []
+
+    def file_rejected(self, package_id, check, now, rules, time):
+        """A file of ours failed its check on the agent: nothing touched the car, and it is our failure."""
+        self.preflight = self.preflight | {"binaries_verified": False}
+        message = f"Flash file {package_id} failed its {check} check: nothing was written."
+        if self.state not in CLOCKED:
+            return self._close(now, "failed", "platform", message)
+        self._accrue(now, rules)
+        self.message = message
+        return self._settle(now, "failed", "platform", time)
+
+    def _step(self, address, **changes):
+        self.plan = [step | changes if step["ecu_address"] == address else step for step in self.plan]
+
+    def step_of(self, address):
+        found = next((step for step in self.plan if step["ecu_address"] == address), None)
+        if found is None:
+            raise invalid_field("ECU_NOT_IN_PLAN", "ecu_address", "in_the_plan",
+                                f"ECU {address} is not in this session's plan.")
+        return found
+
+    def flash_started(self, address):
+        self.require("running", action="flashing")
+        self.step_of(address)
+        self.flashing = True
+        self._step(address, status="flashing")
+        return []
+
+    def flash_completed(self, address, software_version, duration_seconds, now, rules, time):
+        self.require(*CLOCKED, action="a flash result")
+        step = self.step_of(address)
+        self._step(address, status="done", software_version=software_version)
+        self.flashing = False
+        facts = [Fact("FlashCompleted", {"session_id": self.id, "operator_id": self.operator_id, "vin": self.vin,
+                                         "ecu_address": address, "software_version": software_version,
+                                         "duration_seconds": duration_seconds},
+                      {"bytes": step["size"], "seconds": duration_seconds})]
+        self._accrue(now, rules)
+        if all(s["status"] == "done" for s in self.plan):
+            return facts + self._settle(now, "completed", "none", time)
+        if self.in_grace:
+            return facts + self._expire(now, time)
+        return facts
+
+    def flash_failed(self, address, cause, detail, now, rules, time):
+        self.require(*CLOCKED, action="a flash result")
+        self.step_of(address)
+        side = failure_side(cause)
+        self._step(address, status="failed", cause=cause)
+        facts = [Fact("FlashFailed", {"session_id": self.id, "operator_id": self.operator_id, "vin": self.vin,
+                                      "ecu_address": address, "cause": cause, "failure_side": side})]
+        self._accrue(now, rules)
+        self.message = (f"ECU {address}: {detail or cause}. "
+                        + ("The failure was ours: this session is not charged." if side == "platform" else
+                           "The ECU can be programmed again in a new session."))
+        return facts + self._settle(now, "failed", side, time)
+
+    # ---- the timer ----
+
+    def due(self, now, rules):
+        """Whether the timer must look at this session: silent, given up, or near the end of its paid time."""
+        if self.state == "interrupted":
+            return self.interrupted_at <= now - timedelta(seconds=rules.resume_limit)
+        if self.state != "running":
+            return False
+        if self.last_heartbeat_at <= now - timedelta(seconds=rules.heartbeat_timeout):
+            return True
+        return self.paid_by == "time" and self.counted(now, rules) >= self.reserved_seconds - 1
+
+    def watch(self, now, rules, time):
+        """Silence interrupts a running session (its clock stops at the last heartbeat); an interruption past
+        the resume limit ends it; paid time running out expires it (after the flash in progress)."""
+        if self.state == "running" and self.last_heartbeat_at <= now - timedelta(seconds=rules.heartbeat_timeout):
+            self.clock_mark = None  # counted up to the last heartbeat: the silence is not billed
+            self.state, self.interrupted_at = "interrupted", now
+            return []
+        if self.state == "interrupted" and self.interrupted_at <= now - timedelta(seconds=rules.resume_limit):
+            self.message = "The agent stayed silent past the resume limit: the session ended."
+            return self._settle(now, "failed", "vehicle", time)
+        if self.state == "running":
+            return self._keep_paid(now, rules, time)
+        return []

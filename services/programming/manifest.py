@@ -1,14 +1,15 @@
-"""Flash files are signed by the manufacturer: an Ed25519 signature over a canonical manifest that names the
-ECU, the hardware it fits, the software version, the integration level, and the image's size and SHA-256.
-The software catalogue checks it on import and the agent checks it again, on the workshop's PC, before anything
-touches the vehicle."""
+"""The flash manifest, a contract between the manufacturer, AOS and the agent: an Ed25519 signature over a
+canonical manifest that names the ECU, the hardware it fits, the software version, the integration level, and
+the image's size and SHA-256. The software catalogue checks it on import and the agent checks it again, on the
+workshop's PC, before anything touches the vehicle. A leaf module: the agent imports it, and nothing of the
+server. (The manufacturer's side, signing, is deploy/software.py's for the demo.)"""
 import base64
 import hashlib
 import json
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 FIELDS = ("ecu_address", "hardware_part_numbers", "software_version", "integration_level", "size", "sha256")
 
@@ -31,10 +32,6 @@ def describe(image, ecu_address, hardware_part_numbers, software_version, integr
             "sha256": hashlib.sha256(image).hexdigest()}
 
 
-def sign(private_key, manifest):
-    return base64.b64encode(private_key.sign(manifest_bytes(manifest))).decode()
-
-
 def verify(public_key, manifest, signature, image):
     """Raises NotGenuine unless the signature is the manufacturer's over this manifest and the image is the one
     it describes."""
@@ -47,15 +44,6 @@ def verify(public_key, manifest, signature, image):
     if hashlib.sha256(image).hexdigest() != manifest["sha256"]:
         raise NotGenuine("sha256", "the file's SHA-256 differs from the signed manifest's: it was changed or "
                          "damaged on the way")
-
-
-def new_key():
-    return Ed25519PrivateKey.generate()
-
-
-def public_pem(private_key):
-    return private_key.public_key().public_bytes(serialization.Encoding.PEM,
-                                                 serialization.PublicFormat.SubjectPublicKeyInfo).decode()
 
 
 def load_public(pem):

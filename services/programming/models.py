@@ -5,6 +5,7 @@ from datetime import datetime
 from sqlalchemy import JSON, BigInteger, Boolean, Float, Integer, String, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from services.programming.domain import ProgrammingSession
 from services.shared.database import UtcDateTime, messaging_tables
 
 
@@ -55,9 +56,10 @@ class Account(Base):
     reserved_seconds: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
-class Session(Base):
-    """A programming session. The clock counts `active_seconds` only while the session runs and its agent's
-    heartbeats come: up to the last heartbeat, never across a silence."""
+class Session(ProgrammingSession, Base):
+    """A programming session as stored; its rules are domain.ProgrammingSession's. The clock counts
+    `active_seconds` only while the session runs and its agent's heartbeats come: up to the last heartbeat,
+    never across a silence."""
     __tablename__ = "sessions"
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     operator_id: Mapped[str] = mapped_column(String(64), index=True)

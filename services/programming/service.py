@@ -2,19 +2,20 @@
 agents' jobs, heartbeats, reports and security keys, the clock's timer, and billing's programming time."""
 from datetime import datetime, timezone
 
-from nameko.dependency_providers import Config
 from nameko.rpc import RpcProxy, rpc
 from nameko.timer import timer
 
 from services.programming import schemas as s, use_cases
 from services.programming.models import OutboxMessage, ProcessedEvent
+from services.programming.settings import ProgrammingSettings
 from services.shared.blobs import Blobs
-from services.shared.config import setting
+from services.shared.config import Settings
 from services.shared.consumer import consumes
 from services.shared.database import Database
 from services.shared.errors import EXPECTED
 from services.shared.logs import Correlation
 from services.shared.metrics import Metrics
+from services.shared.offer import Offer
 from services.shared.schemas import dump, load
 
 api = rpc(expected_exceptions=EXPECTED)
@@ -25,19 +26,19 @@ class ProgrammingService:
 
     db = Database(OutboxMessage, ProcessedEvent)
     blobs = Blobs()
-    config = Config()
+    settings = Settings(ProgrammingSettings)
     vehicle_data = RpcProxy("vehicle_data")
     billing = RpcProxy("billing")
+    offer = Offer()
     metrics = Metrics()
     correlation = Correlation()
 
     def _ctx(self):
-        conf = setting(self.config, "PROGRAMMING")
-        settings = use_cases.Settings(heartbeat_timeout=conf["heartbeat_timeout"], resume_limit=conf["resume_limit"],
-                                      reserve_slice=conf["reserve_slice"])
-        return use_cases.Context(self.db, datetime.now(timezone.utc), settings, self.blobs,
-                                 self.vehicle_data.describe, self.billing.claim_vin_session,
-                                 conf["ecu_secret"].encode())
+        return use_cases.Context(self.db, datetime.now(timezone.utc), self.settings, self.blobs,
+                                 self.vehicle_data.describe, self.billing.claim_vin_session, self._tariffs)
+
+    def _tariffs(self, scope):
+        return self.offer.codes(scope, lambda: self.billing.tariffs({})["tariffs"])
 
     @api
     def ping(self):

@@ -1,47 +1,67 @@
-"""What programming does, step by step, each inside one unit of work: agents, sessions with their pre-flight,
-the metered clock with reserve-then-settle, agents' heartbeats and reports, and the timer that notices silence
-and the end of paid time."""
+"""What programming does, step by step, each inside one unit of work: load the session, let
+domain.ProgrammingSession decide, store it, emit the facts it returned. Agents, sessions, the agent's jobs and
+reports, security keys, the timer, and billing's programming time."""
 import hashlib
 import hmac
 import json
 import secrets
-import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import func, select, update
 
-from services.programming import domain
+from services.programming import domain, metrics
 from services.programming.models import Account, Agent, Package, Report, Session
-from services.shared import metrics
-from services.shared.errors import Conflict, NotFound, PaymentRequired, Unauthenticated, invalid_field
-
-ONLINE_SECONDS = 30
-for _cause in domain.CAUSES:  # every cause on the dashboard from the start, at zero
-    metrics.FLASH_FAILURES.labels(_cause, domain.failure_side(_cause))
-
-
-@dataclass
-class Settings:
-    heartbeat_timeout: float = 10.0  # no heartbeat for this long: the session is interrupted, the clock paused
-    resume_limit: float = 300.0  # an interrupted session the same agent does not resume within this ends
-    reserve_slice: int = 60  # seconds reserved from the operator's time at a time
-    link_seconds: int = 900  # signed download links
+from services.programming.settings import ProgrammingSettings
+from services.shared.database import new_id
+from services.shared.facts import publish
+from services.shared.errors import Conflict, NotFound, PaymentRequired, Unauthenticated
 
 
 @dataclass
 class Context:
     store: object
     now: datetime
-    settings: Settings
+    settings: ProgrammingSettings
     blobs: object = None
     describe: object = None  # vin -> vehicle data's description
     claim_vin_session: object = None  # billing's RPC
-    ecu_secret: bytes = b""
+    offer: object = None  # scope -> the tariff codes that open it (billing's, cached)
+
+    @property
+    def rules(self):
+        return self.settings.clock
 
 
-def new_id():
-    return str(uuid.uuid4())
+class AccountTime(domain.ProgrammingTime):
+    """The workshop's programming seconds in this service's Account table."""
+
+    def __init__(self, s, operator_id):
+        self.s, self.operator_id = s, operator_id
+
+    def available(self):
+        account = self.s.get(Account, self.operator_id)
+        return 0 if account is None else account.purchased_seconds - account.settled_seconds - account.reserved_seconds
+
+    def reserve(self, seconds):
+        """By a conditional update: two sessions racing for the last seconds cannot both have them."""
+        take = min(seconds, self.available())
+        if take <= 0:
+            return 0
+        done = self.s.execute(update(Account).where(
+            Account.operator_id == self.operator_id,
+            Account.purchased_seconds - Account.settled_seconds - Account.reserved_seconds >= take)
+            .values(reserved_seconds=Account.reserved_seconds + take)).rowcount
+        return take if done else 0
+
+    def settle(self, released, charged):
+        self.s.execute(update(Account).where(Account.operator_id == self.operator_id).values(
+            reserved_seconds=Account.reserved_seconds - released, settled_seconds=Account.settled_seconds + charged))
+
+
+def _publish(uow, session, facts):
+    publish(uow, facts, subject=session.id)
+    uow.after_commit(lambda: metrics.count(facts))
 
 
 def _digest(credential):
@@ -68,13 +88,11 @@ def agents(ctx, actor):
 
 def _agent_view(agent, now):
     return {"id": agent.id, "name": agent.name, "registered_at": agent.registered_at,
-            "last_seen_at": agent.last_seen_at,
-            "online": agent.last_seen_at is not None and (now - agent.last_seen_at).total_seconds() < ONLINE_SECONDS}
+            "last_seen_at": agent.last_seen_at, "online": domain.agent_online(agent.last_seen_at, now)}
 
 
 def _seen(agent, now):
-    """Online is a matter of tens of seconds: a write every few seconds per agent says it, not one per call."""
-    if agent.last_seen_at is None or (now - agent.last_seen_at).total_seconds() >= ONLINE_SECONDS / 6:
+    if domain.agent_seen_due(agent.last_seen_at, now):
         agent.last_seen_at = now
 
 
@@ -88,11 +106,7 @@ def authenticate(session, agent_id, credential):
 
 # ---- sessions -------------------------------------------------------------------------------------------------
 
-CHECKLIST = ("agent_connected", "battery_ok", "vin_matches", "ecus_read", "plan_computed", "binaries_verified")
-
-
 def open_session(ctx, actor, payload):
-    """Pre-flight begins with the clock stopped: the agent is asked to read the car, the plan follows."""
     vin = payload["vin"].upper()
     ctx.describe(vin)  # 404 for a car the registry does not know, 422 for a malformed VIN
     with ctx.store.transaction() as uow:
@@ -105,9 +119,7 @@ def open_session(ctx, actor, payload):
         if busy:
             raise Conflict("AGENT_BUSY", "This agent has a session open already: end it first.",
                            {"session_id": busy})
-        session = Session(id=new_id(), operator_id=actor["operator_id"], user_id=actor["user_id"], agent_id=agent.id,
-                          vin=vin, state="preflight", preflight={k: False for k in CHECKLIST}, plan=[],
-                          created_at=ctx.now, active_seconds=0.0, reserved_seconds=0)
+        session = Session.open(new_id(), actor["operator_id"], actor["user_id"], agent.id, vin, ctx.now)
         s.add(session)
         s.flush()
         return view(ctx, s, session)
@@ -130,16 +142,12 @@ def sessions(ctx, actor, limit=50):
     with ctx.store.read() as s:
         found = s.scalars(select(Session).where(Session.operator_id == actor["operator_id"])
                           .order_by(Session.created_at.desc()).limit(limit)).all()
-        return {"sessions": [{"id": x.id, "vin": x.vin, "agent_id": x.agent_id, "state": x.state,
-                              "created_at": x.created_at, "ended_at": x.ended_at, "outcome": x.outcome,
-                              "seconds_billed": x.seconds_billed} for x in found]}
+        return {"sessions": found}
 
 
 def view(ctx, s, session):
-    used = domain.counted(session, ctx.now, ctx.settings.heartbeat_timeout)
-    account = s.get(Account, session.operator_id)
-    available = 0 if account is None else account.purchased_seconds - account.settled_seconds - account.reserved_seconds
-    left = None if session.paid_by == "vin_pass" else max(0, session.reserved_seconds - used) + max(0, available)
+    used = session.counted(ctx.now, ctx.rules)
+    left = session.left(ctx.now, ctx.rules, AccountTime(s, session.operator_id).available())
     return {"id": session.id, "vin": session.vin, "agent_id": session.agent_id, "state": session.state,
             "preflight": session.preflight, "plan": session.plan, "paid_by": session.paid_by,
             "used_seconds": round(used, 3), "left_seconds": None if left is None else round(left, 3),
@@ -150,12 +158,11 @@ def view(ctx, s, session):
 
 
 def start(ctx, actor, session_id):
-    """The clock starts: paid by a VIN pass for the car if there is one, otherwise from programming time,
-    reserved a slice at a time."""
+    """Paid by a VIN pass for the car if there is one, otherwise from programming time."""
     domain.require_step_up(actor, ctx.now)
     with ctx.store.read() as s:
         ready = _mine(s, actor, session_id)
-        domain.require_state(ready, "ready", action="starting")
+        ready.require("ready", action="starting")
     paid_by = "vin_pass"
     try:
         ctx.claim_vin_session({"operator_id": actor["operator_id"], "vin": ready.vin, "session_id": session_id})
@@ -164,84 +171,20 @@ def start(ctx, actor, session_id):
     with ctx.store.transaction() as uow:
         s = uow.session
         session = _mine(s, actor, session_id, lock=True)
-        domain.require_state(session, "ready", action="starting")
-        if paid_by == "time":
-            got = _reserve(s, session.operator_id, ctx.settings.reserve_slice)
-            if got == 0:
-                raise PaymentRequired("PROGRAMMING_TIME_REQUIRED", "Your workshop has no programming time left: buy "
-                                      "a programming pack (prog-30, prog-60, prog-180) or a VIN pass for this car.",
-                                      {"tariffs": ["prog-30", "prog-60", "prog-180", "vin-1d"]})
-            session.reserved_seconds = got
-        session.paid_by, session.state = paid_by, "running"
-        session.started_at = session.clock_mark = session.last_heartbeat_at = ctx.now
-        uow.emit("SessionStarted", {"session_id": session.id, "operator_id": session.operator_id, "vin": session.vin,
-                                    "agent_id": session.agent_id, "started_at": ctx.now}, subject=session.id)
+        try:
+            facts = session.start(paid_by, AccountTime(s, session.operator_id), ctx.now, ctx.rules)
+        except PaymentRequired as refused:
+            raise PaymentRequired(refused.code, refused.message, refused.details | {"tariffs": ctx.offer("programming")})
+        _publish(uow, session, facts)
         return view(ctx, s, session)
-
-
-def _reserve(s, operator_id, seconds):
-    """Up to `seconds` of the operator's unreserved time, by a conditional update: two sessions racing for the
-    last seconds cannot both have them."""
-    account = s.get(Account, operator_id)
-    if account is None:
-        return 0
-    available = account.purchased_seconds - account.settled_seconds - account.reserved_seconds
-    take = min(seconds, available)
-    if take <= 0:
-        return 0
-    done = s.execute(update(Account).where(
-        Account.operator_id == operator_id,
-        Account.purchased_seconds - Account.settled_seconds - Account.reserved_seconds >= take)
-        .values(reserved_seconds=Account.reserved_seconds + take)).rowcount
-    return take if done else 0
 
 
 def end(ctx, actor, session_id):
-    """The user closes the session: what ran is billed, the rest of the reservation goes back."""
     with ctx.store.transaction() as uow:
         s = uow.session
         session = _mine(s, actor, session_id, lock=True)
-        domain.require_state(session, *domain.LIVE, action="ending")
-        if session.state in ("running", "interrupted"):
-            _accrue(session, ctx.now, ctx.settings)
-            done = all(step["status"] == "done" for step in session.plan)
-            _settle(uow, session, ctx.now, "completed" if done else "cancelled", "none")
-        else:
-            session.state, session.outcome, session.ended_at = "ended", "cancelled", ctx.now
+        _publish(uow, session, session.end(ctx.now, ctx.rules, AccountTime(s, session.operator_id)))
         return view(ctx, s, session)
-
-
-def _accrue(session, now, settings):
-    """Count the time since the clock mark, up to now or the last heartbeat's timeout."""
-    session.active_seconds = domain.counted(session, now, settings.heartbeat_timeout)
-    session.clock_mark = now
-
-
-def _settle(uow, session, now, outcome, side, expired=False):
-    """Close the books of a started session: bill whole seconds used (never more than reserved, nothing for our
-    failures or a VIN pass), give back the rest of the reservation, and say so in one event."""
-    used = domain.billable(session.active_seconds)
-    if session.paid_by == "time":
-        used = min(used, session.reserved_seconds)
-    charged = 0 if side == "platform" or session.paid_by != "time" else used
-    if session.paid_by == "time":
-        uow.session.execute(update(Account).where(Account.operator_id == session.operator_id).values(
-            reserved_seconds=Account.reserved_seconds - session.reserved_seconds,
-            settled_seconds=Account.settled_seconds + charged))
-    session.reserved_seconds = 0
-    metrics.SECONDS_ACTIVE.inc(session.active_seconds)
-    metrics.SECONDS_BILLED.inc(charged)
-    session.state = "expired" if expired else "ended"
-    session.outcome, session.failure_side, session.ended_at, session.seconds_billed = outcome, side, now, charged
-    session.flashing = False
-    facts = {"session_id": session.id, "operator_id": session.operator_id, "vin": session.vin, "seconds_used": used}
-    if expired:
-        session.message = ("Programming session timeout: the paid programming time is used up. Buy a programming "
-                           "pack and open a new session to go on.")
-        uow.emit("SessionExpired", facts | {"expired_at": now}, subject=session.id)
-    else:
-        uow.emit("SessionEnded", facts | {"outcome": outcome, "failure_side": side, "ended_at": now},
-                 subject=session.id)
 
 
 # ---- the agent's side -------------------------------------------------------------------------------------------
@@ -254,8 +197,6 @@ def _agent_session(s, agent, session_id):
 
 
 def next_job(ctx, credentials):
-    """What the agent should do now: read the car (pre-flight), download and verify the plan's files, flash,
-    or nothing."""
     with ctx.store.transaction() as uow:
         s = uow.session
         agent = authenticate(s, *credentials)
@@ -264,15 +205,15 @@ def next_job(ctx, credentials):
                            .order_by(Session.created_at))
         if session is None:
             return {"kind": "none"}
-        if not session.preflight["agent_connected"]:
-            session.preflight = session.preflight | {"agent_connected": True}
+        session.agent_connected()
         job = {"session_id": session.id, "vin": session.vin, "next_sequence": _next_sequence(s, session.id)}
-        if session.state == "preflight" and not session.preflight["ecus_read"]:
-            return job | {"kind": "preflight", "ecus": [e["address"] for e in ctx.describe(session.vin)["ecus"]]}
-        if session.state == "preflight" and not session.preflight["binaries_verified"]:
-            return job | {"kind": "download", "files": _files(ctx, s, session)}
-        if session.state in ("running", "interrupted"):
-            return job | {"kind": "flash", "files": _files(ctx, s, session), "plan": session.plan}
+        kind = session.next_job()
+        if kind == "preflight":
+            return job | {"kind": kind, "ecus": [e["address"] for e in ctx.describe(session.vin)["ecus"]]}
+        if kind == "download":
+            return job | {"kind": kind, "files": _files(ctx, s, session)}
+        if kind == "flash":
+            return job | {"kind": kind, "files": _files(ctx, s, session), "plan": session.plan}
         return {"kind": "none", "session_id": session.id, "state": session.state}
 
 
@@ -297,56 +238,15 @@ def _next_sequence(s, session_id):
 
 
 def heartbeat(ctx, credentials, session_id, payload):
-    """The agent is alive: the clock counts up to now; an interrupted session resumes; more time is reserved
-    when the reservation runs low."""
     with ctx.store.transaction() as uow:
         s = uow.session
         agent = authenticate(s, *credentials)
         _seen(agent, ctx.now)
         session = _agent_session(s, agent, session_id)
-        if session.state == "interrupted":
-            session.state, session.clock_mark, session.interrupted_at = "running", ctx.now, None
-        elif session.state == "running":
-            _accrue(session, ctx.now, ctx.settings)
         metrics.HEARTBEATS.inc()
-        if session.state == "running":
-            session.last_heartbeat_at = ctx.now
-            if payload.get("progress"):
-                _progress(session, payload["progress"])
-            _keep_paid(uow, session, ctx)
+        _publish(uow, session, session.heartbeat(ctx.now, ctx.rules, AccountTime(s, session.operator_id),
+                                                 payload.get("progress")))
         return view(ctx, s, session)
-
-
-def _progress(session, progress):
-    session.plan = [step | ({"bytes_done": progress["bytes_done"]} if step["ecu_address"] == progress["ecu_address"]
-                            else {}) for step in session.plan]
-
-
-def _keep_paid(uow, session, ctx):
-    """Reserve the next slice before the current one is used up; with none left, a flash in progress finishes
-    (grace) and the session then stops; otherwise it stops now."""
-    if session.paid_by != "time" or session.state != "running":
-        return
-    used = domain.counted(session, ctx.now, ctx.settings.heartbeat_timeout)
-    if used < session.reserved_seconds - 1:
-        return
-    more = _reserve(uow.session, session.operator_id, ctx.settings.reserve_slice)
-    if more:
-        session.reserved_seconds += more
-        session.in_grace = False
-        return
-    if used < session.reserved_seconds:
-        return
-    if session.flashing:
-        if not session.in_grace:
-            session.in_grace = True
-            session.message = ("Paid programming time is used up; the ECU being written finishes first (at no "
-                               "charge), then the session stops. A top-up now lets it go on.")
-        return
-    _accrue(session, ctx.now, ctx.settings)
-    metrics.EXPIRY_LAG.observe(max(0.0, session.active_seconds - session.reserved_seconds))
-    session.active_seconds = min(session.active_seconds, session.reserved_seconds)
-    _settle(uow, session, ctx.now, "cancelled", "none", expired=True)
 
 
 def report(ctx, credentials, session_id, payload):
@@ -367,108 +267,33 @@ def report(ctx, credentials, session_id, payload):
             raise Conflict("REPORT_OUT_OF_ORDER", f"The next report of this session is number {expected}.",
                            {"field": "sequence", "expected": expected})
         s.add(Report(session_id=session.id, sequence=sequence, body=_comparable(payload), received_at=ctx.now))
-        {"preflight": _preflight, "files_verified": _verified, "file_rejected": _rejected,
-         "flash_started": _flash_started, "flash_completed": _flash_completed,
-         "flash_failed": _flash_failed}[payload["kind"]](uow, ctx, session, payload)
+        _publish(uow, session, _apply_report(ctx, s, session, payload))
         return view(ctx, s, session) | {"duplicate": False}
+
+
+def _apply_report(ctx, s, session, p):
+    time, now, rules = AccountTime(s, session.operator_id), ctx.now, ctx.rules
+    kind = p["kind"]
+    if kind == "preflight":
+        if session.read_vehicle(p["vehicle"], now):
+            series = ctx.describe(session.vin)["series"]
+            session.plan_with(s.scalars(select(Package).where(Package.series == series)).all(), now)
+        return []
+    if kind == "files_verified":
+        return session.files_verified(p["package_ids"])
+    if kind == "file_rejected":
+        return session.file_rejected(p["package_id"], p["check"], now, rules, time)
+    if kind == "flash_started":
+        return session.flash_started(p["ecu_address"])
+    if kind == "flash_completed":
+        return session.flash_completed(p["ecu_address"], p["software_version"], p["duration_seconds"], now, rules,
+                                       time)
+    return session.flash_failed(p["ecu_address"], p["cause"], p.get("detail"), now, rules, time)
 
 
 def _comparable(payload):
     """The report as stored: JSON types only, so a repeat compares equal to what was kept."""
     return json.loads(json.dumps(payload, default=str))
-
-
-def _preflight(uow, ctx, session, payload):
-    domain.require_state(session, "preflight", action="a pre-flight report")
-    reading = payload["vehicle"]
-    checks = dict(session.preflight, ecus_read=True, battery_ok=reading["voltage_mv"] >= 12200,
-                  vin_matches=reading["vin"] == session.vin)
-    session.preflight = checks | {"voltage_mv": reading["voltage_mv"], "ecus": reading["ecus"]}
-    if not checks["vin_matches"]:
-        return _fail_preflight(session, ctx, f"The agent is connected to {reading['vin']}, not {session.vin}.")
-    if not checks["battery_ok"]:
-        return _fail_preflight(session, ctx, f"Battery at {reading['voltage_mv'] / 1000:.1f} V: connect a charger "
-                               "(12.2 V at least) and open the session again.")
-    described = ctx.describe(session.vin)
-    packages = uow.session.scalars(select(Package).where(Package.series == described["series"])).all()
-    session.plan = domain.plan(reading["ecus"], packages)
-    session.preflight = session.preflight | {"plan_computed": True}
-    if not session.plan:
-        session.state, session.outcome, session.ended_at = "ended", "completed", ctx.now
-        session.message = "Every ECU runs its target software already: nothing to program."
-
-
-def _fail_preflight(session, ctx, message):
-    session.state, session.outcome, session.ended_at, session.message = "ended", "failed", ctx.now, message
-    session.failure_side = "vehicle"
-
-
-def _verified(uow, ctx, session, payload):
-    domain.require_state(session, "preflight", action="verified files")
-    if not session.preflight["plan_computed"]:
-        raise Conflict("PLAN_NOT_READY", "The plan is not computed yet: report the pre-flight reading first.", {})
-    missing = {step["package_id"] for step in session.plan} - set(payload["package_ids"])
-    if missing:
-        raise invalid_field("FILES_MISSING", "package_ids", "every_file_of_the_plan",
-                            f"Verify every file of the plan; missing: {', '.join(sorted(missing))}.")
-    session.preflight = session.preflight | {"binaries_verified": True}
-    session.state = "ready"
-
-
-def _rejected(uow, ctx, session, payload):
-    """A file of ours failed its check on the agent: nothing touched the car, and it is our failure."""
-    session.preflight = session.preflight | {"binaries_verified": False}
-    message = f"Flash file {payload['package_id']} failed its {payload['check']} check: nothing was written."
-    if session.state in ("running", "interrupted"):
-        _accrue(session, ctx.now, ctx.settings)
-        session.message = message
-        _settle(uow, session, ctx.now, "failed", "platform")
-    else:
-        session.state, session.outcome, session.failure_side = "ended", "failed", "platform"
-        session.ended_at, session.message = ctx.now, message
-
-
-def _step(session, address, **changes):
-    session.plan = [step | changes if step["ecu_address"] == address else step for step in session.plan]
-
-
-def _flash_started(uow, ctx, session, payload):
-    domain.require_state(session, "running", action="flashing")
-    session.flashing = True
-    _step(session, payload["ecu_address"], status="flashing")
-
-
-def _flash_completed(uow, ctx, session, payload):
-    domain.require_state(session, "running", "interrupted", action="a flash result")
-    step = next(s for s in session.plan if s["ecu_address"] == payload["ecu_address"])
-    _step(session, payload["ecu_address"], status="done", software_version=payload["software_version"])
-    session.flashing = False
-    metrics.FLASH_BYTES.inc(step["size"])
-    metrics.FLASH_SECONDS.inc(payload["duration_seconds"])
-    uow.emit("FlashCompleted", {"session_id": session.id, "operator_id": session.operator_id, "vin": session.vin,
-                                "ecu_address": payload["ecu_address"], "software_version": payload["software_version"],
-                                "duration_seconds": payload["duration_seconds"]}, subject=session.id)
-    _accrue(session, ctx.now, ctx.settings)
-    if all(step["status"] == "done" for step in session.plan):
-        _settle(uow, session, ctx.now, "completed", "none")
-    elif session.in_grace:
-        session.active_seconds = min(session.active_seconds, session.reserved_seconds)
-        _settle(uow, session, ctx.now, "cancelled", "none", expired=True)
-
-
-def _flash_failed(uow, ctx, session, payload):
-    domain.require_state(session, "running", "interrupted", action="a flash result")
-    side = domain.failure_side(payload["cause"])
-    metrics.FLASH_FAILURES.labels(payload["cause"], side).inc()
-    _step(session, payload["ecu_address"], status="failed", cause=payload["cause"])
-    uow.emit("FlashFailed", {"session_id": session.id, "operator_id": session.operator_id, "vin": session.vin,
-                             "ecu_address": payload["ecu_address"], "cause": payload["cause"], "failure_side": side},
-             subject=session.id)
-    _accrue(session, ctx.now, ctx.settings)
-    session.message = (f"ECU {payload['ecu_address']}: {payload.get('detail') or payload['cause']}. "
-                       + ("The failure was ours: this session is not charged." if side == "platform" else
-                          "The ECU can be programmed again in a new session."))
-    _settle(uow, session, ctx.now, "failed", side)
 
 
 def security_key(ctx, credentials, session_id, payload):
@@ -478,51 +303,26 @@ def security_key(ctx, credentials, session_id, payload):
         session = s.get(Session, session_id)
         if session is None or session.agent_id != agent.id:
             raise NotFound("SESSION_NOT_FOUND", "This agent has no such session.", {"field": "session_id"})
-        domain.require_state(session, "running", action="a security key")
+        session.require("running", action="a security key")
     seed = bytes.fromhex(payload["seed"])
-    return {"key": hmac.new(ctx.ecu_secret, seed, hashlib.sha256).digest()[:4].hex()}
+    return {"key": hmac.new(ctx.settings.ecu_secret, seed, hashlib.sha256).digest()[:4].hex()}
 
 
 # ---- the timer --------------------------------------------------------------------------------------------------
 
 def watch_clocks(ctx):
-    """Silence interrupts a running session (its clock stops at the last heartbeat); an interruption past the
-    resume limit ends it; paid time running out expires it (after the flash in progress). One read finds the
-    sessions that need any of it; only those get a transaction."""
-    silent_since = ctx.now - timedelta(seconds=ctx.settings.heartbeat_timeout)
-    given_up = ctx.now - timedelta(seconds=ctx.settings.resume_limit)
+    """One read finds the sessions the timer must look at; only those get a transaction."""
     with ctx.store.read() as s:
-        live = s.scalars(select(Session).where(Session.state.in_(("running", "interrupted")))).all()
-        due = [x.id for x in live if _due(x, ctx, silent_since, given_up)]
+        live = s.scalars(select(Session).where(Session.state.in_(domain.CLOCKED))).all()
+        due = [x.id for x in live if x.due(ctx.now, ctx.rules)]
         by_state = dict(s.execute(select(Session.state, func.count()).where(Session.state.in_(domain.LIVE))
                                   .group_by(Session.state)).all())
-    for state in domain.LIVE:
-        metrics.SESSIONS.labels(state).set(by_state.get(state, 0))
+    metrics.by_state(by_state)
     for session_id in due:
-        _watch(ctx, session_id, silent_since, given_up)
+        with ctx.store.transaction() as uow:
+            session = uow.session.get(Session, session_id, with_for_update=True)
+            _publish(uow, session, session.watch(ctx.now, ctx.rules, AccountTime(uow.session, session.operator_id)))
     return len(due)
-
-
-def _watch(ctx, session_id, silent_since, given_up):
-    with ctx.store.transaction() as uow:
-        session = uow.session.get(Session, session_id, with_for_update=True)
-        if session.state == "running" and session.last_heartbeat_at <= silent_since:
-            session.clock_mark = None  # counted up to the last heartbeat: the silence is not billed
-            session.state, session.interrupted_at = "interrupted", ctx.now
-        elif session.state == "interrupted" and session.interrupted_at <= given_up:
-            session.message = "The agent stayed silent past the resume limit: the session ended."
-            _settle(uow, session, ctx.now, "failed", "vehicle")
-        elif session.state == "running":
-            _keep_paid(uow, session, ctx)
-
-
-def _due(session, ctx, silent_since, given_up):
-    if session.state == "interrupted":
-        return session.interrupted_at <= given_up
-    if session.last_heartbeat_at <= silent_since:
-        return True
-    return session.paid_by == "time" and (
-        domain.counted(session, ctx.now, ctx.settings.heartbeat_timeout) >= session.reserved_seconds - 1)
 
 
 # ---- billing's facts ---------------------------------------------------------------------------------------------

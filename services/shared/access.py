@@ -25,6 +25,12 @@ def access_table(base):
     return Access
 
 
+def opens(scopes, scope):
+    """Whether a tariff or entitlement with these scopes opens `scope`: the scope itself, or a VIN pass (for its
+    vehicle)."""
+    return scope in scopes or "vin" in scopes
+
+
 def covers(access, scope, vin, now):
     """Whether one entitlement lets its operator use `scope` now: the scope itself, or a VIN pass for this VIN."""
     if access.expired_at is not None or access.valid_from > now:

@@ -3,6 +3,7 @@ events safe: the outbox (facts committed with the change that caused them) and p
 consumer has already handled)."""
 import json
 import logging
+import uuid
 from contextlib import contextmanager
 from datetime import datetime, timezone
 
@@ -21,6 +22,11 @@ log = logging.getLogger(__name__)
 
 def utcnow():
     return datetime.now(timezone.utc)
+
+
+def new_id():
+    """A row's id: a random UUID, as text."""
+    return str(uuid.uuid4())
 
 
 class UtcDateTime(TypeDecorator):
@@ -84,6 +90,15 @@ def make_engine(url):
     raise ValueError(f"unsupported database URL {url!r}")
 
 
+def insert_if_absent(session, model, **values):
+    """INSERT ... ON CONFLICT DO NOTHING, in the dialect of the session's database."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    session.execute(insert(model).values(**values).on_conflict_do_nothing())
+
+
 class UnitOfWork:
     """One transaction: the session, and `emit` to record an event that commits with it."""
 
@@ -91,6 +106,10 @@ class UnitOfWork:
         self.session = session
         self._outbox_model = outbox_model
         self.emitted = []
+        self.committed = []  # what to do once the transaction has committed (metrics count committed facts only)
+
+    def after_commit(self, effect):
+        self.committed.append(effect)
 
     def emit(self, event_type, data, subject=None):
         body = events.envelope(event_type, data, subject=subject)
@@ -116,6 +135,8 @@ class Store:
             yield uow
         if uow.emitted:
             self._on_commit(uow.emitted)
+        for effect in uow.committed:
+            effect()
 
     @contextmanager
     def read(self):

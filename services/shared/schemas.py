@@ -1,11 +1,8 @@
 """Schema basics every service's RPC contract shares: strict input (unknown fields rejected) and a load that
 raises the typed InvalidInput naming each field and rule."""
-import hashlib
-import json
-
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
-from services.shared.errors import Conflict, from_validation_error
+from services.shared.errors import from_validation_error
 
 
 class Input(Schema):
@@ -21,18 +18,6 @@ class IdempotencyKey(Input):
     """The `Idempotency-Key` header of every request that must happen once (purchases, top-ups, orders)."""
     key = fields.String(required=True, validate=validate.Regexp(
         r"^[\x21-\x7e]{1,100}$", error="1 to 100 visible ASCII characters, e.g. a UUID."))
-
-
-def request_fingerprint(payload):
-    """The same idempotency key must come with the same body: compare canonical JSON."""
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str).encode()).hexdigest()
-
-
-def check_same_request(existing, fingerprint):
-    """A key seen before must come with the body it came with then."""
-    if existing.fingerprint != fingerprint:
-        raise Conflict("IDEMPOTENCY_KEY_REUSED", "This Idempotency-Key was used with another request body; "
-                       "use a new key for a new request.", {"header": "Idempotency-Key"})
 
 
 class Output(Schema):

@@ -5,6 +5,7 @@ from sqlalchemy import JSON, CheckConstraint, Integer, String, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.shared.database import UtcDateTime, messaging_tables
+from services.shop.domain import Order as OrderRules
 
 
 class Base(DeclarativeBase):
@@ -29,7 +30,8 @@ class Product(Base):
     image_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
 
-class Order(Base):
+class Order(OrderRules, Base):
+    """An order as stored; its rules are domain.Order's."""
     __tablename__ = "orders"
     __table_args__ = (UniqueConstraint("operator_id", "idempotency_key"),)
     id: Mapped[str] = mapped_column(String(36), primary_key=True)

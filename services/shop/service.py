@@ -2,12 +2,11 @@
 answers, and the timer that releases orders billing has not answered in time."""
 from datetime import datetime, timezone
 
-from nameko.dependency_providers import Config
 from nameko.rpc import rpc
 from nameko.timer import timer
 
 from services.shared.blobs import Blobs
-from services.shared.config import setting
+from services.shared.config import Settings
 from services.shared.consumer import consumes
 from services.shared.database import Database
 from services.shared.errors import EXPECTED
@@ -17,6 +16,7 @@ from services.shared.schemas import IdempotencyKey, dump, load
 from services.shop import schemas as s
 from services.shop import use_cases
 from services.shop.models import OutboxMessage, ProcessedEvent
+from services.shop.settings import ShopSettings
 
 api = rpc(expected_exceptions=EXPECTED)
 
@@ -26,12 +26,12 @@ class ShopService:
 
     db = Database(OutboxMessage, ProcessedEvent)
     blobs = Blobs()
-    config = Config()
+    settings = Settings(ShopSettings)
     metrics = Metrics()
     correlation = Correlation()
 
     def _ctx(self):
-        return use_cases.Context(self.db, datetime.now(timezone.utc), setting(self.config, "SELLER")["country"],
+        return use_cases.Context(self.db, datetime.now(timezone.utc), self.settings.seller_country,
                                  self.blobs)
 
     @api
@@ -95,4 +95,4 @@ class ShopService:
 
     @timer(interval=2.0)
     def release_unpaid_orders(self):
-        use_cases.expire_unpaid(self._ctx(), setting(self.config, "SHOP_PAYMENT_TIMEOUT"))
+        use_cases.expire_unpaid(self._ctx(), self.settings.payment_timeout)

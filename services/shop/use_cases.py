@@ -1,18 +1,20 @@
-"""What the shop does. An order takes its stock at once, in one transaction with OrderPlaced; billing answers
-with PaymentCaptured or PaymentRefused; a refusal, a payment that does not come in time, or the customer's
-cancellation before shipping gives the stock back and announces OrderCancelled (billing refunds what it took).
-Every step is a conditional update on the order's status, so a repeated or late message changes nothing."""
+"""What the shop does, step by step (its rules are domain.py's). An order takes its stock at once, in one
+transaction with OrderPlaced; billing answers with PaymentCaptured or PaymentRefused; a refusal, a payment that
+does not come in time, or the customer's cancellation before shipping gives the stock back and announces
+OrderCancelled. Every step is a conditional update on the order's status, so a repeated or late message changes
+nothing."""
 import hashlib
-import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 
-from services.shared.errors import Conflict, InvalidInput, NotFound
-from services.shared.schemas import check_same_request, request_fingerprint
+from services.shared.database import new_id
+from services.shared.errors import InvalidInput, NotFound
+from services.shared.facts import publish
+from services.shared.idempotency import check_same_request, once, request_fingerprint
 from services.shared.vat import price
+from services.shop import domain
 from services.shop.models import Order, Product
 
 IMAGE_SECONDS = 3600
@@ -59,54 +61,36 @@ def _product_view(ctx, p, country):
 def place_order(ctx, actor, payload, idempotency_key):
     fingerprint = request_fingerprint(payload)
     operator_id = actor["operator_id"]
-    try:
-        with ctx.store.transaction() as uow:
-            s = uow.session
-            existing = s.scalar(select(Order).where(Order.operator_id == operator_id,
-                                                    Order.idempotency_key == idempotency_key))
-            if existing is not None:
-                return _same_request(existing, fingerprint)
-            lines = []
-            for index, line in enumerate(payload["lines"]):
-                found = _known(s, line["sku"], f"lines.{index}.sku")
-                # the reservation: units leave the stock only if enough are there, whoever else is ordering
-                taken = s.execute(update(Product).where(Product.sku == found.sku, Product.stock >= line["quantity"])
-                                  .values(stock=Product.stock - line["quantity"])).rowcount
-                if not taken:
-                    s.refresh(found)
-                    raise Conflict("OUT_OF_STOCK", f"Only {found.stock} of {found.sku} in stock; you asked for "
-                                   f"{line['quantity']}. Nothing was ordered.",
-                                   {"field": f"lines.{index}.quantity", "sku": found.sku, "available": found.stock})
-                lines.append({"sku": found.sku, "name": found.name, "quantity": line["quantity"],
-                              "unit_net_cents": found.net_cents})
-            if len({line["sku"] for line in lines}) != len(lines):
-                raise InvalidInput("SKU_TWICE", "Put each product on one line, with its whole quantity.",
-                                   {"field": "lines", "rule": "one_line_per_sku"})
-            order = Order(id=str(uuid.uuid4()), operator_id=operator_id, user_id=actor["user_id"],
-                          idempotency_key=idempotency_key, fingerprint=fingerprint, lines=lines,
-                          net_cents=sum(line["quantity"] * line["unit_net_cents"] for line in lines),
-                          payment_method=payload["payment_method"], status="placed", placed_at=ctx.now,
-                          updated_at=ctx.now)
-            s.add(order)
-            s.flush()
-            uow.emit("OrderPlaced", {
-                "order_id": order.id, "operator_id": operator_id, "total_cents": order.net_cents,
-                "payment_method": order.payment_method,
-                "lines": [{"sku": line["sku"], "quantity": line["quantity"], "unit_price_cents": line["unit_net_cents"]}
-                          for line in lines], "placed_at": ctx.now}, subject=operator_id)
-            return order_view(order)
-    except IntegrityError:  # the same key raced in and won: answer as it did
-        with ctx.store.read() as s:
-            existing = s.scalar(select(Order).where(Order.operator_id == operator_id,
-                                                    Order.idempotency_key == idempotency_key))
-            if existing is None:
-                raise
-            return _same_request(existing, fingerprint)
 
+    def find(s):
+        return s.scalar(select(Order).where(Order.operator_id == operator_id, Order.idempotency_key == idempotency_key))
 
-def _same_request(existing, fingerprint):
-    check_same_request(existing, fingerprint)
-    return order_view(existing)
+    def replay(s, existing):
+        check_same_request(existing, fingerprint)
+        return order_view(existing)
+
+    def create(uow):
+        s = uow.session
+        domain.check_lines(payload["lines"])
+        lines = []
+        for index, line in enumerate(payload["lines"]):
+            found = _known(s, line["sku"], f"lines.{index}.sku")
+            # the reservation: units leave the stock only if enough are there, whoever else is ordering
+            taken = s.execute(update(Product).where(Product.sku == found.sku, Product.stock >= line["quantity"])
+                              .values(stock=Product.stock - line["quantity"])).rowcount
+            if not taken:
+                s.refresh(found)
+                raise domain.out_of_stock(index, found.sku, line["quantity"], found.stock)
+            lines.append({"sku": found.sku, "name": found.name, "quantity": line["quantity"],
+                          "unit_net_cents": found.net_cents})
+        order, facts = Order.place(new_id(), operator_id, actor["user_id"], idempotency_key, fingerprint, lines,
+                                   payload["payment_method"], ctx.now)
+        s.add(order)
+        s.flush()
+        publish(uow, facts, subject=operator_id)
+        return order_view(order)
+
+    return once(ctx.store, find, create, replay)[0]
 
 
 def order_view(o):
@@ -137,17 +121,15 @@ def cancel(ctx, actor, order_id):
     """The customer cancels before shipping: stock back, and billing refunds what it charged."""
     with ctx.store.transaction() as uow:
         found = _own(uow.session, actor, order_id)
-        if found.status in ("shipped", "delivered"):
-            raise Conflict("ORDER_SHIPPED", "This order has shipped: it can no longer be cancelled. Send it back "
-                           "under the return terms instead.", {"status": found.status})
-        if found.status != "cancelled":
-            _cancel(uow, found, ("placed", "paid"), "by_customer", ctx.now)
+        from_states = found.customer_cancels()
+        if from_states:
+            _cancel(uow, found, from_states, "by_customer", ctx.now)
         uow.session.refresh(found)
         return order_view(found)
 
 
 def _cancel(uow, found, from_states, reason, now):
-    """placed/paid → cancelled, once: the stock goes back and OrderCancelled goes out only for the winner."""
+    """→ cancelled, once: the stock goes back and OrderCancelled goes out only for the winner."""
     moved = uow.session.execute(update(Order).where(Order.id == found.id, Order.status.in_(from_states))
                                 .values(status="cancelled", cancel_reason=reason, updated_at=now)).rowcount
     if not moved:
@@ -155,8 +137,7 @@ def _cancel(uow, found, from_states, reason, now):
     for line in found.lines:
         uow.session.execute(update(Product).where(Product.sku == line["sku"])
                             .values(stock=Product.stock + line["quantity"]))
-    uow.emit("OrderCancelled", {"order_id": found.id, "operator_id": found.operator_id, "reason": reason,
-                                "cancelled_at": now}, subject=found.operator_id)
+    publish(uow, found.cancelled(reason, now), subject=found.operator_id)
     return True
 
 
@@ -176,7 +157,7 @@ def payment_refused(uow, data, now):
 
 def expire_unpaid(ctx, timeout_seconds, batch=100):
     """Orders billing has not answered in time give their stock back."""
-    deadline = ctx.now - timedelta(seconds=timeout_seconds)
+    deadline = domain.unpaid_since(ctx.now, timeout_seconds)
     with ctx.store.read() as s:
         late = s.scalars(select(Order).where(Order.status == "placed", Order.placed_at < deadline)
                          .order_by(Order.placed_at).limit(batch)).all()
@@ -218,22 +199,23 @@ def receive_stock(ctx, payload):
 
 
 def mark_shipped(ctx, payload):
-    return _advance(ctx, payload["order_id"], "paid", "shipped", "only a paid order ships",
-                    tracking_reference=payload["tracking_reference"])
+    return _advance(ctx, payload["order_id"], "ship", tracking_reference=payload["tracking_reference"])
 
 
 def mark_delivered(ctx, order_id):
-    return _advance(ctx, order_id, "shipped", "delivered", "only a shipped order is delivered")
+    return _advance(ctx, order_id, "deliver")
 
 
-def _advance(ctx, order_id, before, after, rule, **values):
+def _advance(ctx, order_id, action, **values):
     with ctx.store.transaction() as uow:
         found = uow.session.get(Order, order_id)
         if found is None:
             raise NotFound("ORDER_NOT_FOUND", "There is no such order.", {"field": "order_id"})
+        before, after = domain.move(action, found.status)
         moved = uow.session.execute(update(Order).where(Order.id == order_id, Order.status == before)
                                     .values(status=after, updated_at=ctx.now, **values)).rowcount
-        if not moved and found.status != after:
-            raise Conflict("ORDER_STATE", f"The order is {found.status}: {rule}.", {"status": found.status})
+        if not moved:  # another request moved it meanwhile
+            uow.session.refresh(found)
+            domain.move(action, found.status)
         uow.session.refresh(found)
         return order_view(found)

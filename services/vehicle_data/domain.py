@@ -23,12 +23,17 @@ def covers(access, vin, now):
     return shared_covers(access, "vehicle_data", vin, now)
 
 
-def require_access(accesses, vin, now):
+NO_ACCESS = ("Build data, ECUs, service history, maintenance and campaigns need access to vehicle data: technical "
+             "information for an hour or longer, or a VIN pass.")
+
+
+def require_access(accesses, vin, now, tariffs):
+    """`tariffs()`: what opens vehicle data (billing's offer), asked only to name it in a refusal."""
     if not any(covers(a, vin, now) for a in accesses):
         raise PaymentRequired("VEHICLE_DATA_ACCESS_REQUIRED",
                               f"Reading {vin}'s data needs access to vehicle data: technical information for an "
                               "hour or longer, or a VIN pass for this vehicle.",
-                              {"vin": vin, "tariffs": ["air-1h", "air-1d", "vin-1d"]})
+                              {"vin": vin, "tariffs": tariffs()})
 
 
 # ---- service records ------------------------------------------------------------------------------------------

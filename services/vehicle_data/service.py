@@ -2,7 +2,7 @@
 consumers of identity's operators; it follows billing's access facts (FollowsAccess)."""
 from datetime import datetime, timezone
 
-from nameko.rpc import rpc
+from nameko.rpc import RpcProxy, rpc
 
 from services.shared.access import FollowsAccess
 from services.shared.consumer import consumes
@@ -10,6 +10,7 @@ from services.shared.database import Database
 from services.shared.errors import EXPECTED
 from services.shared.logs import Correlation
 from services.shared.metrics import Metrics
+from services.shared.offer import Offer
 from services.shared.schemas import dump, load
 from services.vehicle_data import schemas as s
 from services.vehicle_data import use_cases
@@ -23,11 +24,16 @@ class VehicleDataService(FollowsAccess):
     access = use_cases.ACCESS
 
     db = Database(OutboxMessage, ProcessedEvent)
+    billing = RpcProxy("billing")
+    offer = Offer()
     metrics = Metrics()
     correlation = Correlation()
 
     def _ctx(self):
-        return use_cases.Context(self.db, datetime.now(timezone.utc))
+        return use_cases.Context(self.db, datetime.now(timezone.utc), self._tariffs)
+
+    def _tariffs(self):
+        return self.offer.codes("vehicle_data", lambda: self.billing.tariffs({})["tariffs"])
 
     @api
     def ping(self):

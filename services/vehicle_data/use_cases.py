@@ -1,11 +1,11 @@
 """What vehicle data does, step by step, each inside one unit of work."""
-import uuid
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
 from services.shared.access import AccessBook
+from services.shared.database import new_id
 from services.shared.errors import NotFound
 from services.vehicle_data import domain, vin as vins
 from services.vehicle_data.models import Access, Campaign, Ecu, ServiceRecord, Vehicle, Workshop
@@ -15,6 +15,7 @@ from services.vehicle_data.models import Access, Campaign, Ecu, ServiceRecord, V
 class Context:
     store: object
     now: datetime
+    tariffs: object = list  # () -> the codes of the tariffs that open vehicle data (billing's offer)
 
 
 # ---- access (read model of billing's entitlements) ----------------------------------------------------------
@@ -32,8 +33,8 @@ def _may_read(session, operator_id, vin, now):
     return ACCESS.allows(session, operator_id, "vehicle_data", vin, now)
 
 
-def _require(session, actor, vin, now):
-    domain.require_access(ACCESS.of(session, actor["operator_id"]), vin, now)
+def _require(ctx, session, actor, vin):
+    domain.require_access(ACCESS.of(session, actor["operator_id"]), vin, ctx.now, ctx.tariffs)
 
 
 def _vehicle(session, vin):
@@ -54,9 +55,7 @@ def vehicle(ctx, actor, text):
         answer = {"decoded": asdict(decoded) | {"check_digit_valid": decoded.check_digit_valid},
                   "registered": found is not None, "access": False, "build": None, "ecus": None, "offer": None}
         if not _may_read(s, actor["operator_id"], checked, ctx.now):
-            answer["offer"] = {"message": "Build data, ECUs, service history, maintenance and campaigns need access "
-                               "to vehicle data: technical information for an hour or longer, or a VIN pass.",
-                               "tariffs": ["air-1h", "air-1d", "vin-1d"]}
+            answer["offer"] = {"message": domain.NO_ACCESS, "tariffs": ctx.tariffs()}
             return answer
         answer["access"] = True
         if found is not None:
@@ -91,7 +90,7 @@ def _ecus(session, vin):
 def history(ctx, actor, text):
     checked = vins.check(text)
     with ctx.store.read() as s:
-        _require(s, actor, checked, ctx.now)
+        _require(ctx, s, actor, checked)
         _vehicle(s, checked)
         return {"vin": checked, "records": _history(s, checked, actor["operator_id"], ctx.now)}
 
@@ -129,11 +128,11 @@ def add_record(ctx, actor, text, payload):
     checked = vins.check(text)
     with ctx.store.transaction() as uow:
         s = uow.session
-        _require(s, actor, checked, ctx.now)
+        _require(ctx, s, actor, checked)
         _vehicle(s, checked)
         campaign_codes = set(s.scalars(select(Campaign.code)).all())
         domain.check_record(payload, ctx.now.date(), campaign_codes)
-        record_id, version, first = str(uuid.uuid4()), 1, ctx.now
+        record_id, version, first = new_id(), 1, ctx.now
         if payload.get("corrects"):
             original = s.scalar(select(ServiceRecord).where(
                 ServiceRecord.record_id == payload["corrects"], ServiceRecord.current.is_(True),
@@ -150,7 +149,7 @@ def add_record(ctx, actor, text, payload):
                                {"field": "corrects"})
             record_id, version, first = original.record_id, original.version + 1, original.first_recorded_at
         items = [{"code": i["code"], "text": i.get("text", "")} for i in payload["items"]]
-        s.add(ServiceRecord(id=str(uuid.uuid4()), record_id=record_id, version=version, current=True, vin=checked,
+        s.add(ServiceRecord(id=new_id(), record_id=record_id, version=version, current=True, vin=checked,
                             operator_id=actor["operator_id"], author_user_id=actor["user_id"],
                             performed_on=payload["performed_on"], odometer_km=payload["odometer_km"], items=items,
                             first_recorded_at=first, recorded_at=ctx.now))
@@ -167,7 +166,7 @@ def add_record(ctx, actor, text, payload):
 def maintenance(ctx, actor, text, odometer_km=None):
     checked = vins.check(text)
     with ctx.store.read() as s:
-        _require(s, actor, checked, ctx.now)
+        _require(ctx, s, actor, checked)
         found = _vehicle(s, checked)
         records = _current_records(s, checked)
         reading = odometer_km if odometer_km is not None else max((r.odometer_km for r in records), default=0)
@@ -180,7 +179,7 @@ def campaigns(ctx, actor, text):
     """The campaigns that concern the vehicle: open until a service record carries the campaign's code."""
     checked = vins.check(text)
     with ctx.store.read() as s:
-        _require(s, actor, checked, ctx.now)
+        _require(ctx, s, actor, checked)
         found = _vehicle(s, checked)
         closing = {}
         for r in sorted(_current_records(s, checked), key=lambda r: r.performed_on):

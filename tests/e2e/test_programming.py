@@ -14,8 +14,11 @@ from sqlalchemy.orm import Session
 
 from agent.cli import Agent
 from agent.flash import Ecu
+from services.programming.settings import ProgrammingSettings
+from services.shared.config import build
 from services.billing.models import Credit
-from services.programming import catalog, signing
+from deploy import software
+from services.programming import catalog
 from services.programming.use_cases import package_key
 from services.shared import blobs
 from services.shared.database import make_engine
@@ -32,14 +35,14 @@ CAR = FEED["vehicles"][0]
 def workshop_floor(system, tmp_path):
     """The registry with the car, the manufacturer's signed catalogue in AOS, and the car on the simulator."""
     fill_registry(system, FEED)
-    manufacturer = signing.new_key()
-    catalog.generate(tmp_path / "software", manufacturer, [CAR], image_bytes=96 * 1024)
+    manufacturer = software.new_key()
+    software.generate(tmp_path / "software", manufacturer, [CAR], image_bytes=96 * 1024)
     store = blobs.from_config(system)
     store.ensure_bucket()
     engine = make_engine(system["DATABASE_URLS"]["programming"])
     assert catalog.import_catalog(tmp_path / "software", engine, store, manufacturer.public_key()) == len(CAR["ecus"])
     engine.dispose()
-    car = doip.Vehicle.demo(CAR["vin"], system["PROGRAMMING"]["ecu_secret"].encode(), CAR["ecus"])
+    car = doip.Vehicle.demo(CAR["vin"], build(ProgrammingSettings, system["ENVIRONMENT"]).ecu_secret, CAR["ecus"])
     with doip.Simulator(car) as simulator:
         yield {"car": car, "port": simulator.port, "key": manufacturer, "store": store, "tmp": tmp_path}
 
@@ -175,7 +178,7 @@ def test_starting_needs_pre_flight_time_and_a_fresh_second_factor(api, workshop_
 @pytest.fixture
 def quick_clock(config):
     """Heartbeats missed for 1.5 s interrupt a session (10 s in production)."""
-    config["PROGRAMMING"] = dict(config["PROGRAMMING"], heartbeat_timeout=1.5)
+    config["ENVIRONMENT"]["AOS_HEARTBEAT_TIMEOUT_SECONDS"] = "1.5"
 
 
 def agent_process(tmp, registered, port, manufacturer):
@@ -183,7 +186,7 @@ def agent_process(tmp, registered, port, manufacturer):
     conf.write_text(json.dumps({"api": registered["api"], "id": registered["id"],
                                 "credential": registered["credential"]}))
     key = tmp / "manufacturer.pub.pem"
-    key.write_text(signing.public_pem(manufacturer))
+    key.write_text(software.public_pem(manufacturer))
     return subprocess.Popen([sys.executable, "-m", "agent", "run", "--config", str(conf), "--vehicle",
                              f"127.0.0.1:{port}", "--manufacturer-key", str(key), "--workdir", str(tmp / "files")],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -7,7 +7,8 @@ import struct
 import pytest
 
 from agent.flash import Ecu, Failure
-from services.programming import signing
+from deploy import software
+from services.programming import manifest
 from simulator import doip
 from simulator.ecu import MIN_PROGRAMMING_VOLTAGE_MV, security_key
 
@@ -153,16 +154,16 @@ def test_doip_routing_activation_first_unknown_targets_refused_and_identificatio
 
 
 def test_only_a_genuine_signed_file_passes():
-    key = signing.new_key()
-    public = signing.load_public(signing.public_pem(key))
-    manifest = signing.describe(IMAGE, "0x12", ["8612345"], NEW, "G20-24-03-560")
-    signature = signing.sign(key, manifest)
-    signing.verify(public, manifest, signature, IMAGE)
-    with pytest.raises(signing.NotGenuine) as changed:
-        signing.verify(public, manifest, signature, IMAGE[:-1] + bytes([IMAGE[-1] ^ 1]))
+    key = software.new_key()
+    public = manifest.load_public(software.public_pem(key))
+    manifest = manifest.describe(IMAGE, "0x12", ["8612345"], NEW, "G20-24-03-560")
+    signature = software.sign(key, manifest)
+    manifest.verify(public, manifest, signature, IMAGE)
+    with pytest.raises(manifest.NotGenuine) as changed:
+        manifest.verify(public, manifest, signature, IMAGE[:-1] + bytes([IMAGE[-1] ^ 1]))
     assert changed.value.what == "sha256"
-    with pytest.raises(signing.NotGenuine) as other_version:
-        signing.verify(public, dict(manifest, software_version="G20-99"), signature, IMAGE)
+    with pytest.raises(manifest.NotGenuine) as other_version:
+        manifest.verify(public, dict(manifest, software_version="G20-99"), signature, IMAGE)
     assert other_version.value.what == "signature"
-    with pytest.raises(signing.NotGenuine):
-        signing.verify(signing.load_public(signing.public_pem(signing.new_key())), manifest, signature, IMAGE)
+    with pytest.raises(manifest.NotGenuine):
+        manifest.verify(manifest.load_public(software.public_pem(software.new_key())), manifest, signature, IMAGE)

@@ -8,6 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
 from services.programming import use_cases
+from services.programming.settings import ProgrammingSettings
+from services.shared.config import build
 from services.programming.models import Account, OutboxMessage, Package, ProcessedEvent
 from services.shared.database import Store, make_engine
 from services.shared.errors import Conflict, Forbidden, NotFound, PaymentRequired
@@ -27,14 +29,16 @@ class Desk:
         self.store = Store(sessionmaker(self.engine, expire_on_commit=False), OutboxMessage, ProcessedEvent,
                            lambda emitted: None)
         self.now = T0
-        self.settings = use_cases.Settings(heartbeat_timeout=10, resume_limit=60, reserve_slice=60)
+        self.settings = build(ProgrammingSettings, {
+            "AOS_HEARTBEAT_TIMEOUT_SECONDS": "10", "AOS_RESUME_LIMIT_SECONDS": "60", "AOS_RESERVE_SLICE_SECONDS": "60",
+            "AOS_ECU_SECRET": "test-ecu-secret"})
 
     def ctx(self):
         def no_pass(claim):
             raise PaymentRequired("NO_VIN_PASS_SESSION", "none", {})
         return use_cases.Context(self.store, self.now, self.settings, blobs=Links(),
                                  describe=lambda vin: {"vin": vin, "series": "G20", "ecus": [{"address": "0x12"}]},
-                                 claim_vin_session=no_pass, ecu_secret=b"secret")
+                                 claim_vin_session=no_pass, offer=lambda scope: ["prog-30"])
 
     def at(self, seconds):
         self.now = T0 + timedelta(seconds=seconds)

@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from agent.cli import Agent
-from services.programming import catalog, signing
+from deploy import software
+from services.programming import catalog, manifest
 from services.programming.models import Package
 from services.programming.use_cases import package_key
 from services.shared.database import make_engine
@@ -31,10 +32,10 @@ def packages(engine):
 
 
 def test_a_forged_or_damaged_catalogue_is_refused_whole(tmp_path, engine, store):
-    key = signing.new_key()
-    count = catalog.generate(tmp_path, key, VEHICLES, image_bytes=2048)
+    key = software.new_key()
+    count = software.generate(tmp_path, key, VEHICLES, image_bytes=2048)
     document = json.loads((tmp_path / "catalog.json").read_text())
-    document["packages"][0]["signature"] = signing.sign(signing.new_key(), signing.describe(
+    document["packages"][0]["signature"] = software.sign(software.new_key(), manifest.describe(
         b"x", "0x10", ["1"], "v", "l"))  # somebody else's key
     damaged = tmp_path / document["packages"][1]["file"]
     damaged.write_bytes(damaged.read_bytes()[:-1] + b"\x00")
@@ -47,7 +48,7 @@ def test_a_forged_or_damaged_catalogue_is_refused_whole(tmp_path, engine, store)
     assert "packages.2.ecu_address" in problems[2]
     assert packages(engine) == 0 and not list(store.client.list_objects(store.bucket, recursive=True))
     good = tmp_path / "good"
-    assert catalog.generate(good, key, VEHICLES, image_bytes=2048) == count
+    assert software.generate(good, key, VEHICLES, image_bytes=2048) == count
     assert catalog.import_catalog(good, engine, store, key.public_key()) == count == packages(engine)
     assert catalog.import_catalog(good, engine, store, key.public_key()) == 0  # again: nothing new
 
@@ -61,8 +62,8 @@ def test_the_agent_resumes_a_download_and_rejects_a_file_that_is_not_genuine(tmp
         answers.append((kwargs.get("headers", {}).get("Range"), answer.status_code))
         return answer
     monkeypatch.setattr("agent.cli.requests.get", get)
-    key = signing.new_key()
-    catalog.generate(tmp_path / "software", key, VEHICLES[:1], image_bytes=300_000)
+    key = software.new_key()
+    software.generate(tmp_path / "software", key, VEHICLES[:1], image_bytes=300_000)
     catalog.import_catalog(tmp_path / "software", engine, store, key.public_key())
     with Session(engine) as s:
         package = s.scalars(select(Package)).first()
@@ -75,7 +76,7 @@ def test_the_agent_resumes_a_download_and_rejects_a_file_that_is_not_genuine(tmp
     assert agent.fetch(file) is None
     assert answers == [("bytes=100000-", 206)]  # only the rest came over the wire
     assert (tmp_path / "agent" / f"{package.sha256}.bin").read_bytes() == image and not partial.exists()
-    stranger = Agent("http://127.0.0.1:1", "a", "c", "127.0.0.1:13400", signing.new_key().public_key(),
+    stranger = Agent("http://127.0.0.1:1", "a", "c", "127.0.0.1:13400", software.new_key().public_key(),
                      tmp_path / "stranger")
     assert stranger.fetch(file) == "signature"
     assert not (tmp_path / "stranger" / f"{package.sha256}.bin").exists()

@@ -7,7 +7,7 @@ import pytest
 
 from services.billing import domain
 from services.shared.errors import InvalidInput
-from services.shared.schemas import request_fingerprint
+from services.shared.idempotency import request_fingerprint
 
 
 @pytest.mark.parametrize("buyer, vat_id, treatment, vat, rate", [

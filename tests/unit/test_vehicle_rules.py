@@ -27,8 +27,9 @@ def access(scopes, vin=None, valid_from=NOW - timedelta(hours=1), valid_until=NO
 def test_who_may_read_a_vehicle(grant, allowed):
     assert domain.covers(grant, VIN, NOW) is allowed
     if not allowed:
-        with pytest.raises(PaymentRequired):
-            domain.require_access([grant], VIN, NOW)
+        with pytest.raises(PaymentRequired) as refused:
+            domain.require_access([grant], VIN, NOW, lambda: ["air-1h", "vin-1d"])
+        assert refused.value.details["tariffs"] == ["air-1h", "vin-1d"]  # what billing offers, named
 
 
 def record(**kw):

@@ -1,0 +1,32 @@
+"""Contracts are leaves: the gateway process and the workshop's agent load the services' contracts (schemas,
+the flash manifest) and a few shared leaves, never a service's rules, tables or the libraries behind them."""
+import json
+import subprocess
+import sys
+
+SERVER_SIDE_LIBRARIES = ("argon2", "zxcvbn", "pyotp", "tantivy", "fpdf", "minio", "alembic", "psycopg2")
+
+
+def loaded_by(module):
+    """The modules a fresh interpreter holds after importing `module`."""
+    code = f"import json, sys, {module}; print(json.dumps(sorted(sys.modules)))"
+    return json.loads(subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout)
+
+
+def ours(modules):
+    return {m for m in modules if m.split(".")[0] in ("services", "gateway", "agent", "deploy", "simulator")}
+
+
+def test_the_gateway_imports_contracts_and_no_domain_code():
+    loaded = loaded_by("gateway.service")
+    services = {m for m in ours(loaded) if m.startswith("services.") and m.count(".") == 2}
+    service_modules = {m for m in services if not m.startswith("services.shared.")}
+    assert service_modules and all(m.endswith(".schemas") for m in service_modules), service_modules
+    assert not {"services.shared.database", "services.shared.outbox", "services.shared.blobs"} & services
+    assert not [lib for lib in SERVER_SIDE_LIBRARIES if lib in loaded]
+
+
+def test_the_agent_imports_a_contract_module_not_a_server_package():
+    loaded = ours(loaded_by("agent.cli"))
+    assert {m for m in loaded if m.count(".") == 2} == {"services.programming.manifest"}  # packages aside
+    assert not [m for m in loaded if m.startswith(("gateway", "deploy", "simulator"))]

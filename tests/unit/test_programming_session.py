@@ -1,0 +1,200 @@
+"""A programming session's whole life and its clock's money, as plain objects: no database, no broker."""
+from datetime import datetime, timedelta, timezone
+from types import SimpleNamespace
+
+import pytest
+
+from services.programming.domain import ClockRules, ProgrammingSession, ProgrammingTime, billable
+from services.shared.errors import Conflict, InvalidInput, PaymentRequired
+
+T0 = datetime(2026, 11, 30, 9, 0, tzinfo=timezone.utc)
+RULES = ClockRules(heartbeat_timeout=10, resume_limit=60, reserve_slice=60)
+VIN = "WBA7K7109MW240891"
+ECUS = [{"address": "0x12", "software_version": "OLD", "hardware_part_number": "86", "state": "APPLICATION"},
+        {"address": "0x18", "software_version": "NEW18", "hardware_part_number": "77", "state": "APPLICATION"}]
+PACKAGES = [SimpleNamespace(id="p12", ecu_address="0x12", hardware_part_numbers=["86"], software_version="NEW",
+                            integration_level="G20-26", flash_order=1, size=1000, sha256="ab" * 32),
+            SimpleNamespace(id="p18", ecu_address="0x18", hardware_part_numbers=["77"], software_version="NEW18",
+                            integration_level="G20-26", flash_order=2, size=10, sha256="cd" * 32)]
+
+
+def at(seconds):
+    return T0 + timedelta(seconds=seconds)
+
+
+class Book(ProgrammingTime):
+    """The workshop's programming seconds, kept in memory."""
+
+    def __init__(self, purchased):
+        self.purchased, self.reserved, self.settled = purchased, 0, 0
+
+    def available(self):
+        return self.purchased - self.reserved - self.settled
+
+    def reserve(self, seconds):
+        take = max(0, min(seconds, self.available()))
+        self.reserved += take
+        return take
+
+    def settle(self, released, charged):
+        self.reserved -= released
+        self.settled += charged
+
+
+def ready_session(volts=12600, vin=VIN):
+    session = ProgrammingSession.open("s-1", "op-1", "u-1", "a-1", VIN, T0)
+    session.agent_connected()
+    assert session.next_job() == "preflight"
+    if session.read_vehicle({"vin": vin, "voltage_mv": volts, "ecus": ECUS}, at(0)):
+        session.plan_with(PACKAGES, at(0))
+        assert session.next_job() == "download"
+        session.files_verified(["p12"])
+    return session
+
+
+def running(book, paid_by="time"):
+    session = ready_session()
+    facts = session.start(paid_by, book, at(0), RULES)
+    assert [f.type for f in facts] == ["SessionStarted"] and session.state == "running"
+    return session
+
+
+def test_preflight_plans_only_the_ecus_that_need_new_software():
+    session = ready_session()
+    assert [step["ecu_address"] for step in session.plan] == ["0x12"]  # 0x18 runs its target already
+    assert session.state == "ready" and all(session.preflight[k] for k in ("battery_ok", "vin_matches", "ecus_read",
+                                                                           "plan_computed", "binaries_verified"))
+
+
+@pytest.mark.parametrize("volts, vin, words", [(11800, VIN, "Battery at 11.8 V"),
+                                               (12600, "WBA7K7109MW240892", "connected to WBA7K7109MW240892")])
+def test_a_car_not_fit_to_program_ends_the_session_on_the_vehicles_side_unbilled(volts, vin, words):
+    session = ready_session(volts, vin)
+    assert (session.state, session.outcome, session.failure_side) == ("ended", "failed", "vehicle")
+    assert words in session.message and session.seconds_billed is None
+
+
+def test_nothing_to_program_ends_the_session_completed():
+    session = ProgrammingSession.open("s-1", "op-1", "u-1", "a-1", VIN, T0)
+    session.read_vehicle({"vin": VIN, "voltage_mv": 12600, "ecus": ECUS[1:]}, at(0))
+    session.plan_with(PACKAGES, at(0))
+    assert (session.state, session.outcome, session.plan) == ("ended", "completed", [])
+
+
+def test_every_file_of_the_plan_must_be_verified():
+    session = ProgrammingSession.open("s-1", "op-1", "u-1", "a-1", VIN, T0)
+    with pytest.raises(Conflict):
+        session.files_verified(["p12"])  # no plan yet
+    session.read_vehicle({"vin": VIN, "voltage_mv": 12600, "ecus": ECUS}, at(0))
+    session.plan_with(PACKAGES, at(0))
+    with pytest.raises(InvalidInput) as refused:
+        session.files_verified([])
+    assert refused.value.details["field"] == "package_ids"
+
+
+def test_the_clock_runs_while_heartbeats_come_pauses_at_the_last_and_resumes():
+    book = Book(600)
+    session = running(book)
+    session.heartbeat(at(5), RULES, book)
+    assert session.counted(at(12), RULES) == pytest.approx(12)
+    assert session.counted(at(40), RULES) == pytest.approx(15)  # never past the last heartbeat's timeout
+    assert session.due(at(16), RULES)
+    session.watch(at(16), RULES, book)
+    assert session.state == "interrupted" and session.counted(at(50), RULES) == pytest.approx(5)
+    session.heartbeat(at(50), RULES, book)  # the agent is back: counting from now
+    assert session.state == "running" and session.counted(at(53), RULES) == pytest.approx(8)
+    facts = session.end(at(53), RULES, book)
+    assert [f.type for f in facts] == ["SessionEnded"]
+    assert facts[0].data["seconds_used"] == 8 and session.seconds_billed == 8
+    assert (book.reserved, book.settled) == (0, 8)  # the rest of the reservation went back
+
+
+def test_an_interruption_past_the_resume_limit_ends_the_session_billing_only_what_ran():
+    book = Book(600)
+    session = running(book)
+    session.heartbeat(at(4), RULES, book)
+    session.watch(at(15), RULES, book)
+    assert not session.due(at(70), RULES)
+    facts = session.watch(at(75.5), RULES, book)
+    assert session.state == "ended" and session.outcome == "failed" and facts[0].data["seconds_used"] == 4
+    assert book.settled == 4
+
+
+def test_no_time_no_start():
+    session = ready_session()
+    with pytest.raises(PaymentRequired):
+        session.start("time", Book(0), at(0), RULES)
+    assert session.state == "ready"
+
+
+def test_time_is_reserved_a_slice_at_a_time_and_expiry_caps_the_bill_at_what_was_paid():
+    book = Book(90)
+    session = running(book)
+    assert session.reserved_seconds == 60 and book.available() == 30
+    for t in range(2, 60, 2):
+        session.heartbeat(at(t), RULES, book)
+    assert session.reserved_seconds == 60  # a slice lasts until its last second
+    session.heartbeat(at(60), RULES, book)
+    assert session.reserved_seconds == 90  # the next slice came before the first ran out
+    for t in range(62, 90, 2):
+        session.heartbeat(at(t), RULES, book)
+    facts = session.watch(at(90.4), RULES, book)
+    assert session.state == "expired" and facts[0].type == "SessionExpired"
+    assert session.seconds_billed == 90 and book.settled == 90 and book.available() == 0
+    assert facts[0].measured["expiry_lag"] == pytest.approx(0.4)
+
+
+def test_a_flash_in_progress_finishes_free_when_paid_time_runs_out():
+    book = Book(60)
+    session = running(book)
+    session.flash_started("0x12")
+    for t in range(2, 64, 2):
+        session.heartbeat(at(t), RULES, book)
+    assert session.state == "running" and session.in_grace
+    facts = session.flash_completed("0x12", "NEW", 60, at(65), RULES, book)
+    assert [f.type for f in facts] == ["FlashCompleted", "SessionEnded"]  # the plan is done
+    assert session.outcome == "completed" and session.seconds_billed == 60
+
+
+def test_our_failure_costs_nothing_and_the_vehicles_costs_what_ran():
+    book = Book(600)
+    ours = running(book)
+    ours.heartbeat(at(9), RULES, book)
+    facts = ours.flash_failed("0x12", "sha256", None, at(9), RULES, book)
+    assert [f.type for f in facts] == ["FlashFailed", "SessionEnded"]
+    assert facts[1].data["failure_side"] == "platform" and ours.seconds_billed == 0 and book.settled == 0
+    theirs = running(book)
+    theirs.heartbeat(at(9), RULES, book)
+    theirs.flash_failed("0x12", "connection_lost", "link dropped", at(9), RULES, book)
+    assert theirs.failure_side == "vehicle" and theirs.seconds_billed == 9 and book.settled == 9
+    assert "link dropped" in theirs.message
+
+
+def test_a_vin_pass_session_bills_no_seconds():
+    book = Book(0)
+    session = running(book, paid_by="vin_pass")
+    session.heartbeat(at(8), RULES, book)
+    assert session.left(at(8), RULES, 0) is None
+    facts = session.end(at(8), RULES, book)
+    assert facts[0].data["seconds_used"] == 8 and session.seconds_billed == 0
+
+
+def test_reports_for_an_ecu_outside_the_plan_name_the_field():
+    session = running(Book(600))
+    with pytest.raises(InvalidInput) as refused:
+        session.flash_started("0x63")
+    assert refused.value.details["field"] == "ecu_address"
+
+
+def test_transitions_out_of_their_state_are_refused():
+    session = ready_session()
+    with pytest.raises(Conflict):
+        session.flash_started("0x12")  # not running
+    session.end(at(1), RULES, Book(0))
+    assert (session.state, session.outcome) == ("ended", "cancelled")
+    with pytest.raises(Conflict):
+        session.end(at(2), RULES, Book(0))
+
+
+def test_billable_rounds_half_down():
+    assert [billable(x) for x in (0.49, 0.5, 0.51, 59.5, 60.4)] == [0, 0, 1, 59, 60]
