@@ -39,7 +39,7 @@ air-import: install
 
 # the demo corpus as a package of any size: make air-corpus OUT=var/library DOCUMENTS=100000
 air-corpus: install
-	$(BIN)/python -m services.air.content generate $(OUT) --documents $(or $(DOCUMENTS),5000)
+	$(BIN)/python -m deploy.corpus $(OUT) --documents $(or $(DOCUMENTS),5000)
 
 test: install portal
 	$(BIN)/python -m pytest tests

@@ -13,8 +13,9 @@ from sqlalchemy.orm import sessionmaker
 
 from bench import system
 from deploy import seaweedfs
-from deploy.launcher import free_port
-from services.air import content, corpus, search
+from deploy.ports import free_port
+from services.air import content, search
+from deploy import corpus
 from services.air.dependencies import catch_up
 from services.shared.blobs import S3BlobStore
 from services.shared.database import make_engine

@@ -19,9 +19,11 @@ from sqlalchemy.orm import Session
 from bench import system
 from services.air.settings import AirSettings
 from services.shared.config import build
-from services.air import content, corpus, domain, search
+from services.air import content, domain, search
+from deploy import corpus
 from services.shared import blobs
 from services.shared.database import make_engine
+from deploy import vehicles
 from services.vehicle_data import feed
 
 TARGET_P95_MS = 30.0
@@ -72,7 +74,7 @@ def main(argv=None):
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--concurrency", type=int, default=8)
     opts = parser.parse_args(argv)
-    registry = feed.generate(2000, seed=17)
+    registry = vehicles.generate(2000, seed=17)
     rng = random.Random(3)
     with system.running(opts.database_url, {"AOS_AIR_SYNC_SECONDS": "0.5"}) as running:
         config = running.config()

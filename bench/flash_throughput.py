@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from agent.flash import Ecu
-from deploy.launcher import free_port, wait_for
+from deploy.ports import free_port, wait_for
 from simulator.ecu import Ecu as SimulatedEcu, security_key
 
 TARGET_MB_S = 12.5

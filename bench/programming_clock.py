@@ -27,6 +27,7 @@ from deploy import software  # noqa: E402
 from services.programming import catalog  # noqa: E402
 from services.shared import blobs  # noqa: E402
 from services.shared.database import make_engine  # noqa: E402
+from deploy import vehicles
 from services.vehicle_data import feed  # noqa: E402
 
 PAID = 60
@@ -40,7 +41,7 @@ def main(argv=None):
     parser.add_argument("--ended", type=int, default=20)
     opts = parser.parse_args(argv)
     total = opts.workshops * opts.sessions_each + opts.ended
-    document = feed.generate(total, seed=23)
+    document = vehicles.generate(total, seed=23)
     registry = document["vehicles"]
     env = {"AOS_RESERVE_SLICE_SECONDS": str(PAID)}
     with system.running(opts.database_url, env) as running:
@@ -53,10 +54,9 @@ def main(argv=None):
         http = requests.Session()
         adapter = requests.adapters.HTTPAdapter(pool_connections=400, pool_maxsize=400)
         http.mount("http://", adapter)
-        vehicles = iter(registry)
-        expiring = [s for _ in range(opts.workshops) for s in sessions(http, running.base, opts.sessions_each,
-                                                                        vehicles)]
-        ending = [s for _ in range(opts.ended) for s in sessions(http, running.base, 1, vehicles)]
+        cars = iter(registry)
+        expiring = [s for _ in range(opts.workshops) for s in sessions(http, running.base, opts.sessions_each, cars)]
+        ending = [s for _ in range(opts.ended) for s in sessions(http, running.base, 1, cars)]
         print(f"{len(expiring) + len(ending)} sessions ready; starting them")
         results = run(http, running.base, expiring, ending)
     report(results, len(expiring), len(ending))

@@ -23,13 +23,14 @@ from datetime import datetime
 import requests
 
 from bench import system, watcher
-from deploy.launcher import wait_for
+from deploy.ports import wait_for
 from services.programming.settings import ProgrammingSettings
 from services.shared.config import build
 from deploy import software
 from services.programming import catalog
 from services.shared import blobs
 from services.shared.database import make_engine
+from deploy import vehicles
 from services.vehicle_data import feed
 from simulator import doip
 
@@ -42,7 +43,7 @@ def main(argv=None):
     parser = system.parser(__doc__)
     parser.add_argument("--cars", type=int, default=6)
     opts = parser.parse_args(argv)
-    document = feed.generate(opts.cars, seed=31)
+    document = vehicles.generate(opts.cars, seed=31)
     cars = document["vehicles"]
     env = {"AOS_HEARTBEAT_TIMEOUT_SECONDS": "3", "AOS_RESUME_LIMIT_SECONDS": "120"}
     with system.running(opts.database_url, env) as running:

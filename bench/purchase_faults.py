@@ -28,7 +28,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bench import system, watcher
-from deploy.launcher import wait_for
+from deploy.ports import wait_for
 from services.billing.models import Entitlement, Invoice, Journal, OutboxMessage, Purchase
 from services.shared.database import make_engine
 

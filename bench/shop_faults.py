@@ -29,7 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bench import system
-from deploy.launcher import wait_for
+from deploy.ports import wait_for
 from services.billing.models import ShopPayment
 from services.shared.database import make_engine
 from services.shop.models import Order

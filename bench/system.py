@@ -16,7 +16,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from deploy import demo, seaweedfs
-from deploy.launcher import free_port, wait_for
+from deploy.ports import free_port, wait_for
 from services.shared import config as settings
 from services.shared.migrate import upgrade
 from services.shared.tokens import generate_keypair

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from bench import system
 from services.shared.database import make_engine
+from deploy import vehicles
 from services.vehicle_data import feed
 
 TARGET_P95_MS = 20.0
@@ -27,7 +28,7 @@ def main(argv=None):
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--concurrency", type=int, default=16)
     opts = parser.parse_args(argv)
-    document = feed.generate(opts.vehicles, seed=11)
+    document = vehicles.generate(opts.vehicles, seed=11)
     with system.running(opts.database_url) as running:
         started = time.perf_counter()
         engine = make_engine(running.config()["DATABASE_URLS"]["vehicle_data"])

@@ -82,17 +82,18 @@ def load_vehicles(config, count=DEMO_VEHICLES):
     from sqlalchemy.orm import Session
 
     from services.shared.database import make_engine
+    from deploy import vehicles
     from services.vehicle_data import feed
     from services.vehicle_data.models import ServiceRecord, Workshop
-    document = feed.generate(count)
+    document = vehicles.generate(count)
     engine = make_engine(config["DATABASE_URLS"]["vehicle_data"])
     try:
         if not feed.registry_size(engine):
             with Session(engine) as session, session.begin():
                 feed.import_rows(session, feed.check(document), datetime.now(timezone.utc))
                 # a lived-in history for the first few hundred cars, the demo VIN among them
-                session.add(Workshop(**feed.HISTORY_WORKSHOP))
-                session.execute(insert(ServiceRecord), feed.history(document["vehicles"][:300], date.today()))
+                session.add(Workshop(**vehicles.HISTORY_WORKSHOP))
+                session.execute(insert(ServiceRecord), vehicles.history(document["vehicles"][:300], date.today()))
     finally:
         engine.dispose()
     return document["vehicles"]
@@ -101,7 +102,8 @@ def load_vehicles(config, count=DEMO_VEHICLES):
 def load_library(config, count=DEMO_DOCUMENTS):
     """The demo library as the manufacturer would deliver it: a content package (generated once into the data
     folder), imported with the content CLI's own code; AIR indexes it as it starts."""
-    from services.air import content, corpus
+    from services.air import content
+    from deploy import corpus
     from services.shared import blobs
     from services.shared.database import make_engine
     folder = Path(config["DATA_DIR"]) / "demo-library"

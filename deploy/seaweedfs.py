@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from deploy.launcher import free_port, reachable, wait_for
+from deploy.ports import free_port, reachable, wait_for
 
 PR_SET_PDEATHSIG = 1
 

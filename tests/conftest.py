@@ -6,7 +6,7 @@ import uuid
 import psycopg2
 import pytest
 
-from deploy.launcher import free_port
+from deploy.ports import free_port
 from services.shared import config as settings
 from services.shared.migrate import upgrade
 from services.shared.tokens import generate_keypair

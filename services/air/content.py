@@ -8,14 +8,14 @@ A package is a folder, or a zip of that folder:
                       valid_from, codes, applicability, body, binaries)
     binaries/...      SVG wiring diagrams, PDFs, pictures, each named by a document's `binaries[].file`
 
-`check` reads the whole package and lists every problem (file, field, rule); a package with any problem is
-refused whole and changes nothing. `import` then stores it idempotently: a document is created, updated when the
+`check` reads the whole package and lists every problem (file:line: field: rule, services.shared.importer); a
+package with any problem is refused whole and changes nothing. `import` then stores it idempotently: a document is created, updated when the
 package carries a newer version, and left alone otherwise; binaries go to object storage under their SHA-256.
 The search index catches up from the documents' revisions (services.air.library).
 
     python -m services.air.content check PATH
     python -m services.air.content import PATH      (make air-import PACKAGE=PATH)
-    python -m services.air.content generate OUT --documents 100000   (the demo corpus, services.air.corpus)
+    python -m deploy.corpus OUT --documents 100000   (the demo corpus as a package: make air-corpus)
 """
 import argparse
 import hashlib
@@ -32,12 +32,12 @@ from sqlalchemy.orm import sessionmaker
 
 from services.air import domain
 from services.air.models import Document
+from services.shared.importer import MAX_LISTED, Problem, Refused, command, invalid  # noqa: F401  (its refusal)
 
 FORMAT = "aos-content/1"
 MEDIA_TYPES = {".svg": "image/svg+xml", ".pdf": "application/pdf", ".png": "image/png", ".jpg": "image/jpeg",
                ".jpeg": "image/jpeg"}
 MAX_BINARY_BYTES = 50 * 1024 * 1024
-MAX_LISTED = 200  # problems printed; the count says how many there were
 CHUNK = 1000
 
 
@@ -134,16 +134,6 @@ class DocumentIn(Strict):
 
 
 @dataclass
-class Problem:
-    file: str
-    field: str
-    rule: str
-
-    def __str__(self):
-        return f"{self.file}: {self.field}: {self.rule}"
-
-
-@dataclass
 class Report:
     """What an import did."""
     package: str = ""
@@ -154,12 +144,6 @@ class Report:
     older: int = 0  # the library holds a newer version already
     binaries_stored: int = 0
     problems: list = field(default_factory=list)
-
-
-class Refused(Exception):
-    def __init__(self, problems, total):
-        self.problems, self.total = problems, total
-        super().__init__(f"the package is refused: {total} problem(s)")
 
 
 # ---- reading a package -----------------------------------------------------------------------------------------
@@ -177,7 +161,7 @@ class Package:
             self._prefix = (roots.pop() + "/") if len(roots) == 1 and "manifest.json" not in names else ""
             self._sizes = {n[len(self._prefix):]: self._zip.getinfo(n).file_size for n in names if not n.endswith("/")}
         elif not self.path.is_dir():
-            raise FileNotFoundError(f"no package at {path}: give a folder or a .zip")
+            raise Refused([Problem(str(path), "-", "no package here: give a folder or a .zip")])
 
     def size(self, name):
         if self._zip is not None:
@@ -213,9 +197,7 @@ def read_manifest(package):
     except (ValueError, UnicodeDecodeError) as exc:
         raise Refused([Problem("manifest.json", "-", f"not JSON: {exc}")], 1)
     except ValidationError as exc:
-        problems = [Problem("manifest.json", f, " ".join(map(str, m)) if isinstance(m, list) else str(m))
-                    for f, m in exc.messages.items()]
-        raise Refused(problems, len(problems))
+        raise Refused(invalid("manifest.json", exc))
 
 
 def documents(package, manifest):
@@ -237,19 +219,9 @@ def documents(package, manifest):
         try:
             document = schema.load(raw)
         except ValidationError as exc:
-            label = raw.get("id") if isinstance(raw, dict) else None
-            for path, message in _flatten(exc.messages):
-                yield Problem(f"{where} ({label})" if label else where, path, message)
+            yield from invalid(where, exc, raw.get("id") if isinstance(raw, dict) else None)
             continue
         yield number, document
-
-
-def _flatten(messages, prefix=""):
-    for key, value in messages.items():
-        if isinstance(value, dict):
-            yield from _flatten(value, f"{prefix}{key}.")
-        else:
-            yield f"{prefix}{key}", " ".join(map(str, value)) if isinstance(value, list) else str(value)
 
 
 def check(package, progress=None):
@@ -393,37 +365,22 @@ def main(argv):
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("check", help="list every problem of a package").add_argument("path")
     commands.add_parser("import", help="check, then import a package").add_argument("path")
-    gen = commands.add_parser("generate", help="write the demo corpus as a package")
-    gen.add_argument("out")
-    gen.add_argument("--documents", type=int, default=2000)
-    gen.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
-    try:
-        if args.command == "generate":
-            from services.air import corpus
-            written = corpus.write(Path(args.out), args.documents, seed=args.seed, progress=True)
-            print(f"wrote {written} documents to {args.out}")
-        elif args.command == "check":
-            manifest, problems, total, count = check(Package(args.path), _bar(True, "checking"))
-            if total:
-                raise Refused(problems, total)
-            print(f"{manifest['name']}@{manifest['version']}: {count} documents, no problems")
-        else:
-            report = import_package(args.path, *_infrastructure(), progress=True)
-            print(f"{report.package}: {report.documents} documents: {report.created} new, {report.updated} updated, "
-                  f"{report.unchanged} unchanged, {report.older} older than the library's; "
-                  f"{report.binaries_stored} binaries stored")
-    except Refused as refused:
-        for problem in refused.problems:
-            print(problem, file=sys.stderr)
-        more = refused.total - len(refused.problems)
-        print(f"refused: {refused.total} problem(s){f' ({more} more not listed)' if more else ''}; "
-              "nothing was imported", file=sys.stderr)
-        return 1
-    except FileNotFoundError as exc:
-        print(exc, file=sys.stderr)
-        return 2
-    return 0
+    return command(lambda: _check(args.path) if args.command == "check" else _import(args.path))
+
+
+def _check(path):
+    manifest, problems, total, count = check(Package(path), _bar(True, "checking"))
+    if total:
+        raise Refused(problems, total)
+    return f"{manifest['name']}@{manifest['version']}: {count} documents, no problems"
+
+
+def _import(path):
+    report = import_package(path, *_infrastructure(), progress=True)
+    return (f"{report.package}: {report.documents} documents: {report.created} new, {report.updated} updated, "
+            f"{report.unchanged} unchanged, {report.older} older than the library's; "
+            f"{report.binaries_stored} binaries stored")
 
 
 def _infrastructure():

@@ -2,22 +2,17 @@
 from dataclasses import dataclass
 from pathlib import Path
 
-from services.shared.config import ConfigurationError, Rule, between, data_path, flag, one_of, variable
-
-
-def _http(text):
-    if not text.startswith(("http://", "https://")):
-        raise ValueError("must be an http:// or https:// URL")
-    return text
+from services.shared.config import ConfigurationError, between, data_path, flag, matching, one_of, variable
 
 
 @dataclass(frozen=True)
 class AirSettings:
     engine: str = variable("AOS_SEARCH_ENGINE", str, "tantivy", rule=one_of("tantivy", "elasticsearch"))
     index_dir: Path = variable("AOS_SEARCH_INDEX_DIR", data_path, "air-index")
-    elasticsearch_url: str = variable("AOS_ELASTICSEARCH_URL", _http, None)
-    elasticsearch_index: str = variable("AOS_ELASTICSEARCH_INDEX", str, "aos-air-documents", rule=Rule(
-        lambda v: v[:1].isalnum() and v == v.lower() and len(v) <= 200, "an index name: lower-case letters, digits, . _ -"))
+    elasticsearch_url: str = variable("AOS_ELASTICSEARCH_URL", matching(r"^https?://", "must be an http:// or https:// URL"),
+                                      None)
+    elasticsearch_index: str = variable("AOS_ELASTICSEARCH_INDEX", matching(
+        r"^[a-z0-9][a-z0-9._-]{0,200}$", "an index name: lower-case letters, digits, . _ -"), "aos-air-documents")
     plain_json: bool = variable("AOS_ELASTICSEARCH_PLAIN_JSON", flag, False)
     sync_seconds: float = variable("AOS_AIR_SYNC_SECONDS", float, 2.0, rule=between(0.05, 3600))
 

@@ -51,6 +51,50 @@ def check_order(tariff, vin, quantity):
                             f"The {what} for {tariff.code} must be between 1 and {limit}.", min=1, max=limit)
 
 
+def entitlement_terms(tariff, quantity, now):
+    """What a purchase of `quantity` of `tariff` at `now` entitles to: a window (access, a VIN pass, licence
+    seats) or programming seconds (a pack, which has no end)."""
+    pack = tariff.kind == "programming_pack"
+    return {"kind": tariff.kind, "scopes": list(tariff.scopes), "seats": quantity if tariff.kind == "licence" else 1,
+            "valid_from": now, "valid_until": None if pack else window_end(now, tariff.period),
+            "seconds": tariff.seconds * quantity if pack else None,
+            "sessions_left": VIN_PASS_SESSIONS if tariff.kind == "vin_pass" else 0}
+
+
+# ---- metering of programming sessions ------------------------------------------------------------------------
+
+PASS_RETURNED = "Programming session failed on our side: your VIN pass has its session back."
+TIME_NOT_CHARGED = "Programming session failed on our side: its time is not charged."
+
+
+def metering(paid_by_pass, pass_returned, failure_side, used):
+    """What a programming session's end costs: ("return_pass", reason), ("credit", reason), ("debit", seconds)
+    or ("nothing", None). A pass pays no seconds and gets its session back on our failure, once; our failure
+    costs no time; otherwise exactly the seconds used."""
+    ours = failure_side == "platform"
+    if paid_by_pass:
+        return ("return_pass", PASS_RETURNED) if ours and not pass_returned else ("nothing", None)
+    if ours:
+        return "credit", TIME_NOT_CHARGED
+    return ("debit", used) if used else ("nothing", None)
+
+
+# ---- shop orders ------------------------------------------------------------------------------------------------
+
+def order_refusal(quote, on_invoice, available, invoice_limit_cents):
+    """Why a shop order cannot be charged (None when it can): an unknown buyer, or not enough credit or room
+    under the limit of open invoices. `available` counts the limit in on invoice."""
+    if quote is None:
+        return "Your workshop is not yet known to billing; please order again in a minute."
+    if available >= quote.gross_cents:
+        return None
+    if on_invoice:
+        return (f"The order costs {quote.gross_cents / 100:.2f} EUR; your open invoices leave "
+                f"{available / 100:.2f} EUR of your {invoice_limit_cents / 100:.2f} EUR limit.")
+    return (f"Not enough credit: the order costs {quote.gross_cents / 100:.2f} EUR, your credit is "
+            f"{available / 100:.2f} EUR. Top up and order again.")
+
+
 # ---- ledger -------------------------------------------------------------------------------------------------
 
 def credit_account(operator_id):

@@ -208,13 +208,8 @@ def _purchase(ctx, actor, payload, idempotency_key):
 
 
 def _entitlement(bought, tariff, quantity, now):
-    pack = tariff.kind == "programming_pack"
-    return Entitlement(
-        id=bought.entitlement_id, operator_id=bought.operator_id, purchase_id=bought.id, kind=tariff.kind,
-        scopes=list(tariff.scopes), vin=bought.vin, seats=quantity if tariff.kind == "licence" else 1,
-        valid_from=now, valid_until=None if pack else domain.window_end(now, tariff.period),
-        seconds=tariff.seconds * quantity if pack else None,
-        sessions_left=domain.VIN_PASS_SESSIONS if tariff.kind == "vin_pass" else 0)
+    return Entitlement(id=bought.entitlement_id, operator_id=bought.operator_id, purchase_id=bought.id,
+                       vin=bought.vin, **domain.entitlement_terms(tariff, quantity, now))
 
 
 def purchases(ctx, actor):
@@ -365,19 +360,16 @@ def meter_session(uow, event, now):
     data = event.data
     operator_id, session_id, used = data["operator_id"], data["session_id"], data["seconds_used"]
     by_pass = uow.session.get(VinPassSession, session_id)
-    if by_pass is not None:
-        if data.get("failure_side") == "platform" and by_pass.returned_at is None:
-            by_pass.returned_at = now
-            uow.session.execute(update(Entitlement).where(Entitlement.id == by_pass.entitlement_id)
-                                .values(sessions_left=Entitlement.sessions_left + 1))
-            _credit_session(uow, operator_id, session_id, 0, now,
-                            "Programming session failed on our side: your VIN pass has its session back.")
-        return
-    if data.get("failure_side") == "platform":
-        _credit_session(uow, operator_id, session_id, used, now,
-                        "Programming session failed on our side: its time is not charged.")
-        return
-    if used == 0 or _booked(uow.session, f"session:{session_id}"):
+    action, detail = domain.metering(by_pass is not None, by_pass is not None and by_pass.returned_at is not None,
+                                     data.get("failure_side"), used)
+    if action == "return_pass":
+        by_pass.returned_at = now
+        uow.session.execute(update(Entitlement).where(Entitlement.id == by_pass.entitlement_id)
+                            .values(sessions_left=Entitlement.sessions_left + 1))
+        _issue_credit(uow, operator_id, detail, now, seconds=0, session_id=session_id)
+    elif action == "credit":
+        _issue_credit(uow, operator_id, detail, now, seconds=used, session_id=session_id)
+    if action != "debit" or _booked(uow.session, f"session:{session_id}"):
         return
     available = ledger.balance(uow.session, domain.seconds_account(operator_id))
     debit = min(used, available)
@@ -385,10 +377,6 @@ def meter_session(uow, event, now):
         log.error("session %s used %s s but operator %s held %s s", session_id, used, operator_id, available)
     ledger.book(uow.session, "metering", f"session:{session_id}", operator_id,
                 f"Programming session {session_id}: {used} s", domain.postings_for_metering(operator_id, debit), now)
-
-
-def _credit_session(uow, operator_id, session_id, seconds, now, reason):
-    _issue_credit(uow, operator_id, reason, now, seconds=seconds, session_id=session_id)
 
 
 def _issue_credit(uow, operator_id, reason, now, seconds=0, amount_cents=0, session_id=None, extended=()):
@@ -420,12 +408,8 @@ def charge_order(uow, data, seller, now, invoice_limit_cents):
     on_invoice = data["payment_method"] == "invoice"
     account = domain.invoices_due_account(operator_id) if on_invoice else domain.credit_account(operator_id)
     available = ledger.balance(s, account) + (invoice_limit_cents if on_invoice else 0)
-    if quote is None or available < quote.gross_cents:
-        reason = ("Your workshop is not yet known to billing; please order again in a minute." if quote is None else
-                  f"The order costs {quote.gross_cents / 100:.2f} EUR; your open invoices leave "
-                  f"{available / 100:.2f} EUR of your {invoice_limit_cents / 100:.2f} EUR limit." if on_invoice else
-                  f"Not enough credit: the order costs {quote.gross_cents / 100:.2f} EUR, your credit is "
-                  f"{available / 100:.2f} EUR. Top up and order again.")
+    reason = domain.order_refusal(quote, on_invoice, available, invoice_limit_cents)
+    if reason is not None:
         s.add(ShopPayment(order_id=order_id, operator_id=operator_id, status="refused", reason=reason, updated_at=now))
         uow.emit("PaymentRefused", {"order_id": order_id, "operator_id": operator_id, "reason": reason,
                                     "refused_at": now}, subject=operator_id)

@@ -18,7 +18,8 @@ from pathlib import Path
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 from sqlalchemy.orm import sessionmaker
 
-from services.programming import manifest as signing
+from services.programming.manifest import NotGenuine, describe, load_public, verify
+from services.shared.importer import Problem, Refused, command, invalid
 from services.programming.models import Package
 from services.programming.use_cases import package_key
 
@@ -39,44 +40,38 @@ class PackageIn(Schema):
     signature = fields.String(required=True)
 
 
-class Refused(Exception):
-    def __init__(self, problems):
-        self.problems = problems
-        super().__init__(f"the catalogue is refused: {len(problems)} problem(s)")
-
-
 def check(folder, public_key):
     """(package rows with their images) or Refused listing every problem."""
     folder = Path(folder)
     try:
         document = json.loads((folder / "catalog.json").read_text())
     except (OSError, ValueError) as exc:
-        raise Refused([f"catalog.json: {exc}"])
-    if document.get("format") != FORMAT:
-        raise Refused([f"catalog.json: format: must be {FORMAT!r}"])
+        raise Refused([Problem("catalog.json", "-", f"not a readable JSON file: {exc}")])
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        raise Refused([Problem("catalog.json", "format", f"must be {FORMAT!r}")])
     problems, good = [], []
     for i, raw in enumerate(document.get("packages") or []):
         where = f"catalog.json: packages.{i}"
         try:
             item = PackageIn().load(raw)
         except ValidationError as exc:
-            problems += [f"{where}.{field}: {' '.join(map(str, m))}" for field, m in exc.messages.items()]
+            problems += invalid(where, exc)
             continue
         path = folder / item["file"]
         if not path.is_file():
-            problems.append(f"{where}.file: {item['file']} is not in the folder")
+            problems.append(Problem(where, "file", f"{item['file']} is not in the folder"))
             continue
         image = path.read_bytes()
-        manifest = signing.describe(image, item["ecu_address"], item["hardware_part_numbers"],
+        manifest = describe(image, item["ecu_address"], item["hardware_part_numbers"],
                                     item["software_version"], item["integration_level"])
         try:
-            signing.verify(public_key, manifest, item["signature"], image)
-        except signing.NotGenuine as exc:
-            problems.append(f"{where}.signature: {exc}")
+            verify(public_key, manifest, item["signature"], image)
+        except NotGenuine as exc:
+            problems.append(Problem(where, "signature", str(exc)))
             continue
         good.append((item, manifest, image))
     if not good and not problems:
-        problems.append("catalog.json: packages: holds none")
+        problems.append(Problem("catalog.json", "packages", "holds none"))
     if problems:
         raise Refused(problems)
     return good
@@ -111,15 +106,9 @@ def main(argv):
     store = blobs.from_config(conf)
     store.ensure_bucket()
     key_file = config.build(ProgrammingSettings, conf["ENVIRONMENT"]).manufacturer_key_file
-    public = signing.load_public(key_file.read_text())
-    try:
-        stored = import_catalog(argv[1], make_engine(conf["DATABASE_URLS"]["programming"]), store, public)
-    except Refused as refused:
-        print("\n".join(refused.problems), file=sys.stderr)
-        print("refused: nothing was imported", file=sys.stderr)
-        return 1
-    print(f"{stored} packages imported")
-    return 0
+    public = load_public(key_file.read_text())
+    engine = make_engine(conf["DATABASE_URLS"]["programming"])
+    return command(lambda: f"{import_catalog(argv[1], engine, store, public)} packages imported")
 
 
 if __name__ == "__main__":

@@ -137,28 +137,27 @@ class Settings(DependencyProvider):
 
 # ---- what every process shares -----------------------------------------------------------------------------------
 
-def _amqp(text):
-    if not text.startswith(("amqp://", "amqps://")):
-        raise ValueError("must be an amqp:// or amqps:// URI")
-    return text
+def matching(pattern, words):
+    """A variable's `parse` that takes text matching `pattern` as it is, and refuses other text in `words`."""
+    compiled = re.compile(pattern)
+
+    def parse(text):
+        if not compiled.match(text):
+            raise ValueError(words)
+        return text
+    return parse
 
 
-def _database(text):
-    if not re.match(r"^(sqlite|postgresql)(\+\w+)?://", text):
-        raise ValueError("must be a sqlite:// or postgresql:// URL")
-    return text
+_amqp = matching(r"^amqps?://", "must be an amqp:// or amqps:// URI")
+_database = matching(r"^(sqlite|postgresql)(\+\w+)?://", "must be a sqlite:// or postgresql:// URL")
+bucket_name = matching(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$",
+                       "an S3 bucket name: 3 to 63 lower-case letters, digits, dots, dashes")
 
 
 def address(text):
     host, _, port = text.rpartition(":")
     if not (host and port.isdigit() and 0 < int(port) < 65536):
         raise ValueError("must be host:port")
-    return text
-
-
-def bucket_name(text):
-    if not re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", text):
-        raise ValueError("an S3 bucket name: 3 to 63 lower-case letters, digits, dots, dashes")
     return text
 
 

@@ -108,17 +108,18 @@ def from_validation_error(exc):
     """A marshmallow ValidationError as one InvalidInput listing every field and its messages."""
     return InvalidInput(
         "VALIDATION_FAILED",
-        "Some fields are missing or invalid: " + ", ".join(sorted(_field_paths(exc.messages))),
+        "Some fields are missing or invalid: " + ", ".join(sorted({path for path, _ in flatten(exc.messages)})),
         {"fields": exc.messages},
     )
 
 
-def _field_paths(messages, prefix=""):
+def flatten(messages, prefix=""):
+    """marshmallow's nested error messages as (dotted path, the messages in words): `lines.0.sku`."""
+    if not isinstance(messages, dict):
+        yield prefix.rstrip(".") or "-", " ".join(map(str, messages)) if isinstance(messages, list) else str(messages)
+        return
     for key, value in messages.items():
-        if isinstance(value, dict) and not all(isinstance(k, int) for k in value):
-            yield from _field_paths(value, f"{prefix}{key}.")
-        else:
-            yield f"{prefix}{key}"
+        yield from flatten(value, f"{prefix}{key}.")
 
 
 # Every error a service may raise to its caller; services list it in `expected_exceptions`.

@@ -8,15 +8,17 @@ import requests
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.air import content, corpus
+from services.air import content
+
+from deploy import corpus
 from services.air.models import OutboxMessage
 from services.shared import blobs
 from services.shared.database import make_engine
-from services.vehicle_data import feed
+from deploy import vehicles
 from tests.e2e.conftest import Workshop, buy, error, fill_registry, top_up
 from tests.helpers import eventually
 
-FEED = feed.generate(20, seed=5)
+FEED = vehicles.generate(20, seed=5)
 CAR = FEED["vehicles"][0]
 OTHER_CAR = next(v for v in FEED["vehicles"] if v["engine_code"] != CAR["engine_code"])
 DOCUMENTS = 2500

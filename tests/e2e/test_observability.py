@@ -10,8 +10,9 @@ import pytest
 import requests
 import yaml
 
-from deploy.launcher import free_port
-from services.air import content, corpus
+from deploy.ports import free_port
+from services.air import content
+from deploy import corpus
 from services.shared import blobs, config as settings
 from services.shared.database import make_engine
 from tests.e2e.conftest import STRONG, Workshop, buy, top_up

@@ -3,7 +3,7 @@ import re
 
 import requests
 
-from deploy.launcher import free_port
+from deploy.ports import free_port
 from services.shared.config import SERVICES
 from tests.helpers import eventually
 

@@ -22,12 +22,12 @@ from services.programming import catalog
 from services.programming.use_cases import package_key
 from services.shared import blobs
 from services.shared.database import make_engine
-from services.vehicle_data import feed
+from deploy import vehicles
 from simulator import doip
 from tests.e2e.conftest import Workshop, buy, error, fill_registry, top_up
 from tests.helpers import eventually
 
-FEED = feed.generate(20, seed=5)
+FEED = vehicles.generate(20, seed=5)
 CAR = FEED["vehicles"][0]
 
 

@@ -7,19 +7,19 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from services.shared.database import make_engine
-from services.vehicle_data import feed
+from deploy import vehicles
 from services.vehicle_data.models import ServiceRecord
 from tests.e2e.conftest import Workshop, buy, error, fill_registry, top_up
 from tests.helpers import eventually
 
-DEMO = feed.generate(40, seed=3)
+DEMO = vehicles.generate(40, seed=3)
 LISTED = DEMO["vehicles"][0]  # on the VIN list of the R-BAT-0925 recall
 OTHER = DEMO["vehicles"][5]
 
 
 @pytest.fixture
 def registry(system):
-    fill_registry(system, feed.generate(40, seed=3))
+    fill_registry(system, vehicles.generate(40, seed=3))
     engine = make_engine(system["DATABASE_URLS"]["vehicle_data"])
     yield engine
     engine.dispose()

@@ -10,7 +10,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.air import content, corpus, domain, search
+from services.air import content, domain, search
+
+from deploy import corpus
 from services.air.dependencies import catch_up
 from services.air.models import Document
 from services.shared.database import make_engine

@@ -14,9 +14,9 @@ from services.programming import catalog, manifest
 from services.programming.models import Package
 from services.programming.use_cases import package_key
 from services.shared.database import make_engine
-from services.vehicle_data import feed
+from deploy import vehicles
 
-VEHICLES = feed.generate(2, seed=5)["vehicles"]
+VEHICLES = vehicles.generate(2, seed=5)["vehicles"]
 
 
 @pytest.fixture
@@ -43,9 +43,9 @@ def test_a_forged_or_damaged_catalogue_is_refused_whole(tmp_path, engine, store)
     (tmp_path / "catalog.json").write_text(json.dumps(document))
     with pytest.raises(catalog.Refused) as refused:
         catalog.import_catalog(tmp_path, engine, store, key.public_key())
-    problems = refused.value.problems
-    assert len(problems) == 3 and "packages.0.signature" in problems[0] and "packages.1.signature" in problems[1]
-    assert "packages.2.ecu_address" in problems[2]
+    problems = [str(p) for p in refused.value.problems]
+    assert len(problems) == 3 and "packages.0: signature" in problems[0] and "packages.1: signature" in problems[1]
+    assert "packages.2: ecu_address" in problems[2]
     assert packages(engine) == 0 and not list(store.client.list_objects(store.bucket, recursive=True))
     good = tmp_path / "good"
     assert software.generate(good, key, VEHICLES, image_bytes=2048) == count

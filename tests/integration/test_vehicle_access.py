@@ -8,13 +8,14 @@ from sqlalchemy.orm import Session
 
 from services.shared.database import make_engine
 from services.shared.errors import NotFound, PaymentRequired
+from deploy import vehicles
 from services.vehicle_data import feed
 from services.vehicle_data.models import Access
 from services.vehicle_data.service import VehicleDataService
 from tests.helpers import eventually, publish_fact
 from tests.integration import listener
 
-DEMO = feed.generate(10, seed=9)
+DEMO = vehicles.generate(10, seed=9)
 VIN = DEMO["vehicles"][0]["vin"]
 ACTOR = {"user_id": "u-1", "operator_id": "op-1", "role": "technician"}
 
@@ -23,7 +24,7 @@ ACTOR = {"user_id": "u-1", "operator_id": "op-1", "role": "technician"}
 def vehicle_data(container_factory, config):
     engine = make_engine(config["DATABASE_URLS"]["vehicle_data"])
     with Session(engine) as session, session.begin():
-        feed.import_rows(session, feed.check(feed.generate(10, seed=9)), datetime.now(timezone.utc))
+        feed.import_rows(session, feed.check(vehicles.generate(10, seed=9)), datetime.now(timezone.utc))
     engine.dispose()
     service = container_factory(VehicleDataService, config)
     service.start()

@@ -7,7 +7,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from services.shared.database import make_engine
-from services.shared.errors import InvalidInput
+from services.shared.importer import Refused
+from deploy import vehicles
 from services.vehicle_data import feed
 from services.vehicle_data.models import Campaign, Ecu, Vehicle
 
@@ -31,7 +32,7 @@ def write(tmp_path, document):
 
 
 def test_a_feed_with_bad_rows_is_refused_whole_and_lists_every_problem(registry, tmp_path):
-    document = feed.generate(20, seed=5)
+    document = vehicles.generate(20, seed=5)
     rows = document["vehicles"]
     rows[2]["vin"] = rows[2]["vin"][:9] + "O" + rows[2]["vin"][10:]
     rows[4]["production_date"] = "2999-01-01"
@@ -39,16 +40,17 @@ def test_a_feed_with_bad_rows_is_refused_whole_and_lists_every_problem(registry,
     rows[9]["ecus"].append(dict(rows[9]["ecus"][0]))
     rows[11]["vin"] = rows[10]["vin"]
     document["campaigns"][0]["kind"] = "rumour"
-    with pytest.raises(InvalidInput) as refused:
+    with pytest.raises(Refused) as refused:
         feed.import_file(registry, write(tmp_path, document))
-    problems = {(p["row"], p["field"]) for p in refused.value.details["problems"]}
-    assert problems == {("vehicles[2]", "vin"), ("vehicles[4]", "production_date"), ("vehicles[7]", "engine_code"),
-                        ("vehicles[9]", "ecus"), ("vehicles[11]", "vin"), ("campaigns[0]", "kind")}
+    problems = {(p.file, p.field) for p in refused.value.problems}
+    assert problems == {("feed.json: vehicles[2]", "vin"), ("feed.json: vehicles[4]", "production_date"),
+                        ("feed.json: vehicles[7]", "engine_code"), ("feed.json: vehicles[9]", "ecus"),
+                        ("feed.json: vehicles[11]", "vin"), ("feed.json: campaigns[0]", "kind")}
     assert counts(registry) == (0, 0, 0), "nothing of a refused feed is written"
 
 
 def test_a_good_feed_imports_once_however_often_it_comes(registry, tmp_path):
-    document = feed.generate(30, seed=6)
+    document = vehicles.generate(30, seed=6)
     path = write(tmp_path, document)
     assert feed.import_file(registry, path) == {"vehicles": 30, "campaigns": 3}
     first = counts(registry)
@@ -63,7 +65,7 @@ def test_a_good_feed_imports_once_however_often_it_comes(registry, tmp_path):
 
 
 def test_the_demo_feed_spans_the_series_and_passes_its_own_checks():
-    document = feed.generate(2000, seed=1)
+    document = vehicles.generate(2000, seed=1)
     loaded = feed.check(document)
     assert len({v["series"] for v in loaded["vehicles"]}) >= 10
     assert len({v["vin"] for v in loaded["vehicles"]}) == 2000
@@ -71,8 +73,8 @@ def test_the_demo_feed_spans_the_series_and_passes_its_own_checks():
 
 def test_the_demo_history_is_a_yearly_service_with_a_rising_odometer():
     today = date(2026, 11, 24)
-    vehicles = feed.generate(50, seed=2)["vehicles"]
-    records = feed.history(vehicles, today)
+    cars = vehicles.generate(50, seed=2)["vehicles"]
+    records = vehicles.history(cars, today)
     by_vin = {}
     for r in records:
         by_vin.setdefault(r["vin"], []).append(r)

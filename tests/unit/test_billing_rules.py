@@ -1,5 +1,5 @@
 """Billing's rules without a broker or database: VAT, windows, orders against tariffs, balanced movements."""
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from types import SimpleNamespace
 
@@ -8,6 +8,8 @@ import pytest
 from services.billing import domain
 from services.shared.errors import InvalidInput
 from services.shared.idempotency import request_fingerprint
+
+T0 = datetime(2026, 1, 31, 10, tzinfo=timezone.utc)
 
 
 @pytest.mark.parametrize("buyer, vat_id, treatment, vat, rate", [
@@ -88,3 +90,35 @@ def test_every_movement_balances():
 def test_request_fingerprints_ignore_key_order_only():
     assert request_fingerprint({"a": 1, "b": 2}) == request_fingerprint({"b": 2, "a": 1})
     assert request_fingerprint({"a": 1}) != request_fingerprint({"a": 2})
+
+
+@pytest.mark.parametrize("kind, period, seconds, quantity, expected", [
+    ("access", "day", None, 1, {"valid_until": T0 + timedelta(days=1), "seconds": None, "seats": 1, "sessions_left": 0}),
+    ("vin_pass", "day", None, 1, {"valid_until": T0 + timedelta(days=1), "seconds": None, "sessions_left": 1}),
+    ("programming_pack", None, 1800, 3, {"valid_until": None, "seconds": 5400, "sessions_left": 0}),
+    ("licence", "year", None, 4, {"valid_until": datetime(2027, 1, 31, 10, tzinfo=timezone.utc), "seats": 4}),
+])
+def test_what_a_purchase_entitles_to(kind, period, seconds, quantity, expected):
+    tariff = SimpleNamespace(kind=kind, scopes=["air"], period=period, seconds=seconds)
+    terms = domain.entitlement_terms(tariff, quantity, T0)
+    assert terms["valid_from"] == T0 and {k: terms[k] for k in expected} == expected
+
+
+@pytest.mark.parametrize("by_pass, returned, side, used, expected", [
+    (True, False, "platform", 40, ("return_pass", domain.PASS_RETURNED)),
+    (True, True, "platform", 40, ("nothing", None)),  # a pass gets its session back once
+    (True, False, "vehicle", 40, ("nothing", None)),  # a pass pays no seconds
+    (False, False, "platform", 40, ("credit", domain.TIME_NOT_CHARGED)),
+    (False, False, "vehicle", 40, ("debit", 40)),
+    (False, False, "none", 0, ("nothing", None)),
+])
+def test_what_a_programming_sessions_end_costs(by_pass, returned, side, used, expected):
+    assert domain.metering(by_pass, returned, side, used) == expected
+
+
+def test_a_shop_order_is_refused_in_words_when_credit_or_the_invoice_limit_does_not_cover_it():
+    quote = domain.price(10000, "DE", "DE", None)  # 119.00 EUR gross
+    assert domain.order_refusal(quote, False, 11900, 0) is None
+    assert "your credit is 50.00 EUR" in domain.order_refusal(quote, False, 5000, 0)
+    assert "of your 100.00 EUR limit" in domain.order_refusal(quote, True, 10000, 10000)
+    assert "not yet known" in domain.order_refusal(None, False, 99999, 0)

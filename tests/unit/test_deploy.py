@@ -3,6 +3,7 @@ with a health check on everything; the Kubernetes manifests validate against the
 with probes, resources and autoscalers where the operations issue asks for them; the compose Prometheus
 scrapes the same jobs as the local one."""
 import re
+import subprocess
 from pathlib import Path
 
 import kubernetes_validate
@@ -56,15 +57,37 @@ def test_compose_stops_at_once_without_a_required_setting(missing):
         compose(env)
 
 
+def kustomize(folder):
+    """The manifests kubectl would apply: `kubectl kustomize` (kustomize is built into kubectl)."""
+    rendered = subprocess.run(["kubectl", "kustomize", str(folder)], check=True, capture_output=True, text=True)
+    return list(yaml.safe_load_all(rendered.stdout))
+
+
+def test_every_process_is_one_deployment_template_named_by_an_overlay():
+    sources = [d for path in (DEPLOY / "k8s").rglob("*.yaml") if path.name != "kustomization.yaml"
+               for d in yaml.safe_load_all(path.read_text())]
+    assert [d["metadata"]["name"] for d in sources if d["kind"] == "Deployment"] == ["service"]
+    overlays = {p.name for p in (DEPLOY / "k8s" / "services").iterdir()}
+    assert overlays == {p.replace("_", "-") for p in settings.PROCESSES}
+
+
 def test_the_kubernetes_manifests_validate_strictly_and_have_probes_resources_and_autoscalers():
-    documents = list(yaml.safe_load_all((DEPLOY / "k8s" / "aos.yaml").read_text()))
+    documents = kustomize(DEPLOY / "k8s")
     for document in documents:
         kubernetes_validate.validate(document, "1.37.0", strict=True)
     deployments = {d["metadata"]["name"]: d for d in documents if d["kind"] == "Deployment"}
     assert set(deployments) == {p.replace("_", "-") for p in settings.PROCESSES}
+    ports = set()
     for name, d in deployments.items():
         container = d["spec"]["template"]["spec"]["containers"][0]
         assert container["readinessProbe"] and container["livenessProbe"] and container["resources"]["limits"], name
+        assert container["env"] == [{"name": "SERVICE", "value": name.replace("-", "_")}], name
+        assert d["spec"]["selector"]["matchLabels"] == {"app.kubernetes.io/name": name}
+        port = container["ports"][0]["containerPort"]
+        assert d["spec"]["template"]["metadata"]["annotations"]["prometheus.io/port"] == str(port)
+        ports.add(port)
+    assert len(ports) == len(deployments)  # each on its own port
+    assert {d["metadata"].get("namespace") for d in documents if d["kind"] != "Namespace"} == {"aos"}
     scaled = {d["spec"]["scaleTargetRef"]["name"] for d in documents if d["kind"] == "HorizontalPodAutoscaler"}
     assert scaled == {"gateway", "air", "programming"}
     assert {d["kind"] for d in documents} >= {"ConfigMap", "Secret", "Service", "Job"}

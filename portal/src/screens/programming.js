@@ -84,7 +84,7 @@ export function Programming({ query }) {
         <button class="primary" type="submit">${t('Open session')}</button>
       </form>`}
       <${ErrorBanner} error=${error} />
-      ${error && error.code === 'PROGRAMMING_TIME_REQUIRED' && html`<p><a class="button" href="#/billing?buy=prog-30">${t('Buy programming time')}</a></p>`}
+      ${error && error.code === 'PROGRAMMING_TIME_REQUIRED' && html`<p><a class="button" href=${buyLink(error)}>${t('Buy programming time')}</a></p>`}
     </section>
     <${Sessions} />
     <section aria-labelledby="agents"><h2 id="agents">${t('Agents')}</h2>
@@ -221,4 +221,10 @@ export function ProgrammingSession({ id }) {
     </${Dialog}>
     <${BuyDialog} tariff=${buying} onClose=${() => setBuying(null)} onBought=${(purchase) => { setBuying(null); setTimeoutSeen(true); action.reset(); setBought(purchase); }} />
   </${Page}>`;
+}
+
+// What the refusal offers (billing's tariffs for programming, named by the API), the first of them to buy.
+function buyLink(error) {
+  const offered = (error.details && error.details.tariffs) || [];
+  return offered.length ? `#/billing?buy=${encodeURIComponent(offered[0])}` : '#/billing';
 }

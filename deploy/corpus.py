@@ -3,18 +3,23 @@
 The generic OBD-II fault codes and their descriptions come from the `obd` package (python-OBD, which ships
 SAE J2012's generic codes); repair instructions, wiring diagrams (SVG), service bulletins, technical data,
 maintenance instructions, component locations, special tools and labour times are generated across the series of
-the demo manufacturer (services/vehicle_data/series.json, the same series the demo vehicle feed is built from).
-Deterministic for a seed: the same size and seed give the same package."""
+the demo manufacturer (deploy/series.json, the same series the demo vehicle feed is built from).
+Deterministic for a seed: the same size and seed give the same package.
+
+    python -m deploy.corpus OUT [--documents 2000] [--seed 7]      (make air-corpus OUT=... DOCUMENTS=...)
+"""
+import argparse
 import html
 import importlib.util
 import itertools
 import json
 import random
+import sys
 from pathlib import Path
 
 from services.air.content import FORMAT
 
-SERIES = json.loads((Path(__file__).parents[1] / "vehicle_data" / "series.json").read_text())["series"]
+SERIES = json.loads((Path(__file__).with_name("series.json")).read_text())["series"]
 ENGINES = sorted({e for s in SERIES for e in s["engines"]})
 
 
@@ -286,3 +291,16 @@ def write(out, count, seed=7, progress=False):
     if bar is not None:
         bar.close()
     return written
+
+
+def main(argv):
+    parser = argparse.ArgumentParser(prog="python -m deploy.corpus", description="write the demo corpus as a package")
+    parser.add_argument("out")
+    parser.add_argument("--documents", type=int, default=2000)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args(argv)
+    print(f"wrote {write(Path(args.out), args.documents, seed=args.seed, progress=True)} documents to {args.out}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
