@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from services.air import content, domain, search
 
 from deploy import corpus
+from services.shared.importer import REFUSED
 from services.air.dependencies import catch_up
 from services.air.models import Document
 from services.shared.database import make_engine
@@ -80,7 +81,7 @@ def test_a_missing_or_wrong_manifest_is_named(air_db, store, package):
     (package / "manifest.json").unlink()
     with pytest.raises(content.Refused):
         content.import_package(package, air_db, store)
-    assert content.main(["check", str(package)]) == 1 and count(air_db) == 0
+    assert content.main(["check", str(package)]) == REFUSED and count(air_db) == 0
 
 
 def test_import_is_idempotent_and_newer_versions_update(air_db, store, package, tmp_path):

@@ -156,14 +156,14 @@ def test_doip_routing_activation_first_unknown_targets_refused_and_identificatio
 def test_only_a_genuine_signed_file_passes():
     key = software.new_key()
     public = manifest.load_public(software.public_pem(key))
-    manifest = manifest.describe(IMAGE, "0x12", ["8612345"], NEW, "G20-24-03-560")
-    signature = software.sign(key, manifest)
-    manifest.verify(public, manifest, signature, IMAGE)
+    described = manifest.describe(IMAGE, "0x12", ["8612345"], NEW, "G20-24-03-560")
+    signature = software.sign(key, described)
+    manifest.verify(public, described, signature, IMAGE)
     with pytest.raises(manifest.NotGenuine) as changed:
-        manifest.verify(public, manifest, signature, IMAGE[:-1] + bytes([IMAGE[-1] ^ 1]))
+        manifest.verify(public, described, signature, IMAGE[:-1] + bytes([IMAGE[-1] ^ 1]))
     assert changed.value.what == "sha256"
     with pytest.raises(manifest.NotGenuine) as other_version:
-        manifest.verify(public, dict(manifest, software_version="G20-99"), signature, IMAGE)
+        manifest.verify(public, dict(described, software_version="G20-99"), signature, IMAGE)
     assert other_version.value.what == "signature"
     with pytest.raises(manifest.NotGenuine):
-        manifest.verify(manifest.load_public(software.public_pem(software.new_key())), manifest, signature, IMAGE)
+        manifest.verify(manifest.load_public(software.public_pem(software.new_key())), described, signature, IMAGE)
