@@ -217,7 +217,7 @@ def banner(base, login, config, demo_vin, agent_id):
 AOS is running.
   Portal:     {base}/   (the web portal: register a workshop, or sign in with the demo login below)
   API:        {base}/api/v1   (OpenAPI: {base}/api/v1/openapi.json; health: {base}/health, {base}/ready)
-  Metrics:    gateway {base}/metrics, {metrics}
+  Metrics:    {metrics}
   Demo login: {login['email']} / {login['password']}   (100 EUR credit to buy access with)
               TOTP secret {login['totp_secret']} (add it to an authenticator app, or run
               `.venv/bin/python -m deploy.demo code` for the current code)

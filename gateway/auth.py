@@ -1,5 +1,9 @@
-"""Bearer tokens, verified locally with identity's public key: no call per request."""
+"""Bearer tokens, verified locally with identity's public key, and refused when identity has revoked them: the
+gateway keeps identity's revocations in memory (TokensRevoked, and identity's list when it starts), so no request
+waits on identity."""
+import time
 from dataclasses import dataclass
+from datetime import datetime
 
 from nameko.extensions import DependencyProvider
 
@@ -23,10 +27,52 @@ class Caller:
         return {"user_id": self.user_id, "operator_id": self.operator_id, "role": self.role}
 
 
+REMEMBER_SECONDS = 3600 + 120  # past the longest access token's life a revocation has nothing left to refuse
+
+
+def _ms(instant):
+    if isinstance(instant, str):
+        instant = datetime.fromisoformat(instant)
+    return int(instant.timestamp() * 1000)
+
+
+class Revocations:
+    """Who may no longer use tokens issued up to an instant: a user's (every session) or one session's."""
+
+    RELOAD_SECONDS = 30
+
+    def __init__(self):
+        self.users, self.sessions = {}, {}
+        self.loaded = False
+        self.loaded_at = 0.0
+
+    def due(self):
+        return not self.loaded or time.monotonic() - self.loaded_at > self.RELOAD_SECONDS
+
+    def add(self, revocation):
+        book, key = ((self.sessions, revocation["session_id"]) if revocation.get("session_id")
+                     else (self.users, revocation["user_id"]))
+        book[key] = max(book.get(key, 0), _ms(revocation["revoked_at"]))
+
+    def load(self, revocations):
+        for revocation in revocations:
+            self.add(revocation)
+        self.loaded, self.loaded_at = True, time.monotonic()
+        horizon = (time.time() - REMEMBER_SECONDS) * 1000
+        for book in (self.users, self.sessions):
+            for key in [k for k, at in book.items() if at < horizon]:
+                del book[key]
+
+    def refuses(self, claims):
+        issued = claims.get("iat_ms", claims.get("iat", 0) * 1000)
+        return issued <= max(self.users.get(claims.get("sub"), -1), self.sessions.get(claims.get("sid"), -1))
+
+
 class Authenticator(DependencyProvider):
     def setup(self):
         key_file = of_container(self.container, GatewaySettings).public_key_file
         self.verifier = TokenVerifier(read_key(str(key_file), "public"))
+        self.revocations = Revocations()
 
     def get_dependency(self, worker_ctx):
         return self
@@ -38,6 +84,9 @@ class Authenticator(DependencyProvider):
         if kind.lower() != "bearer" or not token.strip():
             raise Unauthenticated("TOKEN_MISSING", "Sign in and send the access token as `Authorization: Bearer ...`.")
         claims = self.verifier.verify(token.strip())
+        if self.revocations.refuses(claims):
+            raise Unauthenticated("TOKEN_REVOKED", "This sign-in has ended (signed out, deactivated, or the role or "
+                                  "password changed): please sign in again.")
         if claims.get("scope") != scope and not (scope == "enrol" and claims.get("scope") == "api"):
             raise Forbidden("SECOND_FACTOR_REQUIRED" if claims.get("scope") == "enrol" else "TOKEN_SCOPE",
                             "Set up your second factor first: POST /api/v1/auth/totp/enrol, then /confirm.")

@@ -43,6 +43,14 @@ def json_response(payload, status=200, headers=None):
                     headers=headers, mimetype="application/json")
 
 
+def harden(response):
+    """What every answer says to browsers and caches: never store (tokens, invoices, personal data; the portal's
+    files set their own), and never guess a content type."""
+    response.headers.setdefault("Cache-Control", "no-store")
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
 def error_response(error):
     headers = {}
     if error.status == 401:
@@ -84,7 +92,7 @@ class JsonWsgiApp(WsgiApp):
             request.path_values = values
             response = provider.handle_request(request)
         except HTTPException as exc:
-            response = error_response(as_aos_error(exc))
+            response = harden(error_response(as_aos_error(exc)))
         return response(environ, start_response)
 
 
@@ -115,7 +123,7 @@ class ApiEntrypoint(HttpRequestHandler):
             request.max_content_length = limit  # a chunked body is cut off at the limit too
             response = super().handle_request(request)
         response.headers[logs.HEADER] = request.correlation_id
-        return response
+        return harden(response)
 
     def response_from_result(self, result):
         if isinstance(result, Response):

@@ -1,32 +1,39 @@
 """The gateway service: the public HTTP API (identity, billing, AIR, vehicle data and the shop so far), health, readiness, the OpenAPI
 document and metrics. Each route reads and checks its input, calls one service, and answers."""
 import base64
+import logging
+from datetime import datetime, timedelta, timezone
 
 import eventlet
+from nameko.events import BROADCAST
 from nameko.rpc import RpcProxy
+from nameko.timer import timer
 from werkzeug.wrappers import Response
 
 from gateway import asyncapi, openapi, portal
-from gateway.auth import Authenticator
+from gateway.auth import REMEMBER_SECONDS, Authenticator
 from gateway.http import file_route, json_response, read_json, route
+from gateway.settings import GatewaySettings
 from services.air import schemas as airs
-from services.programming import schemas as ps
 from services.billing import schemas as bs
 from services.identity import schemas as ids
+from services.programming import schemas as ps
+from services.shared.config import Settings
+from services.shared.consumer import consumes
+from services.shared.errors import BadRequest, Unauthenticated, Unavailable
 from services.shop import schemas as ss
 from services.vehicle_data import schemas as vs
-from gateway.settings import GatewaySettings
-from services.shared.config import Settings
-from services.shared.errors import BadRequest, Unauthenticated, Unavailable
 from services.shared.logs import Correlation
-from services.shared.metrics import Metrics, exposition
+from services.shared.metrics import Metrics
 from services.shared.schemas import Empty
 
+log = logging.getLogger(__name__)
 V1 = "/api/v1"
 PAYMENT = (402, "not enough credit, or the card was declined: nothing charged")
 KEYED = (409, "the Idempotency-Key was used with another body")
 THROTTLED = (429, "too many failed attempts: details.retry_after_seconds says how long to wait")
-UNAUTHENTICATED = (401, "no token, or an expired or tampered one")
+UNAUTHENTICATED = (401, "no token, or an expired, revoked or tampered one")
+FORBIDDEN = (403, "your role may not do this")
 NO_ACCESS = (402, "no access to vehicle data for this VIN: details.tariffs says what to buy")
 NO_VEHICLE = (404, "the registry has no such vehicle")
 
@@ -53,6 +60,27 @@ class GatewayService:
         except eventlet.Timeout:  # a BaseException: nameko's worker would not catch it
             raise Unavailable("SERVICE_UNAVAILABLE", "A service is not answering; please try again shortly.")
 
+    # ---- identity's revocations, kept in memory ----
+
+    @consumes("TokensRevoked", handler_type=BROADCAST, reliable_delivery=False)  # every gateway replica hears it
+    def on_tokens_revoked(self, event):
+        self.auth.revocations.add(event.data)
+
+    @timer(interval=1, eager=True)
+    def read_revocations(self):
+        """At start, until identity answers, then every half minute (healing a missed event): identity's
+        revocations still in force."""
+        if not self.auth.revocations.due():
+            return
+        since = datetime.now(timezone.utc) - timedelta(seconds=REMEMBER_SECONDS)
+        try:
+            with eventlet.Timeout(5):
+                found = self.identity.revocations({"since": since.isoformat()})["revocations"]
+        except BaseException as exc:  # identity not up yet: the next round asks again
+            log.warning("identity's revocations could not be read: %s", type(exc).__name__)
+            return
+        self.auth.revocations.load(found)
+
     # ---- operations ----
 
     @route("GET", "/health", "The gateway process is alive", "operations", public=True)
@@ -72,6 +100,7 @@ class GatewayService:
                 checks[name] = "ok"
             except BaseException as exc:  # eventlet.Timeout is a BaseException
                 checks[name] = f"unreachable: {type(exc).__name__}"
+        checks["revocations"] = "ok" if self.auth.revocations.loaded else "not yet read from identity"
         ready = all(v == "ok" for v in checks.values())
         return json_response({"status": "ready" if ready else "not ready", "checks": checks}, 200 if ready else 503)
 
@@ -83,12 +112,6 @@ class GatewayService:
            "exchange, routing key, schema and an example", "operations", public=True)
     def asyncapi_document(self, request):
         return asyncapi.build()
-
-    @route("GET", "/metrics", "Prometheus metrics of the gateway", "operations", public=True,
-           content_type="text/plain")
-    def metrics_exposition(self, request):
-        body, content_type = exposition()
-        return Response(body, content_type=content_type)
 
     # ---- the web portal's files (not API routes: they stay out of the OpenAPI document) ----
 
@@ -269,6 +292,28 @@ class GatewayService:
            answer=ps.AgentList, errors=(UNAUTHENTICATED,))
     def agents(self, request):
         return self._call(self.programming.agents, self.auth.caller(request).actor())
+
+    @route("PATCH", V1 + "/agents/<agent_id>", "Rename an agent (owner, admin)", "programming", body=ps.AgentInput,
+           answer=ps.AgentSeen, errors=(UNAUTHENTICATED, FORBIDDEN, (404, "no such agent in your workshop")))
+    def rename_agent(self, request, agent_id):
+        caller = self.auth.caller(request)
+        return self._call(self.programming.rename_agent, caller.actor(), agent_id, read_json(request, ps.AgentInput))
+
+    @route("POST", V1 + "/agents/<agent_id>/credential", "A new credential for an agent, shown once; the old one "
+           "stops working (owner, admin)", "programming", answer=ps.AgentOut,
+           errors=(UNAUTHENTICATED, FORBIDDEN, (404, "no such agent in your workshop"), (409, "the agent is revoked")))
+    def renew_agent_credential(self, request, agent_id):
+        caller = self.auth.caller(request)
+        read_json(request, Empty)
+        return self._call(self.programming.renew_agent_credential, caller.actor(), agent_id)
+
+    @route("POST", V1 + "/agents/<agent_id>/revoke", "Revoke an agent: refused at once, the clock of a session it "
+           "runs stops (owner, admin)", "programming", answer=ps.AgentSeen,
+           errors=(UNAUTHENTICATED, FORBIDDEN, (404, "no such agent in your workshop")))
+    def revoke_agent(self, request, agent_id):
+        caller = self.auth.caller(request)
+        read_json(request, Empty)
+        return self._call(self.programming.revoke_agent, caller.actor(), agent_id)
 
     @route("POST", V1 + "/programming/sessions", "Open a session for a VIN and an agent: pre-flight runs, the clock "
            "does not", "programming", body=ps.OpenSession, answer=ps.SessionOut, status=201,

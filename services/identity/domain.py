@@ -13,7 +13,7 @@ from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, 
 from zxcvbn import zxcvbn
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
-from services.identity.schemas import PASSWORD_MAX, PASSWORD_MIN
+from services.identity.schemas import PASSWORD_MAX, PASSWORD_MIN, canonical_email
 from services.shared import countries
 from services.shared.errors import Forbidden, invalid_field
 
@@ -25,8 +25,15 @@ RECOVERY_CODES = 10
 TOTP_WINDOW = 1  # accept the previous and the next 30-second step too: clocks drift
 
 
+ZXCVBN_MAX = 72  # the estimator's limit: past it a password is long enough for any guesser
+
+
 def normalise_email(email):
-    return email.strip().lower()
+    """The stored and compared form (the schemas checked it already; an address that fails here is no account's)."""
+    try:
+        return canonical_email(email)
+    except ValueError:
+        return email.strip().lower()
 
 
 # ---- VAT ids ----------------------------------------------------------------------------------------------
@@ -56,8 +63,9 @@ def check_vat_id(country, vat_id):
 
 # ---- Passwords --------------------------------------------------------------------------------------------
 
-def check_password(password, field="password", related=()):
-    """Length, the list of common passwords, and a strength estimate that knows the user's own details."""
+def check_password(password, field="password", related=(), email=None):
+    """Length, the list of common passwords, not the email address, and a strength estimate that knows the user's
+    own details."""
     if len(password) < PASSWORD_MIN:
         raise invalid_field("WEAK_PASSWORD", field, "min_length",
                             f"Use at least {PASSWORD_MIN} characters.", min_length=PASSWORD_MIN)
@@ -67,8 +75,11 @@ def check_password(password, field="password", related=()):
     if password.lower() in COMMON_PASSWORDS:
         raise invalid_field("WEAK_PASSWORD", field, "common_password",
                             "This password is on the list of the most common passwords.")
+    if email and (email.lower() in password.lower() or email.split("@")[0].lower() == password.lower()):
+        raise invalid_field("WEAK_PASSWORD", field, "not_the_email",
+                            "The password must not be or contain your email address.")
     inputs = [part for value in related if value for part in _words(value)]
-    estimate = zxcvbn(password[:100], user_inputs=inputs)
+    estimate = zxcvbn(password[:ZXCVBN_MAX], user_inputs=inputs)
     if estimate["score"] < 3:
         advice = estimate["feedback"]["warning"] or "Add more words or characters that are hard to guess."
         raise invalid_field("WEAK_PASSWORD", field, "guessable", f"This password is easy to guess. {advice}",

@@ -78,6 +78,18 @@ class RefreshToken(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 
 
+class Revocation(Base):
+    """Access tokens of a user (or of one login session) issued up to `revoked_at` no longer count: the gateway
+    keeps these in memory from TokensRevoked and reads them back here when it starts."""
+    __tablename__ = "revocations"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    operator_id: Mapped[str] = mapped_column(String(36))
+    user_id: Mapped[str] = mapped_column(String(36), index=True)
+    session_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    reason: Mapped[str] = mapped_column(String(20))
+    revoked_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+
+
 class LoginAttempt(Base):
     """Failed logins and second-factor attempts, for throttling by account and by address."""
     __tablename__ = "login_attempts"

@@ -1,21 +1,50 @@
 """Identity's RPC contract: what its entrypoints accept and answer. The gateway validates HTTP bodies with the
 same schemas and builds the OpenAPI document from them, so the two cannot drift apart."""
+import unicodedata
+
+import idna
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from services.shared.countries import SUPPORTED as COUNTRIES
 from services.shared.events import ROLES
 from services.shared.schemas import Input, Output, Text
 
-PASSWORD_MIN, PASSWORD_MAX = 12, 128
+PASSWORD_MIN, PASSWORD_MAX = 12, 256  # a password manager's long ones too
 
+
+def _scripts(text):
+    """The writing systems of the letters in `text` (LATIN, CYRILLIC, GREEK, ...)."""
+    return {unicodedata.name(ch, "UNKNOWN").split(" ")[0] for ch in text if ch.isalpha()}
+
+
+def canonical_email(text):
+    """The form an address is stored and compared in: Unicode NFKC, lower case, the domain in IDNA (xn--).
+    Raises ValueError for an address that mixes writing systems in a part (`аnna@`, Cyrillic а): a look-alike."""
+    text = unicodedata.normalize("NFKC", text).strip()
+    local, at, domain = text.rpartition("@")
+    if not at or not local or not domain:
+        raise ValueError("Not a valid email address.")
+    local, domain = local.lower(), domain.lower().rstrip(".")
+    for part in [local, *domain.split(".")]:
+        if len(_scripts(part)) > 1:
+            raise ValueError("Mixes letters of different alphabets (a look-alike address): type it in one.")
+    try:
+        domain = idna.encode(domain, uts46=True).decode("ascii")
+    except idna.IDNAError:
+        raise ValueError("The domain is not a valid internationalised domain name.")
+    return f"{local}@{domain}"
 
 
 class EmailAddress(fields.Email):
-    """An email address, trimmed and lower-cased before it is checked: people type ` Anna@Example.DE`."""
+    """An email address in its canonical form (canonical_email) before it is checked: people type
+    ` Anna@Example.DE`, and look-alikes are refused."""
 
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, str):
-            value = value.strip().lower()
+            try:
+                value = canonical_email(value)
+            except ValueError as bad:
+                raise ValidationError(str(bad))
         return super()._deserialize(value, attr, data, **kwargs)
 
 
@@ -174,3 +203,20 @@ class Invitation(Output):
 
 class UserList(Output):
     users = fields.List(fields.Nested(UserOut))
+
+
+# ---- for the gateway's revocation read model ----
+
+class RevocationsQuery(Input):
+    since = fields.AwareDateTime(required=True)
+
+
+class RevocationOut(Output):
+    user_id = fields.String()
+    session_id = fields.String(allow_none=True)
+    reason = fields.String()
+    revoked_at = fields.AwareDateTime()
+
+
+class Revocations(Output):
+    revocations = fields.List(fields.Nested(RevocationOut))

@@ -61,6 +61,10 @@ class IdentityService:
         return use_cases.logout(self._ctx(), user_id, session_id, load(s.Logout, payload))
 
     @api
+    def revocations(self, query):
+        return dump(s.Revocations, use_cases.revocations(self._ctx(), load(s.RevocationsQuery, query)["since"]))
+
+    @api
     def me(self, user_id):
         return dump(s.Me, use_cases.me(self._ctx(), user_id))
 

@@ -7,7 +7,8 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import joinedload
 
 from services.identity import domain
-from services.identity.models import LoginAttempt, Operator, RecoveryCode, RefreshToken, TotpFactor, User
+from services.identity.models import (LoginAttempt, Operator, RecoveryCode, RefreshToken, Revocation, TotpFactor,
+                                      User)
 from services.identity import metrics
 from services.shared.database import new_id
 from services.shared.errors import Conflict, Forbidden, NotFound, TooManyRequests, Unauthenticated, invalid_field
@@ -42,7 +43,7 @@ def register_operator(ctx, payload):
     email = domain.normalise_email(owner_in["email"])
     vat_id = domain.check_vat_id(op_in["country"], op_in["vat_id"])
     domain.check_password(owner_in["password"], "owner.password",
-                          related=(email, owner_in["name"], op_in["legal_name"]))
+                          related=(email, owner_in["name"], op_in["legal_name"]), email=email)
     password_hash = ctx.passwords.hash(owner_in["password"])
     with ctx.store.transaction() as uow:
         s = uow.session
@@ -256,20 +257,40 @@ def refresh(ctx, payload):
 
 
 def logout(ctx, user_id, session_id, payload):
-    """Ends the caller's login session: every refresh token of its family."""
+    """Ends the caller's login session: every refresh token of its family, and its access tokens."""
     with ctx.store.transaction() as uow:
-        condition = RefreshToken.family_id == session_id
+        families = [session_id]
         if payload.get("refresh_token"):
-            family = uow.session.scalar(select(RefreshToken.family_id).where(
+            families.append(uow.session.scalar(select(RefreshToken.family_id).where(
                 RefreshToken.token_hash == domain.digest(payload["refresh_token"]),
-                RefreshToken.user_id == user_id))
-            condition = RefreshToken.family_id.in_([session_id, family])
-        _revoke(uow.session, ctx.now, condition, RefreshToken.user_id == user_id)
+                RefreshToken.user_id == user_id)))
+        _revoke(uow.session, ctx.now, RefreshToken.family_id.in_(families), RefreshToken.user_id == user_id)
+        user = uow.session.get(User, user_id)
+        for family in {f for f in families if f}:
+            revoke_tokens(uow, user, "signed_out", ctx.now, session_id=family)
     return {"logged_out": True}
 
 
 def _revoke(session, now, *conditions):
     session.execute(update(RefreshToken).where(*conditions, RefreshToken.revoked_at.is_(None)).values(revoked_at=now))
+
+
+def revoke_tokens(uow, user, reason, now, session_id=None):
+    """From now on the user's access tokens (or one session's) are refused everywhere: recorded, and announced
+    to the gateways (TokensRevoked) in the same transaction."""
+    uow.session.add(Revocation(id=new_id(), operator_id=user.operator_id, user_id=user.id, session_id=session_id,
+                               reason=reason, revoked_at=now))
+    uow.emit("TokensRevoked", {"operator_id": user.operator_id, "user_id": user.id, "session_id": session_id,
+                               "reason": reason, "revoked_at": now}, subject=user.id)
+
+
+def revocations(ctx, since):
+    """The revocations since `since`: what a gateway that starts must know (older tokens have expired)."""
+    with ctx.store.read() as s:
+        rows = s.scalars(select(Revocation).where(Revocation.revoked_at >= since)
+                         .order_by(Revocation.revoked_at)).all()
+        return {"revocations": [{"user_id": r.user_id, "session_id": r.session_id, "reason": r.reason,
+                                 "revoked_at": r.revoked_at} for r in rows]}
 
 
 # ---- who am I, and the workshop's users -------------------------------------------------------------------------
@@ -313,7 +334,7 @@ def accept_invitation(ctx, payload):
         user = s.scalar(select(User).where(User.invitation_hash == domain.digest(payload["token"])))
         if user is None or not user.active or user.invitation_expires_at <= ctx.now:
             raise NotFound("INVITATION_INVALID", "This invitation is not valid or has expired; ask your workshop's owner for a new one.")
-        domain.check_password(payload["password"], "password", related=(user.email, user.name))
+        domain.check_password(payload["password"], "password", related=(user.email, user.name), email=user.email)
         user.password_hash = ctx.passwords.hash(payload["password"])
         user.invitation_hash, user.invitation_expires_at, user.joined_at = None, None, ctx.now
         _emit_joined(uow, user, ctx.now)
@@ -332,10 +353,13 @@ def change_user(ctx, actor, operator_id, user_id, payload):
         demoting_owner = user.role == "owner" and (payload.get("role", "owner") != "owner" or payload.get("active") is False)
         if demoting_owner and _owners(s, operator_id) <= 1:
             raise Conflict("LAST_OWNER", "A workshop needs an active owner; make someone else owner first.")
-        user.role = payload.get("role", user.role)
+        if payload.get("role", user.role) != user.role:
+            user.role = payload["role"]
+            revoke_tokens(uow, user, "role_changed", ctx.now)  # tokens carry the role: the old ones stop
         if payload.get("active") is False and user.active:
             user.active = False
             _revoke(s, ctx.now, RefreshToken.user_id == user.id)  # signed out everywhere, at once
+            revoke_tokens(uow, user, "deactivated", ctx.now)
         elif payload.get("active") is True:
             user.active = True
         return user_view(user)

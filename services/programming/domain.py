@@ -17,6 +17,7 @@ from services.shared.facts import Fact
 
 STEP_UP_SECONDS = 15 * 60
 PROGRAMMERS = ("owner", "technician")
+AGENT_KEEPERS = ("owner", "admin")  # who renames, revokes and renews the workshop's agents
 BOOTLOADER = "BOOTLOADER"
 MIN_BATTERY_MV = 12200  # below this a flash risks bricking an ECU: the car needs a charger
 # what the agent reports as the cause of a failed flash, and whose it is: a flash file we served that is not
@@ -28,6 +29,12 @@ LIVE = ("preflight", "ready", "running", "interrupted")
 CLOCKED = ("running", "interrupted")  # started: the books must be closed when it ends
 CHECKLIST = ("agent_connected", "battery_ok", "vin_matches", "ecus_read", "plan_computed", "binaries_verified")
 ONLINE_SECONDS = 30  # an agent heard from within this is online
+
+
+def require_agent_keeper(actor):
+    if actor.get("role") not in AGENT_KEEPERS:
+        raise Forbidden("ROLE_NOT_ALLOWED", "The workshop's owner or an admin manages its agents.",
+                        {"required_role": list(AGENT_KEEPERS)})
 
 
 def require_step_up(actor, now):
@@ -350,6 +357,19 @@ class ProgrammingSession:
                         + ("The failure was ours: this session is not charged." if side == "platform" else
                            "The ECU can be programmed again in a new session."))
         return facts + self._settle(now, "failed", side, time)
+
+    def agent_revoked(self, now, rules):
+        """The workshop revoked this session's agent: a running clock stops at once (the session is interrupted
+        and ends at the resume limit, billing what ran); a session not started yet ends, unbilled."""
+        message = "The agent was revoked: it can no longer act for this session."
+        if self.state == "running":
+            self._accrue(now, rules)
+            self.clock_mark = None
+            self.state, self.interrupted_at, self.message = "interrupted", now, message
+            return []
+        if self.state in ("preflight", "ready"):
+            return self._close(now, "cancelled", None, message)
+        return []
 
     # ---- the timer ----
 

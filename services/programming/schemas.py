@@ -85,6 +85,7 @@ class AgentSeen(Output):
     name = fields.String()
     registered_at = fields.AwareDateTime()
     last_seen_at = fields.AwareDateTime(allow_none=True)
+    revoked_at = fields.AwareDateTime(allow_none=True, metadata={"description": "refused since; none: in use"})
     online = fields.Boolean()
 
 

@@ -55,6 +55,18 @@ class ProgrammingService:
         return dump(s.AgentList, use_cases.agents(self._ctx(), actor))
 
     @api
+    def rename_agent(self, actor, agent_id, payload):
+        return dump(s.AgentSeen, use_cases.rename_agent(self._ctx(), actor, agent_id, load(s.AgentInput, payload)))
+
+    @api
+    def renew_agent_credential(self, actor, agent_id):
+        return dump(s.AgentOut, use_cases.renew_credential(self._ctx(), actor, agent_id))
+
+    @api
+    def revoke_agent(self, actor, agent_id):
+        return dump(s.AgentSeen, use_cases.revoke_agent(self._ctx(), actor, agent_id))
+
+    @api
     def open_session(self, actor, payload):
         return dump(s.SessionOut, use_cases.open_session(self._ctx(), actor, load(s.OpenSession, payload)))
 

@@ -88,7 +88,53 @@ def agents(ctx, actor):
 
 def _agent_view(agent, now):
     return {"id": agent.id, "name": agent.name, "registered_at": agent.registered_at,
-            "last_seen_at": agent.last_seen_at, "online": domain.agent_online(agent.last_seen_at, now)}
+            "last_seen_at": agent.last_seen_at, "revoked_at": agent.revoked_at,
+            "online": agent.revoked_at is None and domain.agent_online(agent.last_seen_at, now)}
+
+
+def _workshops_agent(s, actor, agent_id, lock=False):
+    agent = s.get(Agent, agent_id, with_for_update=lock)
+    if agent is None or agent.operator_id != actor["operator_id"]:
+        raise NotFound("AGENT_NOT_FOUND", "Your workshop has no such agent.", {"field": "agent_id"})
+    return agent
+
+
+def rename_agent(ctx, actor, agent_id, payload):
+    domain.require_agent_keeper(actor)
+    with ctx.store.transaction() as uow:
+        agent = _workshops_agent(uow.session, actor, agent_id)
+        agent.name = payload["name"]
+        return _agent_view(agent, ctx.now)
+
+
+def renew_credential(ctx, actor, agent_id):
+    """A new credential, shown once; the old one is refused from now on."""
+    domain.require_agent_keeper(actor)
+    credential = secrets.token_urlsafe(32)
+    with ctx.store.transaction() as uow:
+        agent = _workshops_agent(uow.session, actor, agent_id, lock=True)
+        _usable(agent)
+        agent.credential_sha256 = _digest(credential)
+        return _agent_view(agent, ctx.now) | {"credential": credential}
+
+
+def revoke_agent(ctx, actor, agent_id):
+    """The agent is refused at once; a session it runs stops its clock."""
+    domain.require_agent_keeper(actor)
+    with ctx.store.transaction() as uow:
+        s = uow.session
+        agent = _workshops_agent(s, actor, agent_id, lock=True)
+        if agent.revoked_at is None:
+            agent.revoked_at = ctx.now
+            for session in s.scalars(select(Session).where(Session.agent_id == agent.id,
+                                                           Session.state.in_(domain.LIVE)).with_for_update()).all():
+                _publish(uow, session, session.agent_revoked(ctx.now, ctx.rules))
+        return _agent_view(agent, ctx.now)
+
+
+def _usable(agent):
+    if agent.revoked_at is not None:
+        raise Conflict("AGENT_REVOKED", "This agent was revoked; register a new one.", {"field": "agent_id"})
 
 
 def _seen(agent, now):
@@ -101,6 +147,8 @@ def authenticate(session, agent_id, credential):
     if agent is None or not hmac.compare_digest(agent.credential_sha256, _digest(credential or "")):
         raise Unauthenticated("AGENT_CREDENTIAL_INVALID", "Unknown agent or wrong credential: register the agent "
                               "again and use the credential shown then.")
+    if agent.revoked_at is not None:
+        raise Unauthenticated("AGENT_REVOKED", "This agent was revoked by its workshop.")
     return agent
 
 
@@ -111,10 +159,8 @@ def open_session(ctx, actor, payload):
     ctx.describe(vin)  # 404 for a car the registry does not know, 422 for a malformed VIN
     with ctx.store.transaction() as uow:
         s = uow.session
-        agent = s.get(Agent, payload["agent_id"])
-        if agent is None or agent.operator_id != actor["operator_id"]:
-            raise NotFound("AGENT_NOT_FOUND", "Your workshop has no such agent: register it first.",
-                           {"field": "agent_id"})
+        agent = _workshops_agent(s, actor, payload["agent_id"])
+        _usable(agent)
         busy = s.scalar(select(Session.id).where(Session.agent_id == agent.id, Session.state.in_(domain.LIVE)))
         if busy:
             raise Conflict("AGENT_BUSY", "This agent has a session open already: end it first.",

@@ -180,7 +180,8 @@ def load(environ=None):
         "DATA_DIR": str(data),
         "DATABASE_URLS": urls,
         "OUTBOX_POLL_SECONDS": read("AOS_OUTBOX_POLL_SECONDS", float, environ, default=1.0, rule=between(0.01, 60)),
-        "METRICS_ADDRESSES": {s: f"{metrics_host}:{metrics_base + 1 + i}" for i, s in enumerate(SERVICES)},
+        # each process's metrics on a listener of its own, never on the public port (the gateway's: base + 7)
+        "METRICS_ADDRESSES": {p: f"{metrics_host}:{metrics_base + 1 + i}" for i, p in enumerate(PROCESSES)},
         "BLOB_STORE": {
             "endpoint": read("AOS_BLOB_ENDPOINT", address, environ, default="127.0.0.1:8333"),
             "access_key": read("AOS_BLOB_ACCESS_KEY", str, environ, development="aos-dev"),

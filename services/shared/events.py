@@ -16,6 +16,8 @@ SPECVERSION = "1.0"
 ROLES = ("owner", "admin", "technician")
 SCOPES = ("air", "vehicle_data", "programming", "vin")
 FAILURE_SIDES = ("none", "platform", "vehicle")
+REVOCATION_REASONS = ("deactivated", "role_changed", "signed_out", "password_reset", "password_changed",
+                      "factor_reset")
 
 
 class InvalidEvent(ValueError):
@@ -56,6 +58,15 @@ class UserJoined(Contract):
     email = fields.Email(required=True)
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
     joined_at = When()
+
+
+class TokensRevoked(Contract):
+    operator_id = Id()
+    user_id = Id()
+    session_id = fields.String(allow_none=True, load_default=None, validate=validate.Length(1, 64), metadata={
+        "description": "one login session (the token's `sid`); none: every session of the user"})
+    reason = fields.String(required=True, validate=validate.OneOf(REVOCATION_REASONS))
+    revoked_at = When(metadata={"description": "access tokens issued up to this instant are refused"})
 
 
 class AccessPurchased(Contract):
@@ -209,6 +220,8 @@ class Registration:
 CATALOGUE = {
     "OperatorRegistered": Registration("identity", OperatorRegistered, "A workshop company registered."),
     "UserJoined": Registration("identity", UserJoined, "A user became active in a workshop."),
+    "TokensRevoked": Registration("identity", TokensRevoked, "A user's access tokens stop working: deactivated, "
+                                  "role changed, signed out, or a password or second factor reset."),
     "AccessPurchased": Registration("billing", AccessPurchased, "An operator bought access time or a time pack."),
     "AccessExpired": Registration("billing", AccessExpired, "An access window closed."),
     "CreditIssued": Registration("billing", CreditIssued, "Time or money was given back, with the reason."),

@@ -1,8 +1,8 @@
 """Prometheus plumbing: every entrypoint of every service counted by outcome and timed, the outbox and consumer
 lag, and the /metrics listener. Each service's business metrics live in its own metrics.py.
 
-Each service process serves /metrics on its own address (config METRICS_ADDRESSES); the gateway serves it on
-its HTTP port as well.
+Each process, the gateway's too, serves /metrics on an address of its own (config METRICS_ADDRESSES), which the
+public port does not serve.
 """
 import logging
 import time

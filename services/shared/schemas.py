@@ -1,5 +1,7 @@
 """Schema basics every service's RPC contract shares: strict input (unknown fields rejected) and a load that
 raises the typed InvalidInput naming each field and rule."""
+import re
+
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from services.shared.errors import from_validation_error
@@ -46,6 +48,24 @@ def dump(schema_cls, data):
     return instance(schema_cls).dump(data)
 
 
-def Text(max_length, required=True, **kwargs):
-    """A trimmed-length string: no blank value, no over-long one."""
-    return fields.String(required=required, validate=validate.Length(min=1, max=max_length), **kwargs)
+# Characters no name has: controls (NUL among them) and the ones that turn text around (bidi overrides and
+# isolates, which make "exe.pdf" read as "fdp.exe").
+DIRECTION = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff"
+ONE_LINE = re.compile(f"[\x00-\x1f\x7f-\x9f{DIRECTION}]")
+LINES = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{DIRECTION}]")  # a text of several lines keeps \t and \n
+
+
+def _printable(pattern, words):
+    def check(text):
+        if pattern.search(text):
+            raise ValidationError(f"Must not contain {words} or characters that change the text's direction.")
+        return True
+    return check
+
+
+def Text(max_length, required=True, lines=False, **kwargs):
+    """A name or a line of text (`lines=True`: several lines): not blank, not over-long, no control (NUL among
+    them) or direction-changing characters."""
+    printable = (_printable(LINES, "control characters (NUL among them)") if lines
+                 else _printable(ONE_LINE, "control characters (NUL, line breaks, tabs)"))
+    return fields.String(required=required, validate=[validate.Length(min=1, max=max_length), printable], **kwargs)

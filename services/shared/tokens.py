@@ -1,7 +1,8 @@
 """Access tokens: JWTs signed by identity with Ed25519 and verified by the gateway without a call.
 
 Claims: sub (user), op (operator), role, scope (`api`, or `enrol` for a user who must first enrol a second
-factor), sid (the login session: the refresh-token family), amr (how the user proved themselves), auth_time.
+factor), sid (the login session: the refresh-token family), amr (how the user proved themselves), auth_time,
+iat_ms (when it was issued, in milliseconds: a revocation refuses the tokens issued up to its instant).
 """
 import uuid
 from datetime import datetime, timezone
@@ -48,6 +49,7 @@ class TokenSigner:
             "iss": ISSUER, "aud": AUDIENCE, "sub": user.id, "op": user.operator_id, "role": user.role,
             "scope": scope, "sid": sid, "amr": amr, "auth_time": int(auth_time.timestamp()),
             "iat": int(now.timestamp()), "exp": int(now.timestamp()) + self.access_ttl, "jti": str(uuid.uuid4()),
+            "iat_ms": int(now.timestamp() * 1000),
         }
         return jwt.encode(claims, self.key, algorithm=ALGORITHM)
 

@@ -30,7 +30,7 @@ class ProductInput(Input):
     """Platform staff: a new product (all fields) or a change to one (sku and what changes)."""
     sku = fields.String(required=True, validate=SKU)
     name = Text(120, required=False)
-    description = Text(2000, required=False)
+    description = Text(2000, required=False, lines=True)
     technical_data = fields.Dict(keys=fields.String(), values=fields.String())
     needed_for = fields.List(fields.String(validate=validate.Length(1, 20)))
     net_cents = fields.Integer(strict=True, validate=validate.Range(min=1, max=10_000_000))

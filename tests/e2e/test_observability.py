@@ -32,7 +32,7 @@ def panel_queries():
 @pytest.fixture
 def metrics_addresses(config):
     """Every service serves /metrics on a port of its own, as in production."""
-    config["METRICS_ADDRESSES"] = {s: f"127.0.0.1:{free_port()}" for s in settings.SERVICES}
+    config["METRICS_ADDRESSES"] = {p: f"127.0.0.1:{free_port()}" for p in settings.PROCESSES}
 
 
 @pytest.fixture
@@ -40,7 +40,7 @@ def prometheus(system, tmp_path):
     conf = yaml.safe_load((DEPLOY / "prometheus" / "prometheus.yml").read_text())
     conf["global"] = {"scrape_interval": "1s", "evaluation_interval": "1s"}
     conf["rule_files"] = [str(DEPLOY / "prometheus" / "alerts.yml")]
-    addresses = dict(system["METRICS_ADDRESSES"], gateway=system["WEB_SERVER_ADDRESS"])
+    addresses = system["METRICS_ADDRESSES"]
     assert {job["job_name"] for job in conf["scrape_configs"]} == set(addresses)  # every service is scraped
     for job in conf["scrape_configs"]:
         job["static_configs"] = [{"targets": [addresses[job["job_name"]]]}]

@@ -1,6 +1,7 @@
 """What platform staff and client developers rely on: health, readiness, the OpenAPI document, metrics."""
 import re
 
+import pytest
 import requests
 
 from deploy.ports import free_port
@@ -10,9 +11,10 @@ from tests.helpers import eventually
 
 def test_health_and_readiness(api):
     assert api("GET", "/health").json() == {"status": "alive"}
-    ready = api("GET", "/ready")
-    assert ready.status_code == 200
-    assert ready.json() == {"status": "ready", "checks": {service: "ok" for service in SERVICES}}
+    ready = eventually(lambda: (lambda a: a if a.status_code == 200 else None)(api("GET", "/ready")),
+                       what="the gateway to have identity's revocations")
+    assert ready.json() == {"status": "ready", "checks": {**{service: "ok" for service in SERVICES},
+                                                          "revocations": "ok"}}
 
 
 def test_readiness_fails_when_identity_is_gone(runner_factory, config):
@@ -53,17 +55,39 @@ def metric(text, name, **labels):
     return float(match.group(1)) if match else 0.0
 
 
-def test_every_entrypoint_is_counted_by_outcome_and_timed(api, workshop):
-    text = api("GET", "/metrics").text
+@pytest.fixture
+def scrape(config):
+    """The gateway's metrics, from its own listener (every service of the test runs in this process: one registry)."""
+    address = f"127.0.0.1:{free_port()}"
+    config["METRICS_ADDRESSES"] = {"gateway": address}
+    return lambda: requests.get(f"http://{address}/metrics", timeout=5).text
+
+
+def test_metrics_are_not_served_on_the_public_port(scrape, api):
+    assert "aos_entrypoint_calls_total" in scrape()
+    public = api("GET", "/metrics")
+    assert public.status_code == 404 and public.json()["error"]["code"] == "ROUTE_NOT_FOUND"
+
+
+def test_every_answer_tells_caches_and_browsers_to_keep_nothing_and_guess_nothing(api, workshop):
+    for answer in (api("GET", "/api/v1/me", workshop.token), workshop.api("POST", "/api/v1/auth/refresh",
+                   json={"refresh_token": workshop.tokens["refresh_token"]}), api("GET", "/api/v1/nowhere"),
+                   api("GET", "/api/v1/tariffs"), api("GET", "/api/v1/me")):
+        assert answer.headers["Cache-Control"] == "no-store", answer.url
+        assert answer.headers["X-Content-Type-Options"] == "nosniff", answer.url
+
+
+def test_every_entrypoint_is_counted_by_outcome_and_timed(scrape, api, workshop):
+    text = scrape()
     before_ok = metric(text, "aos_entrypoint_calls_total", entrypoint="me", outcome="ok", service="identity")
     before_refused = metric(text, "aos_entrypoint_calls_total", entrypoint="me", outcome="client_error",
                             service="gateway")
     assert api("GET", "/api/v1/me", workshop.token).status_code == 200
     assert api("GET", "/api/v1/me", "garbage").status_code == 401
     # a service counts a call when its worker ends, just after the reply has gone: a moment after the answer
-    eventually(lambda: metric(api("GET", "/metrics").text, "aos_entrypoint_calls_total", entrypoint="me",
+    eventually(lambda: metric(scrape(), "aos_entrypoint_calls_total", entrypoint="me",
                               outcome="ok", service="identity") == before_ok + 1, what="identity to count the call")
-    text = api("GET", "/metrics").text
+    text = scrape()
     assert metric(text, "aos_entrypoint_calls_total", entrypoint="me", outcome="client_error",
                   service="gateway") == before_refused + 1
     assert metric(text, "aos_entrypoint_duration_seconds_count", entrypoint="register_operator",

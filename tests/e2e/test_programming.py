@@ -236,3 +236,77 @@ def test_an_agent_killed_mid_transfer_resumes_and_the_silence_is_not_billed(quic
     finally:
         agent.kill()
         agent.wait()
+
+
+def agent_call(api, agent, method, path, **kw):
+    return api(method, "/api/v1/agents" + path, headers={"Authorization": f"Agent {agent['id']}:{agent['credential']}"},
+               **kw)
+
+
+def test_the_owner_renames_renews_and_revokes_agents(api, workshop):
+    agent = api("POST", "/api/v1/agents", workshop.token, json={"name": "bay 1"}).json()
+    renamed = api("PATCH", f"/api/v1/agents/{agent['id']}", workshop.token, json={"name": "bay 1, left"})
+    assert renamed.status_code == 200 and renamed.json()["name"] == "bay 1, left"
+    renewed = api("POST", f"/api/v1/agents/{agent['id']}/credential", workshop.token)
+    assert renewed.status_code == 200 and renewed.json()["credential"] != agent["credential"]
+    old = agent_call(api, agent, "GET", "/jobs")
+    assert old.status_code == 401 and error(old)["code"] == "AGENT_CREDENTIAL_INVALID"
+    agent = agent | {"credential": renewed.json()["credential"]}
+    assert agent_call(api, agent, "GET", "/jobs").json() == {"kind": "none"}
+    revoked = api("POST", f"/api/v1/agents/{agent['id']}/revoke", workshop.token)
+    assert revoked.status_code == 200 and revoked.json()["revoked_at"] and not revoked.json()["online"]
+    refused = agent_call(api, agent, "GET", "/jobs")
+    assert refused.status_code == 401 and error(refused)["code"] == "AGENT_REVOKED"
+    again = api("POST", f"/api/v1/agents/{agent['id']}/credential", workshop.token)
+    assert again.status_code == 409 and error(again)["code"] == "AGENT_REVOKED"
+    listed = api("GET", "/api/v1/agents", workshop.token).json()["agents"]
+    assert [(a["name"], bool(a["revoked_at"])) for a in listed] == [("bay 1, left", True)]
+    other = Workshop(api, email="nachbar@werkstatt-nord.de", vat_id=None)
+    for method, path in (("PATCH", ""), ("POST", "/credential"), ("POST", "/revoke")):
+        answer = api(method, f"/api/v1/agents/{agent['id']}{path}", other.token,
+                     json={"name": "mine"} if method == "PATCH" else None)
+        assert answer.status_code == 404 and error(answer)["code"] == "AGENT_NOT_FOUND", path
+
+
+def test_only_the_owner_or_an_admin_manage_agents(api, workshop):
+    from tests.e2e.test_users import invite, join
+    technician = join(api, invite(api, workshop, "tom@werkstatt-mueller.de", "technician").json())
+    agent = api("POST", "/api/v1/agents", technician["access_token"], json={"name": "tom's laptop"})
+    assert agent.status_code == 201  # a technician sets up the laptop on the bench
+    for method, path in (("PATCH", ""), ("POST", "/credential"), ("POST", "/revoke")):
+        answer = api(method, f"/api/v1/agents/{agent.json()['id']}{path}", technician["access_token"],
+                     json={"name": "x"} if method == "PATCH" else None)
+        assert answer.status_code == 403 and error(answer)["code"] == "ROLE_NOT_ALLOWED", path
+
+
+def test_revoking_the_agent_of_a_running_session_stops_its_clock(api, workshop_floor):
+    workshop = workshop_with_time(api)
+    agent = api("POST", "/api/v1/agents", workshop.token, json={"name": "bay 4"}).json()
+    session_id = api("POST", "/api/v1/programming/sessions", workshop.token,
+                     json={"vin": CAR["vin"], "agent_id": agent["id"]}).json()["id"]
+    job = agent_call(api, agent, "GET", "/jobs").json()
+    assert job["kind"] == "preflight"
+    reading = {"vin": CAR["vin"], "voltage_mv": 12700,
+               "ecus": [{"address": e["address"], "software_version": "OLD", "state": "APPLICATION",
+                         "hardware_part_number": e["hardware_part_number"]} for e in CAR["ecus"]]}
+    report = agent_call(api, agent, "POST", f"/sessions/{session_id}/report",
+                        json={"sequence": 1, "kind": "preflight", "vehicle": reading})
+    assert report.status_code == 200, report.text
+    files = agent_call(api, agent, "GET", "/jobs").json()["files"]
+    agent_call(api, agent, "POST", f"/sessions/{session_id}/report",
+               json={"sequence": 2, "kind": "files_verified", "package_ids": [f["package_id"] for f in files]})
+    eventually(lambda: api("GET", "/api/v1/entitlements", workshop.token).json()["programming_seconds"] == 1800,
+               what="programming to hear of the pack")
+    started = api("POST", f"/api/v1/programming/sessions/{session_id}/start", workshop.token)
+    assert started.status_code == 200 and started.json()["state"] == "running", started.text
+    time.sleep(1.2)
+    assert agent_call(api, agent, "POST", f"/sessions/{session_id}/heartbeat", json={}).status_code == 200
+    assert api("POST", f"/api/v1/agents/{agent['id']}/revoke", workshop.token).status_code == 200
+    stopped = session_of(api, workshop, session_id)
+    assert stopped["state"] == "interrupted" and not stopped["clock_running"] and stopped["used_seconds"] >= 1.2
+    time.sleep(1.5)
+    assert session_of(api, workshop, session_id)["used_seconds"] == stopped["used_seconds"]  # the clock stands
+    refused = agent_call(api, agent, "POST", f"/sessions/{session_id}/heartbeat", json={})
+    assert refused.status_code == 401 and error(refused)["code"] == "AGENT_REVOKED"
+    ended = api("POST", f"/api/v1/programming/sessions/{session_id}/end", workshop.token).json()
+    assert ended["state"] == "ended" and ended["seconds_billed"] == round(stopped["used_seconds"] - 1e-9)

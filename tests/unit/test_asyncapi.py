@@ -49,6 +49,8 @@ def test_the_schema_says_what_each_contract_says():
                       "extended": [{"entitlement_id": "e-1", "valid_until": NOW}], "issued_at": NOW}),
     ("OperatorRegistered", {"operator_id": "op-1", "legal_name": "Werkstatt Müller", "legal_form": None,
                             "country": "AT", "vat_id": None, "address": None, "registered_at": NOW}),
+    ("TokensRevoked", {"operator_id": "op-1", "user_id": "u-1", "session_id": None, "reason": "deactivated",
+                       "revoked_at": NOW}),
 ])
 def test_events_as_published_with_their_empty_fields_pass_the_schema(name, data):
     validator(name).validate(events.envelope(name, data, subject="op-1", now=NOW))
