@@ -1,5 +1,6 @@
 """The gateway's HTTP entrypoint: JSON in and out, a body size limit, and every error as
 `{"error": {"code", "message", "details"}}` with its status. Routes record what the OpenAPI document needs."""
+import ipaddress
 import json
 import logging
 from dataclasses import dataclass
@@ -143,6 +144,21 @@ def route(method, path, summary, tag, **meta):
 def file_route(path):
     """A GET that hands out files (the portal's): not part of the API, so not in the OpenAPI document."""
     return ApiEntrypoint.decorator("GET", path, expected_exceptions=EXPECTED)
+
+
+def client_address(request, trusted_proxies):
+    """Who is asking: the peer, or, when the peer is one of our reverse proxies, the last address in
+    X-Forwarded-For that is not one of them (what a client writes there itself is never believed)."""
+    hops = [h.strip() for h in request.headers.get("X-Forwarded-For", "").split(",") if h.strip()]
+    chain = hops + [request.remote_addr or ""]
+    for hop in reversed(chain):
+        try:
+            address = ipaddress.ip_address(hop)
+        except ValueError:
+            return request.remote_addr or ""
+        if not any(address in network for network in trusted_proxies):
+            return str(address)
+    return chain[0]
 
 
 def read_json(request, schema_cls):

@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 
 from gateway import asyncapi, openapi, portal
 from gateway.auth import REMEMBER_SECONDS, Authenticator
-from gateway.http import file_route, json_response, read_json, route
+from gateway.http import client_address, file_route, json_response, read_json, route
 from gateway.settings import GatewaySettings
 from services.air import schemas as airs
 from services.billing import schemas as bs
@@ -51,6 +51,9 @@ class GatewayService:
     settings = Settings(GatewaySettings)
     metrics = Metrics()
     correlation = Correlation()
+
+    def _address(self, request):
+        return client_address(request, self.settings.trusted_proxies)
 
     def _call(self, method, *args):
         """One RPC, bounded in time: a service that does not answer gives 503, not a hung request."""
@@ -135,13 +138,13 @@ class GatewayService:
            "identity", public=True, body=ids.Login, answer=ids.LoginAnswer,
            errors=((401, "Login failed"), THROTTLED))
     def login(self, request):
-        return self._call(self.identity.login, read_json(request, ids.Login), request.remote_addr)
+        return self._call(self.identity.login, read_json(request, ids.Login), self._address(request))
 
     @route("POST", V1 + "/auth/totp", "Challenge and TOTP code (or a recovery code): access and refresh tokens",
-           "identity", public=True, body=ids.SecondFactor, answer=ids.Tokens,
+           "identity", public=True, body=ids.SecondFactor, answer=ids.SignedIn,
            errors=((401, "wrong, reused or expired"), THROTTLED))
     def second_factor(self, request):
-        return self._call(self.identity.second_factor, read_json(request, ids.SecondFactor), request.remote_addr)
+        return self._call(self.identity.second_factor, read_json(request, ids.SecondFactor), self._address(request))
 
     @route("POST", V1 + "/auth/totp/enrol", "Start TOTP enrolment: secret, otpauth URI and QR code", "identity",
            answer=ids.Enrolment, errors=(UNAUTHENTICATED, (409, "a factor is set up already")))
@@ -156,7 +159,7 @@ class GatewayService:
     def confirm_totp_enrolment(self, request):
         caller = self.auth.caller(request, scope="enrol")
         return self._call(self.identity.confirm_totp_enrolment, caller.user_id,
-                          read_json(request, ids.ConfirmTotp), request.remote_addr)
+                          read_json(request, ids.ConfirmTotp), self._address(request))
 
     @route("POST", V1 + "/auth/refresh", "Rotate a refresh token", "identity", public=True,
            body=ids.Refresh, answer=ids.Tokens, errors=((401, "invalid, expired or reused: sign in again"),))

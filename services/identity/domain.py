@@ -166,14 +166,37 @@ def new_opaque_token():
 
 
 # ---- Throttling ---------------------------------------------------------------------------------------------
+# Guessing must not let an attacker lock the owner out. Attempts are counted per account at one address (a lock
+# there), per address across accounts (a lock for spraying), and per account from anywhere (a slowdown, never a
+# lock); a device the user completed a sign-in on before is counted on its own, apart from everyone else's
+# failures. Each attempt takes its slot before the password is checked, so concurrent guesses get no more.
 
-def retry_after(failures, limit, window_seconds, now):
-    """Seconds until fewer than `limit` failures lie within the window, or 0 when a try is allowed now."""
-    recent = sorted((at for at in failures if at > now - timedelta(seconds=window_seconds)), reverse=True)
-    if len(recent) < limit:
-        return 0
-    frees_at = recent[limit - 1] + timedelta(seconds=window_seconds)
-    return max(1, math.ceil((frees_at - now).total_seconds()))
+MAX_SLOWDOWN_SECONDS = 8.0
+
+
+def throttle_keys(email, address, device_id=None):
+    """(counter key, which limit applies: "account" or "address") for one sign-in attempt."""
+    if device_id:
+        return [(f"device:{device_id}", "account")]
+    return [(f"pair:{email}|{address}", "account"), (f"address:{address}", "address")]
+
+
+def account_key(email):
+    return f"account:{email}"
+
+
+def slowdown_seconds(failures, free):
+    """How long an attempt from an unknown device waits once the account has had `failures` (more than `free`)
+    from anywhere in the window: doubling from half a second, at most MAX_SLOWDOWN_SECONDS."""
+    if failures <= free:
+        return 0.0
+    return min(MAX_SLOWDOWN_SECONDS, 0.5 * 2 ** (failures - free - 1))
+
+
+def retry_after(window_started_at, window_seconds, now):
+    """Seconds until a full counter's window ends (at least 1)."""
+    ends = window_started_at + timedelta(seconds=window_seconds)
+    return max(1, math.ceil((ends - now).total_seconds()))
 
 
 # ---- Roles --------------------------------------------------------------------------------------------------

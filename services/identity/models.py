@@ -1,7 +1,7 @@
 """Identity's tables."""
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
+from sqlalchemy import Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from services.shared.database import UtcDateTime, messaging_tables
@@ -90,12 +90,27 @@ class Revocation(Base):
     revoked_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
 
 
-class LoginAttempt(Base):
-    """Failed logins and second-factor attempts, for throttling by account and by address."""
-    __tablename__ = "login_attempts"
-    __table_args__ = (Index("ix_login_attempts_email_at", "email", "at"),
-                      Index("ix_login_attempts_address_at", "address", "at"))
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    email: Mapped[str] = mapped_column(String(254))
-    address: Mapped[str] = mapped_column(String(64))
-    at: Mapped[datetime] = mapped_column(UtcDateTime())
+class ThrottleCounter(Base):
+    """Sign-in attempts in the current window for one key: an account at an address, an address, a known device,
+    or an account from anywhere. Taken by a conditional update before a password is checked, so concurrent
+    guesses never get more checks than the limit allows."""
+    __tablename__ = "throttle_counters"
+    key: Mapped[str] = mapped_column(String(400), primary_key=True)
+    window_started_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Device(Base):
+    """A browser or app that completed a sign-in: its device token lets it past failures made elsewhere."""
+    __tablename__ = "devices"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    first_seen_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class SpentChallenge(Base):
+    """A second-factor challenge that led to a sign-in: it works once."""
+    __tablename__ = "spent_challenges"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the challenge's jti
+    spent_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)

@@ -79,9 +79,14 @@ class RegisterOperator(Input):
     owner = fields.Nested(OwnerInput, required=True)
 
 
+DeviceToken = lambda: fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000), metadata={  # noqa: E731
+    "description": "the device token a sign-in on this browser or app returned: failures elsewhere do not lock it out"})
+
+
 class Login(Input):
     email = Email()
     password = Password()
+    device_token = DeviceToken()
 
 
 class SecondFactor(Input):
@@ -89,6 +94,7 @@ class SecondFactor(Input):
     challenge = Text(2000)
     code = TotpCode(load_default=None)
     recovery_code = fields.String(load_default=None, validate=validate.Length(min=12, max=20))
+    device_token = DeviceToken()
 
     @validates_schema
     def one_factor(self, data, **kwargs):
@@ -98,6 +104,7 @@ class SecondFactor(Input):
 
 class ConfirmTotp(Input):
     code = TotpCode(required=True)
+    device_token = DeviceToken()
 
 
 class Refresh(Input):
@@ -191,7 +198,11 @@ class Enrolment(Output):
     qr_svg = fields.String(metadata={"description": "the otpauth URI as a QR code, SVG"})
 
 
-class Confirmed(Tokens):
+class SignedIn(Tokens):
+    device_token = fields.String(metadata={"description": "keep it on this device and send it with the next sign-in"})
+
+
+class Confirmed(SignedIn):
     recovery_codes = fields.List(fields.String(), metadata={"description": "shown once; each works once"})
 
 

@@ -2,6 +2,7 @@
 from datetime import datetime, timezone
 
 from nameko.rpc import rpc
+from nameko.timer import timer
 
 from services.identity import schemas as s
 from services.identity import use_cases
@@ -32,6 +33,10 @@ class IdentityService:
     def ping(self):
         return "pong"
 
+    @timer(interval=60)
+    def forget_old_attempts(self):
+        use_cases.forget_old_attempts(self._ctx())
+
     @api
     def register_operator(self, payload):
         return dump(s.Registered, use_cases.register_operator(self._ctx(), load(s.RegisterOperator, payload)))
@@ -42,7 +47,7 @@ class IdentityService:
 
     @api
     def second_factor(self, payload, address):
-        return dump(s.Tokens, use_cases.second_factor(self._ctx(), load(s.SecondFactor, payload), address))
+        return dump(s.SignedIn, use_cases.second_factor(self._ctx(), load(s.SecondFactor, payload), address))
 
     @api
     def start_totp_enrolment(self, user_id):

@@ -1,16 +1,18 @@
 """What identity does, step by step: each function takes its collaborators explicitly (the store, the password
 hasher, the token signer, the policy, the time) and applies the rules of domain.py inside one unit of work."""
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import case, delete, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from services.identity import domain
-from services.identity.models import (LoginAttempt, Operator, RecoveryCode, RefreshToken, Revocation, TotpFactor,
-                                      User)
+from services.identity.models import (Device, Operator, RecoveryCode, RefreshToken, Revocation, SpentChallenge,
+                                      ThrottleCounter, TotpFactor, User)
 from services.identity import metrics
-from services.shared.database import new_id
+from services.shared.database import insert_if_absent, new_id
 from services.shared.errors import Conflict, Forbidden, NotFound, TooManyRequests, Unauthenticated, invalid_field
 
 LOGIN_FAILED = "Login failed"
@@ -34,6 +36,7 @@ class Context:
     signer: object
     policy: Policy
     now: datetime
+    pause: object = time.sleep  # a slowed-down attempt waits (a green thread's sleep in the service)
 
 
 # ---- registration -------------------------------------------------------------------------------------------
@@ -80,15 +83,20 @@ def _emit_joined(uow, user, now):
 def login(ctx, payload, address):
     """Password first. Unknown email and wrong password fail alike, in the same time, and both count."""
     email = domain.normalise_email(payload["email"])
-    _throttle(ctx, email, address)
     with ctx.store.read() as s:
         user = s.scalar(select(User).where(User.email == email))
         confirmed = user is not None and user.factor is not None and user.factor.confirmed_at is not None
+    device = _known_device(ctx, payload.get("device_token"), user)
+    keys = domain.throttle_keys(email, address, device)
+    _take(ctx, keys)
+    if device is None:  # failures elsewhere slow unknown devices down; they lock nobody out
+        ctx.pause(domain.slowdown_seconds(_attempts(ctx, domain.account_key(email)), ctx.policy.max_account_failures))
     if user is None:
         ctx.passwords.verify_absent(payload["password"])
-        _fail(ctx, email, address)
+        _fail(ctx, email)
     if not ctx.passwords.verify(user.password_hash, payload["password"]) or not user.active:
-        _fail(ctx, email, address)
+        _fail(ctx, email)
+    _passed(ctx, keys, email)
     if not confirmed:
         return {"next": "enrol", "enrolment_token": _enrolment_token(ctx, user), "expires_in": ctx.policy.access_ttl}
     return {"next": "totp", "challenge": ctx.signer.challenge(user.id, ctx.policy.challenge_ttl, ctx.now),
@@ -98,21 +106,66 @@ def login(ctx, payload, address):
 def second_factor(ctx, payload, address):
     claims = ctx.signer.read_challenge(payload["challenge"])
     with ctx.store.read() as s:
+        if s.get(SpentChallenge, _challenge_id(claims)) is not None:
+            raise _challenge_used()
         user = s.get(User, claims["sub"])
         email = user.email if user else ""
-    _throttle(ctx, email, address)
+    device = _known_device(ctx, payload.get("device_token"), user)
+    keys = domain.throttle_keys(email, address, device)
+    _take(ctx, keys)
     if user is None or not user.active:
-        _fail(ctx, email, address)
+        _fail(ctx, email)
     if payload["code"] is not None:
-        _use_totp_code(ctx, user, payload["code"], address, field="code")
+        _use_totp_code(ctx, user, payload["code"], field="code")
         amr = ["pwd", "otp"]
     else:
-        _use_recovery_code(ctx, user, payload["recovery_code"], address)
+        _use_recovery_code(ctx, user, payload["recovery_code"])
         amr = ["pwd", "rec"]
-    return _start_session(ctx, user, amr)
+    _passed(ctx, keys, email)
+    _spend(ctx, claims)
+    return _start_session(ctx, user, amr) | {"device_token": _device(ctx, user, device)}
 
 
-def _use_totp_code(ctx, user, code, address, field):
+def _spend(ctx, claims):
+    """A challenge that led to a sign-in works once (a request racing with it loses)."""
+    try:
+        with ctx.store.transaction() as uow:
+            uow.session.add(SpentChallenge(id=_challenge_id(claims), spent_at=ctx.now))
+    except IntegrityError:
+        raise _challenge_used()
+
+
+def _challenge_id(claims):
+    return claims.get("jti") or domain.digest(f"{claims['sub']}:{claims['iat']}")[:36]
+
+
+def _challenge_used():
+    return Unauthenticated("CHALLENGE_USED", "This sign-in step was completed already; sign in again.",
+                           {"field": "challenge", "rule": "single_use"})
+
+
+def _known_device(ctx, token, user):
+    """The device id of a valid device token for this user, else None."""
+    claims = ctx.signer.read_device(token)
+    if claims is None or user is None or claims["sub"] != user.id:
+        return None
+    with ctx.store.read() as s:
+        found = s.get(Device, claims["did"])
+        return found.id if found is not None and found.user_id == user.id else None
+
+
+def _device(ctx, user, device_id):
+    """The device token to keep: this device's, known from now on."""
+    with ctx.store.transaction() as uow:
+        if device_id is None:
+            device_id = new_id()
+            uow.session.add(Device(id=device_id, user_id=user.id, first_seen_at=ctx.now, last_seen_at=ctx.now))
+        else:
+            uow.session.execute(update(Device).where(Device.id == device_id).values(last_seen_at=ctx.now))
+    return ctx.signer.device_token(user.id, device_id, ctx.now)
+
+
+def _use_totp_code(ctx, user, code, field):
     with ctx.store.transaction() as uow:
         factor = uow.session.get(TotpFactor, user.id)
         step = domain.totp_step(factor.secret, code, factor.last_used_step, ctx.now) if factor else None
@@ -123,7 +176,7 @@ def _use_totp_code(ctx, user, code, address, field):
             if moved.rowcount == 1:
                 return factor
             step = -step
-    _record_failure(ctx, user.email, address)
+    _count_failure(ctx, user.email)
     if step is not None:
         raise Unauthenticated("TOTP_CODE_REUSED", "This code has been used already; wait for the next one.",
                               {"field": field, "rule": "single_use"})
@@ -131,7 +184,7 @@ def _use_totp_code(ctx, user, code, address, field):
                           {"field": field, "rule": "totp"})
 
 
-def _use_recovery_code(ctx, user, code, address):
+def _use_recovery_code(ctx, user, code):
     code_hash = domain.digest(domain.normalise_recovery_code(code))
     with ctx.store.transaction() as uow:
         used = uow.session.execute(update(RecoveryCode).where(
@@ -139,7 +192,7 @@ def _use_recovery_code(ctx, user, code, address):
             RecoveryCode.used_at.is_(None)).values(used_at=ctx.now))
         if used.rowcount == 1:
             return
-    _record_failure(ctx, user.email, address)
+    _count_failure(ctx, user.email)
     raise Unauthenticated("RECOVERY_CODE_WRONG", "This recovery code is not valid or has been used.",
                           {"field": "recovery_code", "rule": "single_use"})
 
@@ -168,29 +221,77 @@ def _enrolment_token(ctx, user):
     return ctx.signer.access_token(user, "enrol", None, ["pwd"], ctx.now, ctx.now)
 
 
-# ---- throttling ---------------------------------------------------------------------------------------------
+# ---- throttling (the rules: domain.throttle_keys) --------------------------------------------------------------
 
-def _throttle(ctx, email, address):
-    since = ctx.now - timedelta(seconds=ctx.policy.login_window)
-    with ctx.store.read() as s:
-        by_account = s.scalars(select(LoginAttempt.at).where(LoginAttempt.email == email, LoginAttempt.at > since)).all()
-        by_address = s.scalars(select(LoginAttempt.at).where(LoginAttempt.address == address, LoginAttempt.at > since)).all()
-    wait = max(domain.retry_after(by_account, ctx.policy.max_account_failures, ctx.policy.login_window, ctx.now),
-               domain.retry_after(by_address, ctx.policy.max_address_failures, ctx.policy.login_window, ctx.now))
+def _limit(ctx, kind):
+    return ctx.policy.max_account_failures if kind == "account" else ctx.policy.max_address_failures
+
+
+def _take(ctx, keys):
+    """One attempt on each counter, all or none, before anything is checked: 429 when one is full."""
+    window = ctx.policy.login_window
+    fresh = ThrottleCounter.window_started_at <= ctx.now - timedelta(seconds=window)
+    wait = 0
+    with ctx.store.transaction() as uow:
+        s = uow.session
+        for key, kind in keys:
+            insert_if_absent(s, ThrottleCounter, key=key, window_started_at=ctx.now, attempts=0)
+            taken = s.execute(update(ThrottleCounter).where(
+                ThrottleCounter.key == key, or_(fresh, ThrottleCounter.attempts < _limit(ctx, kind))).values(
+                attempts=case((fresh, 1), else_=ThrottleCounter.attempts + 1),
+                window_started_at=case((fresh, ctx.now), else_=ThrottleCounter.window_started_at))).rowcount
+            if not taken:
+                wait = domain.retry_after(s.get(ThrottleCounter, key).window_started_at, window, ctx.now)
+                break
+        if wait:
+            s.rollback()  # the other counters give their attempt back
     if wait:
         metrics.LOGIN_THROTTLED.inc()
         raise TooManyRequests("LOGIN_THROTTLED", f"Too many failed attempts. Try again in {wait} seconds.",
                               {"retry_after_seconds": wait})
 
 
-def _record_failure(ctx, email, address):
+def _passed(ctx, keys, email):
+    """A right password or code: its own counters start over, and the address has its attempt back."""
     with ctx.store.transaction() as uow:
-        uow.session.add(LoginAttempt(email=email, address=address, at=ctx.now))
+        for key, kind in keys + [(domain.account_key(email), "account")]:
+            attempts = 0 if kind == "account" else case((ThrottleCounter.attempts > 0, ThrottleCounter.attempts - 1),
+                                                        else_=0)
+            uow.session.execute(update(ThrottleCounter).where(ThrottleCounter.key == key).values(attempts=attempts))
 
 
-def _fail(ctx, email, address):
-    _record_failure(ctx, email, address)
+def _count_failure(ctx, email):
+    """A failure of the account from anywhere: slows unknown devices down, locks nobody out."""
+    window = ctx.policy.login_window
+    fresh = ThrottleCounter.window_started_at <= ctx.now - timedelta(seconds=window)
+    key = domain.account_key(email)
+    with ctx.store.transaction() as uow:
+        insert_if_absent(uow.session, ThrottleCounter, key=key, window_started_at=ctx.now, attempts=0)
+        uow.session.execute(update(ThrottleCounter).where(ThrottleCounter.key == key).values(
+            attempts=case((fresh, 1), else_=ThrottleCounter.attempts + 1),
+            window_started_at=case((fresh, ctx.now), else_=ThrottleCounter.window_started_at)))
     metrics.LOGIN_FAILURES.inc()
+
+
+def _attempts(ctx, key):
+    with ctx.store.read() as s:
+        found = s.get(ThrottleCounter, key)
+        if found is None or found.window_started_at <= ctx.now - timedelta(seconds=ctx.policy.login_window):
+            return 0
+        return found.attempts
+
+
+def forget_old_attempts(ctx):
+    """Counters whose window ended and challenges past their life say nothing any more."""
+    with ctx.store.transaction() as uow:
+        uow.session.execute(delete(ThrottleCounter).where(
+            ThrottleCounter.window_started_at <= ctx.now - timedelta(seconds=ctx.policy.login_window)))
+        uow.session.execute(delete(SpentChallenge).where(
+            SpentChallenge.spent_at <= ctx.now - timedelta(seconds=ctx.policy.challenge_ttl)))
+
+
+def _fail(ctx, email):
+    _count_failure(ctx, email)
     raise Unauthenticated("LOGIN_FAILED", LOGIN_FAILED)
 
 
@@ -219,14 +320,17 @@ def confirm_enrolment(ctx, user_id, payload, address):
         raise Conflict("TOTP_NOT_STARTED", "Start the enrolment first: POST /api/v1/auth/totp/enrol.")
     if factor.confirmed_at is not None:
         raise Conflict("TOTP_ALREADY_ENROLLED", "A second factor is set up already for this account.")
-    _throttle(ctx, user.email, address)
-    _use_totp_code(ctx, user, payload["code"], address, field="code")
+    keys = domain.throttle_keys(user.email, address)[:1]  # the account here: a busy address blocks no enrolment
+    _take(ctx, keys)
+    _use_totp_code(ctx, user, payload["code"], field="code")
+    _passed(ctx, keys, user.email)
     codes = domain.new_recovery_codes()
     with ctx.store.transaction() as uow:
         uow.session.execute(update(TotpFactor).where(TotpFactor.user_id == user.id).values(confirmed_at=ctx.now))
         uow.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
         uow.session.add_all(RecoveryCode(id=new_id(), user_id=user.id, code_hash=domain.digest(code)) for code in codes)
-    return {**_start_session(ctx, user, ["pwd", "otp"]), "recovery_codes": codes}
+    return {**_start_session(ctx, user, ["pwd", "otp"]), "recovery_codes": codes,
+            "device_token": _device(ctx, user, _known_device(ctx, payload.get("device_token"), user))}
 
 
 # ---- refresh and logout ---------------------------------------------------------------------------------------

@@ -16,6 +16,8 @@ from services.shared.errors import Unauthenticated
 
 ISSUER, AUDIENCE, ALGORITHM = "aos-identity", "aos", "EdDSA"
 CHALLENGE_AUDIENCE = "aos-second-factor"
+DEVICE_AUDIENCE = "aos-device"  # a browser or app that completed sign-in before (OWASP's device cookie)
+DEVICE_TTL = 400 * 86400
 
 
 def generate_keypair(private_path, public_path):
@@ -56,11 +58,26 @@ class TokenSigner:
     def challenge(self, user_id, ttl=300, now=None):
         """Proof that the password was right, to be completed with a second factor within `ttl` seconds."""
         now = int((now or datetime.now(timezone.utc)).timestamp())
-        return jwt.encode({"iss": ISSUER, "aud": CHALLENGE_AUDIENCE, "sub": user_id, "iat": now, "exp": now + ttl},
-                          self.key, algorithm=ALGORITHM)
+        return jwt.encode({"iss": ISSUER, "aud": CHALLENGE_AUDIENCE, "sub": user_id, "iat": now, "exp": now + ttl,
+                           "jti": str(uuid.uuid4())}, self.key, algorithm=ALGORITHM)
 
     def read_challenge(self, token):
         return decode(token, self.key.public_key(), CHALLENGE_AUDIENCE, "CHALLENGE")
+
+    def device_token(self, user_id, device_id, now=None):
+        """Proof that this browser or app completed a sign-in of this user before."""
+        now = int((now or datetime.now(timezone.utc)).timestamp())
+        return jwt.encode({"iss": ISSUER, "aud": DEVICE_AUDIENCE, "sub": user_id, "did": device_id, "iat": now,
+                           "exp": now + DEVICE_TTL}, self.key, algorithm=ALGORITHM)
+
+    def read_device(self, token):
+        """The device token's claims, or None for one that is not ours, expired, or no token at all."""
+        if not token:
+            return None
+        try:
+            return decode(token, self.key.public_key(), DEVICE_AUDIENCE, "DEVICE")
+        except Unauthenticated:
+            return None
 
 
 class TokenVerifier:

@@ -97,10 +97,16 @@ def test_recovery_codes_are_ten_distinct_and_typed_loosely():
     assert domain.normalise_recovery_code(codes[0].lower().replace("-", " ")) == codes[0]
 
 
-def test_throttle_waits_until_the_oldest_counted_failure_leaves_the_window():
-    window = 900
-    fails = [NOW - timedelta(seconds=s) for s in (10, 20, 30, 40, 100)]
-    assert domain.retry_after(fails[:4], 5, window, NOW) == 0
-    assert domain.retry_after(fails, 5, window, NOW) == 800  # the 100-second-old failure leaves in 800 s
-    old = [NOW - timedelta(seconds=window + 1)] * 10
-    assert domain.retry_after(old, 5, window, NOW) == 0
+def test_a_full_counter_waits_for_its_window_to_end():
+    assert domain.retry_after(NOW - timedelta(seconds=100), 900, NOW) == 800
+    assert domain.retry_after(NOW - timedelta(seconds=899.5), 900, NOW) == 1  # never 0: it is full now
+
+
+def test_a_known_device_is_counted_apart_from_the_address_and_the_account_elsewhere():
+    assert domain.throttle_keys("anna@x.de", "10.0.0.7") == [("pair:anna@x.de|10.0.0.7", "account"),
+                                                            ("address:10.0.0.7", "address")]
+    assert domain.throttle_keys("anna@x.de", "10.0.0.7", "d-1") == [("device:d-1", "account")]
+
+
+def test_failures_elsewhere_slow_an_account_down_but_never_lock_it():
+    assert [domain.slowdown_seconds(n, 5) for n in (0, 5, 6, 7, 8, 20)] == [0, 0, 0.5, 1.0, 2.0, 8.0]
