@@ -46,7 +46,17 @@ export function useSession() {
   return value;
 }
 
+// The device token this browser got at its last sign-in (kept across tabs and restarts): sent with the next
+// sign-in, it keeps the account open here whatever failures happen elsewhere.
+const DEVICE = 'aos.device';
+
+export function withDevice(body) {
+  const device = localStorage.getItem(DEVICE);
+  return device ? { ...body, device_token: device } : body;
+}
+
 export async function signIn(tokens) {
+  if (tokens.device_token) localStorage.setItem(DEVICE, tokens.device_token);
   setSession({ ...(session || {}), tokens, me: null });
   const me = await api('GET', '/me');
   setSession({ tokens, me });

@@ -1,7 +1,7 @@
 // Registration, sign-in with the second factor, TOTP enrolment with recovery codes, accepting an invitation.
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
-import { api, signIn } from '../api.js';
+import { api, signIn, withDevice } from '../api.js';
 import { t } from '../i18n.js';
 import { download, ErrorBanner, Field, formValues, Loading, Notice, Page, useAction } from '../ui.js';
 
@@ -36,7 +36,7 @@ export function Register() {
     const body = formValues(event.target);
     run(async () => {
       await api('POST', '/operators', { body });
-      await afterPassword(await api('POST', '/auth/login', { body: { email: body.owner.email, password: body.owner.password } }));
+      await afterPassword(await api('POST', '/auth/login', { body: withDevice({ email: body.owner.email, password: body.owner.password }) }));
     });
   };
   return html`<${Page} title=${t('Register your workshop')}>
@@ -73,14 +73,14 @@ export function Login() {
   const password = (event) => {
     event.preventDefault();
     const body = formValues(event.target);
-    run(async () => setChallenge(await afterPassword(await api('POST', '/auth/login', { body }))));
+    run(async () => setChallenge(await afterPassword(await api('POST', '/auth/login', { body: withDevice(body) }))));
   };
   const second = (event) => {
     event.preventDefault();
     const values = formValues(event.target);
     const body = recovery ? { challenge, recovery_code: values.recovery_code } : { challenge, code: values.code };
     run(async () => {
-      await signIn(await api('POST', '/auth/totp', { body }));
+      await signIn(await api('POST', '/auth/totp', { body: withDevice(body) }));
       location.hash = '#/workshop';
     });
   };
@@ -126,7 +126,7 @@ export function Enrol() {
   const confirm = (event) => {
     event.preventDefault();
     const body = formValues(event.target);
-    run(async () => setConfirmed(await api('POST', '/auth/totp/confirm', { token, body })));
+    run(async () => setConfirmed(await api('POST', '/auth/totp/confirm', { token, body: withDevice(body) })));
   };
   async function done() {
     sessionStorage.removeItem(ENROLMENT);
