@@ -53,6 +53,8 @@ def example_value(name, field):
         return max(lows + [1])
     if isinstance(field, fields.Dict):
         return {}
+    if isinstance(field, fields.Boolean):
+        return True
     return NAMED.get(name, f"{name.replace('_', '-')}-1")
 
 

@@ -15,6 +15,11 @@ EUR, SECONDS = "EUR_cent", "second"
 
 # ---- windows ------------------------------------------------------------------------------------------------
 
+def month_start(now):
+    """The first instant of `now`'s calendar month: monthly budgets count from here."""
+    return now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
 def window_end(start: datetime, period: str, count: int = 1) -> datetime:
     """Calendar arithmetic: a month from 31 January ends on the last day of February."""
     if period == "hour":

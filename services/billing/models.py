@@ -196,3 +196,4 @@ class ShopPayment(Base):
     gross_cents: Mapped[int] = mapped_column(Integer, default=0)
     reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    user_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)  # who ordered: their budget

@@ -13,6 +13,7 @@ from services.billing.models import (Buyer, Credit, Entitlement, Invoice, Journa
                                      ShopPayment, Tariff, TopUp, VinPassSession)
 from services.billing.payments import CardDeclined
 from services.billing import metrics
+from services.shared import spending
 from services.shared.errors import Conflict, Forbidden, InvalidInput, NotFound, PaymentRequired, Unavailable
 from services.shared.database import new_id
 from services.shared.idempotency import check_same_request, once, request_fingerprint
@@ -174,6 +175,9 @@ def _purchase(ctx, actor, payload, idempotency_key):
         domain.check_order(tariff, vin, quantity)
         buyer = _buyer(s, operator_id)
         price = domain.price(tariff.net_cents * quantity, ctx.seller.country, buyer.country, buyer.vat_id)
+        refused = spending.refusal(spending.rights_of(actor), price.gross_cents, _spent(s, actor["user_id"], ctx.now))
+        if refused:
+            raise refused
         bought = Purchase(
             id=new_id(), operator_id=operator_id, user_id=actor["user_id"], idempotency_key=idempotency_key,
             fingerprint=fingerprint, tariff_code=tariff.code, tariff_name=tariff.name, vin=vin,
@@ -205,6 +209,16 @@ def _purchase(ctx, actor, payload, idempotency_key):
         return _purchase_view(bought, entitlement)
 
     return once(ctx.store, find, create, replay)
+
+
+def _spent(s, user_id, now):
+    """What a user has spent this calendar month, gross: purchases and shop orders charged."""
+    since = domain.month_start(now)
+    bought = s.scalar(select(func.coalesce(func.sum(Purchase.gross_cents), 0)).where(
+        Purchase.user_id == user_id, Purchase.created_at >= since))
+    ordered = s.scalar(select(func.coalesce(func.sum(ShopPayment.gross_cents), 0)).where(
+        ShopPayment.user_id == user_id, ShopPayment.status == "captured", ShopPayment.updated_at >= since))
+    return bought + ordered
 
 
 def _entitlement(bought, tariff, quantity, now):
@@ -409,6 +423,9 @@ def charge_order(uow, data, seller, now, invoice_limit_cents):
     account = domain.invoices_due_account(operator_id) if on_invoice else domain.credit_account(operator_id)
     available = ledger.balance(s, account) + (invoice_limit_cents if on_invoice else 0)
     reason = domain.order_refusal(quote, on_invoice, available, invoice_limit_cents)
+    if reason is None and quote is not None and data.get("spending") is not None:
+        over = spending.refusal(data["spending"], quote.gross_cents, _spent(s, data.get("user_id"), now), on_invoice)
+        reason = over.message if over else None
     if reason is not None:
         s.add(ShopPayment(order_id=order_id, operator_id=operator_id, status="refused", reason=reason, updated_at=now))
         uow.emit("PaymentRefused", {"order_id": order_id, "operator_id": operator_id, "reason": reason,
@@ -418,7 +435,7 @@ def charge_order(uow, data, seller, now, invoice_limit_cents):
     ledger.book(s, "shop_order", f"order:{order_id}", operator_id, f"Shop order {order_id}",
                 domain.postings_for_shop_order(quote, account), now)
     s.add(ShopPayment(order_id=order_id, operator_id=operator_id, status="captured", net_cents=quote.net_cents,
-                      gross_cents=quote.gross_cents, updated_at=now))
+                      gross_cents=quote.gross_cents, updated_at=now, user_id=data.get("user_id")))
     s.flush()
     invoices.issue(s, order_id, operator_id, [
         {"description": line["sku"], "quantity": line["quantity"],

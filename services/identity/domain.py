@@ -206,6 +206,14 @@ def require_owner(actor_role, action):
         raise Forbidden("OWNER_ONLY", f"Only the workshop's owner may {action}.", {"required_role": "owner"})
 
 
+def spending(user):
+    """What a user may spend of the workshop's money: an owner anything; others what the owner granted."""
+    if user.role == "owner":
+        return {"may_buy": True, "on_invoice": True, "monthly_budget_cents": None}
+    return {"may_buy": bool(user.may_buy), "on_invoice": bool(user.may_buy and user.may_pay_on_invoice),
+            "monthly_budget_cents": user.monthly_budget_cents}
+
+
 def require_user_manager(actor_role):
     if actor_role not in ("owner", "admin"):
         raise Forbidden("ROLE_NOT_ALLOWED", "Only an owner or admin may see the workshop's users.",

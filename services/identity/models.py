@@ -1,7 +1,7 @@
 """Identity's tables."""
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy import Boolean, ForeignKey, Integer, String, false as sa_false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from services.shared.database import UtcDateTime, messaging_tables
@@ -42,6 +42,10 @@ class User(Base):
     invitation_expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     joined_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    # what the owner allows this user to spend (an owner may always): buy tariffs and tools, pay on invoice
+    may_buy: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+    may_pay_on_invoice: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+    monthly_budget_cents: Mapped[int | None] = mapped_column(Integer, nullable=True)  # none: no limit
     operator: Mapped[Operator] = relationship(back_populates="users")
     factor: Mapped["TotpFactor | None"] = relationship(back_populates="user", uselist=False)
 

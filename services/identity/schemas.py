@@ -126,9 +126,19 @@ class AcceptInvitation(Input):
     password = Password()
 
 
+class SpendingRights(Input):
+    may_buy = fields.Boolean(truthy={True}, falsy={False}, metadata={
+        "description": "buy tariffs and tools with the workshop's credit"})
+    may_pay_on_invoice = fields.Boolean(truthy={True}, falsy={False}, metadata={
+        "description": "order tools on the workshop's invoice (with may_buy)"})
+    monthly_budget_cents = fields.Integer(allow_none=True, validate=validate.Range(0, 100_000_000), metadata={
+        "description": "the most this user may spend in a calendar month, gross; null: no limit"})
+
+
 class ChangeUser(Input):
     role = fields.String(validate=validate.OneOf(ROLES))
     active = fields.Boolean(truthy={True}, falsy={False})
+    spending = fields.Nested(SpendingRights)
 
 
 # ---- answers ----
@@ -149,6 +159,12 @@ class OperatorOut(Output):
     registered_at = fields.DateTime()
 
 
+class SpendingOut(Output):
+    may_buy = fields.Boolean()
+    on_invoice = fields.Boolean()
+    monthly_budget_cents = fields.Integer(allow_none=True)
+
+
 class UserOut(Output):
     id = fields.String()
     operator_id = fields.String()
@@ -159,6 +175,7 @@ class UserOut(Output):
     second_factor = fields.String(metadata={"description": "`totp` once confirmed, `none` before"})
     status = fields.String(metadata={"description": "`invited` until the invitation is accepted, then `member`"})
     created_at = fields.DateTime()
+    spending = fields.Nested(SpendingOut, metadata={"description": "what the user may spend (an owner: anything)"})
 
 
 class Me(Output):

@@ -205,7 +205,8 @@ def _start_session(ctx, user, amr):
 
 
 def _tokens(ctx, user, family, amr, auth_time, refresh):
-    return {"access_token": ctx.signer.access_token(user, "api", family, amr, auth_time, ctx.now),
+    return {"access_token": ctx.signer.access_token(user, "api", family, amr, auth_time, ctx.now,
+                                                    spending=domain.spending(user)),
             "token_type": "Bearer", "expires_in": ctx.policy.access_ttl, "refresh_token": refresh}
 
 
@@ -447,7 +448,7 @@ def accept_invitation(ctx, payload):
 
 def change_user(ctx, actor, operator_id, user_id, payload):
     if not payload:
-        raise invalid_field("NOTHING_TO_CHANGE", "body", "min_properties", "Send `role`, `active` or both.")
+        raise invalid_field("NOTHING_TO_CHANGE", "body", "min_properties", "Send `role`, `active`, `spending`.")
     with ctx.store.transaction() as uow:
         s = uow.session
         domain.require_owner(_actor(s, actor, operator_id).role, "change users")
@@ -460,6 +461,13 @@ def change_user(ctx, actor, operator_id, user_id, payload):
         if payload.get("role", user.role) != user.role:
             user.role = payload["role"]
             revoke_tokens(uow, user, "role_changed", ctx.now)  # tokens carry the role: the old ones stop
+        if "spending" in payload:
+            rights = payload["spending"]
+            user.may_buy = rights.get("may_buy", user.may_buy)
+            user.may_pay_on_invoice = rights.get("may_pay_on_invoice", user.may_pay_on_invoice)
+            if "monthly_budget_cents" in rights:
+                user.monthly_budget_cents = rights["monthly_budget_cents"]
+            revoke_tokens(uow, user, "rights_changed", ctx.now)  # tokens carry the rights too
         if payload.get("active") is False and user.active:
             user.active = False
             _revoke(s, ctx.now, RefreshToken.user_id == user.id)  # signed out everywhere, at once
@@ -500,4 +508,5 @@ def user_view(user):
     confirmed = user.factor is not None and user.factor.confirmed_at is not None
     return {"id": user.id, "operator_id": user.operator_id, "email": user.email, "name": user.name,
             "role": user.role, "active": user.active, "second_factor": "totp" if confirmed else "none",
-            "status": "invited" if user.password_hash is None else "member", "created_at": user.created_at}
+            "status": "invited" if user.password_hash is None else "member", "created_at": user.created_at,
+            "spending": domain.spending(user)}

@@ -16,8 +16,8 @@ SPECVERSION = "1.0"
 ROLES = ("owner", "admin", "technician")
 SCOPES = ("air", "vehicle_data", "programming", "vin")
 FAILURE_SIDES = ("none", "platform", "vehicle")
-REVOCATION_REASONS = ("deactivated", "role_changed", "signed_out", "password_reset", "password_changed",
-                      "factor_reset")
+REVOCATION_REASONS = ("deactivated", "role_changed", "rights_changed", "signed_out", "password_reset",
+                      "password_changed", "factor_reset")
 
 
 class InvalidEvent(ValueError):
@@ -191,9 +191,18 @@ class OrderLine(Contract):
     unit_price_cents = Cents()
 
 
+class Spending(Contract):
+    may_buy = fields.Boolean(required=True)
+    on_invoice = fields.Boolean(required=True)
+    monthly_budget_cents = fields.Integer(allow_none=True, load_default=None, validate=validate.Range(min=0))
+
+
 class OrderPlaced(Contract):
     order_id = Id()
     operator_id = Id()
+    user_id = fields.String(allow_none=True, load_default=None, metadata={"description": "who ordered"})
+    spending = fields.Nested(Spending, allow_none=True, load_default=None, metadata={
+        "description": "what the owner allows the buyer: billing holds the order to the monthly budget"})
     lines = fields.List(fields.Nested(OrderLine), required=True, validate=validate.Length(min=1))
     total_cents = Cents()
     currency = fields.String(load_default="EUR", validate=validate.OneOf(("EUR",)))

@@ -2,6 +2,7 @@
 
 Claims: sub (user), op (operator), role, scope (`api`, or `enrol` for a user who must first enrol a second
 factor), sid (the login session: the refresh-token family), amr (how the user proved themselves), auth_time,
+buy (what the user may spend: may_buy, on_invoice, monthly_budget_cents),
 iat_ms (when it was issued, in milliseconds: a revocation refuses the tokens issued up to its instant).
 """
 import uuid
@@ -45,7 +46,7 @@ class TokenSigner:
         self.key = serialization.load_pem_private_key(private_pem, password=None)
         self.access_ttl = access_ttl
 
-    def access_token(self, user, scope, sid, amr, auth_time, now=None):
+    def access_token(self, user, scope, sid, amr, auth_time, now=None, spending=None):
         now = now or datetime.now(timezone.utc)
         claims = {
             "iss": ISSUER, "aud": AUDIENCE, "sub": user.id, "op": user.operator_id, "role": user.role,
@@ -53,6 +54,8 @@ class TokenSigner:
             "iat": int(now.timestamp()), "exp": int(now.timestamp()) + self.access_ttl, "jti": str(uuid.uuid4()),
             "iat_ms": int(now.timestamp() * 1000),
         }
+        if spending is not None:
+            claims["buy"] = spending  # what the owner lets this user spend: billing and the shop hold to it
         return jwt.encode(claims, self.key, algorithm=ALGORITHM)
 
     def challenge(self, user_id, ttl=300, now=None):

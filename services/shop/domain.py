@@ -52,15 +52,17 @@ class Order:
             setattr(self, name, value)
 
     @classmethod
-    def place(cls, id, operator_id, user_id, idempotency_key, fingerprint, lines, payment_method, now):
-        """`lines`: [{sku, name, quantity, unit_net_cents}], whose stock was taken."""
+    def place(cls, id, operator_id, user_id, idempotency_key, fingerprint, lines, payment_method, now, rights=None):
+        """`lines`: [{sku, name, quantity, unit_net_cents}], whose stock was taken; `rights`: what the buyer may
+        spend, for billing to hold the order to the buyer's monthly budget."""
         check_lines(lines)
         order = cls(id=id, operator_id=operator_id, user_id=user_id, idempotency_key=idempotency_key,
                     fingerprint=fingerprint, lines=lines, payment_method=payment_method, status="placed",
                     net_cents=sum(line["quantity"] * line["unit_net_cents"] for line in lines), placed_at=now,
                     updated_at=now, cancel_reason=None, paid_cents=None, payment_id=None, tracking_reference=None)
         return order, [Fact("OrderPlaced", {
-            "order_id": order.id, "operator_id": operator_id, "total_cents": order.net_cents,
+            "order_id": order.id, "operator_id": operator_id, "user_id": user_id, "spending": rights,
+            "total_cents": order.net_cents,
             "payment_method": payment_method,
             "lines": [{"sku": line["sku"], "quantity": line["quantity"], "unit_price_cents": line["unit_net_cents"]}
                       for line in lines], "placed_at": now})]

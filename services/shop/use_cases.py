@@ -9,6 +9,7 @@ from datetime import datetime
 
 from sqlalchemy import select, update
 
+from services.shared import spending
 from services.shared.database import new_id
 from services.shared.errors import InvalidInput, NotFound
 from services.shared.facts import publish
@@ -69,6 +70,11 @@ def place_order(ctx, actor, payload, idempotency_key):
         check_same_request(existing, fingerprint)
         return order_view(existing)
 
+    rights = spending.rights_of(actor)
+    refused = spending.refusal(rights, on_invoice=payload["payment_method"] == "invoice")
+    if refused:  # the budget is billing's to hold: it knows what this user spent
+        raise refused
+
     def create(uow):
         s = uow.session
         domain.check_lines(payload["lines"])
@@ -84,7 +90,7 @@ def place_order(ctx, actor, payload, idempotency_key):
             lines.append({"sku": found.sku, "name": found.name, "quantity": line["quantity"],
                           "unit_net_cents": found.net_cents})
         order, facts = Order.place(new_id(), operator_id, actor["user_id"], idempotency_key, fingerprint, lines,
-                                   payload["payment_method"], ctx.now)
+                                   payload["payment_method"], ctx.now, rights)
         s.add(order)
         s.flush()
         publish(uow, facts, subject=operator_id)
