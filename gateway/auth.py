@@ -27,7 +27,8 @@ class Caller:
         owner = {"may_buy": True, "on_invoice": True, "monthly_budget_cents": None}
         nothing = {"may_buy": False, "on_invoice": False, "monthly_budget_cents": None}
         spending = self.claims.get("buy") or (owner if self.role == "owner" else nothing)
-        return {"user_id": self.user_id, "operator_id": self.operator_id, "role": self.role, "spending": spending}
+        return {"user_id": self.user_id, "operator_id": self.operator_id, "role": self.role, "spending": spending,
+                "email_verified": bool(self.claims.get("ev"))}
 
 
 REMEMBER_SECONDS = 3600 + 120  # past the longest access token's life a revocation has nothing left to refuse

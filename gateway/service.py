@@ -161,6 +161,40 @@ class GatewayService:
         return self._call(self.identity.confirm_totp_enrolment, caller.user_id,
                           read_json(request, ids.ConfirmTotp), self._address(request))
 
+    @route("POST", V1 + "/auth/email/verify", "Confirm the email address with the token from the mail", "identity",
+           public=True, body=ids.VerifyEmail, answer=ids.Verified, errors=((404, "not valid, or expired"),))
+    def verify_email(self, request):
+        return self._call(self.identity.verify_email, read_json(request, ids.VerifyEmail))
+
+    @route("POST", V1 + "/auth/email/resend", "Send the confirmation mail again", "identity", answer=ids.MailSent,
+           errors=(UNAUTHENTICATED, (409, "confirmed already")))
+    def resend_verification(self, request):
+        caller = self.auth.caller(request, scope="enrol")
+        read_json(request, Empty)
+        return self._call(self.identity.resend_verification, caller.user_id)
+
+    @route("POST", V1 + "/auth/password/forgot", "A link to reset the password, by mail (the same answer whether or "
+           "not there is such an account)", "identity", public=True, body=ids.ForgotPassword, answer=ids.MailSent,
+           status=202, errors=(THROTTLED,))
+    def forgot_password(self, request):
+        return self._call(self.identity.forgot_password, read_json(request, ids.ForgotPassword),
+                          self._address(request))
+
+    @route("POST", V1 + "/auth/password/reset", "A new password with the mailed link: every session is signed out; "
+           "the second factor is still asked for at the next sign-in", "identity", public=True,
+           body=ids.ResetPassword, answer=ids.PasswordReset,
+           errors=((404, "the link is not valid, was used, or expired"), (422, "the password breaks a rule")))
+    def reset_password(self, request):
+        return self._call(self.identity.reset_password, read_json(request, ids.ResetPassword))
+
+    @route("POST", V1 + "/auth/password", "Change the password with the current one and the second factor: every "
+           "other session ends, this one gets new tokens", "identity", body=ids.ChangePassword, answer=ids.Tokens,
+           errors=(UNAUTHENTICATED, THROTTLED, (422, "the new password breaks a rule")))
+    def change_password(self, request):
+        caller = self.auth.caller(request)
+        return self._call(self.identity.change_password, caller.user_id, read_json(request, ids.ChangePassword),
+                          self._address(request))
+
     @route("POST", V1 + "/auth/refresh", "Rotate a refresh token", "identity", public=True,
            body=ids.Refresh, answer=ids.Tokens, errors=((401, "invalid, expired or reused: sign in again"),))
     def refresh(self, request):

@@ -109,8 +109,19 @@ def store(blob_config):
     return bucket
 
 
+@pytest.fixture(scope="session")
+def mail_catcher(tmp_path_factory):
+    """A real SMTP server for the whole run that keeps every mail as a file: (folder, port)."""
+    from deploy import mailcatcher
+    folder, port = tmp_path_factory.mktemp("mail"), free_port()
+    process = mailcatcher.start(folder, port)
+    yield folder, port
+    process.terminate()
+    process.wait(timeout=20)
+
+
 @pytest.fixture
-def config(rabbit_config, database_urls, token_keys, tmp_path, blob_config):
+def config(rabbit_config, database_urls, token_keys, tmp_path, blob_config, mail_catcher):
     """The config dict of a whole AOS process, as `services.shared.config.load` builds it, on this test's
     vhost and databases."""
     private, public = token_keys
@@ -122,7 +133,10 @@ def config(rabbit_config, database_urls, token_keys, tmp_path, blob_config):
         "AOS_GATEWAY_ADDRESS": f"127.0.0.1:{free_port()}",
         "AOS_OUTBOX_POLL_SECONDS": "0.2",
         "AOS_AIR_SYNC_SECONDS": "0.2",
+        "AOS_SMTP_PORT": str(mail_catcher[1]),
+        "AOS_PORTAL_URL": "http://portal.test",
     })
+    conf["MAIL_FOLDER"] = str(mail_catcher[0])  # tests only: where the catcher keeps what went over SMTP
     conf.update(rabbit_config)
     conf["AMQP_URI"] = rabbit_config["AMQP_URI"]
     conf["DATABASE_URLS"] = database_urls

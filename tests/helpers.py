@@ -30,3 +30,30 @@ def publish_fact(config, event_type, body=None, **data):
             events.CATALOGUE[event_type].owner, config), routing_key=event_type, content_type="application/json",
             content_encoding="utf-8")
     return body
+
+
+class Mailbox:
+    """What really went over SMTP to the test's catcher, read back as a person would read it."""
+
+    def __init__(self, folder):
+        self.folder = folder
+
+    def mails(self, to, since_ns=0, subject=None):
+        from deploy import mailcatcher
+        return mailcatcher.read(self.folder, to, since_ns, subject)
+
+    def latest(self, to, since_ns=0, subject=None, timeout=10.0):
+        found = eventually(lambda: self.mails(to, since_ns, subject), timeout=timeout, what=f"a mail to {to}")
+        return found[-1]
+
+    @staticmethod
+    def text(message):
+        return message.get_body(("plain",)).get_content()
+
+    @staticmethod
+    def token(message, route):
+        """The token of the link to the portal's `route` in the mail's plain text."""
+        import re
+        match = re.search(route + r"\?token=([A-Za-z0-9_\-]+)", Mailbox.text(message))
+        assert match, f"no {route} link in: {Mailbox.text(message)}"
+        return match.group(1)

@@ -36,6 +36,7 @@ class Buyer(Base):
     country: Mapped[str] = mapped_column(String(2))
     vat_id: Mapped[str | None] = mapped_column(String(20), nullable=True)
     address: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    owner_email: Mapped[str | None] = mapped_column(String(254), nullable=True)  # UserJoined: where billing writes
 
 
 class Balance(Base):
@@ -120,6 +121,7 @@ class Entitlement(Base):
     seconds: Mapped[int | None] = mapped_column(Integer, nullable=True)
     sessions_left: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # a VIN pass's programming
     expired_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)  # AccessExpired published
+    reminded_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)  # "ends in 24 h" mailed
 
 
 class VinPassSession(Base):

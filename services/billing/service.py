@@ -16,6 +16,7 @@ from services.shared.consumer import consumes
 from services.shared.database import Database
 from services.shared.errors import EXPECTED
 from services.shared.logs import Correlation
+from services.shared.mail import Mailer
 from services.shared.metrics import Metrics
 from services.shared.schemas import dump, load
 
@@ -28,12 +29,13 @@ class BillingService:
     db = Database(OutboxMessage, ProcessedEvent)
     payments = Payments()
     blobs = Blobs()
+    mailer = Mailer()
     metrics = Metrics()
     correlation = Correlation()
 
     def _ctx(self):
         return use_cases.Context(self.db, self.payments.cards, self.payments.seller, datetime.now(timezone.utc),
-                                 self.blobs)
+                                 self.blobs, self.mailer, self.mailer.settings.portal_url)
 
     @api
     def ping(self):
@@ -113,6 +115,10 @@ class BillingService:
     def close_expired_windows(self):
         use_cases.expire_windows(self._ctx())
 
+    @timer(interval=10.0)
+    def remind_of_ending_access(self):
+        use_cases.remind_of_ending_access(self._ctx())
+
     @timer(interval=10.0, eager=True)
     def measure(self):
         use_cases.measure_entitlements(self._ctx())
@@ -125,7 +131,8 @@ class BillingService:
     @consumes("OrderPlaced", requeue_on_error=True)
     def on_order_placed(self, event):
         self.db.apply_once(event, lambda uow, data: use_cases.charge_order(
-            uow, data, self.payments.seller, datetime.now(timezone.utc), self.payments.invoice_limit_cents))
+            uow, data, self.payments.seller, datetime.now(timezone.utc), self.payments.invoice_limit_cents,
+            self.mailer, self.mailer.settings.portal_url))
 
     @consumes("OrderCancelled", requeue_on_error=True)
     def on_order_cancelled(self, event):

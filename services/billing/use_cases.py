@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from services.billing import domain, invoices, ledger
+from services.billing import domain, invoices, ledger, mails
 from services.billing.settings import Seller  # noqa: F401  (what Context carries)
 from services.billing.models import (Buyer, Credit, Entitlement, Invoice, Journal, Outage, Purchase,
                                      ShopPayment, Tariff, TopUp, VinPassSession)
@@ -29,6 +29,8 @@ class Context:
     seller: Seller
     now: datetime
     blobs: object = None
+    mailer: object = None  # services.shared.mail.SmtpMailer
+    portal_url: str = "http://127.0.0.1:8000"
 
 
 # ---- tariffs ------------------------------------------------------------------------------------------------
@@ -71,7 +73,7 @@ def record_buyer(uow, data):
     if uow.session.get(Buyer, data["operator_id"]) is None:
         uow.session.add(Buyer(operator_id=data["operator_id"], legal_name=data["legal_name"],
                               legal_form=data.get("legal_form"), country=data["country"], vat_id=data.get("vat_id"),
-                              address=data.get("address")))
+                              address=data.get("address"), owner_email=data.get("contact_email")))
 
 
 def _buyer(session, operator_id):
@@ -175,9 +177,7 @@ def _purchase(ctx, actor, payload, idempotency_key):
         domain.check_order(tariff, vin, quantity)
         buyer = _buyer(s, operator_id)
         price = domain.price(tariff.net_cents * quantity, ctx.seller.country, buyer.country, buyer.vat_id)
-        refused = spending.refusal(spending.rights_of(actor), price.gross_cents, _spent(s, actor["user_id"], ctx.now))
-        if refused:
-            raise refused
+        spending.require_buyer(actor, price.gross_cents, _spent(s, actor["user_id"], ctx.now))
         bought = Purchase(
             id=new_id(), operator_id=operator_id, user_id=actor["user_id"], idempotency_key=idempotency_key,
             fingerprint=fingerprint, tariff_code=tariff.code, tariff_name=tariff.name, vin=vin,
@@ -197,9 +197,10 @@ def _purchase(ctx, actor, payload, idempotency_key):
                 f"{short.available / 100:.2f} EUR. Top up and try again: nothing was charged.",
                 {"balance_cents": short.available, "price_cents": price.gross_cents})
         s.flush()
-        invoices.issue(s, bought.id, operator_id, [{
+        issued = invoices.issue(s, bought.id, operator_id, [{
             "description": tariff.name + (f" (VIN {vin})" if vin else ""), "quantity": quantity,
             "net_cents": price.net_cents}], buyer, ctx.seller, price, ctx.now)
+        tell_invoice(uow, ctx.mailer, ctx.portal_url, buyer, issued, "")
         uow.emit("AccessPurchased", {
             "operator_id": operator_id, "purchase_id": bought.id, "entitlement_id": entitlement.id,
             "tariff_code": tariff.code, "scopes": entitlement.scopes, "vin": vin,
@@ -409,7 +410,37 @@ def _booked(session, reference):
 
 # ---- shop orders -----------------------------------------------------------------------------------------------
 
-def charge_order(uow, data, seller, now, invoice_limit_cents):
+def tell_invoice(uow, mailer, portal_url, buyer, invoice, terms):
+    """The workshop's owner hears of a new invoice, once it is committed."""
+    if mailer is None or not buyer.owner_email:
+        return
+    mailer.send_later(uow, mails.mail(
+        "invoice_issued", buyer.owner_email, buyer.country, f"{portal_url.rstrip('/')}/#/billing",
+        number=invoice.number, gross=f"{invoice.gross_cents / 100:.2f}", issued=invoice.issued_at.date().isoformat(),
+        terms=terms))
+
+
+def remind_of_ending_access(ctx, within_hours=24, batch=200):
+    """Windows that end within a day: their owner is told once (the conditional update lets one replica win)."""
+    with ctx.store.read() as s:
+        due = s.execute(select(Entitlement, Buyer).join(Buyer, Buyer.operator_id == Entitlement.operator_id).where(
+            Entitlement.reminded_at.is_(None), Entitlement.expired_at.is_(None),
+            Entitlement.valid_until > ctx.now, Entitlement.valid_until <= ctx.now + timedelta(hours=within_hours))
+            .limit(batch)).all()
+    for entitlement, buyer in due:
+        with ctx.store.transaction() as uow:
+            told = uow.session.execute(update(Entitlement).where(
+                Entitlement.id == entitlement.id, Entitlement.reminded_at.is_(None)).values(reminded_at=ctx.now)).rowcount
+            if told and buyer.owner_email and ctx.mailer is not None:
+                tariff = uow.session.get(Purchase, entitlement.purchase_id).tariff_name
+                ctx.mailer.send_later(uow, mails.mail(
+                    "access_ending", buyer.owner_email, buyer.country, f"{ctx.portal_url.rstrip('/')}/#/billing",
+                    tariff=tariff, for_vin=f" (VIN {entitlement.vin})" if entitlement.vin else "",
+                    until=entitlement.valid_until.strftime("%Y-%m-%d %H:%M")))
+    return len(due)
+
+
+def charge_order(uow, data, seller, now, invoice_limit_cents, mailer=None, portal_url=""):
     """OrderPlaced: take the order's price, VAT by the buyer, from the credit account, or put it on an invoice
     payable in 14 days within the workshop's limit of open invoices; answer the shop with PaymentCaptured or
     PaymentRefused. Once per order, and never for an order cancelled before it arrived."""
@@ -437,10 +468,12 @@ def charge_order(uow, data, seller, now, invoice_limit_cents):
     s.add(ShopPayment(order_id=order_id, operator_id=operator_id, status="captured", net_cents=quote.net_cents,
                       gross_cents=quote.gross_cents, updated_at=now, user_id=data.get("user_id")))
     s.flush()
-    invoices.issue(s, order_id, operator_id, [
+    terms = "Payable within 14 days by bank transfer." if on_invoice else "Paid from the AOS credit account."
+    issued = invoices.issue(s, order_id, operator_id, [
         {"description": line["sku"], "quantity": line["quantity"],
          "net_cents": line["quantity"] * line["unit_price_cents"]} for line in data["lines"]], buyer, seller, quote, now,
-        terms="Payable within 14 days by bank transfer." if on_invoice else "Paid from the AOS credit account.")
+        terms=terms)
+    tell_invoice(uow, mailer, portal_url, buyer, issued, terms)
     uow.emit("PaymentCaptured", {"order_id": order_id, "operator_id": operator_id, "payment_id": f"order:{order_id}",
                                  "amount_cents": quote.gross_cents, "captured_at": now}, subject=operator_id)
 

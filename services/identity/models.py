@@ -46,6 +46,9 @@ class User(Base):
     may_buy: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
     may_pay_on_invoice: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
     monthly_budget_cents: Mapped[int | None] = mapped_column(Integer, nullable=True)  # none: no limit
+    email_verified_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    verification_hash: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
+    verification_expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     operator: Mapped[Operator] = relationship(back_populates="users")
     factor: Mapped["TotpFactor | None"] = relationship(back_populates="user", uselist=False)
 
@@ -111,6 +114,16 @@ class Device(Base):
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
     first_seen_at: Mapped[datetime] = mapped_column(UtcDateTime())
     last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class PasswordReset(Base):
+    """A one-time link to choose a new password, mailed to the user: 30 minutes, single use."""
+    __tablename__ = "password_resets"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 
 
 class SpentChallenge(Base):

@@ -89,17 +89,20 @@ class Login(Input):
     device_token = DeviceToken()
 
 
-class SecondFactor(Input):
+class OneFactor(Input):
     """Either a TOTP code or one of the recovery codes."""
-    challenge = Text(2000)
     code = TotpCode(load_default=None)
     recovery_code = fields.String(load_default=None, validate=validate.Length(min=12, max=20))
-    device_token = DeviceToken()
 
     @validates_schema
     def one_factor(self, data, **kwargs):
         if (data.get("code") is None) == (data.get("recovery_code") is None):
             raise ValidationError("Send either `code` or `recovery_code`, not both or neither.", "code")
+
+
+class SecondFactor(OneFactor):
+    challenge = Text(2000)
+    device_token = DeviceToken()
 
 
 class ConfirmTotp(Input):
@@ -133,6 +136,25 @@ class SpendingRights(Input):
         "description": "order tools on the workshop's invoice (with may_buy)"})
     monthly_budget_cents = fields.Integer(allow_none=True, validate=validate.Range(0, 100_000_000), metadata={
         "description": "the most this user may spend in a calendar month, gross; null: no limit"})
+
+
+class VerifyEmail(Input):
+    token = Text(200)
+
+
+class ForgotPassword(Input):
+    email = Email()
+
+
+class ResetPassword(Input):
+    token = Text(200)
+    password = Password()
+
+
+class ChangePassword(OneFactor):
+    """The current password and the second factor (a TOTP code or a recovery code), then the new password."""
+    current_password = Password()
+    new_password = Password()
 
 
 class ChangeUser(Input):
@@ -176,6 +198,7 @@ class UserOut(Output):
     status = fields.String(metadata={"description": "`invited` until the invitation is accepted, then `member`"})
     created_at = fields.DateTime()
     spending = fields.Nested(SpendingOut, metadata={"description": "what the user may spend (an owner: anything)"})
+    email_verified = fields.Boolean(metadata={"description": "the address is confirmed: purchases need it"})
 
 
 class Me(Output):
@@ -196,6 +219,21 @@ class LoginAnswer(Output):
     challenge = fields.String(metadata={"description": "with next=totp: pass it to POST /auth/totp"})
     enrolment_token = fields.String(metadata={"description": "with next=enrol: a token that can only enrol TOTP"})
     expires_in = fields.Integer()
+
+
+class Verified(Output):
+    email = fields.String()
+    verified = fields.Boolean()
+
+
+class MailSent(Output):
+    sent = fields.Boolean()
+    sent_to = fields.String()
+    message = fields.String()
+
+
+class PasswordReset(Output):
+    reset = fields.Boolean()
 
 
 class Registered(Output):

@@ -11,6 +11,7 @@ from services.identity.models import OutboxMessage, ProcessedEvent
 from services.shared.database import Database
 from services.shared.errors import EXPECTED
 from services.shared.logs import Correlation
+from services.shared.mail import Mailer
 from services.shared.metrics import Metrics
 from services.shared.schemas import dump, load
 
@@ -22,12 +23,14 @@ class IdentityService:
 
     db = Database(OutboxMessage, ProcessedEvent)
     credentials = Credentials()
+    mailer = Mailer()
     metrics = Metrics()
     correlation = Correlation()
 
     def _ctx(self):
         c = self.credentials
-        return use_cases.Context(self.db, c.passwords, c.signer, c.policy, datetime.now(timezone.utc))
+        return use_cases.Context(self.db, c.passwords, c.signer, c.policy, datetime.now(timezone.utc),
+                                 mailer=self.mailer, portal_url=self.mailer.settings.portal_url)
 
     @api
     def ping(self):
@@ -56,6 +59,27 @@ class IdentityService:
     @api
     def confirm_totp_enrolment(self, user_id, payload, address):
         return dump(s.Confirmed, use_cases.confirm_enrolment(self._ctx(), user_id, load(s.ConfirmTotp, payload), address))
+
+    @api
+    def verify_email(self, payload):
+        return dump(s.Verified, use_cases.verify_email(self._ctx(), load(s.VerifyEmail, payload)))
+
+    @api
+    def resend_verification(self, user_id):
+        return dump(s.MailSent, use_cases.resend_verification(self._ctx(), user_id))
+
+    @api
+    def forgot_password(self, payload, address):
+        return dump(s.MailSent, use_cases.forgot_password(self._ctx(), load(s.ForgotPassword, payload), address))
+
+    @api
+    def reset_password(self, payload):
+        return dump(s.PasswordReset, use_cases.reset_password(self._ctx(), load(s.ResetPassword, payload)))
+
+    @api
+    def change_password(self, user_id, payload, address):
+        return dump(s.Tokens, use_cases.change_password(self._ctx(), user_id, load(s.ChangePassword, payload),
+                                                        address))
 
     @api
     def refresh(self, payload):

@@ -1,5 +1,6 @@
 """What identity does, step by step: each function takes its collaborators explicitly (the store, the password
 hasher, the token signer, the policy, the time) and applies the rules of domain.py inside one unit of work."""
+import dataclasses
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -8,9 +9,9 @@ from sqlalchemy import case, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from services.identity import domain
-from services.identity.models import (Device, Operator, RecoveryCode, RefreshToken, Revocation, SpentChallenge,
-                                      ThrottleCounter, TotpFactor, User)
+from services.identity import domain, mails
+from services.identity.models import (Device, Operator, PasswordReset, RecoveryCode, RefreshToken, Revocation,
+                                      SpentChallenge, ThrottleCounter, TotpFactor, User)
 from services.identity import metrics
 from services.shared.database import insert_if_absent, new_id
 from services.shared.errors import Conflict, Forbidden, NotFound, TooManyRequests, Unauthenticated, invalid_field
@@ -27,6 +28,8 @@ class Policy:
     max_address_failures: int
     invitation_ttl: int = 7 * 86400
     challenge_ttl: int = 300
+    verification_ttl: int = 48 * 3600
+    reset_ttl: int = 30 * 60
 
 
 @dataclass
@@ -37,6 +40,17 @@ class Context:
     policy: Policy
     now: datetime
     pause: object = time.sleep  # a slowed-down attempt waits (a green thread's sleep in the service)
+    mailer: object = None  # services.shared.mail.SmtpMailer
+    portal_url: str = "http://127.0.0.1:8000"
+
+    def link(self, route, token):
+        """Where a mailed link leads: the portal's screen for it."""
+        return f"{self.portal_url.rstrip('/')}/#/{route}?token={token}"
+
+    def mail(self, uow, kind, user, country, link=None, **values):
+        """A mail of `kind` to `user`, sent once `uow` has committed."""
+        if self.mailer is not None:
+            self.mailer.send_later(uow, mails.mail(kind, user.email, country, link, name=user.name, **values))
 
 
 # ---- registration -------------------------------------------------------------------------------------------
@@ -64,9 +78,10 @@ def register_operator(ctx, payload):
                      active=True, password_hash=password_hash, created_at=ctx.now, joined_at=ctx.now)
         s.add_all([operator, owner])
         s.flush()
+        _ask_to_verify(ctx, uow, owner, operator.country)
         uow.emit("OperatorRegistered", {"operator_id": operator.id, "legal_name": operator.legal_name,
                                         "legal_form": operator.legal_form, "country": operator.country,
-                                        "vat_id": vat_id, "address": op_in["address"],
+                                        "vat_id": vat_id, "address": op_in["address"], "contact_email": email,
                                         "registered_at": ctx.now}, subject=operator.id)
         _emit_joined(uow, owner, ctx.now)
         return {"operator": operator_view(operator), "user": user_view(owner),
@@ -123,7 +138,7 @@ def second_factor(ctx, payload, address):
         amr = ["pwd", "rec"]
     _passed(ctx, keys, email)
     _spend(ctx, claims)
-    return _start_session(ctx, user, amr) | {"device_token": _device(ctx, user, device)}
+    return _start_session(ctx, user, amr) | {"device_token": _device(ctx, user, device, address)}
 
 
 def _spend(ctx, claims):
@@ -154,12 +169,16 @@ def _known_device(ctx, token, user):
         return found.id if found is not None and found.user_id == user.id else None
 
 
-def _device(ctx, user, device_id):
-    """The device token to keep: this device's, known from now on."""
+def _device(ctx, user, device_id, address=None):
+    """The device token to keep: this device's, known from now on. A sign-in from a device not seen before is
+    told to the user by mail (`address`: where it came from; none at the very first sign-in, the enrolment)."""
     with ctx.store.transaction() as uow:
         if device_id is None:
             device_id = new_id()
             uow.session.add(Device(id=device_id, user_id=user.id, first_seen_at=ctx.now, last_seen_at=ctx.now))
+            if address is not None:
+                ctx.mail(uow, "new_sign_in", user, uow.session.get(Operator, user.operator_id).country,
+                         when=ctx.now.strftime("%Y-%m-%d %H:%M"), address=address)
         else:
             uow.session.execute(update(Device).where(Device.id == device_id).values(last_seen_at=ctx.now))
     return ctx.signer.device_token(user.id, device_id, ctx.now)
@@ -205,8 +224,8 @@ def _start_session(ctx, user, amr):
 
 
 def _tokens(ctx, user, family, amr, auth_time, refresh):
-    return {"access_token": ctx.signer.access_token(user, "api", family, amr, auth_time, ctx.now,
-                                                    spending=domain.spending(user)),
+    return {"access_token": ctx.signer.access_token(user, "api", family, amr, auth_time, ctx.now, extra={
+                "buy": domain.spending(user), "ev": user.email_verified_at is not None}),
             "token_type": "Bearer", "expires_in": ctx.policy.access_ttl, "refresh_token": refresh}
 
 
@@ -334,6 +353,98 @@ def confirm_enrolment(ctx, user_id, payload, address):
             "device_token": _device(ctx, user, _known_device(ctx, payload.get("device_token"), user))}
 
 
+# ---- the address, and passwords forgotten or changed -------------------------------------------------------------
+
+def _ask_to_verify(ctx, uow, user, country):
+    token = domain.new_opaque_token()
+    user.verification_hash = domain.digest(token)
+    user.verification_expires_at = domain.expires(ctx.now, ctx.policy.verification_ttl)
+    ctx.mail(uow, "verify", user, country, ctx.link("verify-email", token))
+
+
+def verify_email(ctx, payload):
+    """The link from the mail: the address is the user's."""
+    with ctx.store.transaction() as uow:
+        user = uow.session.scalar(select(User).where(User.verification_hash == domain.digest(payload["token"])))
+        if user is None or user.verification_expires_at <= ctx.now:
+            raise NotFound("VERIFICATION_INVALID", "This link is not valid or has expired; ask for a new one on "
+                           "the portal's start screen.", {"field": "token", "rule": "valid_link"})
+        user.email_verified_at, user.verification_hash, user.verification_expires_at = ctx.now, None, None
+        return {"email": user.email, "verified": True}
+
+
+def resend_verification(ctx, user_id):
+    with ctx.store.transaction() as uow:
+        user = _active_user(uow.session, user_id)
+        if user.email_verified_at is not None:
+            raise Conflict("EMAIL_ALREADY_VERIFIED", "Your address is confirmed already.")
+        _ask_to_verify(ctx, uow, user, uow.session.get(Operator, user.operator_id).country)
+    return {"sent_to": user.email}
+
+
+def forgot_password(ctx, payload, address):
+    """A reset link by mail, if there is such an account: the answer is the same either way (nobody learns who
+    has an account here), and asking is throttled like signing in."""
+    email = domain.normalise_email(payload["email"])
+    _take(ctx, [(f"forgot:{email}", "account"), (f"address:{address}", "address")])
+    token = domain.new_opaque_token()
+    with ctx.store.transaction() as uow:
+        user = uow.session.scalar(select(User).where(User.email == email))
+        if user is not None and user.active and user.password_hash is not None:
+            uow.session.add(PasswordReset(id=new_id(), user_id=user.id, token_hash=domain.digest(token),
+                                          expires_at=domain.expires(ctx.now, ctx.policy.reset_ttl)))
+            ctx.mail(uow, "password_reset", user, uow.session.get(Operator, user.operator_id).country,
+                     ctx.link("reset-password", token))
+    return {"sent": True, "message": "If an account has this address, a link to reset its password is on its way."}
+
+
+def reset_password(ctx, payload):
+    """The mailed link, once, within 30 minutes: a new password, and every session signed out. The second factor
+    is still asked for at the next sign-in."""
+    with ctx.store.transaction() as uow:
+        s = uow.session
+        reset = s.scalar(select(PasswordReset).where(PasswordReset.token_hash == domain.digest(payload["token"]))
+                         .with_for_update())
+        user = s.get(User, reset.user_id) if reset is not None else None
+        if reset is None or reset.used_at is not None or reset.expires_at <= ctx.now or not user.active:
+            raise NotFound("RESET_LINK_INVALID", "This link is not valid, was used, or has expired: ask for a new "
+                           "one.", {"field": "token", "rule": "valid_link"})
+        domain.check_password(payload["password"], "password", related=(user.email, user.name), email=user.email)
+        reset.used_at = ctx.now
+        _new_password(ctx, uow, user, payload["password"], "password_reset")
+        user.email_verified_at = user.email_verified_at or ctx.now  # the link came to this address
+    return {"reset": True}
+
+
+def change_password(ctx, user_id, payload, address):
+    """With the current password and the second factor: a new password; every session ends, this one gets new
+    tokens."""
+    with ctx.store.read() as s:
+        user = _active_user(s, user_id)
+    keys = domain.throttle_keys(user.email, address)[:1]
+    _take(ctx, keys)
+    if not ctx.passwords.verify(user.password_hash, payload["current_password"]):
+        _count_failure(ctx, user.email)
+        raise Unauthenticated("PASSWORD_WRONG", "The current password is not right.",
+                              {"field": "current_password", "rule": "current_password"})
+    if payload.get("code"):
+        _use_totp_code(ctx, user, payload["code"], field="code")
+    else:
+        _use_recovery_code(ctx, user, payload["recovery_code"])
+    _passed(ctx, keys, user.email)
+    domain.check_password(payload["new_password"], "new_password", related=(user.email, user.name), email=user.email)
+    with ctx.store.transaction() as uow:
+        _new_password(ctx, uow, uow.session.get(User, user.id), payload["new_password"], "password_changed")
+    after = dataclasses.replace(ctx, now=ctx.now + timedelta(milliseconds=1))  # past the revocation's instant
+    return _start_session(after, user, ["pwd", "otp"])
+
+
+def _new_password(ctx, uow, user, password, reason):
+    user.password_hash = ctx.passwords.hash(password)
+    _revoke(uow.session, ctx.now, RefreshToken.user_id == user.id)
+    revoke_tokens(uow, user, reason, ctx.now)
+
+
 # ---- refresh and logout ---------------------------------------------------------------------------------------
 
 def refresh(ctx, payload):
@@ -425,11 +536,15 @@ def invite_user(ctx, actor, operator_id, payload):
         domain.require_owner(_actor(s, actor, operator_id).role, "invite users")
         if s.scalar(select(User.id).where(User.email == email)):
             raise Conflict("EMAIL_TAKEN", "An account with this email address exists already.", {"field": "email"})
+        inviter = _actor(s, actor, operator_id)
         user = User(id=new_id(), operator_id=operator_id, email=email, name=payload["name"], role=payload["role"],
                     active=True, password_hash=None, invitation_hash=domain.digest(token),
                     invitation_expires_at=domain.expires(ctx.now, ctx.policy.invitation_ttl), created_at=ctx.now)
         s.add(user)
         s.flush()
+        workshop = s.get(Operator, operator_id)
+        ctx.mail(uow, "invitation", user, workshop.country, ctx.link("invitation", token), inviter=inviter.name,
+                 workshop=workshop.legal_name, role=user.role)
         return {"user": user_view(user), "invitation_token": token, "expires_at": user.invitation_expires_at}
 
 
@@ -442,6 +557,7 @@ def accept_invitation(ctx, payload):
         domain.check_password(payload["password"], "password", related=(user.email, user.name), email=user.email)
         user.password_hash = ctx.passwords.hash(payload["password"])
         user.invitation_hash, user.invitation_expires_at, user.joined_at = None, None, ctx.now
+        user.email_verified_at = ctx.now  # the invitation went to this address
         _emit_joined(uow, user, ctx.now)
         return {"user": user_view(user), "enrolment_token": _enrolment_token(ctx, user)}
 
@@ -509,4 +625,4 @@ def user_view(user):
     return {"id": user.id, "operator_id": user.operator_id, "email": user.email, "name": user.name,
             "role": user.role, "active": user.active, "second_factor": "totp" if confirmed else "none",
             "status": "invited" if user.password_hash is None else "member", "created_at": user.created_at,
-            "spending": domain.spending(user)}
+            "spending": domain.spending(user), "email_verified": user.email_verified_at is not None}

@@ -49,6 +49,8 @@ class OperatorRegistered(Contract):
     country = fields.String(required=True, validate=validate.Length(equal=2))
     vat_id = fields.String(allow_none=True, load_default=None)
     address = fields.Nested(PostalAddress, load_default=None, allow_none=True)
+    contact_email = fields.Email(load_default=None, allow_none=True, metadata={
+        "description": "the owner's address: where invoices and notices about access go"})
     registered_at = When()
 
 

@@ -10,6 +10,16 @@ def rights_of(actor):
     return actor.get("spending") or (OWNER if actor.get("role") == "owner" else NOTHING)
 
 
+def require_buyer(actor, price_cents=0, spent_cents=0, on_invoice=False):
+    """A purchase or an order by `actor`: a confirmed address, the right to buy, and room in the budget."""
+    if not actor.get("email_verified"):
+        raise Forbidden("EMAIL_NOT_VERIFIED", "Confirm your email address first: we sent you a link (ask for it "
+                        "again with POST /api/v1/auth/email/resend). Nothing was charged.", {"rule": "email_verified"})
+    refused = refusal(rights_of(actor), price_cents, spent_cents, on_invoice)
+    if refused:
+        raise refused
+
+
 def refusal(rights, price_cents=0, spent_cents=0, on_invoice=False):
     """Why this user may not spend `price_cents` (gross) now, having spent `spent_cents` this month; None if
     they may."""

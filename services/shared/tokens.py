@@ -2,7 +2,7 @@
 
 Claims: sub (user), op (operator), role, scope (`api`, or `enrol` for a user who must first enrol a second
 factor), sid (the login session: the refresh-token family), amr (how the user proved themselves), auth_time,
-buy (what the user may spend: may_buy, on_invoice, monthly_budget_cents),
+buy (what the user may spend: may_buy, on_invoice, monthly_budget_cents), ev (the email address is confirmed),
 iat_ms (when it was issued, in milliseconds: a revocation refuses the tokens issued up to its instant).
 """
 import uuid
@@ -46,7 +46,7 @@ class TokenSigner:
         self.key = serialization.load_pem_private_key(private_pem, password=None)
         self.access_ttl = access_ttl
 
-    def access_token(self, user, scope, sid, amr, auth_time, now=None, spending=None):
+    def access_token(self, user, scope, sid, amr, auth_time, now=None, extra=None):
         now = now or datetime.now(timezone.utc)
         claims = {
             "iss": ISSUER, "aud": AUDIENCE, "sub": user.id, "op": user.operator_id, "role": user.role,
@@ -54,8 +54,7 @@ class TokenSigner:
             "iat": int(now.timestamp()), "exp": int(now.timestamp()) + self.access_ttl, "jti": str(uuid.uuid4()),
             "iat_ms": int(now.timestamp() * 1000),
         }
-        if spending is not None:
-            claims["buy"] = spending  # what the owner lets this user spend: billing and the shop hold to it
+        claims.update(extra or {})  # buy: what the owner lets this user spend; ev: the address is confirmed
         return jwt.encode(claims, self.key, algorithm=ALGORITHM)
 
     def challenge(self, user_id, ttl=300, now=None):

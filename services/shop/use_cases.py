@@ -71,9 +71,8 @@ def place_order(ctx, actor, payload, idempotency_key):
         return order_view(existing)
 
     rights = spending.rights_of(actor)
-    refused = spending.refusal(rights, on_invoice=payload["payment_method"] == "invoice")
-    if refused:  # the budget is billing's to hold: it knows what this user spent
-        raise refused
+    # the budget is billing's to hold: it knows what this user spent
+    spending.require_buyer(actor, on_invoice=payload["payment_method"] == "invoice")
 
     def create(uow):
         s = uow.session

@@ -17,7 +17,7 @@ import pyotp
 import pytest
 import requests
 
-from deploy.seaweedfs import stop_with_parent
+from deploy.ports import stop_with_parent
 from services.programming.settings import ProgrammingSettings
 from services.shared import config as settings
 from services.shared.config import ROOT

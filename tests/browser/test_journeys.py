@@ -10,7 +10,7 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from deploy.seaweedfs import stop_with_parent
+from deploy.ports import stop_with_parent
 from tests.browser.conftest import DEMO_VIN, Screens, Technician, new_email
 from services.shared.config import ROOT
 

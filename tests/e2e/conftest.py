@@ -1,5 +1,6 @@
 """The system as a client sees it: the services and the gateway on a real broker and database, spoken to over
 HTTP."""
+import time
 import uuid
 
 import pyotp
@@ -14,14 +15,16 @@ from services.identity.service import IdentityService
 from services.programming.service import ProgrammingService
 from services.shop.service import ShopService
 from services.vehicle_data.service import VehicleDataService
+from tests.helpers import Mailbox
 
 STRONG = "Bremsscheibe-Drehmoment-42"
 
 
 class Api:
-    def __init__(self, base):
+    def __init__(self, base, mailbox=None):
         self.base = base
         self.http = requests.Session()
+        self.mailbox = mailbox  # the mails the system sent, read back over SMTP
 
     def __call__(self, method, path, token=None, **kwargs):
         headers = kwargs.pop("headers", {})
@@ -43,7 +46,7 @@ def system(request, runner_factory, config):
 
 @pytest.fixture
 def api(system):
-    return Api(f"http://{system['WEB_SERVER_ADDRESS']}")
+    return Api(f"http://{system['WEB_SERVER_ADDRESS']}", Mailbox(system["MAIL_FOLDER"]))
 
 
 def registration(email="meister@werkstatt-mueller.de", vat_id="DE136695976", country="DE", **owner):
@@ -58,11 +61,15 @@ class Workshop:
     """A registered workshop whose owner has enrolled TOTP, with what the tests need to act as them."""
 
     def __init__(self, api, email="meister@werkstatt-mueller.de", vat_id="DE136695976", country="DE"):
+        started = time.time_ns()
         answer = api("POST", "/api/v1/operators", json=registration(email, vat_id, country))
         assert answer.status_code == 201, answer.text
         self.api, self.email = api, email
         self.operator_id = answer.json()["operator"]["id"]
         self.user_id = answer.json()["user"]["id"]
+        mail = api.mailbox.latest(email, since_ns=started)  # the owner confirms the address from the mail
+        verified = api("POST", "/api/v1/auth/email/verify", json={"token": api.mailbox.token(mail, "verify-email")})
+        assert verified.status_code == 200, verified.text
         enrolment_token = answer.json()["enrolment_token"]
         enrolment = api("POST", "/api/v1/auth/totp/enrol", enrolment_token).json()
         self.totp = pyotp.TOTP(enrolment["secret"])

@@ -17,7 +17,7 @@ from tests.integration import listener
 
 OPERATOR = {"operator_id": "op-1", "legal_name": "Werkstatt Müller", "legal_form": "GmbH", "country": "DE",
             "vat_id": "DE136695976", "address": None, "registered_at": datetime.now(timezone.utc)}
-ACTOR = {"user_id": "u-1", "operator_id": "op-1", "role": "owner"}
+ACTOR = {"user_id": "u-1", "operator_id": "op-1", "role": "owner", "email_verified": True}
 SELLER = use_cases.Seller("AOS Demo Manufacturer GmbH", "DE", "DE136695976", "Petuelring 1, München")
 
 

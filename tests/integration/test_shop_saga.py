@@ -16,7 +16,7 @@ from services.shop.service import ShopService
 from tests.helpers import eventually, publish_fact
 from tests.integration import listener
 
-ACTOR = {"user_id": "u-1", "operator_id": "op-1", "role": "owner"}
+ACTOR = {"user_id": "u-1", "operator_id": "op-1", "role": "owner", "email_verified": True}
 PRODUCT = {"sku": "BSU-100A", "name": "Battery support unit", "description": "13.5-14.8 V", "net_cents": 10000}
 
 

@@ -1,0 +1,76 @@
+"""A real SMTP server that keeps every mail it receives as a file a person can read: `make run` starts it and
+prints where the mails are; the tests read back what really went over SMTP.
+
+    python -m deploy.mailcatcher FOLDER --port 8025
+
+Each mail is FOLDER/<received ns>-<recipient>.eml (open it in any mail program), beside it the same as .txt."""
+import argparse
+import email
+import email.policy
+import time
+from pathlib import Path
+
+
+class Keeper:
+    """aiosmtpd's handler: every message to a file per recipient."""
+
+    def __init__(self, folder):
+        self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+
+    async def handle_DATA(self, server, session, envelope):
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        for recipient in envelope.rcpt_tos:
+            stem = f"{time.time_ns()}-{recipient.replace('/', '_')}"
+            (self.folder / f"{stem}.eml").write_bytes(envelope.content)
+            text = message.get_body(("plain",))
+            (self.folder / f"{stem}.txt").write_text(
+                f"To: {recipient}\nSubject: {message['Subject']}\n\n{text.get_content() if text else ''}")
+        return "250 Message accepted for delivery"
+
+
+def read(folder, to, since_ns=0, subject=None):
+    """The mails to `to` received after `since_ns`, oldest first, as email.message.EmailMessage."""
+    found = []
+    for path in sorted(Path(folder).glob("*.eml")):
+        received, _, recipient = path.stem.partition("-")
+        if recipient == to and int(received) > since_ns:
+            message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+            if subject is None or subject in message["Subject"]:
+                found.append(message)
+    return found
+
+
+def start(folder, port, log=None):
+    """The catcher as a process of its own on 127.0.0.1:port, once it answers; it dies with its parent."""
+    import subprocess
+    import sys
+
+    from deploy.ports import reachable, stop_with_parent, wait_for
+    process = subprocess.Popen([sys.executable, "-m", "deploy.mailcatcher", str(folder), "--port", str(port)],
+                               stdout=log or subprocess.DEVNULL, stderr=subprocess.STDOUT, preexec_fn=stop_with_parent)
+    wait_for(lambda: reachable("127.0.0.1", port), 30, "the SMTP catcher")
+    return process
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m deploy.mailcatcher")
+    parser.add_argument("folder")
+    parser.add_argument("--port", type=int, default=8025)
+    parser.add_argument("--host", default="127.0.0.1")
+    args = parser.parse_args(argv)
+    from aiosmtpd.controller import Controller
+    controller = Controller(Keeper(args.folder), hostname=args.host, port=args.port)
+    controller.start()
+    print(f"SMTP catcher on {args.host}:{args.port}, mails in {args.folder}", flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        controller.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,118 @@
+"""Mail through SMTP: the Mailer port, its SMTP adapter (any relay in production; `make run` and the tests give
+it a catcher that keeps what it receives), and the settings that point it somewhere.
+
+A mail is sent after the change that caused it has committed; a relay that does not answer loses that mail and
+logs it (the change stands: a link can be asked for again)."""
+import logging
+import smtplib
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import make_msgid
+
+from nameko.extensions import DependencyProvider
+
+from services.shared.config import between, flag, of_container, variable
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Mail:
+    to: str
+    subject: str
+    text: str
+    html: str
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    host: str = variable("AOS_SMTP_HOST", str, "127.0.0.1")
+    port: int = variable("AOS_SMTP_PORT", int, 8025, rule=between(1, 65535))
+    sender: str = variable("AOS_MAIL_FROM", str, "AOS <no-reply@aos.example>")
+    username: str = variable("AOS_SMTP_USERNAME", str, None)
+    password: str = variable("AOS_SMTP_PASSWORD", str, None)
+    starttls: bool = variable("AOS_SMTP_STARTTLS", flag, False)
+    portal_url: str = variable("AOS_PORTAL_URL", str, "http://127.0.0.1:8000")  # links in mails lead here
+
+
+class SmtpMailer:
+    """The Mailer port over SMTP."""
+
+    def __init__(self, settings):
+        self.settings = settings
+
+    def message(self, mail):
+        message = EmailMessage()
+        message["From"] = self.settings.sender
+        message["To"] = mail.to
+        message["Subject"] = mail.subject
+        message["Message-ID"] = make_msgid(domain="aos")
+        message.set_content(mail.text)
+        message.add_alternative(mail.html, subtype="html")
+        return message
+
+    def send(self, mail):
+        s = self.settings
+        with smtplib.SMTP(s.host, s.port, timeout=10) as smtp:
+            if s.starttls:
+                smtp.starttls()
+            if s.username:
+                smtp.login(s.username, s.password or "")
+            smtp.send_message(self.message(mail))
+
+    def send_later(self, uow, mail):
+        """Send once the unit of work has committed; a failure is logged, not raised (the change stands)."""
+        uow.after_commit(lambda: self._try(mail))
+
+    def _try(self, mail):
+        try:
+            self.send(mail)
+        except (OSError, smtplib.SMTPException):
+            log.exception("a mail to %s could not be sent (%s)", mail.to, mail.subject)
+
+
+class Mailer(DependencyProvider):
+    """The SMTP adapter the settings name, built when the service starts."""
+
+    def setup(self):
+        self.settings = of_container(self.container, MailSettings)
+        self.mailer = SmtpMailer(self.settings)
+
+    def get_dependency(self, worker_ctx):
+        return self.mailer
+
+
+def page(title, paragraphs, action=None):
+    """A mail's HTML: a title, paragraphs, and a button for the one thing to do."""
+    import html
+    body = "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
+    if action:
+        label, url = action
+        body += (f'<p><a href="{html.escape(url, quote=True)}" style="background:#2b4c7e;color:#fff;padding:10px 16px;'
+                 f'text-decoration:none;border-radius:4px">{html.escape(label)}</a></p>'
+                 f'<p style="color:#555">{html.escape(url)}</p>')
+    return (f'<!doctype html><html><body style="font-family:sans-serif;max-width:560px">'
+            f"<h1 style=\"font-size:20px\">{html.escape(title)}</h1>{body}</body></html>")
+
+
+GERMAN = ("DE", "AT", "LI", "CH", "LU")  # workshops there get mails in German, everyone else in English
+
+
+def language(country):
+    return "de" if country in GERMAN else "en"
+
+
+def from_words(words, kind, to, country, link=None, **values):
+    """The mail of `kind` from a service's `words` ({kind: {lang: (subject, paragraphs, button)}}), in the
+    workshop's language, its placeholders filled from `values`; `link` is its one action."""
+    subject, paragraphs, button = words[kind][language(country)]
+    fill = lambda text: text.format(**values)  # noqa: E731
+    return compose(to, fill(subject), [fill(p) for p in paragraphs], (fill(button), link) if button else None)
+
+
+def compose(to, subject, paragraphs, action=None):
+    """A Mail in plain text and HTML from the same words."""
+    text = "\n\n".join(paragraphs)
+    if action:
+        text += f"\n\n{action[0]}: {action[1]}"
+    return Mail(to, subject, text + "\n", page(subject, paragraphs, action))
