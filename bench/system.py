@@ -15,7 +15,7 @@ import requests
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from deploy import demo, seaweedfs
+from deploy import demo, mailcatcher, seaweedfs
 from deploy.ports import free_port, wait_for
 from services.shared import config as settings
 from services.shared.migrate import upgrade
@@ -69,6 +69,9 @@ class System:
         return settings.load(self.env)
 
 
+MAIL_FOLDERS = {}  # a running system's base URL -> where its SMTP catcher keeps the mails
+
+
 @contextmanager
 def running(database_url=None, extra_env=None):
     """Yields a System with every service up and ready. `database_url` names a PostgreSQL server; by default
@@ -81,8 +84,10 @@ def running(database_url=None, extra_env=None):
         s3_port = free_port()
         store = seaweedfs.start(data / "objects", s3_port, "bench", "bench-secret",
                                 log=open(data / "seaweedfs.log", "w"))
+        mail_port = free_port()
+        catcher = mailcatcher.start(data / "mail", mail_port, log=open(data / "mailcatcher.log", "w"))
         port = free_port()
-        env = dict(os.environ, AOS_PROFILE="development", AOS_DATA_DIR=str(data), AOS_AMQP_URI=f"amqp://guest:guest@127.0.0.1:5672/{name}",
+        env = dict(os.environ, AOS_PROFILE="development", AOS_SMTP_PORT=str(mail_port), AOS_DATA_DIR=str(data), AOS_AMQP_URI=f"amqp://guest:guest@127.0.0.1:5672/{name}",
                    AOS_GATEWAY_ADDRESS=f"127.0.0.1:{port}", AOS_METRICS_BASE_PORT=str(free_port() - 1),
                    AOS_LOGIN_MAX_ADDRESS_FAILURES="10000", AOS_BLOB_ENDPOINT=f"127.0.0.1:{s3_port}",
                    AOS_BLOB_ACCESS_KEY="bench", AOS_BLOB_SECRET_KEY="bench-secret", AOS_OUTBOX_POLL_SECONDS="0.2",
@@ -92,6 +97,7 @@ def running(database_url=None, extra_env=None):
         for service, url in settings.load(env)["DATABASE_URLS"].items():
             upgrade(service, url)
         system = System(data, env, f"http://127.0.0.1:{port}", env["AOS_AMQP_URI"])
+        MAIL_FOLDERS[system.base] = data / "mail"
         try:
             for process in settings.PROCESSES:
                 system.start(process)
@@ -99,6 +105,7 @@ def running(database_url=None, extra_env=None):
             yield system
         finally:
             system.stop_all()
+            catcher.terminate()
             store.terminate()
             store.wait(timeout=20)
             vhost(name, create=False)
@@ -133,7 +140,7 @@ def workshop(base, credit_cents=0):
         "operator": {"legal_name": "Bench Werkstatt", "legal_form": "GmbH", "country": "DE", "vat_id": None,
                      "address": {"street": "Teststr. 1", "postal_code": "10115", "city": "Berlin"}},
         "owner": {"email": f"bench-{uuid.uuid4().hex[:6]}@werkstatt.de", "name": "Bench",
-                  "password": "Lastprofil-Messung-2026"}})
+                  "password": "Lastprofil-Messung-2026"}}, MAIL_FOLDERS[base])
     token = confirmed["access_token"]
     while credit_cents > 0:
         amount = min(credit_cents, 500000)

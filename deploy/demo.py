@@ -33,11 +33,16 @@ def ready(base):
         return False
 
 
-def register_and_enrol(base, registration):
-    """A workshop registered and its owner's TOTP enrolled, through the public API.
+def register_and_enrol(base, registration, mail_folder):
+    """A workshop registered, its owner's address confirmed with the link from the mail (read from the SMTP
+    catcher's `mail_folder`), and its owner's TOTP enrolled, through the public API.
     Returns the registration answer, the TOTP secret and the confirmation (recovery codes and tokens)."""
+    from deploy import mailcatcher
+    started = time.time_ns()
     answer = requests.post(f"{base}/api/v1/operators", json=registration, timeout=30)
     answer.raise_for_status()
+    token = mailcatcher.link_token(mail_folder, answer.json()["user"]["email"], "verify-email", started)
+    requests.post(f"{base}/api/v1/auth/email/verify", json={"token": token}, timeout=30).raise_for_status()
     headers = {"Authorization": f"Bearer {answer.json()['enrolment_token']}"}
     secret = requests.post(f"{base}/api/v1/auth/totp/enrol", headers=headers, timeout=30).json()["secret"]
     confirmed = requests.post(f"{base}/api/v1/auth/totp/confirm", headers=headers,
@@ -65,7 +70,7 @@ def load(base, data_dir):
     path = data_dir / "demo-login.json"
     if path.exists():
         return json.loads(path.read_text())
-    _, secret, confirmed = register_and_enrol(base, DEMO)
+    _, secret, confirmed = register_and_enrol(base, DEMO, data_dir / "mail")
     top_up_demo_credit(base, confirmed["access_token"])
     login = {"email": DEMO["owner"]["email"], "password": DEMO["owner"]["password"], "totp_secret": secret,
              "recovery_codes": confirmed["recovery_codes"]}
@@ -218,6 +223,7 @@ AOS is running.
   Portal:     {base}/   (the web portal: register a workshop, or sign in with the demo login below)
   API:        {base}/api/v1   (OpenAPI: {base}/api/v1/openapi.json; health: {base}/health, {base}/ready)
   Metrics:    {metrics}
+  Mail:       every mail AOS sends is kept in {Path(config["DATA_DIR"]) / "mail"} (the SMTP catcher)
   Demo login: {login['email']} / {login['password']}   (100 EUR credit to buy access with)
               TOTP secret {login['totp_secret']} (add it to an authenticator app, or run
               `.venv/bin/python -m deploy.demo code` for the current code)

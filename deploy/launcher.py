@@ -26,6 +26,7 @@ class Launcher:
         self.children = []
         self.started_rabbitmq = False
         self.seaweedfs = None
+        self.mailcatcher = None
 
     def ensure_broker(self):
         uri = urlparse(self.config["AMQP_URI"])
@@ -59,6 +60,23 @@ class Launcher:
         self.seaweedfs = seaweedfs.start(folder, int(port), blob["access_key"], blob["secret_key"], log=log)
         print(f"started SeaweedFS (S3 on {blob['endpoint']}, data in {folder})")
 
+    def ensure_mail(self):
+        """The SMTP catcher on this machine when the configured relay is local and not answering: every mail is
+        kept in var/mail for a person to read."""
+        from services.shared.mail import MailSettings
+        mail = settings.build(MailSettings, self.config["ENVIRONMENT"])
+        if reachable(mail.host, mail.port):
+            return None
+        if mail.host not in ("127.0.0.1", "localhost"):
+            raise SystemExit(f"AOS sends mail through {mail.host}:{mail.port} and cannot reach it; set "
+                             "AOS_SMTP_HOST to a relay you have, or leave it local for the catcher.")
+        from deploy import mailcatcher
+        folder = Path(self.config["DATA_DIR"]) / "mail"
+        log = open(Path(self.config["DATA_DIR"]) / "logs" / "mailcatcher.log", "ab")
+        self.mailcatcher = mailcatcher.start(folder, mail.port, log=log)
+        print(f"started the SMTP catcher on {mail.host}:{mail.port}: mails in {folder}")
+        return folder
+
     def ensure_keys(self):
         from gateway.settings import GatewaySettings
         from services.identity.settings import IdentitySettings
@@ -91,9 +109,10 @@ class Launcher:
                 child.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 child.kill()
-        if self.seaweedfs is not None:
-            self.seaweedfs.terminate()
-            self.seaweedfs.wait(timeout=15)
+        for helper in (self.seaweedfs, self.mailcatcher):
+            if helper is not None:
+                helper.terminate()
+                helper.wait(timeout=15)
         if self.started_rabbitmq:
             subprocess.run(["rabbitmqctl", "stop"], check=False, capture_output=True)
         print("stopped everything `make run` started")
@@ -110,6 +129,8 @@ class Launcher:
 def main():
     # make run is the development profile: demo secrets (the demo car's ECU secret, the local object store's keys)
     os.environ.setdefault("AOS_PROFILE", "development")
+    # links in mails lead to this machine's portal
+    os.environ.setdefault("AOS_PORTAL_URL", f"http://{os.environ.get('AOS_GATEWAY_ADDRESS', '127.0.0.1:8000')}")
     config = settings.load()
     launcher = Launcher(config)
     # Ctrl-C and SIGTERM both stop everything; SIGINT is set explicitly because a shell that starts us in the
@@ -120,6 +141,7 @@ def main():
         launcher.ensure_broker()
         (Path(config["DATA_DIR"]) / "logs").mkdir(parents=True, exist_ok=True)
         launcher.ensure_object_store()
+        launcher.ensure_mail()
         launcher.ensure_keys()
         launcher.migrate()
         from deploy import demo

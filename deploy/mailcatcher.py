@@ -7,6 +7,7 @@ Each mail is FOLDER/<received ns>-<recipient>.eml (open it in any mail program),
 import argparse
 import email
 import email.policy
+import re
 import time
 from pathlib import Path
 
@@ -51,6 +52,19 @@ def start(folder, port, log=None):
                                stdout=log or subprocess.DEVNULL, stderr=subprocess.STDOUT, preexec_fn=stop_with_parent)
     wait_for(lambda: reachable("127.0.0.1", port), 30, "the SMTP catcher")
     return process
+
+
+def link_token(folder, to, route, since_ns=0, seconds=30):
+    """The token of the link to the portal's `route` in the newest mail to `to`, waiting for it to arrive."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        found = read(folder, to, since_ns)
+        if found:
+            match = re.search(route + r"\?token=([A-Za-z0-9_\-]+)", found[-1].get_body(("plain",)).get_content())
+            if match:
+                return match.group(1)
+        time.sleep(0.1)
+    raise SystemExit(f"no mail to {to} with a {route} link arrived within {seconds} s (mails: {folder})")
 
 
 def main(argv=None):

@@ -72,6 +72,11 @@ export async function signOut() {
   }
 }
 
+// After something that changes what the tokens say (a confirmed address): new tokens, and who the user is now.
+export async function renewSession() {
+  if (session && await refresh()) setSession({ ...session, me: await api('GET', '/me') });
+}
+
 async function refresh() {
   const token = session && session.tokens && session.tokens.refresh_token;
   if (!token) return false;

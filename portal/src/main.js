@@ -9,6 +9,7 @@ import { LANGUAGES, setLanguage, t, useLanguage } from './i18n.js';
 import { Page } from './ui.js';
 import { Start } from './screens/start.js';
 import { AcceptInvitation, Enrol, Login, Register } from './screens/auth.js';
+import { ChangePassword, ForgotPassword, ResetPassword, VerifyEmail } from './screens/account.js';
 import { Workshop } from './screens/workshop.js';
 import { Billing } from './screens/billing.js';
 import { Air, DocumentView } from './screens/air.js';
@@ -45,6 +46,7 @@ const SCREENS = {
   cart: () => html`<${Cart} />`,
   orders: (r) => (r.parts[1] ? html`<${Order} id=${r.parts[1]} />` : html`<${Orders} />`),
   users: () => html`<${Users} />`,
+  password: () => html`<${ChangePassword} />`,
 };
 const PUBLIC = {
   '': () => html`<${Start} />`,
@@ -52,6 +54,9 @@ const PUBLIC = {
   login: () => html`<${Login} />`,
   enrol: () => html`<${Enrol} />`,
   invitation: (r) => html`<${AcceptInvitation} query=${r.query} />`,
+  'verify-email': (r) => html`<${VerifyEmail} query=${r.query} />`,
+  'forgot-password': () => html`<${ForgotPassword} />`,
+  'reset-password': (r) => html`<${ResetPassword} query=${r.query} />`,
 };
 
 function Navigation({ session }) {

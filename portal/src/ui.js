@@ -63,6 +63,15 @@ const WORDS = {
   OUT_OF_STOCK: N_('Not enough in stock for this order.'),
   LAST_OWNER: N_('A workshop needs an active owner; make someone else owner first.'),
   INVITATION_INVALID: N_('This invitation is not valid or has expired; ask your workshop\'s owner for a new one.'),
+  EMAIL_NOT_VERIFIED: N_('Confirm your email address first: we sent you a link.'),
+  NOT_ALLOWED_TO_BUY: N_('Your workshop\'s owner has not given you the right to buy; ask them.'),
+  NOT_ALLOWED_ON_INVOICE: N_('Your workshop\'s owner has not given you the right to order on invoice.'),
+  MONTHLY_BUDGET_EXCEEDED: N_('This would go over your monthly budget; nothing was charged.'),
+  TOKEN_REVOKED: N_('Your sign-in has ended; please sign in again.'),
+  VERIFICATION_INVALID: N_('This link is not valid or has expired; ask for a new one.'),
+  RESET_LINK_INVALID: N_('This link is not valid, was used, or has expired: ask for a new one.'),
+  PASSWORD_WRONG: N_('The current password is not right.'),
+  CHALLENGE_USED: N_('This sign-in step was completed already; sign in again.'),
   VALIDATION_FAILED: N_('Some fields are missing or invalid; see the marked fields.'),
 };
 

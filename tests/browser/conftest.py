@@ -64,7 +64,7 @@ def _wait_for_banner(process, log, seconds=300):
 
 def unclaimed_ports(count):
     """Ports below the kernel's ephemeral range (which SeaweedFS's own free ports come from), free for TCP and UDP
-    (the car answers vehicle identification on UDP), in a row: the metrics ports are base + 1 ... base + 6."""
+    (the car answers vehicle identification on UDP), in a row: the metrics ports are base + 1 ... base + 7."""
     while True:
         base = random.randrange(15000, 30000 - count)
         try:
@@ -86,8 +86,8 @@ def system(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("aos-browser")
     vhost = f"aos-browser-{uuid.uuid4().hex[:8]}"
     requests.put(MANAGEMENT + vhost, auth=("guest", "guest"), timeout=10).raise_for_status()
-    gateway, car, blob, metrics = unclaimed_ports(10)[:4]  # metrics: the 6 after it are the services'
-    env = os.environ | {"AOS_PROFILE": "development",
+    gateway, car, blob, mail, metrics = unclaimed_ports(13)[:5]  # metrics: the 7 after it are the processes'
+    env = os.environ | {"AOS_PROFILE": "development", "AOS_SMTP_PORT": str(mail),
         "AOS_DATA_DIR": str(data_dir), "AOS_GATEWAY_ADDRESS": f"127.0.0.1:{gateway}",
         "AOS_AMQP_URI": f"amqp://guest:guest@127.0.0.1:5672/{vhost}", "AOS_BLOB_ENDPOINT": f"127.0.0.1:{blob}",
         "AOS_METRICS_BASE_PORT": str(metrics), "AOS_DEMO_CAR_PORT": str(car),
@@ -150,6 +150,7 @@ def page(browser, system, request):
     context.set_default_timeout(15_000)
     tab = context.new_page()
     tab.screens = Screens(tab, request.node.name.removeprefix("test_").split("_")[0])
+    tab.mail_folder = system.data_dir / "mail"  # what AOS mailed, kept by make run's SMTP catcher
     yield tab
     context.close()
 

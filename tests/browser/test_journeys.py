@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 
 from deploy.ports import stop_with_parent
 from tests.browser.conftest import DEMO_VIN, Screens, Technician, new_email
+from deploy import mailcatcher
 from services.shared.config import ROOT
 
 pytestmark = pytest.mark.timeout(300)
@@ -55,7 +56,21 @@ def register(page, name="Kfz-Meisterbetrieb Schulz", check=False):
     continue_button.click()
     expect(page.get_by_role("heading", name="My workshop")).to_be_visible()
     tech.recovery_codes = shown
+    confirm_address(page, tech, check)
     return tech
+
+
+def confirm_address(page, tech, check=False):
+    """The link from the mail AOS sent (read from the SMTP catcher's folder), opened in this browser."""
+    expect(page.get_by_text(f"Confirm your email address {tech.email}")).to_be_visible()
+    token = mailcatcher.link_token(page.mail_folder, tech.email, "verify-email")
+    page.goto(f"/#/verify-email?token={token}")
+    expect(page.locator(".alert.success")).to_contain_text(f"{tech.email} is confirmed")
+    if check:
+        page.screens.check("address-confirmed")
+    page.get_by_role("link", name="Continue").click()
+    expect(page.get_by_role("heading", name="My workshop")).to_be_visible()
+    expect(page.get_by_text("Confirm your email address")).to_have_count(0)
 
 
 def sign_in(page, tech, recovery_code=None):
@@ -454,6 +469,7 @@ def test_on_a_phone_by_keyboard_with_throttling_in_words(browser, system):
     context.set_default_timeout(15_000)
     page = context.new_page()
     screens = page.screens = Screens(page, "phone")
+    page.mail_folder = system.data_dir / "mail"
     try:
         def fits():
             return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")

@@ -92,6 +92,7 @@ export function Login() {
         <${Field} label=${t('Password')} name="password" type="password" error=${error} required autocomplete="current-password" />
         <button class="primary" type="submit" disabled=${busy}>${t('Continue')}</button>
       </form>
+      <p><a href="#/forgot-password">${t('Forgot your password?')}</a></p>
       <p>${t('No account yet?')} <a href="#/register">${t('Register a workshop')}</a></p>
     </${Page}>`;
   }

@@ -1,7 +1,8 @@
 // My workshop: what is active now, counting down live, the credit balance, programming time left, quick actions.
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
-import { useApi } from '../api.js';
+import { useApi, useSession } from '../api.js';
+import { ConfirmAddress } from './account.js';
 import { N_, dateTime, duration, money, t } from '../i18n.js';
 import { ErrorBanner, Loading, Page } from '../ui.js';
 
@@ -37,7 +38,9 @@ export function Workshop() {
     if (data && data.windows.some((w) => w.remaining_seconds != null && w.remaining_seconds - elapsed <= 0)) entitlements.reload();
   }, [Math.floor(elapsed)]);
   const data = entitlements.data;
+  const session = useSession();
   return html`<${Page} title=${t('My workshop')}>
+    <${ConfirmAddress} me=${session && session.me} />
     <${ErrorBanner} error=${entitlements.error} />
     ${!data ? html`<${Loading} />` : html`
       <section aria-labelledby="accounts"><h2 id="accounts" class="sr-only">${t('Accounts')}</h2>
@@ -57,6 +60,7 @@ export function Workshop() {
           <li><a class="button" href="#/billing?section=top-up">${t('Top up credit')}</a></li>
           <li><a class="button" href="#/programming">${t('Program a vehicle')}</a></li>
           <li><a class="button" href="#/shop">${t('Order tools')}</a></li>
+          <li><a class="button" href="#/password">${t('Change password')}</a></li>
         </ul>
       </section>`}
   </${Page}>`;
