@@ -10,6 +10,7 @@ from nameko.extensions import DependencyProvider
 from gateway.settings import GatewaySettings
 from services.shared.config import of_container
 from services.shared.errors import Forbidden, Unauthenticated
+from services.shared.spending import rights_of
 from services.shared.tokens import TokenVerifier, read_key
 
 
@@ -24,9 +25,7 @@ class Caller:
 
     def actor(self):
         """Who is asking, as services receive it."""
-        owner = {"may_buy": True, "on_invoice": True, "monthly_budget_cents": None}
-        nothing = {"may_buy": False, "on_invoice": False, "monthly_budget_cents": None}
-        spending = self.claims.get("buy") or (owner if self.role == "owner" else nothing)
+        spending = self.claims.get("buy") or rights_of({"role": self.role})
         return {"user_id": self.user_id, "operator_id": self.operator_id, "role": self.role, "spending": spending,
                 "email_verified": bool(self.claims.get("ev"))}
 

@@ -195,6 +195,42 @@ class GatewayService:
         return self._call(self.identity.change_password, caller.user_id, read_json(request, ids.ChangePassword),
                           self._address(request))
 
+    @route("POST", V1 + "/auth/passkeys/options", "Start adding a passkey: WebAuthn creation options", "identity",
+           answer=ids.PasskeyOptions, errors=(UNAUTHENTICATED,))
+    def passkey_options(self, request):
+        caller = self.auth.caller(request)
+        read_json(request, Empty)
+        return self._call(self.identity.passkey_options, caller.user_id)
+
+    @route("POST", V1 + "/auth/passkeys", "Add a passkey as a second factor (the browser's credential)", "identity",
+           body=ids.AddPasskey, answer=ids.PasskeyOut, status=201,
+           errors=(UNAUTHENTICATED, (409, "registered already"), (422, "the credential was not accepted")))
+    def add_passkey(self, request):
+        caller = self.auth.caller(request)
+        return self._call(self.identity.add_passkey, caller.user_id, read_json(request, ids.AddPasskey))
+
+    @route("GET", V1 + "/auth/passkeys", "Your passkeys", "identity", answer=ids.PasskeyList,
+           errors=(UNAUTHENTICATED,))
+    def passkeys(self, request):
+        return self._call(self.identity.passkeys, self.auth.caller(request).user_id)
+
+    @route("DELETE", V1 + "/auth/passkeys/<passkey_id>", "Remove one of your passkeys", "identity",
+           errors=(UNAUTHENTICATED, (404, "no such passkey of yours")))
+    def remove_passkey(self, request, passkey_id):
+        return self._call(self.identity.remove_passkey, self.auth.caller(request).user_id, passkey_id)
+
+    @route("POST", V1 + "/auth/passkey/options", "Second factor by passkey, step 1: WebAuthn request options for "
+           "the login's challenge", "identity", public=True, body=ids.PasskeyOptionsQuery, answer=ids.PasskeyOptions,
+           errors=((401, "the challenge is not valid, expired or used"), (409, "the account has no passkey")))
+    def passkey_sign_in_options(self, request):
+        return self._call(self.identity.passkey_sign_in_options, read_json(request, ids.PasskeyOptionsQuery))
+
+    @route("POST", V1 + "/auth/passkey", "Second factor by passkey, step 2: the key's answer; access and refresh "
+           "tokens", "identity", public=True, body=ids.PasskeySignIn, answer=ids.SignedIn,
+           errors=((401, "the key's answer or the challenge did not check out"), THROTTLED))
+    def passkey_sign_in(self, request):
+        return self._call(self.identity.passkey_sign_in, read_json(request, ids.PasskeySignIn), self._address(request))
+
     @route("POST", V1 + "/auth/refresh", "Rotate a refresh token", "identity", public=True,
            body=ids.Refresh, answer=ids.Tokens, errors=((401, "invalid, expired or reused: sign in again"),))
     def refresh(self, request):
@@ -236,6 +272,16 @@ class GatewayService:
         caller = self.auth.caller(request)
         return self._call(self.identity.change_user, caller.actor(), operator_id, user_id,
                           read_json(request, ids.ChangeUser))
+
+    @route("POST", V1 + "/operators/<operator_id>/users/<user_id>/second-factor/reset", "Reset a user's lost second "
+           "factor (owner; admin for non-owners; yourself after signing in with a recovery code): they enrol again "
+           "at the next sign-in", "identity", answer=ids.UserOut,
+           errors=(UNAUTHENTICATED, FORBIDDEN, (404, "no such user in your workshop")))
+    def reset_second_factor(self, request, operator_id, user_id):
+        caller = self.auth.caller(request)
+        read_json(request, Empty)
+        return self._call(self.identity.reset_second_factor, caller.actor() | {"amr": caller.claims.get("amr")},
+                          operator_id, user_id)
 
     # ---- billing ----
 

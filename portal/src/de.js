@@ -438,4 +438,11 @@ export default {
   "Your sign-in has ended; please sign in again.": "Ihre Anmeldung ist beendet; bitte melden Sie sich erneut an.",
   "Your workshop's owner has not given you the right to buy; ask them.": "Der Inhaber Ihrer Werkstatt hat Ihnen das Recht zu kaufen nicht gegeben; fragen Sie ihn.",
   "Your workshop's owner has not given you the right to order on invoice.": "Der Inhaber Ihrer Werkstatt hat Ihnen das Recht, auf Rechnung zu bestellen, nicht gegeben.",
+  "Passkeys": "Passkeys",
+  "A passkey signs you in with this device's screen lock or a security key instead of a code, and it cannot be used on a look-alike site.": "Ein Passkey meldet Sie mit der Bildschirmsperre dieses Geräts oder einem Sicherheitsschlüssel an statt mit einem Code, und auf einer nachgemachten Seite lässt er sich nicht verwenden.",
+  "You have no passkey yet.": "Sie haben noch keinen Passkey.",
+  "Remove {name}": "{name} entfernen",
+  "Name of the passkey": "Name des Passkeys",
+  "Add a passkey": "Passkey hinzufügen",
+  "Use a passkey": "Mit Passkey anmelden",
 };

@@ -9,7 +9,7 @@ import { LANGUAGES, setLanguage, t, useLanguage } from './i18n.js';
 import { Page } from './ui.js';
 import { Start } from './screens/start.js';
 import { AcceptInvitation, Enrol, Login, Register } from './screens/auth.js';
-import { ChangePassword, ForgotPassword, ResetPassword, VerifyEmail } from './screens/account.js';
+import { ChangePassword, ForgotPassword, Passkeys, ResetPassword, VerifyEmail } from './screens/account.js';
 import { Workshop } from './screens/workshop.js';
 import { Billing } from './screens/billing.js';
 import { Air, DocumentView } from './screens/air.js';
@@ -47,6 +47,7 @@ const SCREENS = {
   orders: (r) => (r.parts[1] ? html`<${Order} id=${r.parts[1]} />` : html`<${Orders} />`),
   users: () => html`<${Users} />`,
   password: () => html`<${ChangePassword} />`,
+  passkeys: () => html`<${Passkeys} />`,
 };
 const PUBLIC = {
   '': () => html`<${Start} />`,

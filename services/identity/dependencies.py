@@ -16,6 +16,7 @@ class Credentials(DependencyProvider):
         settings = of_container(self.container, IdentitySettings)
         self.passwords = Passwords(offload=tpool.execute)
         self.signer = TokenSigner(read_key(str(settings.private_key_file), "signing"), settings.access_ttl)
+        self.portal_url = settings.portal_url
         self.policy = Policy(
             access_ttl=settings.access_ttl, refresh_ttl=settings.refresh_ttl, login_window=settings.login_window,
             max_account_failures=settings.max_account_failures, max_address_failures=settings.max_address_failures)

@@ -220,5 +220,20 @@ def require_user_manager(actor_role):
                         {"required_role": ["owner", "admin"]})
 
 
+def require_factor_resetter(actor, target, amr):
+    """Who may take a user's second factor away (the user enrols again at the next sign-in): an owner for anyone
+    else, an admin for anyone but an owner, and a user for themselves when they signed in with a recovery code
+    (an owner without another owner who lost the phone)."""
+    if actor.id == target.id:
+        if "rec" not in (amr or ()):
+            raise Forbidden("RECOVERY_SIGN_IN_REQUIRED", "To reset your own second factor, sign in with one of "
+                            "your recovery codes first.", {"rule": "signed_in_with_recovery_code"})
+        return
+    if actor.role == "owner" or (actor.role == "admin" and target.role != "owner"):
+        return
+    raise Forbidden("ROLE_NOT_ALLOWED", "Only the owner, or an admin for someone who is not an owner, may reset a "
+                    "second factor.", {"required_role": ["owner", "admin"]})
+
+
 def expires(now: datetime, seconds: int):
     return now + timedelta(seconds=seconds)

@@ -116,6 +116,18 @@ class Device(Base):
     last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
+class Passkey(Base):
+    """A WebAuthn credential of a user: the public key of a key that never leaves the user's device."""
+    __tablename__ = "passkeys"
+    id: Mapped[str] = mapped_column(String(400), primary_key=True)  # the credential id, base64url
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    public_key: Mapped[str] = mapped_column(String(2000))  # COSE, base64url
+    sign_count: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+
+
 class PasswordReset(Base):
     """A one-time link to choose a new password, mailed to the user: 30 minutes, single use."""
     __tablename__ = "password_resets"

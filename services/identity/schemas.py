@@ -157,6 +157,23 @@ class ChangePassword(OneFactor):
     new_password = Password()
 
 
+class AddPasskey(Input):
+    ceremony = Text(4000, metadata={"description": "from POST /auth/passkeys/options"})
+    credential = fields.Dict(required=True, metadata={"description": "the browser's credential, as its toJSON()"})
+    name = Text(100, metadata={"description": "what you call it, e.g. 'workshop laptop'"})
+
+
+class PasskeyOptionsQuery(Input):
+    challenge = Text(2000, metadata={"description": "the login's challenge"})
+
+
+class PasskeySignIn(Input):
+    challenge = Text(2000)
+    ceremony = Text(4000)
+    credential = fields.Dict(required=True, metadata={"description": "the browser's assertion, as its toJSON()"})
+    device_token = DeviceToken()
+
+
 class ChangeUser(Input):
     role = fields.String(validate=validate.OneOf(ROLES))
     active = fields.Boolean(truthy={True}, falsy={False})
@@ -218,7 +235,25 @@ class LoginAnswer(Output):
     next = fields.String(metadata={"description": "`totp`: send the challenge with a code; `enrol`: enrol a factor"})
     challenge = fields.String(metadata={"description": "with next=totp: pass it to POST /auth/totp"})
     enrolment_token = fields.String(metadata={"description": "with next=enrol: a token that can only enrol TOTP"})
+    factors = fields.List(fields.String(), metadata={"description": "with next=totp: the second factors this "
+                                                                    "account can answer with (totp, recovery_code, passkey)"})
     expires_in = fields.Integer()
+
+
+class PasskeyOptions(Output):
+    options = fields.Dict(metadata={"description": "WebAuthn options as JSON (PublicKeyCredential.parse…FromJSON)"})
+    ceremony = fields.String(metadata={"description": "send it back with the credential, within 5 minutes"})
+
+
+class PasskeyOut(Output):
+    id = fields.String()
+    name = fields.String()
+    created_at = fields.AwareDateTime()
+    last_used_at = fields.AwareDateTime(allow_none=True)
+
+
+class PasskeyList(Output):
+    passkeys = fields.List(fields.Nested(PasskeyOut))
 
 
 class Verified(Output):

@@ -30,7 +30,7 @@ class IdentityService:
     def _ctx(self):
         c = self.credentials
         return use_cases.Context(self.db, c.passwords, c.signer, c.policy, datetime.now(timezone.utc),
-                                 mailer=self.mailer, portal_url=self.mailer.settings.portal_url)
+                                 mailer=self.mailer, portal_url=c.portal_url)
 
     @api
     def ping(self):
@@ -82,6 +82,31 @@ class IdentityService:
                                                         address))
 
     @api
+    def passkey_options(self, user_id):
+        return dump(s.PasskeyOptions, use_cases.passkey_options(self._ctx(), user_id))
+
+    @api
+    def add_passkey(self, user_id, payload):
+        return dump(s.PasskeyOut, use_cases.add_passkey(self._ctx(), user_id, load(s.AddPasskey, payload)))
+
+    @api
+    def passkeys(self, user_id):
+        return dump(s.PasskeyList, use_cases.list_passkeys(self._ctx(), user_id))
+
+    @api
+    def remove_passkey(self, user_id, passkey_id):
+        return use_cases.remove_passkey(self._ctx(), user_id, passkey_id)
+
+    @api
+    def passkey_sign_in_options(self, payload):
+        return dump(s.PasskeyOptions, use_cases.passkey_sign_in_options(self._ctx(), load(s.PasskeyOptionsQuery,
+                                                                                          payload)))
+
+    @api
+    def passkey_sign_in(self, payload, address):
+        return dump(s.SignedIn, use_cases.passkey_sign_in(self._ctx(), load(s.PasskeySignIn, payload), address))
+
+    @api
     def refresh(self, payload):
         return dump(s.Tokens, use_cases.refresh(self._ctx(), load(s.Refresh, payload)))
 
@@ -108,6 +133,10 @@ class IdentityService:
     @api
     def accept_invitation(self, payload):
         return dump(s.Joined, use_cases.accept_invitation(self._ctx(), load(s.AcceptInvitation, payload)))
+
+    @api
+    def reset_second_factor(self, actor, operator_id, user_id):
+        return dump(s.UserOut, use_cases.reset_second_factor(self._ctx(), actor, operator_id, user_id))
 
     @api
     def change_user(self, actor, operator_id, user_id, payload):

@@ -13,3 +13,5 @@ class IdentitySettings:
     login_window: int = variable("AOS_LOGIN_WINDOW", int, 900, rule=between(10, 86400))
     max_account_failures: int = variable("AOS_LOGIN_MAX_ACCOUNT_FAILURES", int, 5, rule=between(1, 100))
     max_address_failures: int = variable("AOS_LOGIN_MAX_ADDRESS_FAILURES", int, 20, rule=between(1, 10000))
+    # passkeys work for this origin only (the portal's): its host name is the WebAuthn relying party
+    portal_url: str = variable("AOS_PORTAL_URL", str, "http://127.0.0.1:8000")

@@ -9,9 +9,9 @@ from sqlalchemy import case, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from services.identity import domain, mails
-from services.identity.models import (Device, Operator, PasswordReset, RecoveryCode, RefreshToken, Revocation,
-                                      SpentChallenge, ThrottleCounter, TotpFactor, User)
+from services.identity import domain, mails, passkeys
+from services.identity.models import (Device, Operator, Passkey, PasswordReset, RecoveryCode, RefreshToken,
+                                      Revocation, SpentChallenge, ThrottleCounter, TotpFactor, User)
 from services.identity import metrics
 from services.shared.database import insert_if_absent, new_id
 from services.shared.errors import Conflict, Forbidden, NotFound, TooManyRequests, Unauthenticated, invalid_field
@@ -114,8 +114,11 @@ def login(ctx, payload, address):
     _passed(ctx, keys, email)
     if not confirmed:
         return {"next": "enrol", "enrolment_token": _enrolment_token(ctx, user), "expires_in": ctx.policy.access_ttl}
+    with ctx.store.read() as s:
+        has_passkey = s.scalar(select(Passkey.id).where(Passkey.user_id == user.id).limit(1)) is not None
     return {"next": "totp", "challenge": ctx.signer.challenge(user.id, ctx.policy.challenge_ttl, ctx.now),
-            "expires_in": ctx.policy.challenge_ttl}
+            "expires_in": ctx.policy.challenge_ttl,
+            "factors": ["totp", "recovery_code"] + (["passkey"] if has_passkey else [])}
 
 
 def second_factor(ctx, payload, address):
@@ -139,6 +142,98 @@ def second_factor(ctx, payload, address):
     _passed(ctx, keys, email)
     _spend(ctx, claims)
     return _start_session(ctx, user, amr) | {"device_token": _device(ctx, user, device, address)}
+
+
+# ---- passkeys ---------------------------------------------------------------------------------------------------
+
+def passkey_options(ctx, user_id):
+    """What the browser needs to make a passkey for this user (a ceremony of 5 minutes)."""
+    with ctx.store.read() as s:
+        user = _active_user(s, user_id)
+        existing = s.scalars(select(Passkey.id).where(Passkey.user_id == user.id)).all()
+    challenge = passkeys.new_challenge()
+    return {"options": passkeys.creation_options(ctx.portal_url, user, challenge, existing),
+            "ceremony": ctx.signer.ceremony(user.id, "register", passkeys.encode(challenge), now=ctx.now)}
+
+
+def add_passkey(ctx, user_id, payload):
+    claims = ctx.signer.read_ceremony(payload["ceremony"], "register")
+    if claims["sub"] != user_id:
+        raise Unauthenticated("CEREMONY_INVALID", "This passkey step belongs to another user.")
+    key_id, public_key, sign_count = passkeys.registered(ctx.portal_url, passkeys.decode(claims["chal"]),
+                                                         payload["credential"])
+    try:
+        with ctx.store.transaction() as uow:
+            _active_user(uow.session, user_id)
+            key = Passkey(id=key_id, user_id=user_id, name=payload["name"], public_key=public_key,
+                          sign_count=sign_count, created_at=ctx.now)
+            uow.session.add(key)
+    except IntegrityError:
+        raise Conflict("PASSKEY_EXISTS", "This passkey is registered already.", {"field": "credential"})
+    return _passkey_view(key)
+
+
+def list_passkeys(ctx, user_id):
+    with ctx.store.read() as s:
+        return {"passkeys": [_passkey_view(k) for k in s.scalars(
+            select(Passkey).where(Passkey.user_id == user_id).order_by(Passkey.created_at)).all()]}
+
+
+def remove_passkey(ctx, user_id, passkey_id):
+    with ctx.store.transaction() as uow:
+        removed = uow.session.execute(delete(Passkey).where(Passkey.id == passkey_id, Passkey.user_id == user_id))
+        if not removed.rowcount:
+            raise NotFound("PASSKEY_NOT_FOUND", "You have no such passkey.", {"field": "passkey_id"})
+    return {"removed": True}
+
+
+def _passkey_view(key):
+    return {"id": key.id, "name": key.name, "created_at": key.created_at, "last_used_at": key.last_used_at}
+
+
+def passkey_sign_in_options(ctx, payload):
+    """The second step of a sign-in with a passkey: the challenge for the user's keys."""
+    claims = ctx.signer.read_challenge(payload["challenge"])
+    with ctx.store.read() as s:
+        if s.get(SpentChallenge, _challenge_id(claims)) is not None:
+            raise _challenge_used()
+        keys = s.scalars(select(Passkey.id).where(Passkey.user_id == claims["sub"])).all()
+    if not keys:
+        raise Conflict("NO_PASSKEY", "This account has no passkey: use the code from your authenticator app.",
+                       {"field": "challenge"})
+    challenge = passkeys.new_challenge()
+    return {"options": passkeys.request_options(ctx.portal_url, challenge, keys),
+            "ceremony": ctx.signer.ceremony(claims["sub"], "sign_in", passkeys.encode(challenge), now=ctx.now,
+                                            login=_challenge_id(claims))}
+
+
+def passkey_sign_in(ctx, payload, address):
+    claims = ctx.signer.read_challenge(payload["challenge"])
+    ceremony = ctx.signer.read_ceremony(payload["ceremony"], "sign_in")
+    if ceremony["sub"] != claims["sub"] or ceremony.get("login") != _challenge_id(claims):
+        raise Unauthenticated("CEREMONY_INVALID", "This passkey step belongs to another sign-in.")
+    with ctx.store.read() as s:
+        if s.get(SpentChallenge, _challenge_id(claims)) is not None:
+            raise _challenge_used()
+        user = s.get(User, claims["sub"])
+        key = s.get(Passkey, passkeys.credential_id(payload["credential"]))
+    email = user.email if user else ""
+    device = _known_device(ctx, payload.get("device_token"), user)
+    keys = domain.throttle_keys(email, address, device)
+    _take(ctx, keys)
+    if user is None or not user.active or key is None or key.user_id != user.id:
+        _fail(ctx, email)
+    try:
+        count = passkeys.asserted(ctx.portal_url, passkeys.decode(ceremony["chal"]), payload["credential"],
+                                  key.public_key, key.sign_count)
+    except Unauthenticated:
+        _count_failure(ctx, email)
+        raise
+    with ctx.store.transaction() as uow:
+        uow.session.execute(update(Passkey).where(Passkey.id == key.id).values(sign_count=count, last_used_at=ctx.now))
+    _passed(ctx, keys, email)
+    _spend(ctx, claims)
+    return _start_session(ctx, user, ["pwd", "hwk"]) | {"device_token": _device(ctx, user, device, address)}
 
 
 def _spend(ctx, claims):
@@ -560,6 +655,25 @@ def accept_invitation(ctx, payload):
         user.email_verified_at = ctx.now  # the invitation went to this address
         _emit_joined(uow, user, ctx.now)
         return {"user": user_view(user), "enrolment_token": _enrolment_token(ctx, user)}
+
+
+def reset_second_factor(ctx, actor, operator_id, user_id):
+    """The user's TOTP, recovery codes and passkeys are gone and every session ends: at the next sign-in (password
+    first) they enrol a factor again."""
+    with ctx.store.transaction() as uow:
+        s = uow.session
+        resetter = _actor(s, actor, operator_id)
+        user = s.get(User, user_id)
+        if user is None or user.operator_id != operator_id:
+            raise NotFound("USER_NOT_FOUND", "There is no such user in your workshop.")
+        domain.require_factor_resetter(resetter, user, actor.get("amr"))
+        for model in (TotpFactor, RecoveryCode, Passkey):
+            s.execute(delete(model).where(model.user_id == user.id))
+        _revoke(s, ctx.now, RefreshToken.user_id == user.id)
+        revoke_tokens(uow, user, "factor_reset", ctx.now)
+        s.flush()
+        s.refresh(user)
+        return user_view(user)
 
 
 def change_user(ctx, actor, operator_id, user_id, payload):

@@ -42,7 +42,7 @@ def require_step_up(actor, now):
     if actor.get("role") not in PROGRAMMERS:
         raise Forbidden("ROLE_NOT_ALLOWED", "Programming is for technicians and owners.", {"role": actor.get("role")})
     fresh = now.timestamp() - (actor.get("auth_time") or 0) <= STEP_UP_SECONDS
-    if not (fresh and ({"otp", "rec"} & set(actor.get("amr") or ()))):
+    if not (fresh and ({"otp", "rec", "hwk"} & set(actor.get("amr") or ()))):
         raise Forbidden("STEP_UP_REQUIRED", "Programming needs a login with your second factor within the last "
                         "15 minutes: sign in again with your code, then start.", {"max_age_seconds": STEP_UP_SECONDS})
 

@@ -19,6 +19,7 @@ ISSUER, AUDIENCE, ALGORITHM = "aos-identity", "aos", "EdDSA"
 CHALLENGE_AUDIENCE = "aos-second-factor"
 DEVICE_AUDIENCE = "aos-device"  # a browser or app that completed sign-in before (OWASP's device cookie)
 DEVICE_TTL = 400 * 86400
+CEREMONY_AUDIENCE = "aos-webauthn"
 
 
 def generate_keypair(private_path, public_path):
@@ -65,6 +66,18 @@ class TokenSigner:
 
     def read_challenge(self, token):
         return decode(token, self.key.public_key(), CHALLENGE_AUDIENCE, "CHALLENGE")
+
+    def ceremony(self, user_id, purpose, challenge, ttl=300, now=None, **more):
+        """A passkey ceremony's state, carried by the client: whose, for what, and the challenge it signs."""
+        now = int((now or datetime.now(timezone.utc)).timestamp())
+        return jwt.encode({"iss": ISSUER, "aud": CEREMONY_AUDIENCE, "sub": user_id, "purpose": purpose,
+                           "chal": challenge, "iat": now, "exp": now + ttl, **more}, self.key, algorithm=ALGORITHM)
+
+    def read_ceremony(self, token, purpose):
+        claims = decode(token, self.key.public_key(), CEREMONY_AUDIENCE, "CEREMONY")
+        if claims.get("purpose") != purpose:
+            raise Unauthenticated("CEREMONY_INVALID", "This passkey step belongs to another ceremony.")
+        return claims
 
     def device_token(self, user_id, device_id, now=None):
         """Proof that this browser or app completed a sign-in of this user before."""

@@ -87,7 +87,9 @@ def system(tmp_path_factory):
     vhost = f"aos-browser-{uuid.uuid4().hex[:8]}"
     requests.put(MANAGEMENT + vhost, auth=("guest", "guest"), timeout=10).raise_for_status()
     gateway, car, blob, mail, metrics = unclaimed_ports(13)[:5]  # metrics: the 7 after it are the processes'
+    # the portal at localhost: a passkey's relying party is a host name (Chromium takes no IP address for one)
     env = os.environ | {"AOS_PROFILE": "development", "AOS_SMTP_PORT": str(mail),
+                        "AOS_PORTAL_URL": f"http://localhost:{gateway}",
         "AOS_DATA_DIR": str(data_dir), "AOS_GATEWAY_ADDRESS": f"127.0.0.1:{gateway}",
         "AOS_AMQP_URI": f"amqp://guest:guest@127.0.0.1:5672/{vhost}", "AOS_BLOB_ENDPOINT": f"127.0.0.1:{blob}",
         "AOS_METRICS_BASE_PORT": str(metrics), "AOS_DEMO_CAR_PORT": str(car),
@@ -100,7 +102,7 @@ def system(tmp_path_factory):
                                    preexec_fn=stop_with_parent)  # a killed test run leaves nothing behind
     try:
         _wait_for_banner(process, log)
-        yield System(f"http://127.0.0.1:{gateway}", data_dir, env, car)
+        yield System(f"http://localhost:{gateway}", data_dir, env, car)
     finally:
         process.send_signal(signal.SIGINT)
         try:

@@ -463,6 +463,44 @@ def test_users_owner_invites_a_technician_who_joins(page, system, browser):
     screens.check("users-changed")
 
 
+def test_forgotten_password_reset_by_mail_then_a_passkey_signs_in(page, system):
+    screens = page.screens
+    tech = register(page, "Autohaus Sommer")
+    # Chromium's virtual authenticator stands in for the laptop's screen lock
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("WebAuthn.enable")
+    cdp.send("WebAuthn.addVirtualAuthenticator", {"options": {
+        "protocol": "ctap2", "transport": "internal", "hasResidentKey": True, "hasUserVerification": True,
+        "isUserVerified": True, "automaticPresenceSimulation": True}})
+    page.get_by_role("link", name="Passkeys").click()
+    expect(page.get_by_text("You have no passkey yet.")).to_be_visible()
+    page.get_by_label("Name of the passkey").fill("Laptop am Prüfstand")
+    page.get_by_role("button", name="Add a passkey").click()
+    expect(page.get_by_role("heading", name="Laptop am Prüfstand")).to_be_visible()
+    screens.check("passkeys")
+    sign_out(page)
+
+    page.get_by_role("link", name="Forgot your password?").click()
+    page.get_by_label("Email").fill(tech.email)
+    page.get_by_role("button", name="Send the link").click()
+    expect(page.locator(".alert.success")).to_contain_text("a link to reset its password is on its way")
+    screens.check("forgot-password")
+    token = mailcatcher.link_token(page.mail_folder, tech.email, "reset-password")  # read back over SMTP
+    page.goto(f"/#/reset-password?token={token}")
+    tech.password = "Kupplungsscheibe-Wechsel-2026"
+    page.get_by_label("New password").fill(tech.password)
+    page.get_by_role("button", name="Change password").click()
+    expect(page.locator(".alert.success")).to_contain_text("signed out everywhere")
+    screens.check("password-reset")
+
+    page.goto("/#/login")
+    page.get_by_label("Email").fill(tech.email)
+    page.get_by_label("Password").fill(tech.password)
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("button", name="Use a passkey").click()
+    expect(page.get_by_role("heading", name="My workshop")).to_be_visible()
+
+
 def test_on_a_phone_by_keyboard_with_throttling_in_words(browser, system):
     context = browser.new_context(base_url=system.base, viewport={"width": 375, "height": 740}, is_mobile=True,
                                   has_touch=True, accept_downloads=True)

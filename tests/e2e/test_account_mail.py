@@ -135,3 +135,27 @@ def test_the_owner_hears_of_each_invoice_and_of_access_ending_within_a_day(api, 
     assert "Technical information, 1 hour endet am" in Mailbox.text(ending)
     time.sleep(11)
     assert len(api.mailbox.mails(workshop.email, since_ns=started, subject="endet")) == 1  # told once
+
+
+def test_a_lost_second_factor_is_reset_and_enrolled_again(api, workshop):
+    from tests.e2e.test_users import invite, join
+    invitation = invite(api, workshop, "ada@werkstatt-mueller.de", "admin").json()
+    ada = join(api, invitation)
+    ada_id = invitation["user"]["id"]
+    path = f"/api/v1/operators/{workshop.operator_id}/users"
+    not_the_owner = api("POST", f"{path}/{workshop.user_id}/second-factor/reset", ada["access_token"])
+    assert not_the_owner.status_code == 403 and error(not_the_owner)["code"] == "ROLE_NOT_ALLOWED"
+    reset = api("POST", f"{path}/{ada_id}/second-factor/reset", workshop.token)
+    assert reset.status_code == 200 and reset.json()["second_factor"] == "none"
+    login = api("POST", "/api/v1/auth/login", json={"email": "ada@werkstatt-mueller.de",
+                                                    "password": "Zuendkerze-Wechsel-77"})
+    assert login.status_code == 200 and login.json()["next"] == "enrol"  # she sets up a new phone
+    own = api("POST", f"{path}/{workshop.user_id}/second-factor/reset", workshop.token)
+    assert own.status_code == 403 and error(own)["code"] == "RECOVERY_SIGN_IN_REQUIRED"
+    first = api("POST", "/api/v1/auth/login", json={"email": workshop.email, "password": STRONG}).json()
+    rescued = api("POST", "/api/v1/auth/totp", json={"challenge": first["challenge"],
+                                                     "recovery_code": workshop.recovery_codes[0]}).json()
+    mine = api("POST", f"{path}/{workshop.user_id}/second-factor/reset", rescued["access_token"])
+    assert mine.status_code == 200  # the only owner, phone lost: a recovery code lets her start over
+    again = api("POST", "/api/v1/auth/login", json={"email": workshop.email, "password": STRONG})
+    assert again.json()["next"] == "enrol"

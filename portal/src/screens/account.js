@@ -99,3 +99,45 @@ export function ChangePassword() {
       </form>`}
   </${Page}>`;
 }
+
+// Passkeys: a key on this device (or a security key) as the second factor, instead of typing a code. The browser
+// makes and uses it; AOS keeps only its public key. Options and answers travel as the WebAuthn JSON forms.
+export function Passkeys() {
+  const { busy, error, run } = useAction();
+  const [keys, setKeys] = useState(null);
+  const load = () => run(async () => setKeys((await api('GET', '/auth/passkeys')).passkeys));
+  useEffect(() => { load(); }, []);
+  const add = (event) => {
+    event.preventDefault();
+    const form = event.target;
+    const { name } = formValues(form);
+    run(async () => {
+      const started = await api('POST', '/auth/passkeys/options', { body: {} });
+      const publicKey = PublicKeyCredential.parseCreationOptionsFromJSON(started.options);
+      const credential = await navigator.credentials.create({ publicKey });
+      await api('POST', '/auth/passkeys', { body: { ceremony: started.ceremony, credential: credential.toJSON(), name } });
+      setKeys((await api('GET', '/auth/passkeys')).passkeys);
+      form.reset();
+    });
+  };
+  const remove = (id) => run(async () => { await api('DELETE', `/auth/passkeys/${encodeURIComponent(id)}`); await load(); });
+  return html`<${Page} title=${t('Passkeys')}>
+    <p>${t('A passkey signs you in with this device\'s screen lock or a security key instead of a code, and it cannot be used on a look-alike site.')}</p>
+    <${ErrorBanner} error=${error} />
+    ${keys === null ? html`<${Loading} />` : keys.length === 0 ? html`<p>${t('You have no passkey yet.')}</p>`
+      : html`<ul class="cards">${keys.map((k) => html`<li class="card"><h3>${k.name}</h3>
+          <button type="button" class="link" onClick=${() => remove(k.id)}>${t('Remove {name}', { name: k.name })}</button></li>`)}</ul>`}
+    <form onSubmit=${add} novalidate>
+      <${Field} label=${t('Name of the passkey')} name="name" error=${error} required maxlength="100" />
+      <button class="primary" type="submit" disabled=${busy}>${t('Add a passkey')}</button>
+    </form>
+  </${Page}>`;
+}
+
+// The second step of a sign-in by passkey; `challenge` is the login's. Answers the tokens.
+export async function signInWithPasskey(challenge, withDevice) {
+  const started = await api('POST', '/auth/passkey/options', { body: { challenge } });
+  const publicKey = PublicKeyCredential.parseRequestOptionsFromJSON(started.options);
+  const credential = await navigator.credentials.get({ publicKey });
+  return api('POST', '/auth/passkey', { body: withDevice({ challenge, ceremony: started.ceremony, credential: credential.toJSON() }) });
+}

@@ -2,6 +2,7 @@
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
 import { api, signIn, withDevice } from '../api.js';
+import { signInWithPasskey } from './account.js';
 import { t } from '../i18n.js';
 import { download, ErrorBanner, Field, formValues, Loading, Notice, Page, useAction } from '../ui.js';
 
@@ -26,7 +27,7 @@ async function afterPassword(answer) {
     location.hash = '#/enrol';
     return null;
   }
-  return answer.challenge;
+  return answer;
 }
 
 export function Register() {
@@ -68,13 +69,18 @@ export function Register() {
 
 export function Login() {
   const { busy, error, run, reset } = useAction();
-  const [challenge, setChallenge] = useState(null);
+  const [login, setLogin] = useState(null); // the password step's answer: the challenge and the factors to choose
+  const challenge = login && login.challenge;
   const [recovery, setRecovery] = useState(false);
   const password = (event) => {
     event.preventDefault();
     const body = formValues(event.target);
-    run(async () => setChallenge(await afterPassword(await api('POST', '/auth/login', { body: withDevice(body) }))));
+    run(async () => setLogin(await afterPassword(await api('POST', '/auth/login', { body: withDevice(body) }))));
   };
+  const passkey = () => run(async () => {
+    await signIn(await signInWithPasskey(challenge, withDevice));
+    location.hash = '#/workshop';
+  });
   const second = (event) => {
     event.preventDefault();
     const values = formValues(event.target);
@@ -107,6 +113,7 @@ export function Login() {
       <button type="button" class="link" onClick=${() => { setRecovery(!recovery); reset(); }}>
         ${recovery ? t('Use a code from the app') : t('Use a recovery code instead')}</button>
     </form>
+    ${(login.factors || []).includes('passkey') && html`<p><button type="button" disabled=${busy} onClick=${passkey}>${t('Use a passkey')}</button></p>`}
   </${Page}>`;
 }
 

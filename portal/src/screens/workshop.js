@@ -61,6 +61,7 @@ export function Workshop() {
           <li><a class="button" href="#/programming">${t('Program a vehicle')}</a></li>
           <li><a class="button" href="#/shop">${t('Order tools')}</a></li>
           <li><a class="button" href="#/password">${t('Change password')}</a></li>
+          <li><a class="button" href="#/passkeys">${t('Passkeys')}</a></li>
         </ul>
       </section>`}
   </${Page}>`;
