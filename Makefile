@@ -62,6 +62,7 @@ test-e2e: install
 bench: install
 	$(BIN)/python -m bench.password_hashing
 	$(BIN)/python -m bench.me_throughput
+	$(BIN)/python -m bench.revocation
 	$(BIN)/python -m bench.purchases
 	$(BIN)/python -m bench.vin_decode
 	$(BIN)/python -m bench.vehicle_lookup

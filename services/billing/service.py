@@ -115,7 +115,7 @@ class BillingService:
     def close_expired_windows(self):
         use_cases.expire_windows(self._ctx())
 
-    @timer(interval=10.0)
+    @timer(interval=5.0)
     def remind_of_ending_access(self):
         use_cases.remind_of_ending_access(self._ctx())
 

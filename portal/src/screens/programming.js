@@ -23,7 +23,6 @@ function RegisterAgent({ onRegistered }) {
       onRegistered();
     }
   };
-  const config = agent && JSON.stringify({ api: location.origin, ...agent }, null, 2);
   return html`<section aria-labelledby="register-agent"><h2 id="register-agent">${t('Register an agent')}</h2>
     <p>${t('The agent is the program on the workshop PC that talks to the car through the pass-through device.')}</p>
     <form onSubmit=${submit} novalidate class="inline-form">
@@ -31,15 +30,32 @@ function RegisterAgent({ onRegistered }) {
       <button type="submit">${t('Register')}</button>
     </form>
     <${ErrorBanner} error=${error} />
-    ${agent && html`<${Notice} kind="warning">
-      <p>${t('Agent {name} is registered. Its credential is shown only now: download the configuration and put it on the PC.', { name: agent.name })}</p>
-      <p>${t('Agent id')}: <code data-testid="agent-id">${agent.id}</code></p>
-      <p><button type="button" onClick=${() => download('aos-agent.json', new Blob([config], { type: 'application/json' }))}>
-        ${t('Download the agent configuration')}</button></p>
-      <p>${t('Then start it beside the car:')}</p>
-      <pre><code>${'python -m agent run --config aos-agent.json --vehicle <car address>:13400 --manufacturer-key manufacturer.pem'}</code></pre>
-    </${Notice}>`}
+    ${agent && html`<${AgentCredential} agent=${agent} />`}
   </section>`;
+}
+
+// A credential shown once (at registration or renewal): the configuration file to put on the PC.
+function AgentCredential({ agent }) {
+  const config = JSON.stringify({ api: location.origin, ...agent }, null, 2);
+  return html`<${Notice} kind="warning">
+    <p>${t('Agent {name} is registered. Its credential is shown only now: download the configuration and put it on the PC.', { name: agent.name })}</p>
+    <p>${t('Agent id')}: <code data-testid="agent-id">${agent.id}</code></p>
+    <p><button type="button" onClick=${() => download('aos-agent.json', new Blob([config], { type: 'application/json' }))}>
+      ${t('Download the agent configuration')}</button></p>
+    <p>${t('Then start it beside the car:')}</p>
+    <pre><code>${'python -m agent run --config aos-agent.json --vehicle <car address>:13400 --manufacturer-key manufacturer.pem'}</code></pre>
+  </${Notice}>`;
+}
+
+// The owner or an admin keeps the workshop's agents: a new credential (the old one stops), or revoked for good.
+function AgentActions({ agent, onChanged, onRenewed }) {
+  const { error, run } = useAction();
+  if (agent.revoked_at) return html` · <em>${t('revoked')}</em>`;
+  const renew = () => run(async () => onRenewed(await api('POST', `/agents/${agent.id}/credential`, { body: {} })));
+  const revoke = () => run(async () => { await api('POST', `/agents/${agent.id}/revoke`, { body: {} }); onChanged(); });
+  return html` <button type="button" class="link" onClick=${renew}>${t('New credential for {name}', { name: agent.name })}</button>
+    ${' '}<button type="button" class="link" onClick=${revoke}>${t('Revoke {name}', { name: agent.name })}</button>
+    <${ErrorBanner} error=${error} />`;
 }
 
 function Sessions() {
@@ -59,6 +75,9 @@ function Sessions() {
 
 export function Programming({ query }) {
   const agents = useApi('/agents');
+  const session = useSession();
+  const keeper = session && session.me && ['owner', 'admin'].includes(session.me.user.role);
+  const [renewed, setRenewed] = useState(null);
   const { error, run } = useAction();
   useEffect(() => { // who is online changes by itself
     const timer = setInterval(agents.reload, 5000);
@@ -71,7 +90,8 @@ export function Programming({ query }) {
     const session = await run(() => api('POST', '/programming/sessions', { body }));
     if (session) location.hash = '#/programming/' + session.id;
   };
-  const list = agents.data ? agents.data.agents : [];
+  const all = agents.data ? agents.data.agents : [];
+  const list = all.filter((a) => !a.revoked_at);
   return html`<${Page} title=${t('Programming')} wide>
     <section aria-labelledby="open"><h2 id="open">${t('Open a session')}</h2>
       <p>${t('The agent reads the car first (battery, VIN, control units) and prepares the software. The clock starts only when you start programming.')}</p>
@@ -90,10 +110,12 @@ export function Programming({ query }) {
     <section aria-labelledby="agents"><h2 id="agents">${t('Agents')}</h2>
       <${ErrorBanner} error=${agents.error} />
       ${agents.loading && !agents.data && html`<${Loading} />`}
-      ${list.length > 0 && html`<ul class="agents">${list.map((a) => html`<li data-agent=${a.id}>
+      ${all.length > 0 && html`<ul class="agents">${all.map((a) => html`<li data-agent=${a.id}>
         <span class=${'dot ' + (a.online ? 'online' : 'offline')} aria-hidden="true"></span>
         <strong>${a.name}</strong> · ${a.online ? t('online') : t('offline')}
-        ${a.last_seen_at ? html` · <small>${t('last seen {when}', { when: dateTime(a.last_seen_at) })}</small>` : ''}</li>`)}</ul>`}
+        ${a.last_seen_at ? html` · <small>${t('last seen {when}', { when: dateTime(a.last_seen_at) })}</small>` : ''}
+        ${keeper && html`<${AgentActions} agent=${a} onChanged=${agents.reload} onRenewed=${setRenewed} />`}</li>`)}</ul>`}
+      ${renewed && html`<${AgentCredential} agent=${renewed} />`}
     </section>
     <${RegisterAgent} onRegistered=${agents.reload} />
   </${Page}>`;
