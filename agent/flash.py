@@ -85,8 +85,9 @@ class Ecu:
     """A connection to one ECU through the car's DoIP entity. `key_for(address, level, seed)` answers security
     access seeds (the manufacturer's key service, reached through AOS)."""
 
-    def __init__(self, host, port, address, key_for, timeout=10.0):
+    def __init__(self, host, port, address, key_for, timeout=10.0, security_delay=10.5):
         self.host, self.port, self.address, self.key_for, self.timeout = host, port, address, key_for, timeout
+        self.security_delay = security_delay  # how long an ECU may keep security access locked after wrong keys
         self.doip = None
         self.client = None
 
@@ -124,6 +125,19 @@ class Ecu:
         except (OSError, ConnectionError, UnexpectedResponseException) as exc:
             raise Failure(name, "connection_lost", str(exc) or type(exc).__name__)
 
+    def _unlock(self):
+        """Security access; an ECU still locked after earlier wrong keys (requiredTimeDelayNotExpired) is waited
+        for once, as long as such a delay lasts, then asked again."""
+        try:
+            return self.client.unlock_security_access(PROGRAMMING_LEVEL)
+        except NegativeResponseException as exc:
+            if exc.response.code != 0x37:
+                raise
+            log.info("ECU 0x%02X keeps security access locked for now: waiting %.1f s", self.address,
+                     self.security_delay)
+            time.sleep(self.security_delay)
+            return self.client.unlock_security_access(PROGRAMMING_LEVEL)
+
     def read(self, did):
         return self._step("read identification", self.client.read_data_by_identifier_first, did)
 
@@ -144,7 +158,7 @@ class Ecu:
             raise Failure("pre-check", "low_voltage", f"battery at {voltage / 1000:.1f} V, below "
                           f"{MIN_VOLTAGE_MV / 1000:.1f} V: connect a charger")
         self._step("programming session", self.client.change_session, 0x02)
-        self._step("security access", self.client.unlock_security_access, PROGRAMMING_LEVEL)
+        self._step("security access", self._unlock)
         self._routine("erase", ERASE)
         location = udsoncan.MemoryLocation(address=0, memorysize=len(image), address_format=32, memorysize_format=32)
         answer = self._step("request download", self.client.request_download, location)

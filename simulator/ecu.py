@@ -21,9 +21,15 @@ SESSION, RESET, READ, SECURITY, ROUTINE, DOWNLOAD, TRANSFER, EXIT, TESTER_PRESEN
 # negative response codes (ISO 14229-1 annex A)
 NRC = {"service_not_supported": 0x11, "sub_function_not_supported": 0x12, "incorrect_length": 0x13,
        "conditions_not_correct": 0x22, "sequence_error": 0x24, "out_of_range": 0x31, "access_denied": 0x33,
-       "invalid_key": 0x35, "attempts_exceeded": 0x36, "upload_download_not_accepted": 0x70,
-       "transfer_suspended": 0x71, "programming_failure": 0x72, "wrong_block_counter": 0x73,
-       "not_in_session": 0x7F, "voltage_too_low": 0x93}
+       "invalid_key": 0x35, "attempts_exceeded": 0x36, "delay_not_expired": 0x37,
+       "upload_download_not_accepted": 0x70, "transfer_suspended": 0x71, "programming_failure": 0x72,
+       "wrong_block_counter": 0x73, "sub_function_not_in_session": 0x7E, "not_in_session": 0x7F,
+       "voltage_too_low": 0x93}
+# what an ECU keeps quiet about when a request was addressed to every ECU at once (ISO 14229-1, 7.5.3)
+QUIET_WHEN_FUNCTIONAL = (0x11, 0x12, 0x31, 0x7E, 0x7F)
+SUPPRESSIBLE = (0x10, 0x11, 0x31, 0x3E)  # services whose sub-function's bit 7 asks for no positive answer
+MIN_LENGTH = {0x10: 2, 0x11: 2, 0x22: 3, 0x27: 2, 0x31: 4, 0x34: 3, 0x36: 2, 0x37: 1, 0x3E: 2}
+EXACT_LENGTH = {0x10: 2, 0x11: 2, 0x3E: 2}
 # data identifiers
 DID_VIN, DID_PART, DID_HARDWARE, DID_SOFTWARE, DID_SESSION, DID_VOLTAGE, DID_STATE = (
     0xF190, 0xF187, 0xF191, 0xF189, 0xF186, 0xDD02, 0xDD10)
@@ -37,6 +43,17 @@ def security_key(secret, seed):
     """The key that opens programming for a seed: HMAC-SHA256 of the seed with the ECU's secret, first 4 bytes.
     The secret stays with the manufacturer; the programming service answers seeds for agents."""
     return hmac.new(secret, seed, hashlib.sha256).digest()[:4]
+
+
+@dataclass
+class Timings:
+    """An ECU's timing parameters: P2 and P2* (announced in each session's answer), and how long security access
+    stays locked after the attempts are used up (survives a session change and a reset, as a real ECU's does)."""
+    p2_ms: int = 50
+    p2_star_ms: int = 5000
+    s3: float = 5.0  # S3server: a session other than the default one ends after this long without a request
+    security_delay: float = 10.0
+    max_attempts: int = 3
 
 
 class Dropped(Exception):
@@ -54,8 +71,13 @@ class Faults:
 
 
 class Ecu:
-    def __init__(self, address, name, hardware_part_number, software_version, vin, secret, voltage_mv=12600):
+    def __init__(self, address, name, hardware_part_number, software_version, vin, secret, voltage_mv=12600,
+                 timings=None):
         self.address, self.name, self.vin, self.secret = address, name, vin, secret
+        self.timings = timings or Timings()
+        self.failed_keys = 0  # kept across sessions and resets: a lockout cannot be walked around
+        self.locked_until = 0.0  # monotonic time until which requestSeed answers requiredTimeDelayNotExpired
+        self.last_request = time.monotonic()
         self.hardware_part_number, self.software_version = hardware_part_number, software_version
         self.voltage_mv = voltage_mv
         self.bytes_per_second = None  # the link's speed, when a test wants a flash that takes a while
@@ -70,18 +92,28 @@ class Ecu:
         self.session = 0x01
         self.unlocked = False
         self.seed = None
-        self.failed_keys = 0
         self.erased = False
         self.download = None  # {"size", "received", "counter", "hash"}
         self.checked = False
 
     # ---- one request in, one response out ----
 
-    def handle(self, request):
+    def handle(self, request, functional=False):
+        """The answer to one request (b"" for none). `functional`: it was addressed to every ECU at once."""
+        answer = self._answer(request)
+        if functional and answer[:1] == b"\x7f" and answer[2] in QUIET_WHEN_FUNCTIONAL:
+            return b""
+        return answer
+
+    def _answer(self, request):
         if not request:
-            return self._nrc(0, "incorrect_length")
+            return b""
         sid = request[0]
         with self.lock:
+            now = time.monotonic()
+            if self.session != 0x01 and now - self.last_request > self.timings.s3:
+                self._reset_session()  # the tester went quiet: back to the default session, locked again
+            self.last_request = now
             if sid in self.faults.refuse:
                 self.faults.refuse.discard(sid)
                 return self._nrc(sid, "conditions_not_correct")
@@ -90,15 +122,21 @@ class Ecu:
                        EXIT: self._exit, TESTER_PRESENT: self._tester_present}.get(sid)
             if handler is None:
                 return self._nrc(sid, "service_not_supported")
-            return handler(request)
+            # ISO 14229-1, figure 5: the service in this session, then the length, then the sub-function
+            if sid in (DOWNLOAD, TRANSFER, EXIT) and self.session == 0x01:
+                return self._nrc(sid, "not_in_session")
+            if len(request) < MIN_LENGTH.get(sid, 1) or len(request) > EXACT_LENGTH.get(sid, len(request)):
+                return self._nrc(sid, "incorrect_length")
+            answer = handler(request)
+            if sid in SUPPRESSIBLE and request[1] & 0x80 and answer[:1] != b"\x7f":
+                return b""  # suppressPosRspMsgIndicationBit: the work is done, the positive answer not sent
+            return answer
 
     @staticmethod
     def _nrc(sid, name):
         return bytes([0x7F, sid, NRC[name]])
 
     def _session(self, req):
-        if len(req) != 2:
-            return self._nrc(SESSION, "incorrect_length")
         kind = req[1] & 0x7F
         if kind not in (0x01, 0x02, 0x03):
             return self._nrc(SESSION, "sub_function_not_supported")
@@ -107,10 +145,11 @@ class Ecu:
         if kind != self.session:
             self._reset_session()
             self.session = kind
-        return bytes([0x50, kind]) + struct.pack(">HH", 50, 500)  # P2 50 ms, P2* 5 s
+        # P2 in ms, P2* in units of 10 ms
+        return bytes([0x50, kind]) + struct.pack(">HH", self.timings.p2_ms, self.timings.p2_star_ms // 10)
 
     def _reset(self, req):
-        if len(req) != 2 or req[1] & 0x7F not in (0x01, 0x03):
+        if req[1] & 0x7F not in (0x01, 0x03):
             return self._nrc(RESET, "sub_function_not_supported")
         if self.checked and self.pending_version:
             self.software_version, self.application_valid = self.pending_version, True
@@ -119,16 +158,15 @@ class Ecu:
         return bytes([0x51, req[1] & 0x7F])
 
     def _read(self, req):
-        if len(req) < 3 or len(req) % 2 != 1:
+        """Every identifier asked for that this ECU has (one it has not is left out); none of them: out of range."""
+        if len(req) % 2 != 1:
             return self._nrc(READ, "incorrect_length")
         out = bytearray([0x62])
         for i in range(1, len(req), 2):
-            did = (req[i] << 8) | req[i + 1]
-            value = self._did(did)
-            if value is None:
-                return self._nrc(READ, "out_of_range")
-            out += req[i:i + 2] + value
-        return bytes(out)
+            value = self._did((req[i] << 8) | req[i + 1])
+            if value is not None:
+                out += req[i:i + 2] + value
+        return bytes(out) if len(out) > 1 else self._nrc(READ, "out_of_range")
 
     def _did(self, did):
         version = self.software_version if self.application_valid else BOOTLOADER_VERSION
@@ -140,12 +178,12 @@ class Ecu:
     def _security(self, req):
         if self.session != 0x02:
             return self._nrc(SECURITY, "not_in_session")
-        if len(req) < 2:
-            return self._nrc(SECURITY, "incorrect_length")
         level = req[1]
         if level == PROGRAMMING_LEVEL:
-            if self.failed_keys >= 3:
-                return self._nrc(SECURITY, "attempts_exceeded")
+            if len(req) != 2:
+                return self._nrc(SECURITY, "incorrect_length")
+            if time.monotonic() < self.locked_until:
+                return self._nrc(SECURITY, "delay_not_expired")
             self.seed = bytes(4) if self.unlocked else os.urandom(4)
             return bytes([0x67, level]) + self.seed
         if level == PROGRAMMING_LEVEL + 1:
@@ -154,14 +192,18 @@ class Ecu:
             if not hmac.compare_digest(bytes(req[2:]), security_key(self.secret, self.seed)):
                 self.failed_keys += 1
                 self.seed = None
-                return self._nrc(SECURITY, "attempts_exceeded" if self.failed_keys >= 3 else "invalid_key")
-            self.unlocked, self.seed = True, None
+                if self.failed_keys >= self.timings.max_attempts:
+                    self.failed_keys = 0  # the delay starts: after it, a new round of attempts
+                    self.locked_until = time.monotonic() + self.timings.security_delay
+                    return self._nrc(SECURITY, "attempts_exceeded")
+                return self._nrc(SECURITY, "invalid_key")
+            self.unlocked, self.seed, self.failed_keys = True, None, 0
             return bytes([0x67, level])
         return self._nrc(SECURITY, "sub_function_not_supported")
 
     def _routine(self, req):
-        if len(req) < 4 or req[1] != 0x01:
-            return self._nrc(ROUTINE, "sub_function_not_supported" if len(req) >= 4 else "incorrect_length")
+        if req[1] & 0x7F != 0x01:
+            return self._nrc(ROUTINE, "sub_function_not_supported")
         routine = (req[2] << 8) | req[3]
         if routine == ERASE:
             if not self.unlocked:
@@ -185,8 +227,8 @@ class Ecu:
             return self._nrc(DOWNLOAD, "access_denied")
         if not self.erased:
             return self._nrc(DOWNLOAD, "conditions_not_correct")
-        if len(req) < 3:
-            return self._nrc(DOWNLOAD, "incorrect_length")
+        if req[1] != 0x00:  # a compressed or encrypted image: nothing here unpacks one
+            return self._nrc(DOWNLOAD, "out_of_range")
         alfid = req[2]
         size_len, addr_len = alfid >> 4, alfid & 0x0F
         if len(req) != 3 + addr_len + size_len:
@@ -202,8 +244,6 @@ class Ecu:
         d = self.download
         if d is None:
             return self._nrc(TRANSFER, "sequence_error")
-        if len(req) < 2:
-            return self._nrc(TRANSFER, "incorrect_length")
         counter, data = req[1], req[2:]
         if d["last"] is not None and counter == d["last"] and counter != d["counter"]:
             return bytes([0x76, counter])  # the tester repeated a block it had no answer to: taken once
@@ -237,6 +277,6 @@ class Ecu:
         return bytes([0x77])
 
     def _tester_present(self, req):
-        if len(req) != 2 or req[1] & 0x7F != 0:
+        if req[1] & 0x7F != 0:
             return self._nrc(TESTER_PRESENT, "sub_function_not_supported")
-        return b"" if req[1] & 0x80 else bytes([0x7E, 0x00])
+        return bytes([0x7E, 0x00])

@@ -3,6 +3,7 @@ fault the simulator can be told to make, each ending in a clear cause and an ECU
 import os
 import socket
 import struct
+import time
 
 import pytest
 
@@ -120,6 +121,8 @@ def test_a_refused_request_names_the_step_and_the_negative_response(car):
 def test_uds_rules_of_the_simulated_ecu():
     ecu = doip.Vehicle.demo(VIN, SECRET, PLAN).ecus[0x12]
     assert ecu.handle(bytes([0x27, 0x11])) == bytes([0x7F, 0x27, 0x7F])  # security only in programming
+    assert ecu.handle(bytes([0x34, 0x00, 0x44]) + bytes(8)) == bytes([0x7F, 0x34, 0x7F])  # not in this session
+    assert ecu.handle(bytes([0x10, 0x03]))[:2] == bytes([0x50, 0x03])
     assert ecu.handle(bytes([0x34, 0x00, 0x44]) + bytes(8)) == bytes([0x7F, 0x34, 0x33])  # locked
     assert ecu.handle(bytes([0x99])) == bytes([0x7F, 0x99, 0x11])
     assert ecu.handle(bytes([0x10, 0x02]))[:2] == bytes([0x50, 0x02])
@@ -141,7 +144,9 @@ def test_doip_routing_activation_first_unknown_targets_refused_and_identificatio
         tester.sendall(doip.frame(doip.DIAGNOSTIC, struct.pack(">HH", 0x0E80, 0x12) + b"\x22\xf1\x89"))
         header = tester.recv(8)
         assert doip.HEADER.unpack(header)[2] == doip.DIAGNOSTIC_NACK
-        assert tester.recv(5)[4] == 0x02  # invalid source address: not activated
+        assert tester.recv(5)[4] == 0x02  # invalid source address: not activated, and the socket closes
+        assert tester.recv(8) == b""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as tester:
         tester.sendall(doip.frame(doip.ACTIVATE, struct.pack(">HBI", 0x0E80, 0, 0)))
         assert doip.HEADER.unpack(tester.recv(8))[2] == doip.ACTIVATED and tester.recv(9)[4] == 0x10
         tester.sendall(doip.frame(doip.DIAGNOSTIC, struct.pack(">HH", 0x0E80, 0x77) + b"\x22\xf1\x89"))
@@ -167,3 +172,19 @@ def test_only_a_genuine_signed_file_passes():
     assert other_version.value.what == "signature"
     with pytest.raises(manifest.NotGenuine):
         manifest.verify(manifest.load_public(software.public_pem(software.new_key())), described, signature, IMAGE)
+
+
+def test_the_agent_waits_out_an_ecu_still_locked_after_wrong_keys_and_flashes(car):
+    vehicle, port = car
+    ecu = vehicle.ecus[0x12]
+    ecu.timings = type(ecu.timings)(security_delay=1.5)
+    ecu.handle(bytes([0x10, 0x02]))
+    for _ in range(3):  # someone else's three wrong keys
+        ecu.handle(bytes([0x27, 0x11]))
+        ecu.handle(bytes([0x27, 0x12, 0, 0, 0, 0]))
+    assert ecu.handle(bytes([0x27, 0x11])) == bytes([0x7F, 0x27, 0x37])
+    started = time.monotonic()
+    with Ecu("127.0.0.1", port, 0x12, key_for, timeout=3, security_delay=1.6) as agent_ecu:
+        result = agent_ecu.flash(IMAGE, NEW)
+    assert time.monotonic() - started > 1.0  # it waited for the lock to open instead of failing
+    assert result.version_after == NEW and ecu.software_version == NEW
