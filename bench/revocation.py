@@ -80,6 +80,20 @@ def fill_book(amqp_uri, count):
                              content_type="application/json", content_encoding="utf-8")
 
 
+def taken_up(amqp_uri, seconds=120):
+    """Wait until the gateway has taken every revocation off its queue (RabbitMQ's management API says so)."""
+    vhost = amqp_uri.rsplit("/", 1)[1]
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        queues = requests.get(f"{system.RABBIT_API}/queues/{vhost}", auth=("guest", "guest"), timeout=10).json()
+        waiting = sum(q.get("messages", 0) for q in queues if "on_tokens_revoked" in q["name"])
+        if waiting == 0 and any("on_tokens_revoked" in q["name"] for q in queues):
+            time.sleep(15)  # the broker settles after the burst (its own housekeeping is not the check's cost)
+            return
+        time.sleep(0.5)
+    raise SystemExit("the gateway did not take up the revocations in time")
+
+
 def main(argv=None):
     parser = system.parser(__doc__)
     parser.add_argument("--users", type=int, default=30)
@@ -97,7 +111,7 @@ def main(argv=None):
                 per_route[name].append(seconds)
         quiet = system.load("http", base, owner, "/api/v1/me", 16, opts.seconds)
         fill_book(running.amqp_uri, opts.book)
-        time.sleep(3)  # the gateway takes them up
+        taken_up(running.amqp_uri)
         full = system.load("http", base, owner, "/api/v1/me", 16, opts.seconds)
     print(f"\nRevocation: {opts.users} users deactivated one after another; time from the PATCH's answer to the "
           "first TOKEN_REVOKED on each route")
