@@ -16,7 +16,7 @@ from services.shared import config as settings
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 COMPOSE = (DEPLOY / "docker-compose.yml").read_text()
 REQUIRED = ("AOS_RABBITMQ_PASSWORD", "AOS_DB_PASSWORD", "AOS_BLOB_SECRET_KEY", "AOS_ECU_SECRET",
-            "GRAFANA_ADMIN_PASSWORD", "AOS_TOKEN_SIGNING_KEY_FILE")
+            "GRAFANA_ADMIN_PASSWORD", "AOS_TOKEN_SIGNING_KEY_FILE", "AOS_SMTP_HOST", "AOS_MAIL_FROM", "AOS_PORTAL_URL")
 
 
 def interpolate(text, env):
