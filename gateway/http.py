@@ -12,7 +12,7 @@ from nameko.web.server import WebServer, WsgiApp
 from werkzeug.exceptions import HTTPException, MethodNotAllowed as WerkzeugMethodNotAllowed
 from werkzeug.wrappers import Request, Response
 
-from services.shared import logs
+from services.shared import jsonread, logs
 from gateway.settings import GatewaySettings
 from services.shared.config import of_container
 from services.shared.schemas import load
@@ -116,15 +116,24 @@ class ApiEntrypoint(HttpRequestHandler):
 
     def handle_request(self, request):
         request.correlation_id = logs.accepted(request.headers.get(logs.HEADER))  # the worker takes it up
-        limit = self.limit
-        if (request.content_length or 0) > limit:
-            response = error_response(PayloadTooLarge(
-                "BODY_TOO_LARGE", f"The request body is larger than {limit} bytes.", {"limit_bytes": limit}))
-        else:
-            request.max_content_length = limit  # a chunked body is cut off at the limit too
+        response = self._refusal(request)
+        if response is None:
+            request.max_content_length = self.limit  # a chunked body is cut off at the limit too
             response = super().handle_request(request)
         response.headers[logs.HEADER] = request.correlation_id
         return harden(response)
+
+    def _refusal(self, request):
+        """The answer to a request refused before any work: a path with text no service may see (NUL, a lone
+        surrogate), or a body over the limit; None for one that goes on."""
+        try:
+            jsonread.check(getattr(request, "path_values", {}), "path")
+        except AosError as refused:
+            return error_response(refused)
+        if (request.content_length or 0) > self.limit:
+            return error_response(PayloadTooLarge("BODY_TOO_LARGE", f"The request body is larger than {self.limit} "
+                                                  "bytes.", {"limit_bytes": self.limit}))
+        return None
 
     def response_from_result(self, result):
         if isinstance(result, Response):
@@ -171,10 +180,7 @@ def read_json(request, schema_cls):
         mimetype = request.mimetype or ""
         if mimetype and mimetype != "application/json" and not mimetype.endswith("+json"):
             raise UnsupportedMediaType("UNSUPPORTED_MEDIA_TYPE", f"Send JSON (application/json), not {mimetype}.")
-        try:
-            payload = json.loads(raw)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise BadRequest("MALFORMED_JSON", f"The body is not valid JSON: {exc}.")
+        payload = jsonread.parse(raw)
     if not isinstance(payload, dict):
         raise BadRequest("BODY_NOT_OBJECT", "The body must be a JSON object.")
     load(schema_cls, payload)

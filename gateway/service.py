@@ -19,6 +19,7 @@ from services.billing import schemas as bs
 from services.identity import schemas as ids
 from services.programming import schemas as ps
 from services.shared.config import Settings
+from services.shared import jsonread
 from services.shared.consumer import consumes
 from services.shared.errors import BadRequest, Unauthenticated, Unavailable
 from services.shop import schemas as ss
@@ -288,7 +289,7 @@ class GatewayService:
     @route("GET", V1 + "/tariffs", "What can be bought, with prices excl. and incl. VAT for a country (`?country=DE`)",
            "billing", public=True, answer=bs.TariffList, errors=((422, "unsupported country"),))
     def tariffs(self, request):
-        return self._call(self.billing.tariffs, dict(request.args))
+        return self._call(self.billing.tariffs, single_query(request))
 
     @route("POST", V1 + "/purchases", "Buy a tariff, paid from the credit account (`Idempotency-Key` required)",
            "billing", body=bs.PurchaseInput, answer=bs.PurchaseOut, status=201,
@@ -489,7 +490,7 @@ class GatewayService:
            "vehicle data", answer=vs.MaintenanceOut, errors=(UNAUTHENTICATED, NO_ACCESS, NO_VEHICLE))
     def maintenance(self, request, vin):
         return self._call(self.vehicle_data.maintenance, self.auth.caller(request).actor(), vin,
-                          dict(request.args))
+                          single_query(request))
 
     @route("GET", V1 + "/vehicles/<vin>/campaigns", "Recalls and service campaigns for the vehicle, open or done",
            "vehicle data", answer=vs.CampaignList, errors=(UNAUTHENTICATED, NO_ACCESS, NO_VEHICLE))
@@ -501,12 +502,12 @@ class GatewayService:
     @route("GET", V1 + "/shop/products", "The catalogue with stock, prices excl. and incl. VAT for a country "
            "(`?country=DE`)", "shop", public=True, answer=ss.Catalogue, errors=((422, "unsupported country"),))
     def products(self, request):
-        return self._call(self.shop.catalogue, dict(request.args))
+        return self._call(self.shop.catalogue, single_query(request))
 
     @route("GET", V1 + "/shop/products/<sku>", "One product: technical data, what it is needed for, a picture",
            "shop", public=True, answer=ss.ProductOut, errors=((404, "no such product"),))
     def product(self, request, sku):
-        return self._call(self.shop.product, sku, dict(request.args))
+        return self._call(self.shop.product, sku, single_query(request))
 
     @route("POST", V1 + "/shop/orders", "Order tools (`Idempotency-Key` required): the stock is reserved, billing "
            "takes the price from the credit account", "shop", body=ss.OrderInput, answer=ss.OrderOut, status=201,
@@ -544,7 +545,12 @@ def agent_credentials(request):
 
 def query(request):
     """Query parameters as lists (a repeated one stays visible to the service's schema, which refuses it)."""
-    return request.args.to_dict(flat=False)
+    return jsonread.check(request.args.to_dict(flat=False), "query")
+
+
+def single_query(request):
+    """Query parameters, one value each."""
+    return jsonread.check(dict(request.args), "query")
 
 
 def idempotency_key(request):

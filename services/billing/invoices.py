@@ -2,6 +2,7 @@
 that moment, and its PDF rendered with fpdf2 and kept in object storage."""
 import uuid
 
+import font_roboto
 from fpdf import FPDF
 from sqlalchemy import update
 
@@ -60,31 +61,38 @@ def _money(cents):
     return f"{cents / 100:,.2f} EUR"
 
 
+FONT = "Roboto"
+# Roboto (Apache 2.0), shipped by the font-roboto package: Latin with every European diacritic, Greek, Cyrillic
+FONT_FILES = {"": font_roboto.Roboto, "B": font_roboto.RobotoBold, "I": font_roboto.RobotoItalic}
+
+
 def render(invoice):
     """The invoice as a PDF: seller, buyer, number and date, the line, VAT or the reverse-charge note, totals."""
     pdf = FPDF(format="A4")
+    for style, path in FONT_FILES.items():  # a Unicode font: names in Polish, Czech, Greek, Bulgarian print whole
+        pdf.add_font(FONT, style, path)
     title = f"{'Credit note' if invoice.gross_cents < 0 else 'Invoice'} {invoice.number}"
     pdf.set_title(title)
     pdf.set_author(invoice.seller["name"])
     pdf.set_creation_date(invoice.issued_at)
     pdf.add_page()
-    pdf.set_font("Helvetica", "B", 16)
+    pdf.set_font(FONT, "B", 16)
     pdf.cell(0, 10, title, new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Helvetica", size=10)
+    pdf.set_font(FONT, size=10)
     pdf.cell(0, 6, f"Date: {invoice.issued_at:%Y-%m-%d}", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
     for title, party in (("From", invoice.seller), ("To", invoice.buyer)):
-        pdf.set_font("Helvetica", "B", 10)
+        pdf.set_font(FONT, "B", 10)
         pdf.cell(0, 6, title, new_x="LMARGIN", new_y="NEXT")
-        pdf.set_font("Helvetica", size=10)
+        pdf.set_font(FONT, size=10)
         pdf.multi_cell(0, 5, "\n".join(filter(None, [party["name"], _address(party["address"]),
                                                     f"VAT id: {party['vat_id']}" if party["vat_id"] else None])))
         pdf.ln(3)
-    pdf.set_font("Helvetica", "B", 10)
+    pdf.set_font(FONT, "B", 10)
     pdf.cell(120, 7, "Description", border="B")
     pdf.cell(20, 7, "Qty", border="B", align="R")
     pdf.cell(0, 7, "Net", border="B", align="R", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Helvetica", size=10)
+    pdf.set_font(FONT, size=10)
     for line in invoice.lines:
         pdf.cell(120, 7, line["description"])
         pdf.cell(20, 7, str(line["quantity"]), align="R")
@@ -95,12 +103,12 @@ def render(invoice):
         rows.append((f"VAT {invoice.vat_rate} %", invoice.vat_cents))
     rows.append(("Total", invoice.gross_cents))
     for label, cents in rows:
-        pdf.set_font("Helvetica", "B" if label == "Total" else "", 10)
+        pdf.set_font(FONT, "B" if label == "Total" else "", 10)
         pdf.cell(140, 7, label, align="R")
         pdf.cell(0, 7, _money(cents), align="R", new_x="LMARGIN", new_y="NEXT")
     if invoice.note:
         pdf.ln(4)
-        pdf.set_font("Helvetica", "I", 9)
+        pdf.set_font(FONT, "I", 9)
         pdf.multi_cell(0, 5, invoice.note)
     return bytes(pdf.output())
 

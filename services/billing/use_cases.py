@@ -470,7 +470,8 @@ def charge_order(uow, data, seller, now, invoice_limit_cents, mailer=None, porta
     s.flush()
     terms = "Payable within 14 days by bank transfer." if on_invoice else "Paid from the AOS credit account."
     issued = invoices.issue(s, order_id, operator_id, [
-        {"description": line["sku"], "quantity": line["quantity"],
+        {"description": f"{line['name']} ({line['sku']})" if line.get("name") else line["sku"],
+         "quantity": line["quantity"],
          "net_cents": line["quantity"] * line["unit_price_cents"]} for line in data["lines"]], buyer, seller, quote, now,
         terms=terms)
     tell_invoice(uow, mailer, portal_url, buyer, issued, terms)

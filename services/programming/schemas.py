@@ -75,7 +75,8 @@ NEEDS = {"preflight": ("vehicle",), "files_verified": ("package_ids",), "file_re
 
 class SeedInput(Input):
     ecu_address = fields.String(required=True, validate=ADDRESS)
-    seed = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-f]{2,64}$", error="hex, lower case"))
+    seed = fields.String(required=True, validate=validate.Regexp(
+        r"^(?:[0-9a-f]{2}){1,32}$", error="whole bytes in hex, lower case: 2 to 64 digits, an even number"))
 
 
 # ---- answers ----

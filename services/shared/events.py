@@ -189,6 +189,7 @@ class FlashFailed(Contract):
 
 class OrderLine(Contract):
     sku = fields.String(required=True)
+    name = fields.String(load_default=None, allow_none=True, metadata={"description": "the product's name"})
     quantity = fields.Integer(required=True, validate=validate.Range(min=1))
     unit_price_cents = Cents()
 

@@ -64,8 +64,8 @@ class Order:
             "order_id": order.id, "operator_id": operator_id, "user_id": user_id, "spending": rights,
             "total_cents": order.net_cents,
             "payment_method": payment_method,
-            "lines": [{"sku": line["sku"], "quantity": line["quantity"], "unit_price_cents": line["unit_net_cents"]}
-                      for line in lines], "placed_at": now})]
+            "lines": [{"sku": line["sku"], "name": line["name"], "quantity": line["quantity"],
+                       "unit_price_cents": line["unit_net_cents"]} for line in lines], "placed_at": now})]
 
     def customer_cancels(self):
         """The states a customer's cancellation may move this order from; none once it is cancelled."""

@@ -49,10 +49,11 @@ def api(system):
     return Api(f"http://{system['WEB_SERVER_ADDRESS']}", Mailbox(system["MAIL_FOLDER"]))
 
 
-def registration(email="meister@werkstatt-mueller.de", vat_id="DE136695976", country="DE", **owner):
+def registration(email="meister@werkstatt-mueller.de", vat_id="DE136695976", country="DE",
+                 legal_name="Werkstatt Müller", city="München", **owner):
     return {
-        "operator": {"legal_name": "Werkstatt Müller", "legal_form": "GmbH", "country": country, "vat_id": vat_id,
-                     "address": {"street": "Hauptstraße 1", "postal_code": "80331", "city": "München"}},
+        "operator": {"legal_name": legal_name, "legal_form": "GmbH", "country": country, "vat_id": vat_id,
+                     "address": {"street": "Hauptstraße 1", "postal_code": "80331", "city": city}},
         "owner": {"email": email, "name": "Anna Müller", "password": STRONG, **owner},
     }
 
@@ -60,9 +61,9 @@ def registration(email="meister@werkstatt-mueller.de", vat_id="DE136695976", cou
 class Workshop:
     """A registered workshop whose owner has enrolled TOTP, with what the tests need to act as them."""
 
-    def __init__(self, api, email="meister@werkstatt-mueller.de", vat_id="DE136695976", country="DE"):
+    def __init__(self, api, email="meister@werkstatt-mueller.de", vat_id="DE136695976", country="DE", **company):
         started = time.time_ns()
-        answer = api("POST", "/api/v1/operators", json=registration(email, vat_id, country))
+        answer = api("POST", "/api/v1/operators", json=registration(email, vat_id, country, **company))
         assert answer.status_code == 201, answer.text
         self.api, self.email = api, email
         self.operator_id = answer.json()["operator"]["id"]

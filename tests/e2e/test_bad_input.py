@@ -105,3 +105,34 @@ def test_unknown_routes_and_methods_answer_in_json(api):
     assert missing.status_code == 404 and error(missing)["code"] == "ROUTE_NOT_FOUND"
     wrong = api("DELETE", "/api/v1/me")
     assert wrong.status_code == 405 and error(wrong)["code"] == "METHOD_NOT_ALLOWED"
+
+
+# ---- what a strict JSON reader refuses, on public and signed-in routes alike ----
+
+def test_a_lone_surrogate_nul_or_deep_nesting_is_refused_naming_where(api, workshop):
+    register = api.base + "/api/v1/operators"
+    import requests
+    for body, status, field in (
+            ('{"operator": {"legal_name": "\\ud800"}}', 422, "operator.legal_name"),
+            ('{"email": "a\\u0000@b.de", "password": "x"}', 422, "email"),
+            ("[" * 1000 + "]" * 1000, 400, None),
+            ('{"a":' * 500 + "1" + "}" * 500, 400, None)):
+        for url in (register, api.base + "/api/v1/auth/login"):
+            answer = requests.post(url, data=body.encode(), headers={"Content-Type": "application/json"}, timeout=10)
+            assert answer.status_code == status, (body[:40], answer.text)
+            if field and url == register:
+                assert answer.json()["error"]["details"]["field"] == field
+    signed_in = api("POST", "/api/v1/agents", workshop.token, data='{"name": "bay\\udfff"}'.encode(),
+                    headers={"Content-Type": "application/json"})
+    assert signed_in.status_code == 422 and signed_in.json()["error"]["details"]["field"] == "name"
+    in_query = api("GET", "/api/v1/air/search", workshop.token, params={"q": "brake\x00"})
+    assert in_query.status_code == 422 and in_query.json()["error"]["details"]["field"] == "q.0"
+    in_path = api("GET", "/api/v1/shop/products/BSU%00100")
+    assert in_path.status_code == 422 and in_path.json()["error"]["details"]["field"] == "sku"
+
+
+def test_an_odd_number_of_hex_digits_is_no_seed(api, workshop):
+    agent = api("POST", "/api/v1/agents", workshop.token, json={"name": "bay 1"}).json()
+    answer = api("POST", "/api/v1/agents/sessions/nowhere/security-key", json={"ecu_address": "0x12", "seed": "abc"},
+                 headers={"Authorization": f"Agent {agent['id']}:{agent['credential']}"})
+    assert answer.status_code == 422 and "seed" in answer.json()["error"]["details"]["fields"]

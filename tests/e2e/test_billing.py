@@ -187,3 +187,21 @@ def test_a_reverse_charge_invoice_says_so(api, system):
     assert "Reverse charge" in invoice["note"]
     pdf = api("GET", f"/api/v1/invoices/{invoice['id']}", french.token, headers={"Accept": "application/pdf"})
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-")
+
+
+@pytest.mark.parametrize("country, name, city", [
+    ("PL", "Warsztat Łódź", "Łódź"), ("CZ", "Škoda Servis Žižkov", "Praha"), ("GR", "Συνεργείο Αθηνά", "Αθήνα"),
+    ("BG", "Автосервиз София", "София")])
+def test_an_invoice_prints_the_buyers_name_in_its_own_script(api, country, name, city):
+    import io
+
+    from pypdf import PdfReader
+    workshop = Workshop(api, email=f"werkstatt-{country.lower()}@example.eu", vat_id=None, country=country,
+                        legal_name=name, city=city)
+    eventually(lambda: top_up(api, workshop, 5000).status_code == 201, what="billing to know the workshop")
+    assert buy(api, workshop, "air-1h").status_code == 201
+    [invoice] = api("GET", "/api/v1/invoices", workshop.token).json()["invoices"]
+    pdf = api("GET", f"/api/v1/invoices/{invoice['id']}", workshop.token, headers={"Accept": "application/pdf"})
+    assert pdf.status_code == 200, pdf.text
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages)
+    assert f"{name} GmbH" in text and city in text  # read back from the PDF as the buyer would see it

@@ -144,7 +144,8 @@ def test_an_order_on_invoice_leaves_the_credit_alone_within_the_limit_of_open_in
     invoices = api("GET", "/api/v1/invoices", customer.token).json()["invoices"]
     [bill] = [i for i in invoices if i["purchase_id"] == first["id"]]
     assert bill["gross_cents"] == 105910 and "Payable within 14 days" in bill["note"]
-    assert bill["lines"] == [{"description": "BSU-100A", "quantity": 1, "net_cents": 89000}]
+    assert bill["lines"] == [{"description": "Battery support unit 100 A (BSU-100A)", "quantity": 1,
+                              "net_cents": 89000}]  # the product's name, not only its SKU
     second = order(api, customer, ("BSU-100A", 1), payment_method="invoice").json()  # 2 x 1,059.10 > 1,500.00
     eventually(lambda: status(api, customer, second["id"], "cancelled"), what="the limit to refuse it")
     assert stock(api, "BSU-100A") == 2

@@ -20,7 +20,7 @@ def test_an_order_sums_its_lines_and_announces_itself():
     assert (order.status, order.net_cents) == ("placed", 2 * 19900 + 5000)
     [fact] = facts
     assert fact.type == "OrderPlaced" and fact.data["total_cents"] == 44800
-    assert fact.data["lines"][0] == {"sku": "AOS-VCI-1", "quantity": 2, "unit_price_cents": 19900}
+    assert fact.data["lines"][0] == {"sku": "AOS-VCI-1", "name": "Interface", "quantity": 2, "unit_price_cents": 19900}
 
 
 def test_each_product_goes_on_one_line():
