@@ -54,7 +54,7 @@ class AirService(FollowsAccess):
 
     @api
     def suggest(self, actor, query):
-        return dump(s.SuggestOut, use_cases.suggest(self._ctx(), load(s.SuggestQuery, query)))
+        return dump(s.SuggestOut, use_cases.suggest(self._ctx(), actor, load(s.SuggestQuery, query)))
 
     @api
     def document(self, actor, document_id, query):
@@ -63,4 +63,4 @@ class AirService(FollowsAccess):
 
     @api
     def navigation(self, actor, query):
-        return dump(s.NavigationOut, use_cases.navigation(self._ctx(), load(s.NavigationQuery, query)))
+        return dump(s.NavigationOut, use_cases.navigation(self._ctx(), actor, load(s.NavigationQuery, query)))

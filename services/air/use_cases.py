@@ -27,6 +27,19 @@ def _vehicle(ctx, vin):
     return ctx.vehicle(vin.upper()) if vin else None
 
 
+def _car(ctx, actor, vin):
+    """(the vehicle to narrow to, what the answer may say of it). Build data is the workshop's only with access to
+    vehicle data (any access window, or a VIN pass for this car): without it nothing is narrowed to the car (the
+    narrowing itself would tell its series, model and engine) and the answer names only the VIN."""
+    vehicle = _vehicle(ctx, vin)
+    if vehicle is None:
+        return None, None
+    with ctx.store.read() as session:
+        if ACCESS.allows(session, actor["operator_id"], "vehicle_data", vehicle.vin, ctx.now):
+            return vehicle, vehicle.__dict__
+    return None, {"vin": vehicle.vin}
+
+
 def _may_read(ctx, actor, vin):
     with ctx.store.read() as session:
         return domain.may_read(ACCESS.of(session, actor["operator_id"]), vin, ctx.now)
@@ -49,11 +62,11 @@ def run_search(ctx, actor, query):
     if words.empty and query["q"] is not None:
         raise invalid_field("QUERY_HAS_NO_WORDS", "q", "at_least_one_word",
                             "Type at least one word or code: punctuation alone finds nothing.")
-    vehicle = _vehicle(ctx, query["vin"])
+    vehicle, car = _car(ctx, actor, query["vin"])
     filters = domain.Filters(types=(query["type"],) if query["type"] else (),
                              systems=(query["system"],) if query["system"] else (),
                              language=query["language"], vehicle=vehicle)
-    access = _may_read(ctx, actor, vehicle.vin if vehicle else None)
+    access = _may_read(ctx, actor, car["vin"] if car else None)
     size, page = query["size"], query["page"]
     with metrics.SEARCH_DURATION.time():
         found = ctx.index.search(words, filters, offset=(page - 1) * size, limit=size, highlight=access)
@@ -66,13 +79,13 @@ def run_search(ctx, actor, query):
                             f"There are {found.total} hits, {pages} page(s) of {size}: ask for page {pages} or less.",
                             total=found.total, pages=pages)
     return {"query": query["q"], "total": found.total, "page": page, "pages": pages, "size": size,
-            "access": access, "vehicle": vehicle.__dict__ if vehicle else None,
+            "access": access, "vehicle": car,
             "hits": [h.__dict__ for h in found.hits], "facets": _facets(found.facets),
             "offer": None if access else ctx.tariffs()}
 
 
-def suggest(ctx, query):
-    vehicle = _vehicle(ctx, query["vin"])
+def suggest(ctx, actor, query):
+    vehicle, _ = _car(ctx, actor, query["vin"])
     found = ctx.index.suggest(query["q"], domain.Filters(language=query["language"], vehicle=vehicle))
     return {"suggestions": [{"id": i, "title": t} for i, t in found]}
 
@@ -87,12 +100,12 @@ def open_document(ctx, actor, document_id, query):
             raise NotFound("DOCUMENT_NOT_FOUND", f"There is no technical document {document_id!r}.",
                            {"field": "document_id"})
         accesses = ACCESS.of(session, actor["operator_id"])
+    if not domain.may_read(accesses, vehicle.vin if vehicle else None, ctx.now):  # first: the car's data is paid
+        raise domain.access_required(document_id, vehicle.vin if vehicle else None, ctx.tariffs())
     if vehicle is not None and not domain.applies(document.applicability, vehicle):
         raise invalid_field("DOCUMENT_NOT_FOR_VEHICLE", "vin", "document_applies",
                             f"{document_id} does not apply to {vehicle.vin} ({vehicle.series} {vehicle.model_code}, "
                             f"{vehicle.engine_code}, built {vehicle.production_date.isoformat()}).")
-    if not domain.may_read(accesses, vehicle.vin if vehicle else None, ctx.now):
-        raise domain.access_required(document_id, vehicle.vin if vehicle else None, ctx.tariffs())
     with ctx.store.transaction() as uow:
         uow.emit("DocumentViewed", {"operator_id": actor["operator_id"], "user_id": actor["user_id"],
                                     "document_id": document.id, "vin": vehicle.vin if vehicle else None,
@@ -108,10 +121,10 @@ def open_document(ctx, actor, document_id, query):
                               "expires_at": expires} for b in document.binaries]}
 
 
-def navigation(ctx, query):
+def navigation(ctx, actor, query):
     """The standard navigation (ISO 18541-3): main groups with their document types, and types with their main
-    groups, counted; for a VIN only what applies to it."""
-    vehicle = _vehicle(ctx, query["vin"])
+    groups, counted; for a VIN (with access to its data) only what applies to it."""
+    vehicle, car = _car(ctx, actor, query["vin"])
     counts = ctx.index.tree(domain.Filters(language=query["language"], vehicle=vehicle))
     by_system = [{"system": s, "label": domain.SYSTEMS.get(s, s), "count": sum(types.values()),
                   "types": [{"type": t, "label": domain.DOCUMENT_TYPES.get(t, t), "count": n}
@@ -125,5 +138,5 @@ def navigation(ctx, query):
             node["systems"].append({"system": s, "label": domain.SYSTEMS.get(s, s), "count": n})
     for node in by_type.values():
         node["systems"].sort(key=lambda x: x["system"])
-    return {"vehicle": vehicle.__dict__ if vehicle else None, "by_system": by_system,
+    return {"vehicle": car, "by_system": by_system,
             "by_type": [by_type[t] for t in domain.DOCUMENT_TYPES if t in by_type]}

@@ -152,8 +152,24 @@ def test_a_wiring_diagram_downloads_by_signed_url_and_the_view_is_recorded(api, 
                       "document_id": document["id"], "vin": CAR["vin"], "viewed_at": views[0]["viewed_at"]}]
 
 
-def test_navigation_by_main_group_and_type_and_suggestions(api, library):
+def test_without_access_a_vin_tells_nothing_of_its_car(api, library):
+    """Build data is paid: narrowing the tree or the hits to the car would tell its series and engine."""
     workshop = with_tariff(api)
+    found = search(api, workshop, q="misfire cylinder 1", vin=CAR["vin"]).json()
+    everywhere = search(api, workshop, q="misfire cylinder 1").json()
+    assert found["vehicle"] == {"vin": CAR["vin"]} and found["total"] == everywhere["total"]
+    tree = api("GET", "/api/v1/air/navigation", workshop.token, params={"vin": CAR["vin"]}).json()
+    assert tree["vehicle"] == {"vin": CAR["vin"]} and sum(n["count"] for n in tree["by_system"]) == DOCUMENTS
+    # nor does a refusal say whether a document fits the car: the price comes first
+    other_engine = next(h["id"] for h in search(api, workshop, q=f"ignition coil {OTHER_CAR['engine_code']}",
+                                                 type="repair_instruction", size=50).json()["hits"]
+                        if OTHER_CAR["engine_code"] in h["title"])
+    refused = api("GET", f"/api/v1/air/documents/{other_engine}", workshop.token, params={"vin": CAR["vin"]})
+    assert refused.status_code == 402 and CAR["engine_code"] not in refused.text
+
+
+def test_navigation_by_main_group_and_type_and_suggestions(api, library):
+    workshop = with_tariff(api, "air-1h")
     tree = api("GET", "/api/v1/air/navigation", workshop.token).json()
     assert sum(n["count"] for n in tree["by_system"]) == DOCUMENTS == sum(n["count"] for n in tree["by_type"])
     brakes = next(n for n in tree["by_system"] if n["system"] == "34")
