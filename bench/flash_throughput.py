@@ -19,7 +19,8 @@ from pathlib import Path
 
 from agent.flash import Ecu
 from deploy.ports import free_port, wait_for
-from simulator.ecu import Ecu as SimulatedEcu, security_key
+from services.programming.keys import DerivedKeys
+from simulator.ecu import Ecu as SimulatedEcu
 
 TARGET_MB_S = 12.5
 SECRET = "62656e6368"  # hex of the bench's ECU secret
@@ -77,7 +78,8 @@ def main(argv=None):
                 def progress(done, total):
                     transfer.setdefault("start", time.perf_counter())
                     transfer["end"] = time.perf_counter()
-                key = lambda address, level, seed: security_key(bytes.fromhex(SECRET), seed)  # noqa: E731
+                keys = DerivedKeys(bytes.fromhex(SECRET))
+                key = lambda address, level, seed: keys.security_key("8612345", seed)  # noqa: E731
                 with Ecu("127.0.0.1", port, 0x12, key, timeout=30) as ecu:
                     result = ecu.flash(image, f"V{run}", progress=progress)
                 baseline = raw_tcp(image)

@@ -457,9 +457,11 @@ class GatewayService:
                           read_json(request, ps.AgentReport))
 
     @route("POST", V1 + "/agents/sessions/<session_id>/security-key", "Agent: the key for an ECU's security access "
-           "seed, while the session runs", "programming", body=ps.SeedInput, answer=ps.KeyOut,
+           "seed, for an ECU of the running session's plan (by its type; each key recorded)", "programming",
+           body=ps.SeedInput, answer=ps.KeyOut,
            errors=((401, "unknown agent or wrong credential"), (404, "not this agent's session"),
-                   (409, "the session is not running")))
+                   (409, "the session is not running, or the ECU is flashed already"),
+                   (422, "the ECU is not in the session's plan")))
     def agent_security_key(self, request, session_id):
         return self._call(self.programming.security_key, agent_credentials(request), session_id,
                           read_json(request, ps.SeedInput))

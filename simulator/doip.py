@@ -12,6 +12,7 @@ import struct
 import threading
 from dataclasses import dataclass
 
+from services.programming.keys import DerivedKeys
 from simulator.ecu import Dropped, Ecu
 
 log = logging.getLogger(__name__)
@@ -65,9 +66,11 @@ class Vehicle:
     @classmethod
     def demo(cls, vin, secret, plan):
         """A car with the ECUs `plan` lists: [{"address": "0x12", "name", "hardware_part_number",
-        "software_version"}] as vehicle data describes them."""
+        "software_version"}] as vehicle data describes them, each provisioned with its type's secret derived from
+        the manufacturer's master `secret` (as programming's key store derives it)."""
+        keys = DerivedKeys(secret)
         return cls(vin, [Ecu(int(e["address"], 16), e["name"], e["hardware_part_number"], e["software_version"],
-                             vin, secret) for e in plan])
+                             vin, keys.type_secret(e["hardware_part_number"])) for e in plan])
 
     def set_voltage(self, millivolts):
         for ecu in self.ecus.values():
@@ -342,7 +345,8 @@ def main(argv=None):
     parser.add_argument("--port", type=int, default=13400)
     parser.add_argument("--vin", required=True)
     parser.add_argument("--ecus", required=True, help="a JSON file: the ECUs as vehicle data describes them")
-    parser.add_argument("--secret-hex", required=True, help="the ECUs' security access secret")
+    parser.add_argument("--secret-hex", required=True,
+                        help="the manufacturer's master secret: each ECU gets its type's secret from it")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s simulator %(levelname)s %(message)s")
     with open(args.ecus) as handle:

@@ -15,6 +15,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from services.programming.keys import seed_key
+
 # services
 SESSION, RESET, READ, SECURITY, ROUTINE, DOWNLOAD, TRANSFER, EXIT, TESTER_PRESENT = (
     0x10, 0x11, 0x22, 0x27, 0x31, 0x34, 0x36, 0x37, 0x3E)
@@ -37,12 +39,6 @@ ERASE, CHECK = 0xFF00, 0xFF01  # routines
 PROGRAMMING_LEVEL = 0x11  # requestSeed; sendKey is 0x12
 MIN_PROGRAMMING_VOLTAGE_MV = 12200
 BOOTLOADER_VERSION = "BOOTLOADER"
-
-
-def security_key(secret, seed):
-    """The key that opens programming for a seed: HMAC-SHA256 of the seed with the ECU's secret, first 4 bytes.
-    The secret stays with the manufacturer; the programming service answers seeds for agents."""
-    return hmac.new(secret, seed, hashlib.sha256).digest()[:4]
 
 
 @dataclass
@@ -189,7 +185,7 @@ class Ecu:
         if level == PROGRAMMING_LEVEL + 1:
             if self.seed is None:
                 return self._nrc(SECURITY, "sequence_error")
-            if not hmac.compare_digest(bytes(req[2:]), security_key(self.secret, self.seed)):
+            if not hmac.compare_digest(bytes(req[2:]), seed_key(self.secret, self.seed)):
                 self.failed_keys += 1
                 self.seed = None
                 if self.failed_keys >= self.timings.max_attempts:

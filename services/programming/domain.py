@@ -322,6 +322,16 @@ class ProgrammingSession:
                                 f"ECU {address} is not in this session's plan.")
         return found
 
+    def key_type(self, address):
+        """The ECU type (hardware part number) a security key may be answered for: only an ECU of this car in the
+        running session's plan, not yet flashed. The type is the one the pre-flight read and the plan's package
+        was chosen to fit, so a key opens nothing the plan does not flash."""
+        self.require("running", action="a security key")
+        if self.step_of(address)["status"] == "done":
+            raise Conflict("ECU_ALREADY_FLASHED", f"ECU {address} is flashed already: it needs no key in this "
+                           "session.", {"field": "ecu_address"})
+        return next(e["hardware_part_number"] for e in self.preflight["ecus"] if e["address"] == address)
+
     def flash_started(self, address):
         self.require("running", action="flashing")
         self.step_of(address)

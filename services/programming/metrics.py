@@ -10,6 +10,7 @@ SECONDS_BILLED = Counter("aos_programming_seconds_billed_total", "Programming se
 FLASH_BYTES = Counter("aos_flash_bytes_total", "Bytes written to ECUs by completed flashes")
 FLASH_SECONDS = Counter("aos_flash_seconds_total", "Seconds completed flashes took")
 FLASH_FAILURES = Counter("aos_flash_failures_total", "Failed flashes by cause and side", ["cause", "side"])
+KEYS_ISSUED = Counter("aos_security_keys_issued_total", "Security keys answered to agents for ECUs of a plan")
 HEARTBEATS = Counter("aos_agent_heartbeats_total", "Agent heartbeats received")
 EXPIRY_LAG = Histogram("aos_programming_expiry_lag_seconds", "From the end of paid time to the session's expiry",
                        buckets=(.05, .1, .25, .5, 1, 2, 5, 10))

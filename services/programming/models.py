@@ -96,3 +96,18 @@ class Report(Base):
     sequence: Mapped[int] = mapped_column(Integer)
     body: Mapped[dict] = mapped_column(JSON)
     received_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class IssuedKey(Base):
+    """Each security key answered to an agent: for which session, car, ECU and type, for which seed, when. The key
+    itself is not kept: the seed and the type give it back to whoever holds the key store."""
+    __tablename__ = "issued_keys"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    session_id: Mapped[str] = mapped_column(String(36), index=True)
+    agent_id: Mapped[str] = mapped_column(String(36))
+    operator_id: Mapped[str] = mapped_column(String(64), index=True)
+    vin: Mapped[str] = mapped_column(String(17))
+    ecu_address: Mapped[str] = mapped_column(String(4))
+    ecu_type: Mapped[str] = mapped_column(String(40))
+    seed: Mapped[str] = mapped_column(String(64))
+    issued_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -13,6 +13,7 @@ class ProgrammingSettings:
     reserve_slice: int = variable("AOS_RESERVE_SLICE_SECONDS", int, 60, rule=between(1, 3600))
     manufacturer_key_file: Path = variable("AOS_MANUFACTURER_KEY_FILE", data_path,
                                            "keys/manufacturer-software.pub.pem")
+    # the key store's master secret: each ECU type's security-access secret is derived from it (keys.DerivedKeys)
     ecu_secret: bytes = variable("AOS_ECU_SECRET", str.encode, rule=Rule(lambda v: len(v) >= 8, "8 bytes or more"),
                                  development=b"aos-demo-ecu-secret-change-me")
     link_seconds = 900  # signed download links of flash files

@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 
 from services.programming import domain, metrics
-from services.programming.models import Account, Agent, Package, Report, Session
+from services.programming.models import Account, Agent, IssuedKey, Package, Report, Session
 from services.programming.settings import ProgrammingSettings
 from services.shared.database import new_id
 from services.shared.facts import publish
@@ -27,6 +27,7 @@ class Context:
     describe: object = None  # vin -> vehicle data's description
     claim_vin_session: object = None  # billing's RPC
     offer: object = None  # scope -> the tariff codes that open it (billing's, cached)
+    keys: object = None  # the KeyStore: security keys by ECU type
 
     @property
     def rules(self):
@@ -343,15 +344,20 @@ def _comparable(payload):
 
 
 def security_key(ctx, credentials, session_id, payload):
-    """The key for an ECU's seed, for the agent of a running session only: the secret never leaves AOS."""
-    with ctx.store.read() as s:
-        agent = authenticate(s, *credentials)
-        session = s.get(Session, session_id)
+    """The key for an ECU's seed, for the agent of a running session and an ECU of its plan only, by the ECU's
+    type from the key store (whose secrets never leave it); each key answered is recorded."""
+    with ctx.store.transaction() as uow:
+        agent = authenticate(uow.session, *credentials)
+        session = uow.session.get(Session, session_id)
         if session is None or session.agent_id != agent.id:
             raise NotFound("SESSION_NOT_FOUND", "This agent has no such session.", {"field": "session_id"})
-        session.require("running", action="a security key")
-    seed = bytes.fromhex(payload["seed"])
-    return {"key": hmac.new(ctx.settings.ecu_secret, seed, hashlib.sha256).digest()[:4].hex()}
+        ecu_type = session.key_type(payload["ecu_address"])
+        uow.session.add(IssuedKey(session_id=session.id, agent_id=agent.id, operator_id=session.operator_id,
+                                  vin=session.vin, ecu_address=payload["ecu_address"], ecu_type=ecu_type,
+                                  seed=payload["seed"], issued_at=ctx.now))
+        key = ctx.keys.security_key(ecu_type, bytes.fromhex(payload["seed"]))
+    metrics.KEYS_ISSUED.inc()
+    return {"key": key.hex()}
 
 
 # ---- the timer --------------------------------------------------------------------------------------------------

@@ -11,8 +11,13 @@ from doipclient.connectors import DoIPClientUDSConnector
 from udsoncan.client import Client
 from udsoncan.exceptions import NegativeResponseException
 
-from simulator.ecu import security_key
+from services.programming.keys import DerivedKeys
 from tests.conformance.tester import SECRET, SECURITY_DELAY, TESTER, VIN, UDS, raw, uds_bytes
+
+
+def dme_key(seed):
+    """The DME's key for a seed (0x12, hardware 8612345), as programming's key store answers it."""
+    return DerivedKeys(SECRET).security_key("8612345", seed)
 
 
 def ask(routed, request, target=0x12):
@@ -29,7 +34,7 @@ def programming(routed):
 def unlock(routed):
     programming(routed)
     seed = ask(routed, "27 11")[2:]
-    assert ask(routed, raw("27 12") + security_key(SECRET, seed)) == raw("6712")
+    assert ask(routed, raw("27 12") + dme_key(seed)) == raw("6712")
 
 
 # ---- suppressPosRspMsgIndicationBit ----
@@ -90,7 +95,7 @@ def test_attempts_exceeded_starts_a_delay_that_no_session_change_or_reset_walks_
     assert ask(routed, "27 11") == raw("7f 27 37")  # a reset: still waiting
     time.sleep(SECURITY_DELAY + 0.1)
     seed = ask(routed, "27 11")[2:]
-    assert ask(routed, raw("27 12") + security_key(SECRET, seed)) == raw("6712")  # the delay is over
+    assert ask(routed, raw("27 12") + dme_key(seed)) == raw("6712")  # the delay is over
 
 
 # ---- data identifiers and downloads ----
@@ -117,7 +122,7 @@ def test_a_standard_client_reads_switches_and_unlocks(car):
     _, port = car
     doip = DoIPClient("127.0.0.1", 0x12, tcp_port=port, client_logical_address=TESTER)
     config = dict(udsoncan.configs.default_client_config, data_identifiers={0xF190: udsoncan.AsciiCodec(17)},
-                  security_algo=lambda level, seed, params: security_key(SECRET, bytes(seed)))
+                  security_algo=lambda level, seed, params: dme_key(bytes(seed)))
     with Client(DoIPClientUDSConnector(doip), config=config) as client:
         assert client.read_data_by_identifier_first(0xF190) == VIN
         answer = client.change_session(2)

@@ -19,6 +19,7 @@ from services.shared.config import build
 from services.billing.models import Credit
 from deploy import software
 from services.programming import catalog
+from services.programming.models import IssuedKey
 from services.programming.use_cases import package_key
 from services.shared import blobs
 from services.shared.database import make_engine
@@ -279,9 +280,9 @@ def test_only_the_owner_or_an_admin_manage_agents(api, workshop):
         assert answer.status_code == 403 and error(answer)["code"] == "ROLE_NOT_ALLOWED", path
 
 
-def test_revoking_the_agent_of_a_running_session_stops_its_clock(api, workshop_floor):
-    workshop = workshop_with_time(api)
-    agent = api("POST", "/api/v1/agents", workshop.token, json={"name": "bay 4"}).json()
+def running_by_hand(api, workshop, name):
+    """A session brought to running by the test playing its agent over HTTP: (the agent, the session's id)."""
+    agent = api("POST", "/api/v1/agents", workshop.token, json={"name": name}).json()
     session_id = api("POST", "/api/v1/programming/sessions", workshop.token,
                      json={"vin": CAR["vin"], "agent_id": agent["id"]}).json()["id"]
     job = agent_call(api, agent, "GET", "/jobs").json()
@@ -299,6 +300,12 @@ def test_revoking_the_agent_of_a_running_session_stops_its_clock(api, workshop_f
                what="programming to hear of the pack")
     started = api("POST", f"/api/v1/programming/sessions/{session_id}/start", workshop.token)
     assert started.status_code == 200 and started.json()["state"] == "running", started.text
+    return agent, session_id
+
+
+def test_revoking_the_agent_of_a_running_session_stops_its_clock(api, workshop_floor):
+    workshop = workshop_with_time(api)
+    agent, session_id = running_by_hand(api, workshop, "bay 4")
     time.sleep(1.2)
     assert agent_call(api, agent, "POST", f"/sessions/{session_id}/heartbeat", json={}).status_code == 200
     assert api("POST", f"/api/v1/agents/{agent['id']}/revoke", workshop.token).status_code == 200
@@ -310,3 +317,54 @@ def test_revoking_the_agent_of_a_running_session_stops_its_clock(api, workshop_f
     assert refused.status_code == 401 and error(refused)["code"] == "AGENT_REVOKED"
     ended = api("POST", f"/api/v1/programming/sessions/{session_id}/end", workshop.token).json()
     assert ended["state"] == "ended" and ended["seconds_billed"] == round(stopped["used_seconds"] - 1e-9)
+
+
+def test_security_keys_only_for_an_ecu_of_the_running_plan_and_each_is_recorded(api, system, workshop_floor):
+    """The key route is no oracle: a key comes for an ECU of this car's running plan, by the ECU's type, and
+    opens that ECU of the car; none for another address, another agent's session, or a session not running."""
+    workshop = workshop_with_time(api)
+    agent, session_id = running_by_hand(api, workshop, "bay 5")
+    ecus = {e["address"]: e for e in CAR["ecus"]}
+    gateway, engine = "0x10", "0x12"
+
+    def key(address, seed, who=agent, session=session_id):
+        return agent_call(api, who, "POST", f"/sessions/{session}/security-key",
+                          json={"ecu_address": address, "seed": seed.hex()})
+    ecu = workshop_floor["car"].ecus[0x12]
+    assert ecu.handle(bytes([0x10, 0x02]))[:2] == bytes([0x50, 0x02])
+    seed = ecu.handle(bytes([0x27, 0x11]))[2:]
+    answered = key(engine, seed)
+    assert answered.status_code == 200, answered.text
+    assert ecu.handle(bytes([0x27, 0x12]) + bytes.fromhex(answered.json()["key"])) == bytes([0x67, 0x12])
+    # the key of one ECU type opens no other: the gateway's key for the same seed differs
+    assert ecus[gateway]["hardware_part_number"] != ecus[engine]["hardware_part_number"]
+    assert key(gateway, seed).json()["key"] != answered.json()["key"]
+
+    outside = key("0x7E", seed)
+    assert outside.status_code == 422 and error(outside)["code"] == "ECU_NOT_IN_PLAN"
+    assert error(outside)["details"]["field"] == "ecu_address"
+    other_workshop = Workshop(api, email="nachbar@werkstatt-nord.de", vat_id=None)
+    stranger = api("POST", "/api/v1/agents", other_workshop.token, json={"name": "elsewhere"}).json()
+    assert key(engine, seed, who=stranger).status_code == 404
+    # a flashed ECU needs no key; an ended session gets none
+    agent_call(api, agent, "POST", f"/sessions/{session_id}/report", json={"sequence": 3, "kind": "flash_started",
+                                                                          "ecu_address": engine})
+    agent_call(api, agent, "POST", f"/sessions/{session_id}/report", json={
+        "sequence": 4, "kind": "flash_completed", "ecu_address": engine,
+        "software_version": next(s for s in session_of(api, workshop, session_id)["plan"]
+                                 if s["ecu_address"] == engine)["to_version"]})
+    flashed = key(engine, seed)
+    assert flashed.status_code == 409 and error(flashed)["code"] == "ECU_ALREADY_FLASHED"
+    assert api("POST", f"/api/v1/programming/sessions/{session_id}/end", workshop.token).status_code == 200
+    ended = key(gateway, seed)
+    assert ended.status_code == 409 and error(ended)["code"] == "SESSION_STATE"
+
+    engine_db = make_engine(system["DATABASE_URLS"]["programming"])
+    try:
+        with Session(engine_db) as db:
+            issued = db.scalars(select(IssuedKey).order_by(IssuedKey.id)).all()
+    finally:
+        engine_db.dispose()
+    assert [(k.session_id, k.operator_id, k.vin, k.ecu_address, k.ecu_type, k.seed) for k in issued] == [
+        (session_id, workshop.operator_id, CAR["vin"], engine, ecus[engine]["hardware_part_number"], seed.hex()),
+        (session_id, workshop.operator_id, CAR["vin"], gateway, ecus[gateway]["hardware_part_number"], seed.hex())]

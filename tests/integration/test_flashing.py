@@ -11,7 +11,8 @@ from agent.flash import Ecu, Failure
 from deploy import software
 from services.programming import manifest
 from simulator import doip
-from simulator.ecu import MIN_PROGRAMMING_VOLTAGE_MV, security_key
+from services.programming.keys import DerivedKeys
+from simulator.ecu import MIN_PROGRAMMING_VOLTAGE_MV
 
 VIN = "WBA7K7109MW240891"
 SECRET = b"demo-ecu-secret"
@@ -23,8 +24,12 @@ PLAN = [{"address": "0x12", "name": "DME (engine control)", "hardware_part_numbe
 IMAGE = os.urandom(300_000)
 
 
+TYPES = {int(e["address"], 16): e["hardware_part_number"] for e in PLAN}
+
+
 def key_for(address, level, seed):
-    return security_key(SECRET, seed)
+    """What programming's key store answers: the key of the ECU's type."""
+    return DerivedKeys(SECRET).security_key(TYPES[address], seed)
 
 
 @pytest.fixture
@@ -127,7 +132,7 @@ def test_uds_rules_of_the_simulated_ecu():
     assert ecu.handle(bytes([0x99])) == bytes([0x7F, 0x99, 0x11])
     assert ecu.handle(bytes([0x10, 0x02]))[:2] == bytes([0x50, 0x02])
     seed = ecu.handle(bytes([0x27, 0x11]))[2:]
-    assert ecu.handle(bytes([0x27, 0x12]) + security_key(SECRET, seed)) == bytes([0x67, 0x12])
+    assert ecu.handle(bytes([0x27, 0x12]) + key_for(0x12, 0x12, seed)) == bytes([0x67, 0x12])
     assert ecu.handle(bytes([0x34, 0x00, 0x44]) + bytes(4) + struct.pack(">I", 10)) == bytes([0x7F, 0x34, 0x22])
     assert ecu.handle(bytes([0x31, 0x01, 0xFF, 0x00]))[:2] == bytes([0x71, 0x01])  # erased
     assert ecu.handle(bytes([0x34, 0x00, 0x44]) + bytes(4) + struct.pack(">I", 10))[0] == 0x74
