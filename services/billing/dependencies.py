@@ -11,7 +11,6 @@ class Payments(DependencyProvider):
         settings = of_container(self.container, BillingSettings)
         self.cards = PROVIDERS[settings.card_provider]()
         self.seller = settings.seller
-        self.invoice_limit_cents = settings.invoice_limit_cents
 
     def get_dependency(self, worker_ctx):
         return self

@@ -91,6 +91,9 @@ def order_refusal(quote, on_invoice, available, invoice_limit_cents):
     under the limit of open invoices. `available` counts the limit in on invoice."""
     if quote is None:
         return "Your workshop is not yet known to billing; please order again in a minute."
+    if on_invoice and invoice_limit_cents == 0:
+        return ("Pay on invoice opens once platform staff have verified your workshop and set its limit; until "
+                "then, pay from your credit.")
     if available >= quote.gross_cents:
         return None
     if on_invoice:

@@ -37,6 +37,10 @@ class Buyer(Base):
     vat_id: Mapped[str | None] = mapped_column(String(20), nullable=True)
     address: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     owner_email: Mapped[str | None] = mapped_column(String(254), nullable=True)  # UserJoined: where billing writes
+    # pay on invoice: 0 until platform staff have verified the workshop and set how much it may owe
+    invoice_limit_cents: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    invoice_limit_set_by: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    invoice_limit_set_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 
 
 class Balance(Base):

@@ -96,6 +96,10 @@ class BillingService:
         return dump(s.TariffOut, use_cases.save_tariff(self._ctx(), load(s.TariffInput, payload)))
 
     @api
+    def set_invoice_limit(self, payload):
+        return dump(s.InvoiceLimitOut, use_cases.set_invoice_limit(self._ctx(), load(s.InvoiceLimitInput, payload)))
+
+    @api
     def settle_invoice(self, payload):
         settled = load(s.SettlementInput, payload)
         return use_cases.settle_invoice(self._ctx(), settled["number"], settled["bank_reference"])
@@ -131,8 +135,7 @@ class BillingService:
     @consumes("OrderPlaced", requeue_on_error=True)
     def on_order_placed(self, event):
         self.db.apply_once(event, lambda uow, data: use_cases.charge_order(
-            uow, data, self.payments.seller, datetime.now(timezone.utc), self.payments.invoice_limit_cents,
-            self.mailer, self.mailer.settings.portal_url))
+            uow, data, self.payments.seller, datetime.now(timezone.utc), self.mailer, self.mailer.settings.portal_url))
 
     @consumes("OrderCancelled", requeue_on_error=True)
     def on_order_cancelled(self, event):

@@ -18,7 +18,6 @@ class Seller:
 @dataclass(frozen=True)
 class BillingSettings:
     card_provider: str = variable("AOS_CARD_PROVIDER", str, "sandbox", rule=one_of(*PROVIDERS))
-    invoice_limit_cents: int = variable("AOS_INVOICE_LIMIT_CENTS", int, 500000, rule=between(0, 100_000_000))
     seller_name: str = variable("AOS_SELLER_NAME", str, "AOS Demo Manufacturer GmbH")
     seller_country: str = variable("AOS_SELLER_COUNTRY", str.upper, "DE", rule=Rule(lambda v: v in SUPPORTED,
                                                                                      "a supported country code"))

@@ -440,10 +440,11 @@ def remind_of_ending_access(ctx, within_hours=24, batch=200):
     return len(due)
 
 
-def charge_order(uow, data, seller, now, invoice_limit_cents, mailer=None, portal_url=""):
+def charge_order(uow, data, seller, now, mailer=None, portal_url=""):
     """OrderPlaced: take the order's price, VAT by the buyer, from the credit account, or put it on an invoice
-    payable in 14 days within the workshop's limit of open invoices; answer the shop with PaymentCaptured or
-    PaymentRefused. Once per order, and never for an order cancelled before it arrived."""
+    payable in 14 days within the limit of open invoices staff set for the workshop (none before they verified
+    it); answer the shop with PaymentCaptured or PaymentRefused. Once per order, and never for an order
+    cancelled before it arrived."""
     s = uow.session
     order_id, operator_id = data["order_id"], data["operator_id"]
     if s.get(ShopPayment, order_id) is not None:
@@ -452,6 +453,7 @@ def charge_order(uow, data, seller, now, invoice_limit_cents, mailer=None, porta
     quote = domain.price(data["total_cents"], seller.country, buyer.country, buyer.vat_id) if buyer else None
     on_invoice = data["payment_method"] == "invoice"
     account = domain.invoices_due_account(operator_id) if on_invoice else domain.credit_account(operator_id)
+    invoice_limit_cents = buyer.invoice_limit_cents if buyer else 0
     available = ledger.balance(s, account) + (invoice_limit_cents if on_invoice else 0)
     reason = domain.order_refusal(quote, on_invoice, available, invoice_limit_cents)
     if reason is None and quote is not None and data.get("spending") is not None:
@@ -499,6 +501,21 @@ def refund_order(uow, data, seller, now):
     back = ("taken off your open invoices" if charged_from_invoice(postings, operator_id) else "back to your credit")
     _issue_credit(uow, operator_id, f"Shop order {order_id} cancelled before shipping: "
                   f"{payment.gross_cents / 100:.2f} EUR {back}.", now, amount_cents=payment.gross_cents)
+
+
+def set_invoice_limit(ctx, payload):
+    """Platform staff: a workshop they verified may owe up to this much on open shop invoices (0 closes pay on
+    invoice again; what is owed stays owed). Who set it and when is kept with it."""
+    with ctx.store.transaction() as uow:
+        buyer = uow.session.get(Buyer, payload["operator_id"])
+        if buyer is None:
+            raise NotFound("OPERATOR_NOT_FOUND", f"Billing knows no workshop {payload['operator_id']!r}.",
+                           {"field": "operator_id"})
+        buyer.invoice_limit_cents = payload["limit_cents"]
+        buyer.invoice_limit_set_by, buyer.invoice_limit_set_at = payload["set_by"], ctx.now
+        owed = ledger.balance(uow.session, domain.invoices_due_account(buyer.operator_id))
+        return {"operator_id": buyer.operator_id, "limit_cents": buyer.invoice_limit_cents, "owed_cents": -owed,
+                "set_by": buyer.invoice_limit_set_by, "set_at": buyer.invoice_limit_set_at}
 
 
 def settle_invoice(ctx, number, bank_reference):

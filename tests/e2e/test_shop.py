@@ -2,7 +2,7 @@
 refused and charges nothing; a cancellation before shipping gives back stock and money."""
 import pytest
 
-from services.shared.errors import Conflict, InvalidInput
+from services.shared.errors import Conflict, InvalidInput, NotFound
 from tests.e2e.conftest import Workshop, credit, error, key, staff, top_up
 from tests.helpers import eventually
 
@@ -136,8 +136,40 @@ def test_an_order_billing_refuses_is_cancelled_and_its_stock_released(api, syste
     assert stock(api, "BSU-100A") == 3 and credit(api, poor) == 5000
 
 
-@pytest.mark.config(AOS_INVOICE_LIMIT_CENTS=150000)
+def test_pay_on_invoice_waits_for_platform_staff_to_verify_the_workshop_and_set_its_limit(api, system, customer):
+    unverified = order(api, customer, ("BSU-100A", 1), payment_method="invoice").json()
+    eventually(lambda: status(api, customer, unverified["id"], "cancelled"), what="billing to refuse it")
+    assert stock(api, "BSU-100A") == 3 and credit(api, customer) == CREDIT
+    assert not [b for b in api("GET", "/api/v1/invoices", customer.token).json()["invoices"]
+                if b["purchase_id"] == unverified["id"]]
+    with staff(system) as aos:
+        for bad, field in (({"limit_cents": -1}, "limit_cents"), ({"limit_cents": "150000"}, "limit_cents"),
+                           ({"set_by": "not an address"}, "set_by"), ({"operator_id": ""}, "operator_id")):
+            with pytest.raises(InvalidInput) as refused:
+                aos.billing.set_invoice_limit({"operator_id": customer.operator_id, "limit_cents": 150000,
+                                               "set_by": "anna.berger@aos.example"} | bad)
+            assert field in str(refused.value)
+        with pytest.raises(NotFound):
+            aos.billing.set_invoice_limit({"operator_id": "no-such-workshop", "limit_cents": 1,
+                                           "set_by": "anna.berger@aos.example"})
+        granted = aos.billing.set_invoice_limit({"operator_id": customer.operator_id, "limit_cents": 150000,
+                                                 "set_by": "anna.berger@aos.example"})
+    assert granted["limit_cents"] == 150000 and granted["owed_cents"] == 0
+    assert granted["set_by"] == "anna.berger@aos.example"
+    verified = order(api, customer, ("BSU-100A", 1), payment_method="invoice").json()
+    eventually(lambda: status(api, customer, verified["id"], "paid"), what="the order to go on an invoice")
+    with staff(system) as aos:  # closing it again leaves what is owed owed, and refuses the next
+        closed = aos.billing.set_invoice_limit({"operator_id": customer.operator_id, "limit_cents": 0,
+                                                "set_by": "anna.berger@aos.example"})
+    assert closed["owed_cents"] == 105910
+    again = order(api, customer, ("ENET-CABLE-OBD", 1), payment_method="invoice").json()
+    eventually(lambda: status(api, customer, again["id"], "cancelled"), what="billing to refuse it")
+
+
 def test_an_order_on_invoice_leaves_the_credit_alone_within_the_limit_of_open_invoices(api, system, customer):
+    with staff(system) as aos:
+        aos.billing.set_invoice_limit({"operator_id": customer.operator_id, "limit_cents": 150000,
+                                       "set_by": "anna.berger@aos.example"})
     first = order(api, customer, ("BSU-100A", 1), payment_method="invoice").json()
     eventually(lambda: status(api, customer, first["id"], "paid"), what="the order to go on an invoice")
     assert credit(api, customer) == CREDIT

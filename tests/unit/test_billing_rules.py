@@ -122,3 +122,4 @@ def test_a_shop_order_is_refused_in_words_when_credit_or_the_invoice_limit_does_
     assert "your credit is 50.00 EUR" in domain.order_refusal(quote, False, 5000, 0)
     assert "of your 100.00 EUR limit" in domain.order_refusal(quote, True, 10000, 10000)
     assert "not yet known" in domain.order_refusal(None, False, 99999, 0)
+    assert "verified your workshop" in domain.order_refusal(quote, True, 0, 0)  # no limit set: not on invoice
