@@ -47,8 +47,21 @@ def require_step_up(actor, now):
                         "15 minutes: sign in again with your code, then start.", {"max_age_seconds": STEP_UP_SECONDS})
 
 
-def failure_side(cause):
-    return "platform" if cause in PLATFORM_CAUSES else "vehicle"
+def failure_side(cause, confirmed=True):
+    """A failure is ours only for a cause about our file (signature, hash, size, download) that the server found
+    true of the stored file itself: the agent's word alone does not decide who pays."""
+    return "platform" if cause in PLATFORM_CAUSES and confirmed else "vehicle"
+
+
+def claim_message(package_id, check, confirmed):
+    """What the workshop reads of its agent's claim that a file of ours failed a check."""
+    if confirmed:
+        return (f"Flash file {package_id} failed its {check} check, and AOS found the stored file bad too: the "
+                "failure is ours, this session is not charged, and the file is withdrawn for everyone until the "
+                "manufacturer replaces it.")
+    return (f"Your agent reported that flash file {package_id} failed its {check} check, but AOS checked the "
+            "stored file against the manufacturer's signature and found it intact: the failure is not ours, so "
+            "the time used is charged. The claim is recorded; look at the workshop PC's download and disk.")
 
 
 def plan(readout, packages):
@@ -302,15 +315,19 @@ class ProgrammingSession:
         self.state = "ready"
         return []
 
-    def file_rejected(self, package_id, check, now, rules, time):
-        """A file of ours failed its check on the agent: nothing touched the car, and it is our failure."""
+    def file_rejected(self, package_id, check, confirmed, now, rules, time):
+        """A file of ours failed its check on the agent: nothing touched the car. Ours only if the server
+        `confirmed` the stored file is bad (claim_message)."""
+        if package_id not in {step["package_id"] for step in self.plan}:
+            raise invalid_field("FILE_NOT_IN_PLAN", "package_id", "in_the_plan",
+                                f"{package_id} is not a file of this session's plan.")
         self.preflight = self.preflight | {"binaries_verified": False}
-        message = f"Flash file {package_id} failed its {check} check: nothing was written."
+        side, message = failure_side(check, confirmed), claim_message(package_id, check, confirmed)
         if self.state not in CLOCKED:
-            return self._close(now, "failed", "platform", message)
+            return self._close(now, "failed", side, message)
         self._accrue(now, rules)
         self.message = message
-        return self._settle(now, "failed", "platform", time)
+        return self._settle(now, "failed", side, time)
 
     def _step(self, address, **changes):
         self.plan = [step | changes if step["ecu_address"] == address else step for step in self.plan]
@@ -355,17 +372,18 @@ class ProgrammingSession:
             return facts + self._expire(now, time)
         return facts
 
-    def flash_failed(self, address, cause, detail, now, rules, time):
+    def flash_failed(self, address, cause, detail, confirmed, now, rules, time):
+        """`confirmed`: for a cause about our file, whether the server found the stored file bad."""
         self.require(*CLOCKED, action="a flash result")
-        self.step_of(address)
-        side = failure_side(cause)
+        step = self.step_of(address)
+        side = failure_side(cause, confirmed)
         self._step(address, status="failed", cause=cause)
         facts = [Fact("FlashFailed", {"session_id": self.id, "operator_id": self.operator_id, "vin": self.vin,
                                       "ecu_address": address, "cause": cause, "failure_side": side})]
         self._accrue(now, rules)
-        self.message = (f"ECU {address}: {detail or cause}. "
-                        + ("The failure was ours: this session is not charged." if side == "platform" else
-                           "The ECU can be programmed again in a new session."))
+        self.message = f"ECU {address}: {detail or cause}. " + (
+            claim_message(step["package_id"], cause, confirmed) if cause in PLATFORM_CAUSES else
+            "The ECU can be programmed again in a new session.")
         return facts + self._settle(now, "failed", side, time)
 
     def agent_revoked(self, now, rules):

@@ -10,6 +10,9 @@ SECONDS_BILLED = Counter("aos_programming_seconds_billed_total", "Programming se
 FLASH_BYTES = Counter("aos_flash_bytes_total", "Bytes written to ECUs by completed flashes")
 FLASH_SECONDS = Counter("aos_flash_seconds_total", "Seconds completed flashes took")
 FLASH_FAILURES = Counter("aos_flash_failures_total", "Failed flashes by cause and side", ["cause", "side"])
+CLAIMS = Counter("aos_programming_claims_total", "Agents' claims that a file of ours failed, by what the server "
+                 "found", ["verdict"])
+WITHDRAWN = Counter("aos_packages_withdrawn_total", "Flash files withdrawn: the stored file was found bad")
 KEYS_ISSUED = Counter("aos_security_keys_issued_total", "Security keys answered to agents for ECUs of a plan")
 HEARTBEATS = Counter("aos_agent_heartbeats_total", "Agent heartbeats received")
 EXPIRY_LAG = Histogram("aos_programming_expiry_lag_seconds", "From the end of paid time to the session's expiry",
@@ -18,6 +21,8 @@ for _state in LIVE:  # every state and cause on the dashboard from the start, at
     SESSIONS.labels(_state)
 for _cause in CAUSES:
     FLASH_FAILURES.labels(_cause, failure_side(_cause))
+for _verdict in ("confirmed", "refuted"):
+    CLAIMS.labels(_verdict)
 
 
 def count(facts):
@@ -34,6 +39,8 @@ def count(facts):
             FLASH_SECONDS.inc(measured["seconds"])
         elif fact.type == "FlashFailed":
             FLASH_FAILURES.labels(fact.data["cause"], fact.data["failure_side"]).inc()
+        elif fact.type == "PackageWithdrawn":
+            WITHDRAWN.inc()
 
 
 def by_state(counts):

@@ -44,6 +44,9 @@ class Package(Base):
     manifest: Mapped[dict] = mapped_column(JSON)
     signature: Mapped[str] = mapped_column(String(200))
     imported_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # a stored file found bad on a workshop's claim: no plan takes it again (PackageWithdrawn says so)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    withdrawn_because: Mapped[str | None] = mapped_column(String(20), nullable=True)  # the check it failed
 
 
 class Account(Base):
@@ -111,3 +114,18 @@ class IssuedKey(Base):
     ecu_type: Mapped[str] = mapped_column(String(40))
     seed: Mapped[str] = mapped_column(String(64))
     issued_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class Claim(Base):
+    """An agent's claim that a file of ours failed a check, and what the server found of the stored file: the
+    `found` check it failed (the claim is confirmed, the failure ours), or none (refuted, the time charged)."""
+    __tablename__ = "claims"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    session_id: Mapped[str] = mapped_column(String(36), index=True)
+    agent_id: Mapped[str] = mapped_column(String(36))
+    operator_id: Mapped[str] = mapped_column(String(64), index=True)
+    package_id: Mapped[str] = mapped_column(String(80))
+    claimed: Mapped[str] = mapped_column(String(20))
+    found: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    confirmed: Mapped[bool] = mapped_column(Boolean)
+    claimed_at: Mapped[datetime] = mapped_column(UtcDateTime())

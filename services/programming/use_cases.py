@@ -11,10 +11,12 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 
 from services.programming import domain, metrics
-from services.programming.models import Account, Agent, IssuedKey, Package, Report, Session
+from services.programming.manifest import NotGenuine, load_public, verify
+from services.programming.models import Account, Agent, Claim, IssuedKey, Package, Report, Session
 from services.programming.settings import ProgrammingSettings
 from services.shared.database import new_id
-from services.shared.facts import publish
+from services.shared.blobs import BlobMissing
+from services.shared.facts import Fact, publish
 from services.shared.errors import Conflict, NotFound, PaymentRequired, Unauthenticated
 
 
@@ -32,6 +34,10 @@ class Context:
     @property
     def rules(self):
         return self.settings.clock
+
+    def manufacturer_key(self):
+        """The manufacturer's public key the catalogue was imported with, read when a claim needs it."""
+        return load_public(self.settings.manufacturer_key_file.read_text())
 
 
 class AccountTime(domain.ProgrammingTime):
@@ -236,8 +242,8 @@ def end(ctx, actor, session_id):
 
 # ---- the agent's side -------------------------------------------------------------------------------------------
 
-def _agent_session(s, agent, session_id):
-    session = s.get(Session, session_id, with_for_update=True)
+def _agent_session(s, agent, session_id, lock=True):
+    session = s.get(Session, session_id, with_for_update=lock)
     if session is None or session.agent_id != agent.id:
         raise NotFound("SESSION_NOT_FOUND", "This agent has no such session.", {"field": "session_id"})
     return session
@@ -297,7 +303,9 @@ def heartbeat(ctx, credentials, session_id, payload):
 
 
 def report(ctx, credentials, session_id, payload):
-    """One report of the agent, in sequence: a duplicate changes nothing, one out of order is refused."""
+    """One report of the agent, in sequence: a duplicate changes nothing, one out of order is refused. A claim
+    that a file of ours failed a check is checked against the stored file first (_check_claim)."""
+    finding = _check_claim(ctx, credentials, session_id, payload)
     with ctx.store.transaction() as uow:
         s = uow.session
         agent = authenticate(s, *credentials)
@@ -314,28 +322,79 @@ def report(ctx, credentials, session_id, payload):
             raise Conflict("REPORT_OUT_OF_ORDER", f"The next report of this session is number {expected}.",
                            {"field": "sequence", "expected": expected})
         s.add(Report(session_id=session.id, sequence=sequence, body=_comparable(payload), received_at=ctx.now))
-        _publish(uow, session, _apply_report(ctx, s, session, payload))
+        facts = _apply_report(ctx, s, session, payload, finding)
+        if finding is not None:
+            facts += _record_claim(ctx, s, agent, session, finding)
+            uow.after_commit(lambda: metrics.CLAIMS.labels("confirmed" if finding[2] else "refuted").inc())
+        _publish(uow, session, facts)
         return view(ctx, s, session) | {"duplicate": False}
 
 
-def _apply_report(ctx, s, session, p):
+def _claimed_package(session, p):
+    """The package an agent's report says a check of ours failed for, or None for any other report."""
+    if p["kind"] == "file_rejected":
+        return p["package_id"] if p["package_id"] in {step["package_id"] for step in session.plan} else None
+    if p["kind"] == "flash_failed" and p["cause"] in domain.PLATFORM_CAUSES:
+        return session.step_of(p["ecu_address"])["package_id"]
+    return None
+
+
+def _check_claim(ctx, credentials, session_id, p):
+    """(package, claimed check, the check the stored file fails or None) for a claim about our file, else None.
+    The server reads the stored object and verifies it against the catalogue's signed manifest itself: the
+    agent runs on the workshop's PC, so its word alone decides nothing about who pays."""
+    with ctx.store.read() as s:
+        session = _agent_session(s, authenticate(s, *credentials), session_id, lock=False)
+        package_id = _claimed_package(session, p)
+        package = s.get(Package, package_id) if package_id else None
+    if package is None:
+        return None  # not a claim, or a file not in the plan (the session refuses it by name)
+    try:
+        image = ctx.blobs.get(package_key(package.sha256))
+    except BlobMissing:
+        return package, p.get("check") or p.get("cause"), "download"
+    try:
+        verify(ctx.manufacturer_key(), package.manifest, package.signature, image)
+    except NotGenuine as bad:
+        return package, p.get("check") or p.get("cause"), bad.what
+    return package, p.get("check") or p.get("cause"), None
+
+
+def _record_claim(ctx, s, agent, session, finding):
+    """The claim and what was found; a bad file of ours is withdrawn at once, for every workshop."""
+    package, claimed, found = finding
+    s.add(Claim(session_id=session.id, agent_id=agent.id, operator_id=session.operator_id, package_id=package.id,
+                claimed=claimed, found=found, confirmed=found is not None, claimed_at=ctx.now))
+    facts = []
+    stored = s.get(Package, package.id, with_for_update=True)
+    if found and stored.withdrawn_at is None:
+        stored.withdrawn_at, stored.withdrawn_because = ctx.now, found
+        facts.append(Fact("PackageWithdrawn", {"package_id": stored.id, "ecu_address": stored.ecu_address,
+                                               "software_version": stored.software_version, "check": found,
+                                               "session_id": session.id, "withdrawn_at": ctx.now}))
+    return facts
+
+
+def _apply_report(ctx, s, session, p, finding=None):
     time, now, rules = AccountTime(s, session.operator_id), ctx.now, ctx.rules
     kind = p["kind"]
     if kind == "preflight":
         if session.read_vehicle(p["vehicle"], now):
             series = ctx.describe(session.vin)["series"]
-            session.plan_with(s.scalars(select(Package).where(Package.series == series)).all(), now)
+            on_offer = select(Package).where(Package.series == series, Package.withdrawn_at.is_(None))
+            session.plan_with(s.scalars(on_offer).all(), now)
         return []
     if kind == "files_verified":
         return session.files_verified(p["package_ids"])
+    confirmed = finding is not None and finding[2] is not None
     if kind == "file_rejected":
-        return session.file_rejected(p["package_id"], p["check"], now, rules, time)
+        return session.file_rejected(p["package_id"], p["check"], confirmed, now, rules, time)
     if kind == "flash_started":
         return session.flash_started(p["ecu_address"])
     if kind == "flash_completed":
         return session.flash_completed(p["ecu_address"], p["software_version"], p["duration_seconds"], now, rules,
                                        time)
-    return session.flash_failed(p["ecu_address"], p["cause"], p.get("detail"), now, rules, time)
+    return session.flash_failed(p["ecu_address"], p["cause"], p.get("detail"), confirmed, now, rules, time)
 
 
 def _comparable(payload):

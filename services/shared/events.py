@@ -187,6 +187,15 @@ class FlashFailed(Contract):
     failure_side = fields.String(required=True, validate=validate.OneOf(FAILURE_SIDES))
 
 
+class PackageWithdrawn(Contract):
+    package_id = fields.String(required=True)
+    ecu_address = fields.String(required=True)
+    software_version = fields.String(required=True)
+    check = fields.String(required=True, metadata={"description": "the check the stored file failed"})
+    session_id = Id()
+    withdrawn_at = fields.AwareDateTime(required=True)
+
+
 class OrderLine(Contract):
     sku = fields.String(required=True)
     name = fields.String(load_default=None, allow_none=True, metadata={"description": "the product's name"})
@@ -246,6 +255,8 @@ CATALOGUE = {
     "SessionExpired": Registration("programming", SessionExpired, "A programming session ran out of paid time."),
     "FlashCompleted": Registration("programming", FlashCompleted, "An ECU was flashed and verified."),
     "FlashFailed": Registration("programming", FlashFailed, "An ECU flash failed, with its cause."),
+    "PackageWithdrawn": Registration("programming", PackageWithdrawn, "A flash file of ours was found bad on a "
+                                     "workshop's claim and no plan takes it any more."),
     "OrderPlaced": Registration("shop", OrderPlaced, "A shop order reserved its stock and awaits payment."),
     "OrderCancelled": Registration("shop", OrderCancelled, "A shop order was cancelled before shipping; its stock is "
                                    "released and what was paid for it is refunded."),

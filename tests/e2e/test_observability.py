@@ -109,7 +109,7 @@ def test_every_dashboard_query_and_alert_rule_evaluates_on_a_running_system(metr
         rules = [r for g in groups for r in g["rules"]]
         return rules if rules and all(r.get("lastEvaluation", "").startswith("20") for r in rules) else None
     rules = eventually(evaluated, timeout=30, what="every alert rule to be evaluated")
-    assert len(rules) == 7 and all(r["health"] == "ok" for r in rules), [(r["name"], r.get("lastError")) for r in rules]
+    assert len(rules) == 8 and all(r["health"] == "ok" for r in rules), [(r["name"], r.get("lastError")) for r in rules]
     assert not [r["name"] for r in rules if r["state"] == "firing"]  # a healthy system pages nobody
 
 
@@ -118,7 +118,7 @@ def test_promtool_accepts_the_configuration_and_the_rules(configuration):
     checked = subprocess.run(["promtool", "check", "config", str(DEPLOY / "prometheus" / configuration)],
                              capture_output=True, text=True)
     assert checked.returncode == 0, checked.stdout + checked.stderr
-    assert "SUCCESS: 7 rules found" in checked.stdout
+    assert "SUCCESS: 8 rules found" in checked.stdout
 
 
 def test_grafana_provisioning_points_every_panel_at_the_provisioned_datasource():

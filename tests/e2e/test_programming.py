@@ -19,7 +19,7 @@ from services.shared.config import build
 from services.billing.models import Credit
 from deploy import software
 from services.programming import catalog
-from services.programming.models import IssuedKey
+from services.programming.models import Claim, IssuedKey, OutboxMessage
 from services.programming.use_cases import package_key
 from services.shared import blobs
 from services.shared.database import make_engine
@@ -37,13 +37,16 @@ def workshop_floor(system, tmp_path):
     """The registry with the car, the manufacturer's signed catalogue in AOS, and the car on the simulator."""
     fill_registry(system, FEED)
     manufacturer = software.new_key()
+    settings = build(ProgrammingSettings, system["ENVIRONMENT"])
+    settings.manufacturer_key_file.parent.mkdir(parents=True, exist_ok=True)  # what the catalogue is checked with
+    settings.manufacturer_key_file.write_text(software.public_pem(manufacturer))
     software.generate(tmp_path / "software", manufacturer, [CAR], image_bytes=96 * 1024)
     store = blobs.from_config(system)
     store.ensure_bucket()
     engine = make_engine(system["DATABASE_URLS"]["programming"])
     assert catalog.import_catalog(tmp_path / "software", engine, store, manufacturer.public_key()) == len(CAR["ecus"])
     engine.dispose()
-    car = doip.Vehicle.demo(CAR["vin"], build(ProgrammingSettings, system["ENVIRONMENT"]).ecu_secret, CAR["ecus"])
+    car = doip.Vehicle.demo(CAR["vin"], settings.ecu_secret, CAR["ecus"])
     with doip.Simulator(car) as simulator:
         yield {"car": car, "port": simulator.port, "key": manufacturer, "store": store, "tmp": tmp_path}
 
@@ -145,8 +148,61 @@ def test_a_flash_file_of_ours_that_fails_its_check_costs_nothing(api, system, wo
         received = api("GET", "/api/v1/credit", workshop.token).json()["credits"]
         assert [(c["session_id"], c["reason"]) for c in received] == [(session_id, credit.reason)]
         assert api("GET", "/api/v1/entitlements", workshop.token).json()["programming_seconds"] == 1800
+        # the server found the stored file bad too: withdrawn for everyone in the same transaction, and said so
+        assert "withdrawn for everyone" in ended["message"]
+        claims, withdrawn = claims_and_withdrawals(system)
+        assert [(c.session_id, c.package_id, c.found, c.confirmed) for c in claims] == [
+            (session_id, second["package_id"], "sha256", True)]
+        assert [(w["package_id"], w["check"], w["session_id"]) for w in withdrawn] == [
+            (second["package_id"], "sha256", session_id)]
+        assert datetime.fromisoformat(withdrawn[0]["withdrawn_at"]) == claims[0].claimed_at
+        # the next session for the car plans without it
+        again = api("POST", "/api/v1/programming/sessions", workshop.token,
+                    json={"vin": CAR["vin"], "agent_id": agent_id}).json()["id"]
+        replanned = eventually(lambda: (lambda s: s if s["state"] in ("ready", "ended") else None)(
+            session_of(api, workshop, again)), timeout=30, what="pre-flight of the next session")
+        assert second["package_id"] not in {s["package_id"] for s in replanned["plan"]}
     finally:
         stop.set()
+
+
+def claims_and_withdrawals(system):
+    """The claims programming recorded, and the PackageWithdrawn events it committed with them."""
+    engine = make_engine(system["DATABASE_URLS"]["programming"])
+    try:
+        with Session(engine) as session:
+            claims = session.scalars(select(Claim).order_by(Claim.id)).all()
+            withdrawn = [json.loads(m.body)["data"] for m in session.scalars(
+                select(OutboxMessage).where(OutboxMessage.event_type == "PackageWithdrawn")).all()]
+    finally:
+        engine.dispose()
+    return claims, withdrawn
+
+
+def test_a_claim_that_our_file_failed_is_charged_when_the_stored_file_is_intact(api, system, workshop_floor):
+    """The workshop runs its own agent: claiming a failure of ours on a good file wins nothing."""
+    workshop = workshop_with_time(api)
+    agent, session_id = running_by_hand(api, workshop, "bay 6")
+    time.sleep(1.2)
+    assert agent_call(api, agent, "POST", f"/sessions/{session_id}/heartbeat", json={}).status_code == 200
+    claimed = agent_call(api, agent, "POST", f"/sessions/{session_id}/report", json={
+        "sequence": 3, "kind": "flash_failed", "ecu_address": "0x12", "cause": "sha256", "detail": "hash differs"})
+    assert claimed.status_code == 200, claimed.text
+    ended = session_of(api, workshop, session_id)
+    assert (ended["outcome"], ended["failure_side"]) == ("failed", "vehicle") and ended["seconds_billed"] >= 1
+    assert "found it intact" in ended["message"] and "charged" in ended["message"]
+    eventually(lambda: api("GET", "/api/v1/entitlements", workshop.token).json()["programming_seconds"]
+               == 1800 - ended["seconds_billed"], what="billing to debit the session")
+    # a replay of the claim changes nothing; a claim about a file outside the plan is refused by name
+    replay = agent_call(api, agent, "POST", f"/sessions/{session_id}/report", json={
+        "sequence": 3, "kind": "flash_failed", "ecu_address": "0x12", "cause": "sha256", "detail": "hash differs"})
+    assert replay.status_code == 200 and replay.json()["duplicate"] is True
+    outside = agent_call(api, agent, "POST", f"/sessions/{session_id}/report", json={
+        "sequence": 4, "kind": "file_rejected", "package_id": "0x99-NOT-PLANNED", "check": "signature"})
+    assert outside.status_code == 422 and error(outside)["details"]["field"] == "package_id"
+    claims, withdrawn = claims_and_withdrawals(system)
+    assert [(c.session_id, c.claimed, c.found, c.confirmed) for c in claims] == [(session_id, "sha256", None, False)]
+    assert withdrawn == []
 
 
 def _credit_for(engine, session_id):

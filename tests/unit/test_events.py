@@ -15,7 +15,8 @@ def test_every_fact_of_the_design_has_one_contract_and_owner():
         "billing": {"AccessPurchased", "AccessExpired", "CreditIssued", "PaymentCaptured", "PaymentRefused"},
         "air": {"DocumentViewed"},
         "vehicle_data": {"ServiceRecordAdded"},
-        "programming": {"SessionStarted", "SessionExpired", "SessionEnded", "FlashCompleted", "FlashFailed"},
+        "programming": {"SessionStarted", "SessionExpired", "SessionEnded", "FlashCompleted", "FlashFailed",
+                        "PackageWithdrawn"},
         "shop": {"OrderPlaced", "OrderCancelled"},  # OrderCancelled: refunds need to hear of cancellations
     }
     assert {name: r.owner for name, r in events.CATALOGUE.items()} == {

@@ -160,14 +160,30 @@ def test_our_failure_costs_nothing_and_the_vehicles_costs_what_ran():
     book = Book(600)
     ours = running(book)
     ours.heartbeat(at(9), RULES, book)
-    facts = ours.flash_failed("0x12", "sha256", None, at(9), RULES, book)
+    facts = ours.flash_failed("0x12", "sha256", None, True, at(9), RULES, book)
     assert [f.type for f in facts] == ["FlashFailed", "SessionEnded"]
     assert facts[1].data["failure_side"] == "platform" and ours.seconds_billed == 0 and book.settled == 0
     theirs = running(book)
     theirs.heartbeat(at(9), RULES, book)
-    theirs.flash_failed("0x12", "connection_lost", "link dropped", at(9), RULES, book)
+    theirs.flash_failed("0x12", "connection_lost", "link dropped", None, at(9), RULES, book)
     assert theirs.failure_side == "vehicle" and theirs.seconds_billed == 9 and book.settled == 9
     assert "link dropped" in theirs.message
+
+
+def test_a_claim_about_our_file_the_server_finds_untrue_is_charged_and_said_so():
+    book = Book(600)
+    claimed = running(book)
+    claimed.heartbeat(at(9), RULES, book)
+    facts = claimed.flash_failed("0x12", "sha256", None, False, at(9), RULES, book)
+    assert facts[1].data["failure_side"] == "vehicle" and claimed.seconds_billed == 9 and book.settled == 9
+    assert "found it intact" in claimed.message and "charged" in claimed.message
+    rejected = running(book)
+    rejected.heartbeat(at(5), RULES, book)
+    rejected.file_rejected(rejected.plan[0]["package_id"], "signature", False, at(5), RULES, book)
+    assert rejected.failure_side == "vehicle" and rejected.seconds_billed == 5
+    with pytest.raises(InvalidInput) as outside:
+        running(book).file_rejected("0x40-OTHER", "sha256", True, at(5), RULES, book)
+    assert outside.value.details["field"] == "package_id"
 
 
 def test_a_vin_pass_session_bills_no_seconds():
