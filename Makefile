@@ -76,6 +76,7 @@ bench-faults: install
 	$(BIN)/python -m bench.purchase_faults
 	$(BIN)/python -m bench.shop_faults
 	$(BIN)/python -m bench.programming_faults
+	$(BIN)/python -m bench.hostile_agents
 
 clean:
 	rm -rf $(VENV) var *.egg-info portal/node_modules portal/dist

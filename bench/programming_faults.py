@@ -104,6 +104,9 @@ def prepare(running, config, document):
         feed.import_rows(session, feed.check(document), datetime.now(timezone.utc))
     engine.dispose()
     key = software.new_key()
+    pem = build(ProgrammingSettings, config["ENVIRONMENT"]).manufacturer_key_file  # claims are checked with it
+    pem.parent.mkdir(parents=True, exist_ok=True)
+    pem.write_text(software.public_pem(key))
     software.generate(running.data / "software", key, document["vehicles"], image_bytes=BYTES)
     store = blobs.from_config(config)
     store.ensure_bucket()
