@@ -33,8 +33,8 @@ def main(argv=None):
     with tempfile.TemporaryDirectory() as folder:
         data = Path(folder)
         port = free_port()
-        store_process = seaweedfs.start(data / "objects", port, "bench", "bench-secret",
-                                        log=open(data / "seaweedfs.log", "w"))
+        keys = seaweedfs.new_keys()
+        store_process = seaweedfs.start_with(data / "objects", port, keys, log=open(data / "seaweedfs.log", "w"))
         databases = {}
         try:
             started = time.perf_counter()
@@ -48,7 +48,7 @@ def main(argv=None):
                 url = f"sqlite:///{data / 'air.sqlite'}"
             upgrade("air", url)
             engine = make_engine(url)
-            store = S3BlobStore(f"127.0.0.1:{port}", "bench", "bench-secret", "aos")
+            store = S3BlobStore(f"127.0.0.1:{port}", keys["AOS_BLOB_ACCESS_KEY"], keys["AOS_BLOB_SECRET_KEY"], "aos")
             store.ensure_bucket()
             started = time.perf_counter()
             report = content.import_package(data / "library", engine, store, progress=True)

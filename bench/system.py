@@ -82,16 +82,15 @@ def running(database_url=None, extra_env=None):
         data = Path(folder)
         generate_keypair(data / "keys/token-signing.pem", data / "keys/token-signing.pub.pem")
         s3_port = free_port()
-        store = seaweedfs.start(data / "objects", s3_port, "bench", "bench-secret",
-                                log=open(data / "seaweedfs.log", "w"))
+        keys = seaweedfs.new_keys()
+        store = seaweedfs.start_with(data / "objects", s3_port, keys, log=open(data / "seaweedfs.log", "w"))
         mail_port = free_port()
         catcher = mailcatcher.start(data / "mail", mail_port, log=open(data / "mailcatcher.log", "w"))
         port = free_port()
         env = dict(os.environ, AOS_PROFILE="development", AOS_SMTP_PORT=str(mail_port), AOS_DATA_DIR=str(data), AOS_AMQP_URI=f"amqp://guest:guest@127.0.0.1:5672/{name}",
                    AOS_GATEWAY_ADDRESS=f"127.0.0.1:{port}", AOS_METRICS_BASE_PORT=str(free_port() - 1),
                    AOS_LOGIN_MAX_ADDRESS_FAILURES="10000", AOS_BLOB_ENDPOINT=f"127.0.0.1:{s3_port}",
-                   AOS_BLOB_ACCESS_KEY="bench", AOS_BLOB_SECRET_KEY="bench-secret", AOS_OUTBOX_POLL_SECONDS="0.2",
-                   **(extra_env or {}))
+                   AOS_OUTBOX_POLL_SECONDS="0.2", **keys, **(extra_env or {}))
         databases = fresh_databases(database_url, name) if database_url else {}
         env.update({f"AOS_{service.upper()}_DATABASE_URL": url for service, url in databases.items()})
         for service, url in settings.load(env)["DATABASE_URLS"].items():

@@ -57,7 +57,8 @@ class Launcher:
         from deploy import seaweedfs
         folder = Path(self.config["DATA_DIR"]) / "objects"
         log = open(Path(self.config["DATA_DIR"]) / "logs" / "seaweedfs.log", "ab")
-        self.seaweedfs = seaweedfs.start(folder, int(port), blob["access_key"], blob["secret_key"], log=log)
+        self.seaweedfs = seaweedfs.start(folder, int(port), blob["access_key"], blob["secret_key"],
+                                         links=(blob["link_access_key"], blob["link_secret_key"]), log=log)
         print(f"started SeaweedFS (S3 on {blob['endpoint']}, data in {folder})")
 
     def ensure_mail(self):
@@ -126,9 +127,26 @@ class Launcher:
             time.sleep(1)
 
 
+def ensure_object_store_keys(environ):
+    """The object store's keys, unless configured: generated on the first start into the data folder (readable by
+    this user only), as the token keys are, and the same ones on every start after. No key is written in code."""
+    if environ.get("AOS_BLOB_ACCESS_KEY"):
+        return
+    from deploy import seaweedfs
+    path = settings.data_dir(environ) / "keys" / "object-store.json"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(json.dumps(seaweedfs.new_keys(), indent=1))
+        print(f"created the object store's keys in {path}")
+    for name, value in json.loads(path.read_text()).items():
+        environ.setdefault(name, value)
+
+
 def main():
-    # make run is the development profile: demo secrets (the demo car's ECU secret, the local object store's keys)
+    # make run is the development profile: demo secrets (the demo car's ECU secret)
     os.environ.setdefault("AOS_PROFILE", "development")
+    ensure_object_store_keys(os.environ)
     # links in mails lead to this machine's portal
     os.environ.setdefault("AOS_PORTAL_URL", f"http://{os.environ.get('AOS_GATEWAY_ADDRESS', '127.0.0.1:8000')}")
     config = settings.load()

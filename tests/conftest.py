@@ -80,24 +80,35 @@ def database_urls(request, tmp_path):
     return {service: pg.fresh(service) for service in settings.SERVICES}
 
 
-BLOB_KEYS = ("aos-test", "aos-test-secret-" + RUN)
+@pytest.fixture(scope="session")
+def blob_keys():
+    """This run's object-store credentials, as AOS's settings (made fresh: none is written in code)."""
+    from deploy import seaweedfs
+    return seaweedfs.new_keys()
 
 
 @pytest.fixture(scope="session")
-def object_store(tmp_path_factory):
+def seaweed(tmp_path_factory, blob_keys):
     """SeaweedFS for the whole run, access keys enforced; each test gets a bucket of its own."""
     from deploy import seaweedfs
     port = free_port()
-    process = seaweedfs.start(tmp_path_factory.mktemp("seaweedfs"), port, *BLOB_KEYS)
-    yield f"127.0.0.1:{port}"
+    process = seaweedfs.start_with(tmp_path_factory.mktemp("seaweedfs"), port, blob_keys)
+    yield process, f"127.0.0.1:{port}"
     process.terminate()
     process.wait(timeout=20)
 
 
+@pytest.fixture(scope="session")
+def object_store(seaweed):
+    return seaweed[1]
+
+
 @pytest.fixture
-def blob_config(object_store):
-    return {"endpoint": object_store, "access_key": BLOB_KEYS[0], "secret_key": BLOB_KEYS[1],
-            "region": "us-east-1", "secure": False, "bucket": f"aos-{uuid.uuid4().hex[:12]}"}
+def blob_config(object_store, blob_keys):
+    return {"endpoint": object_store, "access_key": blob_keys["AOS_BLOB_ACCESS_KEY"],
+            "secret_key": blob_keys["AOS_BLOB_SECRET_KEY"], "link_access_key": blob_keys["AOS_BLOB_LINK_ACCESS_KEY"],
+            "link_secret_key": blob_keys["AOS_BLOB_LINK_SECRET_KEY"], "region": "us-east-1", "secure": False,
+            "bucket": f"aos-{uuid.uuid4().hex[:12]}"}
 
 
 @pytest.fixture
@@ -121,7 +132,7 @@ def mail_catcher(tmp_path_factory):
 
 
 @pytest.fixture
-def config(rabbit_config, database_urls, token_keys, tmp_path, blob_config, mail_catcher):
+def config(rabbit_config, database_urls, token_keys, tmp_path, blob_config, blob_keys, mail_catcher):
     """The config dict of a whole AOS process, as `services.shared.config.load` builds it, on this test's
     vhost and databases."""
     private, public = token_keys
@@ -135,7 +146,7 @@ def config(rabbit_config, database_urls, token_keys, tmp_path, blob_config, mail
         "AOS_AIR_SYNC_SECONDS": "0.2",
         "AOS_SMTP_PORT": str(mail_catcher[1]),
         "AOS_PORTAL_URL": "http://portal.test",
-    })
+    } | blob_keys)
     conf["MAIL_FOLDER"] = str(mail_catcher[0])  # tests only: where the catcher keeps what went over SMTP
     conf.update(rabbit_config)
     conf["AMQP_URI"] = rabbit_config["AMQP_URI"]

@@ -40,8 +40,13 @@ class BlobStore:
 
 
 class S3BlobStore(BlobStore):
-    def __init__(self, endpoint, access_key, secret_key, bucket, region="us-east-1", secure=False):
+    """`links`: the (access key, secret key) of a read-only credential that signs the browser's links; the
+    credential that writes never leaves the services."""
+
+    def __init__(self, endpoint, access_key, secret_key, bucket, region="us-east-1", secure=False, links=None):
         self.client = Minio(endpoint, access_key=access_key, secret_key=secret_key, secure=secure, region=region)
+        self.signer = Minio(endpoint, access_key=links[0], secret_key=links[1], secure=secure,
+                            region=region) if links else self.client
         self.bucket = bucket
 
     def ensure_bucket(self):
@@ -81,14 +86,15 @@ class S3BlobStore(BlobStore):
 
     def signed_url(self, key, seconds=300, filename=None):
         headers = {"response-content-disposition": f'inline; filename="{filename}"'} if filename else None
-        return self.client.presigned_get_object(self.bucket, key, expires=timedelta(seconds=seconds),
+        return self.signer.presigned_get_object(self.bucket, key, expires=timedelta(seconds=seconds),
                                                 response_headers=headers)
 
 
 def from_config(config):
     blob = setting(config, "BLOB_STORE")
     return S3BlobStore(blob["endpoint"], blob["access_key"], blob["secret_key"], blob["bucket"],
-                       region=blob["region"], secure=blob["secure"])
+                       region=blob["region"], secure=blob["secure"],
+                       links=(blob["link_access_key"], blob["link_secret_key"]))
 
 
 class Blobs(DependencyProvider):

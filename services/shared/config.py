@@ -184,8 +184,14 @@ def load(environ=None):
         "METRICS_ADDRESSES": {p: f"{metrics_host}:{metrics_base + 1 + i}" for i, p in enumerate(PROCESSES)},
         "BLOB_STORE": {
             "endpoint": read("AOS_BLOB_ENDPOINT", address, environ, default="127.0.0.1:8333"),
-            "access_key": read("AOS_BLOB_ACCESS_KEY", str, environ, development="aos-dev"),
-            "secret_key": read("AOS_BLOB_SECRET_KEY", str, environ, development="aos-dev-secret-change-me"),
+            # no default anywhere: `make run` generates its keys on first start (deploy/launcher.py)
+            "access_key": read("AOS_BLOB_ACCESS_KEY", str, environ),
+            "secret_key": read("AOS_BLOB_SECRET_KEY", str, environ, rule=Rule(lambda v: len(v) >= 16,
+                                                                              "16 characters or more")),
+            # the credential that signs browser links: it can only read, so a leaked link key writes nothing
+            "link_access_key": read("AOS_BLOB_LINK_ACCESS_KEY", str, environ),
+            "link_secret_key": read("AOS_BLOB_LINK_SECRET_KEY", str, environ, rule=Rule(lambda v: len(v) >= 16,
+                                                                                        "16 characters or more")),
             "region": read("AOS_BLOB_REGION", str, environ, default="us-east-1"),
             "secure": read("AOS_BLOB_SECURE", flag, environ, default=False),
             "bucket": read("AOS_BLOB_BUCKET", bucket_name, environ, default="aos")},

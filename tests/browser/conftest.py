@@ -47,7 +47,7 @@ class System:
 
     @property
     def manufacturer_key(self):
-        return settings.build(ProgrammingSettings, settings.load(self.env)["ENVIRONMENT"]).manufacturer_key_file
+        return settings.build(ProgrammingSettings, self.env).manufacturer_key_file
 
 
 def _wait_for_banner(process, log, seconds=300):

@@ -11,7 +11,8 @@ from services.shared.blobs import BlobMissing, S3BlobStore
 @pytest.fixture(params=["s3-seaweedfs"])
 def store(request, blob_config):
     adapter = S3BlobStore(blob_config["endpoint"], blob_config["access_key"], blob_config["secret_key"],
-                          blob_config["bucket"], region=blob_config["region"])
+                          blob_config["bucket"], region=blob_config["region"],
+                          links=(blob_config["link_access_key"], blob_config["link_secret_key"]))
     adapter.ensure_bucket()
     adapter.ensure_bucket()  # making sure twice is harmless
     return adapter
@@ -55,6 +56,44 @@ def test_a_wrong_secret_is_refused(blob_config):
     with pytest.raises(Exception) as raised:
         intruder.ensure_bucket()
     assert "SignatureDoesNotMatch" in str(raised.value) or "AccessDenied" in str(raised.value)
+
+
+def test_links_are_signed_by_a_credential_that_can_only_read(store, blob_config):
+    """A link's key is in every browser that downloads: with it one reads what it was signed for, and nothing
+    can be written, listed or read without a signature."""
+    store.put("invoices/2026/AOS-2026-000007.pdf", b"%PDF-1.7 seven", "application/pdf")
+    signed = store.signed_url("invoices/2026/AOS-2026-000007.pdf", seconds=60)
+    assert f"X-Amz-Credential={blob_config['link_access_key']}" in signed
+    assert requests.get(signed, timeout=10).content == b"%PDF-1.7 seven"
+    reader = S3BlobStore(blob_config["endpoint"], blob_config["link_access_key"], blob_config["link_secret_key"],
+                         blob_config["bucket"], region=blob_config["region"])
+    for write in (lambda: reader.put("invoices/2026/AOS-2026-000007.pdf", b"forged", "application/pdf"),
+                  lambda: list(reader.client.list_objects(blob_config["bucket"], recursive=True))):
+        with pytest.raises(Exception) as refused:
+            write()
+        assert "AccessDenied" in str(refused.value)
+    assert store.get("invoices/2026/AOS-2026-000007.pdf") == b"%PDF-1.7 seven"
+
+
+def test_the_old_default_keys_open_nothing(blob_config):
+    for access, secret in (("aos-dev", "aos-dev-secret-change-me"), ("aos", "CHANGE-ME")):
+        intruder = S3BlobStore(blob_config["endpoint"], access, secret, blob_config["bucket"],
+                               region=blob_config["region"])
+        with pytest.raises(Exception) as refused:
+            intruder.ensure_bucket()
+        assert "InvalidAccessKeyId" in str(refused.value) or "AccessDenied" in str(refused.value)
+
+
+def test_only_the_s3_port_answers_and_only_with_credentials(seaweed, store):
+    """SeaweedFS's filer and volume servers sit behind S3: without a token signed with this start's keys the
+    filer's HTTP answers nothing, not a listing and not a file."""
+    process, _ = seaweed
+    store.put("invoices/2026/AOS-2026-000008.pdf", b"%PDF-1.7 eight", "application/pdf")
+    filer = f"http://127.0.0.1:{process.ports['filer.port']}"
+    for path in (f"/buckets/{store.bucket}/invoices/2026/AOS-2026-000008.pdf", f"/buckets/{store.bucket}/",
+                 "/buckets/", "/"):
+        answer = requests.get(filer + path, timeout=10)
+        assert answer.status_code == 401 and b"eight" not in answer.content, (path, answer.status_code)
 
 
 def test_services_starting_together_all_find_their_bucket(blob_config):

@@ -15,7 +15,8 @@ from services.shared import config as settings
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 COMPOSE = (DEPLOY / "docker-compose.yml").read_text()
-REQUIRED = ("AOS_RABBITMQ_PASSWORD", "AOS_DB_PASSWORD", "AOS_BLOB_SECRET_KEY", "AOS_ECU_SECRET",
+REQUIRED = ("AOS_RABBITMQ_PASSWORD", "AOS_DB_PASSWORD", "AOS_BLOB_SECRET_KEY", "AOS_BLOB_LINK_SECRET_KEY",
+            "AOS_ECU_SECRET",
             "GRAFANA_ADMIN_PASSWORD", "AOS_TOKEN_SIGNING_KEY_FILE", "AOS_SMTP_HOST", "AOS_MAIL_FROM", "AOS_PORTAL_URL")
 
 
@@ -43,7 +44,7 @@ def test_the_compose_file_is_a_valid_compose_specification_with_a_health_check_e
     allowed = {f.alias or name for name, f in Service.model_fields.items()}
     for name, service in data["services"].items():
         assert set(service) <= allowed, (name, set(service) - allowed)  # a typo is not silently ignored
-        assert name == "migrate" or "healthcheck" in service, name
+        assert name in ("migrate", "minio-init") or "healthcheck" in service, name  # the two run once
     processes = {p.replace("_", "-") for p in settings.PROCESSES}
     assert processes | {"rabbitmq", "postgres", "elasticsearch", "minio", "prometheus", "grafana"} <= set(data["services"])
     assert "15672:15672" in data["services"]["rabbitmq"]["ports"]  # with management

@@ -14,7 +14,9 @@ from services.programming.settings import ProgrammingSettings
 from services.shared import config
 from services.shop.settings import ShopSettings
 
-DEVELOPMENT = {"AOS_PROFILE": "development"}
+# the object store's keys have no default even in development: `make run` generates them (deploy/launcher.py)
+DEVELOPMENT = {"AOS_PROFILE": "development", "AOS_BLOB_ACCESS_KEY": "aos-1a2b", "AOS_BLOB_SECRET_KEY": "s" * 32,
+               "AOS_BLOB_LINK_ACCESS_KEY": "aos-links-1a2b", "AOS_BLOB_LINK_SECRET_KEY": "l" * 32}
 EVERY_SETTINGS = (IdentitySettings, BillingSettings, ShopSettings, AirSettings, ProgrammingSettings, GatewaySettings)
 from services.shared.errors import InvalidInput, TooManyRequests, from_validation_error
 
@@ -73,6 +75,28 @@ def test_production_refuses_to_start_without_its_secrets(load, named):
         load({})
     with pytest.raises(config.ConfigurationError, match=named):
         load({"AOS_PROFILE": "production"})
+
+
+@pytest.mark.parametrize("missing", ["AOS_BLOB_ACCESS_KEY", "AOS_BLOB_SECRET_KEY", "AOS_BLOB_LINK_ACCESS_KEY",
+                                     "AOS_BLOB_LINK_SECRET_KEY"])
+def test_no_object_store_key_is_written_in_code_not_even_for_development(missing):
+    with pytest.raises(config.ConfigurationError, match=f"{missing}: required"):
+        config.load({k: v for k, v in DEVELOPMENT.items() if k != missing})
+    with pytest.raises(config.ConfigurationError, match="16 characters or more"):
+        config.load(DEVELOPMENT | {"AOS_BLOB_SECRET_KEY": "aos-dev-secret"})
+
+
+def test_make_run_generates_the_object_store_keys_once_readable_by_its_user_only(tmp_path):
+    from deploy.launcher import ensure_object_store_keys
+    first, second = {"AOS_DATA_DIR": str(tmp_path)}, {"AOS_DATA_DIR": str(tmp_path)}
+    ensure_object_store_keys(first)
+    ensure_object_store_keys(second)
+    assert first == second and len(first["AOS_BLOB_SECRET_KEY"]) >= 32
+    assert first["AOS_BLOB_ACCESS_KEY"] != first["AOS_BLOB_LINK_ACCESS_KEY"]
+    assert (tmp_path / "keys" / "object-store.json").stat().st_mode & 0o077 == 0
+    configured = {"AOS_DATA_DIR": str(tmp_path / "other"), "AOS_BLOB_ACCESS_KEY": "mine"}
+    ensure_object_store_keys(configured)  # configured keys win, and nothing is generated
+    assert configured == {"AOS_DATA_DIR": str(tmp_path / "other"), "AOS_BLOB_ACCESS_KEY": "mine"}
 
 
 def test_typed_errors_arrive_typed_on_the_other_side_of_rpc():
