@@ -18,6 +18,16 @@ def _bad_text(text):
     return None
 
 
+def _refused(field, path, message):
+    """INVALID_TEXT naming the field both ways a client reads refusals: `field` (a dotted path) and `fields`
+    (nested, as a schema's validation error lists them)."""
+    nested = [message]
+    for key in reversed(path):
+        nested = {key: nested}
+    return InvalidInput("INVALID_TEXT", f"{field} {message}.", {"field": field, "rule": "text",
+                                                                "fields": nested if path else {field: [message]}})
+
+
 def check(value, where="body"):
     """Walks `value` (without recursion) and refuses the first string that cannot be taken, naming its path,
     and nesting past MAX_DEPTH."""
@@ -39,8 +49,7 @@ def check(value, where="body"):
         elif isinstance(item, str):
             problem = _bad_text(item)
             if problem:
-                field = ".".join(map(str, path)) or where
-                raise InvalidInput("INVALID_TEXT", f"{field} {problem}.", {"field": field, "rule": "text"})
+                raise _refused(".".join(map(str, path)) or where, path, problem)
     return value
 
 
