@@ -11,7 +11,6 @@ claim that confirmed it (within a second). Exits 1 if a rule fails.
 
     python -m bench.hostile_agents [--cars 4] [--database-url ...]
 """
-import sys
 import time
 import uuid
 from collections import Counter
@@ -174,13 +173,8 @@ def main(argv=None):
             f"withdrawn {lag:.3f} s after the claim in the database; the partner heard {heard:.3f} s after it"
             if lag is not None else "not withdrawn"),
     }
-    print(f"\nHostile agent campaign: {opts.cars} cars + 1 on a VIN pass, "
-          f"{'PostgreSQL' if opts.database_url else 'SQLite'}")
-    for what, n in counts.items():
-        print(f"  {what}: {n}")
-    for rule, (ok, detail) in results.items():
-        print(f"  [{'ok' if ok else 'FAILED'}] {rule} ({detail})")
-    sys.exit(0 if all(ok for ok, _ in results.values()) else 1)
+    system.report_rules(f"Hostile agent campaign: {opts.cars} cars + 1 on a VIN pass, "
+                        f"{'PostgreSQL' if opts.database_url else 'SQLite'}", counts, results)
 
 
 if __name__ == "__main__":

@@ -92,8 +92,8 @@ def main(argv=None):
             agent["process"].kill()
         for sim in simulators:
             sim.stop()
-    report(opts, faults, results)
-    sys.exit(0 if all(ok for ok, _ in results.values()) else 1)
+    system.report_rules(f"Programming fault campaign: {opts.cars} cars, {opts.cars} agents, "
+                        f"{'PostgreSQL' if opts.database_url else 'SQLite'}", faults, results)
 
 
 def prepare(running, config, document):
@@ -199,15 +199,6 @@ def check(finals, simulators, seen, deliveries, balance, billed):
                                                                                 f"{len(deliveries)} deliveries"),
         "sessions seen interrupted while their agent was down": (interrupted >= 2, f"{interrupted}"),
     }
-
-
-def report(opts, faults, results):
-    print(f"\nProgramming fault campaign: {opts.cars} cars, {opts.cars} agents, "
-          f"{'PostgreSQL' if opts.database_url else 'SQLite'}")
-    for fault, n in faults.items():
-        print(f"  {fault}: {n}")
-    for rule, (ok, detail) in results.items():
-        print(f"  [{'ok' if ok else 'FAILED'}] {rule}{f' ({detail})' if detail else ''}")
 
 
 if __name__ == "__main__":

@@ -187,3 +187,14 @@ def parser(doc):
 def percentile(values, p):
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] if ordered else float("nan")
+
+
+def report_rules(title, counts, results):
+    """A fault campaign's printout: what it did (counts), each rule checked with its detail; exits 1 if one
+    failed."""
+    print(f"\n{title}")
+    for what, n in counts.items():
+        print(f"  {what}: {n}")
+    for rule, (ok, detail) in results.items():
+        print(f"  [{'ok' if ok else 'FAILED'}] {rule}{f' ({detail})' if detail else ''}")
+    sys.exit(0 if all(ok for ok, _ in results.values()) else 1)
