@@ -27,6 +27,7 @@ class Launcher:
         self.started_rabbitmq = False
         self.seaweedfs = None
         self.mailcatcher = None
+        self.vies = None
 
     def ensure_broker(self):
         uri = urlparse(self.config["AMQP_URI"])
@@ -78,6 +79,19 @@ class Launcher:
         print(f"started the SMTP catcher on {mail.host}:{mail.port}: mails in {folder}")
         return folder
 
+    def ensure_vies(self):
+        """The VIES stand-in on this machine when the configured VIES is local and not answering: it confirms
+        every well-formed VAT id (var/vies/registry.json says so; edit it to try an unknown or a VIES outage)."""
+        from services.billing.settings import BillingSettings
+        url = urlparse(settings.build(BillingSettings, self.config["ENVIRONMENT"]).vies_url)
+        if url.hostname not in ("127.0.0.1", "localhost") or reachable(url.hostname, url.port or 80):
+            return
+        from deploy import vies
+        folder = Path(self.config["DATA_DIR"]) / "vies"
+        registry = None if (folder / "registry.json").exists() else {"valid": {}, "accept_well_formed": True}
+        self.vies = vies.start(folder, url.port or 80, registry)
+        print(f"started the VIES stand-in on {url.hostname}:{url.port}: its registry in {folder}")
+
     def ensure_keys(self):
         from gateway.settings import GatewaySettings
         from services.identity.settings import IdentitySettings
@@ -110,7 +124,7 @@ class Launcher:
                 child.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 child.kill()
-        for helper in (self.seaweedfs, self.mailcatcher):
+        for helper in (self.seaweedfs, self.mailcatcher, self.vies):
             if helper is not None:
                 helper.terminate()
                 helper.wait(timeout=15)
@@ -147,6 +161,7 @@ def main():
     # make run is the development profile: demo secrets (the demo car's ECU secret)
     os.environ.setdefault("AOS_PROFILE", "development")
     ensure_object_store_keys(os.environ)
+    os.environ.setdefault("AOS_VIES_URL", "http://127.0.0.1:8490")  # the local stand-in (ensure_vies)
     # links in mails lead to this machine's portal
     os.environ.setdefault("AOS_PORTAL_URL", f"http://{os.environ.get('AOS_GATEWAY_ADDRESS', '127.0.0.1:8000')}")
     config = settings.load()
@@ -160,6 +175,7 @@ def main():
         (Path(config["DATA_DIR"]) / "logs").mkdir(parents=True, exist_ok=True)
         launcher.ensure_object_store()
         launcher.ensure_mail()
+        launcher.ensure_vies()
         launcher.ensure_keys()
         launcher.migrate()
         from deploy import demo

@@ -131,8 +131,31 @@ def mail_catcher(tmp_path_factory):
     process.wait(timeout=20)
 
 
+VALID_VAT_IDS = {"FR40303265045": "Garage Dupont", "DE136695976": "Werkstatt Müller GmbH"}
+
+
+@pytest.fixture(scope="session")
+def vies_stand_in(tmp_path_factory):
+    """The local VIES for the whole run: (its folder, its URL); a test may rewrite its registry."""
+    from deploy import vies
+    folder, port = tmp_path_factory.mktemp("vies"), free_port()
+    process = vies.start(folder, port, {"valid": VALID_VAT_IDS})
+    yield folder, f"http://127.0.0.1:{port}"
+    process.terminate()
+    process.wait(timeout=10)
+
+
 @pytest.fixture
-def config(rabbit_config, database_urls, token_keys, tmp_path, blob_config, blob_keys, mail_catcher):
+def vies_registry(vies_stand_in):
+    """Write the stand-in's registry for this test; the run's is back afterwards."""
+    from deploy import vies
+    yield lambda registry: vies.write_registry(vies_stand_in[0], registry)
+    vies.write_registry(vies_stand_in[0], {"valid": VALID_VAT_IDS})
+
+
+@pytest.fixture
+def config(rabbit_config, database_urls, token_keys, tmp_path, blob_config, blob_keys, mail_catcher,
+           vies_stand_in):
     """The config dict of a whole AOS process, as `services.shared.config.load` builds it, on this test's
     vhost and databases."""
     private, public = token_keys
@@ -146,6 +169,8 @@ def config(rabbit_config, database_urls, token_keys, tmp_path, blob_config, blob
         "AOS_AIR_SYNC_SECONDS": "0.2",
         "AOS_SMTP_PORT": str(mail_catcher[1]),
         "AOS_PORTAL_URL": "http://portal.test",
+        "AOS_VIES_URL": vies_stand_in[1],
+        "AOS_VIES_RETRY_SECONDS": "0.5",
     } | blob_keys)
     conf["MAIL_FOLDER"] = str(mail_catcher[0])  # tests only: where the catcher keeps what went over SMTP
     conf.update(rabbit_config)

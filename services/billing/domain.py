@@ -1,11 +1,23 @@
 """Billing's rules in plain Python: VAT by the buyer's country, access windows, what a tariff may be bought with,
 and the shape of every ledger movement (each one balanced)."""
 import calendar
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from services.billing.schemas import KINDS, PERIODS  # noqa: F401  (the contract's words, billing's rules)
 from services.shared.errors import invalid_field
 from services.shared.vat import VAT_RATES, Price, price  # noqa: F401  (billing's rules speak of them)
+
+
+def quote(net_cents, seller, buyer):
+    """The price for this buyer: the reverse charge only for a VAT id VIES confirmed (until then, or while VIES
+    cannot be asked, VAT is charged, and what was charged stays charged), with VIES's consultation number."""
+    confirmed = buyer.vat_id if buyer.vat_status == "valid" else None
+    found = price(net_cents, seller.country, buyer.country, confirmed)
+    if found.treatment != "reverse_charge":
+        return found
+    return replace(found, note=f"{found.note} VAT id {buyer.vat_id} confirmed by VIES on "
+                               f"{buyer.vat_confirmed_at:%Y-%m-%d}, consultation number {buyer.vat_consultation}.")
 
 
 VIN_PASS_SESSIONS = 1  # a VIN pass includes one programming session for its vehicle

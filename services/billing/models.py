@@ -37,6 +37,12 @@ class Buyer(Base):
     vat_id: Mapped[str | None] = mapped_column(String(20), nullable=True)
     address: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     owner_email: Mapped[str | None] = mapped_column(String(254), nullable=True)  # UserJoined: where billing writes
+    # a VAT id is taken for the reverse charge only once VIES confirmed it: status none (not asked yet), valid,
+    # invalid or unavailable (asked again later); the consultation number goes on reverse-charge invoices
+    vat_status: Mapped[str | None] = mapped_column(String(12), nullable=True)
+    vat_consultation: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    vat_checked_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    vat_confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     # pay on invoice: 0 until platform staff have verified the workshop and set how much it may owe
     invoice_limit_cents: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     invoice_limit_set_by: Mapped[str | None] = mapped_column(String(254), nullable=True)

@@ -123,6 +123,10 @@ class BillingService:
     def remind_of_ending_access(self):
         use_cases.remind_of_ending_access(self._ctx())
 
+    @timer(interval=1.0)
+    def confirm_vat_ids(self):
+        use_cases.check_vat_ids(self._ctx(), self.payments.vat, self.payments.vies_retry_seconds)
+
     @timer(interval=10.0, eager=True)
     def measure(self):
         use_cases.measure_entitlements(self._ctx())

@@ -23,6 +23,10 @@ class BillingSettings:
                                                                                      "a supported country code"))
     seller_vat_id: str = variable("AOS_SELLER_VAT_ID", str, "DE136695976")
     seller_address: str = variable("AOS_SELLER_ADDRESS", str, "Petuelring 1, 80809 München, Germany")
+    # VIES confirms buyers' VAT ids (services/billing/vies.py); make run and the tests use deploy/vies.py
+    vies_url: str = variable("AOS_VIES_URL", str, "https://ec.europa.eu/taxation_customs/vies/rest-api",
+                             rule=Rule(lambda v: v.startswith(("http://", "https://")), "an http(s) URL"))
+    vies_retry_seconds: float = variable("AOS_VIES_RETRY_SECONDS", float, 300.0, rule=between(0.2, 86400))
 
     @property
     def seller(self):

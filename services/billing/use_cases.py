@@ -4,10 +4,10 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from services.billing import domain, invoices, ledger, mails
+from services.billing import domain, invoices, ledger, mails, vies
 from services.billing.settings import Seller  # noqa: F401  (what Context carries)
 from services.billing.models import (Buyer, Credit, Entitlement, Invoice, Journal, Outage, Purchase,
                                      ShopPayment, Tariff, TopUp, VinPassSession)
@@ -74,6 +74,25 @@ def record_buyer(uow, data):
         uow.session.add(Buyer(operator_id=data["operator_id"], legal_name=data["legal_name"],
                               legal_form=data.get("legal_form"), country=data["country"], vat_id=data.get("vat_id"),
                               address=data.get("address"), owner_email=data.get("contact_email")))
+
+
+def check_vat_ids(ctx, vat, retry_seconds, batch=20):
+    """Ask VIES about the VAT ids not yet confirmed: those never asked, and those VIES could not answer for
+    `retry_seconds` or longer. VIES is asked outside any transaction; an invalid id is not asked again."""
+    since = ctx.now - timedelta(seconds=retry_seconds)
+    with ctx.store.read() as s:
+        due = s.scalars(select(Buyer).where(
+            Buyer.vat_id.is_not(None), or_(Buyer.vat_status.is_(None), (Buyer.vat_status == vies.UNAVAILABLE)
+                                           & (Buyer.vat_checked_at <= since))).limit(batch)).all()
+        asked = [(b.operator_id, b.vat_id) for b in due]
+    for operator_id, vat_id in asked:
+        answer = vat.check(vat_id)
+        with ctx.store.transaction() as uow:
+            buyer = uow.session.get(Buyer, operator_id)
+            buyer.vat_status, buyer.vat_checked_at = answer.status, ctx.now
+            if answer.status == vies.VALID:
+                buyer.vat_consultation, buyer.vat_confirmed_at = answer.consultation, ctx.now
+    return len(asked)
 
 
 def _buyer(session, operator_id):
@@ -176,7 +195,7 @@ def _purchase(ctx, actor, payload, idempotency_key):
         vin, quantity = payload.get("vin"), payload.get("quantity", 1)
         domain.check_order(tariff, vin, quantity)
         buyer = _buyer(s, operator_id)
-        price = domain.price(tariff.net_cents * quantity, ctx.seller.country, buyer.country, buyer.vat_id)
+        price = domain.quote(tariff.net_cents * quantity, ctx.seller, buyer)
         spending.require_buyer(actor, price.gross_cents, _spent(s, actor["user_id"], ctx.now))
         bought = Purchase(
             id=new_id(), operator_id=operator_id, user_id=actor["user_id"], idempotency_key=idempotency_key,
@@ -450,7 +469,7 @@ def charge_order(uow, data, seller, now, mailer=None, portal_url=""):
     if s.get(ShopPayment, order_id) is not None:
         return
     buyer = s.get(Buyer, operator_id)
-    quote = domain.price(data["total_cents"], seller.country, buyer.country, buyer.vat_id) if buyer else None
+    quote = domain.quote(data["total_cents"], seller, buyer) if buyer else None
     on_invoice = data["payment_method"] == "invoice"
     account = domain.invoices_due_account(operator_id) if on_invoice else domain.credit_account(operator_id)
     invoice_limit_cents = buyer.invoice_limit_cents if buyer else 0

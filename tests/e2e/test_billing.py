@@ -1,7 +1,12 @@
 """Buying time through the gateway: top up, buy, see it counting down; every refusal charges nothing."""
+import re
+
 import eventlet
 import pytest
+from sqlalchemy.orm import Session
 
+from services.billing.models import Buyer
+from services.shared.database import make_engine
 from tests.e2e.conftest import Workshop, buy, credit, error, key, staff, top_up
 from tests.helpers import eventually
 
@@ -126,6 +131,7 @@ def customer_in(api, email, country, vat_id):
 
 def test_vat_follows_the_buyer(api, system):
     with_vat_id = customer_in(api, "chef@garage-dupont.fr", "FR", "FR40303265045")
+    eventually(lambda: vat_status(system, with_vat_id.operator_id) == "valid", what="VIES to confirm the VAT id")
     reverse = buy(api, with_vat_id, "air-1h").json()
     assert (reverse["vat_treatment"], reverse["vat_cents"], reverse["gross_cents"]) == ("reverse_charge", 0, 900)
     without = customer_in(api, "atelier@garage-martin.fr", "FR", None)
@@ -179,14 +185,50 @@ def test_every_purchase_has_an_invoice_with_a_gapless_number_and_a_pdf(api, syst
     assert hidden.status_code == 404 and error(hidden)["code"] == "INVOICE_NOT_FOUND"
 
 
+def vat_status(system, operator_id):
+    engine = make_engine(system["DATABASE_URLS"]["billing"])
+    try:
+        with Session(engine) as session:
+            return session.get(Buyer, operator_id).vat_status
+    finally:
+        engine.dispose()
+
+
 def test_a_reverse_charge_invoice_says_so(api, system):
     french = customer_in(api, "chef@garage-dupont.fr", "FR", "FR40303265045")
+    eventually(lambda: vat_status(system, french.operator_id) == "valid", what="VIES to confirm the VAT id")
     buy(api, french, "air-1d")
     [invoice] = api("GET", "/api/v1/invoices", french.token).json()["invoices"]
     assert invoice["vat_cents"] == 0 and invoice["vat_treatment"] == "reverse_charge"
-    assert "Reverse charge" in invoice["note"]
+    assert "Reverse charge" in invoice["note"] and "confirmed by VIES" in invoice["note"]
+    assert re.search(r"consultation number WAPI[0-9A-F]{12}\.", invoice["note"])
     pdf = api("GET", f"/api/v1/invoices/{invoice['id']}", french.token, headers={"Accept": "application/pdf"})
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-")
+
+
+def test_while_vies_is_down_vat_is_charged_and_the_id_is_asked_again_later(api, system, vies_registry):
+    vies_registry({"valid": {"FR40303265045": "Garage Dupont"}, "down": True})
+    french = customer_in(api, "chef@garage-dupont.fr", "FR", "FR40303265045")
+    eventually(lambda: vat_status(system, french.operator_id) == "unavailable", what="VIES to be asked")
+    buy(api, french, "air-1h")
+    [charged] = api("GET", "/api/v1/invoices", french.token).json()["invoices"]
+    assert charged["vat_treatment"] == "destination" and charged["vat_cents"] > 0  # French VAT
+    vies_registry({"valid": {"FR40303265045": "Garage Dupont"}})
+    eventually(lambda: vat_status(system, french.operator_id) == "valid", what="VIES to be asked again")
+    buy(api, french, "air-1h")
+    invoices = api("GET", "/api/v1/invoices", french.token).json()["invoices"]
+    assert sorted((i["number"], i["vat_treatment"]) for i in invoices) == [
+        (charged["number"], "destination"), (max(i["number"] for i in invoices), "reverse_charge")]
+    assert next(i for i in invoices if i["number"] == charged["number"]) == charged  # what was charged stays
+
+
+def test_an_id_vies_does_not_know_never_gets_the_reverse_charge(api, system, vies_registry):
+    vies_registry({"valid": {}})
+    french = customer_in(api, "chef@garage-dupont.fr", "FR", "FR40303265045")
+    eventually(lambda: vat_status(system, french.operator_id) == "invalid", what="VIES to be asked")
+    buy(api, french, "air-1h")
+    [charged] = api("GET", "/api/v1/invoices", french.token).json()["invoices"]
+    assert charged["vat_treatment"] == "destination" and charged["vat_cents"] > 0
 
 
 @pytest.mark.parametrize("country, name, city", [

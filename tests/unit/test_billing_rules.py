@@ -123,3 +123,17 @@ def test_a_shop_order_is_refused_in_words_when_credit_or_the_invoice_limit_does_
     assert "of your 100.00 EUR limit" in domain.order_refusal(quote, True, 10000, 10000)
     assert "not yet known" in domain.order_refusal(None, False, 99999, 0)
     assert "verified your workshop" in domain.order_refusal(quote, True, 0, 0)  # no limit set: not on invoice
+
+
+def test_the_reverse_charge_needs_a_vat_id_vies_confirmed_and_names_the_consultation():
+    from types import SimpleNamespace
+    seller = SimpleNamespace(country="DE")
+    french = dict(country="FR", vat_id="FR40303265045", vat_consultation=None, vat_confirmed_at=None)
+    for status in (None, "unavailable", "invalid"):  # not asked yet, VIES down, or refused: French VAT
+        charged = domain.quote(10000, seller, SimpleNamespace(**french, vat_status=status))
+        assert (charged.treatment, charged.vat_cents) == ("destination", 2000)
+    confirmed = domain.quote(10000, seller, SimpleNamespace(**french | {
+        "vat_consultation": "WAPI1A2B3C", "vat_confirmed_at": datetime(2026, 11, 30, tzinfo=timezone.utc)},
+        vat_status="valid"))
+    assert (confirmed.treatment, confirmed.vat_cents) == ("reverse_charge", 0)
+    assert "consultation number WAPI1A2B3C" in confirmed.note and "2026-11-30" in confirmed.note
