@@ -93,11 +93,11 @@ class Launcher:
         print(f"started the VIES stand-in on {url.hostname}:{url.port}: its registry in {folder}")
 
     def ensure_keys(self):
-        from gateway.settings import GatewaySettings
         from services.identity.settings import IdentitySettings
+        from services.shared.caller import ProofSettings
         env = self.config["ENVIRONMENT"]
         private = settings.build(IdentitySettings, env).private_key_file
-        public = settings.build(GatewaySettings, env).public_key_file
+        public = settings.build(ProofSettings, env).public_key_file
         if not private.exists():
             generate_keypair(private, public)
             print(f"created development token keys in {private.parent}")

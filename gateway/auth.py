@@ -7,10 +7,9 @@ from datetime import datetime
 
 from nameko.extensions import DependencyProvider
 
-from gateway.settings import GatewaySettings
+from services.shared.caller import ProofSettings, actor_of
 from services.shared.config import of_container
 from services.shared.errors import Forbidden, Unauthenticated
-from services.shared.spending import rights_of
 from services.shared.tokens import TokenVerifier, read_key
 
 
@@ -22,12 +21,11 @@ class Caller:
     session_id: str | None
     scope: str
     claims: dict
+    token: str
 
     def actor(self):
-        """Who is asking, as services receive it."""
-        spending = self.claims.get("buy") or rights_of({"role": self.role})
-        return {"user_id": self.user_id, "operator_id": self.operator_id, "role": self.role, "spending": spending,
-                "email_verified": bool(self.claims.get("ev"))}
+        """Who is asking, as services receive it: with the token that proves it (services.shared.caller)."""
+        return actor_of(self.claims, self.token)
 
 
 REMEMBER_SECONDS = 3600 + 120  # past the longest access token's life a revocation has nothing left to refuse
@@ -73,7 +71,7 @@ class Revocations:
 
 class Authenticator(DependencyProvider):
     def setup(self):
-        key_file = of_container(self.container, GatewaySettings).public_key_file
+        key_file = of_container(self.container, ProofSettings).public_key_file
         self.verifier = TokenVerifier(read_key(str(key_file), "public"))
         self.revocations = Revocations()
 
@@ -93,4 +91,5 @@ class Authenticator(DependencyProvider):
         if claims.get("scope") != scope and not (scope == "enrol" and claims.get("scope") == "api"):
             raise Forbidden("SECOND_FACTOR_REQUIRED" if claims.get("scope") == "enrol" else "TOKEN_SCOPE",
                             "Set up your second factor first: POST /api/v1/auth/totp/enrol, then /confirm.")
-        return Caller(claims["sub"], claims["op"], claims["role"], claims.get("sid"), claims["scope"], claims)
+        return Caller(claims["sub"], claims["op"], claims["role"], claims.get("sid"), claims["scope"], claims,
+                      token.strip())

@@ -281,7 +281,7 @@ class GatewayService:
     def reset_second_factor(self, request, operator_id, user_id):
         caller = self.auth.caller(request)
         read_json(request, Empty)
-        return self._call(self.identity.reset_second_factor, caller.actor() | {"amr": caller.claims.get("amr")},
+        return self._call(self.identity.reset_second_factor, caller.actor(),
                           operator_id, user_id)
 
     # ---- billing ----
@@ -425,7 +425,7 @@ class GatewayService:
     def start_session(self, request, session_id):
         caller = self.auth.caller(request)
         read_json(request, Empty)
-        actor = caller.actor() | {"auth_time": caller.claims.get("auth_time"), "amr": caller.claims.get("amr")}
+        actor = caller.actor()
         return self._call(self.programming.start, actor, session_id)
 
     @route("POST", V1 + "/programming/sessions/<session_id>/end", "Close the session: what ran is billed, the "

@@ -1,9 +1,8 @@
 """The gateway's settings, read once at start (services.shared.config)."""
 import ipaddress
 from dataclasses import dataclass
-from pathlib import Path
 
-from services.shared.config import between, data_path, variable
+from services.shared.config import between, variable
 
 
 def networks(text):
@@ -13,7 +12,6 @@ def networks(text):
 
 @dataclass(frozen=True)
 class GatewaySettings:
-    public_key_file: Path = variable("AOS_JWT_PUBLIC_KEY_FILE", data_path, "keys/token-signing.pub.pem")
     max_body_bytes: int = variable("AOS_MAX_BODY_BYTES", int, 64 * 1024, rule=between(1024, 16 * 1024 * 1024))
     max_workers: int = variable("AOS_GATEWAY_MAX_WORKERS", int, 64, rule=between(1, 1000))
     rpc_timeout: float = variable("AOS_RPC_TIMEOUT", float, 10.0, rule=between(0.1, 300))

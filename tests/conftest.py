@@ -131,6 +131,23 @@ def mail_catcher(tmp_path_factory):
     process.wait(timeout=20)
 
 
+@pytest.fixture(scope="session")
+def proven(token_keys):
+    """An actor as the gateway hands it to a service: with an access token identity's key signed for it."""
+    from datetime import datetime, timezone
+    from types import SimpleNamespace
+
+    from services.shared.tokens import TokenSigner
+    signer = TokenSigner(token_keys[0].read_bytes(), 600)
+
+    def prove(actor):
+        user = SimpleNamespace(id=actor["user_id"], operator_id=actor["operator_id"], role=actor["role"])
+        extra = {"ev": actor.get("email_verified", True)} | ({"buy": actor["spending"]} if "spending" in actor else {})
+        return actor | {"token": signer.access_token(user, "api", "s-1", actor.get("amr") or ["pwd", "otp"],
+                                                     datetime.now(timezone.utc), extra=extra)}
+    return prove
+
+
 VALID_VAT_IDS = {"FR40303265045": "Garage Dupont", "DE136695976": "Werkstatt Müller GmbH"}
 
 

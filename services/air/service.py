@@ -2,7 +2,7 @@
 billing's access facts (FollowsAccess)."""
 from datetime import datetime, timezone
 
-from nameko.rpc import RpcProxy, rpc
+from nameko.rpc import RpcProxy
 
 from services.air import domain, schemas as s, use_cases
 from services.air.dependencies import Library, VehicleCache
@@ -10,17 +10,17 @@ from services.air.models import OutboxMessage, ProcessedEvent
 from services.shared.access import FollowsAccess
 from services.shared.blobs import Blobs
 from services.shared.database import Database
-from services.shared.errors import EXPECTED
+from services.shared.caller import Proof, api
 from services.shared.logs import Correlation
 from services.shared.metrics import Metrics
 from services.shared.offer import Offer
 from services.shared.schemas import dump, load
 
-api = rpc(expected_exceptions=EXPECTED)
 
 
 class AirService(FollowsAccess):
     name = "air"
+    proof = Proof()  # the caller's token, checked (services.shared.caller)
     access = use_cases.ACCESS
 
     db = Database(OutboxMessage, ProcessedEvent)

@@ -3,7 +3,6 @@ closes access windows, and the consumers of identity's and programming's facts."
 import base64
 from datetime import datetime, timezone
 
-from nameko.rpc import rpc
 from nameko.timer import timer
 
 from services.billing import invoices
@@ -14,17 +13,17 @@ from services.billing.models import OutboxMessage, ProcessedEvent
 from services.shared.blobs import Blobs
 from services.shared.consumer import consumes
 from services.shared.database import Database
-from services.shared.errors import EXPECTED
+from services.shared.caller import Proof, api
 from services.shared.logs import Correlation
 from services.shared.mail import Mailer
 from services.shared.metrics import Metrics
 from services.shared.schemas import dump, load
 
-api = rpc(expected_exceptions=EXPECTED)
 
 
 class BillingService:
     name = "billing"
+    proof = Proof()  # the caller's token, checked (services.shared.caller)
 
     db = Database(OutboxMessage, ProcessedEvent)
     payments = Payments()

@@ -1,7 +1,6 @@
 """The identity service: its RPC entrypoints, each validating its input and handing over to a use case."""
 from datetime import datetime, timezone
 
-from nameko.rpc import rpc
 from nameko.timer import timer
 
 from services.identity import schemas as s
@@ -9,17 +8,17 @@ from services.identity import use_cases
 from services.identity.dependencies import Credentials
 from services.identity.models import OutboxMessage, ProcessedEvent
 from services.shared.database import Database
-from services.shared.errors import EXPECTED
+from services.shared.caller import Proof, api
 from services.shared.logs import Correlation
 from services.shared.mail import Mailer
 from services.shared.metrics import Metrics
 from services.shared.schemas import dump, load
 
-api = rpc(expected_exceptions=EXPECTED)
 
 
 class IdentityService:
     name = "identity"
+    proof = Proof()  # the caller's token, checked (services.shared.caller)
 
     db = Database(OutboxMessage, ProcessedEvent)
     credentials = Credentials()

@@ -2,7 +2,7 @@
 agents' jobs, heartbeats, reports and security keys, the clock's timer, and billing's programming time."""
 from datetime import datetime, timezone
 
-from nameko.rpc import RpcProxy, rpc
+from nameko.rpc import RpcProxy
 from nameko.timer import timer
 
 from services.programming import schemas as s, use_cases
@@ -13,17 +13,17 @@ from services.shared.blobs import Blobs
 from services.shared.config import Settings
 from services.shared.consumer import consumes
 from services.shared.database import Database
-from services.shared.errors import EXPECTED
+from services.shared.caller import Proof, api
 from services.shared.logs import Correlation
 from services.shared.metrics import Metrics
 from services.shared.offer import Offer
 from services.shared.schemas import dump, load
 
-api = rpc(expected_exceptions=EXPECTED)
 
 
 class ProgrammingService:
     name = "programming"
+    proof = Proof()  # the caller's token, checked (services.shared.caller)
 
     db = Database(OutboxMessage, ProcessedEvent)
     blobs = Blobs()

@@ -2,14 +2,13 @@
 answers, and the timer that releases orders billing has not answered in time."""
 from datetime import datetime, timezone
 
-from nameko.rpc import rpc
 from nameko.timer import timer
 
 from services.shared.blobs import Blobs
 from services.shared.config import Settings
 from services.shared.consumer import consumes
 from services.shared.database import Database
-from services.shared.errors import EXPECTED
+from services.shared.caller import Proof, api
 from services.shared.logs import Correlation
 from services.shared.metrics import Metrics
 from services.shared.schemas import IdempotencyKey, dump, load
@@ -18,11 +17,11 @@ from services.shop import use_cases
 from services.shop.models import OutboxMessage, ProcessedEvent
 from services.shop.settings import ShopSettings
 
-api = rpc(expected_exceptions=EXPECTED)
 
 
 class ShopService:
     name = "shop"
+    proof = Proof()  # the caller's token, checked (services.shared.caller)
 
     db = Database(OutboxMessage, ProcessedEvent)
     blobs = Blobs()

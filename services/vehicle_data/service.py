@@ -2,12 +2,12 @@
 consumers of identity's operators; it follows billing's access facts (FollowsAccess)."""
 from datetime import datetime, timezone
 
-from nameko.rpc import RpcProxy, rpc
+from nameko.rpc import RpcProxy
 
 from services.shared.access import FollowsAccess
 from services.shared.consumer import consumes
 from services.shared.database import Database
-from services.shared.errors import EXPECTED
+from services.shared.caller import Proof, api
 from services.shared.logs import Correlation
 from services.shared.metrics import Metrics
 from services.shared.offer import Offer
@@ -16,11 +16,11 @@ from services.vehicle_data import schemas as s
 from services.vehicle_data import use_cases
 from services.vehicle_data.models import OutboxMessage, ProcessedEvent
 
-api = rpc(expected_exceptions=EXPECTED)
 
 
 class VehicleDataService(FollowsAccess):
     name = "vehicle_data"
+    proof = Proof()  # the caller's token, checked (services.shared.caller)
     access = use_cases.ACCESS
 
     db = Database(OutboxMessage, ProcessedEvent)

@@ -52,7 +52,7 @@ def received(kind):
     return [data for event_type, data in listener.RECEIVED if event_type == kind]
 
 
-def test_access_purchased_then_access_expired_when_the_window_closes(billing, desk):
+def test_access_purchased_then_access_expired_when_the_window_closes(billing, desk, proven):
     an_hour_ago = datetime.now(timezone.utc) - timedelta(seconds=3601)
     bought = use_cases.purchase(desk(an_hour_ago), ACTOR, {"tariff_code": "air-1h"}, "k1")
     eventually(lambda: [t for t, _ in listener.RECEIVED] == ["AccessPurchased", "AccessExpired"],
@@ -63,15 +63,16 @@ def test_access_purchased_then_access_expired_when_the_window_closes(billing, de
     assert purchased["valid_until"] - purchased["valid_from"] == timedelta(hours=1)
     assert expired["expired_at"] == purchased["valid_until"]
     with entrypoint_hook(billing, "entitlements") as call:
-        assert call(ACTOR)["windows"] == []
+        assert call(proven(ACTOR))["windows"] == []
 
 
-def test_metering_debits_exactly_the_seconds_used_once_and_nothing_for_our_failures(billing, desk, config):
+def test_metering_debits_exactly_the_seconds_used_once_and_nothing_for_our_failures(billing, desk, config,
+                                                                                    proven):
     use_cases.purchase(desk(datetime.now(timezone.utc)), ACTOR, {"tariff_code": "prog-30"}, "k2")
 
     def seconds():
         with entrypoint_hook(billing, "entitlements") as call:
-            return call(ACTOR)["programming_seconds"]
+            return call(proven(ACTOR))["programming_seconds"]
     assert seconds() == 1800
     now = datetime.now(timezone.utc)
     session = dict(operator_id="op-1", vin="WBA8E9C50GK643215", outcome="failed", failure_side="vehicle", ended_at=now)
@@ -91,7 +92,7 @@ def test_metering_debits_exactly_the_seconds_used_once_and_nothing_for_our_failu
         assert call() == {"balanced": True, "problems": []}
 
 
-def test_an_outage_lengthens_every_window_it_overlapped_once(billing, desk):
+def test_an_outage_lengthens_every_window_it_overlapped_once(billing, desk, proven):
     now = datetime.now(timezone.utc)
     bought = use_cases.purchase(desk(now - timedelta(minutes=30)), ACTOR, {"tariff_code": "air-1h"}, "k3")
     before = bought["entitlement"]["valid_until"]
@@ -99,7 +100,7 @@ def test_an_outage_lengthens_every_window_it_overlapped_once(billing, desk):
     with entrypoint_hook(billing, "credit_outage") as call:
         assert call(outage) == {"operators": 1, "windows": 1}
     with entrypoint_hook(billing, "entitlements") as call:
-        [window] = call(ACTOR)["windows"]
+        [window] = call(proven(ACTOR))["windows"]
     assert datetime.fromisoformat(window["valid_until"]) == before + timedelta(minutes=20)  # the overlap, not 30 min
     eventually(lambda: received("CreditIssued"), what="CreditIssued for the outage")
     credit = received("CreditIssued")[0]
@@ -114,7 +115,8 @@ def test_an_outage_lengthens_every_window_it_overlapped_once(billing, desk):
 VIN = "WBA8E9C50GK643215"
 
 
-def test_a_vin_pass_pays_one_programming_session_for_its_vehicle_and_gets_it_back_when_we_fail(billing, desk, config):
+def test_a_vin_pass_pays_one_programming_session_for_its_vehicle_and_gets_it_back_when_we_fail(billing, desk, config,
+                                                                                                proven):
     now = datetime.now(timezone.utc)
     bought = use_cases.purchase(desk(now), ACTOR, {"tariff_code": "vin-1d", "vin": VIN}, "k4")
     assert bought["entitlement"]["sessions_left"] == 1
@@ -152,7 +154,7 @@ def test_a_vin_pass_pays_one_programming_session_for_its_vehicle_and_gets_it_bac
     with pytest.raises(PaymentRequired):  # the vehicle's failure spent the first pass's session for good
         claim("s-22")
     with entrypoint_hook(billing, "entitlements") as call:
-        assert call(ACTOR)["programming_seconds"] == 1800
+        assert call(proven(ACTOR))["programming_seconds"] == 1800
     with entrypoint_hook(billing, "check_books") as call:
         assert call() == {"balanced": True, "problems": []}
 

@@ -31,7 +31,7 @@ def received(kind):
 
 
 def test_the_shop_releases_an_order_billing_does_not_answer_and_ignores_a_late_payment(
-        container_factory, config, watcher):
+        container_factory, config, watcher, proven):
     config["ENVIRONMENT"]["AOS_SHOP_PAYMENT_TIMEOUT_SECONDS"] = "1"
     shop = container_factory(ShopService, config)  # no billing running: nobody answers OrderPlaced
     shop.start()
@@ -40,7 +40,7 @@ def test_the_shop_releases_an_order_billing_does_not_answer_and_ignores_a_late_p
     with entrypoint_hook(shop, "receive_stock") as call:
         call({"sku": "BSU-100A", "quantity": 2})
     with entrypoint_hook(shop, "place_order") as call:
-        placed = call(ACTOR, {"lines": [{"sku": "BSU-100A", "quantity": 2}]}, "k-1")
+        placed = call(proven(ACTOR), {"lines": [{"sku": "BSU-100A", "quantity": 2}]}, "k-1")
 
     def product():
         with entrypoint_hook(shop, "product") as call:
@@ -57,7 +57,7 @@ def test_the_shop_releases_an_order_billing_does_not_answer_and_ignores_a_late_p
                  amount_cents=11900, captured_at=datetime.now(timezone.utc))
     eventually(lambda: received("PaymentCaptured"), what="the late payment to go round")
     with entrypoint_hook(shop, "order") as call:
-        late = call(ACTOR, placed["id"])
+        late = call(proven(ACTOR), placed["id"])
     assert late["status"] == "cancelled" and late["paid_cents"] is None and product()["stock"] == 2
 
 
@@ -76,9 +76,9 @@ def billing_service(container_factory, config):
     engine.dispose()
 
 
-def balance(service):
+def balance(service, proven):
     with entrypoint_hook(service, "credit") as call:
-        return call(ACTOR)["balance_cents"]
+        return call(proven(ACTOR))["balance_cents"]
 
 
 def placed(config, order_id, total_cents=10000):
@@ -93,13 +93,13 @@ def cancelled(config, order_id, reason="by_customer"):
 
 
 def test_billing_charges_once_refunds_a_cancellation_and_takes_nothing_for_a_voided_order(
-        billing_service, config, watcher):
+        billing_service, config, watcher, proven):
     body = placed(config, "o-1")
     placed(config, "o-1", body["data"]["total_cents"])  # the same order under a new event id: charged once
     eventually(lambda: received("PaymentCaptured"), what="the capture")
-    eventually(lambda: balance(billing_service) == 50000 - 11900, what="the charge")
+    eventually(lambda: balance(billing_service, proven) == 50000 - 11900, what="the charge")
     cancelled(config, "o-1")
-    eventually(lambda: balance(billing_service) == 50000, what="the refund")
+    eventually(lambda: balance(billing_service, proven) == 50000, what="the refund")
     cancelled(config, "o-2", reason="payment_timeout")  # billing hears of the cancellation first...
     eventually(lambda: len(received("OrderCancelled")) == 2, what="the cancellation to go round")
     placed(config, "o-2")  # ...and of the order late: nothing is taken
@@ -108,6 +108,6 @@ def test_billing_charges_once_refunds_a_cancellation_and_takes_nothing_for_a_voi
     assert [r["order_id"] for r in received("PaymentRefused")] == ["o-3"]
     assert "Not enough credit" in received("PaymentRefused")[0]["reason"]
     assert [c["order_id"] for c in received("PaymentCaptured")] == ["o-1"]
-    assert balance(billing_service) == 50000
+    assert balance(billing_service, proven) == 50000
     with entrypoint_hook(billing_service, "check_books") as call:
         assert call() == {"balanced": True, "problems": []}

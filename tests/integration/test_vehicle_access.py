@@ -39,23 +39,23 @@ def known(config, entitlement_id):
     return found
 
 
-def may_read(service):
+def may_read(service, proven):
     with entrypoint_hook(service, "vehicle") as call:
-        return call(ACTOR, VIN)["access"]
+        return call(proven(ACTOR), VIN)["access"]
 
 
-def test_access_follows_billing_facts(vehicle_data, config):
+def test_access_follows_billing_facts(vehicle_data, config, proven):
     now = datetime.now(timezone.utc)
     window = dict(operator_id="op-1", entitlement_id="e-1", scopes=["air", "vehicle_data"], vin=None)
-    assert not may_read(vehicle_data)
+    assert not may_read(vehicle_data, proven)
     publish_fact(config, "AccessPurchased", purchase_id="p-1", tariff_code="air-1h", valid_from=now,
                  valid_until=now + timedelta(hours=1), **window)
-    eventually(lambda: may_read(vehicle_data), what="AccessPurchased to open the vehicle")
+    eventually(lambda: may_read(vehicle_data, proven), what="AccessPurchased to open the vehicle")
     publish_fact(config, "AccessExpired", expired_at=now, **window)
-    eventually(lambda: not may_read(vehicle_data), what="AccessExpired to close it")
+    eventually(lambda: not may_read(vehicle_data, proven), what="AccessExpired to close it")
     with entrypoint_hook(vehicle_data, "maintenance") as call:
         with pytest.raises(PaymentRequired):
-            call(ACTOR, VIN, {})
+            call(proven(ACTOR), VIN, {})
 
     # a window that ended, then lengthened by an outage credit: readable again until its new end
     publish_fact(config, "AccessPurchased", purchase_id="p-2", tariff_code="air-1h", valid_from=now - timedelta(hours=2),
@@ -63,7 +63,7 @@ def test_access_follows_billing_facts(vehicle_data, config):
     eventually(lambda: known(config, "e-2"), what="the ended window to be recorded")
     publish_fact(config, "CreditIssued", operator_id="op-1", credit_id="c-1", reason="outage", seconds=3600,
                  extended=[{"entitlement_id": "e-2", "valid_until": now + timedelta(minutes=55)}], issued_at=now)
-    eventually(lambda: may_read(vehicle_data), what="the extension to open it again")
+    eventually(lambda: may_read(vehicle_data, proven), what="the extension to open it again")
 
 
 def test_other_services_ask_about_a_vehicle(vehicle_data):
@@ -76,15 +76,16 @@ def test_other_services_ask_about_a_vehicle(vehicle_data):
             call("WBA8E9C50GK643215")
 
 
-def test_a_service_record_is_announced_with_service_record_added(vehicle_data, container_factory, config):
+def test_a_service_record_is_announced_with_service_record_added(vehicle_data, container_factory, config,
+                                                                  proven):
     listener.RECEIVED.clear()
     container_factory(listener.VehicleWatcher, config).start()
     now = datetime.now(timezone.utc)
     publish_fact(config, "AccessPurchased", operator_id="op-1", entitlement_id="e-3", purchase_id="p-3",
                  tariff_code="vin-1d", scopes=["vin"], vin=VIN, valid_from=now, valid_until=now + timedelta(days=1))
-    eventually(lambda: may_read(vehicle_data), what="the VIN pass to arrive")
+    eventually(lambda: may_read(vehicle_data, proven), what="the VIN pass to arrive")
     with entrypoint_hook(vehicle_data, "add_service_record") as call:
-        added = call(ACTOR, VIN, {"performed_on": now.date().isoformat(), "odometer_km": 1234,
+        added = call(proven(ACTOR), VIN, {"performed_on": now.date().isoformat(), "odometer_km": 1234,
                                   "items": [{"code": "BRAKE_FLUID"}, {"code": "DIAGNOSIS", "text": "no faults"}]})
     eventually(lambda: listener.RECEIVED, what="ServiceRecordAdded")
     [(kind, data)] = listener.RECEIVED
