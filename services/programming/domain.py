@@ -339,6 +339,16 @@ class ProgrammingSession:
                                 f"ECU {address} is not in this session's plan.")
         return found
 
+    def claimed_package(self, report):
+        """The package of this plan an agent's report says a check of ours failed for, or None for any other
+        report (and for a file outside the plan, which file_rejected refuses by name)."""
+        if report["kind"] == "file_rejected":
+            planned = {step["package_id"] for step in self.plan}
+            return report["package_id"] if report["package_id"] in planned else None
+        if report["kind"] == "flash_failed" and report["cause"] in PLATFORM_CAUSES:
+            return self.step_of(report["ecu_address"])["package_id"]
+        return None
+
     def key_type(self, address):
         """The ECU type (hardware part number) a security key may be answered for: only an ECU of this car in the
         running session's plan, not yet flashed. The type is the one the pre-flight read and the plan's package

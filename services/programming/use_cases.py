@@ -6,6 +6,7 @@ import hmac
 import json
 import secrets
 from dataclasses import dataclass
+from typing import NamedTuple
 from datetime import datetime
 
 from sqlalchemy import func, select, update
@@ -325,44 +326,48 @@ def report(ctx, credentials, session_id, payload):
         facts = _apply_report(ctx, s, session, payload, finding)
         if finding is not None:
             facts += _record_claim(ctx, s, agent, session, finding)
-            uow.after_commit(lambda: metrics.CLAIMS.labels("confirmed" if finding[2] else "refuted").inc())
+            uow.after_commit(lambda: metrics.CLAIMS.labels("confirmed" if finding.found else "refuted").inc())
         _publish(uow, session, facts)
         return view(ctx, s, session) | {"duplicate": False}
 
 
-def _claimed_package(session, p):
-    """The package an agent's report says a check of ours failed for, or None for any other report."""
-    if p["kind"] == "file_rejected":
-        return p["package_id"] if p["package_id"] in {step["package_id"] for step in session.plan} else None
-    if p["kind"] == "flash_failed" and p["cause"] in domain.PLATFORM_CAUSES:
-        return session.step_of(p["ecu_address"])["package_id"]
-    return None
+class Finding(NamedTuple):
+    """An agent's claim that a file of ours failed `claimed`, and the check the stored file fails (`found`, None
+    when it is intact)."""
+    package: Package
+    claimed: str
+    found: str | None
 
 
 def _check_claim(ctx, credentials, session_id, p):
-    """(package, claimed check, the check the stored file fails or None) for a claim about our file, else None.
-    The server reads the stored object and verifies it against the catalogue's signed manifest itself: the
-    agent runs on the workshop's PC, so its word alone decides nothing about who pays."""
+    """The Finding for a report claiming a failure of our file, else None. The server reads the stored object
+    and verifies it against the catalogue's signed manifest itself: the agent runs on the workshop's PC, so its
+    word alone decides nothing about who pays."""
     with ctx.store.read() as s:
         session = _agent_session(s, authenticate(s, *credentials), session_id, lock=False)
-        package_id = _claimed_package(session, p)
+        package_id = session.claimed_package(p)
         package = s.get(Package, package_id) if package_id else None
     if package is None:
         return None  # not a claim, or a file not in the plan (the session refuses it by name)
+    return Finding(package, p.get("check") or p["cause"], _stored_file_fails(ctx, package))
+
+
+def _stored_file_fails(ctx, package):
+    """The check the stored file of `package` fails (download, signature, size, sha256), or None."""
     try:
         image = ctx.blobs.get(package_key(package.sha256))
     except BlobMissing:
-        return package, p.get("check") or p.get("cause"), "download"
+        return "download"
     try:
         verify(ctx.manufacturer_key(), package.manifest, package.signature, image)
     except NotGenuine as bad:
-        return package, p.get("check") or p.get("cause"), bad.what
-    return package, p.get("check") or p.get("cause"), None
+        return bad.what
+    return None
 
 
 def _record_claim(ctx, s, agent, session, finding):
     """The claim and what was found; a bad file of ours is withdrawn at once, for every workshop."""
-    package, claimed, found = finding
+    package, claimed, found = finding.package, finding.claimed, finding.found
     s.add(Claim(session_id=session.id, agent_id=agent.id, operator_id=session.operator_id, package_id=package.id,
                 claimed=claimed, found=found, confirmed=found is not None, claimed_at=ctx.now))
     facts = []
@@ -386,7 +391,7 @@ def _apply_report(ctx, s, session, p, finding=None):
         return []
     if kind == "files_verified":
         return session.files_verified(p["package_ids"])
-    confirmed = finding is not None and finding[2] is not None
+    confirmed = finding is not None and finding.found is not None
     if kind == "file_rejected":
         return session.file_rejected(p["package_id"], p["check"], confirmed, now, rules, time)
     if kind == "flash_started":
