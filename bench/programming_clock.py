@@ -48,9 +48,9 @@ def main(argv=None):
         config = running.config()
         prepare(running, config, document)
         with ClusterRpcProxy({"AMQP_URI": running.amqp_uri}, timeout=30) as aos:
-            aos.billing.save_tariff({"code": "prog-bench", "name": "Programming time, 1 minute (bench)",
-                                     "kind": "programming_pack", "scopes": ["programming"], "period": None,
-                                     "seconds": PAID, "net_cents": 100, "active": True})
+            aos.billing.save_tariff(running.staff_token(), {
+                "code": "prog-bench", "name": "Programming time, 1 minute (bench)", "kind": "programming_pack",
+                "scopes": ["programming"], "period": None, "seconds": PAID, "net_cents": 100, "active": True})
         http = requests.Session()
         adapter = requests.adapters.HTTPAdapter(pool_connections=400, pool_maxsize=400)
         http.mount("http://", adapter)

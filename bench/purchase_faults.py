@@ -148,7 +148,7 @@ def count(opts, running, billing_url, answered, accepted, deliveries, workshops,
     for d in seen:
         events.setdefault(d["data"]["purchase_id"], set()).add(d["id"])
     with ClusterRpcProxy(running.config(), timeout=60) as cluster:
-        books = cluster.billing.check_books()
+        books = cluster.billing.check_books(running.staff_token())
     credit_right = 0
     for index, (token, _) in enumerate(workshops):
         bought = sum(1 for i, _, a in answered if i == index and a.status_code == 201)

@@ -78,7 +78,7 @@ def main(argv=None):
         bought = drive(opts.clients, per_client, buy)
         events = wait_for_events(deliveries, set(accepted))
         with ClusterRpcProxy(running.config(), timeout=60) as cluster:
-            books = cluster.billing.check_books()
+            books = cluster.billing.check_books(running.staff_token())
         published = published_at(running.config()["DATABASE_URLS"]["billing"])
     report(opts, baseline, bought, events, published, books)
 

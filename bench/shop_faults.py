@@ -61,9 +61,10 @@ def main(argv=None):
     with system.running(opts.database_url, extra_env={"AOS_SHOP_PAYMENT_TIMEOUT_SECONDS": "60"}) as running:
         base = running.base
         with ClusterRpcProxy(running.config(), timeout=60) as aos:
-            aos.shop.save_product({"sku": SKU, "name": "High-voltage insulation tester", "net_cents": NET,
-                                   "description": "Insulation testing up to 1000 V."})
-            aos.shop.receive_stock({"sku": SKU, "quantity": opts.stock})
+            aos.shop.save_product(running.staff_token(), {
+                "sku": SKU, "name": "High-voltage insulation tester", "net_cents": NET,
+                "description": "Insulation testing up to 1000 V."})
+            aos.shop.receive_stock(running.staff_token(), {"sku": SKU, "quantity": opts.stock})
         gross = round(NET * 1.19)
         workshops = [system.workshop(base, 500 if i < opts.poor else gross * opts.stock)[0]
                      for i in range(opts.workshops)]
@@ -143,7 +144,7 @@ def count(running, shop_url, workshops, gross, opts, answers, lowest):
         spent = sum(o.paid_cents for o in paid if o.operator_id == operator_of(running.base, token))
         credit_right += balance == topped - spent
     with ClusterRpcProxy(running.config(), timeout=60) as aos:
-        books = aos.billing.check_books()
+        books = aos.billing.check_books(running.staff_token())
     return {
         "order requests answered 201 (placed)": answers[201],
         "order requests answered 409 (out of stock)": answers[409],

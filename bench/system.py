@@ -15,7 +15,7 @@ import requests
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from deploy import demo, mailcatcher, seaweedfs
+from deploy import demo, mailcatcher, seaweedfs, staff
 from deploy.ports import free_port, wait_for
 from services.shared import config as settings
 from services.shared.migrate import upgrade
@@ -50,6 +50,10 @@ class System:
         wait_for(lambda: Path(f"{path}.ready").exists(), 30, "the event watcher")
         return path
 
+    def staff_token(self):
+        """A platform staff member's token for the staff RPCs (python -m deploy.staff)."""
+        return staff.token(self.env, "bench@aos.example")
+
     def kill(self, name):
         """SIGKILL: no clean-up, no goodbye, as a crash."""
         self.processes[name].send_signal(signal.SIGKILL)
@@ -81,6 +85,7 @@ def running(database_url=None, extra_env=None):
     with tempfile.TemporaryDirectory() as folder:
         data = Path(folder)
         generate_keypair(data / "keys/token-signing.pem", data / "keys/token-signing.pub.pem")
+        staff.ensure_keys({"AOS_DATA_DIR": str(data)})
         s3_port = free_port()
         keys = seaweedfs.new_keys()
         store = seaweedfs.start_with(data / "objects", s3_port, keys, log=open(data / "seaweedfs.log", "w"))

@@ -101,6 +101,9 @@ class Launcher:
         if not private.exists():
             generate_keypair(private, public)
             print(f"created development token keys in {private.parent}")
+        from deploy import staff
+        if staff.ensure_keys(env):
+            print(f"created development staff-token keys in {private.parent} (python -m deploy.staff)")
 
     def migrate(self):
         for service, url in self.config["DATABASE_URLS"].items():

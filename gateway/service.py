@@ -152,14 +152,14 @@ class GatewayService:
     def start_totp_enrolment(self, request):
         caller = self.auth.caller(request, scope="enrol")
         read_json(request, Empty)
-        return self._call(self.identity.start_totp_enrolment, caller.user_id)
+        return self._call(self.identity.start_totp_enrolment, caller.actor())
 
     @route("POST", V1 + "/auth/totp/confirm", "Confirm enrolment with a first code: recovery codes and tokens",
            "identity", body=ids.ConfirmTotp, answer=ids.Confirmed,
            errors=(UNAUTHENTICATED, (409, "enrolment not started, or done already"), THROTTLED))
     def confirm_totp_enrolment(self, request):
         caller = self.auth.caller(request, scope="enrol")
-        return self._call(self.identity.confirm_totp_enrolment, caller.user_id,
+        return self._call(self.identity.confirm_totp_enrolment, caller.actor(),
                           read_json(request, ids.ConfirmTotp), self._address(request))
 
     @route("POST", V1 + "/auth/email/verify", "Confirm the email address with the token from the mail", "identity",
@@ -172,7 +172,7 @@ class GatewayService:
     def resend_verification(self, request):
         caller = self.auth.caller(request, scope="enrol")
         read_json(request, Empty)
-        return self._call(self.identity.resend_verification, caller.user_id)
+        return self._call(self.identity.resend_verification, caller.actor())
 
     @route("POST", V1 + "/auth/password/forgot", "A link to reset the password, by mail (the same answer whether or "
            "not there is such an account)", "identity", public=True, body=ids.ForgotPassword, answer=ids.MailSent,
@@ -193,7 +193,7 @@ class GatewayService:
            errors=(UNAUTHENTICATED, THROTTLED, (422, "the new password breaks a rule")))
     def change_password(self, request):
         caller = self.auth.caller(request)
-        return self._call(self.identity.change_password, caller.user_id, read_json(request, ids.ChangePassword),
+        return self._call(self.identity.change_password, caller.actor(), read_json(request, ids.ChangePassword),
                           self._address(request))
 
     @route("POST", V1 + "/auth/passkeys/options", "Start adding a passkey: WebAuthn creation options", "identity",
@@ -201,24 +201,24 @@ class GatewayService:
     def passkey_options(self, request):
         caller = self.auth.caller(request)
         read_json(request, Empty)
-        return self._call(self.identity.passkey_options, caller.user_id)
+        return self._call(self.identity.passkey_options, caller.actor())
 
     @route("POST", V1 + "/auth/passkeys", "Add a passkey as a second factor (the browser's credential)", "identity",
            body=ids.AddPasskey, answer=ids.PasskeyOut, status=201,
            errors=(UNAUTHENTICATED, (409, "registered already"), (422, "the credential was not accepted")))
     def add_passkey(self, request):
         caller = self.auth.caller(request)
-        return self._call(self.identity.add_passkey, caller.user_id, read_json(request, ids.AddPasskey))
+        return self._call(self.identity.add_passkey, caller.actor(), read_json(request, ids.AddPasskey))
 
     @route("GET", V1 + "/auth/passkeys", "Your passkeys", "identity", answer=ids.PasskeyList,
            errors=(UNAUTHENTICATED,))
     def passkeys(self, request):
-        return self._call(self.identity.passkeys, self.auth.caller(request).user_id)
+        return self._call(self.identity.passkeys, self.auth.caller(request).actor())
 
     @route("DELETE", V1 + "/auth/passkeys/<passkey_id>", "Remove one of your passkeys", "identity",
            errors=(UNAUTHENTICATED, (404, "no such passkey of yours")))
     def remove_passkey(self, request, passkey_id):
-        return self._call(self.identity.remove_passkey, self.auth.caller(request).user_id, passkey_id)
+        return self._call(self.identity.remove_passkey, self.auth.caller(request).actor(), passkey_id)
 
     @route("POST", V1 + "/auth/passkey/options", "Second factor by passkey, step 1: WebAuthn request options for "
            "the login's challenge", "identity", public=True, body=ids.PasskeyOptionsQuery, answer=ids.PasskeyOptions,
@@ -241,7 +241,7 @@ class GatewayService:
            body=ids.Logout, errors=(UNAUTHENTICATED,))
     def logout(self, request):
         caller = self.auth.caller(request)
-        return self._call(self.identity.logout, caller.user_id, caller.session_id, read_json(request, ids.Logout))
+        return self._call(self.identity.logout, caller.actor(), read_json(request, ids.Logout))
 
     @route("POST", V1 + "/auth/invitations/accept", "Accept an invitation: set a password, then enrol a factor",
            "identity", public=True, body=ids.AcceptInvitation, answer=ids.Joined,
@@ -252,7 +252,7 @@ class GatewayService:
     @route("GET", V1 + "/me", "The user, their workshop and roles", "identity", answer=ids.Me,
            errors=(UNAUTHENTICATED,))
     def me(self, request):
-        return self._call(self.identity.me, self.auth.caller(request).user_id)
+        return self._call(self.identity.me, self.auth.caller(request).actor())
 
     @route("GET", V1 + "/operators/<operator_id>/users", "The workshop's users (owner, admin)", "identity",
            answer=ids.UserList, errors=(UNAUTHENTICATED, (403, "not your workshop, or not allowed")))

@@ -24,6 +24,22 @@ def token_keys(tmp_path_factory):
     return private, public
 
 
+@pytest.fixture(scope="session")
+def staff_keys(tmp_path_factory):
+    """Operations' key pair for staff tokens: services get the public half, tests sign with the private one."""
+    folder = tmp_path_factory.mktemp("staff-keys")
+    private, public = folder / "staff-signing.pem", folder / "staff-signing.pub.pem"
+    generate_keypair(private, public)
+    return private, public
+
+
+@pytest.fixture(scope="session")
+def staff_pass(staff_keys):
+    """A platform staff member's token, as `python -m deploy.staff` signs it."""
+    from services.shared.tokens import staff_token
+    return staff_token(staff_keys[0].read_bytes(), "anna.berger@aos.example", 3600)
+
+
 class Postgres:
     """A migrated template database per service, copied for each test (CREATE DATABASE ... TEMPLATE)."""
 
@@ -171,7 +187,7 @@ def vies_registry(vies_stand_in):
 
 
 @pytest.fixture
-def config(rabbit_config, database_urls, token_keys, tmp_path, blob_config, blob_keys, mail_catcher,
+def config(rabbit_config, database_urls, token_keys, staff_keys, tmp_path, blob_config, blob_keys, mail_catcher,
            vies_stand_in):
     """The config dict of a whole AOS process, as `services.shared.config.load` builds it, on this test's
     vhost and databases."""
@@ -181,6 +197,7 @@ def config(rabbit_config, database_urls, token_keys, tmp_path, blob_config, blob
         "AOS_DATA_DIR": str(tmp_path),
         "AOS_JWT_PRIVATE_KEY_FILE": str(private),
         "AOS_JWT_PUBLIC_KEY_FILE": str(public),
+        "AOS_STAFF_PUBLIC_KEY_FILE": str(staff_keys[1]),
         "AOS_GATEWAY_ADDRESS": f"127.0.0.1:{free_port()}",
         "AOS_OUTBOX_POLL_SECONDS": "0.2",
         "AOS_AIR_SYNC_SECONDS": "0.2",
@@ -190,6 +207,7 @@ def config(rabbit_config, database_urls, token_keys, tmp_path, blob_config, blob
         "AOS_VIES_RETRY_SECONDS": "0.5",
     } | blob_keys)
     conf["MAIL_FOLDER"] = str(mail_catcher[0])  # tests only: where the catcher keeps what went over SMTP
+    conf["STAFF_PRIVATE_KEY_FILE"] = str(staff_keys[0])  # tests only: operations' key, to sign staff tokens
     conf.update(rabbit_config)
     conf["AMQP_URI"] = rabbit_config["AMQP_URI"]
     conf["DATABASE_URLS"] = database_urls

@@ -58,14 +58,13 @@ class InvoiceLimitInput(Input):
     operator_id = fields.String(required=True, validate=validate.Length(1, 64))
     limit_cents = fields.Integer(required=True, strict=True, validate=validate.Range(
         min=0, max=100_000_000, error="0 to 1,000,000.00 EUR in cents (0 closes pay on invoice)."))
-    set_by = fields.Email(required=True, metadata={"description": "the staff member who verified the workshop"})
 
 
 class InvoiceLimitOut(Output):
     operator_id = fields.String()
     limit_cents = fields.Integer()
     owed_cents = fields.Integer(metadata={"description": "what the workshop owes on open shop invoices now"})
-    set_by = fields.String()
+    set_by = fields.String(metadata={"description": "the staff member who set it (from their staff token)"})
     set_at = fields.AwareDateTime()
 
 

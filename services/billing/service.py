@@ -91,25 +91,26 @@ class BillingService:
     # ---- platform staff ----
 
     @api
-    def save_tariff(self, payload):
+    def save_tariff(self, staff, payload):
         return dump(s.TariffOut, use_cases.save_tariff(self._ctx(), load(s.TariffInput, payload)))
 
     @api
-    def set_invoice_limit(self, payload):
-        return dump(s.InvoiceLimitOut, use_cases.set_invoice_limit(self._ctx(), load(s.InvoiceLimitInput, payload)))
+    def set_invoice_limit(self, staff, payload):
+        return dump(s.InvoiceLimitOut, use_cases.set_invoice_limit(self._ctx(), load(s.InvoiceLimitInput, payload),
+                                                                   set_by=staff["staff"]))
 
     @api
-    def settle_invoice(self, payload):
+    def settle_invoice(self, staff, payload):
         settled = load(s.SettlementInput, payload)
         return use_cases.settle_invoice(self._ctx(), settled["number"], settled["bank_reference"])
 
     @api
-    def credit_outage(self, payload):
+    def credit_outage(self, staff, payload):
         outage = load(s.OutageInput, payload)
         return use_cases.credit_outage(self._ctx(), outage["started_at"], outage["ended_at"])
 
     @api
-    def check_books(self):
+    def check_books(self, staff):
         return use_cases.check_books(self._ctx())
 
     # ---- clock and facts ----

@@ -522,16 +522,16 @@ def refund_order(uow, data, seller, now):
                   f"{payment.gross_cents / 100:.2f} EUR {back}.", now, amount_cents=payment.gross_cents)
 
 
-def set_invoice_limit(ctx, payload):
-    """Platform staff: a workshop they verified may owe up to this much on open shop invoices (0 closes pay on
-    invoice again; what is owed stays owed). Who set it and when is kept with it."""
+def set_invoice_limit(ctx, payload, set_by):
+    """Platform staff (`set_by`, from their token): a workshop they verified may owe up to this much on open shop
+    invoices (0 closes pay on invoice again; what is owed stays owed). Who set it and when is kept with it."""
     with ctx.store.transaction() as uow:
         buyer = uow.session.get(Buyer, payload["operator_id"])
         if buyer is None:
             raise NotFound("OPERATOR_NOT_FOUND", f"Billing knows no workshop {payload['operator_id']!r}.",
                            {"field": "operator_id"})
         buyer.invoice_limit_cents = payload["limit_cents"]
-        buyer.invoice_limit_set_by, buyer.invoice_limit_set_at = payload["set_by"], ctx.now
+        buyer.invoice_limit_set_by, buyer.invoice_limit_set_at = set_by, ctx.now
         owed = ledger.balance(uow.session, domain.invoices_due_account(buyer.operator_id))
         return {"operator_id": buyer.operator_id, "limit_cents": buyer.invoice_limit_cents, "owed_cents": -owed,
                 "set_by": buyer.invoice_limit_set_by, "set_at": buyer.invoice_limit_set_at}

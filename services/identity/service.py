@@ -52,20 +52,21 @@ class IdentityService:
         return dump(s.SignedIn, use_cases.second_factor(self._ctx(), load(s.SecondFactor, payload), address))
 
     @api
-    def start_totp_enrolment(self, user_id):
-        return dump(s.Enrolment, use_cases.start_enrolment(self._ctx(), user_id))
+    def start_totp_enrolment(self, holder):
+        return dump(s.Enrolment, use_cases.start_enrolment(self._ctx(), holder["user_id"]))
 
     @api
-    def confirm_totp_enrolment(self, user_id, payload, address):
-        return dump(s.Confirmed, use_cases.confirm_enrolment(self._ctx(), user_id, load(s.ConfirmTotp, payload), address))
+    def confirm_totp_enrolment(self, holder, payload, address):
+        return dump(s.Confirmed, use_cases.confirm_enrolment(self._ctx(), holder["user_id"], load(s.ConfirmTotp, payload),
+                                                             address))
 
     @api
     def verify_email(self, payload):
         return dump(s.Verified, use_cases.verify_email(self._ctx(), load(s.VerifyEmail, payload)))
 
     @api
-    def resend_verification(self, user_id):
-        return dump(s.MailSent, use_cases.resend_verification(self._ctx(), user_id))
+    def resend_verification(self, holder):
+        return dump(s.MailSent, use_cases.resend_verification(self._ctx(), holder["user_id"]))
 
     @api
     def forgot_password(self, payload, address):
@@ -76,25 +77,25 @@ class IdentityService:
         return dump(s.PasswordReset, use_cases.reset_password(self._ctx(), load(s.ResetPassword, payload)))
 
     @api
-    def change_password(self, user_id, payload, address):
-        return dump(s.Tokens, use_cases.change_password(self._ctx(), user_id, load(s.ChangePassword, payload),
+    def change_password(self, actor, payload, address):
+        return dump(s.Tokens, use_cases.change_password(self._ctx(), actor["user_id"], load(s.ChangePassword, payload),
                                                         address))
 
     @api
-    def passkey_options(self, user_id):
-        return dump(s.PasskeyOptions, use_cases.passkey_options(self._ctx(), user_id))
+    def passkey_options(self, actor):
+        return dump(s.PasskeyOptions, use_cases.passkey_options(self._ctx(), actor["user_id"]))
 
     @api
-    def add_passkey(self, user_id, payload):
-        return dump(s.PasskeyOut, use_cases.add_passkey(self._ctx(), user_id, load(s.AddPasskey, payload)))
+    def add_passkey(self, actor, payload):
+        return dump(s.PasskeyOut, use_cases.add_passkey(self._ctx(), actor["user_id"], load(s.AddPasskey, payload)))
 
     @api
-    def passkeys(self, user_id):
-        return dump(s.PasskeyList, use_cases.list_passkeys(self._ctx(), user_id))
+    def passkeys(self, actor):
+        return dump(s.PasskeyList, use_cases.list_passkeys(self._ctx(), actor["user_id"]))
 
     @api
-    def remove_passkey(self, user_id, passkey_id):
-        return use_cases.remove_passkey(self._ctx(), user_id, passkey_id)
+    def remove_passkey(self, actor, passkey_id):
+        return use_cases.remove_passkey(self._ctx(), actor["user_id"], passkey_id)
 
     @api
     def passkey_sign_in_options(self, payload):
@@ -110,16 +111,17 @@ class IdentityService:
         return dump(s.Tokens, use_cases.refresh(self._ctx(), load(s.Refresh, payload)))
 
     @api
-    def logout(self, user_id, session_id, payload):
-        return use_cases.logout(self._ctx(), user_id, session_id, load(s.Logout, payload))
+    def logout(self, actor, payload):
+        """Ends the login session the token belongs to (its `sid`), not one the caller names."""
+        return use_cases.logout(self._ctx(), actor["user_id"], actor["session_id"], load(s.Logout, payload))
 
     @api
     def revocations(self, query):
         return dump(s.Revocations, use_cases.revocations(self._ctx(), load(s.RevocationsQuery, query)["since"]))
 
     @api
-    def me(self, user_id):
-        return dump(s.Me, use_cases.me(self._ctx(), user_id))
+    def me(self, actor):
+        return dump(s.Me, use_cases.me(self._ctx(), actor["user_id"]))
 
     @api
     def list_users(self, actor, operator_id):

@@ -20,6 +20,10 @@ CHALLENGE_AUDIENCE = "aos-second-factor"
 DEVICE_AUDIENCE = "aos-device"  # a browser or app that completed sign-in before (OWASP's device cookie)
 DEVICE_TTL = 400 * 86400
 CEREMONY_AUDIENCE = "aos-webauthn"
+# Platform staff's tokens are signed by operations' own key (never identity's, never a workshop's sign-in): the
+# private half stays with the people who run AOS (`python -m deploy.staff`), services hold the public half.
+STAFF_ISSUER, STAFF_AUDIENCE, STAFF_SCOPE = "aos-operations", "aos-staff", "staff"
+STAFF_MAX_TTL = 12 * 3600  # a working day: a staff token lives no longer, however it was signed
 
 
 def generate_keypair(private_path, public_path):
@@ -39,7 +43,7 @@ def read_key(path, what):
             return handle.read()
     except OSError as exc:
         raise ConfigurationError(f"cannot read the token {what} key at {path}: {exc.strerror}; "
-                                 f"`make run` creates a development pair, production sets AOS_JWT_*_KEY_FILE")
+                                 f"`make run` creates a development pair; production names it by its AOS_*_KEY_FILE setting")
 
 
 class TokenSigner:
@@ -103,9 +107,28 @@ class TokenVerifier:
         return decode(token, self.key, AUDIENCE, "TOKEN")
 
 
-def decode(token, public_key, audience, kind):
+def staff_token(private_pem, who, ttl, now=None):
+    """A staff member's token: who (their address) for `ttl` seconds, signed with operations' key."""
+    now = int((now or datetime.now(timezone.utc)).timestamp())
+    key = serialization.load_pem_private_key(private_pem, password=None)
+    return jwt.encode({"iss": STAFF_ISSUER, "aud": STAFF_AUDIENCE, "sub": who, "scope": STAFF_SCOPE, "iat": now,
+                       "exp": now + ttl, "jti": str(uuid.uuid4())}, key, algorithm=ALGORITHM)
+
+
+class StaffVerifier:
+    def __init__(self, public_pem):
+        self.key = serialization.load_pem_public_key(public_pem)
+
+    def verify(self, token):
+        claims = decode(token, self.key, STAFF_AUDIENCE, "STAFF_TOKEN", issuer=STAFF_ISSUER)
+        if claims.get("scope") != STAFF_SCOPE or claims["exp"] - claims["iat"] > STAFF_MAX_TTL:
+            raise Unauthenticated("STAFF_TOKEN_INVALID", "The staff token is not valid.")
+        return claims
+
+
+def decode(token, public_key, audience, kind, issuer=ISSUER):
     try:
-        return jwt.decode(token, public_key, algorithms=[ALGORITHM], audience=audience, issuer=ISSUER,
+        return jwt.decode(token, public_key, algorithms=[ALGORITHM], audience=audience, issuer=issuer,
                           options={"require": ["exp", "iat", "sub"]})
     except jwt.ExpiredSignatureError:
         raise Unauthenticated(f"{kind}_EXPIRED", "Your sign-in has expired; please sign in again.")

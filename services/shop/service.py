@@ -67,19 +67,19 @@ class ShopService:
     # ---- platform staff ----
 
     @api
-    def save_product(self, payload):
+    def save_product(self, staff, payload):
         return dump(s.ProductOut, use_cases.save_product(self._ctx(), load(s.ProductInput, payload)))
 
     @api
-    def receive_stock(self, payload):
+    def receive_stock(self, staff, payload):
         return dump(s.ProductOut, use_cases.receive_stock(self._ctx(), load(s.StockInput, payload)))
 
     @api
-    def mark_shipped(self, payload):
+    def mark_shipped(self, staff, payload):
         return dump(s.OrderOut, use_cases.mark_shipped(self._ctx(), load(s.ShipmentInput, payload)))
 
     @api
-    def mark_delivered(self, order_id):
+    def mark_delivered(self, staff, order_id):
         return dump(s.OrderOut, use_cases.mark_delivered(self._ctx(), order_id))
 
     # ---- billing's answers, and the deadline ----

@@ -2,6 +2,7 @@
 HTTP."""
 import time
 import uuid
+from pathlib import Path
 
 import pyotp
 import pytest
@@ -139,5 +140,11 @@ def fill_registry(system, document):
 
 
 def staff(system):
-    """Platform staff's RPC access to the running services."""
+    """Platform staff's RPC access to the running services (each staff RPC takes `staff_token(system)` first)."""
     return ClusterRpcProxy({"AMQP_URI": system["AMQP_URI"]}, timeout=30)
+
+
+def staff_token(system, who="anna.berger@aos.example", ttl=600):
+    """A staff member's token, signed with operations' key as `python -m deploy.staff` signs it."""
+    from services.shared.tokens import staff_token as sign
+    return sign(Path(system["STAFF_PRIVATE_KEY_FILE"]).read_bytes(), who, ttl)

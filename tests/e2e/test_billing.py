@@ -7,13 +7,13 @@ from sqlalchemy.orm import Session
 
 from services.billing.models import Buyer
 from services.shared.database import make_engine
-from tests.e2e.conftest import Workshop, buy, credit, error, key, staff, top_up
+from tests.e2e.conftest import Workshop, buy, credit, error, key, staff, staff_token, top_up
 from tests.helpers import eventually
 
 
 def books(system):
     with staff(system) as cluster:
-        return cluster.billing.check_books()
+        return cluster.billing.check_books(staff_token(system))
 
 
 @pytest.fixture

@@ -2,8 +2,8 @@
 refused and charges nothing; a cancellation before shipping gives back stock and money."""
 import pytest
 
-from services.shared.errors import Conflict, InvalidInput, NotFound
-from tests.e2e.conftest import Workshop, credit, error, key, staff, top_up
+from services.shared.errors import Conflict, Forbidden, InvalidInput, NotFound
+from tests.e2e.conftest import Workshop, credit, error, key, staff, staff_token, top_up
 from tests.helpers import eventually
 
 BSU = {"sku": "BSU-100A", "name": "Battery support unit 100 A", "net_cents": 89000,
@@ -19,8 +19,8 @@ CABLE = {"sku": "ENET-CABLE-OBD", "name": "Ethernet diagnostic cable", "net_cent
 def catalogue(system):
     with staff(system) as aos:
         for product, stock in ((BSU, 3), (CABLE, 50)):
-            aos.shop.save_product(product)
-            aos.shop.receive_stock({"sku": product["sku"], "quantity": stock})
+            aos.shop.save_product(staff_token(system), product)
+            aos.shop.receive_stock(staff_token(system), {"sku": product["sku"], "quantity": stock})
 
 
 @pytest.fixture
@@ -62,16 +62,16 @@ def test_a_workshop_browses_orders_pays_from_credit_and_sees_it_shipped(api, sys
     assert credit(api, customer) == CREDIT - paid["paid_cents"]
 
     with staff(system) as aos:
-        shipped = aos.shop.mark_shipped({"order_id": order_id, "tracking_reference": "DHL 00340434161234567890"})
+        shipped = aos.shop.mark_shipped(staff_token(system), {"order_id": order_id, "tracking_reference": "DHL 00340434161234567890"})
         assert shipped["status"] == "shipped"
-        aos.shop.mark_delivered(order_id)
+        aos.shop.mark_delivered(staff_token(system), order_id)
     seen = api("GET", "/api/v1/shop/orders", customer.token).json()["orders"]
     assert [(o["id"], o["status"], o["tracking_reference"]) for o in seen] == [
         (order_id, "delivered", "DHL 00340434161234567890")]
     refused = api("POST", f"/api/v1/shop/orders/{order_id}/cancel", customer.token)
     assert refused.status_code == 409 and error(refused)["code"] == "ORDER_SHIPPED"
     with staff(system) as aos:
-        assert aos.billing.check_books()["balanced"] is True
+        assert aos.billing.check_books(staff_token(system))["balanced"] is True
 
 
 def test_the_same_key_orders_once_and_another_body_is_refused(api, customer):
@@ -143,33 +143,36 @@ def test_pay_on_invoice_waits_for_platform_staff_to_verify_the_workshop_and_set_
     assert not [b for b in api("GET", "/api/v1/invoices", customer.token).json()["invoices"]
                 if b["purchase_id"] == unverified["id"]]
     with staff(system) as aos:
+        anna = staff_token(system, "anna.berger@aos.example")
         for bad, field in (({"limit_cents": -1}, "limit_cents"), ({"limit_cents": "150000"}, "limit_cents"),
-                           ({"set_by": "not an address"}, "set_by"), ({"operator_id": ""}, "operator_id")):
+                           ({"set_by": "mallory@example.com"}, "set_by"), ({"operator_id": ""}, "operator_id")):
             with pytest.raises(InvalidInput) as refused:
-                aos.billing.set_invoice_limit({"operator_id": customer.operator_id, "limit_cents": 150000,
-                                               "set_by": "anna.berger@aos.example"} | bad)
+                aos.billing.set_invoice_limit(anna, {"operator_id": customer.operator_id, "limit_cents": 150000}
+                                              | bad)
             assert field in str(refused.value)
         with pytest.raises(NotFound):
-            aos.billing.set_invoice_limit({"operator_id": "no-such-workshop", "limit_cents": 1,
-                                           "set_by": "anna.berger@aos.example"})
-        granted = aos.billing.set_invoice_limit({"operator_id": customer.operator_id, "limit_cents": 150000,
-                                                 "set_by": "anna.berger@aos.example"})
+            aos.billing.set_invoice_limit(anna, {"operator_id": "no-such-workshop", "limit_cents": 1})
+        # the workshop's own owner is not platform staff, whatever it writes
+        with pytest.raises(Forbidden):
+            aos.billing.set_invoice_limit({"token": customer.token}, {"operator_id": customer.operator_id,
+                                                                      "limit_cents": 150000})
+        granted = aos.billing.set_invoice_limit(anna, {"operator_id": customer.operator_id, "limit_cents": 150000})
     assert granted["limit_cents"] == 150000 and granted["owed_cents"] == 0
-    assert granted["set_by"] == "anna.berger@aos.example"
+    assert granted["set_by"] == "anna.berger@aos.example", "who set it comes from the staff token"
     verified = order(api, customer, ("BSU-100A", 1), payment_method="invoice").json()
     eventually(lambda: status(api, customer, verified["id"], "paid"), what="the order to go on an invoice")
     with staff(system) as aos:  # closing it again leaves what is owed owed, and refuses the next
-        closed = aos.billing.set_invoice_limit({"operator_id": customer.operator_id, "limit_cents": 0,
-                                                "set_by": "anna.berger@aos.example"})
-    assert closed["owed_cents"] == 105910
+        closed = aos.billing.set_invoice_limit(staff_token(system, "jonas.weber@aos.example"),
+                                               {"operator_id": customer.operator_id, "limit_cents": 0})
+    assert closed["owed_cents"] == 105910 and closed["set_by"] == "jonas.weber@aos.example"
     again = order(api, customer, ("ENET-CABLE-OBD", 1), payment_method="invoice").json()
     eventually(lambda: status(api, customer, again["id"], "cancelled"), what="billing to refuse it")
 
 
 def test_an_order_on_invoice_leaves_the_credit_alone_within_the_limit_of_open_invoices(api, system, customer):
     with staff(system) as aos:
-        aos.billing.set_invoice_limit({"operator_id": customer.operator_id, "limit_cents": 150000,
-                                       "set_by": "anna.berger@aos.example"})
+        aos.billing.set_invoice_limit(staff_token(system), {"operator_id": customer.operator_id,
+                                                            "limit_cents": 150000})
     first = order(api, customer, ("BSU-100A", 1), payment_method="invoice").json()
     eventually(lambda: status(api, customer, first["id"], "paid"), what="the order to go on an invoice")
     assert credit(api, customer) == CREDIT
@@ -190,13 +193,13 @@ def test_an_order_on_invoice_leaves_the_credit_alone_within_the_limit_of_open_in
     bills = api("GET", "/api/v1/invoices", customer.token).json()["invoices"]
     [third_bill] = [b for b in bills if b["purchase_id"] == third["id"]]
     with staff(system) as aos:
-        settled = aos.billing.settle_invoice({"number": third_bill["number"], "bank_reference": "SEPA 2026-11-24"})
+        settled = aos.billing.settle_invoice(staff_token(system), {"number": third_bill["number"], "bank_reference": "SEPA 2026-11-24"})
         assert settled == {"number": third_bill["number"], "settled_cents": 105910, "still_owed_cents": 0}
         with pytest.raises(Conflict):
-            aos.billing.settle_invoice({"number": third_bill["number"], "bank_reference": "SEPA again"})
+            aos.billing.settle_invoice(staff_token(system), {"number": third_bill["number"], "bank_reference": "SEPA again"})
         with pytest.raises(InvalidInput):
-            aos.billing.settle_invoice({"number": "INV-1", "bank_reference": "x"})
-        assert aos.billing.check_books()["balanced"] is True
+            aos.billing.settle_invoice(staff_token(system), {"number": "INV-1", "bank_reference": "x"})
+        assert aos.billing.check_books(staff_token(system))["balanced"] is True
     fourth = order(api, customer, ("BSU-100A", 1), payment_method="invoice").json()
     eventually(lambda: status(api, customer, fourth["id"], "paid"), what="the settled invoice to free the limit")
     bad = order(api, customer, ("BSU-100A", 1), payment_method="cheque")

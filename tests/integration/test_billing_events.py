@@ -11,7 +11,7 @@ from services.billing.models import OutboxMessage, ProcessedEvent
 from services.billing.payments import SandboxCardProvider
 from services.billing.service import BillingService
 from services.shared.database import Database, Store, make_engine
-from services.shared.errors import Conflict, InvalidInput, NotFound, PaymentRequired
+from services.shared.errors import Conflict, Forbidden, InvalidInput, NotFound, PaymentRequired, Unauthenticated
 from tests.helpers import eventually, publish_fact
 from tests.integration import listener
 
@@ -67,7 +67,7 @@ def test_access_purchased_then_access_expired_when_the_window_closes(billing, de
 
 
 def test_metering_debits_exactly_the_seconds_used_once_and_nothing_for_our_failures(billing, desk, config,
-                                                                                    proven):
+                                                                                    proven, staff_pass):
     use_cases.purchase(desk(datetime.now(timezone.utc)), ACTOR, {"tariff_code": "prog-30"}, "k2")
 
     def seconds():
@@ -89,16 +89,16 @@ def test_metering_debits_exactly_the_seconds_used_once_and_nothing_for_our_failu
                      seconds_used=300, expired_at=now)
     eventually(lambda: seconds() == 900, what="300 s of the expired session debited")
     with entrypoint_hook(billing, "check_books") as call:
-        assert call() == {"balanced": True, "problems": []}
+        assert call(staff_pass) == {"balanced": True, "problems": []}
 
 
-def test_an_outage_lengthens_every_window_it_overlapped_once(billing, desk, proven):
+def test_an_outage_lengthens_every_window_it_overlapped_once(billing, desk, proven, staff_pass):
     now = datetime.now(timezone.utc)
     bought = use_cases.purchase(desk(now - timedelta(minutes=30)), ACTOR, {"tariff_code": "air-1h"}, "k3")
     before = bought["entitlement"]["valid_until"]
     outage = {"started_at": (now - timedelta(minutes=40)).isoformat(), "ended_at": (now - timedelta(minutes=10)).isoformat()}
     with entrypoint_hook(billing, "credit_outage") as call:
-        assert call(outage) == {"operators": 1, "windows": 1}
+        assert call(staff_pass, outage) == {"operators": 1, "windows": 1}
     with entrypoint_hook(billing, "entitlements") as call:
         [window] = call(proven(ACTOR))["windows"]
     assert datetime.fromisoformat(window["valid_until"]) == before + timedelta(minutes=20)  # the overlap, not 30 min
@@ -107,16 +107,16 @@ def test_an_outage_lengthens_every_window_it_overlapped_once(billing, desk, prov
     assert credit["seconds"] == 1200 and credit["extended"][0]["entitlement_id"] == window["id"]
     with entrypoint_hook(billing, "credit_outage") as call:
         with pytest.raises(Conflict):
-            call(outage)
+            call(staff_pass, outage)
         with pytest.raises(InvalidInput):
-            call({"started_at": outage["ended_at"], "ended_at": outage["started_at"]})
+            call(staff_pass, {"started_at": outage["ended_at"], "ended_at": outage["started_at"]})
 
 
 VIN = "WBA8E9C50GK643215"
 
 
 def test_a_vin_pass_pays_one_programming_session_for_its_vehicle_and_gets_it_back_when_we_fail(billing, desk, config,
-                                                                                                proven):
+                                                                                                proven, staff_pass):
     now = datetime.now(timezone.utc)
     bought = use_cases.purchase(desk(now), ACTOR, {"tariff_code": "vin-1d", "vin": VIN}, "k4")
     assert bought["entitlement"]["sessions_left"] == 1
@@ -156,13 +156,13 @@ def test_a_vin_pass_pays_one_programming_session_for_its_vehicle_and_gets_it_bac
     with entrypoint_hook(billing, "entitlements") as call:
         assert call(proven(ACTOR))["programming_seconds"] == 1800
     with entrypoint_hook(billing, "check_books") as call:
-        assert call() == {"balanced": True, "problems": []}
+        assert call(staff_pass) == {"balanced": True, "problems": []}
 
 
-def test_platform_staff_add_reprice_and_withdraw_a_tariff(billing, desk):
-    def save(payload):
+def test_platform_staff_add_reprice_and_withdraw_a_tariff(billing, desk, staff_pass, proven):
+    def save(payload, token=staff_pass):
         with entrypoint_hook(billing, "save_tariff") as call:
-            return call(payload)
+            return call(token, payload)
 
     def on_sale():
         with entrypoint_hook(billing, "tariffs") as call:
@@ -189,3 +189,8 @@ def test_platform_staff_add_reprice_and_withdraw_a_tariff(billing, desk):
             save(bad)
         assert field in refused.value.details["fields"], f"{bad} is refused naming {field}"
     assert on_sale()["air-1h"]["net_cents"] == 900, "a refused change changes nothing"
+    # only platform staff price tariffs: a workshop's owner, a token of identity's key in a staff token's place, none
+    for token in (proven(ACTOR)["token"], {"token": proven(ACTOR)["token"]}, staff_pass[:-4] + "AAAA", None):
+        with pytest.raises(Forbidden if token else Unauthenticated):
+            save({"code": "air-1h", "net_cents": 1}, token)
+    assert on_sale()["air-1h"]["net_cents"] == 900

@@ -31,14 +31,14 @@ def received(kind):
 
 
 def test_the_shop_releases_an_order_billing_does_not_answer_and_ignores_a_late_payment(
-        container_factory, config, watcher, proven):
+        container_factory, config, watcher, proven, staff_pass):
     config["ENVIRONMENT"]["AOS_SHOP_PAYMENT_TIMEOUT_SECONDS"] = "1"
     shop = container_factory(ShopService, config)  # no billing running: nobody answers OrderPlaced
     shop.start()
     with entrypoint_hook(shop, "save_product") as call:
-        call(PRODUCT)
+        call(staff_pass, PRODUCT)
     with entrypoint_hook(shop, "receive_stock") as call:
-        call({"sku": "BSU-100A", "quantity": 2})
+        call(staff_pass, {"sku": "BSU-100A", "quantity": 2})
     with entrypoint_hook(shop, "place_order") as call:
         placed = call(proven(ACTOR), {"lines": [{"sku": "BSU-100A", "quantity": 2}]}, "k-1")
 
@@ -93,7 +93,7 @@ def cancelled(config, order_id, reason="by_customer"):
 
 
 def test_billing_charges_once_refunds_a_cancellation_and_takes_nothing_for_a_voided_order(
-        billing_service, config, watcher, proven):
+        billing_service, config, watcher, proven, staff_pass):
     body = placed(config, "o-1")
     placed(config, "o-1", body["data"]["total_cents"])  # the same order under a new event id: charged once
     eventually(lambda: received("PaymentCaptured"), what="the capture")
@@ -110,4 +110,4 @@ def test_billing_charges_once_refunds_a_cancellation_and_takes_nothing_for_a_voi
     assert [c["order_id"] for c in received("PaymentCaptured")] == ["o-1"]
     assert balance(billing_service, proven) == 50000
     with entrypoint_hook(billing_service, "check_books") as call:
-        assert call() == {"balanced": True, "problems": []}
+        assert call(staff_pass) == {"balanced": True, "problems": []}
