@@ -161,8 +161,9 @@ def address(text):
     return text
 
 
-def load(environ=None):
-    """The nameko config dict for every AOS process, from the environment."""
+def load(environ=None, process=None):
+    """The nameko config dict for an AOS process, from the environment. A process may have a broker user of its
+    own (AOS_<PROCESS>_AMQP_URI, deploy/broker.py), else every process shares AOS_AMQP_URI."""
     environ = dict(os.environ if environ is None else environ)
     profile(environ)
     data = data_dir(environ)
@@ -174,7 +175,8 @@ def load(environ=None):
     metrics_host = read("AOS_METRICS_HOST", str, environ, default="127.0.0.1")
     metrics_base = read("AOS_METRICS_BASE_PORT", int, environ, default=9100, rule=between(1024, 65000))
     return {
-        "AMQP_URI": read("AOS_AMQP_URI", _amqp, environ, default="amqp://guest:guest@127.0.0.1:5672/"),
+        "AMQP_URI": (process and read(f"AOS_{process.upper()}_AMQP_URI", _amqp, environ, default=None)
+                     or read("AOS_AMQP_URI", _amqp, environ, default="amqp://guest:guest@127.0.0.1:5672/")),
         "WEB_SERVER_ADDRESS": read("AOS_GATEWAY_ADDRESS", address, environ, default="127.0.0.1:8000"),
         "max_workers": read("AOS_MAX_WORKERS", int, environ, default=10, rule=between(1, 1000)),
         "DATA_DIR": str(data),

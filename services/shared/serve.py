@@ -37,7 +37,7 @@ def main(argv):
         raise SystemExit(f"usage: python -m services.shared.serve {{{'|'.join(SERVICE_CLASSES)}}}")
     name = argv[0]
     logs.configure(name)
-    config = settings.load()
+    config = settings.load(process=name)
     service = service_class(name)
     for provider in vars(service).values():  # each service's own settings: a wrong one stops here, named
         if isinstance(provider, settings.Settings):

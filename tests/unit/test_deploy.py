@@ -11,13 +11,15 @@ import pytest
 import yaml
 from compose_spec import ComposeSpecification, Service
 
+from deploy import broker
 from services.shared import config as settings
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 COMPOSE = (DEPLOY / "docker-compose.yml").read_text()
 REQUIRED = ("AOS_RABBITMQ_PASSWORD", "AOS_DB_PASSWORD", "AOS_BLOB_SECRET_KEY", "AOS_BLOB_LINK_SECRET_KEY",
             "AOS_ECU_SECRET",
-            "GRAFANA_ADMIN_PASSWORD", "AOS_TOKEN_SIGNING_KEY_FILE", "AOS_SMTP_HOST", "AOS_MAIL_FROM", "AOS_PORTAL_URL")
+            "GRAFANA_ADMIN_PASSWORD", "AOS_TOKEN_SIGNING_KEY_FILE", "AOS_SMTP_HOST", "AOS_MAIL_FROM", "AOS_PORTAL_URL",
+            "AOS_STAFF_SIGNING_PUBLIC_KEY_FILE", *(f"AOS_BROKER_PASSWORD_{u.upper()}" for u in broker.USERS))
 
 
 def interpolate(text, env):
@@ -44,10 +46,14 @@ def test_the_compose_file_is_a_valid_compose_specification_with_a_health_check_e
     allowed = {f.alias or name for name, f in Service.model_fields.items()}
     for name, service in data["services"].items():
         assert set(service) <= allowed, (name, set(service) - allowed)  # a typo is not silently ignored
-        assert name in ("migrate", "minio-init") or "healthcheck" in service, name  # the two run once
+        assert name in ("migrate", "minio-init", "broker-users") or "healthcheck" in service, name  # these run once
     processes = {p.replace("_", "-") for p in settings.PROCESSES}
     assert processes | {"rabbitmq", "postgres", "elasticsearch", "minio", "prometheus", "grafana"} <= set(data["services"])
     assert "15672:15672" in data["services"]["rabbitmq"]["ports"]  # with management
+    for process in settings.PROCESSES:  # each on the broker as its own user, granted by broker-users first
+        service = data["services"][process.replace("_", "-")]
+        assert service["environment"]["AOS_AMQP_URI"].startswith(f"amqp://{process}:"), process
+        assert "broker-users" in service["depends_on"], process
 
 
 @pytest.mark.parametrize("missing", REQUIRED)
@@ -83,6 +89,9 @@ def test_the_kubernetes_manifests_validate_strictly_and_have_probes_resources_an
         container = d["spec"]["template"]["spec"]["containers"][0]
         assert container["readinessProbe"] and container["livenessProbe"] and container["resources"]["limits"], name
         assert container["env"] == [{"name": "SERVICE", "value": name.replace("-", "_")}], name
+        # on the broker as its own user: its own secret, no other process's
+        assert [f["secretRef"]["name"] for f in container["envFrom"] if "secretRef" in f] == [
+            "aos-secrets", f"aos-broker-{name}"], name
         assert d["spec"]["selector"]["matchLabels"] == {"app.kubernetes.io/name": name}
         port = container["ports"][0]["containerPort"]
         assert d["spec"]["template"]["metadata"]["annotations"]["prometheus.io/port"] == str(port)
@@ -92,6 +101,10 @@ def test_the_kubernetes_manifests_validate_strictly_and_have_probes_resources_an
     scaled = {d["spec"]["scaleTargetRef"]["name"] for d in documents if d["kind"] == "HorizontalPodAutoscaler"}
     assert scaled == {"gateway", "air", "programming"}
     assert {d["kind"] for d in documents} >= {"ConfigMap", "Secret", "Service", "Job"}
+    secrets = {d["metadata"]["name"]: d["stringData"] for d in documents if d["kind"] == "Secret"}
+    assert "AOS_AMQP_URI" not in secrets["aos-secrets"]  # no broker user every process shares
+    assert set(secrets["aos-broker-passwords"]) == {"AOS_BROKER_ADMIN_URL"} | {
+        f"AOS_BROKER_PASSWORD_{u.upper()}" for u in broker.USERS}
     config = next(d for d in documents if d["kind"] == "ConfigMap")["data"]
     assert config["AOS_SEARCH_ENGINE"] == "elasticsearch"  # air scales out only on Elasticsearch
 
