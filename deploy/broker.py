@@ -57,14 +57,15 @@ def rpc_methods(cls):
 
 
 def calls_made(cls):
-    """The RPCs a class's code calls: {(service, method)} from `self.<proxy>.<method>` in its source."""
+    """The RPCs a class's code calls: {(service, method)} from `self.<proxy>.<method>` in its source, and the
+    `ping` of every service it has a proxy for (readiness checks ping whatever they depend on)."""
     from nameko.rpc import RpcProxy
     proxies = {name: dep.target_service for name, dep in vars(cls).items() if isinstance(dep, RpcProxy)}
     tree = ast.parse(textwrap.dedent(inspect.getsource(cls)))
     return {(proxies[node.value.attr], node.attr) for node in ast.walk(tree)
             if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Attribute)
             and isinstance(node.value.value, ast.Name) and node.value.value.id == "self"
-            and node.value.attr in proxies}
+            and node.value.attr in proxies} | {(target, "ping") for target in proxies.values()}
 
 
 def _any(names):
@@ -164,6 +165,7 @@ def main(argv=None):
     show.add_argument("--vhost", default="/")
     put = commands.add_parser("apply", help="create the users and grants in a running broker")
     put.add_argument("--vhost", default="/")
+    put.add_argument("--prefix", default="", help="before each user's name (one broker, several systems)")
     opts = parser.parse_args(argv)
     given = passwords(os.environ)
     if opts.command == "definitions":
@@ -172,8 +174,8 @@ def main(argv=None):
     elif not os.environ.get("AOS_BROKER_ADMIN_URL"):
         raise SystemExit("set AOS_BROKER_ADMIN_URL: the management API with an administrator, http://user:pw@host:15672")
     else:
-        apply(os.environ["AOS_BROKER_ADMIN_URL"], opts.vhost, given)
-        print(f"broker users for {', '.join(USERS)} on vhost {opts.vhost} granted")
+        apply(os.environ["AOS_BROKER_ADMIN_URL"], opts.vhost, given, opts.prefix)
+        print(f"broker users {opts.prefix}{{{','.join(USERS)}}} on vhost {opts.vhost} granted")
 
 
 if __name__ == "__main__":

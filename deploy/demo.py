@@ -205,7 +205,9 @@ def load_shop(config):
     signed = staff.token(config["ENVIRONMENT"], "demo-staff@aos.example", minutes=10)
     if requests.get(f"http://{config['WEB_SERVER_ADDRESS']}/api/v1/shop/products", timeout=30).json()["products"]:
         return
-    with ClusterRpcProxy({"AMQP_URI": config["AMQP_URI"]}, timeout=60) as aos:
+    # as platform staff's console: its own broker user when the launcher made one
+    console = os.environ.get("AOS_OPERATIONS_AMQP_URI") or config["AMQP_URI"]
+    with ClusterRpcProxy({"AMQP_URI": console}, timeout=60) as aos:
         for product in catalogue["products"]:
             stock = product.pop("stock")
             aos.shop.save_product(signed, product | {"image_svg": product_picture(product["name"])})

@@ -6,13 +6,14 @@ through the public API, and prints where to go. Ctrl-C stops everything it start
 """
 import json
 import os
+import secrets
 import shutil
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import quote, unquote, urlparse
 
 from deploy.ports import reachable, wait_for
 from services.shared import config as settings
@@ -45,6 +46,34 @@ class Launcher:
             "  On Debian or Ubuntu:  sudo apt-get install rabbitmq-server && sudo rabbitmq-server -detached\n"
             "  With Docker:          docker run -d -p 5672:5672 -p 15672:15672 rabbitmq:3-management\n"
             "  Elsewhere:            set AOS_AMQP_URI=amqp://user:password@host:5672/ to a broker you have.")
+
+    def ensure_broker_users(self):
+        """Each process on the broker as its own user with only what its code needs, as in production
+        (deploy/broker.py), when the broker's management API answers (`rabbitmq-plugins enable
+        rabbitmq_management`); else every process shares AOS_AMQP_URI's user. The passwords are generated once into
+        the data folder; the users are named after the vhost, so several systems share one broker."""
+        uri = urlparse(self.config["AMQP_URI"])
+        host, port = uri.hostname or "127.0.0.1", uri.port or 5672
+        if any(os.environ.get(f"AOS_{p.upper()}_AMQP_URI") for p in settings.PROCESSES) or not reachable(host, 15672):
+            print("the broker's management API is not reachable: every process uses AOS_AMQP_URI's user")
+            return None
+        vhost = unquote(uri.path[1:]) or "/"
+        prefix = "aos-" if vhost == "/" else f"aos-{vhost}-"
+        path = Path(self.config["DATA_DIR"]) / "keys" / "broker.json"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.touch(mode=0o600)
+            path.write_text(json.dumps({u: secrets.token_urlsafe(18) for u in ("operations",) + settings.PROCESSES}))
+        passwords = json.loads(path.read_text())
+        admin = f"http://{quote(uri.username or 'guest')}:{quote(uri.password or 'guest')}@{host}:15672"
+        subprocess.run([sys.executable, "-m", "deploy.broker", "apply", "--vhost", vhost, "--prefix", prefix],
+                       check=True, env=os.environ | {"AOS_BROKER_ADMIN_URL": admin, "AOS_BROKER_PASSWORD_PARTNER":
+                                                     secrets.token_urlsafe(18)}
+                       | {f"AOS_BROKER_PASSWORD_{u.upper()}": pw for u, pw in passwords.items()})
+        for user, password in passwords.items():  # the processes started after this inherit them
+            os.environ[f"AOS_{user.upper()}_AMQP_URI"] = (f"amqp://{prefix}{user}:{quote(password)}@{host}:{port}/"
+                                                          f"{quote(vhost, safe='')}")
+        return prefix
 
     def ensure_object_store(self):
         """SeaweedFS on this machine when the configured S3 endpoint is local and not answering."""
@@ -175,6 +204,7 @@ def main():
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         launcher.ensure_broker()
+        launcher.ensure_broker_users()
         (Path(config["DATA_DIR"]) / "logs").mkdir(parents=True, exist_ok=True)
         launcher.ensure_object_store()
         launcher.ensure_mail()

@@ -16,21 +16,24 @@ RUN = uuid.uuid4().hex[:8]  # this run's names, apart from any other run's
 DATABASES = [d for d in os.environ.get("AOS_TEST_DATABASES", "sqlite,postgresql").split(",") if d]
 
 
-@pytest.fixture(scope="session")
-def token_keys(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("keys")
-    private, public = folder / "signing.pem", folder / "signing.pub.pem"
+def key_pair(tmp_path_factory, name):
+    """A fresh Ed25519 pair for the run: (private, public) PEM files."""
+    folder = tmp_path_factory.mktemp(name)
+    private, public = folder / f"{name}.pem", folder / f"{name}.pub.pem"
     generate_keypair(private, public)
     return private, public
+
+
+@pytest.fixture(scope="session")
+def token_keys(tmp_path_factory):
+    """Identity's key pair for access tokens."""
+    return key_pair(tmp_path_factory, "token-signing")
 
 
 @pytest.fixture(scope="session")
 def staff_keys(tmp_path_factory):
     """Operations' key pair for staff tokens: services get the public half, tests sign with the private one."""
-    folder = tmp_path_factory.mktemp("staff-keys")
-    private, public = folder / "staff-signing.pem", folder / "staff-signing.pub.pem"
-    generate_keypair(private, public)
-    return private, public
+    return key_pair(tmp_path_factory, "staff-signing")
 
 
 @pytest.fixture(scope="session")

@@ -112,6 +112,9 @@ def system(tmp_path_factory):
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
         requests.delete(MANAGEMENT + vhost, auth=("guest", "guest"), timeout=10)
+        users = requests.get(MANAGEMENT.replace("vhosts/", "users/"), auth=("guest", "guest"), timeout=10).json()
+        for user in [u["name"] for u in users if u["name"].startswith(f"aos-{vhost}-")]:  # the launcher's
+            requests.delete(MANAGEMENT.replace("vhosts/", "users/") + user, auth=("guest", "guest"), timeout=10)
 
 
 @pytest.fixture(scope="session")

@@ -49,6 +49,7 @@ def test_every_process_as_its_own_broker_user_runs_the_system_and_is_refused_the
         container_factory(cls, dict(config, AMQP_URI=broker_users[cls.name])).start()
     api = Api(f"http://{config['WEB_SERVER_ADDRESS']}", Mailbox(config["MAIL_FOLDER"]))
 
+    eventually(lambda: api("GET", "/ready").status_code == 200, what="the gateway to ping every service")
     # the workshop's day works: identity's event reaches billing, the gateway's calls are answered, billing's
     # AccessPurchased reaches the services that follow access
     workshop = Workshop(api, vat_id=None)
