@@ -315,6 +315,8 @@ def _start_session(ctx, user, amr):
     family = new_id()
     with ctx.store.transaction() as uow:
         refresh = _new_refresh_token(uow.session, user.id, family, auth_time=ctx.now, ctx=ctx)
+        uow.emit("SignedIn", {"operator_id": user.operator_id, "user_id": user.id, "session_id": family, "amr": amr,
+                              "signed_in_at": ctx.now}, subject=user.id)
     return _tokens(ctx, user, family, amr, ctx.now, refresh)
 
 
@@ -385,6 +387,10 @@ def _count_failure(ctx, email):
         uow.session.execute(update(ThrottleCounter).where(ThrottleCounter.key == key).values(
             attempts=case((fresh, 1), else_=ThrottleCounter.attempts + 1),
             window_started_at=case((fresh, ctx.now), else_=ThrottleCounter.window_started_at)))
+        account = uow.session.scalar(select(User).where(User.email == email)) if email else None
+        uow.emit("SignInFailed", {"operator_id": account.operator_id if account else None,
+                                  "user_id": account.id if account else None, "email": email[:254],
+                                  "failed_at": ctx.now}, subject=account.id if account else None)
     metrics.LOGIN_FAILURES.inc()
 
 

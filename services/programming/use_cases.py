@@ -420,6 +420,9 @@ def security_key(ctx, credentials, session_id, payload):
                                   vin=session.vin, ecu_address=payload["ecu_address"], ecu_type=ecu_type,
                                   seed=payload["seed"], issued_at=ctx.now))
         key = ctx.keys.security_key(ecu_type, bytes.fromhex(payload["seed"]))
+        uow.emit("SecurityKeyIssued", {"session_id": session.id, "operator_id": session.operator_id,
+                                       "vin": session.vin, "ecu_address": payload["ecu_address"],
+                                       "ecu_type": ecu_type, "issued_at": ctx.now}, subject=session.vin)
     metrics.KEYS_ISSUED.inc()
     return {"key": key.hex()}
 

@@ -71,6 +71,25 @@ class TokensRevoked(Contract):
     revoked_at = When(metadata={"description": "access tokens issued up to this instant are refused"})
 
 
+class SignedIn(Contract):
+    """A user completed a sign-in with their second factor (for the audit trail)."""
+    operator_id = Id()
+    user_id = Id()
+    session_id = Id(metadata={"description": "the login session (the tokens' `sid`)"})
+    amr = fields.List(fields.String(validate=validate.OneOf(("pwd", "otp", "rec", "hwk"))), required=True,
+                      metadata={"description": "how: password, authenticator code, recovery code, passkey"})
+    signed_in_at = When()
+
+
+class SignInFailed(Contract):
+    """A password, code or passkey was wrong, or the account unknown or inactive (for the audit trail)."""
+    operator_id = fields.String(allow_none=True, load_default=None, validate=validate.Length(1, 64), metadata={
+        "description": "the account's workshop; none when no account has the address"})
+    user_id = fields.String(allow_none=True, load_default=None, validate=validate.Length(1, 64))
+    email = fields.String(required=True, validate=validate.Length(0, 254))
+    failed_at = When()
+
+
 class AccessPurchased(Contract):
     operator_id = Id()
     purchase_id = Id()
@@ -134,6 +153,16 @@ class DocumentViewed(Contract):
     viewed_at = When()
 
 
+class VehicleViewed(Contract):
+    """What a workshop read of a car beyond its VIN (the audit trail records every such read)."""
+    operator_id = Id()
+    user_id = Id()
+    vin = Vin(required=True)
+    view = fields.String(required=True, validate=validate.OneOf(("build_data", "service_history", "maintenance",
+                                                                 "campaigns")))
+    viewed_at = When()
+
+
 class ServiceRecordAdded(Contract):
     record_id = Id()
     vin = Vin(required=True)
@@ -176,6 +205,16 @@ class FlashCompleted(Contract):
     ecu_address = fields.String(required=True)
     software_version = fields.String(required=True)
     duration_seconds = Seconds()
+
+
+class SecurityKeyIssued(Contract):
+    """An ECU's security access was granted: the key for its seed went to the session's agent."""
+    session_id = Id()
+    operator_id = Id()
+    vin = Vin(required=True)
+    ecu_address = fields.String(required=True)
+    ecu_type = fields.String(required=True)
+    issued_at = When()
 
 
 class FlashFailed(Contract):
@@ -243,18 +282,25 @@ CATALOGUE = {
     "UserJoined": Registration("identity", UserJoined, "A user became active in a workshop."),
     "TokensRevoked": Registration("identity", TokensRevoked, "A user's access tokens stop working: deactivated, "
                                   "role changed, signed out, or a password or second factor reset."),
+    "SignedIn": Registration("identity", SignedIn, "A user signed in with their second factor."),
+    "SignInFailed": Registration("identity", SignInFailed, "A sign-in failed: a wrong password, code or passkey, or "
+                                 "an unknown or inactive account."),
     "AccessPurchased": Registration("billing", AccessPurchased, "An operator bought access time or a time pack."),
     "AccessExpired": Registration("billing", AccessExpired, "An access window closed."),
     "CreditIssued": Registration("billing", CreditIssued, "Time or money was given back, with the reason."),
     "PaymentCaptured": Registration("billing", PaymentCaptured, "A shop order was paid."),
     "PaymentRefused": Registration("billing", PaymentRefused, "A shop order could not be paid."),
     "DocumentViewed": Registration("air", DocumentViewed, "A user opened a technical document."),
+    "VehicleViewed": Registration("vehicle_data", VehicleViewed, "A user read a car's build data, service history, "
+                                  "maintenance or campaigns."),
     "ServiceRecordAdded": Registration("vehicle_data", ServiceRecordAdded, "A workshop recorded service work."),
     "SessionStarted": Registration("programming", SessionStarted, "The clock of a programming session started."),
     "SessionEnded": Registration("programming", SessionEnded, "A programming session closed; seconds to bill."),
     "SessionExpired": Registration("programming", SessionExpired, "A programming session ran out of paid time."),
     "FlashCompleted": Registration("programming", FlashCompleted, "An ECU was flashed and verified."),
     "FlashFailed": Registration("programming", FlashFailed, "An ECU flash failed, with its cause."),
+    "SecurityKeyIssued": Registration("programming", SecurityKeyIssued, "An ECU's security access was granted to a "
+                                      "session's agent."),
     "PackageWithdrawn": Registration("programming", PackageWithdrawn, "A flash file of ours was found bad on a "
                                      "workshop's claim and no plan takes it any more."),
     "OrderPlaced": Registration("shop", OrderPlaced, "A shop order reserved its stock and awaits payment."),

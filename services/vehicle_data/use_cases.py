@@ -37,6 +37,12 @@ def _require(ctx, session, actor, vin):
     domain.require_access(ACCESS.of(session, actor["operator_id"]), vin, ctx.now, ctx.tariffs)
 
 
+def _viewed(ctx, uow, actor, vin, view):
+    """Who read what of which car, for the audit trail: committed with the read, or not at all."""
+    uow.emit("VehicleViewed", {"operator_id": actor["operator_id"], "user_id": actor["user_id"], "vin": vin,
+                               "view": view, "viewed_at": ctx.now}, subject=vin)
+
+
 def _vehicle(session, vin):
     found = session.get(Vehicle, vin)
     if found is None:
@@ -49,7 +55,8 @@ def _vehicle(session, vin):
 def vehicle(ctx, actor, text):
     """The decoded VIN for anyone signed in; build data and ECUs with access."""
     checked = vins.check(text)
-    with ctx.store.read() as s:
+    with ctx.store.transaction() as uow:
+        s = uow.session
         found = s.get(Vehicle, checked)
         decoded = vins.decode(checked, built=found.production_date if found else None)
         answer = {"decoded": asdict(decoded) | {"check_digit_valid": decoded.check_digit_valid},
@@ -61,6 +68,7 @@ def vehicle(ctx, actor, text):
         if found is not None:
             answer["build"] = _build(found)
             answer["ecus"] = _ecus(s, checked)
+            _viewed(ctx, uow, actor, checked, "build_data")
         return answer
 
 
@@ -89,9 +97,11 @@ def _ecus(session, vin):
 
 def history(ctx, actor, text):
     checked = vins.check(text)
-    with ctx.store.read() as s:
+    with ctx.store.transaction() as uow:
+        s = uow.session
         _require(ctx, s, actor, checked)
         _vehicle(s, checked)
+        _viewed(ctx, uow, actor, checked, "service_history")
         return {"vin": checked, "records": _history(s, checked, actor["operator_id"], ctx.now)}
 
 
@@ -165,9 +175,11 @@ def add_record(ctx, actor, text, payload):
 
 def maintenance(ctx, actor, text, odometer_km=None):
     checked = vins.check(text)
-    with ctx.store.read() as s:
+    with ctx.store.transaction() as uow:
+        s = uow.session
         _require(ctx, s, actor, checked)
         found = _vehicle(s, checked)
+        _viewed(ctx, uow, actor, checked, "maintenance")
         records = _current_records(s, checked)
         reading = odometer_km if odometer_km is not None else max((r.odometer_km for r in records), default=0)
         plan = domain.maintenance_plan(found.series, found.production_date, records, reading, ctx.now.date())
@@ -178,9 +190,11 @@ def maintenance(ctx, actor, text, odometer_km=None):
 def campaigns(ctx, actor, text):
     """The campaigns that concern the vehicle: open until a service record carries the campaign's code."""
     checked = vins.check(text)
-    with ctx.store.read() as s:
+    with ctx.store.transaction() as uow:
+        s = uow.session
         _require(ctx, s, actor, checked)
         found = _vehicle(s, checked)
+        _viewed(ctx, uow, actor, checked, "campaigns")
         closing = {}
         for r in sorted(_current_records(s, checked), key=lambda r: r.performed_on):
             for item in r.items:
