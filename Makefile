@@ -70,6 +70,7 @@ bench: install
 	$(BIN)/python -m bench.air_search
 	$(BIN)/python -m bench.flash_throughput
 	$(BIN)/python -m bench.programming_clock
+	$(BIN)/python -m bench.audit_verify
 
 # Fault campaigns: they SIGKILL services and restart the local RabbitMQ (every user of it pauses for seconds).
 bench-faults: install

@@ -80,7 +80,8 @@ def main(argv=None):
         with ClusterRpcProxy(running.config(), timeout=60) as cluster:
             books = cluster.billing.check_books(running.staff_token())
         published = published_at(running.config()["DATABASE_URLS"]["billing"])
-    report(opts, baseline, bought, events, published, books)
+        trail = audit_trail(running.config()["DATABASE_URLS"]["audit"], {d["id"] for d in events})
+    report(opts, baseline, bought, events, published, books, trail)
 
 
 def published_at(billing_url):
@@ -92,6 +93,23 @@ def published_at(billing_url):
     return {event_id: at.timestamp() for event_id, at in rows if at is not None}
 
 
+def audit_trail(audit_url, event_ids, seconds=60):
+    """The audit service's entries for these events, once it has them all (or after `seconds`): (occurred,
+    recorded) pairs, and every entry's recording time for the audit's write rate."""
+    from services.audit.models import Entry
+    engine = make_engine(audit_url)
+    deadline = time.monotonic() + seconds
+    while True:
+        with Session(engine) as s:
+            found = s.execute(select(Entry.occurred_at, Entry.recorded_at).where(Entry.event_id.in_(event_ids))).all()
+            recorded = [at.timestamp() for at in s.scalars(select(Entry.recorded_at))]
+        if len(found) >= len(event_ids) or time.monotonic() > deadline:
+            engine.dispose()
+            return {"spans": [(b - a).total_seconds() for a, b in found], "expected": len(event_ids),
+                    "recorded": recorded}
+        time.sleep(0.5)
+
+
 def wait_for_events(path, purchase_ids, seconds=60):
     deadline = time.monotonic() + seconds
     while True:
@@ -101,7 +119,7 @@ def wait_for_events(path, purchase_ids, seconds=60):
         time.sleep(0.5)
 
 
-def report(opts, baseline, bought, events, published, books):
+def report(opts, baseline, bought, events, published, books, trail):
     print(f"\nPurchases benchmark: {bought['requests']} purchases by {opts.clients} concurrent clients, "
           f"{os.cpu_count()} cores, billing on {'PostgreSQL' if opts.database_url else 'SQLite'}")
     print(f"{'path':26} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>7} {'requests':>9}")
@@ -123,6 +141,11 @@ def report(opts, baseline, bought, events, published, books):
     print(f"publish-to-consume p99 <= {p99:.1f} ms (target < {TARGET_EVENT_P99_MS:.0f} ms: "
           f"{'met' if p99 < TARGET_EVENT_P99_MS else 'MISSED'})")
     print(f"books balanced: {books['balanced']} {books['problems'] or ''}")
+    spans, recorded = trail["spans"], sorted(trail["recorded"])
+    busy = max(recorded[-1] - recorded[0], 1e-9) if len(recorded) > 1 else float("nan")
+    print(f"audit trail: {len(spans)} of {trail['expected']} AccessPurchased recorded; event -> trail "
+          f"p50 {system.percentile(spans, 50) * 1000:.1f} ms, p99 {system.percentile(spans, 99) * 1000:.1f} ms; "
+          f"{len(recorded)} entries of every kind written at {len(recorded) / busy:.0f}/s over {busy:.1f} s")
 
 
 if __name__ == "__main__":

@@ -86,6 +86,7 @@ def running(database_url=None, extra_env=None):
         data = Path(folder)
         generate_keypair(data / "keys/token-signing.pem", data / "keys/token-signing.pub.pem")
         staff.ensure_keys({"AOS_DATA_DIR": str(data)})
+        generate_keypair(data / "keys/audit-signing.pem", data / "keys/audit-signing.pub.pem")
         s3_port = free_port()
         keys = seaweedfs.new_keys()
         store = seaweedfs.start_with(data / "objects", s3_port, keys, log=open(data / "seaweedfs.log", "w"))

@@ -130,6 +130,11 @@ class Launcher:
         if not private.exists():
             generate_keypair(private, public)
             print(f"created development token keys in {private.parent}")
+        from services.audit.settings import AuditSettings
+        audit = settings.build(AuditSettings, env)
+        if not audit.signing_key_file.exists():
+            generate_keypair(audit.signing_key_file, audit.public_key_file)
+            print(f"created the audit trail's checkpoint key in {audit.signing_key_file.parent}")
         from deploy import staff
         if staff.ensure_keys(env):
             print(f"created development staff-token keys in {private.parent} (python -m deploy.staff)")

@@ -1,6 +1,9 @@
 """The gateway service: the public HTTP API (identity, billing, AIR, vehicle data and the shop so far), health, readiness, the OpenAPI
 document and metrics. Each route reads and checks its input, calls one service, and answers."""
 import base64
+import csv
+import io
+import json
 import logging
 from datetime import datetime, timedelta, timezone
 
@@ -15,6 +18,7 @@ from gateway.auth import REMEMBER_SECONDS, Authenticator
 from gateway.http import client_address, file_route, json_response, read_json, route
 from gateway.settings import GatewaySettings
 from services.air import schemas as airs
+from services.audit import schemas as aus
 from services.billing import schemas as bs
 from services.identity import schemas as ids
 from services.programming import schemas as ps
@@ -48,6 +52,7 @@ class GatewayService:
     shop = RpcProxy("shop")
     air = RpcProxy("air")
     programming = RpcProxy("programming")
+    audit = RpcProxy("audit")
     auth = Authenticator()
     settings = Settings(GatewaySettings)
     metrics = Metrics()
@@ -97,7 +102,7 @@ class GatewayService:
         checks = {}
         for name, proxy in (("identity", self.identity), ("billing", self.billing),
                             ("vehicle_data", self.vehicle_data), ("shop", self.shop), ("air", self.air),
-                            ("programming", self.programming)):
+                            ("programming", self.programming), ("audit", self.audit)):
             try:
                 with eventlet.Timeout(2):
                     proxy.ping()
@@ -534,6 +539,30 @@ class GatewayService:
            errors=(UNAUTHENTICATED, (404, "no such order in your workshop"), (409, "it has shipped")))
     def cancel_order(self, request, order_id):
         return self._call(self.shop.cancel_order, self.auth.caller(request).actor(), order_id)
+
+    # ---- the audit trail ----
+
+    @route("GET", V1 + "/audit/trail", "The workshop's audit trail, newest first (`vin`, `user_id`, `kind`, `since`, "
+           "`until`, `limit`): the owner and admins see the workshop's, a technician their own; as CSV with "
+           "`Accept: text/csv`", "audit", query=aus.TrailQuery, answer=aus.Trail,
+           errors=(UNAUTHENTICATED, (422, "a parameter breaks a rule")))
+    def audit_trail(self, request):
+        found = self._call(self.audit.trail, self.auth.caller(request).actor(), single_query(request))
+        if request.accept_mimetypes.best_match(["application/json", "text/csv"]) == "text/csv":
+            return Response(trail_csv(found["entries"]), mimetype="text/csv", headers={
+                "Content-Disposition": 'attachment; filename="aos-audit-trail.csv"'})
+        return found
+
+
+def trail_csv(entries):
+    """The trail as a spreadsheet opens it: one entry a row, the fact's detail as JSON in its last column."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["occurred_at", "kind", "summary", "vin", "user_id", "seq", "hash", "detail"])
+    for e in entries:
+        writer.writerow([e["occurred_at"], e["kind"], e["summary"], e["vin"] or "", e["user_id"] or "", e["seq"],
+                         e["hash"], json.dumps(e["detail"], ensure_ascii=False, sort_keys=True)])
+    return out.getvalue()
 
 
 def agent_credentials(request):

@@ -37,6 +37,12 @@ def staff_keys(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def audit_keys(tmp_path_factory):
+    """The audit trail's checkpoint-signing pair."""
+    return key_pair(tmp_path_factory, "audit-signing")
+
+
+@pytest.fixture(scope="session")
 def staff_pass(staff_keys):
     """A platform staff member's token, as `python -m deploy.staff` signs it."""
     from services.shared.tokens import staff_token
@@ -190,8 +196,8 @@ def vies_registry(vies_stand_in):
 
 
 @pytest.fixture
-def config(rabbit_config, database_urls, token_keys, staff_keys, tmp_path, blob_config, blob_keys, mail_catcher,
-           vies_stand_in):
+def config(rabbit_config, database_urls, token_keys, staff_keys, audit_keys, tmp_path, blob_config, blob_keys,
+           mail_catcher, vies_stand_in):
     """The config dict of a whole AOS process, as `services.shared.config.load` builds it, on this test's
     vhost and databases."""
     private, public = token_keys
@@ -201,6 +207,8 @@ def config(rabbit_config, database_urls, token_keys, staff_keys, tmp_path, blob_
         "AOS_JWT_PRIVATE_KEY_FILE": str(private),
         "AOS_JWT_PUBLIC_KEY_FILE": str(public),
         "AOS_STAFF_PUBLIC_KEY_FILE": str(staff_keys[1]),
+        "AOS_AUDIT_SIGNING_KEY_FILE": str(audit_keys[0]),
+        "AOS_AUDIT_PUBLIC_KEY_FILE": str(audit_keys[1]),
         "AOS_GATEWAY_ADDRESS": f"127.0.0.1:{free_port()}",
         "AOS_OUTBOX_POLL_SECONDS": "0.2",
         "AOS_AIR_SYNC_SECONDS": "0.2",

@@ -5,3 +5,4 @@ CREATE DATABASE aos_vehicle_data;
 CREATE DATABASE aos_shop;
 CREATE DATABASE aos_air;
 CREATE DATABASE aos_programming;
+CREATE DATABASE aos_audit;

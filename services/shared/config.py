@@ -18,8 +18,10 @@ from pathlib import Path
 from nameko.extensions import DependencyProvider
 from sqlalchemy.engine import make_url
 
-SERVICES = ("identity", "billing", "vehicle_data", "shop", "air", "programming")  # each with a database of its own
-PROCESSES = SERVICES + ("gateway",)  # what `make run` starts, one process each
+# What `make run` starts, one process each, in the order of their metrics ports (a new one goes last, so no
+# port moves); every one but the gateway is a service with a database of its own.
+PROCESSES = ("identity", "billing", "vehicle_data", "shop", "air", "programming", "gateway", "audit")
+SERVICES = tuple(p for p in PROCESSES if p != "gateway")
 PROFILES = ("production", "development")
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -161,17 +163,24 @@ def address(text):
     return text
 
 
+def database_urls(environ):
+    """Each service's database: its own variable, else its database on AOS_DATABASE_URL's server, else a SQLite
+    file in the data folder."""
+    server, data = read("AOS_DATABASE_URL", _database, environ, default=None), data_dir(environ)
+    urls = {}
+    for service in SERVICES:
+        url = read(f"AOS_{service.upper()}_DATABASE_URL", _database, environ, default=None)
+        urls[service] = url or _per_service(server, service) or f"sqlite:///{data / (service + '.sqlite')}"
+    return urls
+
+
 def load(environ=None, process=None):
     """The nameko config dict for an AOS process, from the environment. A process may have a broker user of its
     own (AOS_<PROCESS>_AMQP_URI, deploy/broker.py), else every process shares AOS_AMQP_URI."""
     environ = dict(os.environ if environ is None else environ)
     profile(environ)
     data = data_dir(environ)
-    server = read("AOS_DATABASE_URL", _database, environ, default=None)
-    urls = {}
-    for service in SERVICES:
-        url = read(f"AOS_{service.upper()}_DATABASE_URL", _database, environ, default=None)
-        urls[service] = url or _per_service(server, service) or f"sqlite:///{data / (service + '.sqlite')}"
+    urls = database_urls(environ)
     metrics_host = read("AOS_METRICS_HOST", str, environ, default="127.0.0.1")
     metrics_base = read("AOS_METRICS_BASE_PORT", int, environ, default=9100, rule=between(1024, 65000))
     return {

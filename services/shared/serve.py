@@ -21,6 +21,7 @@ SERVICE_CLASSES = {
     "air": "services.air.service:AirService",
     "programming": "services.programming.service:ProgrammingService",
     "gateway": "gateway.service:GatewayService",
+    "audit": "services.audit.service:AuditService",
 }
 
 

@@ -11,6 +11,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 
 from gateway.service import GatewayService
 from services.air.service import AirService
+from services.audit.service import AuditService
 from services.billing.service import BillingService
 from services.identity.service import IdentityService
 from services.programming.service import ProgrammingService
@@ -40,7 +41,7 @@ def system(request, runner_factory, config):
     marker = request.node.get_closest_marker("config")
     config["ENVIRONMENT"].update({name: str(value) for name, value in (marker.kwargs if marker else {}).items()})
     runner = runner_factory(config, IdentityService, BillingService, VehicleDataService, ShopService, AirService,
-                            ProgrammingService, GatewayService)
+                            ProgrammingService, GatewayService, AuditService)
     runner.start()
     return config
 

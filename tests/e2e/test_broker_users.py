@@ -14,6 +14,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from deploy import broker
 from gateway.service import GatewayService
 from services.air.service import AirService
+from services.audit.service import AuditService
 from services.billing.service import BillingService
 from services.identity.service import IdentityService
 from services.programming.service import ProgrammingService
@@ -23,7 +24,7 @@ from tests.e2e.conftest import Api, Workshop, buy, credit, staff_token, top_up
 from tests.helpers import Mailbox, eventually
 
 CLASSES = (IdentityService, BillingService, VehicleDataService, ShopService, AirService, ProgrammingService,
-           GatewayService)
+           GatewayService, AuditService)
 
 
 @pytest.fixture

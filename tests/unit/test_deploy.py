@@ -19,7 +19,8 @@ COMPOSE = (DEPLOY / "docker-compose.yml").read_text()
 REQUIRED = ("AOS_RABBITMQ_PASSWORD", "AOS_DB_PASSWORD", "AOS_BLOB_SECRET_KEY", "AOS_BLOB_LINK_SECRET_KEY",
             "AOS_ECU_SECRET",
             "GRAFANA_ADMIN_PASSWORD", "AOS_TOKEN_SIGNING_KEY_FILE", "AOS_SMTP_HOST", "AOS_MAIL_FROM", "AOS_PORTAL_URL",
-            "AOS_STAFF_SIGNING_PUBLIC_KEY_FILE", *(f"AOS_BROKER_PASSWORD_{u.upper()}" for u in broker.USERS))
+            "AOS_STAFF_SIGNING_PUBLIC_KEY_FILE", "AOS_AUDIT_SIGNING_KEY_FILE",
+            *(f"AOS_BROKER_PASSWORD_{u.upper()}" for u in broker.USERS))
 
 
 def interpolate(text, env):

@@ -1,0 +1,138 @@
+"""The audit trail's steps: record a fact once at the end of its workshop's chain, sign the chains' heads, read a
+trail, verify every chain, prune past the retention under a signed checkpoint."""
+import itertools
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+
+from sqlalchemy import delete, func, select
+
+from services.audit import domain
+from services.audit.models import Chain, Checkpoint, Entry
+from services.shared.database import insert_if_absent, new_id
+
+
+@dataclass
+class Context:
+    store: object  # services.shared.database.Store
+    keys: object  # dependencies.SigningKeys
+    now: datetime
+
+
+def _plain(value):
+    """The event's data as JSON keeps it (instants as ISO 8601), so the hash of what is stored is what was hashed."""
+    def encode(v):
+        if isinstance(v, (datetime, date)):
+            return v.isoformat()
+        return str(v)
+    return json.loads(json.dumps(value, default=encode))
+
+
+def record(ctx, event):
+    """An event's fact, appended once to its workshop's chain (a redelivery adds nothing)."""
+    fact = domain.fact_of(event.id, event.type, event.time.astimezone(timezone.utc), _plain(event.data))
+    with ctx.store.first_delivery(event) as uow:
+        if uow is not None:
+            append(uow.session, fact, ctx.now)
+
+
+def append(session, fact, now):
+    """`fact` after the head of its chain; the head row is locked meanwhile, so one appender per chain at a time."""
+    insert_if_absent(session, Chain, chain=fact.chain, seq=0, hash=domain.GENESIS)
+    head = session.scalars(select(Chain).where(Chain.chain == fact.chain).with_for_update()).one()
+    seq = head.seq + 1
+    digest = domain.entry_hash(head.hash, seq, fact)
+    session.add(Entry(id=new_id(), chain=fact.chain, seq=seq, event_id=fact.event_id, kind=fact.kind,
+                      occurred_at=fact.occurred_at, recorded_at=now, user_id=fact.user_id, vin=fact.vin,
+                      summary=fact.summary, detail=fact.detail, prev_hash=head.hash, hash=digest))
+    head.seq, head.hash = seq, digest
+    return seq
+
+
+def checkpoint(ctx, every_seconds=0.0):
+    """A signed checkpoint on every chain that grew since its last one, once that is `every_seconds` old (so a
+    chain that grows is signed within that, and a busy one not on every tick). Returns how many were signed."""
+    with ctx.store.transaction() as uow:
+        s = uow.session
+        signed = {chain: (seq, at) for chain, seq, at in s.execute(
+            select(Checkpoint.chain, func.max(Checkpoint.seq), func.max(Checkpoint.signed_at))
+            .group_by(Checkpoint.chain))}
+        due = ctx.now - timedelta(seconds=every_seconds)
+        grown = [h for h in s.scalars(select(Chain))
+                 if h.seq > signed.get(h.chain, (0, None))[0] and (signed.get(h.chain, (0, None))[1] or due) <= due]
+        for head in grown:
+            s.add(_signed(ctx, head.chain, head.seq, head.hash, pruned=False))
+        return len(grown)
+
+
+def _signed(ctx, chain, seq, head_hash, pruned):
+    message = domain.checkpoint_message(chain, seq, head_hash, ctx.now, pruned)
+    return Checkpoint(id=new_id(), chain=chain, seq=seq, hash=head_hash, signed_at=ctx.now, pruned=pruned,
+                      key_id=ctx.keys.key_id, signature=domain.sign(ctx.keys.private, message))
+
+
+def trail(ctx, filters, chain=None):
+    """Entries newest first: one workshop's (or, for staff, all or one chain), by car, user, kind and time."""
+    query = select(Entry)
+    if chain is not None:
+        query = query.where(Entry.chain == chain)
+    for column, value in ((Entry.vin, filters.get("vin")), (Entry.user_id, filters.get("user_id")),
+                          (Entry.kind, filters.get("kind"))):
+        if value is not None:
+            query = query.where(column == value)
+    if filters.get("since"):
+        query = query.where(Entry.occurred_at >= filters["since"])
+    if filters.get("until"):
+        query = query.where(Entry.occurred_at < filters["until"])
+    with ctx.store.read() as s:
+        found = s.scalars(query.order_by(Entry.occurred_at.desc(), Entry.seq.desc()).limit(filters["limit"])).all()
+        return {"entries": found}
+
+
+def workshop_trail(ctx, actor, filters):
+    """The owner and admins see their workshop's whole trail; a technician sees what they did."""
+    if actor["role"] not in ("owner", "admin"):
+        filters = filters | {"user_id": actor["user_id"]}
+    return trail(ctx, filters, chain=actor["operator_id"])
+
+
+def verify(ctx):
+    """Every chain recomputed from its start (or its pruned checkpoint) and held against its signed checkpoints:
+    the first entry changed, deleted or reordered in each chain."""
+    problems, entries = [], 0
+    with ctx.store.read() as s:
+        checkpoints = {}
+        for cp in s.scalars(select(Checkpoint)):
+            checkpoints.setdefault(cp.chain, []).append(cp)
+        seen = set()
+        rows = s.scalars(select(Entry).order_by(Entry.chain, Entry.seq, Entry.id).execution_options(yield_per=5000))
+        for chain, stored in itertools.groupby(rows, key=lambda e: e.chain):
+            stored = list(stored)
+            entries += len(stored)
+            seen.add(chain)
+            found = domain.check_chain(chain, stored, checkpoints.get(chain, []), ctx.keys.public)
+            if found:
+                problems.append(found.as_dict())
+        for chain in set(checkpoints) - seen:  # a chain whose entries are all gone
+            found = domain.check_chain(chain, [], checkpoints[chain], ctx.keys.public)
+            if found:
+                problems.append(found.as_dict())
+    return {"verified": not problems, "chains": len(seen | set(checkpoints)), "entries": entries,
+            "checkpoints": sum(len(c) for c in checkpoints.values()), "problems": problems}
+
+
+def prune(ctx, retention_days):
+    """Entries older than the retention go; a signed checkpoint over the last of them stays, so the chain after it
+    still verifies. Returns how many entries went."""
+    before = ctx.now - timedelta(days=retention_days)
+    gone = 0
+    with ctx.store.transaction() as uow:
+        s = uow.session
+        # by when it was recorded, which grows with the chain (an event's own time may arrive out of order)
+        for chain, seq in s.execute(select(Entry.chain, func.max(Entry.seq)).where(Entry.recorded_at < before)
+                                    .group_by(Entry.chain)).all():
+            last = s.scalars(select(Entry).where(Entry.chain == chain, Entry.seq == seq)).one()
+            s.add(_signed(ctx, chain, seq, last.hash, pruned=True))
+            gone += s.execute(delete(Entry).where(Entry.chain == chain, Entry.seq <= seq)).rowcount
+            s.execute(delete(Checkpoint).where(Checkpoint.chain == chain, Checkpoint.seq < seq))
+    return gone
