@@ -17,6 +17,7 @@ import { Vehicle } from './screens/vehicle.js';
 import { Programming, ProgrammingSession } from './screens/programming.js';
 import { Cart, Order, Orders, Product, Shop } from './screens/shop.js';
 import { Users } from './screens/users.js';
+import { Trail } from './screens/trail.js';
 
 function parseRoute() {
   const hash = location.hash.replace(/^#/, '') || '/';
@@ -46,6 +47,7 @@ const SCREENS = {
   cart: () => html`<${Cart} />`,
   orders: (r) => (r.parts[1] ? html`<${Order} id=${r.parts[1]} />` : html`<${Orders} />`),
   users: () => html`<${Users} />`,
+  trail: (r) => html`<${Trail} query=${r.query} />`,
   password: () => html`<${ChangePassword} />`,
   passkeys: () => html`<${Passkeys} />`,
 };
@@ -70,6 +72,7 @@ function Navigation({ session }) {
     ['#/shop', t('Shop')],
     ['#/orders', t('Orders')],
     ...(owner ? [['#/users', t('Users')]] : []),
+    ['#/trail', t('Audit trail')],
   ] : [['#/', t('Start')], ['#/login', t('Sign in')], ['#/register', t('Register')]];
   const here = '#' + (location.hash.replace(/^#/, '').split('?')[0] || '/');
   return html`<nav aria-label=${t('Main')}>
