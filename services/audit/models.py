@@ -5,7 +5,6 @@ from datetime import datetime
 from sqlalchemy import JSON, Boolean, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from services.audit.domain import Fact
 from services.shared.database import UtcDateTime, messaging_tables
 
 
@@ -32,11 +31,6 @@ class Entry(Base):
     detail: Mapped[dict] = mapped_column(JSON)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
-
-    @property
-    def fact(self):
-        return Fact(self.chain, self.event_id, self.kind, self.occurred_at, self.user_id, self.vin, self.summary,
-                    self.detail)
 
 
 class Chain(Base):

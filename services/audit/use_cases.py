@@ -105,9 +105,11 @@ def verify(ctx):
         for cp in s.scalars(select(Checkpoint)):
             checkpoints.setdefault(cp.chain, []).append(cp)
         seen = set()
-        rows = s.scalars(select(Entry).order_by(Entry.chain, Entry.seq, Entry.id).execution_options(yield_per=5000))
-        for chain, stored in itertools.groupby(rows, key=lambda e: e.chain):
-            stored = list(stored)
+        # plain rows, not ORM objects: a million entries are read in a fraction of the time
+        rows = s.execute(select(Entry.__table__).order_by(Entry.chain, Entry.seq, Entry.id)
+                         .execution_options(yield_per=5000))
+        for chain, stored in itertools.groupby(rows, key=lambda row: row.chain):
+            stored = [_Stored(row) for row in stored]
             entries += len(stored)
             seen.add(chain)
             found = domain.check_chain(chain, stored, checkpoints.get(chain, []), ctx.keys.public)
@@ -119,6 +121,16 @@ def verify(ctx):
                 problems.append(found.as_dict())
     return {"verified": not problems, "chains": len(seen | set(checkpoints)), "entries": entries,
             "checkpoints": sum(len(c) for c in checkpoints.values()), "problems": problems}
+
+
+class _Stored:
+    """An entry as read for checking: its place, its hashes, and its fact."""
+    __slots__ = ("id", "seq", "prev_hash", "hash", "fact")
+
+    def __init__(self, row):
+        self.id, self.seq, self.prev_hash, self.hash = row.id, row.seq, row.prev_hash, row.hash
+        self.fact = domain.Fact(row.chain, row.event_id, row.kind, row.occurred_at, row.user_id, row.vin, row.summary,
+                                row.detail)
 
 
 def prune(ctx, retention_days):
