@@ -139,6 +139,20 @@ class Launcher:
         if staff.ensure_keys(env):
             print(f"created development staff-token keys in {private.parent} (python -m deploy.staff)")
 
+    def ensure_hsm(self, vehicles):
+        """SoftHSM2 as programming's KeyStore when Debian's softhsm2 is installed (else the secrets derived in
+        programming): a token in the data folder, the demo car's ECU types provisioned into it as the factory
+        provisioned them into the car (the simulator plays that car; the fleet's other types are not needed)."""
+        from deploy import softhsm
+        if os.environ.get("AOS_HSM_MODULE") or softhsm.module() is None:
+            print("no HSM (apt-get install softhsm2): programming derives the ECU secrets itself")
+            return
+        os.environ.update(softhsm.token(Path(self.config["DATA_DIR"]) / "hsm"))  # the processes after this
+        types = sorted({e["hardware_part_number"] for e in vehicles[0]["ecus"]})
+        subprocess.run([sys.executable, "-m", "services.programming.hsm", "provision", *types], check=True,
+                       capture_output=True)
+        print(f"SoftHSM2 holds the secrets of {len(types)} ECU types (token in {self.config['DATA_DIR']}/hsm)")
+
     def migrate(self):
         for service, url in self.config["DATABASE_URLS"].items():
             upgrade(service, url)
@@ -218,6 +232,7 @@ def main():
         launcher.migrate()
         from deploy import demo
         vehicles = demo.load_vehicles(config)
+        launcher.ensure_hsm(vehicles)
         demo_vin = vehicles[0]["vin"]
         demo.load_library(config)
         manufacturer_key = demo.load_software(config, vehicles)

@@ -43,6 +43,17 @@ def audit_keys(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def softhsm(tmp_path_factory):
+    """A SoftHSM2 token for the run, this process able to reach it: the AOS_HSM_* settings."""
+    from deploy import softhsm as hsm
+    if hsm.module() is None:
+        pytest.fail("softhsm2 is missing: apt-get install softhsm2 (.ci/run installs it)")
+    env = hsm.token(tmp_path_factory.mktemp("hsm"), label="aos-test")
+    os.environ["SOFTHSM2_CONF"] = env["SOFTHSM2_CONF"]  # read when the library loads, once per process
+    return {k: v for k, v in env.items() if k.startswith("AOS_")}
+
+
+@pytest.fixture(scope="session")
 def staff_pass(staff_keys):
     """A platform staff member's token, as `python -m deploy.staff` signs it."""
     from services.shared.tokens import staff_token

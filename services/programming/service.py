@@ -7,7 +7,7 @@ from nameko.timer import timer
 
 from services.programming import schemas as s, use_cases
 from services.programming.models import OutboxMessage, ProcessedEvent
-from services.programming.keys import DerivedKeys
+from services.programming.dependencies import Keys
 from services.programming.settings import ProgrammingSettings
 from services.shared.blobs import Blobs
 from services.shared.config import Settings
@@ -28,6 +28,7 @@ class ProgrammingService:
     db = Database(OutboxMessage, ProcessedEvent)
     blobs = Blobs()
     settings = Settings(ProgrammingSettings)
+    keys = Keys()
     vehicle_data = RpcProxy("vehicle_data")
     billing = RpcProxy("billing")
     offer = Offer()
@@ -37,7 +38,7 @@ class ProgrammingService:
     def _ctx(self):
         return use_cases.Context(self.db, datetime.now(timezone.utc), self.settings, self.blobs,
                                  self.vehicle_data.describe, self.billing.claim_vin_session, self._tariffs,
-                                 DerivedKeys(self.settings.ecu_secret))
+                                 self.keys)
 
     def _tariffs(self, scope):
         return self.offer.codes(scope, lambda: self.billing.tariffs({})["tariffs"])

@@ -16,6 +16,11 @@ class ProgrammingSettings:
     # the key store's master secret: each ECU type's security-access secret is derived from it (keys.DerivedKeys)
     ecu_secret: bytes = variable("AOS_ECU_SECRET", str.encode, rule=Rule(lambda v: len(v) >= 8, "8 bytes or more"),
                                  development=b"aos-demo-ecu-secret-change-me")
+    # the KeyStore in an HSM (services/programming/hsm.py): its PKCS#11 library, token and user PIN; unset, the
+    # type secrets are derived from AOS_ECU_SECRET in this process
+    hsm_module: str = variable("AOS_HSM_MODULE", str, "")
+    hsm_token_label: str = variable("AOS_HSM_TOKEN_LABEL", str, "aos")
+    hsm_pin: str = variable("AOS_HSM_PIN", str, "", rule=Rule(lambda v: len(v) >= 4 or not v, "4 characters or more"))
     link_seconds = 900  # signed download links of flash files
 
     @property

@@ -32,6 +32,11 @@ FEED = vehicles.generate(20, seed=5)
 CAR = FEED["vehicles"][0]
 
 
+def softhsm_module():
+    from deploy import softhsm
+    return softhsm.module() or "/usr/lib/softhsm/libsofthsm2.so"
+
+
 @pytest.fixture
 def workshop_floor(system, tmp_path):
     """The registry with the car, the manufacturer's signed catalogue in AOS, and the car on the simulator."""
@@ -424,3 +429,40 @@ def test_security_keys_only_for_an_ecu_of_the_running_plan_and_each_is_recorded(
     assert [(k.session_id, k.operator_id, k.vin, k.ecu_address, k.ecu_type, k.seed) for k in issued] == [
         (session_id, workshop.operator_id, CAR["vin"], engine, ecus[engine]["hardware_part_number"], seed.hex()),
         (session_id, workshop.operator_id, CAR["vin"], gateway, ecus[gateway]["hardware_part_number"], seed.hex())]
+
+
+@pytest.fixture
+def hsm_floor(request, config, softhsm):
+    """The workshop floor with programming's KeyStore in the HSM, the car's ECU types provisioned into it as the
+    factory provisioned them into the car."""
+    from services.programming.hsm import from_settings
+    from services.programming.keys import DerivedKeys
+    config["ENVIRONMENT"].update(softhsm)
+    settings = build(ProgrammingSettings, config["ENVIRONMENT"])
+    for ecu in CAR["ecus"]:
+        from_settings(settings).provision(ecu["hardware_part_number"],
+                                          DerivedKeys(settings.ecu_secret).type_secret(ecu["hardware_part_number"]))
+    return request.getfixturevalue("workshop_floor")
+
+
+def test_security_keys_come_from_the_hsm_and_open_the_car(hsm_floor, api):
+    workshop = workshop_with_time(api)
+    agent, session_id = running_by_hand(api, workshop, "bay 6")
+    ecu = hsm_floor["car"].ecus[0x12]
+    assert ecu.handle(bytes([0x10, 0x02]))[:2] == bytes([0x50, 0x02])
+    seed = ecu.handle(bytes([0x27, 0x11]))[2:]
+    answered = agent_call(api, agent, "POST", f"/sessions/{session_id}/security-key",
+                          json={"ecu_address": "0x12", "seed": seed.hex()})
+    assert answered.status_code == 200, answered.text
+    assert ecu.handle(bytes([0x27, 0x12]) + bytes.fromhex(answered.json()["key"])) == bytes([0x67, 0x12])
+
+
+@pytest.mark.config(AOS_HSM_MODULE=softhsm_module(), AOS_HSM_TOKEN_LABEL="not-there", AOS_HSM_PIN="1234")
+def test_without_its_hsm_security_access_answers_503_and_nothing_else_stops(softhsm, api, workshop_floor):
+    workshop = workshop_with_time(api)
+    agent, session_id = running_by_hand(api, workshop, "bay 7")
+    refused = agent_call(api, agent, "POST", f"/sessions/{session_id}/security-key",
+                         json={"ecu_address": "0x12", "seed": "1a2b3c4d"})
+    assert refused.status_code == 503 and error(refused)["code"] == "HSM_UNAVAILABLE"
+    assert agent_call(api, agent, "POST", f"/sessions/{session_id}/heartbeat", json={}).status_code == 200
+    assert session_of(api, workshop, session_id)["state"] == "running"

@@ -1,17 +1,30 @@
-"""The KeyStore contract: every adapter must pass it (the HSM adapter of the SERMI work joins the params)."""
+"""The KeyStore contract: every adapter passes it, the derived secrets and the HSM (SoftHSM2 over PKCS#11, the
+type secrets provisioned as the factory put them into the cars)."""
 import os
 
 import pytest
 
+from services.programming.hsm import HsmKeys
 from services.programming.keys import KEY_BYTES, DerivedKeys
+from services.shared.errors import NotFound, Unavailable
 from simulator import doip
 
 MASTER = b"contract-master-secret"
+TYPES = ("8612345", "8698765")
 
 
-@pytest.fixture(params=["derived"])
+@pytest.fixture(params=["derived", "hsm"])
 def keys(request):
-    return DerivedKeys(MASTER)
+    if request.param == "derived":
+        return DerivedKeys(MASTER)
+    return provisioned(request.getfixturevalue("softhsm"))
+
+
+def provisioned(softhsm):
+    store = HsmKeys(softhsm["AOS_HSM_MODULE"], softhsm["AOS_HSM_TOKEN_LABEL"], softhsm["AOS_HSM_PIN"])
+    for ecu_type in TYPES:
+        store.provision(ecu_type, DerivedKeys(MASTER).type_secret(ecu_type))
+    return store
 
 
 def test_a_seed_of_a_type_always_gets_the_same_key(keys):
@@ -32,16 +45,34 @@ def test_an_ecu_type_cannot_be_empty(keys):
         keys.security_key("", b"\x01\x02\x03\x04")
 
 
-def test_the_derived_keys_open_the_simulated_ecus_of_their_type_only():
+def test_the_keys_open_the_simulated_ecus_of_their_type_only(keys):
     """The simulator provisions each ECU with its type's secret from the same master, as a factory would."""
     car = doip.Vehicle.demo("WBA7K7109MW240891", MASTER, [
         {"address": "0x12", "name": "DME", "hardware_part_number": "8612345", "software_version": "A"},
         {"address": "0x18", "name": "EGS", "hardware_part_number": "8698765", "software_version": "B"}])
-    keys, dme = DerivedKeys(MASTER), car.ecus[0x12]
+    dme = car.ecus[0x12]
     assert dme.handle(bytes([0x10, 0x02]))[:2] == bytes([0x50, 0x02])
     seed = dme.handle(bytes([0x27, 0x11]))[2:]
     assert dme.handle(bytes([0x27, 0x12]) + keys.security_key("8698765", seed)) == bytes([0x7F, 0x27, 0x35])
     seed = dme.handle(bytes([0x27, 0x11]))[2:]
     assert dme.handle(bytes([0x27, 0x12]) + keys.security_key("8612345", seed)) == bytes([0x67, 0x12])
+
+
+def test_a_master_secret_too_short_is_refused():
     with pytest.raises(ValueError):
         DerivedKeys(b"short")
+
+
+def test_the_hsm_keeps_the_secrets_and_says_what_it_lacks_or_that_it_is_gone(softhsm):
+    import pkcs11
+    from pkcs11 import Attribute
+    store = provisioned(softhsm)
+    assert store.provision(TYPES[0], b"another secret") is False, "a type's secret is imported once"
+    key = store._call(lambda session: session.get_key(label="ecu-type:" + TYPES[0]))
+    with pytest.raises(pkcs11.PKCS11Error):  # sensitive and not extractable: the secret cannot be read out
+        key[Attribute.VALUE]
+    with pytest.raises(NotFound):
+        store.security_key("0000000", b"\x01\x02\x03\x04")
+    gone = HsmKeys(softhsm["AOS_HSM_MODULE"], "no-such-token", softhsm["AOS_HSM_PIN"])
+    with pytest.raises(Unavailable):
+        gone.security_key(TYPES[0], b"\x01\x02\x03\x04")

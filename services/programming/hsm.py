@@ -1,0 +1,110 @@
+"""The KeyStore in a hardware security module, through PKCS#11: each ECU type's secret is a generic secret key on
+the token (label `ecu-type:<hardware part number>`), sensitive and not extractable, so a key for a seed is an
+HMAC-SHA256 the HSM computes and the secret itself never leaves it. SoftHSM2 serves `make run` and the tests;
+production points AOS_HSM_MODULE at its network HSM's PKCS#11 library.
+
+The type secrets come in once, at the manufacturer's key ceremony (here: `python -m services.programming.hsm
+provision <type> ...`, which imports the demo fleet's secrets as the factory provisioned them into its cars).
+An HSM that does not answer makes security access answer 503; nothing else of programming needs it."""
+import argparse
+import os
+import sys
+import threading
+
+from services.programming.keys import KEY_BYTES, DerivedKeys, KeyStore
+from services.shared.errors import NotFound, Unavailable
+
+LABEL = "ecu-type:{}"
+
+
+class HsmKeys(KeyStore):
+    """One logged-in session to the token, opened on first use and again after the HSM was gone."""
+
+    def __init__(self, module, token_label, pin):
+        self._module, self._token_label, self._pin = module, token_label, pin
+        self._session, self._keys = None, {}
+        self._lock = threading.Lock()  # one PKCS#11 operation at a time on the session
+
+    def _open(self):
+        import pkcs11
+        token = pkcs11.lib(self._module).get_token(token_label=self._token_label)
+        try:
+            return token.open(user_pin=self._pin, rw=True)
+        except pkcs11.UserAlreadyLoggedIn:  # a login is the process's, not a session's: this one shares it
+            return token.open(rw=True)
+
+    def _call(self, operation):
+        import pkcs11
+        with self._lock:
+            try:
+                if self._session is None:
+                    self._session = self._open()
+                return operation(self._session)
+            except (pkcs11.PKCS11Error, OSError, RuntimeError) as exc:
+                if isinstance(exc, pkcs11.NoSuchKey):
+                    raise
+                self._session, self._keys = None, {}
+                raise Unavailable("HSM_UNAVAILABLE", "The key store (HSM) is not answering; security access is "
+                                  "paused, everything else works. Please try again shortly.") from exc
+
+    def security_key(self, ecu_type, seed):
+        import pkcs11
+        from pkcs11 import KeyType, Mechanism, ObjectClass
+        if not ecu_type:
+            raise ValueError("an ECU type is its hardware part number: it cannot be empty")
+
+        def sign(session):
+            key = self._keys.get(ecu_type)
+            if key is None:
+                key = self._keys[ecu_type] = session.get_key(object_class=ObjectClass.SECRET_KEY,
+                                                             key_type=KeyType.GENERIC_SECRET,
+                                                             label=LABEL.format(ecu_type))
+            return key.sign(seed, mechanism=Mechanism.SHA256_HMAC)[:KEY_BYTES]
+        try:
+            return self._call(sign)
+        except pkcs11.NoSuchKey:
+            raise NotFound("ECU_TYPE_UNKNOWN", f"The key store holds no secret for ECU type {ecu_type}.",
+                           {"ecu_type": ecu_type})
+
+    def provision(self, ecu_type, secret):
+        """Import a type's secret once (the key ceremony): afterwards it can be used, never read."""
+        from pkcs11 import Attribute, KeyType, ObjectClass
+
+        def create(session):
+            label = LABEL.format(ecu_type)
+            if list(session.get_objects({Attribute.LABEL: label})):
+                return False
+            session.create_object({
+                Attribute.CLASS: ObjectClass.SECRET_KEY, Attribute.KEY_TYPE: KeyType.GENERIC_SECRET,
+                Attribute.VALUE: secret, Attribute.LABEL: label, Attribute.TOKEN: True, Attribute.PRIVATE: True,
+                Attribute.SENSITIVE: True, Attribute.EXTRACTABLE: False, Attribute.SIGN: True,
+                Attribute.VERIFY: True})
+            return True
+        return self._call(create)
+
+
+def from_settings(settings):
+    """The HSM when AOS_HSM_MODULE names one, else the secrets derived from AOS_ECU_SECRET."""
+    if settings.hsm_module:
+        return HsmKeys(settings.hsm_module, settings.hsm_token_label, settings.hsm_pin)
+    return DerivedKeys(settings.ecu_secret)
+
+
+def main(argv):
+    parser = argparse.ArgumentParser(prog="python -m services.programming.hsm", description=__doc__.split("\n\n")[0])
+    parser.add_argument("command", choices=["provision"])
+    parser.add_argument("ecu_types", nargs="+", help="hardware part numbers")
+    opts = parser.parse_args(argv)
+    from services.programming.settings import ProgrammingSettings
+    from services.shared import config
+    settings = config.build(ProgrammingSettings, os.environ)
+    if not settings.hsm_module:
+        raise SystemExit("set AOS_HSM_MODULE (the PKCS#11 library), AOS_HSM_TOKEN_LABEL and AOS_HSM_PIN")
+    hsm, factory = from_settings(settings), DerivedKeys(settings.ecu_secret)
+    for ecu_type in opts.ecu_types:
+        added = hsm.provision(ecu_type, factory.type_secret(ecu_type))
+        print(f"{ecu_type}: {'provisioned' if added else 'there already'}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
