@@ -12,7 +12,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	rm -f $(VENV)/.installed-* && touch $@
 
-install: $(STAMP)
+# the demo SERMI trust centre (npm oidc-provider), for make run and the tests
+TRUST_CENTRE := deploy/trust-centre/node_modules/.package-lock.json
+$(TRUST_CENTRE): deploy/trust-centre/package-lock.json
+	cd deploy/trust-centre && npm ci --no-audit --no-fund --loglevel=error
+
+install: $(STAMP) $(TRUST_CENTRE)
 
 # The web portal: npm installs exactly what package-lock.json says, Vite builds portal/dist (not committed).
 PORTAL_SOURCES := $(shell find portal/src -type f) portal/index.html portal/vite.config.js

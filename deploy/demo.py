@@ -14,9 +14,10 @@ import requests
 
 from services.shared import config as settings
 
+DEMO_VAT_ID = "DE136695976"  # the demo workshop's; the demo trust centre's technicians work for it
 DEMO = {
     "operator": {"legal_name": "Autohaus Demo Werkstatt", "legal_form": "GmbH", "country": "DE",
-                 "vat_id": "DE136695976",
+                 "vat_id": DEMO_VAT_ID,
                  "address": {"street": "Werkstattweg 7", "postal_code": "80331", "city": "München"}},
     "owner": {"email": "demo@aos.example", "name": "Demo Meister", "password": "Drehmoment-Schluessel-2026"},
 }

@@ -29,6 +29,7 @@ class Launcher:
         self.seaweedfs = None
         self.mailcatcher = None
         self.vies = None
+        self.trust_centre = None
 
     def ensure_broker(self):
         uri = urlparse(self.config["AMQP_URI"])
@@ -121,6 +122,32 @@ class Launcher:
         self.vies = vies.start(folder, url.port or 80, registry)
         print(f"started the VIES stand-in on {url.hostname}:{url.port}: its registry in {folder}")
 
+    def ensure_trust_centre(self):
+        """The demo SERMI trust centre (a real OpenID provider) when the configured one is local and not answering:
+        technicians of the demo workshop (tech-anna authorised, tech-bernd revoked) and of another (tech-foreign),
+        in var/trust-centre/technicians.json, read at every sign-in."""
+        from deploy import demo, trust_centre
+        from services.identity.settings import IdentitySettings
+        found = settings.build(IdentitySettings, self.config["ENVIRONMENT"])
+        url = urlparse(found.sermi_issuer)
+        if url.hostname not in ("127.0.0.1", "localhost") or reachable(url.hostname, url.port or 80):
+            return
+        if shutil.which("node") is None or not (trust_centre.SERVER / "node_modules").exists():
+            print("no demo trust centre (needs Node.js and `make install`): security-related work is not offered")
+            return
+        folder = Path(self.config["DATA_DIR"]) / "trust-centre"
+        vat = demo.DEMO_VAT_ID
+        technicians = None if (folder / "technicians.json").exists() else {
+            "tech-anna": trust_centre.technician(vat, "SERMI-DE-0001"),
+            "tech-bernd": trust_centre.technician(vat, "SERMI-DE-0002", revoked=True),
+            "tech-foreign": trust_centre.technician("FR40303265045", "SERMI-FR-0003", workshop="Garage Dupont",
+                                                    country="FR")}
+        self.trust_centre, _ = trust_centre.start(folder, url.port or 80,
+                                                  [f"{found.portal_url.rstrip('/')}/api/v1/sermi/callback"],
+                                                  technicians, log=open(folder.parent / "logs" / "trust-centre.log",
+                                                                        "ab"))
+        print(f"started the demo SERMI trust centre at {found.sermi_issuer}: technicians in {folder}")
+
     def ensure_keys(self):
         from services.identity.settings import IdentitySettings
         from services.shared.caller import ProofSettings
@@ -175,7 +202,7 @@ class Launcher:
                 child.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 child.kill()
-        for helper in (self.seaweedfs, self.mailcatcher, self.vies):
+        for helper in (self.seaweedfs, self.mailcatcher, self.vies, self.trust_centre):
             if helper is not None:
                 helper.terminate()
                 helper.wait(timeout=15)
@@ -213,6 +240,7 @@ def main():
     os.environ.setdefault("AOS_PROFILE", "development")
     ensure_object_store_keys(os.environ)
     os.environ.setdefault("AOS_VIES_URL", "http://127.0.0.1:8490")  # the local stand-in (ensure_vies)
+    os.environ.setdefault("AOS_SERMI_ISSUER", "http://127.0.0.1:8491")  # the demo trust centre (ensure_trust_centre)
     # links in mails lead to this machine's portal
     os.environ.setdefault("AOS_PORTAL_URL", f"http://{os.environ.get('AOS_GATEWAY_ADDRESS', '127.0.0.1:8000')}")
     config = settings.load()
@@ -228,6 +256,7 @@ def main():
         launcher.ensure_object_store()
         launcher.ensure_mail()
         launcher.ensure_vies()
+        launcher.ensure_trust_centre()
         launcher.ensure_keys()
         launcher.migrate()
         from deploy import demo

@@ -25,7 +25,7 @@ from services.programming import schemas as ps
 from services.shared.config import Settings
 from services.shared import jsonread
 from services.shared.consumer import consumes
-from services.shared.errors import BadRequest, Unauthenticated, Unavailable
+from services.shared.errors import AosError, BadRequest, Unauthenticated, Unavailable
 from services.shop import schemas as ss
 from services.vehicle_data import schemas as vs
 from services.shared.logs import Correlation
@@ -539,6 +539,41 @@ class GatewayService:
            errors=(UNAUTHENTICATED, (404, "no such order in your workshop"), (409, "it has shipped")))
     def cancel_order(self, request, order_id):
         return self._call(self.shop.cancel_order, self.auth.caller(request).actor(), order_id)
+
+    # ---- SERMI: the technician's authorisation for security-related work ----
+
+    @route("POST", V1 + "/sermi/link", "Start linking your SERMI authorisation: where to sign in at the trust centre "
+           "(OpenID Connect, authorization code with PKCE)", "SERMI", answer=ids.SermiLinkOut,
+           errors=(UNAUTHENTICATED, (503, "no trust centre configured, or it does not answer")))
+    def start_sermi_link(self, request):
+        caller = self.auth.caller(request)
+        read_json(request, Empty)
+        return self._call(self.identity.start_sermi_link, caller.actor())
+
+    @route("GET", V1 + "/sermi/callback", "The trust centre sends the browser back here; it goes on to the portal's "
+           "SERMI screen (`#/sermi?linked=1`, or `?refused=<code>`)", "SERMI", public=True, query=ids.SermiCallback, status=303)
+    def sermi_callback(self, request):
+        try:
+            self._call(self.identity.complete_sermi_link, single_query(request))
+            target = "/#/sermi?linked=1"
+        except AosError as exc:  # the portal says why in words; the trail has it too
+            target = f"/#/sermi?refused={exc.code}"
+        return Response(status=303, headers={"Location": target})
+
+    @route("GET", V1 + "/sermi", "Your SERMI authorisation as the trust centre last confirmed it, and until when it "
+           "is fresh enough for security-related work (15 minutes after the sign-in there)", "SERMI",
+           answer=ids.SermiOut, errors=(UNAUTHENTICATED,))
+    def sermi(self, request):
+        return self._call(self.identity.sermi, self.auth.caller(request).actor())
+
+    @route("POST", V1 + "/sermi/check", "Ready for security-related work? Signed in at the trust centre within 15 "
+           "minutes, and the trust centre confirms the authorisation now", "SERMI", answer=ids.SermiOut,
+           errors=(UNAUTHENTICATED, (403, "not linked, the sign-in is stale, or the authorisation was revoked"),
+                   (503, "the trust centre does not answer")))
+    def sermi_check(self, request):
+        caller = self.auth.caller(request)
+        read_json(request, Empty)
+        return self._call(self.identity.sermi_check, caller.actor())
 
     # ---- the audit trail ----
 

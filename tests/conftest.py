@@ -184,6 +184,30 @@ def proven(token_keys):
     return prove
 
 
+WORKSHOP_VAT_ID = "DE136695976"  # the e2e workshop's (tests/e2e/conftest.registration)
+
+
+@pytest.fixture(scope="session")
+def trust_centre(tmp_path_factory):
+    """The demo SERMI trust centre for the whole run: (its folder, its issuer URL); a test may rewrite its
+    technicians (deploy.trust_centre.write_technicians)."""
+    from deploy import trust_centre as centre
+    folder, port = tmp_path_factory.mktemp("trust-centre"), free_port()
+    process, issuer = centre.start(folder, port, ["http://portal.test/api/v1/sermi/callback"], TECHNICIANS)
+    yield folder, issuer
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def _technicians():
+    from deploy.trust_centre import technician
+    return {"tech-anna": technician(WORKSHOP_VAT_ID, "SERMI-DE-0001"),
+            "tech-bernd-revoked": technician(WORKSHOP_VAT_ID, "SERMI-DE-0002", revoked=True),
+            "tech-foreign": technician("FR40303265045", "SERMI-FR-0003", workshop="Garage Dupont", country="FR")}
+
+
+TECHNICIANS = _technicians()
+
 VALID_VAT_IDS = {"FR40303265045": "Garage Dupont", "DE136695976": "Werkstatt Müller GmbH"}
 
 
@@ -208,7 +232,7 @@ def vies_registry(vies_stand_in):
 
 @pytest.fixture
 def config(rabbit_config, database_urls, token_keys, staff_keys, audit_keys, tmp_path, blob_config, blob_keys,
-           mail_catcher, vies_stand_in):
+           mail_catcher, vies_stand_in, trust_centre):
     """The config dict of a whole AOS process, as `services.shared.config.load` builds it, on this test's
     vhost and databases."""
     private, public = token_keys
@@ -227,6 +251,7 @@ def config(rabbit_config, database_urls, token_keys, staff_keys, audit_keys, tmp
         "AOS_PORTAL_URL": "http://portal.test",
         "AOS_VIES_URL": vies_stand_in[1],
         "AOS_VIES_RETRY_SECONDS": "0.5",
+        "AOS_SERMI_ISSUER": trust_centre[1],
     } | blob_keys)
     conf["MAIL_FOLDER"] = str(mail_catcher[0])  # tests only: where the catcher keeps what went over SMTP
     conf["STAFF_PRIVATE_KEY_FILE"] = str(staff_keys[0])  # tests only: operations' key, to sign staff tokens

@@ -24,6 +24,8 @@ SUMMARIES = {
     "TokensRevoked": "Sign-in ended for user {user_id}: {reason}",
     "SignedIn": "Signed in ({amr})",
     "SignInFailed": "Sign-in failed for {email}",
+    "SermiLinked": "SERMI authorisation {authorisation_id} confirmed by the trust centre (body {cabuid})",
+    "SermiRefused": "SERMI refused: {reason}",
     "AccessPurchased": "Bought {tariff_code}",
     "AccessExpired": "Access window closed",
     "CreditIssued": "Credit issued: {reason}",

@@ -237,3 +237,44 @@ def require_factor_resetter(actor, target, amr):
 
 def expires(now: datetime, seconds: int):
     return now + timedelta(seconds=seconds)
+
+
+# ---- SERMI: security-related work by an authorised technician ---------------------------------------------------
+
+SERMI_FRESH_SECONDS = 15 * 60  # a technician signed in at the trust centre this recently may do security work
+SERMI_CHAIN_SECONDS = 24 * 3600  # a chain authorisation is honoured for a day after it was accepted
+
+
+def compact_vat(vat_id):
+    return "".join(ch for ch in (vat_id or "").upper() if ch.isalnum())
+
+
+def sermi_refusal(claims, workshop_vat_id, now):
+    """Why the trust centre's claims do not make this technician an authorised one of this workshop, as (code,
+    words), or None. The claims: CABUID (the body), IOUID (the workshop: name, address, VAT id), IOEUID (the
+    employee: country, body, authorisation id), and `chain` for a remote employee acting for one of the workshop's."""
+    iouid, ioeuid = claims.get("iouid"), claims.get("ioeuid")
+    if not claims.get("cabuid") or not isinstance(iouid, dict) or not isinstance(ioeuid, dict):
+        return "SERMI_CLAIMS_MISSING", "The trust centre's answer lacks the body, the workshop or the employee."
+    if not all(ioeuid.get(k) for k in ("country", "body", "authorisation_id")):
+        return "SERMI_CLAIMS_MISSING", "The trust centre's answer lacks the employee's country, body or authorisation."
+    if not workshop_vat_id:
+        return "SERMI_WORKSHOP_NO_VAT_ID", "Security-related work needs the workshop's VAT id in AOS (SERMI names it)."
+    if compact_vat(iouid.get("vat_id")) != compact_vat(workshop_vat_id):
+        return ("SERMI_WORKSHOP_MISMATCH", f"This SERMI authorisation is for the workshop with VAT id "
+                f"{iouid.get('vat_id') or 'none'}, not for yours ({workshop_vat_id}).")
+    if not isinstance(claims.get("auth_time"), int):
+        return "SERMI_AUTH_TIME_MISSING", "The trust centre did not say when the technician signed in."
+    chain = claims.get("chain")
+    if chain is not None:
+        try:
+            accepted = datetime.fromisoformat(chain["accepted_at"])
+        except (TypeError, KeyError, ValueError):
+            return "SERMI_CHAIN_INVALID", "The chain authorisation does not say when it was accepted."
+        if accepted.tzinfo is None or not timedelta(0) <= now - accepted <= timedelta(seconds=SERMI_CHAIN_SECONDS):
+            return "SERMI_CHAIN_EXPIRED", "A chain authorisation is honoured for 24 hours after it was accepted."
+    return None
+
+
+def sermi_fresh(authenticated_at, now):
+    return now - authenticated_at <= timedelta(seconds=SERMI_FRESH_SECONDS)

@@ -1,7 +1,7 @@
 """Identity's tables."""
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, false as sa_false
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, false as sa_false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from services.shared.database import UtcDateTime, messaging_tables
@@ -143,3 +143,29 @@ class SpentChallenge(Base):
     __tablename__ = "spent_challenges"
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the challenge's jti
     spent_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+
+
+class SermiLink(Base):
+    """A sign-in at the SERMI trust centre under way: what binds its answer to this user and this sign-in (the
+    state, the nonce the ID token must carry, the PKCE verifier). Used once, within 10 minutes."""
+    __tablename__ = "sermi_links"
+    state: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    nonce: Mapped[str] = mapped_column(String(64))
+    verifier: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+
+
+class SermiAuthorisation(Base):
+    """A technician's SERMI authorisation as the trust centre last confirmed it, and when they signed in there."""
+    __tablename__ = "sermi_authorisations"
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(255))  # the trust centre's `sub`
+    cabuid: Mapped[str] = mapped_column(String(100))
+    iouid: Mapped[dict] = mapped_column(JSON)
+    ioeuid: Mapped[dict] = mapped_column(JSON)
+    chain: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    authenticated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    linked_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    access_token: Mapped[str] = mapped_column(Text)  # asks the trust centre, at security work, if still authorised

@@ -321,3 +321,29 @@ class RevocationOut(Output):
 
 class Revocations(Output):
     revocations = fields.List(fields.Nested(RevocationOut))
+
+
+class SermiCallback(Input):
+    """What the trust centre hands back through the browser (OpenID Connect's authorization response)."""
+    state = fields.String(required=True, validate=validate.Length(1, 64))
+    code = fields.String(load_default=None, validate=validate.Length(1, 512))
+    iss = fields.String(load_default=None, validate=validate.Length(1, 300))
+    error = fields.String(load_default=None, validate=validate.Length(1, 100))
+    error_description = fields.String(load_default=None, validate=validate.Length(0, 500))
+
+
+class SermiLinkOut(Output):
+    authorization_url = fields.String(metadata={"description": "where the technician signs in at the trust centre"})
+    expires_in = fields.Integer()
+
+
+class SermiOut(Output):
+    linked = fields.Boolean()
+    authorisation_id = fields.String(metadata={"description": "the employee's SERMI authorisation (IOEUID)"})
+    body = fields.String(metadata={"description": "the conformity assessment body (CABUID)"})
+    country = fields.String()
+    workshop = fields.Dict(metadata={"description": "the workshop the authorisation is for (IOUID)"})
+    chain = fields.Dict(allow_none=True, metadata={"description": "a remote employee's chain authorisation"})
+    authenticated_at = fields.AwareDateTime(metadata={"description": "the last sign-in at the trust centre"})
+    fresh_until = fields.AwareDateTime(metadata={"description": "security-related work until then (15 minutes)"})
+    fresh = fields.Boolean()

@@ -29,7 +29,7 @@ class IdentityService:
     def _ctx(self):
         c = self.credentials
         return use_cases.Context(self.db, c.passwords, c.signer, c.policy, datetime.now(timezone.utc),
-                                 mailer=self.mailer, portal_url=c.portal_url)
+                                 mailer=self.mailer, portal_url=c.portal_url, trust_centre=c.trust_centre)
 
     @api
     def ping(self):
@@ -122,6 +122,25 @@ class IdentityService:
     @api
     def me(self, actor):
         return dump(s.Me, use_cases.me(self._ctx(), actor["user_id"]))
+
+    # ---- SERMI ----
+
+    @api
+    def start_sermi_link(self, actor):
+        return dump(s.SermiLinkOut, use_cases.start_sermi_link(self._ctx(), actor))
+
+    @api
+    def complete_sermi_link(self, query):
+        """The browser's return from the trust centre: its state, not a token, says whose sign-in it was."""
+        return dump(s.SermiOut, use_cases.complete_sermi_link(self._ctx(), load(s.SermiCallback, query)))
+
+    @api
+    def sermi(self, actor):
+        return dump(s.SermiOut, use_cases.sermi_status(self._ctx(), actor))
+
+    @api
+    def sermi_check(self, actor):
+        return dump(s.SermiOut, use_cases.sermi_check(self._ctx(), actor))
 
     @api
     def list_users(self, actor, operator_id):

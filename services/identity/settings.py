@@ -15,3 +15,6 @@ class IdentitySettings:
     max_address_failures: int = variable("AOS_LOGIN_MAX_ADDRESS_FAILURES", int, 20, rule=between(1, 10000))
     # passkeys work for this origin only (the portal's): its host name is the WebAuthn relying party
     portal_url: str = variable("AOS_PORTAL_URL", str, "http://127.0.0.1:8000")
+    # the SERMI trust centre (an OpenID provider) and AOS's client id there; no issuer: no security-related work
+    sermi_issuer: str = variable("AOS_SERMI_ISSUER", str, "")
+    sermi_client_id: str = variable("AOS_SERMI_CLIENT_ID", str, "aos")

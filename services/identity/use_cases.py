@@ -3,7 +3,7 @@ hasher, the token signer, the policy, the time) and applies the rules of domain.
 import dataclasses
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import case, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -11,7 +11,8 @@ from sqlalchemy.orm import joinedload
 
 from services.identity import domain, mails, passkeys
 from services.identity.models import (Device, Operator, Passkey, PasswordReset, RecoveryCode, RefreshToken,
-                                      Revocation, SpentChallenge, ThrottleCounter, TotpFactor, User)
+                                      Revocation, SermiAuthorisation, SermiLink, SpentChallenge, ThrottleCounter,
+                                      TotpFactor, User)
 from services.identity import metrics
 from services.shared.database import insert_if_absent, new_id
 from services.shared.errors import Conflict, Forbidden, NotFound, TooManyRequests, Unauthenticated, invalid_field
@@ -42,6 +43,7 @@ class Context:
     pause: object = time.sleep  # a slowed-down attempt waits (a green thread's sleep in the service)
     mailer: object = None  # services.shared.mail.SmtpMailer
     portal_url: str = "http://127.0.0.1:8000"
+    trust_centre: object = None  # services.identity.sermi.TrustCentre, when SERMI is configured
 
     def link(self, route, token):
         """Where a mailed link leads: the portal's screen for it."""
@@ -746,3 +748,101 @@ def user_view(user):
             "role": user.role, "active": user.active, "second_factor": "totp" if confirmed else "none",
             "status": "invited" if user.password_hash is None else "member", "created_at": user.created_at,
             "spending": domain.spending(user), "email_verified": user.email_verified_at is not None}
+
+
+# ---- SERMI: a technician's authorisation for security-related work -------------------------------------------------
+
+SERMI_LINK_SECONDS = 600
+
+
+def _trust_centre(ctx):
+    if ctx.trust_centre is None:
+        raise NotFound("SERMI_NOT_OFFERED", "Security-related work is not offered here: no SERMI trust centre is "
+                       "configured (AOS_SERMI_ISSUER).")
+    return ctx.trust_centre
+
+
+def start_sermi_link(ctx, actor):
+    """Where to send the technician's browser to sign in at the trust centre; its answer comes back to
+    `complete_sermi_link` with this sign-in's state."""
+    url, state, nonce, verifier = _trust_centre(ctx).start()
+    with ctx.store.transaction() as uow:
+        _active_user(uow.session, actor["user_id"])
+        uow.session.add(SermiLink(state=state, user_id=actor["user_id"], nonce=nonce, verifier=verifier,
+                                  created_at=ctx.now))
+    return {"authorization_url": url, "expires_in": SERMI_LINK_SECONDS}
+
+
+def complete_sermi_link(ctx, query):
+    """The trust centre's answer: the code traded once (PKCE), the ID token checked (signature, issuer, audience,
+    expiry, this sign-in's nonce), its claims held against the workshop; each refusal is recorded (SermiRefused)."""
+    centre = _trust_centre(ctx)
+    with ctx.store.transaction() as uow:
+        link = uow.session.get(SermiLink, query["state"])
+        if link is None or link.used_at is not None or link.created_at < ctx.now - timedelta(seconds=SERMI_LINK_SECONDS):
+            raise Unauthenticated("SERMI_STATE_INVALID", "This answer of the trust centre is not one AOS is waiting "
+                                  "for (unknown, used or older than 10 minutes): please link again.")
+        link.used_at = ctx.now  # once: a replayed answer (and its nonce) is refused
+        user = _active_user(uow.session, link.user_id)
+        operator = uow.session.get(Operator, user.operator_id)
+        nonce, verifier = link.nonce, link.verifier
+    if query.get("error") or not query.get("code"):
+        _sermi_refused(ctx, user, "SERMI_SIGN_IN_FAILED", "The trust centre did not sign the technician in "
+                       f"({query.get('error') or 'no code'}).")
+    try:
+        tokens = centre.finish(query["code"], verifier)
+        claims = centre.id_claims(tokens.get("id_token") or "", nonce, ctx.now)
+    except Unauthenticated as exc:
+        _sermi_refused(ctx, user, exc.code, str(exc.args[1]))
+    refusal = domain.sermi_refusal(claims, operator.vat_id, ctx.now)
+    if refusal:
+        _sermi_refused(ctx, user, *refusal)
+    with ctx.store.transaction() as uow:
+        found = uow.session.get(SermiAuthorisation, user.id) or SermiAuthorisation(user_id=user.id)
+        found.subject, found.cabuid, found.iouid, found.ioeuid = (claims["sub"], claims["cabuid"], claims["iouid"],
+                                                                   claims["ioeuid"])
+        found.chain, found.access_token, found.linked_at = claims.get("chain"), tokens["access_token"], ctx.now
+        found.authenticated_at = datetime.fromtimestamp(claims["auth_time"], timezone.utc)
+        uow.session.add(found)
+        uow.emit("SermiLinked", {"operator_id": user.operator_id, "user_id": user.id,
+                                 "authorisation_id": claims["ioeuid"]["authorisation_id"], "cabuid": claims["cabuid"],
+                                 "chain": claims.get("chain") is not None, "linked_at": ctx.now}, subject=user.id)
+        return _sermi_view(found, ctx.now)
+
+
+def _sermi_refused(ctx, user, code, words):
+    """Recorded for the trail in a transaction of its own, then refused."""
+    with ctx.store.transaction() as uow:
+        uow.emit("SermiRefused", {"operator_id": user.operator_id, "user_id": user.id, "reason": code,
+                                  "refused_at": ctx.now}, subject=user.id)
+    raise Forbidden(code, words)
+
+
+def sermi_status(ctx, actor):
+    with ctx.store.read() as s:
+        found = s.get(SermiAuthorisation, actor["user_id"])
+        return _sermi_view(found, ctx.now) if found else {"linked": False}
+
+
+def sermi_check(ctx, actor):
+    """Before security-related work: linked, signed in at the trust centre within 15 minutes, and the trust centre
+    still authorises the technician now. Returns the authorisation; refusals are recorded."""
+    with ctx.store.read() as s:
+        user = _active_user(s, actor["user_id"])
+        found = s.get(SermiAuthorisation, user.id)
+    if found is None:
+        _sermi_refused(ctx, user, "SERMI_NOT_LINKED", "Security-related work needs your SERMI authorisation: sign "
+                       "in at the trust centre first.")
+    if not domain.sermi_fresh(found.authenticated_at, ctx.now):
+        _sermi_refused(ctx, user, "SERMI_LOGIN_STALE", "Your sign-in at the trust centre is older than 15 minutes: "
+                       "sign in there again.")
+    if not _trust_centre(ctx).still_authorised(found.access_token):
+        _sermi_refused(ctx, user, "SERMI_REVOKED", "The trust centre no longer confirms your SERMI authorisation.")
+    return _sermi_view(found, ctx.now)
+
+
+def _sermi_view(found, now):
+    fresh_until = found.authenticated_at + timedelta(seconds=domain.SERMI_FRESH_SECONDS)
+    return {"linked": True, "authorisation_id": found.ioeuid.get("authorisation_id"), "body": found.cabuid,
+            "country": found.ioeuid.get("country"), "workshop": found.iouid, "chain": found.chain,
+            "authenticated_at": found.authenticated_at, "fresh_until": fresh_until, "fresh": now <= fresh_until}

@@ -90,6 +90,24 @@ class SignInFailed(Contract):
     failed_at = When()
 
 
+class SermiLinked(Contract):
+    """A technician's SERMI authorisation was confirmed by the trust centre at a sign-in there."""
+    operator_id = Id()
+    user_id = Id()
+    authorisation_id = fields.String(required=True, validate=validate.Length(1, 100))
+    cabuid = fields.String(required=True, validate=validate.Length(1, 100))
+    chain = fields.Boolean(required=True, metadata={"description": "a remote employee acting for the workshop's"})
+    linked_at = When()
+
+
+class SermiRefused(Contract):
+    """A technician's SERMI sign-in or security request was refused, with the rule it broke."""
+    operator_id = Id()
+    user_id = Id()
+    reason = fields.String(required=True, validate=validate.Length(1, 64))
+    refused_at = When()
+
+
 class AccessPurchased(Contract):
     operator_id = Id()
     purchase_id = Id()
@@ -285,6 +303,8 @@ CATALOGUE = {
     "SignedIn": Registration("identity", SignedIn, "A user signed in with their second factor."),
     "SignInFailed": Registration("identity", SignInFailed, "A sign-in failed: a wrong password, code or passkey, or "
                                  "an unknown or inactive account."),
+    "SermiLinked": Registration("identity", SermiLinked, "A technician's SERMI authorisation was confirmed."),
+    "SermiRefused": Registration("identity", SermiRefused, "A SERMI sign-in or security request was refused."),
     "AccessPurchased": Registration("billing", AccessPurchased, "An operator bought access time or a time pack."),
     "AccessExpired": Registration("billing", AccessExpired, "An access window closed."),
     "CreditIssued": Registration("billing", CreditIssued, "Time or money was given back, with the reason."),

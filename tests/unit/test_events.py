@@ -11,7 +11,8 @@ JOINED = {"operator_id": "op-1", "user_id": "u-1", "email": "anna@werkstatt.de",
 
 def test_every_fact_of_the_design_has_one_contract_and_owner():
     owners = {
-        "identity": {"OperatorRegistered", "UserJoined", "TokensRevoked", "SignedIn", "SignInFailed"},  # TokensRevoked: the gateways refuse them
+        "identity": {"OperatorRegistered", "UserJoined", "TokensRevoked", "SignedIn", "SignInFailed",
+                     "SermiLinked", "SermiRefused"},  # TokensRevoked: the gateways refuse them
         "billing": {"AccessPurchased", "AccessExpired", "CreditIssued", "PaymentCaptured", "PaymentRefused"},
         "air": {"DocumentViewed"},
         "vehicle_data": {"ServiceRecordAdded", "VehicleViewed"},  # VehicleViewed: who read which car (audit)
