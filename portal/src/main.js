@@ -18,6 +18,7 @@ import { Programming, ProgrammingSession } from './screens/programming.js';
 import { Cart, Order, Orders, Product, Shop } from './screens/shop.js';
 import { Users } from './screens/users.js';
 import { Trail } from './screens/trail.js';
+import { Sermi } from './screens/sermi.js';
 
 function parseRoute() {
   const hash = location.hash.replace(/^#/, '') || '/';
@@ -48,6 +49,7 @@ const SCREENS = {
   orders: (r) => (r.parts[1] ? html`<${Order} id=${r.parts[1]} />` : html`<${Orders} />`),
   users: () => html`<${Users} />`,
   trail: (r) => html`<${Trail} query=${r.query} />`,
+  sermi: (r) => html`<${Sermi} query=${r.query} />`,
   password: () => html`<${ChangePassword} />`,
   passkeys: () => html`<${Passkeys} />`,
 };
@@ -73,6 +75,7 @@ function Navigation({ session }) {
     ['#/orders', t('Orders')],
     ...(owner ? [['#/users', t('Users')]] : []),
     ['#/trail', t('Audit trail')],
+    ['#/sermi', t('SERMI')],
   ] : [['#/', t('Start')], ['#/login', t('Sign in')], ['#/register', t('Register')]];
   const here = '#' + (location.hash.replace(/^#/, '').split('?')[0] || '/');
   return html`<nav aria-label=${t('Main')}>

@@ -86,14 +86,14 @@ def system(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("aos-browser")
     vhost = f"aos-browser-{uuid.uuid4().hex[:8]}"
     requests.put(MANAGEMENT + vhost, auth=("guest", "guest"), timeout=10).raise_for_status()
-    *first, vies = unclaimed_ports(14)
-    gateway, car, blob, mail, metrics = first[:5]  # metrics: the 7 after it are the processes'
+    *first, vies, sermi = unclaimed_ports(15)
+    gateway, car, blob, mail, metrics = first[:5]  # metrics: the 8 after it are the processes'
     # the portal at localhost: a passkey's relying party is a host name (Chromium takes no IP address for one)
     env = os.environ | {"AOS_PROFILE": "development", "AOS_SMTP_PORT": str(mail),
                         "AOS_PORTAL_URL": f"http://localhost:{gateway}",
         "AOS_DATA_DIR": str(data_dir), "AOS_GATEWAY_ADDRESS": f"127.0.0.1:{gateway}",
         "AOS_AMQP_URI": f"amqp://guest:guest@127.0.0.1:5672/{vhost}", "AOS_BLOB_ENDPOINT": f"127.0.0.1:{blob}",
-        "AOS_VIES_URL": f"http://127.0.0.1:{vies}",
+        "AOS_VIES_URL": f"http://127.0.0.1:{vies}", "AOS_SERMI_ISSUER": f"http://127.0.0.1:{sermi}",
         "AOS_METRICS_BASE_PORT": str(metrics), "AOS_DEMO_CAR_PORT": str(car),
         "PYTHONUNBUFFERED": "1"}
     env.pop("AOS_DATABASE_URL", None)  # the embedded default, as `make run` on a fresh machine

@@ -18,7 +18,7 @@ from services.shared.config import ROOT
 pytestmark = pytest.mark.timeout(300)
 
 
-def register(page, name="Kfz-Meisterbetrieb Schulz", check=False):
+def register(page, name="Kfz-Meisterbetrieb Schulz", check=False, vat_id=None):
     """Registration and TOTP enrolment, through the screens; returns the technician with their secret and the
     recovery codes as downloaded."""
     tech = Technician(new_email(), "Zylinderkopf-Dichtung-2026")
@@ -30,6 +30,8 @@ def register(page, name="Kfz-Meisterbetrieb Schulz", check=False):
     page.get_by_label("Street and number").fill("Hauptstraße 12")
     page.get_by_label("Postal code").fill("70173")
     page.get_by_label("City").fill("Stuttgart")
+    if vat_id:
+        page.get_by_label("VAT id").fill(vat_id)
     page.get_by_label("Name", exact=True).fill("Petra Schulz")
     page.get_by_label("Email").fill(tech.email)
     page.get_by_label("Password").fill(tech.password)

@@ -13,6 +13,7 @@ const KINDS = {
   FlashFailed: N_('Flash failed'), SecurityKeyIssued: N_('Security key issued'),
   ServiceRecordAdded: N_('Service record added'), OrderPlaced: N_('Order placed'),
   OrderCancelled: N_('Order cancelled'), PaymentCaptured: N_('Order paid'), PaymentRefused: N_('Order not paid'),
+  SermiLinked: N_('SERMI authorisation confirmed'), SermiRefused: N_('SERMI refused'),
   SignedIn: N_('Signed in'), SignInFailed: N_('Sign-in failed'), UserJoined: N_('User joined'), TokensRevoked: N_('Sign-in ended'), OperatorRegistered: N_('Workshop registered'),
 };
 const FILTERS = ['vin', 'user_id', 'kind', 'since', 'until'];

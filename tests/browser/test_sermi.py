@@ -1,0 +1,57 @@
+"""SERMI in the browser: a technician of a new workshop links their authorisation at the demo trust centre (a real
+OpenID provider), comes back to the portal, sees it confirmed and fresh for 15 minutes, is ready for security
+work; a technician the trust centre revoked is refused in words; the screens in English and German pass axe."""
+import random
+
+import pytest
+from playwright.sync_api import expect
+from stdnum.iso7064 import mod_11_10
+
+from deploy import trust_centre
+from tests.browser.test_journeys import register
+
+pytestmark = pytest.mark.timeout(300)
+
+
+def german_vat_id():
+    digits = "81" + "".join(random.choice("0123456789") for _ in range(6))
+    return "DE" + digits + mod_11_10.calc_check_digit(digits)
+
+
+def sign_in_at_trust_centre(page, login):
+    """The demo trust centre's own sign-in page (any password)."""
+    expect(page.get_by_role("heading", name="Demo SERMI trust centre")).to_be_visible()
+    page.get_by_label("Technician").fill(login)
+    page.get_by_label("Password").fill("demo")
+    page.get_by_role("button", name="Sign in").click()
+
+
+def test_sermi_a_technician_links_at_the_trust_centre_and_a_revoked_one_is_refused(page, system):
+    vat_id = german_vat_id()
+    trust_centre.write_technicians(system.data_dir / "trust-centre", {
+        "tech-clara": trust_centre.technician(vat_id, "SERMI-DE-0777", workshop="Autohaus Schlüssel GmbH"),
+        "tech-dieter": trust_centre.technician(vat_id, "SERMI-DE-0778", revoked=True)})
+    register(page, name="Autohaus Schlüssel GmbH", vat_id=vat_id)
+    page.get_by_role("link", name="SERMI").click()
+    expect(page.get_by_text("Not linked yet.")).to_be_visible()
+    page.screens.check("sermi-unlinked")
+
+    page.get_by_role("button", name="Link my SERMI authorisation").click()
+    sign_in_at_trust_centre(page, "tech-dieter")  # revoked at the trust centre
+    expect(page.get_by_role("alert")).to_contain_text("The trust centre did not sign you in")
+    page.screens.check("sermi-refused")
+
+    page.get_by_role("button", name="Link my SERMI authorisation").click()
+    sign_in_at_trust_centre(page, "tech-clara")
+    expect(page.get_by_text("The trust centre confirmed your SERMI authorisation.")).to_be_visible()
+    expect(page.get_by_test_id("sermi")).to_contain_text("SERMI-DE-0777")
+    expect(page.get_by_test_id("sermi")).to_contain_text("fresh")
+    page.get_by_role("button", name="Am I ready for security work?").click()
+    expect(page.get_by_text("Yes: the trust centre confirms your authorisation now.")).to_be_visible()
+    page.screens.check("sermi-linked")
+
+    page.get_by_label("Language").select_option("de")
+    expect(page.get_by_role("heading", name="SERMI-Autorisierung")).to_be_visible()
+    page.screens.check("sermi-german")
+    page.goto("/#/trail?kind=SermiLinked")
+    expect(page.get_by_test_id("trail").locator("tbody tr").first).to_contain_text("SERMI-DE-0777")
