@@ -512,4 +512,5 @@ export default {
   "Yes: the trust centre confirms your authorisation now.": "Ja: das Trust Center bestätigt Ihre Autorisierung jetzt.",
   "SERMI authorisation confirmed": "SERMI-Autorisierung bestätigt",
   "SERMI refused": "SERMI abgelehnt",
+  "Theft-relevant: ordered only by a technician with a SERMI authorisation confirmed at the trust centre within the last 15 minutes.": "Diebstahlrelevant: nur von Technikern mit einer SERMI-Autorisierung bestellbar, die das Trust Center in den letzten 15 Minuten bestätigt hat.",
 };

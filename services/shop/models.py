@@ -1,7 +1,7 @@
 """The shop's tables: the catalogue with its stock, and orders."""
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, CheckConstraint, Integer, String, UniqueConstraint, false as sa_false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.shared.database import UtcDateTime, messaging_tables
@@ -28,6 +28,8 @@ class Product(Base):
     net_cents: Mapped[int] = mapped_column(Integer)
     stock: Mapped[int] = mapped_column(Integer)
     image_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # theft-relevant (keys, immobiliser and lock parts): sold only to a SERMI-authorised technician (Reg. 2021/1244)
+    theft_relevant: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
 
 
 class Order(OrderRules, Base):

@@ -35,6 +35,7 @@ class ProductInput(Input):
     needed_for = fields.List(fields.String(validate=validate.Length(1, 20)))
     net_cents = fields.Integer(strict=True, validate=validate.Range(min=1, max=10_000_000))
     image_svg = fields.String(validate=validate.Length(max=200_000), metadata={"description": "an SVG picture"})
+    theft_relevant = fields.Boolean(metadata={"description": "sold only to a SERMI-authorised technician"})
 
 
 class StockInput(Input):
@@ -61,6 +62,7 @@ class ProductOut(Output):
     gross_cents = fields.Integer()
     currency = fields.String()
     stock = fields.Integer()
+    theft_relevant = fields.Boolean(metadata={"description": "ordered only by a SERMI-authorised technician"})
     image_url = fields.String(allow_none=True, metadata={"description": "a signed link to the picture, for an hour"})
 
 

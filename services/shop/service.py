@@ -2,6 +2,7 @@
 answers, and the timer that releases orders billing has not answered in time."""
 from datetime import datetime, timezone
 
+from nameko.rpc import RpcProxy
 from nameko.timer import timer
 
 from services.shared.blobs import Blobs
@@ -26,12 +27,13 @@ class ShopService:
     db = Database(OutboxMessage, ProcessedEvent)
     blobs = Blobs()
     settings = Settings(ShopSettings)
+    identity = RpcProxy("identity")  # SERMI: theft-relevant parts for authorised technicians only
     metrics = Metrics()
     correlation = Correlation()
 
     def _ctx(self):
         return use_cases.Context(self.db, datetime.now(timezone.utc), self.settings.seller_country,
-                                 self.blobs)
+                                 self.blobs, self.identity.sermi_check)
 
     @api
     def ping(self):

@@ -27,6 +27,7 @@ class Context:
     now: datetime
     seller_country: str
     blobs: object = None
+    sermi_check: object = None  # identity's: is the actor a SERMI-authorised technician now (raises if not)
 
 
 # ---- catalogue --------------------------------------------------------------------------------------------------
@@ -54,6 +55,7 @@ def _product_view(ctx, p, country):
     return {"sku": p.sku, "name": p.name, "description": p.description, "technical_data": p.technical_data,
             "needed_for": p.needed_for, "net_cents": quoted.net_cents, "vat_cents": quoted.vat_cents,
             "vat_rate": str(quoted.vat_rate), "gross_cents": quoted.gross_cents, "currency": "EUR", "stock": p.stock,
+            "theft_relevant": p.theft_relevant,
             "image_url": ctx.blobs.signed_url(p.image_key, IMAGE_SECONDS) if p.image_key and ctx.blobs else None}
 
 
@@ -73,6 +75,11 @@ def place_order(ctx, actor, payload, idempotency_key):
     rights = spending.rights_of(actor)
     # the budget is billing's to hold: it knows what this user spent
     spending.require_buyer(actor, on_invoice=payload["payment_method"] == "invoice")
+    with ctx.store.read() as s:
+        theft_relevant = s.scalar(select(Product.sku).where(
+            Product.sku.in_([line["sku"] for line in payload["lines"]]), Product.theft_relevant.is_(True)).limit(1))
+    if theft_relevant is not None:
+        ctx.sermi_check(actor)  # identity asks the trust centre; a refusal is in the trail and answered 403
 
     def create(uow):
         s = uow.session
@@ -182,9 +189,9 @@ def save_product(ctx, payload):
             if missing:
                 raise InvalidInput("VALIDATION_FAILED", "A new product needs " + ", ".join(missing) + ".",
                                    {"fields": {f: ["Missing data for required field."] for f in missing}})
-            found = Product(sku=payload["sku"], stock=0, technical_data={}, needed_for=[])
+            found = Product(sku=payload["sku"], stock=0, technical_data={}, needed_for=[], theft_relevant=False)
             uow.session.add(found)
-        for field in ("name", "description", "technical_data", "needed_for", "net_cents"):
+        for field in ("name", "description", "technical_data", "needed_for", "net_cents", "theft_relevant"):
             if field in payload:
                 setattr(found, field, payload[field])
         if "image_svg" in payload:

@@ -204,3 +204,23 @@ def test_an_order_on_invoice_leaves_the_credit_alone_within_the_limit_of_open_in
     eventually(lambda: status(api, customer, fourth["id"], "paid"), what="the settled invoice to free the limit")
     bad = order(api, customer, ("BSU-100A", 1), payment_method="cheque")
     assert bad.status_code == 422 and "payment_method" in error(bad)["details"]["fields"]
+
+
+KEY_BLANK = {"sku": "KEY-ID49-BLANK", "name": "Remote key blank with ID49 transponder", "net_cents": 3900,
+             "description": "A blank remote key for key programming.", "theft_relevant": True}
+
+
+def test_theft_relevant_parts_only_for_a_sermi_authorised_technician(api, system, customer):
+    from tests.e2e.test_sermi import link
+    with staff(system) as aos:
+        aos.shop.save_product(staff_token(system), KEY_BLANK)
+        aos.shop.receive_stock(staff_token(system), {"sku": KEY_BLANK["sku"], "quantity": 5})
+    assert api("GET", f"/api/v1/shop/products/{KEY_BLANK['sku']}").json()["theft_relevant"] is True
+    refused = order(api, customer, (KEY_BLANK["sku"], 1))
+    assert refused.status_code == 403 and error(refused)["code"] == "SERMI_NOT_LINKED"
+    assert stock(api, KEY_BLANK["sku"]) == 5 and credit(api, customer) == CREDIT, "a refusal takes nothing"
+    assert order(api, customer, ("ENET-CABLE-OBD", 1)).status_code == 201, "other parts need no SERMI"
+    assert link(api, customer, "tech-anna")[0] == "/#/sermi?linked=1"
+    placed = order(api, customer, (KEY_BLANK["sku"], 1))
+    assert placed.status_code == 201, placed.text
+    assert stock(api, KEY_BLANK["sku"]) == 4

@@ -75,6 +75,7 @@ export function Product({ sku }) {
         <${Price} product=${p} />
         <dl class="facts">${Object.entries(p.technical_data || {}).map(([key, value]) => html`<div><dt>${key}</dt><dd>${value}</dd></div>`)}</dl>
         ${p.needed_for && p.needed_for.length > 0 && html`<p>${t('Needed for')}: ${p.needed_for.join(', ')}</p>`}
+        ${p.theft_relevant && html`<p class="note" data-testid="theft-relevant">${t('Theft-relevant: ordered only by a technician with a SERMI authorisation confirmed at the trust centre within the last 15 minutes.')} <a href="#/sermi">${t('SERMI authorisation')}</a></p>`}
         <p class="hint">${p.stock > 0 ? t('{n} in stock', { n: number(p.stock) }) : t('out of stock')}</p>
         <form class="inline-form" onSubmit=${(e) => { e.preventDefault(); addToCart(p.sku, quantity); setAdded(true); }}>
           <${Field} label=${t('Quantity')} name="quantity" type="number" min="1" max="99" value=${quantity}
