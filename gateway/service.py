@@ -575,6 +575,30 @@ class GatewayService:
         read_json(request, Empty)
         return self._call(self.identity.sermi_check, caller.actor())
 
+    @route("POST", V1 + "/security/jobs", "Security-related work on a car (SERMI): the vehicle owner's identity "
+           "recorded first, by a technician signed in at the trust centre within 15 minutes", "SERMI",
+           body=ps.SecurityJobInput, answer=ps.SecurityJobOut, status=201,
+           errors=(UNAUTHENTICATED, (403, "no fresh SERMI authorisation, or revoked"), (404, "no such car"),
+                   (503, "the trust centre does not answer")))
+    def open_security_job(self, request):
+        caller = self.auth.caller(request)
+        return self._call(self.programming.open_security_job, caller.actor(), read_json(request, ps.SecurityJobInput))
+
+    @route("GET", V1 + "/security/jobs", "The workshop's security jobs, newest first", "SERMI",
+           answer=ps.SecurityJobList, errors=(UNAUTHENTICATED,))
+    def security_jobs(self, request):
+        return self._call(self.programming.security_jobs, self.auth.caller(request).actor())
+
+    @route("POST", V1 + "/security/jobs/<job_id>/gateway-unlock", "A one-time unlock token for the car's secure "
+           "gateway, for the challenge it shows (typed in, or read by the agent)", "SERMI", body=ps.UnlockInput,
+           answer=ps.UnlockOut, errors=(UNAUTHENTICATED, (403, "no fresh SERMI authorisation, or revoked"),
+                                        (404, "no such job of yours"), (409, "the job closed, or this challenge "
+                                                                             "was answered"),
+                                        (422, "not this car's secure gateway")))
+    def gateway_unlock(self, request, job_id):
+        caller = self.auth.caller(request)
+        return self._call(self.programming.gateway_unlock, caller.actor(), job_id, read_json(request, ps.UnlockInput))
+
     # ---- the audit trail ----
 
     @route("GET", V1 + "/audit/trail", "The workshop's audit trail, newest first (`vin`, `user_id`, `kind`, `since`, "

@@ -15,7 +15,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from services.programming.keys import seed_key
+from services.programming.keys import TOKEN_BYTES, seed_key, unlock_token
 
 # services
 SESSION, RESET, READ, SECURITY, ROUTINE, DOWNLOAD, TRANSFER, EXIT, TESTER_PRESENT = (
@@ -36,6 +36,9 @@ EXACT_LENGTH = {0x10: 2, 0x11: 2, 0x3E: 2}
 DID_VIN, DID_PART, DID_HARDWARE, DID_SOFTWARE, DID_SESSION, DID_VOLTAGE, DID_STATE = (
     0xF190, 0xF187, 0xF191, 0xF189, 0xF186, 0xDD02, 0xDD10)
 ERASE, CHECK = 0xFF00, 0xFF01  # routines
+# the secure gateway's unlock: a one-time challenge, answered with a token from the manufacturer's backend
+UNLOCK_CHALLENGE, UNLOCK = 0x0F10, 0x0F11
+UNLOCK_SECONDS = 600  # a challenge's life
 PROGRAMMING_LEVEL = 0x11  # requestSeed; sendKey is 0x12
 MIN_PROGRAMMING_VOLTAGE_MV = 12200
 BOOTLOADER_VERSION = "BOOTLOADER"
@@ -91,6 +94,8 @@ class Ecu:
         self.erased = False
         self.download = None  # {"size", "received", "counter", "hash"}
         self.checked = False
+        self.unlock_challenge = None  # (challenge, when): one-time, short-lived
+        self.gateway_unlocked = False
 
     # ---- one request in, one response out ----
 
@@ -205,6 +210,18 @@ class Ecu:
             if not self.unlocked:
                 return self._nrc(ROUTINE, "access_denied")
             self.erased, self.application_valid, self.checked = True, False, False
+            return bytes([0x71, 0x01, req[2], req[3], 0x00])
+        if routine == UNLOCK_CHALLENGE:
+            self.unlock_challenge = (os.urandom(8), time.monotonic())
+            return bytes([0x71, 0x01, req[2], req[3]]) + self.unlock_challenge[0]
+        if routine == UNLOCK:
+            if len(req) != 4 + TOKEN_BYTES:
+                return self._nrc(ROUTINE, "incorrect_length")
+            asked, self.unlock_challenge = self.unlock_challenge, None  # one try: a wrong token spends the challenge
+            if asked is None or time.monotonic() - asked[1] > UNLOCK_SECONDS or not hmac.compare_digest(
+                    bytes(req[4:]), unlock_token(self.secret, self.vin, asked[0])):
+                return self._nrc(ROUTINE, "invalid_key")
+            self.gateway_unlocked = True
             return bytes([0x71, 0x01, req[2], req[3], 0x00])
         if routine == CHECK:  # option record: the signed SHA-256 (32 bytes), then the version it carries
             if len(req) < 4 + 32 + 1:

@@ -40,6 +40,8 @@ SUMMARIES = {
     "FlashCompleted": "ECU {ecu_address} flashed to {software_version}",
     "FlashFailed": "ECU {ecu_address} flash failed: {cause}",
     "SecurityKeyIssued": "Security key issued for ECU {ecu_address} ({ecu_type})",
+    "SecurityJobOpened": "Security job on the car, SERMI {authorisation_id}; owner {owner_name} identified",
+    "GatewayUnlockIssued": "Secure gateway {ecu_address} unlock token issued",
     "PackageWithdrawn": "Flash file {package_id} withdrawn: {check}",
     "OrderPlaced": "Shop order {order_id} placed",
     "OrderCancelled": "Shop order {order_id} cancelled: {reason}",

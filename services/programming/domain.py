@@ -8,6 +8,7 @@ last heartbeat, reservation of paid time a slice at a time, grace for a flash in
 seconds) is here too, over instants it is given. What a session takes from the workshop's programming time goes
 through a `ProgrammingTime` the caller supplies (reserve, settle): the decision is here, the bookkeeping there.
 """
+import hashlib
 import math
 from dataclasses import dataclass
 from datetime import timedelta
@@ -434,3 +435,18 @@ class ProgrammingSession:
         if self.state == "running":
             return self._keep_paid(now, rules, time)
         return []
+
+
+# ---- security-related work (SERMI) --------------------------------------------------------------------------------
+
+SECURE_GATEWAYS = ("ZGW",)  # the central gateway: its diagnostic access opens only with a one-time unlock token
+
+
+def is_secure_gateway(ecu_name):
+    return ecu_name.split(" ")[0] in SECURE_GATEWAYS
+
+
+def document_hash(salt, number):
+    """An ID document's number as the trail keeps it: a salted SHA-256 of its letters and digits, upper case."""
+    compact = "".join(ch for ch in number.upper() if ch.isalnum())
+    return hashlib.sha256(f"{salt}:{compact}".encode()).hexdigest()

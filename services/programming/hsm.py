@@ -11,7 +11,7 @@ import os
 import sys
 import threading
 
-from services.programming.keys import KEY_BYTES, DerivedKeys, KeyStore
+from services.programming.keys import DerivedKeys, KeyStore
 from services.shared.errors import NotFound, Unavailable
 
 LABEL = "ecu-type:{}"
@@ -47,7 +47,7 @@ class HsmKeys(KeyStore):
                 raise Unavailable("HSM_UNAVAILABLE", "The key store (HSM) is not answering; security access is "
                                   "paused, everything else works. Please try again shortly.") from exc
 
-    def security_key(self, ecu_type, seed):
+    def mac(self, ecu_type, data):
         import pkcs11
         from pkcs11 import KeyType, Mechanism, ObjectClass
         if not ecu_type:
@@ -59,7 +59,7 @@ class HsmKeys(KeyStore):
                 key = self._keys[ecu_type] = session.get_key(object_class=ObjectClass.SECRET_KEY,
                                                              key_type=KeyType.GENERIC_SECRET,
                                                              label=LABEL.format(ecu_type))
-            return key.sign(seed, mechanism=Mechanism.SHA256_HMAC)[:KEY_BYTES]
+            return key.sign(data, mechanism=Mechanism.SHA256_HMAC)
         try:
             return self._call(sign)
         except pkcs11.NoSuchKey:

@@ -7,6 +7,8 @@ import hashlib
 import hmac
 
 KEY_BYTES = 4
+TOKEN_BYTES = 8
+UNLOCK = b"aos-gateway-unlock\x00"  # what an unlock token signs, apart from a seed's key
 
 
 def seed_key(type_secret, seed):
@@ -15,10 +17,28 @@ def seed_key(type_secret, seed):
     return hmac.new(type_secret, seed, hashlib.sha256).digest()[:KEY_BYTES]
 
 
+def unlock_message(vin, challenge):
+    """What a secure-gateway unlock token answers: this car's gateway's one-time challenge."""
+    return UNLOCK + vin.encode() + challenge
+
+
+def unlock_token(type_secret, vin, challenge):
+    """What a gateway of a type accepts for its challenge (the simulated gateway checks with this rule)."""
+    return hmac.new(type_secret, unlock_message(vin, challenge), hashlib.sha256).digest()[:TOKEN_BYTES]
+
+
 class KeyStore:
-    def security_key(self, ecu_type, seed):
-        """The key for `seed` of an ECU of `ecu_type` (its hardware part number)."""
+    def mac(self, ecu_type, data):
+        """HMAC-SHA256 of `data` with the secret of ECU type `ecu_type` (its hardware part number)."""
         raise NotImplementedError
+
+    def security_key(self, ecu_type, seed):
+        """The key for `seed` of an ECU of `ecu_type`."""
+        return self.mac(ecu_type, seed)[:KEY_BYTES]
+
+    def unlock_token(self, ecu_type, vin, challenge):
+        """The one-time token that unlocks a secure gateway of `ecu_type` in car `vin` for its `challenge`."""
+        return self.mac(ecu_type, unlock_message(vin, challenge))[:TOKEN_BYTES]
 
 
 class DerivedKeys(KeyStore):
@@ -35,5 +55,5 @@ class DerivedKeys(KeyStore):
             raise ValueError("an ECU type is its hardware part number: it cannot be empty")
         return hmac.new(self._master, b"aos-ecu-type\x00" + ecu_type.encode(), hashlib.sha256).digest()
 
-    def security_key(self, ecu_type, seed):
-        return seed_key(self.type_secret(ecu_type), seed)
+    def mac(self, ecu_type, data):
+        return hmac.new(self.type_secret(ecu_type), data, hashlib.sha256).digest()

@@ -129,3 +129,33 @@ class Claim(Base):
     found: Mapped[str | None] = mapped_column(String(20), nullable=True)
     confirmed: Mapped[bool] = mapped_column(Boolean)
     claimed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class SecurityJob(Base):
+    """Security-related work on one car by one SERMI-authorised technician, with the vehicle owner's identity
+    recorded first (the name, and a salted hash of the ID document's number: never the number itself). Open while
+    the technician's sign-in at the trust centre is fresh."""
+    __tablename__ = "security_jobs"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    operator_id: Mapped[str] = mapped_column(String(64), index=True)
+    user_id: Mapped[str] = mapped_column(String(64))
+    vin: Mapped[str] = mapped_column(String(17))
+    owner_name: Mapped[str] = mapped_column(String(200))
+    owner_document_hash: Mapped[str] = mapped_column(String(64))
+    owner_document_salt: Mapped[str] = mapped_column(String(32))
+    authorisation_id: Mapped[str] = mapped_column(String(100))  # the technician's SERMI authorisation
+    opened_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class UnlockToken(Base):
+    """A secure-gateway unlock token issued: one per gateway challenge (the challenge is one-time in the car)."""
+    __tablename__ = "unlock_tokens"
+    __table_args__ = (UniqueConstraint("vin", "ecu_address", "challenge"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    job_id: Mapped[str] = mapped_column(String(36), index=True)
+    vin: Mapped[str] = mapped_column(String(17))
+    ecu_address: Mapped[str] = mapped_column(String(4))
+    challenge: Mapped[str] = mapped_column(String(16))
+    issued_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())

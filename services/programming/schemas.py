@@ -79,6 +79,22 @@ class SeedInput(Input):
         r"^(?:[0-9a-f]{2}){1,32}$", error="whole bytes in hex, lower case: 2 to 64 digits, an even number"))
 
 
+class SecurityJobInput(Input):
+    """Security-related work on a car: the car, and the owner's identity as the technician checked it."""
+    vin = fields.String(required=True, validate=validate.Regexp(
+        r"^[A-HJ-NPR-Z0-9]{17}$", error="17 capital letters and digits, without I, O and Q."))
+    owner_name = Text(200)
+    owner_document_number = fields.String(required=True, validate=validate.Regexp(
+        r"^[A-Za-z0-9 -]{5,30}$", error="the ID document's number: 5 to 30 letters and digits"), metadata={
+            "description": "kept only as a salted hash"})
+
+
+class UnlockInput(Input):
+    ecu_address = fields.String(required=True, validate=ADDRESS)
+    challenge = fields.String(required=True, validate=validate.Regexp(
+        r"^[0-9a-f]{16}$", error="the gateway's challenge: 16 hex digits, lower case"))
+
+
 # ---- answers ----
 
 class AgentSeen(Output):
@@ -143,3 +159,23 @@ class Job(Output):
 
 class KeyOut(Output):
     key = fields.String()
+
+
+class SecurityJobOut(Output):
+    id = fields.String()
+    vin = fields.String()
+    owner_name = fields.String()
+    authorisation_id = fields.String(metadata={"description": "the technician's SERMI authorisation"})
+    opened_at = fields.AwareDateTime()
+    expires_at = fields.AwareDateTime(metadata={"description": "while the sign-in at the trust centre is fresh"})
+    open = fields.Boolean()
+
+
+class SecurityJobList(Output):
+    jobs = fields.List(fields.Nested(SecurityJobOut))
+
+
+class UnlockOut(Output):
+    token = fields.String(metadata={"description": "16 hex digits, for the gateway's challenge, once"})
+    ecu_address = fields.String()
+    expires_at = fields.AwareDateTime()

@@ -31,6 +31,7 @@ class ProgrammingService:
     keys = Keys()
     vehicle_data = RpcProxy("vehicle_data")
     billing = RpcProxy("billing")
+    identity = RpcProxy("identity")  # SERMI: is the technician authorised now
     offer = Offer()
     metrics = Metrics()
     correlation = Correlation()
@@ -38,7 +39,7 @@ class ProgrammingService:
     def _ctx(self):
         return use_cases.Context(self.db, datetime.now(timezone.utc), self.settings, self.blobs,
                                  self.vehicle_data.describe, self.billing.claim_vin_session, self._tariffs,
-                                 self.keys)
+                                 self.keys, self.identity.sermi_check)
 
     def _tariffs(self, scope):
         return self.offer.codes(scope, lambda: self.billing.tariffs({})["tariffs"])
@@ -104,6 +105,20 @@ class ProgrammingService:
     def report(self, credentials, session_id, payload):
         return dump(s.SessionOut, use_cases.report(self._ctx(), _pair(credentials), session_id,
                                                    load(s.AgentReport, payload)))
+
+    # ---- security-related work (SERMI) ----
+
+    @api
+    def open_security_job(self, actor, payload):
+        return dump(s.SecurityJobOut, use_cases.open_security_job(self._ctx(), actor, load(s.SecurityJobInput, payload)))
+
+    @api
+    def security_jobs(self, actor):
+        return dump(s.SecurityJobList, use_cases.security_jobs(self._ctx(), actor))
+
+    @api
+    def gateway_unlock(self, actor, job_id, payload):
+        return dump(s.UnlockOut, use_cases.gateway_unlock(self._ctx(), actor, job_id, load(s.UnlockInput, payload)))
 
     @api
     def security_key(self, credentials, session_id, payload):

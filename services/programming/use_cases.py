@@ -7,18 +7,20 @@ import json
 import secrets
 from dataclasses import dataclass
 from typing import NamedTuple
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from services.programming import domain, metrics
 from services.programming.manifest import NotGenuine, load_public, verify
-from services.programming.models import Account, Agent, Claim, IssuedKey, Package, Report, Session
+from services.programming.models import (Account, Agent, Claim, IssuedKey, Package, Report, SecurityJob, Session,
+                                         UnlockToken)
 from services.programming.settings import ProgrammingSettings
 from services.shared.database import new_id
 from services.shared.blobs import BlobMissing
 from services.shared.facts import Fact, publish
-from services.shared.errors import Conflict, NotFound, PaymentRequired, Unauthenticated
+from services.shared.errors import Conflict, NotFound, PaymentRequired, Unauthenticated, invalid_field
 
 
 @dataclass
@@ -31,6 +33,7 @@ class Context:
     claim_vin_session: object = None  # billing's RPC
     offer: object = None  # scope -> the tariff codes that open it (billing's, cached)
     keys: object = None  # the KeyStore: security keys by ECU type
+    sermi_check: object = None  # identity's: the actor is a SERMI-authorised technician now (raises if not)
 
     @property
     def rules(self):
@@ -455,3 +458,70 @@ def record_purchase(uow, data):
         s.flush()
     s.execute(update(Account).where(Account.operator_id == data["operator_id"])
               .values(purchased_seconds=Account.purchased_seconds + data["seconds"]))
+
+
+# ---- security-related work (SERMI) --------------------------------------------------------------------------------
+
+UNLOCK_SECONDS = 600  # as long as a gateway's challenge lives
+
+
+def open_security_job(ctx, actor, payload):
+    """Security-related work on one car: the technician a SERMI-authorised one now (identity asks the trust
+    centre), the car in the registry, the owner's identity recorded first. Open while the sign-in there is fresh."""
+    sermi = ctx.sermi_check(actor)
+    ctx.describe(payload["vin"])  # the manufacturer's registry knows the car (404 otherwise)
+    salt = secrets.token_hex(16)
+    with ctx.store.transaction() as uow:
+        job = SecurityJob(id=new_id(), operator_id=actor["operator_id"], user_id=actor["user_id"],
+                          vin=payload["vin"], owner_name=payload["owner_name"],
+                          owner_document_hash=domain.document_hash(salt, payload["owner_document_number"]),
+                          owner_document_salt=salt, authorisation_id=sermi["authorisation_id"], opened_at=ctx.now,
+                          expires_at=datetime.fromisoformat(sermi["fresh_until"]))
+        uow.session.add(job)
+        uow.emit("SecurityJobOpened", {"job_id": job.id, "operator_id": job.operator_id, "user_id": job.user_id,
+                                       "vin": job.vin, "authorisation_id": job.authorisation_id,
+                                       "owner_name": job.owner_name, "opened_at": ctx.now}, subject=job.vin)
+        return _job_view(job, ctx.now)
+
+
+def security_jobs(ctx, actor):
+    with ctx.store.read() as s:
+        found = s.scalars(select(SecurityJob).where(SecurityJob.operator_id == actor["operator_id"])
+                          .order_by(SecurityJob.opened_at.desc()).limit(50)).all()
+        return {"jobs": [_job_view(j, ctx.now) for j in found]}
+
+
+def gateway_unlock(ctx, actor, job_id, payload):
+    """A one-time token for the car's secure gateway, for the challenge it showed: in an open security job of this
+    technician, for a gateway of that car, once per challenge, the technician still authorised at this moment."""
+    with ctx.store.read() as s:
+        job = s.get(SecurityJob, job_id)
+    if job is None or job.operator_id != actor["operator_id"] or job.user_id != actor["user_id"]:
+        raise NotFound("SECURITY_JOB_NOT_FOUND", "You have no such security job.", {"field": "job_id"})
+    if ctx.now >= job.expires_at:
+        raise Conflict("SECURITY_JOB_EXPIRED", "This security job closed with your sign-in at the trust centre: "
+                       "sign in there again and open a new one.", {"field": "job_id"})
+    ctx.sermi_check(actor)  # revoked meanwhile, or stale: refused now, not at the job's end
+    ecu = next((e for e in ctx.describe(job.vin)["ecus"] if e["address"] == payload["ecu_address"]), None)
+    if ecu is None or not domain.is_secure_gateway(ecu["name"]):
+        raise invalid_field("NOT_A_SECURE_GATEWAY", "ecu_address", "secure_gateway",
+                            f"{payload['ecu_address']} is not this car's secure gateway.")
+    token = ctx.keys.unlock_token(ecu["hardware_part_number"], job.vin, bytes.fromhex(payload["challenge"]))
+    expires = ctx.now + timedelta(seconds=UNLOCK_SECONDS)
+    try:
+        with ctx.store.transaction() as uow:
+            uow.session.add(UnlockToken(id=new_id(), job_id=job.id, vin=job.vin, ecu_address=payload["ecu_address"],
+                                        challenge=payload["challenge"], issued_at=ctx.now, expires_at=expires))
+            uow.session.flush()
+            uow.emit("GatewayUnlockIssued", {"job_id": job.id, "operator_id": job.operator_id, "user_id": job.user_id,
+                                             "vin": job.vin, "ecu_address": payload["ecu_address"],
+                                             "issued_at": ctx.now}, subject=job.vin)
+    except IntegrityError:
+        raise Conflict("CHALLENGE_ANSWERED", "A token for this challenge was issued already: ask the gateway for "
+                       "a new challenge.", {"field": "challenge"})
+    return {"token": token.hex(), "ecu_address": payload["ecu_address"], "expires_at": expires}
+
+
+def _job_view(job, now):
+    return {"id": job.id, "vin": job.vin, "owner_name": job.owner_name, "authorisation_id": job.authorisation_id,
+            "opened_at": job.opened_at, "expires_at": job.expires_at, "open": now < job.expires_at}

@@ -235,6 +235,27 @@ class SecurityKeyIssued(Contract):
     issued_at = When()
 
 
+class SecurityJobOpened(Contract):
+    """A SERMI-authorised technician began security-related work on a car, its owner's identity recorded."""
+    job_id = Id()
+    operator_id = Id()
+    user_id = Id()
+    vin = Vin(required=True)
+    authorisation_id = fields.String(required=True, validate=validate.Length(1, 100))
+    owner_name = fields.String(required=True, validate=validate.Length(1, 200))
+    opened_at = When()
+
+
+class GatewayUnlockIssued(Contract):
+    """A one-time unlock token for a car's secure gateway, for its challenge, in a security job."""
+    job_id = Id()
+    operator_id = Id()
+    user_id = Id()
+    vin = Vin(required=True)
+    ecu_address = fields.String(required=True)
+    issued_at = When()
+
+
 class FlashFailed(Contract):
     session_id = Id()
     operator_id = Id()
@@ -319,6 +340,10 @@ CATALOGUE = {
     "SessionExpired": Registration("programming", SessionExpired, "A programming session ran out of paid time."),
     "FlashCompleted": Registration("programming", FlashCompleted, "An ECU was flashed and verified."),
     "FlashFailed": Registration("programming", FlashFailed, "An ECU flash failed, with its cause."),
+    "SecurityJobOpened": Registration("programming", SecurityJobOpened, "Security-related work on a car began, by "
+                                      "a SERMI-authorised technician, with the owner's identity recorded."),
+    "GatewayUnlockIssued": Registration("programming", GatewayUnlockIssued, "A one-time secure-gateway unlock "
+                                        "token was issued."),
     "SecurityKeyIssued": Registration("programming", SecurityKeyIssued, "An ECU's security access was granted to a "
                                       "session's agent."),
     "PackageWithdrawn": Registration("programming", PackageWithdrawn, "A flash file of ours was found bad on a "

@@ -76,3 +76,17 @@ def test_the_hsm_keeps_the_secrets_and_says_what_it_lacks_or_that_it_is_gone(sof
     gone = HsmKeys(softhsm["AOS_HSM_MODULE"], "no-such-token", softhsm["AOS_HSM_PIN"])
     with pytest.raises(Unavailable):
         gone.security_key(TYPES[0], b"\x01\x02\x03\x04")
+
+
+def test_an_unlock_token_opens_its_car_s_gateway_once_for_its_challenge(keys):
+    """A secure gateway's one-time challenge, answered with the token the key store makes for that car."""
+    plan = [{"address": "0x10", "name": "ZGW", "hardware_part_number": "8612345", "software_version": "A"}]
+    car, other = (doip.Vehicle.demo(vin, MASTER, plan) for vin in ("WBA7K7109MW240891", "WBA8E9C50GK643215"))
+    gateway = car.ecus[0x10]
+    challenge = gateway.handle(bytes([0x31, 0x01, 0x0F, 0x10]))[4:]
+    token = keys.unlock_token("8612345", car.vin, challenge)
+    assert len(challenge) == 8 and len(token) == 8
+    assert keys.unlock_token("8612345", other.vin, challenge) != token, "bound to the car"
+    assert gateway.handle(bytes([0x31, 0x01, 0x0F, 0x11]) + token) == bytes([0x71, 0x01, 0x0F, 0x11, 0x00])
+    assert gateway.gateway_unlocked
+    assert gateway.handle(bytes([0x31, 0x01, 0x0F, 0x11]) + token) == bytes([0x7F, 0x31, 0x35]), "once"
