@@ -19,6 +19,7 @@ import { Cart, Order, Orders, Product, Shop } from './screens/shop.js';
 import { Users } from './screens/users.js';
 import { Trail } from './screens/trail.js';
 import { Sermi } from './screens/sermi.js';
+import { Security } from './screens/security.js';
 
 function parseRoute() {
   const hash = location.hash.replace(/^#/, '') || '/';
@@ -50,6 +51,7 @@ const SCREENS = {
   users: () => html`<${Users} />`,
   trail: (r) => html`<${Trail} query=${r.query} />`,
   sermi: (r) => html`<${Sermi} query=${r.query} />`,
+  security: () => html`<${Security} />`,
   password: () => html`<${ChangePassword} />`,
   passkeys: () => html`<${Passkeys} />`,
 };

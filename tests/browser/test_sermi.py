@@ -1,14 +1,22 @@
 """SERMI in the browser: a technician of a new workshop links their authorisation at the demo trust centre (a real
 OpenID provider), comes back to the portal, sees it confirmed and fresh for 15 minutes, is ready for security
-work; a technician the trust centre revoked is refused in words; the screens in English and German pass axe."""
+work; records the owner's identity and unlocks the demo car's secure gateway with the token AOS gives for the
+gateway's challenge; the workshop's owner sees each step in the trail. A technician the trust centre revoked is
+refused in words. The screens in English and German pass axe."""
 import random
+import re
 
 import pytest
 from playwright.sync_api import expect
 from stdnum.iso7064 import mod_11_10
 
+from agent.flash import Ecu
 from deploy import trust_centre
+from simulator.ecu import UNLOCK, UNLOCK_CHALLENGE
+from tests.browser.conftest import DEMO_VIN
 from tests.browser.test_journeys import register
+
+GATEWAY = 0x10  # the demo car's central gateway (ZGW)
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -50,8 +58,31 @@ def test_sermi_a_technician_links_at_the_trust_centre_and_a_revoked_one_is_refus
     expect(page.get_by_text("Yes: the trust centre confirms your authorisation now.")).to_be_visible()
     page.screens.check("sermi-linked")
 
+    # a security job on the demo car: the owner's identity first, then the secure gateway's challenge answered
+    page.get_by_role("link", name="Security-related work").click()
+    page.get_by_label("VIN").fill(DEMO_VIN.lower())
+    page.get_by_label("Vehicle owner (as on the ID document)").fill("Jana Nowak")
+    page.get_by_label("ID document number").fill("L01X00T47")
+    page.get_by_role("button", name="Open the job").click()
+    job = page.get_by_test_id("security-job")
+    expect(job).to_contain_text("SERMI authorisation SERMI-DE-0777")
+    with Ecu("127.0.0.1", system.car_port, GATEWAY, key_for=None) as gateway:  # the tester at the car
+        challenge = bytes(gateway.client.start_routine(UNLOCK_CHALLENGE).data[3:])
+        job.get_by_label("Challenge from the gateway").fill(challenge.hex().upper())
+        job.get_by_role("button", name="Get the unlock token").click()
+        token = page.get_by_test_id("unlock-token")
+        expect(token).to_have_text(re.compile("^[0-9a-f]{16}$"))
+        unlocked = gateway.client.start_routine(UNLOCK, data=bytes.fromhex(token.inner_text()))
+        assert unlocked.positive and bytes(unlocked.data[3:]) == b"\x00", "the token opens the demo car's gateway"
+    page.screens.check("security-job")
+
     page.get_by_label("Language").select_option("de")
+    expect(page.get_by_role("heading", name="Sicherheitsrelevante Arbeiten")).to_be_visible()
+    page.screens.check("security-job-german")
+    page.goto("/#/sermi")
     expect(page.get_by_role("heading", name="SERMI-Autorisierung")).to_be_visible()
     page.screens.check("sermi-german")
-    page.goto("/#/trail?kind=SermiLinked")
-    expect(page.get_by_test_id("trail").locator("tbody tr").first).to_contain_text("SERMI-DE-0777")
+    page.goto(f"/#/trail?vin={DEMO_VIN}")  # the workshop's owner sees each step
+    rows = page.get_by_test_id("trail").locator("tbody tr")
+    expect(rows.filter(has_text="Gateway-Freischalt-Token ausgegeben")).to_have_count(1)
+    expect(rows.filter(has_text="Sicherheitsauftrag eröffnet")).to_contain_text("Jana Nowak")

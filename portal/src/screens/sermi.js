@@ -48,6 +48,7 @@ export function Sermi({ query }) {
       </dl>` : html`<p>${t('Not linked yet.')}</p>`)}
     <p><button type="button" onClick=${link}>${s && s.linked ? t('Sign in at the trust centre again') : t('Link my SERMI authorisation')}</button>
       ${s && s.linked && html` <button type="button" onClick=${check}>${t('Am I ready for security work?')}</button>`}</p>
-    ${ready && html`<${Notice} kind="success"><p>${t('Yes: the trust centre confirms your authorisation now.')}</p></${Notice}>`}
+    ${ready && html`<${Notice} kind="success"><p>${t('Yes: the trust centre confirms your authorisation now.')}
+      ${' '}<a href="#/security">${t('Security-related work')}</a></p></${Notice}>`}
   </${Page}>`;
 }
