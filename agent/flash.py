@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 TESTER_ADDRESS = 0x0E80
 PROGRAMMING_LEVEL = 0x11
 DID_SOFTWARE, DID_HARDWARE, DID_VOLTAGE, DID_STATE = 0xF189, 0xF191, 0xDD02, 0xDD10
+DID_KEYS = 0xAB10  # the immobiliser's key slots: slot (1 byte) and the transponder's id (8 bytes)
 ERASE, CHECK = 0xFF00, 0xFF01
 MIN_VOLTAGE_MV = 12200
 
@@ -54,6 +55,19 @@ class Text(udsoncan.DidCodec):
 
     def decode(self, payload):
         return bytes(payload).decode("ascii", "replace").strip()
+
+    def __len__(self):
+        raise udsoncan.DidCodec.ReadAllRemainingData
+
+
+class Raw(udsoncan.DidCodec):
+    """A data identifier as bytes, however long."""
+
+    def encode(self, value):
+        return bytes(value)
+
+    def decode(self, payload):
+        return bytes(payload)
 
     def __len__(self):
         raise udsoncan.DidCodec.ReadAllRemainingData
@@ -99,7 +113,7 @@ class Ecu:
             raise Failure("connect", "connection_lost", str(exc))
         config = dict(udsoncan.configs.default_client_config)
         config.update({"data_identifiers": {DID_SOFTWARE: Text(), DID_HARDWARE: Text(), DID_STATE: Text(),
-                                            DID_VOLTAGE: Millivolts()},
+                                            DID_VOLTAGE: Millivolts(), DID_KEYS: Raw()},
                        "use_server_timing": False, "p2_timeout": self.timeout, "p2_star_timeout": self.timeout,
                        "request_timeout": self.timeout,
                        "security_algo": lambda level, seed, params: self.key_for(self.address, level, bytes(seed))})
@@ -180,6 +194,16 @@ class Ecu:
         if after != version:
             raise Failure("read back", "version_mismatch", f"the ECU runs {after}, not {version}")
         return Result(self.address, before, after, len(image), time.perf_counter() - started)
+
+    def program_key(self, slot, key_id):
+        """A key's transponder id written into a slot of the immobiliser, and read back."""
+        self._step("programming session", self.client.change_session, 0x02)
+        self._step("security access", self._unlock)
+        self._step("write key", self.client.write_data_by_identifier, DID_KEYS, bytes([slot]) + key_id)
+        slots = self.read(DID_KEYS)
+        held = {slots[i]: slots[i + 1:i + 9] for i in range(0, len(slots), 9)}
+        if held.get(slot) != key_id:
+            raise Failure("read back", "verification_failed", f"slot {slot} does not hold the key written")
 
     def _routine(self, name, routine, data=None):
         answer = self._step(name, self.client.start_routine, routine, data)

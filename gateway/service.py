@@ -599,6 +599,35 @@ class GatewayService:
         caller = self.auth.caller(request)
         return self._call(self.programming.gateway_unlock, caller.actor(), job_id, read_json(request, ps.UnlockInput))
 
+    @route("POST", V1 + "/security/jobs/<job_id>/keys", "Program a key into the car's immobiliser: the workshop's "
+           "agent at the car takes it with its next job", "SERMI", body=ps.KeyJobInput, answer=ps.KeyJobOut,
+           status=201, errors=(UNAUTHENTICATED, (403, "no fresh SERMI authorisation, or revoked"),
+                               (404, "no such job of yours"), (409, "the job closed, or the car has no immobiliser"),
+                               (422, "not an agent of your workshop")))
+    def program_key(self, request, job_id):
+        caller = self.auth.caller(request)
+        return self._call(self.programming.program_key, caller.actor(), job_id, read_json(request, ps.KeyJobInput))
+
+    @route("GET", V1 + "/security/key-jobs/<key_job_id>", "A key job: queued, running, done or failed", "SERMI",
+           answer=ps.KeyJobOut, errors=(UNAUTHENTICATED, (404, "no such key job in your workshop")))
+    def key_job(self, request, key_job_id):
+        return self._call(self.programming.key_job, self.auth.caller(request).actor(), key_job_id)
+
+    @route("POST", V1 + "/agents/key-jobs/<key_job_id>/security-key", "Agent: the immobiliser's key for its seed, for "
+           "a running key job only (recorded)", "SERMI", body=ps.SeedInput, answer=ps.KeyOut,
+           errors=((401, "unknown agent or wrong credential"), (404, "not this agent's key job"),
+                   (409, "the key job is not running"), (422, "not the job's immobiliser")))
+    def agent_key_job_security_key(self, request, key_job_id):
+        return self._call(self.programming.key_job_security_key, agent_credentials(request), key_job_id,
+                          read_json(request, ps.SeedInput))
+
+    @route("POST", V1 + "/agents/key-jobs/<key_job_id>/report", "Agent: the key was programmed, or it failed",
+           "SERMI", body=ps.KeyJobReport, answer=ps.KeyJobOut,
+           errors=((401, "unknown agent or wrong credential"), (404, "not this agent's key job")))
+    def agent_key_job_report(self, request, key_job_id):
+        return self._call(self.programming.key_job_report, agent_credentials(request), key_job_id,
+                          read_json(request, ps.KeyJobReport))
+
     # ---- the audit trail ----
 
     @route("GET", V1 + "/audit/trail", "The workshop's audit trail, newest first (`vin`, `user_id`, `kind`, `since`, "

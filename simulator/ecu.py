@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from services.programming.keys import TOKEN_BYTES, seed_key, unlock_token
 
 # services
-SESSION, RESET, READ, SECURITY, ROUTINE, DOWNLOAD, TRANSFER, EXIT, TESTER_PRESENT = (
-    0x10, 0x11, 0x22, 0x27, 0x31, 0x34, 0x36, 0x37, 0x3E)
+SESSION, RESET, READ, SECURITY, WRITE, ROUTINE, DOWNLOAD, TRANSFER, EXIT, TESTER_PRESENT = (
+    0x10, 0x11, 0x22, 0x27, 0x2E, 0x31, 0x34, 0x36, 0x37, 0x3E)
 # negative response codes (ISO 14229-1 annex A)
 NRC = {"service_not_supported": 0x11, "sub_function_not_supported": 0x12, "incorrect_length": 0x13,
        "conditions_not_correct": 0x22, "sequence_error": 0x24, "out_of_range": 0x31, "access_denied": 0x33,
@@ -30,11 +30,14 @@ NRC = {"service_not_supported": 0x11, "sub_function_not_supported": 0x12, "incor
 # what an ECU keeps quiet about when a request was addressed to every ECU at once (ISO 14229-1, 7.5.3)
 QUIET_WHEN_FUNCTIONAL = (0x11, 0x12, 0x31, 0x7E, 0x7F)
 SUPPRESSIBLE = (0x10, 0x11, 0x31, 0x3E)  # services whose sub-function's bit 7 asks for no positive answer
-MIN_LENGTH = {0x10: 2, 0x11: 2, 0x22: 3, 0x27: 2, 0x31: 4, 0x34: 3, 0x36: 2, 0x37: 1, 0x3E: 2}
+MIN_LENGTH = {0x10: 2, 0x11: 2, 0x22: 3, 0x27: 2, 0x2E: 4, 0x31: 4, 0x34: 3, 0x36: 2, 0x37: 1, 0x3E: 2}
 EXACT_LENGTH = {0x10: 2, 0x11: 2, 0x3E: 2}
 # data identifiers
 DID_VIN, DID_PART, DID_HARDWARE, DID_SOFTWARE, DID_SESSION, DID_VOLTAGE, DID_STATE = (
     0xF190, 0xF187, 0xF191, 0xF189, 0xF186, 0xDD02, 0xDD10)
+DID_KEYS = 0xAB10  # the immobiliser's key slots: written as slot (1 byte) and the key's transponder id (8 bytes)
+IMMOBILISERS = ("BDC", "CAS", "FEM", "EWS")  # the ECUs that hold a car's keys
+KEY_SLOTS = 8
 ERASE, CHECK = 0xFF00, 0xFF01  # routines
 # the secure gateway's unlock: a one-time challenge, answered with a token from the manufacturer's backend
 UNLOCK_CHALLENGE, UNLOCK = 0x0F10, 0x0F11
@@ -85,6 +88,7 @@ class Ecu:
         self.lock = threading.Lock()
         self.pending_version = None  # what the ECU runs after the reset that follows a passed check
         self.flashes = 0  # completed flashes, for the tests
+        self.key_slots = {} if name.split(" ")[0] in IMMOBILISERS else None  # slot -> transponder id
         self._reset_session()
 
     def _reset_session(self):
@@ -119,6 +123,7 @@ class Ecu:
                 self.faults.refuse.discard(sid)
                 return self._nrc(sid, "conditions_not_correct")
             handler = {SESSION: self._session, RESET: self._reset, READ: self._read, SECURITY: self._security,
+                       WRITE: self._write,
                        ROUTINE: self._routine, DOWNLOAD: self._download, TRANSFER: self._transfer,
                        EXIT: self._exit, TESTER_PRESENT: self._tester_present}.get(sid)
             if handler is None:
@@ -171,10 +176,26 @@ class Ecu:
 
     def _did(self, did):
         version = self.software_version if self.application_valid else BOOTLOADER_VERSION
-        return {DID_VIN: self.vin.encode(), DID_PART: self.hardware_part_number.encode(),
+        keys = (b"".join(bytes([slot]) + key for slot, key in sorted(self.key_slots.items()))
+                if self.key_slots is not None else None)
+        return {DID_VIN: self.vin.encode(), DID_PART: self.hardware_part_number.encode(), DID_KEYS: keys,
                 DID_HARDWARE: self.hardware_part_number.encode(), DID_SOFTWARE: version.encode(),
                 DID_SESSION: bytes([self.session]), DID_VOLTAGE: struct.pack(">H", self.voltage_mv),
                 DID_STATE: b"APPLICATION" if self.application_valid else b"BOOTLOADER"}.get(did)
+
+    def _write(self, req):
+        """A key written into a slot of the immobiliser: in the programming session, after security access."""
+        did = (req[1] << 8) | req[2]
+        if did != DID_KEYS or self.key_slots is None:
+            return self._nrc(WRITE, "out_of_range")
+        if len(req) != 3 + 1 + 8:
+            return self._nrc(WRITE, "incorrect_length")
+        if self.session != 0x02 or not self.unlocked:
+            return self._nrc(WRITE, "access_denied")
+        if not 1 <= req[3] <= KEY_SLOTS:
+            return self._nrc(WRITE, "out_of_range")
+        self.key_slots[req[3]] = bytes(req[4:])
+        return bytes([0x6E, req[1], req[2]])
 
     def _security(self, req):
         if self.session != 0x02:

@@ -42,6 +42,7 @@ SUMMARIES = {
     "SecurityKeyIssued": "Security key issued for ECU {ecu_address} ({ecu_type})",
     "SecurityJobOpened": "Security job on the car, SERMI {authorisation_id}; owner {owner_name} identified",
     "GatewayUnlockIssued": "Secure gateway {ecu_address} unlock token issued",
+    "KeyProgrammed": "Key in slot {slot} of immobiliser {ecu_address}: {outcome}",
     "PackageWithdrawn": "Flash file {package_id} withdrawn: {check}",
     "OrderPlaced": "Shop order {order_id} placed",
     "OrderCancelled": "Shop order {order_id} cancelled: {reason}",

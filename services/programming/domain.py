@@ -440,10 +440,16 @@ class ProgrammingSession:
 # ---- security-related work (SERMI) --------------------------------------------------------------------------------
 
 SECURE_GATEWAYS = ("ZGW",)  # the central gateway: its diagnostic access opens only with a one-time unlock token
+IMMOBILISERS = ("BDC", "CAS", "FEM", "EWS")  # the ECUs that hold a car's keys
 
 
 def is_secure_gateway(ecu_name):
     return ecu_name.split(" ")[0] in SECURE_GATEWAYS
+
+
+def immobiliser(ecus):
+    """The car's ECU that holds its keys, or None."""
+    return next((e for e in ecus if e["name"].split(" ")[0] in IMMOBILISERS), None)
 
 
 def document_hash(salt, number):

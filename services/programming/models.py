@@ -159,3 +159,21 @@ class UnlockToken(Base):
     challenge: Mapped[str] = mapped_column(String(16))
     issued_at: Mapped[datetime] = mapped_column(UtcDateTime())
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class KeyJob(Base):
+    """A key to program into the car's immobiliser, in a security job, by the workshop's agent at the car:
+    queued, then running once the agent took it, then done or failed, as the agent reported."""
+    __tablename__ = "key_jobs"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    security_job_id: Mapped[str] = mapped_column(String(36), index=True)
+    agent_id: Mapped[str] = mapped_column(String(36), index=True)
+    vin: Mapped[str] = mapped_column(String(17))
+    ecu_address: Mapped[str] = mapped_column(String(4))
+    ecu_type: Mapped[str] = mapped_column(String(40))
+    slot: Mapped[int] = mapped_column(Integer)
+    key_id: Mapped[str] = mapped_column(String(16))  # the transponder's id
+    state: Mapped[str] = mapped_column(String(10), default="queued")  # queued | running | done | failed
+    detail: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)

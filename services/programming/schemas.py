@@ -95,6 +95,19 @@ class UnlockInput(Input):
         r"^[0-9a-f]{16}$", error="the gateway's challenge: 16 hex digits, lower case"))
 
 
+class KeyJobInput(Input):
+    """A key to program: which agent at the car, which slot of the immobiliser, the transponder's id."""
+    agent_id = fields.String(required=True, validate=validate.Length(1, 36))
+    slot = fields.Integer(required=True, strict=True, validate=validate.Range(1, 8))
+    key_id = fields.String(required=True, validate=validate.Regexp(
+        r"^[0-9a-f]{16}$", error="the transponder's id: 16 hex digits, lower case"))
+
+
+class KeyJobReport(Input):
+    outcome = fields.String(required=True, validate=validate.OneOf(("programmed", "failed")))
+    detail = fields.String(load_default=None, validate=validate.Length(0, 500))
+
+
 # ---- answers ----
 
 class AgentSeen(Output):
@@ -147,14 +160,18 @@ class SessionList(Output):
 
 
 class Job(Output):
-    kind = fields.String(metadata={"description": "none, preflight, download, flash"})
-    session_id = fields.String()
+    kind = fields.String(metadata={"description": "none, preflight, download, flash, program_key"})
+    session_id = fields.String(metadata={"description": "the programming session (program_key: the key job)"})
     vin = fields.String()
     state = fields.String()
     next_sequence = fields.Integer()
     ecus = fields.List(fields.String(), metadata={"description": "pre-flight: the ECU addresses to read"})
     files = fields.List(fields.Dict())
     plan = fields.List(fields.Dict())
+    key_job_id = fields.String(metadata={"description": "program_key: the key job"})
+    ecu_address = fields.String(metadata={"description": "program_key: the immobiliser"})
+    slot = fields.Integer(metadata={"description": "program_key: the immobiliser's key slot"})
+    key_id = fields.String(metadata={"description": "program_key: the transponder's id to write"})
 
 
 class KeyOut(Output):
@@ -179,3 +196,17 @@ class UnlockOut(Output):
     token = fields.String(metadata={"description": "16 hex digits, for the gateway's challenge, once"})
     ecu_address = fields.String()
     expires_at = fields.AwareDateTime()
+
+
+class KeyJobOut(Output):
+    id = fields.String()
+    security_job_id = fields.String()
+    agent_id = fields.String()
+    vin = fields.String()
+    ecu_address = fields.String(metadata={"description": "the immobiliser"})
+    slot = fields.Integer()
+    key_id = fields.String()
+    state = fields.String(metadata={"description": "queued, running (the agent took it), done, failed"})
+    detail = fields.String(allow_none=True)
+    created_at = fields.AwareDateTime()
+    finished_at = fields.AwareDateTime(allow_none=True)

@@ -121,6 +121,24 @@ class ProgrammingService:
         return dump(s.UnlockOut, use_cases.gateway_unlock(self._ctx(), actor, job_id, load(s.UnlockInput, payload)))
 
     @api
+    def program_key(self, actor, job_id, payload):
+        return dump(s.KeyJobOut, use_cases.program_key(self._ctx(), actor, job_id, load(s.KeyJobInput, payload)))
+
+    @api
+    def key_job(self, actor, key_job_id):
+        return dump(s.KeyJobOut, use_cases.key_job(self._ctx(), actor, key_job_id))
+
+    @api
+    def key_job_security_key(self, credentials, key_job_id, payload):
+        return dump(s.KeyOut, use_cases.key_job_security_key(self._ctx(), _pair(credentials), key_job_id,
+                                                             load(s.SeedInput, payload)))
+
+    @api
+    def key_job_report(self, credentials, key_job_id, payload):
+        return dump(s.KeyJobOut, use_cases.key_job_report(self._ctx(), _pair(credentials), key_job_id,
+                                                          load(s.KeyJobReport, payload)))
+
+    @api
     def security_key(self, credentials, session_id, payload):
         return dump(s.KeyOut, use_cases.security_key(self._ctx(), _pair(credentials), session_id,
                                                      load(s.SeedInput, payload)))

@@ -14,8 +14,8 @@ from sqlalchemy.exc import IntegrityError
 
 from services.programming import domain, metrics
 from services.programming.manifest import NotGenuine, load_public, verify
-from services.programming.models import (Account, Agent, Claim, IssuedKey, Package, Report, SecurityJob, Session,
-                                         UnlockToken)
+from services.programming.models import (Account, Agent, Claim, IssuedKey, KeyJob, Package, Report, SecurityJob,
+                                         Session, UnlockToken)
 from services.programming.settings import ProgrammingSettings
 from services.shared.database import new_id
 from services.shared.blobs import BlobMissing
@@ -258,6 +258,12 @@ def next_job(ctx, credentials):
         s = uow.session
         agent = authenticate(s, *credentials)
         _seen(agent, ctx.now)
+        keys = s.scalar(select(KeyJob).where(KeyJob.agent_id == agent.id, KeyJob.state.in_(("queued", "running")))
+                        .order_by(KeyJob.created_at))
+        if keys is not None:  # a key to program waits for no programming session
+            keys.state = "running"
+            return {"kind": "program_key", "session_id": keys.id, "key_job_id": keys.id, "next_sequence": 1,
+                    "vin": keys.vin, "ecu_address": keys.ecu_address, "slot": keys.slot, "key_id": keys.key_id}
         session = s.scalar(select(Session).where(Session.agent_id == agent.id, Session.state.in_(domain.LIVE))
                            .order_by(Session.created_at))
         if session is None:
@@ -494,14 +500,7 @@ def security_jobs(ctx, actor):
 def gateway_unlock(ctx, actor, job_id, payload):
     """A one-time token for the car's secure gateway, for the challenge it showed: in an open security job of this
     technician, for a gateway of that car, once per challenge, the technician still authorised at this moment."""
-    with ctx.store.read() as s:
-        job = s.get(SecurityJob, job_id)
-    if job is None or job.operator_id != actor["operator_id"] or job.user_id != actor["user_id"]:
-        raise NotFound("SECURITY_JOB_NOT_FOUND", "You have no such security job.", {"field": "job_id"})
-    if ctx.now >= job.expires_at:
-        raise Conflict("SECURITY_JOB_EXPIRED", "This security job closed with your sign-in at the trust centre: "
-                       "sign in there again and open a new one.", {"field": "job_id"})
-    ctx.sermi_check(actor)  # revoked meanwhile, or stale: refused now, not at the job's end
+    job = _own_open_job(ctx, actor, job_id)
     ecu = next((e for e in ctx.describe(job.vin)["ecus"] if e["address"] == payload["ecu_address"]), None)
     if ecu is None or not domain.is_secure_gateway(ecu["name"]):
         raise invalid_field("NOT_A_SECURE_GATEWAY", "ecu_address", "secure_gateway",
@@ -520,6 +519,96 @@ def gateway_unlock(ctx, actor, job_id, payload):
         raise Conflict("CHALLENGE_ANSWERED", "A token for this challenge was issued already: ask the gateway for "
                        "a new challenge.", {"field": "challenge"})
     return {"token": token.hex(), "ecu_address": payload["ecu_address"], "expires_at": expires}
+
+
+def _own_open_job(ctx, actor, job_id):
+    with ctx.store.read() as s:
+        job = s.get(SecurityJob, job_id)
+    if job is None or job.operator_id != actor["operator_id"] or job.user_id != actor["user_id"]:
+        raise NotFound("SECURITY_JOB_NOT_FOUND", "You have no such security job.", {"field": "job_id"})
+    if ctx.now >= job.expires_at:
+        raise Conflict("SECURITY_JOB_EXPIRED", "This security job closed with your sign-in at the trust centre: "
+                       "sign in there again and open a new one.", {"field": "job_id"})
+    ctx.sermi_check(actor)  # revoked meanwhile, or stale: refused now, not at the job's end
+    return job
+
+
+def program_key(ctx, actor, job_id, payload):
+    """A key for the car's immobiliser, programmed by the workshop's agent at the car: queued for that agent,
+    which takes it with its next job, asks for the immobiliser's security key (for this job only) and reports."""
+    job = _own_open_job(ctx, actor, job_id)
+    ecu = domain.immobiliser(ctx.describe(job.vin)["ecus"])
+    if ecu is None:
+        raise Conflict("NO_IMMOBILISER", "The registry knows no immobiliser in this car.", {"field": "job_id"})
+    with ctx.store.transaction() as uow:
+        agent = uow.session.get(Agent, payload["agent_id"])
+        if agent is None or agent.operator_id != actor["operator_id"] or agent.revoked_at is not None:
+            raise invalid_field("AGENT_UNKNOWN", "agent_id", "your_agent", "This is not an agent of your workshop.")
+        key_job = KeyJob(id=new_id(), security_job_id=job.id, agent_id=agent.id, vin=job.vin,
+                         ecu_address=ecu["address"], ecu_type=ecu["hardware_part_number"], slot=payload["slot"],
+                         key_id=payload["key_id"], state="queued", created_at=ctx.now)
+        uow.session.add(key_job)
+        return _key_job_view(key_job)
+
+
+def key_job(ctx, actor, key_job_id):
+    with ctx.store.read() as s:
+        found = s.get(KeyJob, key_job_id)
+        job = found and s.get(SecurityJob, found.security_job_id)
+        if job is None or job.operator_id != actor["operator_id"]:
+            raise NotFound("KEY_JOB_NOT_FOUND", "Your workshop has no such key job.", {"field": "key_job_id"})
+        return _key_job_view(found)
+
+
+def _key_job_view(k):
+    return {"id": k.id, "security_job_id": k.security_job_id, "agent_id": k.agent_id, "vin": k.vin,
+            "ecu_address": k.ecu_address, "slot": k.slot, "key_id": k.key_id, "state": k.state, "detail": k.detail,
+            "created_at": k.created_at, "finished_at": k.finished_at}
+
+
+def _agents_key_job(s, credentials, key_job_id):
+    agent = authenticate(s, *credentials)
+    found = s.get(KeyJob, key_job_id)
+    if found is None or found.agent_id != agent.id:
+        raise NotFound("KEY_JOB_NOT_FOUND", "This agent has no such key job.", {"field": "key_job_id"})
+    return agent, found, s.get(SecurityJob, found.security_job_id)
+
+
+def key_job_security_key(ctx, credentials, key_job_id, payload):
+    """The immobiliser's security key for the agent running a key job: that ECU only, while the job runs and its
+    security job is open; recorded as every key is."""
+    with ctx.store.transaction() as uow:
+        agent, found, job = _agents_key_job(uow.session, credentials, key_job_id)
+        if found.state != "running" or ctx.now >= job.expires_at:
+            raise Conflict("KEY_JOB_NOT_RUNNING", "This key job is not running (finished, or its security job "
+                           "closed).", {"field": "key_job_id"})
+        if payload["ecu_address"] != found.ecu_address:
+            raise invalid_field("ECU_NOT_IN_JOB", "ecu_address", "the_immobiliser",
+                                f"This key job opens the immobiliser {found.ecu_address} only.")
+        uow.session.add(IssuedKey(session_id=found.id, agent_id=agent.id, operator_id=job.operator_id, vin=found.vin,
+                                  ecu_address=found.ecu_address, ecu_type=found.ecu_type, seed=payload["seed"],
+                                  issued_at=ctx.now))
+        key = ctx.keys.security_key(found.ecu_type, bytes.fromhex(payload["seed"]))
+        uow.emit("SecurityKeyIssued", {"session_id": found.id, "operator_id": job.operator_id, "vin": found.vin,
+                                       "ecu_address": found.ecu_address, "ecu_type": found.ecu_type,
+                                       "issued_at": ctx.now}, subject=found.vin)
+    metrics.KEYS_ISSUED.inc()
+    return {"key": key.hex()}
+
+
+def key_job_report(ctx, credentials, key_job_id, payload):
+    """The agent's word on a key job: done or failed, once (a repeat changes nothing)."""
+    with ctx.store.transaction() as uow:
+        _, found, job = _agents_key_job(uow.session, credentials, key_job_id)
+        if found.state in ("done", "failed"):
+            return _key_job_view(found)
+        found.state = "done" if payload["outcome"] == "programmed" else "failed"
+        found.detail, found.finished_at = payload["detail"], ctx.now
+        uow.emit("KeyProgrammed", {"job_id": job.id, "key_job_id": found.id, "operator_id": job.operator_id,
+                                   "user_id": job.user_id, "vin": found.vin, "ecu_address": found.ecu_address,
+                                   "slot": found.slot, "outcome": payload["outcome"], "finished_at": ctx.now},
+                 subject=found.vin)
+        return _key_job_view(found)
 
 
 def _job_view(job, now):

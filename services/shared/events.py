@@ -256,6 +256,19 @@ class GatewayUnlockIssued(Contract):
     issued_at = When()
 
 
+class KeyProgrammed(Contract):
+    """A key was programmed into a car's immobiliser (or that failed), in a security job, by the workshop's agent."""
+    job_id = Id()
+    key_job_id = Id()
+    operator_id = Id()
+    user_id = Id()
+    vin = Vin(required=True)
+    ecu_address = fields.String(required=True)
+    slot = fields.Integer(required=True)
+    outcome = fields.String(required=True, validate=validate.OneOf(("programmed", "failed")))
+    finished_at = When()
+
+
 class FlashFailed(Contract):
     session_id = Id()
     operator_id = Id()
@@ -344,6 +357,8 @@ CATALOGUE = {
                                       "a SERMI-authorised technician, with the owner's identity recorded."),
     "GatewayUnlockIssued": Registration("programming", GatewayUnlockIssued, "A one-time secure-gateway unlock "
                                         "token was issued."),
+    "KeyProgrammed": Registration("programming", KeyProgrammed, "A key was programmed into a car's immobiliser, "
+                                  "or that failed."),
     "SecurityKeyIssued": Registration("programming", SecurityKeyIssued, "An ECU's security access was granted to a "
                                       "session's agent."),
     "PackageWithdrawn": Registration("programming", PackageWithdrawn, "A flash file of ours was found bad on a "

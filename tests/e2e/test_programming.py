@@ -466,3 +466,40 @@ def test_without_its_hsm_security_access_answers_503_and_nothing_else_stops(soft
     assert refused.status_code == 503 and error(refused)["code"] == "HSM_UNAVAILABLE"
     assert agent_call(api, agent, "POST", f"/sessions/{session_id}/heartbeat", json={}).status_code == 200
     assert session_of(api, workshop, session_id)["state"] == "running"
+
+
+def test_a_key_is_programmed_into_the_immobiliser_by_the_agent_in_a_sermi_security_job(api, workshop_floor):
+    """Key programming: the technician (SERMI, owner identified) asks for it; the workshop's agent at the car takes
+    it, gets the immobiliser's security key for this job only, writes the key and reports; the car holds it."""
+    from tests.e2e.test_sermi import link
+    floor, immobiliser = workshop_floor, next(e for e in CAR["ecus"] if e["name"].startswith("BDC"))
+    workshop = Workshop(api)
+    link(api, workshop, "tech-anna")
+    job = api("POST", "/api/v1/security/jobs", workshop.token, json={
+        "vin": CAR["vin"], "owner_name": "Jana Nowak", "owner_document_number": "L01X00T47"}).json()
+    agent_id, stop = running_agent(api, workshop, floor, name="key bench")
+    try:
+        bad = api("POST", f"/api/v1/security/jobs/{job['id']}/keys", workshop.token,
+                  json={"agent_id": "someone-elses", "slot": 3, "key_id": "00" * 8})
+        assert bad.status_code == 422 and error(bad)["code"] == "AGENT_UNKNOWN"
+        asked = api("POST", f"/api/v1/security/jobs/{job['id']}/keys", workshop.token,
+                    json={"agent_id": agent_id, "slot": 3, "key_id": "4a1f00c2d3e4f501"})
+        assert asked.status_code == 201, asked.text
+        assert asked.json()["ecu_address"] == immobiliser["address"] and asked.json()["state"] == "queued"
+        done = eventually(lambda: (lambda k: k if k["state"] in ("done", "failed") else None)(
+            api("GET", f"/api/v1/security/key-jobs/{asked.json()['id']}", workshop.token).json()),
+            timeout=30, what="the agent to program the key")
+        assert done["state"] == "done", done
+    finally:
+        stop.set()
+    car_immobiliser = floor["car"].ecus[int(immobiliser["address"], 16)]
+    assert car_immobiliser.key_slots == {3: bytes.fromhex("4a1f00c2d3e4f501")}
+    # the key job's security key is for its immobiliser only, and not once it is done
+    seed = "1a2b3c4d"
+    late = api("POST", f"/api/v1/agents/key-jobs/{asked.json()['id']}/security-key",
+               json={"ecu_address": immobiliser["address"], "seed": seed})
+    assert late.status_code == 401  # no agent credential
+    kinds = lambda: [e["kind"] for e in api("GET", "/api/v1/audit/trail", workshop.token,  # noqa: E731
+                                             params={"vin": CAR["vin"]}).json()["entries"]]
+    eventually(lambda: {"SecurityJobOpened", "SecurityKeyIssued", "KeyProgrammed"} <= set(kinds()),
+               what="the key's steps in the trail")
