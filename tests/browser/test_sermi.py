@@ -1,7 +1,8 @@
 """SERMI in the browser: a technician of a new workshop links their authorisation at the demo trust centre (a real
 OpenID provider), comes back to the portal, sees it confirmed and fresh for 15 minutes, is ready for security
-work; records the owner's identity and unlocks the demo car's secure gateway with the token AOS gives for the
-gateway's challenge; the workshop's owner sees each step in the trail. A technician the trust centre revoked is
+work; records the owner's identity, unlocks the demo car's secure gateway with the token AOS gives for the
+gateway's challenge, and has its agent program a key into the car's immobiliser; the workshop's owner sees each
+step in the trail. A technician the trust centre revoked is
 refused in words. The screens in English and German pass axe."""
 import random
 import re
@@ -10,13 +11,13 @@ import pytest
 from playwright.sync_api import expect
 from stdnum.iso7064 import mod_11_10
 
-from agent.flash import Ecu
+from agent.flash import DID_KEYS, Ecu
 from deploy import trust_centre
 from simulator.ecu import UNLOCK, UNLOCK_CHALLENGE
 from tests.browser.conftest import DEMO_VIN
-from tests.browser.test_journeys import register
+from tests.browser.test_journeys import register, start_agent
 
-GATEWAY = 0x10  # the demo car's central gateway (ZGW)
+GATEWAY, IMMOBILISER = 0x10, 0x40  # the demo car's central gateway (ZGW) and body domain controller (BDC)
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -34,7 +35,7 @@ def sign_in_at_trust_centre(page, login):
     page.get_by_role("button", name="Sign in").click()
 
 
-def test_sermi_a_technician_links_at_the_trust_centre_and_a_revoked_one_is_refused(page, system):
+def test_sermi_a_technician_links_at_the_trust_centre_and_a_revoked_one_is_refused(page, system, tmp_path):
     vat_id = german_vat_id()
     trust_centre.write_technicians(system.data_dir / "trust-centre", {
         "tech-clara": trust_centre.technician(vat_id, "SERMI-DE-0777", workshop="Autohaus Schlüssel GmbH"),
@@ -76,6 +77,33 @@ def test_sermi_a_technician_links_at_the_trust_centre_and_a_revoked_one_is_refus
         assert unlocked.positive and bytes(unlocked.data[3:]) == b"\x00", "the token opens the demo car's gateway"
     page.screens.check("security-job")
 
+    # a key into the demo car's immobiliser, programmed by the workshop's agent at the car
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Programming").click()
+    page.get_by_label("Name of the PC").fill("Key bench laptop")
+    page.get_by_role("button", name="Register", exact=True).click()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download the agent configuration").click()
+    config_path = tmp_path / "aos-agent.json"
+    download.value.save_as(config_path)
+    agent = start_agent(system, config_path, tmp_path)
+    try:
+        expect(page.locator("[data-agent]").filter(has_text="online")).to_have_count(1, timeout=20_000)
+        page.goto("/#/security")
+        job = page.get_by_test_id("security-job")
+        job.get_by_label("Agent at the car").select_option(label="Key bench laptop")
+        job.get_by_label("Key slot").fill("2")
+        job.get_by_label("Transponder id of the new key").fill("4A1F 00C2 D3E4 F501")
+        job.get_by_role("button", name="Program the key").click()
+        expect(job.get_by_test_id("key-job")).to_have_attribute("data-state", "done", timeout=30_000)
+        expect(job.get_by_test_id("key-job")).to_contain_text("Key in slot 2: programmed")
+    finally:
+        agent.terminate()
+        agent.wait(timeout=10)
+    with Ecu("127.0.0.1", system.car_port, IMMOBILISER, key_for=None) as immobiliser:
+        slots = immobiliser.read(DID_KEYS)
+    assert bytes([2]) + bytes.fromhex("4a1f00c2d3e4f501") in slots, "the car's immobiliser holds the new key"
+    page.screens.check("key-programmed")
+
     page.get_by_label("Language").select_option("de")
     expect(page.get_by_role("heading", name="Sicherheitsrelevante Arbeiten")).to_be_visible()
     page.screens.check("security-job-german")
@@ -86,3 +114,4 @@ def test_sermi_a_technician_links_at_the_trust_centre_and_a_revoked_one_is_refus
     rows = page.get_by_test_id("trail").locator("tbody tr")
     expect(rows.filter(has_text="Gateway-Freischalt-Token ausgegeben")).to_have_count(1)
     expect(rows.filter(has_text="Sicherheitsauftrag eröffnet")).to_contain_text("Jana Nowak")
+    expect(rows.filter(has_text="Schlüssel programmiert")).to_contain_text("slot 2")

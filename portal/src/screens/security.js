@@ -2,9 +2,9 @@
 // is kept only as a salted hash), then one-time unlock tokens for the car's secure gateway from the challenge the
 // gateway shows in the diagnostic tester.
 import { html } from 'htm/preact';
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { api, useApi } from '../api.js';
-import { t } from '../i18n.js';
+import { N_, t } from '../i18n.js';
 import { ErrorBanner, Field, formValues, Notice, Page, useAction } from '../ui.js';
 
 function Unlock({ job }) {
@@ -25,6 +25,41 @@ function Unlock({ job }) {
     <${ErrorBanner} error=${error} />
     ${token && html`<${Notice} kind="success"><p>${t('Unlock token (once, until {when}):', { when: new Date(token.expires_at).toLocaleTimeString() })}
       ${' '}<code data-testid="unlock-token">${token.token}</code></p></${Notice}>`}`;
+}
+
+const KEY_STATES = { queued: N_('waiting for the agent'), running: N_('the agent is programming it'),
+  done: N_('programmed'), failed: N_('failed') };
+
+// A key into the car's immobiliser: the workshop's agent at the car programs it; its state follows live.
+function ProgramKey({ job }) {
+  const agents = useApi('/agents');
+  const { error, run } = useAction();
+  const [keyJob, setKeyJob] = useState(null);
+  useEffect(() => {
+    if (!keyJob || keyJob.state === 'done' || keyJob.state === 'failed') return undefined;
+    const timer = setTimeout(async () => setKeyJob(await api('GET', `/security/key-jobs/${keyJob.id}`)), 1000);
+    return () => clearTimeout(timer);
+  }, [keyJob]);
+  const submit = async (event) => {
+    event.preventDefault();
+    const body = formValues(event.target);
+    if (body.key_id) body.key_id = body.key_id.replace(/\s/g, '').toLowerCase();
+    setKeyJob(await run(() => api('POST', `/security/jobs/${job.id}/keys`, { body })) || null);
+  };
+  const live = agents.data ? agents.data.agents.filter((a) => !a.revoked_at) : [];
+  return html`<form onSubmit=${submit} novalidate class="inline-form" aria-label=${t('Program a key for {vin}', { vin: job.vin })}>
+      <${Field} label=${t('Agent at the car')} name="agent_id" as="select" error=${error} required>
+        ${live.map((a) => html`<option value=${a.id}>${a.name}${a.online ? '' : ' (' + t('offline') + ')'}</option>`)}
+      </${Field}>
+      <${Field} label=${t('Key slot')} name="slot" type="number" min="1" max="8" value="1" error=${error} required />
+      <${Field} label=${t('Transponder id of the new key')} name="key_id" error=${error} required autocomplete="off"
+        hint=${t('16 hex digits, from the key blank')} />
+      <button type="submit">${t('Program the key')}</button>
+    </form>
+    <${ErrorBanner} error=${error} />
+    ${keyJob && html`<p role="status" data-testid="key-job" data-state=${keyJob.state}>
+      ${t('Key in slot {slot}: {state}', { slot: keyJob.slot, state: t(KEY_STATES[keyJob.state]) })}
+      ${keyJob.detail ? ' (' + keyJob.detail + ')' : ''}</p>`}`;
 }
 
 export function Security() {
@@ -58,7 +93,10 @@ export function Security() {
     ${current && current.map((job) => html`<section class="card" data-testid="security-job" aria-label=${t('Security job on {vin}', { vin: job.vin })}>
       <h2>${job.vin}</h2>
       <p>${t('Owner: {name}. SERMI authorisation {id}. Open until {when}.', { name: job.owner_name, id: job.authorisation_id, when: new Date(job.expires_at).toLocaleTimeString() })}</p>
+      <h3>${t('Secure gateway')}</h3>
       <${Unlock} job=${job} />
+      <h3>${t('Key programming')}</h3>
+      <${ProgramKey} job=${job} />
     </section>`)}
   </${Page}>`;
 }

@@ -11,7 +11,7 @@ const KINDS = {
   SessionStarted: N_('Programming started'), SessionEnded: N_('Programming ended'),
   SessionExpired: N_('Programming ran out of time'), FlashCompleted: N_('ECU flashed'),
   FlashFailed: N_('Flash failed'), SecurityKeyIssued: N_('Security key issued'),
-  SecurityJobOpened: N_('Security job opened'), GatewayUnlockIssued: N_('Gateway unlock token issued'),
+  SecurityJobOpened: N_('Security job opened'), KeyProgrammed: N_('Key programmed'), GatewayUnlockIssued: N_('Gateway unlock token issued'),
   ServiceRecordAdded: N_('Service record added'), OrderPlaced: N_('Order placed'),
   OrderCancelled: N_('Order cancelled'), PaymentCaptured: N_('Order paid'), PaymentRefused: N_('Order not paid'),
   SermiLinked: N_('SERMI authorisation confirmed'), SermiRefused: N_('SERMI refused'),
