@@ -635,11 +635,12 @@ class GatewayService:
            "`Accept: text/csv`", "audit", query=aus.TrailQuery, answer=aus.Trail,
            errors=(UNAUTHENTICATED, (422, "a parameter breaks a rule")))
     def audit_trail(self, request):
-        found = self._call(self.audit.trail, self.auth.caller(request).actor(), single_query(request))
+        actor = self.auth.caller(request).actor()
         if request.accept_mimetypes.best_match(["application/json", "text/csv"]) == "text/csv":
+            found = self._call(self.audit.export_trail, actor, single_query(request))
             return Response(trail_csv(found["entries"]), mimetype="text/csv", headers={
                 "Content-Disposition": 'attachment; filename="aos-audit-trail.csv"'})
-        return found
+        return self._call(self.audit.trail, actor, single_query(request))
 
 
 def trail_csv(entries):

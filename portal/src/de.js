@@ -543,4 +543,6 @@ export default {
   "Secure gateway": "Secure Gateway",
   "Key programming": "Schlüsselprogrammierung",
   "Key programmed": "Schlüssel programmiert",
+  "Security work refused": "Sicherheitsarbeit abgelehnt",
+  "Trail exported": "Protokoll exportiert",
 };

@@ -43,6 +43,8 @@ SUMMARIES = {
     "SecurityJobOpened": "Security job on the car, SERMI {authorisation_id}; owner {owner_name} identified",
     "GatewayUnlockIssued": "Secure gateway {ecu_address} unlock token issued",
     "KeyProgrammed": "Key in slot {slot} of immobiliser {ecu_address}: {outcome}",
+    "SecurityRefused": "Security-related work refused: {reason}",
+    "TrailExported": "Trail exported ({entries} entries)",  # recorded by audit itself, not an event
     "PackageWithdrawn": "Flash file {package_id} withdrawn: {check}",
     "OrderPlaced": "Shop order {order_id} placed",
     "OrderCancelled": "Shop order {order_id} cancelled: {reason}",

@@ -4,7 +4,7 @@ from marshmallow import fields, validate
 from services.shared.events import CATALOGUE
 from services.shared.schemas import Input, Output
 
-KINDS = tuple(CATALOGUE)  # the trail records every fact the services publish
+KINDS = tuple(CATALOGUE) + ("TrailExported",)  # every fact the services publish, and the trail's own exports
 LIMIT_MAX = 1000
 
 

@@ -40,6 +40,11 @@ class AuditService:
     def trail(self, actor, query):
         return dump(s.Trail, use_cases.workshop_trail(self._ctx(), actor, load(s.TrailQuery, query)))
 
+    @api
+    def export_trail(self, actor, query):
+        """The trail for a download: the same entries, and the export recorded in the trail."""
+        return dump(s.Trail, use_cases.workshop_trail(self._ctx(), actor, load(s.TrailQuery, query), export=True))
+
     # ---- platform staff ----
 
     @api

@@ -89,11 +89,19 @@ def trail(ctx, filters, chain=None):
         return {"entries": found}
 
 
-def workshop_trail(ctx, actor, filters):
-    """The owner and admins see their workshop's whole trail; a technician sees what they did."""
+def workshop_trail(ctx, actor, filters, export=False):
+    """The owner and admins see their workshop's whole trail; a technician sees what they did. An export (the CSV)
+    is itself recorded in the trail, with its filters."""
     if actor["role"] not in ("owner", "admin"):
         filters = filters | {"user_id": actor["user_id"]}
-    return trail(ctx, filters, chain=actor["operator_id"])
+    found = trail(ctx, filters, chain=actor["operator_id"])
+    if export:
+        shown = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in filters.items() if v is not None}
+        with ctx.store.transaction() as uow:
+            append(uow.session, domain.fact_of(new_id(), "TrailExported", ctx.now, {
+                "operator_id": actor["operator_id"], "user_id": actor["user_id"], "vin": filters.get("vin"),
+                "entries": len(found["entries"]), "filters": shown}), ctx.now)
+    return found
 
 
 def verify(ctx):

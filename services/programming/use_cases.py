@@ -503,8 +503,8 @@ def gateway_unlock(ctx, actor, job_id, payload):
     job = _own_open_job(ctx, actor, job_id)
     ecu = next((e for e in ctx.describe(job.vin)["ecus"] if e["address"] == payload["ecu_address"]), None)
     if ecu is None or not domain.is_secure_gateway(ecu["name"]):
-        raise invalid_field("NOT_A_SECURE_GATEWAY", "ecu_address", "secure_gateway",
-                            f"{payload['ecu_address']} is not this car's secure gateway.")
+        _refused(ctx, job, invalid_field("NOT_A_SECURE_GATEWAY", "ecu_address", "secure_gateway",
+                                         f"{payload['ecu_address']} is not this car's secure gateway."))
     token = ctx.keys.unlock_token(ecu["hardware_part_number"], job.vin, bytes.fromhex(payload["challenge"]))
     expires = ctx.now + timedelta(seconds=UNLOCK_SECONDS)
     try:
@@ -516,8 +516,8 @@ def gateway_unlock(ctx, actor, job_id, payload):
                                              "vin": job.vin, "ecu_address": payload["ecu_address"],
                                              "issued_at": ctx.now}, subject=job.vin)
     except IntegrityError:
-        raise Conflict("CHALLENGE_ANSWERED", "A token for this challenge was issued already: ask the gateway for "
-                       "a new challenge.", {"field": "challenge"})
+        _refused(ctx, job, Conflict("CHALLENGE_ANSWERED", "A token for this challenge was issued already: ask the "
+                                    "gateway for a new challenge.", {"field": "challenge"}))
     return {"token": token.hex(), "ecu_address": payload["ecu_address"], "expires_at": expires}
 
 
@@ -527,10 +527,18 @@ def _own_open_job(ctx, actor, job_id):
     if job is None or job.operator_id != actor["operator_id"] or job.user_id != actor["user_id"]:
         raise NotFound("SECURITY_JOB_NOT_FOUND", "You have no such security job.", {"field": "job_id"})
     if ctx.now >= job.expires_at:
-        raise Conflict("SECURITY_JOB_EXPIRED", "This security job closed with your sign-in at the trust centre: "
-                       "sign in there again and open a new one.", {"field": "job_id"})
+        _refused(ctx, job, Conflict("SECURITY_JOB_EXPIRED", "This security job closed with your sign-in at the "
+                                    "trust centre: sign in there again and open a new one.", {"field": "job_id"}))
     ctx.sermi_check(actor)  # revoked meanwhile, or stale: refused now, not at the job's end
     return job
+
+
+def _refused(ctx, job, error):
+    """A refused step of security-related work: recorded for the trail in a transaction of its own, then raised."""
+    with ctx.store.transaction() as uow:
+        uow.emit("SecurityRefused", {"job_id": job.id, "operator_id": job.operator_id, "user_id": job.user_id,
+                                     "vin": job.vin, "reason": error.code, "refused_at": ctx.now}, subject=job.vin)
+    raise error
 
 
 def program_key(ctx, actor, job_id, payload):
@@ -539,7 +547,8 @@ def program_key(ctx, actor, job_id, payload):
     job = _own_open_job(ctx, actor, job_id)
     ecu = domain.immobiliser(ctx.describe(job.vin)["ecus"])
     if ecu is None:
-        raise Conflict("NO_IMMOBILISER", "The registry knows no immobiliser in this car.", {"field": "job_id"})
+        _refused(ctx, job, Conflict("NO_IMMOBILISER", "The registry knows no immobiliser in this car.",
+                                    {"field": "job_id"}))
     with ctx.store.transaction() as uow:
         agent = uow.session.get(Agent, payload["agent_id"])
         if agent is None or agent.operator_id != actor["operator_id"] or agent.revoked_at is not None:

@@ -256,6 +256,16 @@ class GatewayUnlockIssued(Contract):
     issued_at = When()
 
 
+class SecurityRefused(Contract):
+    """A step of security-related work was refused: a replayed challenge, a closed job, not the car's gateway."""
+    job_id = Id()
+    operator_id = Id()
+    user_id = Id()
+    vin = Vin(required=True)
+    reason = fields.String(required=True, validate=validate.Length(1, 64))
+    refused_at = When()
+
+
 class KeyProgrammed(Contract):
     """A key was programmed into a car's immobiliser (or that failed), in a security job, by the workshop's agent."""
     job_id = Id()
@@ -357,6 +367,7 @@ CATALOGUE = {
                                       "a SERMI-authorised technician, with the owner's identity recorded."),
     "GatewayUnlockIssued": Registration("programming", GatewayUnlockIssued, "A one-time secure-gateway unlock "
                                         "token was issued."),
+    "SecurityRefused": Registration("programming", SecurityRefused, "A step of security-related work was refused."),
     "KeyProgrammed": Registration("programming", KeyProgrammed, "A key was programmed into a car's immobiliser, "
                                   "or that failed."),
     "SecurityKeyIssued": Registration("programming", SecurityKeyIssued, "An ECU's security access was granted to a "

@@ -70,6 +70,8 @@ def test_the_workshop_sees_its_trail_and_staff_verify_it_and_find_what_was_chang
     assert exported.headers["Content-Type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(exported.text)))
     assert [r["kind"] for r in rows] == ["VehicleViewed", "VehicleViewed"] and rows[0]["vin"] == VIN
+    exported = kinds(api, workshop, kind="TrailExported")  # the export is in the trail itself
+    assert exported == ["TrailExported"]
 
     eventually(lambda: verified(system)["checkpoints"] >= 2, what="checkpoints signed")
     clean = verified(system)

@@ -84,5 +84,5 @@ def test_a_technician_unlocks_the_car_s_secure_gateway_in_a_security_job(api, sy
 
     kinds = lambda: [e["kind"] for e in api("GET", "/api/v1/audit/trail", workshop.token,  # noqa: E731
                                              params={"vin": CAR["vin"]}).json()["entries"]]
-    eventually(lambda: kinds().count("GatewayUnlockIssued") == 2 and "SecurityJobOpened" in kinds(),
-               what="the job and both tokens in the trail")
+    eventually(lambda: kinds().count("GatewayUnlockIssued") == 2 and "SecurityJobOpened" in kinds()
+               and kinds().count("SecurityRefused") == 3, what="the job, both tokens and the 3 refusals in the trail")
