@@ -260,6 +260,17 @@ def top_up(page, euros):
     expect(page.get_by_role("status").filter(has_text="added to your credit")).to_be_visible()
 
 
+def register_agent(page, name, folder):
+    """The workshop PC's agent registered on the Programming screen; its configuration as downloaded, once."""
+    page.get_by_label("Name of the PC").fill(name)
+    page.get_by_role("button", name="Register", exact=True).click()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download the agent configuration").click()
+    config_path = folder / "aos-agent.json"
+    download.value.save_as(config_path)
+    return config_path, json.loads(config_path.read_text())
+
+
 def start_agent(system, config_path, folder):
     """The agent as the workshop runs it on its PC beside the car, with the configuration the portal gave."""
     log = open(folder / "agent.log", "wb")
@@ -277,13 +288,7 @@ def test_programming_buy_time_and_flash_the_demo_car(page, system, tmp_path):
     # register the workshop PC's agent; its credential comes once, as a configuration file
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Programming").click()
     expect(page.get_by_text("Register an agent first.")).to_be_visible()
-    page.get_by_label("Name of the PC").fill("Bay 2 laptop")
-    page.get_by_role("button", name="Register", exact=True).click()
-    with page.expect_download() as download:
-        page.get_by_role("button", name="Download the agent configuration").click()
-    config_path = tmp_path / "aos-agent.json"
-    download.value.save_as(config_path)
-    config = json.loads(config_path.read_text())
+    config_path, config = register_agent(page, "Bay 2 laptop", tmp_path)
     assert config["api"] == system.base and config["name"] == "Bay 2 laptop" and len(config["credential"]) > 20
     agent = start_agent(system, config_path, tmp_path)
     try:

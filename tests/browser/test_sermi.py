@@ -15,7 +15,7 @@ from agent.flash import DID_KEYS, Ecu
 from deploy import trust_centre
 from simulator.ecu import UNLOCK, UNLOCK_CHALLENGE
 from tests.browser.conftest import DEMO_VIN
-from tests.browser.test_journeys import register, start_agent
+from tests.browser.test_journeys import register, register_agent, start_agent
 
 GATEWAY, IMMOBILISER = 0x10, 0x40  # the demo car's central gateway (ZGW) and body domain controller (BDC)
 
@@ -79,12 +79,7 @@ def test_sermi_a_technician_links_at_the_trust_centre_and_a_revoked_one_is_refus
 
     # a key into the demo car's immobiliser, programmed by the workshop's agent at the car
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Programming").click()
-    page.get_by_label("Name of the PC").fill("Key bench laptop")
-    page.get_by_role("button", name="Register", exact=True).click()
-    with page.expect_download() as download:
-        page.get_by_role("button", name="Download the agent configuration").click()
-    config_path = tmp_path / "aos-agent.json"
-    download.value.save_as(config_path)
+    config_path, _ = register_agent(page, "Key bench laptop", tmp_path)
     agent = start_agent(system, config_path, tmp_path)
     try:
         expect(page.locator("[data-agent]").filter(has_text="online")).to_have_count(1, timeout=20_000)
