@@ -55,7 +55,8 @@ def main(argv=None):
         for sim in simulators:
             for ecu in sim.vehicle.ecus.values():
                 ecu.bytes_per_second = LINK
-        token, _ = system.workshop(running.base, 200000)
+        token, _ = system.workshop(running.base, 200000, vat_id=system.VAT_ID)
+        system.security_jobs(running.base, token, [c["vin"] for c in cars])  # DME and BDC are theft-relevant
         user = {"Authorization": f"Bearer {token}"}
         requests.post(f"{running.base}/api/v1/purchases", json={"tariff_code": "prog-180"}, timeout=30,
                       headers=user | {"Idempotency-Key": str(uuid.uuid4())}).raise_for_status()

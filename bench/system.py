@@ -15,7 +15,7 @@ import requests
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from deploy import demo, mailcatcher, seaweedfs, staff
+from deploy import demo, mailcatcher, seaweedfs, staff, trust_centre
 from deploy.ports import free_port, wait_for
 from services.shared import config as settings
 from services.shared.migrate import upgrade
@@ -93,7 +93,14 @@ def running(database_url=None, extra_env=None):
         mail_port = free_port()
         catcher = mailcatcher.start(data / "mail", mail_port, log=open(data / "mailcatcher.log", "w"))
         port = free_port()
-        env = dict(os.environ, AOS_PROFILE="development", AOS_SMTP_PORT=str(mail_port), AOS_DATA_DIR=str(data), AOS_AMQP_URI=f"amqp://guest:guest@127.0.0.1:5672/{name}",
+        # the demo SERMI trust centre, with the bench workshops' technician (security jobs for theft-relevant ECUs)
+        centre, issuer = trust_centre.start(data / "trust-centre", free_port(),
+                                            [f"http://127.0.0.1:{port}/api/v1/sermi/callback"],
+                                            {TECHNICIAN: trust_centre.technician(VAT_ID, "SERMI-BENCH-0001")},
+                                            log=open(data / "trust-centre.log", "w"))
+        env = dict(os.environ, AOS_PROFILE="development", AOS_SERMI_ISSUER=issuer,
+                   AOS_PORTAL_URL=f"http://127.0.0.1:{port}", AOS_SMTP_PORT=str(mail_port), AOS_DATA_DIR=str(data),
+                   AOS_AMQP_URI=f"amqp://guest:guest@127.0.0.1:5672/{name}",
                    AOS_GATEWAY_ADDRESS=f"127.0.0.1:{port}", AOS_METRICS_BASE_PORT=str(free_port() - 1),
                    AOS_LOGIN_MAX_ADDRESS_FAILURES="10000", AOS_BLOB_ENDPOINT=f"127.0.0.1:{s3_port}",
                    AOS_OUTBOX_POLL_SECONDS="0.2", **keys, **(extra_env or {}))
@@ -111,6 +118,7 @@ def running(database_url=None, extra_env=None):
         finally:
             system.stop_all()
             catcher.terminate()
+            centre.terminate()
             store.terminate()
             store.wait(timeout=20)
             vhost(name, create=False)
@@ -139,10 +147,13 @@ def _on_server(server_url, statements):
     engine.dispose()
 
 
-def workshop(base, credit_cents=0):
+VAT_ID, TECHNICIAN = "DE136695976", "tech-bench"  # one workshop a run may have it: the SERMI technician's
+
+
+def workshop(base, credit_cents=0, vat_id=None):
     """A registered, enrolled workshop; returns (access token, user id), with `credit_cents` topped up."""
     registered, _, confirmed = demo.register_and_enrol(base, {
-        "operator": {"legal_name": "Bench Werkstatt", "legal_form": "GmbH", "country": "DE", "vat_id": None,
+        "operator": {"legal_name": "Bench Werkstatt", "legal_form": "GmbH", "country": "DE", "vat_id": vat_id,
                      "address": {"street": "Teststr. 1", "postal_code": "10115", "city": "Berlin"}},
         "owner": {"email": f"bench-{uuid.uuid4().hex[:6]}@werkstatt.de", "name": "Bench",
                   "password": "Lastprofil-Messung-2026"}}, MAIL_FOLDERS[base])
@@ -152,6 +163,21 @@ def workshop(base, credit_cents=0):
         demo.top_up_demo_credit(base, token, amount, idempotency_key=str(uuid.uuid4()))
         credit_cents -= amount
     return token, registered["user"]["id"]
+
+
+def security_jobs(base, token, vins):
+    """The workshop's technician (of a workshop registered with VAT_ID) links SERMI at the trust centre and opens
+    a security job on each car: the theft-relevant ECUs' keys need one."""
+    user = {"Authorization": f"Bearer {token}"}
+    started = requests.post(f"{base}/api/v1/sermi/link", json={}, headers=user, timeout=30)
+    started.raise_for_status()
+    back = trust_centre.sign_in(started.json()["authorization_url"], TECHNICIAN)
+    linked = requests.get(back, allow_redirects=False, timeout=30)
+    if linked.headers.get("Location") != "/#/sermi?linked=1":
+        raise SystemExit(f"SERMI link refused: {linked.headers.get('Location')}")
+    for vin in vins:
+        requests.post(f"{base}/api/v1/security/jobs", headers=user, timeout=30, json={
+            "vin": vin, "owner_name": "Bench Owner", "owner_document_number": "BENCH0001"}).raise_for_status()
 
 
 def purchase(http, base, token, key, tariff_code="air-1h"):

@@ -224,6 +224,7 @@ def product_picture(name):
 
 def banner(base, login, config, demo_vin, agent_id):
     metrics = ", ".join(f"{s} http://{a}/metrics" for s, a in config["METRICS_ADDRESSES"].items())
+    trust_centre = config["ENVIRONMENT"].get("AOS_SERMI_ISSUER") or "not started"
     return f"""
 AOS is running.
   Portal:     {base}/   (the web portal: register a workshop, or sign in with the demo login below)
@@ -238,6 +239,9 @@ AOS is running.
   Programming: the demo car runs on the vehicle simulator (DoIP 127.0.0.1:{DEMO_CAR_PORT}) with the demo agent
               {agent_id} beside it: in the portal, buy programming time and open a session; or POST {base}/api/v1/programming/sessions
               {{"vin": "{demo_vin}", "agent_id": "{agent_id}"}} and start it when pre-flight is ready
+  SERMI:      its engine control and immobiliser are theft-relevant: first link SERMI in the portal (#/sermi) as
+              tech-anna at the demo trust centre ({trust_centre}; any password) and open a security job on
+              the car (#/security), where its gateway unlocks and keys are programmed too
   Logs:       {Path(config['DATA_DIR']) / 'logs'}
 Ctrl-C stops everything.
 """

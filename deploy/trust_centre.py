@@ -2,8 +2,10 @@
 deploy/trust-centre/server.mjs) started on 127.0.0.1:port with AOS as its client and a file of technicians
 (authorised, revoked, one acting for another), read again at every request so a test can revoke one."""
 import json
+import re
 import subprocess
 from pathlib import Path
+from urllib.parse import urljoin, urlsplit
 
 from deploy.ports import reachable, stop_with_parent, wait_for
 
@@ -16,6 +18,11 @@ def technician(vat_id, authorisation_id, workshop="Werkstatt Müller GmbH", coun
     return {"cabuid": body, "iouid": {"name": workshop, "address": "Hauptstraße 1, 80331 München", "vat_id": vat_id},
             "ioeuid": {"country": country, "body": body, "authorisation_id": authorisation_id}, "revoked": revoked,
             **({"chain": chain} if chain else {})}
+
+
+def read_technicians(folder):
+    path = Path(folder) / "technicians.json"
+    return json.loads(path.read_text()) if path.exists() else {}
 
 
 def write_technicians(folder, technicians):
@@ -40,3 +47,18 @@ def start(folder, port, redirect_uris, technicians=None, log=None):
                                stdout=log or subprocess.DEVNULL, stderr=subprocess.STDOUT, preexec_fn=stop_with_parent)
     wait_for(lambda: reachable("127.0.0.1", port), 30, "the demo trust centre")
     return process, issuer
+
+
+def sign_in(authorization_url, login, password="demo"):
+    """A technician's browser at the demo trust centre, scripted: its sign-in page, then the redirects until the
+    trust centre sends the browser back to the relying party. Returns that address (AOS's callback with the code
+    and the state, or with the error)."""
+    import requests
+    browser, home = requests.Session(), urlsplit(authorization_url).netloc
+    page = browser.get(authorization_url, timeout=30)
+    action = re.search(r'action="([^"]+)"', page.text).group(1)
+    answer = browser.post(urljoin(page.url, action), data={"prompt": "login", "login": login, "password": password},
+                          allow_redirects=False, timeout=30)
+    while 300 <= answer.status_code < 400 and urlsplit(urljoin(answer.url, answer.headers["Location"])).netloc == home:
+        answer = browser.get(urljoin(answer.url, answer.headers["Location"]), allow_redirects=False, timeout=30)
+    return urljoin(answer.url, answer.headers["Location"])

@@ -441,10 +441,16 @@ class ProgrammingSession:
 
 SECURE_GATEWAYS = ("ZGW",)  # the central gateway: its diagnostic access opens only with a one-time unlock token
 IMMOBILISERS = ("BDC", "CAS", "FEM", "EWS")  # the ECUs that hold a car's keys
+# theft-relevant (SERMI, Regulation 2021/1244): their security access needs a SERMI-authorised technician
+THEFT_RELEVANT = IMMOBILISERS + ("DME", "DDE", "ELV")  # and engine control, steering lock
 
 
 def is_secure_gateway(ecu_name):
     return ecu_name.split(" ")[0] in SECURE_GATEWAYS
+
+
+def is_theft_relevant(ecu_name):
+    return ecu_name.split(" ")[0] in THEFT_RELEVANT
 
 
 def immobiliser(ecus):

@@ -20,7 +20,7 @@ from services.programming.settings import ProgrammingSettings
 from services.shared.database import new_id
 from services.shared.blobs import BlobMissing
 from services.shared.facts import Fact, publish
-from services.shared.errors import Conflict, NotFound, PaymentRequired, Unauthenticated, invalid_field
+from services.shared.errors import Conflict, Forbidden, NotFound, PaymentRequired, Unauthenticated, invalid_field
 
 
 @dataclass
@@ -418,13 +418,26 @@ def _comparable(payload):
 
 def security_key(ctx, credentials, session_id, payload):
     """The key for an ECU's seed, for the agent of a running session and an ECU of its plan only, by the ECU's
-    type from the key store (whose secrets never leave it); each key answered is recorded."""
+    type from the key store (whose secrets never leave it); each key answered is recorded. A theft-relevant ECU
+    (engine control, immobiliser, steering lock: by its name in the registry) also needs an open security job on
+    the car, that is a SERMI-authorised technician of the workshop with the owner identified (SERMI)."""
+    with ctx.store.read() as s:
+        asked = s.get(Session, session_id)
+        vin = asked.vin if asked is not None else None
+    names = {e["address"]: e["name"] for e in ctx.describe(vin)["ecus"]} if vin else {}
     with ctx.store.transaction() as uow:
         agent = authenticate(uow.session, *credentials)
         session = uow.session.get(Session, session_id)
         if session is None or session.agent_id != agent.id:
             raise NotFound("SESSION_NOT_FOUND", "This agent has no such session.", {"field": "session_id"})
         ecu_type = session.key_type(payload["ecu_address"])
+        name = names.get(payload["ecu_address"], "")
+        if domain.is_theft_relevant(name) and uow.session.scalar(select(SecurityJob.id).where(
+                SecurityJob.operator_id == session.operator_id, SecurityJob.vin == session.vin,
+                SecurityJob.expires_at > ctx.now).limit(1)) is None:
+            raise Forbidden("SECURITY_JOB_REQUIRED", f"ECU {payload['ecu_address']} ({name}) is theft-relevant: its "
+                            "security access needs an open security job on this car, by a SERMI-authorised "
+                            "technician with the owner identified.", {"field": "ecu_address"})
         uow.session.add(IssuedKey(session_id=session.id, agent_id=agent.id, operator_id=session.operator_id,
                                   vin=session.vin, ecu_address=payload["ecu_address"], ecu_type=ecu_type,
                                   seed=payload["seed"], issued_at=ctx.now))

@@ -1,6 +1,7 @@
 """A new workshop, in the browser alone: register, enrol the second factor, sign in, buy access, search for the demo
 car and read; buy programming time and flash the demo car on the simulator; order a tool; manage users."""
 import json
+import random
 import re
 import subprocess
 import sys
@@ -16,6 +17,13 @@ from deploy import mailcatcher
 from services.shared.config import ROOT
 
 pytestmark = pytest.mark.timeout(300)
+
+
+def german_vat_id():
+    """A fresh, well-formed German VAT id (check digit by ISO 7064 MOD 11,10), so each journey's workshop has one."""
+    from stdnum.iso7064 import mod_11_10
+    digits = "81" + "".join(random.choice("0123456789") for _ in range(6))
+    return "DE" + digits + mod_11_10.calc_check_digit(digits)
 
 
 def register(page, name="Kfz-Meisterbetrieb Schulz", check=False, vat_id=None):
@@ -283,7 +291,11 @@ def start_agent(system, config_path, folder):
 
 def test_programming_buy_time_and_flash_the_demo_car(page, system, tmp_path):
     screens = page.screens
-    register(page, "Autoelektrik Weber")
+    from tests.browser.test_sermi import link_sermi_and_open_security_job
+    vat_id = german_vat_id()
+    register(page, "Autoelektrik Weber", vat_id=vat_id)
+    # the demo car's engine control and immobiliser are theft-relevant: their keys need a SERMI security job
+    link_sermi_and_open_security_job(page, system, vat_id, DEMO_VIN)
 
     # register the workshop PC's agent; its credential comes once, as a configuration file
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Programming").click()

@@ -4,27 +4,20 @@ work; records the owner's identity, unlocks the demo car's secure gateway with t
 gateway's challenge, and has its agent program a key into the car's immobiliser; the workshop's owner sees each
 step in the trail. A technician the trust centre revoked is
 refused in words. The screens in English and German pass axe."""
-import random
 import re
 
 import pytest
 from playwright.sync_api import expect
-from stdnum.iso7064 import mod_11_10
 
 from agent.flash import DID_KEYS, Ecu
 from deploy import trust_centre
 from simulator.ecu import UNLOCK, UNLOCK_CHALLENGE
 from tests.browser.conftest import DEMO_VIN
-from tests.browser.test_journeys import register, register_agent, start_agent
+from tests.browser.test_journeys import german_vat_id, register, register_agent, start_agent
 
 GATEWAY, IMMOBILISER = 0x10, 0x40  # the demo car's central gateway (ZGW) and body domain controller (BDC)
 
 pytestmark = pytest.mark.timeout(300)
-
-
-def german_vat_id():
-    digits = "81" + "".join(random.choice("0123456789") for _ in range(6))
-    return "DE" + digits + mod_11_10.calc_check_digit(digits)
 
 
 def sign_in_at_trust_centre(page, login):
@@ -37,7 +30,8 @@ def sign_in_at_trust_centre(page, login):
 
 def test_sermi_a_technician_links_at_the_trust_centre_and_a_revoked_one_is_refused(page, system, tmp_path):
     vat_id = german_vat_id()
-    trust_centre.write_technicians(system.data_dir / "trust-centre", {
+    folder = system.data_dir / "trust-centre"
+    trust_centre.write_technicians(folder, trust_centre.read_technicians(folder) | {
         "tech-clara": trust_centre.technician(vat_id, "SERMI-DE-0777", workshop="Autohaus Schlüssel GmbH"),
         "tech-dieter": trust_centre.technician(vat_id, "SERMI-DE-0778", revoked=True)})
     register(page, name="Autohaus Schlüssel GmbH", vat_id=vat_id)
@@ -110,3 +104,21 @@ def test_sermi_a_technician_links_at_the_trust_centre_and_a_revoked_one_is_refus
     expect(rows.filter(has_text="Gateway-Freischalt-Token ausgegeben")).to_have_count(1)
     expect(rows.filter(has_text="Sicherheitsauftrag eröffnet")).to_contain_text("Jana Nowak")
     expect(rows.filter(has_text="Schlüssel programmiert")).to_contain_text("slot 2")
+
+
+def link_sermi_and_open_security_job(page, system, vat_id, vin):
+    """A technician of the workshop (known to the demo trust centre for its VAT id) links SERMI and opens a
+    security job on the car, through the portal."""
+    technicians = trust_centre.read_technicians(system.data_dir / "trust-centre")
+    trust_centre.write_technicians(system.data_dir / "trust-centre", technicians | {
+        f"tech-{vat_id}": trust_centre.technician(vat_id, f"SERMI-{vat_id}")})
+    page.goto("/#/sermi")
+    page.get_by_role("button", name="Link my SERMI authorisation").click()
+    sign_in_at_trust_centre(page, f"tech-{vat_id}")
+    expect(page.get_by_text("The trust centre confirmed your SERMI authorisation.")).to_be_visible()
+    page.goto("/#/security")
+    page.get_by_label("VIN").fill(vin)
+    page.get_by_label("Vehicle owner (as on the ID document)").fill("Jana Nowak")
+    page.get_by_label("ID document number").fill("L01X00T47")
+    page.get_by_role("button", name="Open the job").click()
+    expect(page.get_by_test_id("security-job")).to_contain_text(vin)

@@ -56,11 +56,24 @@ def workshop_floor(system, tmp_path):
         yield {"car": car, "port": simulator.port, "key": manufacturer, "store": store, "tmp": tmp_path}
 
 
-def workshop_with_time(api, tariff="prog-30"):
-    workshop = Workshop(api, vat_id=None)
+def workshop_with_time(api, tariff="prog-30", security_job=True):
+    """A workshop with programming time; with `security_job`, its technician SERMI-linked and a security job open
+    on the car (the engine control and the immobiliser are theft-relevant: their keys need it)."""
+    workshop = Workshop(api)
     eventually(lambda: top_up(api, workshop, 20000).status_code == 201, what="billing to know the workshop")
     assert buy(api, workshop, tariff).status_code == 201
+    if security_job:
+        open_security_job(api, workshop)
     return workshop
+
+
+def open_security_job(api, workshop, vin=CAR["vin"]):
+    from tests.e2e.test_sermi import link
+    link(api, workshop, "tech-anna")
+    opened = api("POST", "/api/v1/security/jobs", workshop.token, json={
+        "vin": vin, "owner_name": "Jana Nowak", "owner_document_number": "L01X00T47"})
+    assert opened.status_code == 201, opened.text
+    return opened.json()
 
 
 def running_agent(api, workshop, floor, name="bay 2"):
@@ -471,12 +484,9 @@ def test_without_its_hsm_security_access_answers_503_and_nothing_else_stops(soft
 def test_a_key_is_programmed_into_the_immobiliser_by_the_agent_in_a_sermi_security_job(api, workshop_floor):
     """Key programming: the technician (SERMI, owner identified) asks for it; the workshop's agent at the car takes
     it, gets the immobiliser's security key for this job only, writes the key and reports; the car holds it."""
-    from tests.e2e.test_sermi import link
     floor, immobiliser = workshop_floor, next(e for e in CAR["ecus"] if e["name"].startswith("BDC"))
     workshop = Workshop(api)
-    link(api, workshop, "tech-anna")
-    job = api("POST", "/api/v1/security/jobs", workshop.token, json={
-        "vin": CAR["vin"], "owner_name": "Jana Nowak", "owner_document_number": "L01X00T47"}).json()
+    job = open_security_job(api, workshop)
     agent_id, stop = running_agent(api, workshop, floor, name="key bench")
     try:
         bad = api("POST", f"/api/v1/security/jobs/{job['id']}/keys", workshop.token,
@@ -503,3 +513,21 @@ def test_a_key_is_programmed_into_the_immobiliser_by_the_agent_in_a_sermi_securi
                                              params={"vin": CAR["vin"]}).json()["entries"]]
     eventually(lambda: {"SecurityJobOpened", "SecurityKeyIssued", "KeyProgrammed"} <= set(kinds()),
                what="the key's steps in the trail")
+
+
+def test_a_theft_relevant_ecu_s_security_access_needs_a_sermi_security_job_on_the_car(api, workshop_floor):
+    """The engine control and the immobiliser are theft-relevant (SERMI): without an open security job on the car
+    their keys are refused; the transmission's are not; with one, they come."""
+    workshop = workshop_with_time(api, security_job=False)
+    agent, session_id = running_by_hand(api, workshop, "bay 8")
+    by_name = {e["name"].split(" ")[0]: e["address"] for e in CAR["ecus"]}
+
+    def key(address):
+        return agent_call(api, agent, "POST", f"/sessions/{session_id}/security-key",
+                          json={"ecu_address": address, "seed": "1a2b3c4d"})
+    for theft_relevant in ("DME", "BDC"):
+        refused = key(by_name[theft_relevant])
+        assert refused.status_code == 403 and error(refused)["code"] == "SECURITY_JOB_REQUIRED", theft_relevant
+    assert key(by_name["EGS"]).status_code == 200
+    open_security_job(api, workshop)
+    assert key(by_name["DME"]).status_code == 200 and key(by_name["BDC"]).status_code == 200

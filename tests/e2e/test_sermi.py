@@ -2,11 +2,9 @@
 authorization code with PKCE, the ID token's claims held against the workshop. A foreign workshop's technician,
 a replayed answer, a revocation at the trust centre and a stale sign-in are refused in words, and every step is in
 the workshop's audit trail."""
-import re
 from datetime import timedelta
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
-import requests
 from sqlalchemy.orm import Session
 
 from deploy import trust_centre as centre
@@ -17,26 +15,13 @@ from tests.e2e.conftest import Workshop, error
 from tests.helpers import eventually
 
 
-def sign_in_at_trust_centre(url, login):
-    """The technician's browser at the trust centre: its sign-in form, then back towards AOS. Returns where the
-    trust centre sends the browser (AOS's callback, with the code and the state)."""
-    browser = requests.Session()
-    page = browser.get(url, timeout=30)
-    action = re.search(r'action="([^"]+)"', page.text).group(1)
-    answer = browser.post(urljoin(page.url, action), data={"prompt": "login", "login": login, "password": "demo"},
-                          allow_redirects=False, timeout=30)
-    while 300 <= answer.status_code < 400 and not answer.headers["Location"].startswith("http://portal.test"):
-        answer = browser.get(urljoin(answer.url, answer.headers["Location"]), allow_redirects=False, timeout=30)
-    assert answer.headers["Location"].startswith("http://portal.test/api/v1/sermi/callback?"), answer.text[:500]
-    return answer.headers["Location"]
-
-
 def link(api, workshop, login):
     """The whole link: AOS's start, the trust centre's sign-in, AOS's callback. Returns (where the portal goes,
     the callback's query, to replay it)."""
     started = api("POST", "/api/v1/sermi/link", workshop.token)
     assert started.status_code == 200, started.text
-    back = urlsplit(sign_in_at_trust_centre(started.json()["authorization_url"], login))
+    back = urlsplit(centre.sign_in(started.json()["authorization_url"], login))
+    assert back.geturl().startswith("http://portal.test/api/v1/sermi/callback?")
     answer = api("GET", f"/api/v1/sermi/callback?{back.query}", allow_redirects=False)
     assert answer.status_code == 303
     return answer.headers["Location"], back.query
