@@ -545,4 +545,5 @@ export default {
   "Key programmed": "Schlüssel programmiert",
   "Security work refused": "Sicherheitsarbeit abgelehnt",
   "Trail exported": "Protokoll exportiert",
+  "Agent registered, renewed or revoked": "Agent registriert, erneuert oder widerrufen",
 };

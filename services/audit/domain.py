@@ -34,6 +34,7 @@ SUMMARIES = {
     "DocumentViewed": "Document {document_id} opened",
     "VehicleViewed": "Vehicle data read: {view}",
     "ServiceRecordAdded": "Service record {record_id} added at {odometer_km} km",
+    "AgentChanged": "Agent {agent_name}: {change}",
     "SessionStarted": "Programming session {session_id} started",
     "SessionEnded": "Programming session {session_id} ended: {outcome}",
     "SessionExpired": "Programming session {session_id} ran out of paid time",

@@ -87,7 +87,14 @@ def register_agent(ctx, actor, payload):
                   credential_sha256=_digest(credential), registered_at=ctx.now)
     with ctx.store.transaction() as uow:
         uow.session.add(agent)
+        _agent_changed(uow, actor, agent, "registered", ctx.now)
     return _agent_view(agent, ctx.now) | {"credential": credential}
+
+
+def _agent_changed(uow, actor, agent, change, now):
+    """For the audit trail: who registered, renewed or revoked which agent."""
+    uow.emit("AgentChanged", {"operator_id": agent.operator_id, "user_id": actor["user_id"], "agent_id": agent.id,
+                              "agent_name": agent.name, "change": change, "changed_at": now}, subject=agent.id)
 
 
 def agents(ctx, actor):
@@ -126,6 +133,7 @@ def renew_credential(ctx, actor, agent_id):
         agent = _workshops_agent(uow.session, actor, agent_id, lock=True)
         _usable(agent)
         agent.credential_sha256 = _digest(credential)
+        _agent_changed(uow, actor, agent, "credential_renewed", ctx.now)
         return _agent_view(agent, ctx.now) | {"credential": credential}
 
 
@@ -137,6 +145,7 @@ def revoke_agent(ctx, actor, agent_id):
         agent = _workshops_agent(s, actor, agent_id, lock=True)
         if agent.revoked_at is None:
             agent.revoked_at = ctx.now
+            _agent_changed(uow, actor, agent, "revoked", ctx.now)
             for session in s.scalars(select(Session).where(Session.agent_id == agent.id,
                                                            Session.state.in_(domain.LIVE)).with_for_update()).all():
                 _publish(uow, session, session.agent_revoked(ctx.now, ctx.rules))

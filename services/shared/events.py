@@ -190,6 +190,16 @@ class ServiceRecordAdded(Contract):
     work_codes = fields.List(fields.String(), required=True)
 
 
+class AgentChanged(Contract):
+    """A workshop's agent was registered, got a new credential, or was revoked (for the audit trail)."""
+    operator_id = Id()
+    user_id = Id()
+    agent_id = Id()
+    agent_name = fields.String(required=True, validate=validate.Length(1, 100))
+    change = fields.String(required=True, validate=validate.OneOf(("registered", "credential_renewed", "revoked")))
+    changed_at = When()
+
+
 class SessionStarted(Contract):
     session_id = Id()
     operator_id = Id()
@@ -358,6 +368,8 @@ CATALOGUE = {
     "VehicleViewed": Registration("vehicle_data", VehicleViewed, "A user read a car's build data, service history, "
                                   "maintenance or campaigns."),
     "ServiceRecordAdded": Registration("vehicle_data", ServiceRecordAdded, "A workshop recorded service work."),
+    "AgentChanged": Registration("programming", AgentChanged, "A workshop's agent was registered, renewed or "
+                                 "revoked."),
     "SessionStarted": Registration("programming", SessionStarted, "The clock of a programming session started."),
     "SessionEnded": Registration("programming", SessionEnded, "A programming session closed; seconds to bill."),
     "SessionExpired": Registration("programming", SessionExpired, "A programming session ran out of paid time."),

@@ -341,6 +341,10 @@ def test_the_owner_renames_renews_and_revokes_agents(api, workshop):
         answer = api(method, f"/api/v1/agents/{agent['id']}{path}", other.token,
                      json={"name": "mine"} if method == "PATCH" else None)
         assert answer.status_code == 404 and error(answer)["code"] == "AGENT_NOT_FOUND", path
+    trail = lambda: [e["summary"] for e in api("GET", "/api/v1/audit/trail", workshop.token,  # noqa: E731
+                                                 params={"kind": "AgentChanged"}).json()["entries"]]
+    eventually(lambda: len(trail()) == 3, what="the agent's changes in the trail")
+    assert [t.split(": ")[1] for t in trail()] == ["revoked", "credential_renewed", "registered"]
 
 
 def test_only_the_owner_or_an_admin_manage_agents(api, workshop):

@@ -8,6 +8,7 @@ import { download, ErrorBanner, Field, Loading, Page } from '../ui.js';
 const KINDS = {
   VehicleViewed: N_('Vehicle data read'), DocumentViewed: N_('Document opened'),
   AccessPurchased: N_('Access bought'), AccessExpired: N_('Access ended'), CreditIssued: N_('Credit received'),
+  AgentChanged: N_('Agent registered, renewed or revoked'),
   SessionStarted: N_('Programming started'), SessionEnded: N_('Programming ended'),
   SessionExpired: N_('Programming ran out of time'), FlashCompleted: N_('ECU flashed'),
   FlashFailed: N_('Flash failed'), SecurityKeyIssued: N_('Security key issued'),
