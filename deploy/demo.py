@@ -136,8 +136,9 @@ def _programming(config):
 
 
 def load_software(config, vehicles):
-    """The software catalogue: the demo plays the manufacturer too, so it makes a signing key once (kept in the
-    data folder), signs a new integration level for the registry's series with it, and imports it."""
+    """The software catalogue: the demo plays the manufacturer too, so it makes a signing key once (on the HSM's
+    token when there is one, else in the data folder), signs a new integration level for the registry's series
+    with it, and imports it."""
     from deploy import software
     from services.programming import catalog, manifest
     from services.shared import blobs
@@ -145,15 +146,23 @@ def load_software(config, vehicles):
     from cryptography.hazmat.primitives import serialization
     private = Path(config["DATA_DIR"]) / "keys" / "manufacturer-software.pem"
     public = _programming(config).manufacturer_key_file
-    if not private.exists():
-        key = software.new_key()
-        private.parent.mkdir(parents=True, exist_ok=True)
-        private.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                              serialization.NoEncryption()))
-        private.chmod(0o600)
-        public.write_text(software.public_pem(key))
-    key = serialization.load_pem_private_key(private.read_bytes(), password=None)
     folder = Path(config["DATA_DIR"]) / "demo-software"
+    if os.environ.get("AOS_HSM_MODULE"):  # the signing key on the HSM's token (launcher.ensure_hsm): it never leaves
+        from services.programming.hsm import HsmKeys, HsmSigningKey
+        key = HsmSigningKey(HsmKeys(os.environ["AOS_HSM_MODULE"], os.environ.get("AOS_HSM_TOKEN_LABEL", "aos"),
+                                    os.environ["AOS_HSM_PIN"]), "manufacturer-software")
+        public.parent.mkdir(parents=True, exist_ok=True)
+        public.write_text(software.public_pem(key))
+        folder = folder.with_name("demo-software-hsm")
+    else:
+        if not private.exists():
+            key = software.new_key()
+            private.parent.mkdir(parents=True, exist_ok=True)
+            private.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                  serialization.NoEncryption()))
+            private.chmod(0o600)
+            public.write_text(software.public_pem(key))
+        key = serialization.load_pem_private_key(private.read_bytes(), password=None)
     if not (folder / "catalog.json").exists():
         software.generate(folder, key, vehicles, image_bytes=64 * 1024)
     store = blobs.from_config(config)

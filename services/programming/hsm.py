@@ -5,7 +5,9 @@ production points AOS_HSM_MODULE at its network HSM's PKCS#11 library.
 
 The type secrets come in once, at the manufacturer's key ceremony (here: `python -m services.programming.hsm
 provision <type> ...`, which imports the demo fleet's secrets as the factory provisioned them into its cars).
-An HSM that does not answer makes security access answer 503; nothing else of programming needs it."""
+An HSM that does not answer makes security access answer 503; nothing else of programming needs it. The
+software catalogue's signing key (the manufacturer's, played by `make run`) can sit on the token too
+(HsmSigningKey)."""
 import argparse
 import os
 import sys
@@ -81,6 +83,41 @@ class HsmKeys(KeyStore):
                 Attribute.VERIFY: True})
             return True
         return self._call(create)
+
+
+class HsmSigningKey:
+    """An Ed25519 key on the token (the software catalogue's signing key): it signs there, only its public half
+    ever leaves. Duck-types the private key `deploy.software` signs manifests with."""
+
+    def __init__(self, keys, label):
+        self._keys, self._label = keys, label
+
+    def _pair(self, session):
+        from pkcs11 import Attribute, KeyType, ObjectClass
+        from pkcs11.util.ec import encode_named_curve_parameters
+        found = list(session.get_objects({Attribute.LABEL: self._label, Attribute.CLASS: ObjectClass.PRIVATE_KEY}))
+        if not found:
+            params = session.create_domain_parameters(KeyType.EC_EDWARDS, {
+                Attribute.EC_PARAMS: encode_named_curve_parameters(ED25519_OID)}, local=True)
+            params.generate_keypair(store=True, label=self._label, private_template={
+                Attribute.SENSITIVE: True, Attribute.EXTRACTABLE: False})
+            found = list(session.get_objects({Attribute.LABEL: self._label, Attribute.CLASS: ObjectClass.PRIVATE_KEY}))
+        public = next(iter(session.get_objects({Attribute.LABEL: self._label,
+                                                Attribute.CLASS: ObjectClass.PUBLIC_KEY})))
+        return found[0], public
+
+    def sign(self, data):
+        from pkcs11 import Mechanism
+        return self._keys._call(lambda session: self._pair(session)[0].sign(data, mechanism=Mechanism.EDDSA))
+
+    def public_key(self):
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+        from pkcs11 import Attribute
+        point = self._keys._call(lambda session: self._pair(session)[1][Attribute.EC_POINT])
+        return Ed25519PublicKey.from_public_bytes(point[-32:])  # the DER OCTET STRING's 32 bytes
+
+
+ED25519_OID = "1.3.101.112"
 
 
 def from_settings(settings):

@@ -90,3 +90,25 @@ def test_an_unlock_token_opens_its_car_s_gateway_once_for_its_challenge(keys):
     assert gateway.handle(bytes([0x31, 0x01, 0x0F, 0x11]) + token) == bytes([0x71, 0x01, 0x0F, 0x11, 0x00])
     assert gateway.gateway_unlocked
     assert gateway.handle(bytes([0x31, 0x01, 0x0F, 0x11]) + token) == bytes([0x7F, 0x31, 0x35]), "once"
+
+
+def test_the_catalogue_s_signing_key_signs_in_the_hsm_and_never_leaves_it(softhsm, tmp_path):
+    """The manufacturer's Ed25519 key on the token: a catalogue signed with it passes programming's import, which
+    checks every manifest against the public half; the private half cannot be read out."""
+    import pkcs11
+    from pkcs11 import Attribute, ObjectClass
+
+    from deploy import software, vehicles
+    from services.programming import catalog, manifest
+    from services.programming.hsm import HsmSigningKey
+    store = HsmKeys(softhsm["AOS_HSM_MODULE"], softhsm["AOS_HSM_TOKEN_LABEL"], softhsm["AOS_HSM_PIN"])
+    key = HsmSigningKey(store, "catalogue-signing")
+    cars = vehicles.generate(1, seed=3)["vehicles"]
+    software.generate(tmp_path / "software", key, cars, image_bytes=4096)
+    public = manifest.load_public(software.public_pem(key))
+    assert len(catalog.check(tmp_path / "software", public)) == len(cars[0]["ecus"]), "every manifest verifies"
+    private = store._call(lambda session: next(iter(session.get_objects({
+        Attribute.LABEL: "catalogue-signing", Attribute.CLASS: ObjectClass.PRIVATE_KEY}))))
+    with pytest.raises(pkcs11.PKCS11Error):
+        private[Attribute.VALUE]
+    assert HsmSigningKey(store, "catalogue-signing").public_key().public_bytes_raw() == key.public_key().public_bytes_raw()
