@@ -133,19 +133,30 @@ class Agent:
             beat.join(timeout=5)
 
     def do_program_key(self, job):
-        """A key into the immobiliser, in a workshop's security job; its security key asked for this job only."""
-        path = f"/agents/key-jobs/{job['key_job_id']}"
+        """A key into the immobiliser, in a workshop's security job; its security key asked for this task only."""
+        path = f"/agents/tasks/{job['task_id']}"
 
         def key_for(address, level, seed):
             answer = self._post(path + "/security-key", {"ecu_address": f"0x{address:02X}", "seed": seed.hex()})
             return bytes.fromhex(answer["key"])
+        self._task(path, job, key_for, lambda ecu: ecu.program_key(job["slot"], bytes.fromhex(job["key_id"])))
+
+    def do_unlock_gateway(self, job):
+        """The secure gateway unlocked online: its challenge read, AOS's token for it written."""
+        path = f"/agents/tasks/{job['task_id']}"
+
+        def token_for(challenge):
+            return bytes.fromhex(self._post(path + "/gateway-token", {"challenge": challenge.hex()})["token"])
+        self._task(path, job, self._no_key, lambda ecu: ecu.unlock_gateway(token_for))
+
+    def _task(self, path, job, key_for, work):
         try:
             with Ecu(self.host, self.port, int(job["ecu_address"], 16), key_for) as ecu:
-                ecu.program_key(job["slot"], bytes.fromhex(job["key_id"]))
+                work(ecu)
         except Failure as failure:
             self._post(path + "/report", {"outcome": "failed", "detail": f"{failure.step}: {failure.detail}"[:500]})
             return
-        self._post(path + "/report", {"outcome": "programmed"})
+        self._post(path + "/report", {"outcome": "done"})
 
     def _heartbeats(self, session_id, stop, state):
         while not stop.wait(HEARTBEAT_SECONDS):

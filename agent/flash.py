@@ -21,6 +21,7 @@ TESTER_ADDRESS = 0x0E80
 PROGRAMMING_LEVEL = 0x11
 DID_SOFTWARE, DID_HARDWARE, DID_VOLTAGE, DID_STATE = 0xF189, 0xF191, 0xDD02, 0xDD10
 DID_KEYS = 0xAB10  # the immobiliser's key slots: slot (1 byte) and the transponder's id (8 bytes)
+UNLOCK_CHALLENGE, UNLOCK = 0x0F10, 0x0F11  # the secure gateway's one-time challenge, and the token for it
 ERASE, CHECK = 0xFF00, 0xFF01
 MIN_VOLTAGE_MV = 12200
 
@@ -204,6 +205,15 @@ class Ecu:
         held = {slots[i]: slots[i + 1:i + 9] for i in range(0, len(slots), 9)}
         if held.get(slot) != key_id:
             raise Failure("read back", "verification_failed", f"slot {slot} does not hold the key written")
+
+    def unlock_gateway(self, token_for):
+        """The secure gateway unlocked: its one-time challenge read, the token `token_for(challenge)` written."""
+        answer = self._step("read the unlock challenge", self.client.start_routine, UNLOCK_CHALLENGE)
+        challenge = bytes(answer.service_data.routine_status_record or b"")
+        if len(challenge) != 8:
+            raise Failure("read the unlock challenge", "refused", "the gateway showed no challenge")
+        if self._routine("unlock", UNLOCK, token_for(challenge)) != 0x00:
+            raise Failure("unlock", "refused", "the gateway did not take the token")
 
     def _routine(self, name, routine, data=None):
         answer = self._step(name, self.client.start_routine, routine, data)

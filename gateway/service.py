@@ -600,7 +600,7 @@ class GatewayService:
         return self._call(self.programming.gateway_unlock, caller.actor(), job_id, read_json(request, ps.UnlockInput))
 
     @route("POST", V1 + "/security/jobs/<job_id>/keys", "Program a key into the car's immobiliser: the workshop's "
-           "agent at the car takes it with its next job", "SERMI", body=ps.KeyJobInput, answer=ps.KeyJobOut,
+           "agent at the car takes it with its next job", "SERMI", body=ps.KeyJobInput, answer=ps.TaskOut,
            status=201, errors=(UNAUTHENTICATED, (403, "no fresh SERMI authorisation, or revoked"),
                                (404, "no such job of yours"), (409, "the job closed, or the car has no immobiliser"),
                                (422, "not an agent of your workshop")))
@@ -608,25 +608,44 @@ class GatewayService:
         caller = self.auth.caller(request)
         return self._call(self.programming.program_key, caller.actor(), job_id, read_json(request, ps.KeyJobInput))
 
-    @route("GET", V1 + "/security/key-jobs/<key_job_id>", "A key job: queued, running, done or failed", "SERMI",
-           answer=ps.KeyJobOut, errors=(UNAUTHENTICATED, (404, "no such key job in your workshop")))
-    def key_job(self, request, key_job_id):
-        return self._call(self.programming.key_job, self.auth.caller(request).actor(), key_job_id)
+    @route("POST", V1 + "/security/jobs/<job_id>/gateway-unlock/agent", "Unlock the car's secure gateway online: "
+           "the workshop's agent at the car reads its challenge, gets the token and writes it", "SERMI",
+           body=ps.AgentUnlockInput, answer=ps.TaskOut, status=201,
+           errors=(UNAUTHENTICATED, (403, "no fresh SERMI authorisation, or revoked"), (404, "no such job of yours"),
+                   (409, "the job closed, or the car has no secure gateway"), (422, "not an agent of your workshop")))
+    def unlock_by_agent(self, request, job_id):
+        caller = self.auth.caller(request)
+        return self._call(self.programming.unlock_by_agent, caller.actor(), job_id,
+                          read_json(request, ps.AgentUnlockInput))
 
-    @route("POST", V1 + "/agents/key-jobs/<key_job_id>/security-key", "Agent: the immobiliser's key for its seed, for "
-           "a running key job only (recorded)", "SERMI", body=ps.SeedInput, answer=ps.KeyOut,
-           errors=((401, "unknown agent or wrong credential"), (404, "not this agent's key job"),
-                   (409, "the key job is not running"), (422, "not the job's immobiliser")))
-    def agent_key_job_security_key(self, request, key_job_id):
-        return self._call(self.programming.key_job_security_key, agent_credentials(request), key_job_id,
+    @route("GET", V1 + "/security/tasks/<task_id>", "A task of the agent at the car: queued, running, done or "
+           "failed", "SERMI", answer=ps.TaskOut, errors=(UNAUTHENTICATED, (404, "no such task in your workshop")))
+    def task(self, request, task_id):
+        return self._call(self.programming.task, self.auth.caller(request).actor(), task_id)
+
+    @route("POST", V1 + "/agents/tasks/<task_id>/security-key", "Agent: the immobiliser's key for its seed, for a "
+           "running key task only (recorded)", "SERMI", body=ps.SeedInput, answer=ps.KeyOut,
+           errors=((401, "unknown agent or wrong credential"), (404, "not this agent's task"),
+                   (409, "the task is not running"), (422, "not the task's immobiliser")))
+    def agent_task_security_key(self, request, task_id):
+        return self._call(self.programming.task_security_key, agent_credentials(request), task_id,
                           read_json(request, ps.SeedInput))
 
-    @route("POST", V1 + "/agents/key-jobs/<key_job_id>/report", "Agent: the key was programmed, or it failed",
-           "SERMI", body=ps.KeyJobReport, answer=ps.KeyJobOut,
-           errors=((401, "unknown agent or wrong credential"), (404, "not this agent's key job")))
-    def agent_key_job_report(self, request, key_job_id):
-        return self._call(self.programming.key_job_report, agent_credentials(request), key_job_id,
-                          read_json(request, ps.KeyJobReport))
+    @route("POST", V1 + "/agents/tasks/<task_id>/gateway-token", "Agent: the unlock token for the challenge it read "
+           "from the car's secure gateway, in a running unlock task (once per challenge)", "SERMI",
+           body=ps.ChallengeInput, answer=ps.TokenOut,
+           errors=((401, "unknown agent or wrong credential"), (404, "not this agent's task"),
+                   (409, "the task is not running, or the challenge was answered")))
+    def agent_task_gateway_token(self, request, task_id):
+        return self._call(self.programming.task_gateway_token, agent_credentials(request), task_id,
+                          read_json(request, ps.ChallengeInput))
+
+    @route("POST", V1 + "/agents/tasks/<task_id>/report", "Agent: the task is done, or it failed", "SERMI",
+           body=ps.TaskReport, answer=ps.TaskOut,
+           errors=((401, "unknown agent or wrong credential"), (404, "not this agent's task")))
+    def agent_task_report(self, request, task_id):
+        return self._call(self.programming.task_report, agent_credentials(request), task_id,
+                          read_json(request, ps.TaskReport))
 
     # ---- the audit trail ----
 

@@ -546,4 +546,9 @@ export default {
   "Security work refused": "Sicherheitsarbeit abgelehnt",
   "Trail exported": "Protokoll exportiert",
   "Agent registered, renewed or revoked": "Agent registriert, erneuert oder widerrufen",
+  "the agent is at it": "der Agent ist dabei",
+  "Unlock the secure gateway of {vin} through the agent": "Secure Gateway von {vin} über den Agenten freischalten",
+  "Unlock through the agent": "Über den Agenten freischalten",
+  "Gateway unlock: {state}": "Gateway-Freischaltung: {state}",
+  "Gateway unlocked online": "Gateway online freigeschaltet",
 };

@@ -102,8 +102,9 @@ export function Notice({ children, kind = 'info' }) {
 }
 
 // A labelled input; `name` is the API's field path, so the API's complaint about it shows beneath it.
-export function Field({ label, name, error, hint, type = 'text', as = 'input', children, ...props }) {
-  const id = 'f-' + name.replace(/\W/g, '-');
+// `scope` keeps ids apart where one form shows several times on a screen (a form per security job, say).
+export function Field({ label, name, error, hint, type = 'text', as = 'input', scope = '', children, ...props }) {
+  const id = 'f-' + (scope ? scope + '-' : '') + name.replace(/\W/g, '-');
   const problems = (error && error.fields && error.fields[name]) || [];
   const described = [hint ? id + '-hint' : null, problems.length ? id + '-error' : null].filter(Boolean).join(' ');
   const common = { id, name, 'aria-invalid': problems.length ? 'true' : undefined,

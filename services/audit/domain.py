@@ -44,6 +44,7 @@ SUMMARIES = {
     "SecurityJobOpened": "Security job on the car, SERMI {authorisation_id}; owner {owner_name} identified",
     "GatewayUnlockIssued": "Secure gateway {ecu_address} unlock token issued",
     "KeyProgrammed": "Key in slot {slot} of immobiliser {ecu_address}: {outcome}",
+    "GatewayUnlocked": "Secure gateway {ecu_address} unlocked online by the agent: {outcome}",
     "SecurityRefused": "Security-related work refused: {reason}",
     "TrailExported": "Trail exported ({entries} entries)",  # recorded by audit itself, not an event
     "PackageWithdrawn": "Flash file {package_id} withdrawn: {check}",

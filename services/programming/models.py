@@ -161,18 +161,20 @@ class UnlockToken(Base):
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
-class KeyJob(Base):
-    """A key to program into the car's immobiliser, in a security job, by the workshop's agent at the car:
-    queued, then running once the agent took it, then done or failed, as the agent reported."""
-    __tablename__ = "key_jobs"
+class AgentTask(Base):
+    """Security-related work done by the workshop's agent at the car, in a security job: a key programmed into
+    the immobiliser (`program_key`) or the secure gateway unlocked online (`unlock_gateway`). Queued, then running
+    once the agent took it, then done or failed, as the agent reported."""
+    __tablename__ = "agent_tasks"
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))  # program_key | unlock_gateway
     security_job_id: Mapped[str] = mapped_column(String(36), index=True)
     agent_id: Mapped[str] = mapped_column(String(36), index=True)
     vin: Mapped[str] = mapped_column(String(17))
     ecu_address: Mapped[str] = mapped_column(String(4))
     ecu_type: Mapped[str] = mapped_column(String(40))
-    slot: Mapped[int] = mapped_column(Integer)
-    key_id: Mapped[str] = mapped_column(String(16))  # the transponder's id
+    slot: Mapped[int | None] = mapped_column(Integer, nullable=True)  # program_key: the immobiliser's key slot
+    key_id: Mapped[str | None] = mapped_column(String(16), nullable=True)  # program_key: the transponder's id
     state: Mapped[str] = mapped_column(String(10), default="queued")  # queued | running | done | failed
     detail: Mapped[str | None] = mapped_column(String(500), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -95,6 +95,17 @@ class UnlockInput(Input):
         r"^[0-9a-f]{16}$", error="the gateway's challenge: 16 hex digits, lower case"))
 
 
+class AgentUnlockInput(Input):
+    """The secure gateway unlocked online: the workshop's agent at the car reads the challenge and writes the
+    token."""
+    agent_id = fields.String(required=True, validate=validate.Length(1, 36))
+
+
+class ChallengeInput(Input):
+    challenge = fields.String(required=True, validate=validate.Regexp(
+        r"^[0-9a-f]{16}$", error="the gateway's challenge: 16 hex digits, lower case"))
+
+
 class KeyJobInput(Input):
     """A key to program: which agent at the car, which slot of the immobiliser, the transponder's id."""
     agent_id = fields.String(required=True, validate=validate.Length(1, 36))
@@ -103,8 +114,8 @@ class KeyJobInput(Input):
         r"^[0-9a-f]{16}$", error="the transponder's id: 16 hex digits, lower case"))
 
 
-class KeyJobReport(Input):
-    outcome = fields.String(required=True, validate=validate.OneOf(("programmed", "failed")))
+class TaskReport(Input):
+    outcome = fields.String(required=True, validate=validate.OneOf(("done", "failed")))
     detail = fields.String(load_default=None, validate=validate.Length(0, 500))
 
 
@@ -160,7 +171,7 @@ class SessionList(Output):
 
 
 class Job(Output):
-    kind = fields.String(metadata={"description": "none, preflight, download, flash, program_key"})
+    kind = fields.String(metadata={"description": "none, preflight, download, flash, program_key, unlock_gateway"})
     session_id = fields.String(metadata={"description": "the programming session (program_key: the key job)"})
     vin = fields.String()
     state = fields.String()
@@ -168,8 +179,8 @@ class Job(Output):
     ecus = fields.List(fields.String(), metadata={"description": "pre-flight: the ECU addresses to read"})
     files = fields.List(fields.Dict())
     plan = fields.List(fields.Dict())
-    key_job_id = fields.String(metadata={"description": "program_key: the key job"})
-    ecu_address = fields.String(metadata={"description": "program_key: the immobiliser"})
+    task_id = fields.String(metadata={"description": "program_key, unlock_gateway: the agent task"})
+    ecu_address = fields.String(metadata={"description": "program_key: the immobiliser; unlock_gateway: the gateway"})
     slot = fields.Integer(metadata={"description": "program_key: the immobiliser's key slot"})
     key_id = fields.String(metadata={"description": "program_key: the transponder's id to write"})
 
@@ -192,20 +203,25 @@ class SecurityJobList(Output):
     jobs = fields.List(fields.Nested(SecurityJobOut))
 
 
+class TokenOut(Output):
+    token = fields.String()
+
+
 class UnlockOut(Output):
     token = fields.String(metadata={"description": "16 hex digits, for the gateway's challenge, once"})
     ecu_address = fields.String()
     expires_at = fields.AwareDateTime()
 
 
-class KeyJobOut(Output):
+class TaskOut(Output):
     id = fields.String()
+    kind = fields.String(metadata={"description": "program_key or unlock_gateway"})
     security_job_id = fields.String()
     agent_id = fields.String()
     vin = fields.String()
-    ecu_address = fields.String(metadata={"description": "the immobiliser"})
-    slot = fields.Integer()
-    key_id = fields.String()
+    ecu_address = fields.String(metadata={"description": "the immobiliser, or the secure gateway"})
+    slot = fields.Integer(allow_none=True)
+    key_id = fields.String(allow_none=True)
     state = fields.String(metadata={"description": "queued, running (the agent took it), done, failed"})
     detail = fields.String(allow_none=True)
     created_at = fields.AwareDateTime()

@@ -122,21 +122,30 @@ class ProgrammingService:
 
     @api
     def program_key(self, actor, job_id, payload):
-        return dump(s.KeyJobOut, use_cases.program_key(self._ctx(), actor, job_id, load(s.KeyJobInput, payload)))
+        return dump(s.TaskOut, use_cases.program_key(self._ctx(), actor, job_id, load(s.KeyJobInput, payload)))
 
     @api
-    def key_job(self, actor, key_job_id):
-        return dump(s.KeyJobOut, use_cases.key_job(self._ctx(), actor, key_job_id))
+    def unlock_by_agent(self, actor, job_id, payload):
+        return dump(s.TaskOut, use_cases.unlock_by_agent(self._ctx(), actor, job_id, load(s.AgentUnlockInput, payload)))
 
     @api
-    def key_job_security_key(self, credentials, key_job_id, payload):
-        return dump(s.KeyOut, use_cases.key_job_security_key(self._ctx(), _pair(credentials), key_job_id,
-                                                             load(s.SeedInput, payload)))
+    def task(self, actor, task_id):
+        return dump(s.TaskOut, use_cases.task(self._ctx(), actor, task_id))
 
     @api
-    def key_job_report(self, credentials, key_job_id, payload):
-        return dump(s.KeyJobOut, use_cases.key_job_report(self._ctx(), _pair(credentials), key_job_id,
-                                                          load(s.KeyJobReport, payload)))
+    def task_security_key(self, credentials, task_id, payload):
+        return dump(s.KeyOut, use_cases.task_security_key(self._ctx(), _pair(credentials), task_id,
+                                                          load(s.SeedInput, payload)))
+
+    @api
+    def task_gateway_token(self, credentials, task_id, payload):
+        return dump(s.TokenOut, use_cases.task_gateway_token(self._ctx(), _pair(credentials), task_id,
+                                                             load(s.ChallengeInput, payload)))
+
+    @api
+    def task_report(self, credentials, task_id, payload):
+        return dump(s.TaskOut, use_cases.task_report(self._ctx(), _pair(credentials), task_id,
+                                                     load(s.TaskReport, payload)))
 
     @api
     def security_key(self, credentials, session_id, payload):

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from services.programming import domain, metrics
 from services.programming.manifest import NotGenuine, load_public, verify
-from services.programming.models import (Account, Agent, Claim, IssuedKey, KeyJob, Package, Report, SecurityJob,
+from services.programming.models import (Account, Agent, AgentTask, Claim, IssuedKey, Package, Report, SecurityJob,
                                          Session, UnlockToken)
 from services.programming.settings import ProgrammingSettings
 from services.shared.database import new_id
@@ -267,12 +267,14 @@ def next_job(ctx, credentials):
         s = uow.session
         agent = authenticate(s, *credentials)
         _seen(agent, ctx.now)
-        keys = s.scalar(select(KeyJob).where(KeyJob.agent_id == agent.id, KeyJob.state.in_(("queued", "running")))
-                        .order_by(KeyJob.created_at))
-        if keys is not None:  # a key to program waits for no programming session
-            keys.state = "running"
-            return {"kind": "program_key", "session_id": keys.id, "key_job_id": keys.id, "next_sequence": 1,
-                    "vin": keys.vin, "ecu_address": keys.ecu_address, "slot": keys.slot, "key_id": keys.key_id}
+        waiting = s.scalar(select(AgentTask).where(AgentTask.agent_id == agent.id,
+                                                   AgentTask.state.in_(("queued", "running")))
+                           .order_by(AgentTask.created_at))
+        if waiting is not None:  # security work at the car waits for no programming session
+            waiting.state = "running"
+            return {"kind": waiting.kind, "session_id": waiting.id, "task_id": waiting.id, "next_sequence": 1,
+                    "vin": waiting.vin, "ecu_address": waiting.ecu_address, "slot": waiting.slot,
+                    "key_id": waiting.key_id}
         session = s.scalar(select(Session).where(Session.agent_id == agent.id, Session.state.in_(domain.LIVE))
                            .order_by(Session.created_at))
         if session is None:
@@ -520,27 +522,38 @@ def security_jobs(ctx, actor):
 
 
 def gateway_unlock(ctx, actor, job_id, payload):
-    """A one-time token for the car's secure gateway, for the challenge it showed: in an open security job of this
-    technician, for a gateway of that car, once per challenge, the technician still authorised at this moment."""
+    """A one-time token for the car's secure gateway, for the challenge it showed (typed in by the technician): in
+    an open security job of this technician, for a gateway of that car, once per challenge, the technician still
+    authorised at this moment."""
     job = _own_open_job(ctx, actor, job_id)
-    ecu = next((e for e in ctx.describe(job.vin)["ecus"] if e["address"] == payload["ecu_address"]), None)
+    ecu = _gateway(ctx, job, payload["ecu_address"])
+    return _unlock_token(ctx, job, ecu, payload["challenge"])
+
+
+def _gateway(ctx, job, address):
+    ecu = next((e for e in ctx.describe(job.vin)["ecus"] if e["address"] == address), None)
     if ecu is None or not domain.is_secure_gateway(ecu["name"]):
         _refused(ctx, job, invalid_field("NOT_A_SECURE_GATEWAY", "ecu_address", "secure_gateway",
-                                         f"{payload['ecu_address']} is not this car's secure gateway."))
-    token = ctx.keys.unlock_token(ecu["hardware_part_number"], job.vin, bytes.fromhex(payload["challenge"]))
+                                         f"{address} is not this car's secure gateway."))
+    return ecu
+
+
+def _unlock_token(ctx, job, ecu, challenge):
+    """The token, recorded once per challenge of this car's gateway (a second ask for it is refused)."""
+    token = ctx.keys.unlock_token(ecu["hardware_part_number"], job.vin, bytes.fromhex(challenge))
     expires = ctx.now + timedelta(seconds=UNLOCK_SECONDS)
     try:
         with ctx.store.transaction() as uow:
-            uow.session.add(UnlockToken(id=new_id(), job_id=job.id, vin=job.vin, ecu_address=payload["ecu_address"],
-                                        challenge=payload["challenge"], issued_at=ctx.now, expires_at=expires))
+            uow.session.add(UnlockToken(id=new_id(), job_id=job.id, vin=job.vin, ecu_address=ecu["address"],
+                                        challenge=challenge, issued_at=ctx.now, expires_at=expires))
             uow.session.flush()
             uow.emit("GatewayUnlockIssued", {"job_id": job.id, "operator_id": job.operator_id, "user_id": job.user_id,
-                                             "vin": job.vin, "ecu_address": payload["ecu_address"],
+                                             "vin": job.vin, "ecu_address": ecu["address"],
                                              "issued_at": ctx.now}, subject=job.vin)
     except IntegrityError:
         _refused(ctx, job, Conflict("CHALLENGE_ANSWERED", "A token for this challenge was issued already: ask the "
                                     "gateway for a new challenge.", {"field": "challenge"}))
-    return {"token": token.hex(), "ecu_address": payload["ecu_address"], "expires_at": expires}
+    return {"token": token.hex(), "ecu_address": ecu["address"], "expires_at": expires}
 
 
 def _own_open_job(ctx, actor, job_id):
@@ -565,57 +578,74 @@ def _refused(ctx, job, error):
 
 def program_key(ctx, actor, job_id, payload):
     """A key for the car's immobiliser, programmed by the workshop's agent at the car: queued for that agent,
-    which takes it with its next job, asks for the immobiliser's security key (for this job only) and reports."""
+    which takes it with its next job, asks for the immobiliser's security key (for this task only) and reports."""
     job = _own_open_job(ctx, actor, job_id)
     ecu = domain.immobiliser(ctx.describe(job.vin)["ecus"])
     if ecu is None:
         _refused(ctx, job, Conflict("NO_IMMOBILISER", "The registry knows no immobiliser in this car.",
                                     {"field": "job_id"}))
+    return _queue(ctx, actor, job, "program_key", ecu, slot=payload["slot"], key_id=payload["key_id"],
+                  agent_id=payload["agent_id"])
+
+
+def unlock_by_agent(ctx, actor, job_id, payload):
+    """The secure gateway unlocked online: the workshop's agent at the car reads its challenge, gets the token for
+    it (once) and writes it."""
+    job = _own_open_job(ctx, actor, job_id)
+    gateway = next((e for e in ctx.describe(job.vin)["ecus"] if domain.is_secure_gateway(e["name"])), None)
+    if gateway is None:
+        _refused(ctx, job, Conflict("NO_SECURE_GATEWAY", "The registry knows no secure gateway in this car.",
+                                    {"field": "job_id"}))
+    return _queue(ctx, actor, job, "unlock_gateway", gateway, agent_id=payload["agent_id"])
+
+
+def _queue(ctx, actor, job, kind, ecu, agent_id, slot=None, key_id=None):
     with ctx.store.transaction() as uow:
-        agent = uow.session.get(Agent, payload["agent_id"])
+        agent = uow.session.get(Agent, agent_id)
         if agent is None or agent.operator_id != actor["operator_id"] or agent.revoked_at is not None:
             raise invalid_field("AGENT_UNKNOWN", "agent_id", "your_agent", "This is not an agent of your workshop.")
-        key_job = KeyJob(id=new_id(), security_job_id=job.id, agent_id=agent.id, vin=job.vin,
-                         ecu_address=ecu["address"], ecu_type=ecu["hardware_part_number"], slot=payload["slot"],
-                         key_id=payload["key_id"], state="queued", created_at=ctx.now)
-        uow.session.add(key_job)
-        return _key_job_view(key_job)
+        task = AgentTask(id=new_id(), kind=kind, security_job_id=job.id, agent_id=agent.id, vin=job.vin,
+                         ecu_address=ecu["address"], ecu_type=ecu["hardware_part_number"], slot=slot, key_id=key_id,
+                         state="queued", created_at=ctx.now)
+        uow.session.add(task)
+        return _task_view(task)
 
 
-def key_job(ctx, actor, key_job_id):
+def task(ctx, actor, task_id):
     with ctx.store.read() as s:
-        found = s.get(KeyJob, key_job_id)
+        found = s.get(AgentTask, task_id)
         job = found and s.get(SecurityJob, found.security_job_id)
         if job is None or job.operator_id != actor["operator_id"]:
-            raise NotFound("KEY_JOB_NOT_FOUND", "Your workshop has no such key job.", {"field": "key_job_id"})
-        return _key_job_view(found)
+            raise NotFound("TASK_NOT_FOUND", "Your workshop has no such task.", {"field": "task_id"})
+        return _task_view(found)
 
 
-def _key_job_view(k):
-    return {"id": k.id, "security_job_id": k.security_job_id, "agent_id": k.agent_id, "vin": k.vin,
+def _task_view(k):
+    return {"id": k.id, "kind": k.kind, "security_job_id": k.security_job_id, "agent_id": k.agent_id, "vin": k.vin,
             "ecu_address": k.ecu_address, "slot": k.slot, "key_id": k.key_id, "state": k.state, "detail": k.detail,
             "created_at": k.created_at, "finished_at": k.finished_at}
 
 
-def _agents_key_job(s, credentials, key_job_id):
+def _agents_running_task(s, credentials, task_id, kind, now):
     agent = authenticate(s, *credentials)
-    found = s.get(KeyJob, key_job_id)
-    if found is None or found.agent_id != agent.id:
-        raise NotFound("KEY_JOB_NOT_FOUND", "This agent has no such key job.", {"field": "key_job_id"})
-    return agent, found, s.get(SecurityJob, found.security_job_id)
+    found = s.get(AgentTask, task_id)
+    if found is None or found.agent_id != agent.id or found.kind != kind:
+        raise NotFound("TASK_NOT_FOUND", "This agent has no such task.", {"field": "task_id"})
+    job = s.get(SecurityJob, found.security_job_id)
+    if found.state != "running" or now >= job.expires_at:
+        raise Conflict("TASK_NOT_RUNNING", "This task is not running (finished, or its security job closed).",
+                       {"field": "task_id"})
+    return agent, found, job
 
 
-def key_job_security_key(ctx, credentials, key_job_id, payload):
-    """The immobiliser's security key for the agent running a key job: that ECU only, while the job runs and its
+def task_security_key(ctx, credentials, task_id, payload):
+    """The immobiliser's security key for the agent running a key task: that ECU only, while the task runs and its
     security job is open; recorded as every key is."""
     with ctx.store.transaction() as uow:
-        agent, found, job = _agents_key_job(uow.session, credentials, key_job_id)
-        if found.state != "running" or ctx.now >= job.expires_at:
-            raise Conflict("KEY_JOB_NOT_RUNNING", "This key job is not running (finished, or its security job "
-                           "closed).", {"field": "key_job_id"})
+        agent, found, job = _agents_running_task(uow.session, credentials, task_id, "program_key", ctx.now)
         if payload["ecu_address"] != found.ecu_address:
-            raise invalid_field("ECU_NOT_IN_JOB", "ecu_address", "the_immobiliser",
-                                f"This key job opens the immobiliser {found.ecu_address} only.")
+            raise invalid_field("ECU_NOT_IN_TASK", "ecu_address", "the_immobiliser",
+                                f"This task opens the immobiliser {found.ecu_address} only.")
         uow.session.add(IssuedKey(session_id=found.id, agent_id=agent.id, operator_id=job.operator_id, vin=found.vin,
                                   ecu_address=found.ecu_address, ecu_type=found.ecu_type, seed=payload["seed"],
                                   issued_at=ctx.now))
@@ -627,19 +657,33 @@ def key_job_security_key(ctx, credentials, key_job_id, payload):
     return {"key": key.hex()}
 
 
-def key_job_report(ctx, credentials, key_job_id, payload):
-    """The agent's word on a key job: done or failed, once (a repeat changes nothing)."""
+def task_gateway_token(ctx, credentials, task_id, payload):
+    """The unlock token for the challenge the agent read from the car's gateway, in a running unlock task."""
+    with ctx.store.read() as s:
+        _, found, job = _agents_running_task(s, credentials, task_id, "unlock_gateway", ctx.now)
+    return _unlock_token(ctx, job, {"address": found.ecu_address, "hardware_part_number": found.ecu_type},
+                         payload["challenge"])
+
+
+def task_report(ctx, credentials, task_id, payload):
+    """The agent's word on a task: done or failed, once (a repeat changes nothing)."""
     with ctx.store.transaction() as uow:
-        _, found, job = _agents_key_job(uow.session, credentials, key_job_id)
+        agent = authenticate(uow.session, *credentials)
+        found = uow.session.get(AgentTask, task_id)
+        if found is None or found.agent_id != agent.id:
+            raise NotFound("TASK_NOT_FOUND", "This agent has no such task.", {"field": "task_id"})
         if found.state in ("done", "failed"):
-            return _key_job_view(found)
-        found.state = "done" if payload["outcome"] == "programmed" else "failed"
-        found.detail, found.finished_at = payload["detail"], ctx.now
-        uow.emit("KeyProgrammed", {"job_id": job.id, "key_job_id": found.id, "operator_id": job.operator_id,
-                                   "user_id": job.user_id, "vin": found.vin, "ecu_address": found.ecu_address,
-                                   "slot": found.slot, "outcome": payload["outcome"], "finished_at": ctx.now},
-                 subject=found.vin)
-        return _key_job_view(found)
+            return _task_view(found)
+        job = uow.session.get(SecurityJob, found.security_job_id)
+        found.state, found.detail, found.finished_at = payload["outcome"], payload["detail"], ctx.now
+        fact = {"job_id": job.id, "task_id": found.id, "operator_id": job.operator_id, "user_id": job.user_id,
+                "vin": found.vin, "ecu_address": found.ecu_address, "outcome": payload["outcome"],
+                "finished_at": ctx.now}
+        if found.kind == "program_key":
+            uow.emit("KeyProgrammed", fact | {"slot": found.slot}, subject=found.vin)
+        else:
+            uow.emit("GatewayUnlocked", fact, subject=found.vin)
+        return _task_view(found)
 
 
 def _job_view(job, now):

@@ -276,17 +276,21 @@ class SecurityRefused(Contract):
     refused_at = When()
 
 
-class KeyProgrammed(Contract):
-    """A key was programmed into a car's immobiliser (or that failed), in a security job, by the workshop's agent."""
+class GatewayUnlocked(Contract):
+    """The workshop's agent unlocked a car's secure gateway online (or that failed), in a security job."""
     job_id = Id()
-    key_job_id = Id()
+    task_id = Id()
     operator_id = Id()
     user_id = Id()
     vin = Vin(required=True)
     ecu_address = fields.String(required=True)
-    slot = fields.Integer(required=True)
-    outcome = fields.String(required=True, validate=validate.OneOf(("programmed", "failed")))
+    outcome = fields.String(required=True, validate=validate.OneOf(("done", "failed")))
     finished_at = When()
+
+
+class KeyProgrammed(GatewayUnlocked):
+    """A key was programmed into a car's immobiliser (or that failed), in a security job, by the workshop's agent."""
+    slot = fields.Integer(required=True)
 
 
 class FlashFailed(Contract):
@@ -380,6 +384,8 @@ CATALOGUE = {
     "GatewayUnlockIssued": Registration("programming", GatewayUnlockIssued, "A one-time secure-gateway unlock "
                                         "token was issued."),
     "SecurityRefused": Registration("programming", SecurityRefused, "A step of security-related work was refused."),
+    "GatewayUnlocked": Registration("programming", GatewayUnlocked, "A car's secure gateway was unlocked online "
+                                    "by the workshop's agent, or that failed."),
     "KeyProgrammed": Registration("programming", KeyProgrammed, "A key was programmed into a car's immobiliser, "
                                   "or that failed."),
     "SecurityKeyIssued": Registration("programming", SecurityKeyIssued, "An ECU's security access was granted to a "

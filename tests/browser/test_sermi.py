@@ -79,12 +79,18 @@ def test_sermi_a_technician_links_at_the_trust_centre_and_a_revoked_one_is_refus
         expect(page.locator("[data-agent]").filter(has_text="online")).to_have_count(1, timeout=20_000)
         page.goto("/#/security")
         job = page.get_by_test_id("security-job")
-        job.get_by_label("Agent at the car").select_option(label="Key bench laptop")
+        job.get_by_role("form", name=f"Program a key for {DEMO_VIN}").get_by_label("Agent at the car").select_option(
+            label="Key bench laptop")
         job.get_by_label("Key slot").fill("2")
         job.get_by_label("Transponder id of the new key").fill("4A1F 00C2 D3E4 F501")
         job.get_by_role("button", name="Program the key").click()
         expect(job.get_by_test_id("key-job")).to_have_attribute("data-state", "done", timeout=30_000)
-        expect(job.get_by_test_id("key-job")).to_contain_text("Key in slot 2: programmed")
+        expect(job.get_by_test_id("key-job")).to_contain_text("Key in slot 2: done")
+        # and the gateway unlocked online: the agent reads the challenge and writes AOS's token itself
+        job.get_by_role("form", name=f"Unlock the secure gateway of {DEMO_VIN} through the agent").get_by_label(
+            "Agent at the car").select_option(label="Key bench laptop")
+        job.get_by_role("button", name="Unlock through the agent").click()
+        expect(job.get_by_test_id("unlock-task")).to_have_attribute("data-state", "done", timeout=30_000)
     finally:
         agent.terminate()
         agent.wait(timeout=10)
@@ -101,9 +107,10 @@ def test_sermi_a_technician_links_at_the_trust_centre_and_a_revoked_one_is_refus
     page.screens.check("sermi-german")
     page.goto(f"/#/trail?vin={DEMO_VIN}")  # the workshop's owner sees each step
     rows = page.get_by_test_id("trail").locator("tbody tr")
-    expect(rows.filter(has_text="Gateway-Freischalt-Token ausgegeben")).to_have_count(1)
+    expect(rows.filter(has_text="Gateway-Freischalt-Token ausgegeben")).to_have_count(2)  # typed in, and by the agent
     expect(rows.filter(has_text="Sicherheitsauftrag eröffnet")).to_contain_text("Jana Nowak")
     expect(rows.filter(has_text="Schlüssel programmiert")).to_contain_text("slot 2")
+    expect(rows.filter(has_text="Gateway online freigeschaltet")).to_have_count(1)
 
 
 def link_sermi_and_open_security_job(page, system, vat_id, vin):

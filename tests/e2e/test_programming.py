@@ -501,21 +501,36 @@ def test_a_key_is_programmed_into_the_immobiliser_by_the_agent_in_a_sermi_securi
         assert asked.status_code == 201, asked.text
         assert asked.json()["ecu_address"] == immobiliser["address"] and asked.json()["state"] == "queued"
         done = eventually(lambda: (lambda k: k if k["state"] in ("done", "failed") else None)(
-            api("GET", f"/api/v1/security/key-jobs/{asked.json()['id']}", workshop.token).json()),
+            api("GET", f"/api/v1/security/tasks/{asked.json()['id']}", workshop.token).json()),
             timeout=30, what="the agent to program the key")
         assert done["state"] == "done", done
     finally:
         stop.set()
     car_immobiliser = floor["car"].ecus[int(immobiliser["address"], 16)]
     assert car_immobiliser.key_slots == {3: bytes.fromhex("4a1f00c2d3e4f501")}
+    # the secure gateway unlocked online by the same agent: it reads the challenge, AOS answers, it writes
+    agent_id, stop = running_agent(api, workshop, floor, name="gateway bench")
+    try:
+        online = api("POST", f"/api/v1/security/jobs/{job['id']}/gateway-unlock/agent", workshop.token,
+                     json={"agent_id": agent_id})
+        assert online.status_code == 201 and online.json()["kind"] == "unlock_gateway", online.text
+        unlocked = eventually(lambda: (lambda k: k if k["state"] in ("done", "failed") else None)(
+            api("GET", f"/api/v1/security/tasks/{online.json()['id']}", workshop.token).json()),
+            timeout=30, what="the agent to unlock the gateway")
+        assert unlocked["state"] == "done", unlocked
+    finally:
+        stop.set()
+    gateway = next(e for e in CAR["ecus"] if e["name"].startswith("ZGW"))
+    assert floor["car"].ecus[int(gateway["address"], 16)].gateway_unlocked
     # the key job's security key is for its immobiliser only, and not once it is done
     seed = "1a2b3c4d"
-    late = api("POST", f"/api/v1/agents/key-jobs/{asked.json()['id']}/security-key",
+    late = api("POST", f"/api/v1/agents/tasks/{asked.json()['id']}/security-key",
                json={"ecu_address": immobiliser["address"], "seed": seed})
     assert late.status_code == 401  # no agent credential
     kinds = lambda: [e["kind"] for e in api("GET", "/api/v1/audit/trail", workshop.token,  # noqa: E731
                                              params={"vin": CAR["vin"]}).json()["entries"]]
-    eventually(lambda: {"SecurityJobOpened", "SecurityKeyIssued", "KeyProgrammed"} <= set(kinds()),
+    eventually(lambda: {"SecurityJobOpened", "SecurityKeyIssued", "KeyProgrammed", "GatewayUnlockIssued",
+                        "GatewayUnlocked"} <= set(kinds()),
                what="the key's steps in the trail")
 
 

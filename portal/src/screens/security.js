@@ -17,8 +17,9 @@ function Unlock({ job }) {
     setToken(await run(() => api('POST', `/security/jobs/${job.id}/gateway-unlock`, { body })) || null);
   };
   return html`<form onSubmit=${submit} novalidate class="inline-form" aria-label=${t('Unlock the secure gateway of {vin}', { vin: job.vin })}>
-      <${Field} label=${t('Gateway address')} name="ecu_address" value="0x10" error=${error} required />
-      <${Field} label=${t('Challenge from the gateway')} name="challenge" error=${error} required autocomplete="off"
+      <${Field} label=${t('Gateway address')} name="ecu_address" value="0x10" error=${error} scope=${job.id} required />
+      <${Field} label=${t('Challenge from the gateway')} name="challenge" error=${error} scope=${job.id} required
+        autocomplete="off"
         hint=${t('16 hex digits, as the diagnostic tester shows them')} />
       <button type="submit">${t('Get the unlock token')}</button>
     </form>
@@ -27,39 +28,70 @@ function Unlock({ job }) {
       ${' '}<code data-testid="unlock-token">${token.token}</code></p></${Notice}>`}`;
 }
 
-const KEY_STATES = { queued: N_('waiting for the agent'), running: N_('the agent is programming it'),
-  done: N_('programmed'), failed: N_('failed') };
+const STATES = { queued: N_('waiting for the agent'), running: N_('the agent is at it'), done: N_('done'),
+  failed: N_('failed') };
+
+// A task of the workshop's agent at the car, followed live until it is done or failed.
+function useTask() {
+  const [task, setTask] = useState(null);
+  useEffect(() => {
+    if (!task || task.state === 'done' || task.state === 'failed') return undefined;
+    const timer = setTimeout(async () => setTask(await api('GET', `/security/tasks/${task.id}`)), 1000);
+    return () => clearTimeout(timer);
+  }, [task]);
+  return [task, setTask];
+}
+
+function AgentField({ error, scope }) {
+  const agents = useApi('/agents');
+  const live = agents.data ? agents.data.agents.filter((a) => !a.revoked_at) : [];
+  return html`<${Field} label=${t('Agent at the car')} name="agent_id" as="select" error=${error} scope=${scope} required>
+    ${live.map((a) => html`<option value=${a.id}>${a.name}${a.online ? '' : ' (' + t('offline') + ')'}</option>`)}
+  </${Field}>`;
+}
+
+function TaskState({ task, testid, text }) {
+  return task && html`<p role="status" data-testid=${testid} data-state=${task.state}>
+    ${text(t(STATES[task.state]))}${task.detail ? ' (' + task.detail + ')' : ''}</p>`;
+}
+
+// The gateway unlocked online: the agent reads the challenge and writes the token itself.
+function UnlockByAgent({ job }) {
+  const { error, run } = useAction();
+  const [task, setTask] = useTask();
+  const submit = async (event) => {
+    event.preventDefault();
+    setTask(await run(() => api('POST', `/security/jobs/${job.id}/gateway-unlock/agent`, { body: formValues(event.target) })) || null);
+  };
+  return html`<form onSubmit=${submit} novalidate class="inline-form" aria-label=${t('Unlock the secure gateway of {vin} through the agent', { vin: job.vin })}>
+      <${AgentField} error=${error} scope=${job.id + '-unlock'} />
+      <button type="submit">${t('Unlock through the agent')}</button>
+    </form>
+    <${ErrorBanner} error=${error} />
+    <${TaskState} task=${task} testid="unlock-task" text=${(state) => t('Gateway unlock: {state}', { state })} />`;
+}
 
 // A key into the car's immobiliser: the workshop's agent at the car programs it; its state follows live.
 function ProgramKey({ job }) {
-  const agents = useApi('/agents');
   const { error, run } = useAction();
-  const [keyJob, setKeyJob] = useState(null);
-  useEffect(() => {
-    if (!keyJob || keyJob.state === 'done' || keyJob.state === 'failed') return undefined;
-    const timer = setTimeout(async () => setKeyJob(await api('GET', `/security/key-jobs/${keyJob.id}`)), 1000);
-    return () => clearTimeout(timer);
-  }, [keyJob]);
+  const [task, setTask] = useTask();
   const submit = async (event) => {
     event.preventDefault();
     const body = formValues(event.target);
     if (body.key_id) body.key_id = body.key_id.replace(/\s/g, '').toLowerCase();
-    setKeyJob(await run(() => api('POST', `/security/jobs/${job.id}/keys`, { body })) || null);
+    setTask(await run(() => api('POST', `/security/jobs/${job.id}/keys`, { body })) || null);
   };
-  const live = agents.data ? agents.data.agents.filter((a) => !a.revoked_at) : [];
   return html`<form onSubmit=${submit} novalidate class="inline-form" aria-label=${t('Program a key for {vin}', { vin: job.vin })}>
-      <${Field} label=${t('Agent at the car')} name="agent_id" as="select" error=${error} required>
-        ${live.map((a) => html`<option value=${a.id}>${a.name}${a.online ? '' : ' (' + t('offline') + ')'}</option>`)}
-      </${Field}>
-      <${Field} label=${t('Key slot')} name="slot" type="number" min="1" max="8" value="1" error=${error} required />
-      <${Field} label=${t('Transponder id of the new key')} name="key_id" error=${error} required autocomplete="off"
+      <${AgentField} error=${error} scope=${job.id + '-key'} />
+      <${Field} label=${t('Key slot')} name="slot" type="number" min="1" max="8" value="1" error=${error} scope=${job.id}
+        required />
+      <${Field} label=${t('Transponder id of the new key')} name="key_id" error=${error} scope=${job.id} required
+        autocomplete="off"
         hint=${t('16 hex digits, from the key blank')} />
       <button type="submit">${t('Program the key')}</button>
     </form>
     <${ErrorBanner} error=${error} />
-    ${keyJob && html`<p role="status" data-testid="key-job" data-state=${keyJob.state}>
-      ${t('Key in slot {slot}: {state}', { slot: keyJob.slot, state: t(KEY_STATES[keyJob.state]) })}
-      ${keyJob.detail ? ' (' + keyJob.detail + ')' : ''}</p>`}`;
+    <${TaskState} task=${task} testid="key-job" text=${(state) => t('Key in slot {slot}: {state}', { slot: task.slot, state })} />`;
 }
 
 export function Security() {
@@ -95,6 +127,7 @@ export function Security() {
       <p>${t('Owner: {name}. SERMI authorisation {id}. Open until {when}.', { name: job.owner_name, id: job.authorisation_id, when: new Date(job.expires_at).toLocaleTimeString() })}</p>
       <h3>${t('Secure gateway')}</h3>
       <${Unlock} job=${job} />
+      <${UnlockByAgent} job=${job} />
       <h3>${t('Key programming')}</h3>
       <${ProgramKey} job=${job} />
     </section>`)}

@@ -13,6 +13,7 @@ const KINDS = {
   SessionExpired: N_('Programming ran out of time'), FlashCompleted: N_('ECU flashed'),
   FlashFailed: N_('Flash failed'), SecurityKeyIssued: N_('Security key issued'),
   SecurityJobOpened: N_('Security job opened'), KeyProgrammed: N_('Key programmed'),
+  GatewayUnlocked: N_('Gateway unlocked online'),
   SecurityRefused: N_('Security work refused'), TrailExported: N_('Trail exported'), GatewayUnlockIssued: N_('Gateway unlock token issued'),
   ServiceRecordAdded: N_('Service record added'), OrderPlaced: N_('Order placed'),
   OrderCancelled: N_('Order cancelled'), PaymentCaptured: N_('Order paid'), PaymentRefused: N_('Order not paid'),

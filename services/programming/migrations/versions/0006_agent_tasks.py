@@ -1,4 +1,4 @@
-"""key jobs: keys programmed into an immobiliser by the agent, in a security job
+"""agent tasks: keys programmed and gateways unlocked by the agent, in a security job
 
 Revision ID: 0006
 Revises: 0005
@@ -15,30 +15,31 @@ depends_on = None
 
 
 def upgrade():
-    op.create_table('key_jobs',
+    op.create_table('agent_tasks',
     sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('kind', sa.String(length=20), nullable=False),
     sa.Column('security_job_id', sa.String(length=36), nullable=False),
     sa.Column('agent_id', sa.String(length=36), nullable=False),
     sa.Column('vin', sa.String(length=17), nullable=False),
     sa.Column('ecu_address', sa.String(length=4), nullable=False),
     sa.Column('ecu_type', sa.String(length=40), nullable=False),
-    sa.Column('slot', sa.Integer(), nullable=False),
-    sa.Column('key_id', sa.String(length=16), nullable=False),
+    sa.Column('slot', sa.Integer(), nullable=True),
+    sa.Column('key_id', sa.String(length=16), nullable=True),
     sa.Column('state', sa.String(length=10), nullable=False),
     sa.Column('detail', sa.String(length=500), nullable=True),
     sa.Column('created_at', services.shared.database.UtcDateTime(timezone=True), nullable=False),
     sa.Column('finished_at', services.shared.database.UtcDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id')
     )
-    with op.batch_alter_table('key_jobs', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_key_jobs_agent_id'), ['agent_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_key_jobs_security_job_id'), ['security_job_id'], unique=False)
+    with op.batch_alter_table('agent_tasks', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_agent_tasks_agent_id'), ['agent_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_agent_tasks_security_job_id'), ['security_job_id'], unique=False)
 
 
 
 def downgrade():
-    with op.batch_alter_table('key_jobs', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_key_jobs_security_job_id'))
-        batch_op.drop_index(batch_op.f('ix_key_jobs_agent_id'))
+    with op.batch_alter_table('agent_tasks', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_agent_tasks_security_job_id'))
+        batch_op.drop_index(batch_op.f('ix_agent_tasks_agent_id'))
 
-    op.drop_table('key_jobs')
+    op.drop_table('agent_tasks')
