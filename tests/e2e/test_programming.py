@@ -548,5 +548,9 @@ def test_a_theft_relevant_ecu_s_security_access_needs_a_sermi_security_job_on_th
         refused = key(by_name[theft_relevant])
         assert refused.status_code == 403 and error(refused)["code"] == "SECURITY_JOB_REQUIRED", theft_relevant
     assert key(by_name["EGS"]).status_code == 200
-    open_security_job(api, workshop)
+    open_security_job(api, workshop, vin=FEED["vehicles"][1]["vin"])  # a job on another car opens nothing here
+    assert error(key(by_name["DME"]))["code"] == "SECURITY_JOB_REQUIRED"
+    opened = api("POST", "/api/v1/security/jobs", workshop.token, json={
+        "vin": CAR["vin"], "owner_name": "Jana Nowak", "owner_document_number": "L01X00T47"})
+    assert opened.status_code == 201
     assert key(by_name["DME"]).status_code == 200 and key(by_name["BDC"]).status_code == 200

@@ -62,6 +62,24 @@ def test_a_technician_of_another_workshop_or_revoked_is_refused_and_the_refusal_
                what="the refusal in the trail")
 
 
+def test_a_chain_authorisation_is_honoured_for_24_hours(api, system, trust_centre):
+    """A remote employee acting for one of the workshop's employees: one login at the trust centre, the chain
+    accepted within the last 24 hours; an older chain is refused."""
+    from datetime import datetime, timezone
+    now = datetime.now(timezone.utc)
+    remote = lambda hours: TECHNICIANS["tech-anna"] | {"chain": {  # noqa: E731
+        "principal": {"authorisation_id": "SERMI-DE-0001"}, "accepted_at": (now - timedelta(hours=hours)).isoformat()}}
+    centre.write_technicians(trust_centre[0], TECHNICIANS | {"tech-remote": remote(2), "tech-remote-old": remote(25)})
+    try:
+        workshop = Workshop(api)
+        assert link(api, workshop, "tech-remote-old")[0] == "/#/sermi?refused=SERMI_CHAIN_EXPIRED"
+        assert link(api, workshop, "tech-remote")[0] == "/#/sermi?linked=1"
+        assert api("GET", "/api/v1/sermi", workshop.token).json()["chain"]["principal"] == {
+            "authorisation_id": "SERMI-DE-0001"}
+    finally:
+        centre.write_technicians(trust_centre[0], TECHNICIANS)
+
+
 def test_a_revocation_at_the_trust_centre_and_a_stale_sign_in_are_refused_at_the_next_security_request(
         api, system, trust_centre):
     workshop = Workshop(api)
