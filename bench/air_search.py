@@ -109,10 +109,10 @@ def main(argv=None):
         actor = json.dumps({"token": token})  # as the gateway hands it: the service takes the user from the token
         c, s = opts.concurrency, opts.seconds
         results = {
-            "http GET /me (baseline)": system.load("http", running.base, token, "/api/v1/me", c, s),
-            "rpc air.search mix": system.load("rpc", running.amqp_uri, "air.search", f"[{actor}, {{value}}]", c, s,
+            "http GET /me (baseline)": running.load("http", running.base, token, "/api/v1/me", c, s),
+            "rpc air.search mix": running.load("rpc", running.amqp_uri, "air.search", f"[{actor}, {{value}}]", c, s,
                                               as_rpc),
-            "http GET /air/search mix": system.load("http", running.base, token, "/api/v1/air/search?{value}", c, s,
+            "http GET /air/search mix": running.load("http", running.base, token, "/api/v1/air/search?{value}", c, s,
                                                     values),
         }
         vins = {p["vin"][0] for p in (parse_qs(line) for line in lines) if "vin" in p}
@@ -127,10 +127,7 @@ def report(opts, ready, results, engine_ms):
           f"{ready:.0f} s), query mix of free text / filtered + faceted / VIN-filtered / fault code, concurrency "
           f"{opts.concurrency}, {opts.seconds:g} s per path, {os.cpu_count()} cores, "
           f"{'PostgreSQL' if opts.database_url else 'SQLite'}")
-    print(f"{'path':28} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>7} {'requests':>9}")
-    for path, r in results.items():
-        print(f"{path:28} {r['rate']:8.0f} {r['p50_ms']:8.1f} {r['p95_ms']:8.1f} {r['p99_ms']:8.1f} "
-              f"{r['errors']:7d} {r['requests']:9d}")
+    system.table(results, 28)
     p = {q: system.percentile(engine_ms, q) for q in (50, 95, 99)}
     print(f"{'engine in-process (tantivy)':28} {len(engine_ms) / sum(engine_ms) * 1000:8.0f} {p[50]:8.1f} "
           f"{p[95]:8.1f} {p[99]:8.1f} {0:7d} {len(engine_ms):9d}")

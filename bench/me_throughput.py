@@ -39,10 +39,10 @@ def main(argv=None):
         token, _ = system.workshop(running.base)
         c, s, amqp = opts.concurrency, opts.seconds, running.amqp_uri
         results = {
-            "rpc identity.ping": system.load("rpc", amqp, "identity.ping", "[]", c, s),
+            "rpc identity.ping": running.load("rpc", amqp, "identity.ping", "[]", c, s),
             # as the gateway hands it: the caller's token, from which identity takes the user
-            "rpc identity.me": system.load("rpc", amqp, "identity.me", json.dumps([{"token": token}]), c, s),
-            "http GET /api/v1/me": system.load("http", running.base, token, "/api/v1/me", c, s),
+            "rpc identity.me": running.load("rpc", amqp, "identity.me", json.dumps([{"token": token}]), c, s),
+            "http GET /api/v1/me": running.load("http", running.base, token, "/api/v1/me", c, s),
         }
         if shutil.which("wrk"):  # a lean C client beside the Python one: what the path does with less noise
             results["http GET /me (wrk)"] = wrk(running.base, token, c, s)
@@ -52,10 +52,7 @@ def main(argv=None):
 def report(results, opts):
     print(f"\nGET /api/v1/me benchmark: concurrency {opts.concurrency}, {opts.seconds:g} s per path, "
           f"{os.cpu_count()} cores, identity on {'PostgreSQL' if opts.database_url else 'SQLite'}")
-    print(f"{'path':24} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>7} {'requests':>9}")
-    for path, r in results.items():
-        print(f"{path:24} {r['rate']:8.0f} {r['p50_ms']:8.1f} {r['p95_ms']:8.1f} {r['p99_ms']:8.1f} "
-              f"{r['errors']:7d} {r['requests']:9d}")
+    system.table(results, 24)
     gateway = results["http GET /api/v1/me"]
     for baseline in ("rpc identity.ping", "rpc identity.me"):
         share = gateway["rate"] / results[baseline]["rate"]

@@ -74,8 +74,8 @@ def main(argv=None):
                 accepted.append(answer.json()["id"])
             return answer.status_code == 201
 
-        baseline = drive(opts.clients, per_client, me)
-        bought = drive(opts.clients, per_client, buy)
+        baseline = running.measured(lambda: drive(opts.clients, per_client, me))
+        bought = running.measured(lambda: drive(opts.clients, per_client, buy))
         events = wait_for_events(deliveries, set(accepted))
         with ClusterRpcProxy(running.config(), timeout=60) as cluster:
             books = cluster.billing.check_books(running.staff_token())
@@ -121,10 +121,7 @@ def wait_for_events(path, purchase_ids, seconds=60):
 def report(opts, baseline, bought, events, published, books, trail):
     print(f"\nPurchases benchmark: {bought['requests']} purchases by {opts.clients} concurrent clients, "
           f"{os.cpu_count()} cores, billing on {'PostgreSQL' if opts.database_url else 'SQLite'}")
-    print(f"{'path':26} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>7} {'requests':>9}")
-    for path, r in (("GET /api/v1/me (baseline)", baseline), ("POST /api/v1/purchases", bought)):
-        print(f"{path:26} {r['rate']:8.1f} {r['p50_ms']:8.1f} {r['p95_ms']:8.1f} {r['p99_ms']:8.1f} "
-              f"{r['errors']:7d} {r['requests']:9d}")
+    system.table({"GET /api/v1/me (baseline)": baseline, "POST /api/v1/purchases": bought}, 26)
     print(f"purchase rate / /me rate: {bought['rate'] / baseline['rate']:.2f}")
     distinct = len({d["data"]["purchase_id"] for d in events})
     print(f"AccessPurchased: {distinct} of {bought['requests'] - bought['errors']} accepted purchases delivered "

@@ -50,6 +50,21 @@ class System:
         wait_for(lambda: Path(f"{path}.ready").exists(), 30, "the event watcher")
         return path
 
+    def load(self, *args):
+        """bench.load (in a process of its own) against this system, with its CPU cost per request."""
+        return self.measured(lambda: load(*args))
+
+    def measured(self, drive):
+        """`drive()`'s figures with what each request cost in CPU: `cpu_ms`, summed over every process of the
+        system and the broker (read from /proc; the broker's share counts whatever else used it meanwhile; the
+        load generator is not counted)."""
+        pids = [p.pid for name, p in self.processes.items() if name != "watcher" and p.poll() is None]
+        pids += broker_pids()
+        before = cpu_seconds(pids)
+        result = drive()
+        result["cpu_ms"] = (cpu_seconds(pids) - before) * 1000 / max(result["requests"], 1)
+        return result
+
     def staff_token(self):
         """A platform staff member's token for the staff RPCs (python -m deploy.staff)."""
         return staff.token(self.env, "bench@aos.example")
@@ -199,6 +214,35 @@ def wait_until_true(check, seconds, what):
         except Exception:
             return False
     wait_for(safe, seconds, what)
+
+
+def cpu_seconds(pids):
+    """The user and system CPU time the processes have used so far, from /proc/<pid>/stat."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone meanwhile
+        total += int(fields[11]) + int(fields[12])  # utime, stime: fields 14 and 15 of proc(5)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def broker_pids():
+    """RabbitMQ's Erlang VM on this machine, if it runs here."""
+    found = subprocess.run(["pgrep", "-f", "beam.smp"], capture_output=True, text=True)
+    return [int(pid) for pid in found.stdout.split()]
+
+
+def table(results, width=28):
+    """The paths' figures, a line each: rate, latency, and CPU ms per request where it was measured."""
+    print(f"{'path':{width}} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'CPU ms':>7} {'errors':>7} "
+          f"{'requests':>9}")
+    for path, r in results.items():
+        cpu = f"{r['cpu_ms']:7.2f}" if "cpu_ms" in r else f"{'-':>7}"
+        print(f"{path:{width}} {r['rate']:8.1f} {r['p50_ms']:8.1f} {r['p95_ms']:8.1f} {r['p99_ms']:8.1f} {cpu} "
+              f"{r['errors']:7d} {r['requests']:9d}")
+    print("CPU ms: per request, summed over the gateway, the services and the broker (/proc)")
 
 
 def load(*args):

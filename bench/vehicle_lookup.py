@@ -48,13 +48,13 @@ def main(argv=None):
         actor = json.dumps({"token": token})  # as the gateway hands it: the service takes the user from the token
         c, s, amqp = opts.concurrency, opts.seconds, running.amqp_uri
         results = {
-            "rpc vehicle_data.ping": system.load("rpc", amqp, "vehicle_data.ping", "[]", c, s),
-            "rpc vehicle_data.vehicle": system.load("rpc", amqp, "vehicle_data.vehicle",
+            "rpc vehicle_data.ping": running.load("rpc", amqp, "vehicle_data.ping", "[]", c, s),
+            "rpc vehicle_data.vehicle": running.load("rpc", amqp, "vehicle_data.vehicle",
                                                     f'[{actor}, "{{value}}"]', c, s, values),
-            "http GET /vehicles/{vin}": system.load("http", running.base, token, "/api/v1/vehicles/{value}", c, s,
+            "http GET /vehicles/{vin}": running.load("http", running.base, token, "/api/v1/vehicles/{value}", c, s,
                                                     values),
             # one client alone: what a request costs when nothing queues in front of it
-            "http GET, concurrency 1": system.load("http", running.base, token, "/api/v1/vehicles/{value}", 1, s,
+            "http GET, concurrency 1": running.load("http", running.base, token, "/api/v1/vehicles/{value}", 1, s,
                                                    values),
         }
     report(opts, imported, results)
@@ -64,10 +64,7 @@ def report(opts, imported, results):
     print(f"\nVehicle lookup benchmark: {opts.vehicles} vehicles in the registry (feed checked and imported in "
           f"{imported:.1f} s), concurrency {opts.concurrency}, {opts.seconds:g} s per path, {os.cpu_count()} cores, "
           f"{'PostgreSQL' if opts.database_url else 'SQLite'}")
-    print(f"{'path':28} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>7} {'requests':>9}")
-    for path, r in results.items():
-        print(f"{path:28} {r['rate']:8.0f} {r['p50_ms']:8.1f} {r['p95_ms']:8.1f} {r['p99_ms']:8.1f} "
-              f"{r['errors']:7d} {r['requests']:9d}")
+    system.table(results, 28)
     gateway, rpc = results["http GET /vehicles/{vin}"], results["rpc vehicle_data.vehicle"]
     print(f"gateway p95 / RPC p95: {gateway['p95_ms'] / rpc['p95_ms']:.2f}; gateway rate / RPC rate: "
           f"{gateway['rate'] / rpc['rate']:.2f}")
