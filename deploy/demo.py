@@ -147,10 +147,12 @@ def load_software(config, vehicles):
     private = Path(config["DATA_DIR"]) / "keys" / "manufacturer-software.pem"
     public = _programming(config).manufacturer_key_file
     folder = Path(config["DATA_DIR"]) / "demo-software"
-    if os.environ.get("AOS_HSM_MODULE"):  # the signing key on the HSM's token (launcher.ensure_hsm): it never leaves
-        from services.programming.hsm import HsmKeys, HsmSigningKey
-        key = HsmSigningKey(HsmKeys(os.environ["AOS_HSM_MODULE"], os.environ.get("AOS_HSM_TOKEN_LABEL", "aos"),
-                                    os.environ["AOS_HSM_PIN"]), "manufacturer-software")
+    from services.programming.settings import ProgrammingSettings
+    # the HSM's settings as the launcher set them after loading the configuration (launcher.ensure_hsm)
+    programming = settings.build(ProgrammingSettings, os.environ)
+    if programming.hsm_module:  # the signing key on the HSM's token: it never leaves it
+        from services.programming.hsm import HsmSigningKey, from_settings
+        key = HsmSigningKey(from_settings(programming), "manufacturer-software")
         public.parent.mkdir(parents=True, exist_ok=True)
         public.write_text(software.public_pem(key))
         folder = folder.with_name("demo-software-hsm")

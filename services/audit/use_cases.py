@@ -1,14 +1,14 @@
 """The audit trail's steps: record a fact once at the end of its workshop's chain, sign the chains' heads, read a
 trail, verify every chain, prune past the retention under a signed checkpoint."""
 import itertools
-import json
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select
 
 from services.audit import domain
 from services.audit.models import Chain, Checkpoint, Entry
+from services.shared import events
 from services.shared.database import insert_if_absent, new_id
 
 
@@ -19,18 +19,11 @@ class Context:
     now: datetime
 
 
-def _plain(value):
-    """The event's data as JSON keeps it (instants as ISO 8601), so the hash of what is stored is what was hashed."""
-    def encode(v):
-        if isinstance(v, (datetime, date)):
-            return v.isoformat()
-        return str(v)
-    return json.loads(json.dumps(value, default=encode))
-
-
 def record(ctx, event):
     """An event's fact, appended once to its workshop's chain (a redelivery adds nothing)."""
-    fact = domain.fact_of(event.id, event.type, event.time.astimezone(timezone.utc), _plain(event.data))
+    # the data as published (JSON types only), so what is stored is what was hashed
+    fact = domain.fact_of(event.id, event.type, event.time.astimezone(timezone.utc),
+                          events.as_published(event.type, event.data))
     with ctx.store.first_delivery(event) as uow:
         if uow is not None:
             append(uow.session, fact, ctx.now)
@@ -54,12 +47,12 @@ def checkpoint(ctx, every_seconds=0.0):
     chain that grows is signed within that, and a busy one not on every tick). Returns how many were signed."""
     with ctx.store.transaction() as uow:
         s = uow.session
-        signed = {chain: (seq, at) for chain, seq, at in s.execute(
-            select(Checkpoint.chain, func.max(Checkpoint.seq), func.max(Checkpoint.signed_at))
-            .group_by(Checkpoint.chain))}
+        # one query for the chains due (it runs every second): only those that grew, none still fresh
+        last = (select(Checkpoint.chain, func.max(Checkpoint.seq).label("seq"),
+                       func.max(Checkpoint.signed_at).label("signed_at")).group_by(Checkpoint.chain).subquery())
         due = ctx.now - timedelta(seconds=every_seconds)
-        grown = [h for h in s.scalars(select(Chain))
-                 if h.seq > signed.get(h.chain, (0, None))[0] and (signed.get(h.chain, (0, None))[1] or due) <= due]
+        grown = s.scalars(select(Chain).outerjoin(last, last.c.chain == Chain.chain).where(
+            Chain.seq > func.coalesce(last.c.seq, 0), or_(last.c.signed_at.is_(None), last.c.signed_at <= due))).all()
         for head in grown:
             s.add(_signed(ctx, head.chain, head.seq, head.hash, pruned=False))
         return len(grown)

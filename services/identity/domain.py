@@ -243,6 +243,7 @@ def expires(now: datetime, seconds: int):
 
 SERMI_FRESH_SECONDS = 15 * 60  # a technician signed in at the trust centre this recently may do security work
 SERMI_CHAIN_SECONDS = 24 * 3600  # a chain authorisation is honoured for a day after it was accepted
+SERMI_LINK_SECONDS = 600  # the trust centre's answer to a sign-in AOS started: once, within 10 minutes
 
 
 def compact_vat(vat_id):
@@ -274,6 +275,10 @@ def sermi_refusal(claims, workshop_vat_id, now):
         if accepted.tzinfo is None or not timedelta(0) <= now - accepted <= timedelta(seconds=SERMI_CHAIN_SECONDS):
             return "SERMI_CHAIN_EXPIRED", "A chain authorisation is honoured for 24 hours after it was accepted."
     return None
+
+
+def sermi_link_usable(created_at, used_at, now):
+    return used_at is None and now - created_at <= timedelta(seconds=SERMI_LINK_SECONDS)
 
 
 def sermi_fresh(authenticated_at, now):

@@ -25,18 +25,25 @@ class TrustCentre:
 
     def _get(self, url, **kwargs):
         try:
-            answer = requests.get(url, timeout=self.timeout, **kwargs)
+            return requests.get(url, timeout=self.timeout, **kwargs)
         except requests.RequestException as exc:
             raise Unavailable("TRUST_CENTRE_UNAVAILABLE", "The SERMI trust centre is not answering; please try "
                               "again shortly.") from exc
-        return answer
+
+    def _json(self, url):
+        """A document the trust centre publishes (its configuration, its keys); anything else: it is not there."""
+        answer = self._get(url)
+        try:
+            if answer.status_code != 200:
+                raise ValueError(answer.status_code)
+            return answer.json()
+        except ValueError as exc:
+            raise Unavailable("TRUST_CENTRE_UNAVAILABLE", f"The SERMI trust centre does not publish {url} as it "
+                              "should.") from exc
 
     def meta(self):
         if self._meta is None:
-            answer = self._get(f"{self.issuer}/.well-known/openid-configuration")
-            if answer.status_code != 200:
-                raise Unavailable("TRUST_CENTRE_UNAVAILABLE", "The SERMI trust centre's configuration is not there.")
-            self._meta = answer.json()
+            self._meta = self._json(f"{self.issuer}/.well-known/openid-configuration")
         return self._meta
 
     def _client(self):
@@ -83,7 +90,7 @@ class TrustCentre:
 
     def _key_set(self, fresh):
         if self._keys is None or fresh:
-            self._keys = KeySet.import_key_set(self._get(self.meta()["jwks_uri"]).json())
+            self._keys = KeySet.import_key_set(self._json(self.meta()["jwks_uri"]))
         return self._keys
 
     def still_authorised(self, access_token):

@@ -752,9 +752,6 @@ def user_view(user):
 
 # ---- SERMI: a technician's authorisation for security-related work -------------------------------------------------
 
-SERMI_LINK_SECONDS = 600
-
-
 def _trust_centre(ctx):
     if ctx.trust_centre is None:
         raise NotFound("SERMI_NOT_OFFERED", "Security-related work is not offered here: no SERMI trust centre is "
@@ -770,7 +767,7 @@ def start_sermi_link(ctx, actor):
         _active_user(uow.session, actor["user_id"])
         uow.session.add(SermiLink(state=state, user_id=actor["user_id"], nonce=nonce, verifier=verifier,
                                   created_at=ctx.now))
-    return {"authorization_url": url, "expires_in": SERMI_LINK_SECONDS}
+    return {"authorization_url": url, "expires_in": domain.SERMI_LINK_SECONDS}
 
 
 def complete_sermi_link(ctx, query):
@@ -779,7 +776,7 @@ def complete_sermi_link(ctx, query):
     centre = _trust_centre(ctx)
     with ctx.store.transaction() as uow:
         link = uow.session.get(SermiLink, query["state"])
-        if link is None or link.used_at is not None or link.created_at < ctx.now - timedelta(seconds=SERMI_LINK_SECONDS):
+        if link is None or not domain.sermi_link_usable(link.created_at, link.used_at, ctx.now):
             raise Unauthenticated("SERMI_STATE_INVALID", "This answer of the trust centre is not one AOS is waiting "
                                   "for (unknown, used or older than 10 minutes): please link again.")
         link.used_at = ctx.now  # once: a replayed answer (and its nonce) is refused

@@ -427,6 +427,11 @@ class Event:
     data: dict
 
 
+def as_published(event_type, data):
+    """A fact's data as its contract writes it on the wire (instants as ISO 8601): JSON types only."""
+    return CATALOGUE[event_type].schema().dump(data)
+
+
 def envelope(event_type, data, subject=None, event_id=None, now=None):
     """The JSON-ready envelope for a fact, validated against its contract before it goes anywhere."""
     registration = CATALOGUE.get(event_type)

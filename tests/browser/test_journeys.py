@@ -5,10 +5,8 @@ import random
 import re
 import subprocess
 import sys
-import time
 
 import pytest
-import requests
 from playwright.sync_api import expect
 
 from deploy.ports import stop_with_parent
