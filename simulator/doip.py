@@ -4,6 +4,7 @@ diagnostic messages to its ECUs by logical address, as a car's central gateway d
     python -m simulator.doip --port 13400 --vin WBA7K7109MW240891   (make run starts one for the demo car)
 """
 import argparse
+import http.server
 import json
 import logging
 import socket
@@ -13,6 +14,8 @@ import threading
 from dataclasses import dataclass
 
 from services.programming.keys import DerivedKeys
+from services.programming.odx import Library
+from simulator.diagnosis import FAULTS, Condition
 from simulator.ecu import Dropped, Ecu
 
 log = logging.getLogger(__name__)
@@ -58,19 +61,38 @@ class Timings:
 class Vehicle:
     """The car: a VIN, a battery, ECUs by logical address."""
 
-    def __init__(self, vin, ecus, eid=b"\x00\x1a\x37\x00\x00\x01", timings=None):
+    def __init__(self, vin, ecus, eid=b"\x00\x1a\x37\x00\x00\x01", timings=None, condition=None):
         self.vin, self.eid = vin, eid
         self.ecus = {e.address: e for e in ecus}
         self.timings = timings or Timings()
+        self.condition = condition
 
     @classmethod
-    def demo(cls, vin, secret, plan):
+    def demo(cls, vin, secret, plan, odx=None, faults=()):
         """A car with the ECUs `plan` lists: [{"address": "0x12", "name", "hardware_part_number",
         "software_version"}] as vehicle data describes them, each provisioned with its type's secret derived from
-        the manufacturer's master `secret` (as programming's key store derives it)."""
+        the manufacturer's master `secret` (as programming's key store derives it). With `odx` (a folder of PDX
+        files) its ECUs answer diagnosis as their types' descriptions say, with `faults` in the car."""
         keys = DerivedKeys(secret)
+        library = Library(odx) if odx else None
+        condition = Condition(faults) if odx else None
         return cls(vin, [Ecu(int(e["address"], 16), e["name"], e["hardware_part_number"], e["software_version"],
-                             vin, keys.type_secret(e["hardware_part_number"])) for e in plan])
+                             vin, keys.type_secret(e["hardware_part_number"]),
+                             description=library and library.of(e["name"]), condition=condition) for e in plan],
+                   condition=condition)
+
+    def deliver(self):
+        """The car as delivered: its ECUs' software, its faults, empty key slots (so every visitor can diagnose
+        and flash it, not only the first)."""
+        for ecu in self.ecus.values():
+            ecu.deliver()
+        if self.condition is not None:
+            self.condition.reset()
+
+    def state(self):
+        return {"vin": self.vin, "faults": sorted(self.condition.faults) if self.condition else [],
+                "ecus": [{"address": f"0x{a:02X}", "name": e.name, "software_version": e.software_version}
+                         for a, e in sorted(self.ecus.items())]}
 
     def set_voltage(self, millivolts):
         for ecu in self.ecus.values():
@@ -339,6 +361,48 @@ class Simulator:
         self.stop()
 
 
+class Control(http.server.BaseHTTPRequestHandler):
+    """The workshop's hands on the simulated car (loopback only): `GET /state`, `POST /repair` or `POST /inject`
+    with {"fault": ...}, `POST /deliver` (back as delivered)."""
+
+    def do_GET(self):
+        if self.path != "/state":
+            return self._answer(404, {"error": "unknown path"})
+        self._answer(200, self.server.vehicle.state())
+
+    def do_POST(self):
+        vehicle = self.server.vehicle
+        try:
+            body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
+            if self.path == "/deliver":
+                vehicle.deliver()
+            elif self.path in ("/repair", "/inject") and vehicle.condition is not None:
+                getattr(vehicle.condition, self.path[1:])(body.get("fault"))
+            else:
+                return self._answer(404, {"error": "unknown path"})
+        except (ValueError, KeyError):
+            return self._answer(422, {"error": f"fault: one of {', '.join(FAULTS)}"})
+        self._answer(200, vehicle.state())
+
+    def _answer(self, status, body):
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass
+
+
+def serve_control(vehicle, port, host="127.0.0.1"):
+    server = http.server.ThreadingHTTPServer((host, port), Control)
+    server.vehicle = vehicle
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m simulator.doip", description=__doc__.split("\n\n")[0])
     parser.add_argument("--host", default="127.0.0.1")
@@ -347,12 +411,20 @@ def main(argv=None):
     parser.add_argument("--ecus", required=True, help="a JSON file: the ECUs as vehicle data describes them")
     parser.add_argument("--secret-hex", required=True,
                         help="the manufacturer's master secret: each ECU gets its type's secret from it")
+    parser.add_argument("--odx", help="a folder of PDX files: the ECUs answer diagnosis as they describe")
+    parser.add_argument("--faults", default="", help=f"faults in the car as delivered, comma separated: "
+                        f"{', '.join(FAULTS)}")
+    parser.add_argument("--control-port", type=int, help="where the car's state, repairs and delivery are asked")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s simulator %(levelname)s %(message)s")
     with open(args.ecus) as handle:
         plan = json.load(handle)
-    simulator = Simulator(Vehicle.demo(args.vin, bytes.fromhex(args.secret_hex), plan), args.host, args.port)
+    faults = [f for f in args.faults.split(",") if f]
+    simulator = Simulator(Vehicle.demo(args.vin, bytes.fromhex(args.secret_hex), plan, args.odx, faults),
+                          args.host, args.port)
     simulator.start()
+    if args.control_port:
+        serve_control(simulator.vehicle, args.control_port)
     print(f"vehicle {args.vin}: DoIP on {args.host}:{simulator.port} (TCP and UDP), ECUs "
           + ", ".join(f"0x{a:02X}" for a in simulator.vehicle.ecus), flush=True)
     try:

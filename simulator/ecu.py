@@ -16,10 +16,15 @@ import time
 from dataclasses import dataclass, field
 
 from services.programming.keys import TOKEN_BYTES, seed_key, unlock_token
+from simulator.diagnosis import AVAILABILITY_MASK, ROUTINE_FAILS_WITH, FaultMemory
 
 # services
 SESSION, RESET, READ, SECURITY, WRITE, ROUTINE, DOWNLOAD, TRANSFER, EXIT, TESTER_PRESENT = (
     0x10, 0x11, 0x22, 0x27, 0x2E, 0x31, 0x34, 0x36, 0x37, 0x3E)
+READ_DTC, CLEAR_DTC = 0x19, 0x14
+# ReadDTCInformation's sub-functions answered here
+DTC_COUNT, DTC_BY_MASK, DTC_SNAPSHOT, DTC_EXTENDED = 0x01, 0x02, 0x04, 0x06
+ALL_GROUPS = 0xFFFFFF
 # negative response codes (ISO 14229-1 annex A)
 NRC = {"service_not_supported": 0x11, "sub_function_not_supported": 0x12, "incorrect_length": 0x13,
        "conditions_not_correct": 0x22, "sequence_error": 0x24, "out_of_range": 0x31, "access_denied": 0x33,
@@ -30,8 +35,9 @@ NRC = {"service_not_supported": 0x11, "sub_function_not_supported": 0x12, "incor
 # what an ECU keeps quiet about when a request was addressed to every ECU at once (ISO 14229-1, 7.5.3)
 QUIET_WHEN_FUNCTIONAL = (0x11, 0x12, 0x31, 0x7E, 0x7F)
 SUPPRESSIBLE = (0x10, 0x11, 0x31, 0x3E)  # services whose sub-function's bit 7 asks for no positive answer
-MIN_LENGTH = {0x10: 2, 0x11: 2, 0x22: 3, 0x27: 2, 0x2E: 4, 0x31: 4, 0x34: 3, 0x36: 2, 0x37: 1, 0x3E: 2}
-EXACT_LENGTH = {0x10: 2, 0x11: 2, 0x3E: 2}
+MIN_LENGTH = {0x10: 2, 0x11: 2, 0x14: 4, 0x19: 2, 0x22: 3, 0x27: 2, 0x2E: 4, 0x31: 4, 0x34: 3, 0x36: 2, 0x37: 1,
+              0x3E: 2}
+EXACT_LENGTH = {0x10: 2, 0x11: 2, 0x14: 4, 0x3E: 2}
 # data identifiers
 DID_VIN, DID_PART, DID_HARDWARE, DID_SOFTWARE, DID_SESSION, DID_VOLTAGE, DID_STATE = (
     0xF190, 0xF187, 0xF191, 0xF189, 0xF186, 0xDD02, 0xDD10)
@@ -74,7 +80,7 @@ class Faults:
 
 class Ecu:
     def __init__(self, address, name, hardware_part_number, software_version, vin, secret, voltage_mv=12600,
-                 timings=None):
+                 timings=None, description=None, condition=None):
         self.address, self.name, self.vin, self.secret = address, name, vin, secret
         self.timings = timings or Timings()
         self.failed_keys = 0  # kept across sessions and resets: a lockout cannot be walked around
@@ -89,6 +95,11 @@ class Ecu:
         self.pending_version = None  # what the ECU runs after the reset that follows a passed check
         self.flashes = 0  # completed flashes, for the tests
         self.key_slots = {} if name.split(" ")[0] in IMMOBILISERS else None  # slot -> transponder id
+        # diagnosis: what the ECU type's ODX describes, answered from the car's condition
+        self.description = description
+        self.memory = FaultMemory(description, condition) if description and condition else None
+        self.condition = condition
+        self.delivered_version = software_version
         self._reset_session()
 
     def _reset_session(self):
@@ -125,7 +136,8 @@ class Ecu:
             handler = {SESSION: self._session, RESET: self._reset, READ: self._read, SECURITY: self._security,
                        WRITE: self._write,
                        ROUTINE: self._routine, DOWNLOAD: self._download, TRANSFER: self._transfer,
-                       EXIT: self._exit, TESTER_PRESENT: self._tester_present}.get(sid)
+                       EXIT: self._exit, TESTER_PRESENT: self._tester_present,
+                       READ_DTC: self._read_dtc, CLEAR_DTC: self._clear_dtc}.get(sid)
             if handler is None:
                 return self._nrc(sid, "service_not_supported")
             # ISO 14229-1, figure 5: the service in this session, then the length, then the sub-function
@@ -181,7 +193,57 @@ class Ecu:
         return {DID_VIN: self.vin.encode(), DID_PART: self.hardware_part_number.encode(), DID_KEYS: keys,
                 DID_HARDWARE: self.hardware_part_number.encode(), DID_SOFTWARE: version.encode(),
                 DID_SESSION: bytes([self.session]), DID_VOLTAGE: struct.pack(">H", self.voltage_mv),
-                DID_STATE: b"APPLICATION" if self.application_valid else b"BOOTLOADER"}.get(did)
+                DID_STATE: b"APPLICATION" if self.application_valid else b"BOOTLOADER"}.get(did) or self._live(did)
+
+    def _live(self, did):
+        """A live value the ODX describes, from the car's condition, in the ODX's encoding."""
+        described = self.description and self.description.by_number.get(did)
+        if described is None or self.condition is None:
+            return None
+        return described.encode(self.condition.value(described.name))
+
+    def _read_dtc(self, req):
+        if self.memory is None:
+            return self._nrc(READ_DTC, "service_not_supported")
+        kind = req[1]
+        if kind in (DTC_COUNT, DTC_BY_MASK):
+            if len(req) != 3:
+                return self._nrc(READ_DTC, "incorrect_length")
+            found = self.memory.by_mask(req[2])
+            if kind == DTC_COUNT:  # format 0x01: ISO 14229-1 DTC format
+                return bytes([0x59, kind, AVAILABILITY_MASK, 0x01]) + struct.pack(">H", len(found))
+            return bytes([0x59, kind, AVAILABILITY_MASK]) + b"".join(
+                number.to_bytes(3, "big") + bytes([status]) for number, status in found)
+        if kind in (DTC_SNAPSHOT, DTC_EXTENDED):
+            if len(req) != 6:
+                return self._nrc(READ_DTC, "incorrect_length")
+            number, record = int.from_bytes(req[2:5], "big"), req[5]
+            stored = (self.memory.snapshot if kind == DTC_SNAPSHOT else self.memory.extended)(number)
+            if stored is None or record not in (0x01, 0xFF):
+                return self._nrc(READ_DTC, "out_of_range")
+            return bytes([0x59, kind]) + req[2:5] + bytes([stored[0]]) + stored[1]
+        return self._nrc(READ_DTC, "sub_function_not_supported")
+
+    def _clear_dtc(self, req):
+        if self.memory is None:
+            return self._nrc(CLEAR_DTC, "service_not_supported")
+        group = int.from_bytes(req[1:4], "big")
+        if group == ALL_GROUPS:
+            self.memory.clear()
+        elif group in self.memory.entries:
+            del self.memory.entries[group]
+        else:
+            return self._nrc(CLEAR_DTC, "out_of_range")
+        return bytes([0x54])
+
+    def deliver(self):
+        """Back to the software it was delivered with (the fault memory follows the car's condition)."""
+        with self.lock:
+            self.software_version, self.application_valid = self.delivered_version, True
+            self.pending_version = None
+            if self.key_slots is not None:
+                self.key_slots = {}
+            self._reset_session()
 
     def _write(self, req):
         """A key written into a slot of the immobiliser: in the programming session, after security access."""
@@ -244,6 +306,11 @@ class Ecu:
                 return self._nrc(ROUTINE, "invalid_key")
             self.gateway_unlocked = True
             return bytes([0x71, 0x01, req[2], req[3], 0x00])
+        actuator = self.description and self.description.routine_numbers.get(routine)
+        if actuator is not None:  # an actuator test the ODX describes: passed, unless the fault it tests is in
+            fault = ROUTINE_FAILS_WITH.get(actuator.name)
+            failed = fault is not None and self.condition is not None and self.condition.present(fault)
+            return actuator.answer("failed" if failed else "passed")
         if routine == CHECK:  # option record: the signed SHA-256 (32 bytes), then the version it carries
             if len(req) < 4 + 32 + 1:
                 return self._nrc(ROUTINE, "incorrect_length")

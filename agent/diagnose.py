@@ -1,0 +1,134 @@
+"""Diagnosis at the car through the same DoIP connection that programs it: each ECU's fault memory with freeze
+frames and occurrence counters (ReadDTCInformation 0x19), clearing it (0x14), live data (0x22) and actuator
+tests (RoutineControl 0x31), every answer decoded through the ECU type's ODX description
+(services.programming.odx). A negative response is named in words; an ECU that does not answer is reported as
+such, never skipped silently; a DTC the ODX does not know is shown raw."""
+import re
+import time
+
+from udsoncan import Request, Response
+from udsoncan.exceptions import NegativeResponseException
+
+from agent.flash import Ecu, Failure
+
+ALL_STATUS = 0xFF
+SNAPSHOT, EXTENDED, ALL_RECORDS = 0x04, 0x06, 0xFF
+
+
+def nrc_words(code):
+    """0x22 -> "conditions not correct (0x22)": ISO 14229-1's name for a negative response code."""
+    name = Response.Code.get_name(code) or "unknown"
+    return re.sub(r"(?<=[a-z])(?=[A-Z])", " ", name).lower() + f" (0x{code:02X})"
+
+
+class Diagnosis(Ecu):
+    """One ECU, asked diagnostic questions, answered through its type's `description`."""
+
+    def __init__(self, host, port, address, description, timeout=3.0):
+        super().__init__(host, port, address, key_for=None, timeout=timeout)
+        self.description = description
+
+    def ask(self, step, payload):
+        """One raw request, its positive answer's bytes; a negative one raises Failure naming the NRC in words."""
+        try:
+            answer = self.client.send_request(Request.from_payload(bytes(payload)))
+        except NegativeResponseException as exc:
+            raise Failure(step, "refused", nrc_words(exc.response.code))
+        except Exception as exc:  # timeouts and a closed link: _step's words for them
+            return self._step(step, _raise, exc)
+        return bytes(answer.get_payload())
+
+    def fault_memory(self):
+        """Every stored DTC with its status, freeze frame and occurrence counter."""
+        answer = self.ask("read fault memory", [0x19, 0x02, ALL_STATUS])
+        found = []
+        for at in range(3, len(answer) - 3, 4):
+            number, status = int.from_bytes(answer[at:at + 3], "big"), answer[at + 3]
+            entry = self.description.dtc(number, status)
+            entry["freeze_frame"] = self._freeze_frame(number)
+            entry["occurrences"] = self._occurrences(number)
+            found.append(entry)
+        return found
+
+    def _freeze_frame(self, number):
+        try:
+            answer = self.ask("read freeze frame", [0x19, SNAPSHOT, *number.to_bytes(3, "big"), ALL_RECORDS])
+        except Failure:
+            return []
+        # 59 04 DTC(3) status, then record number and count of identifiers, then the identifiers' records
+        return self.description.readings(answer[8:]) if len(answer) > 8 else []
+
+    def _occurrences(self, number):
+        try:
+            answer = self.ask("read extended data", [0x19, EXTENDED, *number.to_bytes(3, "big"), ALL_RECORDS])
+        except Failure:
+            return None
+        return answer[7] if len(answer) > 7 else None
+
+    def clear(self):
+        self.ask("clear fault memory", [0x14, 0xFF, 0xFF, 0xFF])
+
+    def live(self, names):
+        """The identifiers named, in one ReadDataByIdentifier request, decoded."""
+        dids = [self.description.dids[n] for n in names]
+        request = [0x22] + [b for d in dids for b in d.number.to_bytes(2, "big")]
+        return self.description.readings(self.ask("read live data", request)[1:])
+
+    def routine(self, name):
+        actuator = self.description.routines[name]
+        return actuator.decode(self.ask(actuator.long_name, actuator.request()))
+
+
+def _raise(exc):
+    raise exc
+
+
+def quick_test(host, port, ecus, library):
+    """Every ECU's fault memory: [{address, name, reachable, dtcs | error}] in address order."""
+    report = []
+    for ecu in ecus:
+        description = library.of(ecu["name"])
+        entry = {"address": ecu["address"], "name": ecu["name"]}
+        if description is None:
+            report.append(entry | {"reachable": False, "error": "no ODX description for this ECU type"})
+            continue
+        try:
+            with Diagnosis(host, port, int(ecu["address"], 16), description) as connection:
+                entry |= {"reachable": True, "dtcs": connection.fault_memory()}
+        except Failure as failure:
+            entry |= {"reachable": False, "error": f"{failure.step}: {failure.detail}"}
+        report.append(entry)
+    return report
+
+
+def clear_all(host, port, ecus, library):
+    """ClearDiagnosticInformation on every ECU; which were cleared and which refused (and why)."""
+    out = []
+    for ecu in ecus:
+        description = library.of(ecu["name"])
+        try:
+            if description is None:
+                raise Failure("clear fault memory", "refused", "no ODX description for this ECU type")
+            with Diagnosis(host, port, int(ecu["address"], 16), description) as connection:
+                connection.clear()
+            out.append({"address": ecu["address"], "cleared": True})
+        except Failure as failure:
+            out.append({"address": ecu["address"], "cleared": False, "error": f"{failure.step}: {failure.detail}"})
+    return out
+
+
+def sample(connection, names, rate, seconds, send, stop=lambda: False):
+    """Live data at `rate` samples a second for `seconds`; each batch (about one a second) goes to `send`,
+    which answers whether to go on."""
+    period, batch, started = 1.0 / rate, [], time.monotonic()
+    next_at = started
+    while time.monotonic() - started < seconds and not stop():
+        batch.append({"t": round(time.monotonic() - started, 3), "values": connection.live(names)})
+        if len(batch) >= max(1, int(rate)):
+            if not send(batch):
+                return
+            batch = []
+        next_at += period
+        time.sleep(max(0.0, next_at - time.monotonic()))
+    if batch:
+        send(batch)

@@ -1,0 +1,252 @@
+"""The demo manufacturer's diagnostic descriptions: each ECU type of the demo car described in ODX (ISO 22901) and
+packed as a PDX file, as a manufacturer's authoring tool delivers them. The simulated car and the workshop's
+agent both read these files (services.programming.odx); nothing about an ECU's diagnostics is written anywhere
+else.
+
+    python -m deploy.odx OUT        (writes OUT/<ECU type>.pdx for every type below)
+
+Per ECU type: its fault codes (DTCs) with their texts; its data identifiers with unit, scaling (a linear
+internal-to-physical formula, or a text table) and the test plan's limits (the minimum and maximum a healthy car
+shows, Annex X's "minimum and maximum values of live data"); its freeze-frame identifiers; its routines
+(actuator tests), each answering passed or failed."""
+import argparse
+import sys
+import zipfile
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+# (name, DID, bytes, factor, offset, unit, min, max, long name)
+Did = tuple
+# (display code, text)
+Dtc = tuple
+# (name, routine id, long name)
+Routine = tuple
+
+ENGINE_DIDS = [
+    ("engine_speed", 0x4001, 2, 0.25, 0, "rpm", 600, 900, "Engine speed"),
+    ("coolant_temperature", 0x4002, 1, 1, -40, "degC", 80, 105, "Coolant temperature"),
+    ("battery_voltage", 0x4003, 2, 0.001, 0, "V", 12.2, 14.8, "Battery voltage"),
+    ("engine_load", 0x4004, 1, 0.4, 0, "percent", 12, 35, "Engine load"),
+    ("intake_air_temperature", 0x4005, 1, 1, -40, "degC", -20, 60, "Intake air temperature"),
+    ("fuel_rail_pressure", 0x4006, 2, 0.1, 0, "bar", 40, 200, "Fuel rail pressure"),
+    ("misfires_cylinder_1", 0x4011, 2, 1, 0, "count", 0, 5, "Misfires, cylinder 1"),
+    ("misfires_cylinder_2", 0x4012, 2, 1, 0, "count", 0, 5, "Misfires, cylinder 2"),
+    ("misfires_cylinder_3", 0x4013, 2, 1, 0, "count", 0, 5, "Misfires, cylinder 3"),
+    ("misfires_cylinder_4", 0x4014, 2, 1, 0, "count", 0, 5, "Misfires, cylinder 4"),
+]
+UNITS = {"rpm": "1/min", "degC": "°C", "V": "V", "percent": "%", "bar": "bar", "count": "", "km": "km",
+         "kmh": "km/h", "mm": "mm"}
+
+TYPES = {
+    "DME": {
+        "long_name": "Engine control",
+        "dtcs": [("P0300", "Random/multiple cylinder misfire detected"), ("P0301", "Cylinder 1 misfire detected"),
+                 ("P0302", "Cylinder 2 misfire detected"), ("P0303", "Cylinder 3 misfire detected"),
+                 ("P0304", "Cylinder 4 misfire detected"), ("P0351", "Ignition coil A primary/secondary circuit"),
+                 ("P0562", "System voltage low"), ("P0117", "Engine coolant temperature circuit low")],
+        "dids": ENGINE_DIDS,
+        "freeze_frame": ["engine_speed", "coolant_temperature", "battery_voltage", "engine_load"],
+        "routines": [("ignition_coil_test_cylinder_1", 0x0311, "Ignition coil test, cylinder 1"),
+                     ("ignition_coil_test_cylinder_2", 0x0312, "Ignition coil test, cylinder 2"),
+                     ("ignition_coil_test_cylinder_3", 0x0313, "Ignition coil test, cylinder 3"),
+                     ("ignition_coil_test_cylinder_4", 0x0314, "Ignition coil test, cylinder 4"),
+                     ("fuel_pump_test", 0x0201, "Electric fuel pump test")],
+    },
+    "EGS": {
+        "long_name": "Transmission control",
+        "dtcs": [("P0700", "Transmission control system malfunction"), ("P0715", "Input/turbine speed sensor A circuit")],
+        "dids": [("transmission_oil_temperature", 0x4301, 1, 1, -40, "degC", 20, 110, "Transmission oil temperature")],
+        "freeze_frame": ["transmission_oil_temperature"],
+        "routines": [("gear_selector_adaptation", 0x0401, "Gear selector adaptation")],
+    },
+    "DSC": {
+        "long_name": "Stability control",
+        "dtcs": [("C0035", "Left front wheel speed sensor circuit"), ("C0040", "Right front wheel speed sensor circuit")],
+        "dids": [("wheel_speed_front_left", 0x4201, 2, 0.01, 0, "kmh", 0, 250, "Wheel speed, front left"),
+                 ("wheel_speed_front_right", 0x4202, 2, 0.01, 0, "kmh", 0, 250, "Wheel speed, front right")],
+        "freeze_frame": ["wheel_speed_front_left", "wheel_speed_front_right"],
+        "routines": [("pump_motor_test", 0x0501, "Hydraulic pump motor test")],
+    },
+    "BDC": {
+        "long_name": "Body domain controller",
+        "dtcs": [("B1325", "Supply voltage too low"), ("U0100", "Lost communication with engine control")],
+        "dids": [("supply_voltage", 0x4101, 2, 0.001, 0, "V", 12.2, 14.8, "Supply voltage")],
+        "freeze_frame": ["supply_voltage"],
+        "routines": [("central_locking_test", 0x0601, "Central locking test")],
+    },
+    "KOMBI": {
+        "long_name": "Instrument cluster",
+        "dtcs": [("B1600", "Odometer plausibility"), ("U0155", "Lost communication with instrument cluster")],
+        "dids": [("odometer", 0x4401, 4, 1, 0, "km", 0, 999999, "Odometer reading")],
+        "freeze_frame": ["odometer"],
+        "routines": [("gauge_sweep", 0x0701, "Gauge sweep test")],
+    },
+    "HU": {
+        "long_name": "Head unit",
+        "dtcs": [("B1A10", "Display backlight circuit"), ("U0184", "Lost communication with radio")],
+        "dids": [("supply_voltage", 0x4101, 2, 0.001, 0, "V", 12.2, 14.8, "Supply voltage")],
+        "freeze_frame": ["supply_voltage"],
+        "routines": [("speaker_test", 0x0801, "Speaker test")],
+    },
+    "FLE": {
+        "long_name": "Left headlight",
+        "dtcs": [("B1B20", "Low beam LED module circuit"), ("B1B21", "Headlight levelling motor circuit")],
+        "dids": [("levelling_position", 0x4501, 1, 1, 0, "mm", 0, 40, "Headlight levelling position")],
+        "freeze_frame": ["levelling_position"],
+        "routines": [("levelling_motor_test", 0x0901, "Headlight levelling motor test")],
+    },
+    "ZGW": {
+        "long_name": "Central gateway",
+        "dtcs": [("U0001", "High speed CAN communication bus"), ("U1000", "Ethernet link down")],
+        "dids": [("supply_voltage", 0x4101, 2, 0.001, 0, "V", 12.2, 14.8, "Supply voltage")],
+        "freeze_frame": ["supply_voltage"],
+        "routines": [("bus_wakeup_test", 0x0A01, "Bus wake-up test")],
+    },
+}
+ROUTINE_RESULTS = ((0, "passed"), (1, "failed"))
+
+
+def trouble_code(display):
+    """A DTC's number as ISO 14229-1 sends it: SAE J2012's two bytes (letter in the top two bits) and a failure
+    type byte (00 here)."""
+    letter = "PCBU".index(display[0])
+    return ((letter << 14) | int(display[1:], 16)) << 8
+
+
+def _coded(bits, value=None, name=None, position=None, semantic=None):
+    head = f'<PARAM{f" SEMANTIC={chr(34)}{semantic}{chr(34)}" if semantic else ""} xsi:type="CODED-CONST">'
+    return (f'{head}<SHORT-NAME>{name}</SHORT-NAME><BYTE-POSITION>{position}</BYTE-POSITION>'
+            f'<CODED-VALUE>{value}</CODED-VALUE>'
+            f'<DIAG-CODED-TYPE BASE-DATA-TYPE="A_UINT32" xsi:type="STANDARD-LENGTH-TYPE">'
+            f'<BIT-LENGTH>{bits}</BIT-LENGTH></DIAG-CODED-TYPE></PARAM>')
+
+
+def _value(name, position, dop):
+    return (f'<PARAM SEMANTIC="DATA" xsi:type="VALUE"><SHORT-NAME>{name}</SHORT-NAME>'
+            f'<BYTE-POSITION>{position}</BYTE-POSITION><DOP-REF ID-REF="DOP.{dop}"/></PARAM>')
+
+
+def _linear(factor, offset):
+    return ('<COMPU-METHOD><CATEGORY>LINEAR</CATEGORY><COMPU-INTERNAL-TO-PHYS><COMPU-SCALES><COMPU-SCALE>'
+            f'<COMPU-RATIONAL-COEFFS><COMPU-NUMERATOR><V>{offset}</V><V>{factor}</V></COMPU-NUMERATOR>'
+            '<COMPU-DENOMINATOR><V>1</V></COMPU-DENOMINATOR></COMPU-RATIONAL-COEFFS>'
+            '</COMPU-SCALE></COMPU-SCALES></COMPU-INTERNAL-TO-PHYS></COMPU-METHOD>')
+
+
+def _texttable(pairs):
+    scales = "".join(f'<COMPU-SCALE><LOWER-LIMIT>{k}</LOWER-LIMIT><UPPER-LIMIT>{k}</UPPER-LIMIT>'
+                     f'<COMPU-CONST><VT>{v}</VT></COMPU-CONST></COMPU-SCALE>' for k, v in pairs)
+    return (f'<COMPU-METHOD><CATEGORY>TEXTTABLE</CATEGORY><COMPU-INTERNAL-TO-PHYS><COMPU-SCALES>{scales}'
+            '</COMPU-SCALES></COMPU-INTERNAL-TO-PHYS></COMPU-METHOD>')
+
+
+def _did_dop(did):
+    name, _, size, factor, offset, unit, low, high, long_name = did
+    physical = "A_FLOAT64" if isinstance(factor, float) or offset else "A_UINT32"
+    return (f'<DATA-OBJECT-PROP ID="DOP.{name}"><SHORT-NAME>{name}</SHORT-NAME>'
+            f'<LONG-NAME>{escape(long_name)}</LONG-NAME>'
+            f'<SDGS><SDG><SDG-CAPTION ID="SDGC.{name}"><SHORT-NAME>test_plan</SHORT-NAME></SDG-CAPTION>'
+            f'<SD SI="min">{low}</SD><SD SI="max">{high}</SD></SDG></SDGS>'
+            f'{_linear(factor, offset)}'
+            f'<DIAG-CODED-TYPE BASE-DATA-TYPE="A_UINT32" xsi:type="STANDARD-LENGTH-TYPE">'
+            f'<BIT-LENGTH>{size * 8}</BIT-LENGTH></DIAG-CODED-TYPE>'
+            f'<PHYSICAL-TYPE BASE-DATA-TYPE="{physical}"/><UNIT-REF ID-REF="UNIT.{unit}"/></DATA-OBJECT-PROP>')
+
+
+def layer(ecu_type, spec):
+    """One ECU type's BASE-VARIANT."""
+    dtcs = "".join(
+        f'<DTC ID="DTC.{code}"><SHORT-NAME>{code}</SHORT-NAME><TROUBLE-CODE>{trouble_code(code)}</TROUBLE-CODE>'
+        f'<DISPLAY-TROUBLE-CODE>{code}</DISPLAY-TROUBLE-CODE><TEXT>{escape(text)}</TEXT></DTC>'
+        for code, text in spec["dtcs"])
+    dtc_dop = ('<DTC-DOP ID="DOP.dtc"><SHORT-NAME>dtc</SHORT-NAME>'
+               '<DIAG-CODED-TYPE BASE-DATA-TYPE="A_UINT32" xsi:type="STANDARD-LENGTH-TYPE"><BIT-LENGTH>24</BIT-LENGTH>'
+               '</DIAG-CODED-TYPE><PHYSICAL-TYPE BASE-DATA-TYPE="A_UINT32"/>'
+               f'<COMPU-METHOD><CATEGORY>IDENTICAL</CATEGORY></COMPU-METHOD><DTCS>{dtcs}</DTCS></DTC-DOP>')
+    result_dop = ('<DATA-OBJECT-PROP ID="DOP.routine_result"><SHORT-NAME>routine_result</SHORT-NAME>'
+                  f'{_texttable(ROUTINE_RESULTS)}'
+                  '<DIAG-CODED-TYPE BASE-DATA-TYPE="A_UINT32" xsi:type="STANDARD-LENGTH-TYPE"><BIT-LENGTH>8'
+                  '</BIT-LENGTH></DIAG-CODED-TYPE><PHYSICAL-TYPE BASE-DATA-TYPE="A_UNICODE2STRING"/>'
+                  '</DATA-OBJECT-PROP>')
+    units = "".join(f'<UNIT ID="UNIT.{u}"><SHORT-NAME>{u}</SHORT-NAME><DISPLAY-NAME>{escape(shown)}</DISPLAY-NAME>'
+                    f'</UNIT>' for u, shown in UNITS.items())
+    freeze = "".join(f'<SD SI="did">{name}</SD>' for name in spec["freeze_frame"])
+    services, requests, responses = [], [], []
+    for did in spec["dids"]:
+        name, number = did[0], did[1]
+        services.append(f'<DIAG-SERVICE ID="DS.read_{name}" SEMANTIC="DATA"><SHORT-NAME>read_{name}</SHORT-NAME>'
+                        f'<REQUEST-REF ID-REF="RQ.read_{name}"/><POS-RESPONSE-REFS>'
+                        f'<POS-RESPONSE-REF ID-REF="PR.read_{name}"/></POS-RESPONSE-REFS></DIAG-SERVICE>')
+        requests.append(f'<REQUEST ID="RQ.read_{name}"><SHORT-NAME>read_{name}</SHORT-NAME><PARAMS>'
+                        f'{_coded(8, 0x22, "sid", 0, "SERVICE-ID")}{_coded(16, number, "did", 1, "ID")}'
+                        '</PARAMS></REQUEST>')
+        responses.append(f'<POS-RESPONSE ID="PR.read_{name}"><SHORT-NAME>read_{name}</SHORT-NAME><PARAMS>'
+                         f'{_coded(8, 0x62, "sid", 0, "SERVICE-ID")}{_coded(16, number, "did", 1, "ID")}'
+                         f'{_value("value", 3, name)}</PARAMS></POS-RESPONSE>')
+    for name, number, long_name in spec["routines"]:
+        services.append(f'<DIAG-SERVICE ID="DS.{name}" SEMANTIC="ROUTINE"><SHORT-NAME>{name}</SHORT-NAME>'
+                        f'<LONG-NAME>{escape(long_name)}</LONG-NAME>'
+                        f'<REQUEST-REF ID-REF="RQ.{name}"/><POS-RESPONSE-REFS>'
+                        f'<POS-RESPONSE-REF ID-REF="PR.{name}"/></POS-RESPONSE-REFS></DIAG-SERVICE>')
+        requests.append(f'<REQUEST ID="RQ.{name}"><SHORT-NAME>{name}</SHORT-NAME><PARAMS>'
+                        f'{_coded(8, 0x31, "sid", 0, "SERVICE-ID")}{_coded(8, 1, "start", 1, "SUBFUNCTION")}'
+                        f'{_coded(16, number, "routine", 2, "ID")}</PARAMS></REQUEST>')
+        responses.append(f'<POS-RESPONSE ID="PR.{name}"><SHORT-NAME>{name}</SHORT-NAME><PARAMS>'
+                         f'{_coded(8, 0x71, "sid", 0, "SERVICE-ID")}{_coded(8, 1, "start", 1, "SUBFUNCTION")}'
+                         f'{_coded(16, number, "routine", 2, "ID")}{_value("result", 4, "routine_result")}'
+                         '</PARAMS></POS-RESPONSE>')
+    return (f'<BASE-VARIANT ID="BV.{ecu_type}"><SHORT-NAME>{ecu_type}</SHORT-NAME>'
+            f'<LONG-NAME>{escape(spec["long_name"])}</LONG-NAME>'
+            f'<SDGS><SDG><SDG-CAPTION ID="SDGC.freeze_frame"><SHORT-NAME>freeze_frame</SHORT-NAME></SDG-CAPTION>'
+            f'{freeze}</SDG></SDGS>'
+            f'<DIAG-DATA-DICTIONARY-SPEC><DTC-DOPS>{dtc_dop}</DTC-DOPS><DATA-OBJECT-PROPS>'
+            f'{"".join(_did_dop(d) for d in spec["dids"])}{result_dop}</DATA-OBJECT-PROPS>'
+            f'<UNIT-SPEC><UNITS>{units}</UNITS></UNIT-SPEC></DIAG-DATA-DICTIONARY-SPEC>'
+            f'<DIAG-COMMS>{"".join(services)}</DIAG-COMMS><REQUESTS>{"".join(requests)}</REQUESTS>'
+            f'<POS-RESPONSES>{"".join(responses)}</POS-RESPONSES></BASE-VARIANT>')
+
+
+def document(ecu_type, spec):
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n'
+            '<ODX MODEL-VERSION="2.2.0" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
+            f'<DIAG-LAYER-CONTAINER ID="DLC.{ecu_type}"><SHORT-NAME>DLC_{ecu_type}</SHORT-NAME>'
+            f'<BASE-VARIANTS>{layer(ecu_type, spec)}</BASE-VARIANTS></DIAG-LAYER-CONTAINER></ODX>\n')
+
+
+def index(ecu_type):
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n'
+            '<CATALOG F-DTD-VERSION="ODX-2.2.0" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
+            f'<SHORT-NAME>{ecu_type}</SHORT-NAME><ABLOCKS><ABLOCK><SHORT-NAME>{ecu_type}</SHORT-NAME>'
+            f'<FILES><FILE>{ecu_type}.odx-d</FILE></FILES></ABLOCK></ABLOCKS></CATALOG>\n')
+
+
+def write_pdx(path, ecu_type, odx_text):
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as pdx:
+        pdx.writestr("index.xml", index(ecu_type))
+        pdx.writestr(f"{ecu_type}.odx-d", odx_text)
+
+
+def write_all(out):
+    """Every demo ECU type's PDX into `out` (kept when already written from the same text)."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for ecu_type, spec in TYPES.items():
+        path, text = out / f"{ecu_type}.pdx", document(ecu_type, spec)
+        if not path.exists() or zipfile.ZipFile(path).read(f"{ecu_type}.odx-d").decode() != text:
+            write_pdx(path, ecu_type, text)
+        written.append(path)
+    return written
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m deploy.odx", description=__doc__.split("\n\n")[0])
+    parser.add_argument("out")
+    args = parser.parse_args(argv)
+    for path in write_all(args.out):
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
