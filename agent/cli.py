@@ -1,13 +1,15 @@
 """The workshop agent's loop: register once, then take jobs from AOS and do them against the car.
 
     python -m agent register --api http://127.0.0.1:8000 --token <access token> --name "bay 2" --save agent.json
-    python -m agent run --config agent.json --vehicle 127.0.0.1:13400 --manufacturer-key manufacturer.pub.pem
+    python -m agent run --config agent.json --vehicle 127.0.0.1:13400 --manufacturer-key manufacturer.pub.pem \
+        --odx odx/
 
 Jobs: `preflight` (read the car: VIN, battery, each ECU's identification), `download` (every flash file of the
 plan, resumed with Range requests, checked for size, SHA-256 and the manufacturer's signature before anything
 touches the car), `flash` (each ECU in the plan's order, with heartbeats and progress; an ECU that already runs
 its target version is skipped, so a restarted agent resumes where the car is). Reports are numbered; the server
-tells the next number, so a restart neither repeats nor skips one."""
+tells the next number, so a restart neither repeats nor skips one. `diagnosis` (with `--odx DIR`): a quick test,
+live data, an actuator test or a clear, decoded through the ECU types' ODX files (agent.diagnose)."""
 import argparse
 import json
 import logging
@@ -20,8 +22,10 @@ from pathlib import Path
 
 import requests
 
+from agent.diagnose import Diagnosis, clear_all, quick_test, sample
 from agent.flash import Ecu, Failure
 from services.programming import manifest
+from services.programming.odx import Library
 
 log = logging.getLogger("agent")
 HEARTBEAT_SECONDS = 2.0
@@ -29,7 +33,7 @@ CHUNK = 1 << 20
 
 
 class Agent:
-    def __init__(self, api, agent_id, credential, vehicle, manufacturer_key, workdir, ecus=None):
+    def __init__(self, api, agent_id, credential, vehicle, manufacturer_key, workdir, ecus=None, odx=None):
         self.api = api.rstrip("/") + "/api/v1"
         self.http = requests.Session()
         self.http.headers["Authorization"] = f"Agent {agent_id}:{credential}"
@@ -40,6 +44,7 @@ class Agent:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.sequence = 1
         self.progress = None
+        self.library = Library(odx) if odx else None  # the ECU types' diagnostic descriptions (PDX files)
 
     # ---- talking to AOS ----
 
@@ -149,6 +154,39 @@ class Agent:
             return bytes.fromhex(self._post(path + "/gateway-token", {"challenge": challenge.hex()})["token"])
         self._task(path, job, self._no_key, lambda ecu: ecu.unlock_gateway(token_for))
 
+    def do_diagnosis(self, job):
+        """A quick test, live data, an actuator test or a clear, decoded through the ODX; the result reported."""
+        path, kind, params = f"/agents/runs/{job['run_id']}", job["run"], job["params"]
+        result = None
+        try:
+            if self.library is None:
+                raise Failure(kind, "refused", "this agent has no ODX descriptions (--odx)")
+            if kind == "quick_test":
+                result = {"ecus": quick_test(self.host, self.port, job["targets"], self.library)}
+            elif kind == "clear":
+                result = {"ecus": clear_all(self.host, self.port, job["targets"], self.library)}
+            else:
+                ecu = job["targets"][0]
+                description = self.library.of(ecu["name"])
+                if description is None:
+                    raise Failure(kind, "refused", f"no ODX description for {ecu['name']}")
+                with Diagnosis(self.host, self.port, int(ecu["address"], 16), description) as connection:
+                    if kind == "routine":
+                        result = {"result": connection.routine(params["routine"])}
+                    else:
+                        seconds = params["seconds"] if job.get("budget_seconds") is None else \
+                            min(params["seconds"], max(0.0, job["budget_seconds"] - 5))
+                        sample(connection, params["identifiers"], params["rate"], seconds,
+                               lambda batch: self._post(path + "/samples", {"samples": batch})["go_on"])
+        except Failure as failure:
+            self._post(path + "/report", {"outcome": "failed", "detail": f"{failure.step}: {failure.detail}"[:500]})
+            return
+        except KeyError as unknown:
+            self._post(path + "/report", {"outcome": "failed",
+                                          "detail": f"{unknown} is not described in this ECU's ODX"[:500]})
+            return
+        self._post(path + "/report", {"outcome": "done", "result": result})
+
     def _task(self, path, job, key_for, work):
         try:
             with Ecu(self.host, self.port, int(job["ecu_address"], 16), key_for) as ecu:
@@ -243,6 +281,7 @@ def main(argv=None):
     run.add_argument("--vehicle", required=True, help="the car's DoIP entity, host:port")
     run.add_argument("--manufacturer-key", required=True, help="the manufacturer's public key (PEM)")
     run.add_argument("--workdir", default="agent-files")
+    run.add_argument("--odx", help="a folder of PDX files: the ECU types' diagnostic descriptions")
     args = parser.parse_args(argv)
     # warnings from the UDS and DoIP libraries (they log every request at INFO), the agent's own steps at INFO
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s agent %(levelname)s %(name)s %(message)s")
@@ -256,7 +295,7 @@ def main(argv=None):
         return 0
     conf = json.loads(Path(args.config).read_text())
     agent = Agent(conf["api"], conf["id"], conf["credential"], args.vehicle,
-                  manifest.load_public(Path(args.manufacturer_key).read_text()), args.workdir)
+                  manifest.load_public(Path(args.manufacturer_key).read_text()), args.workdir, odx=args.odx)
     agent.run()
     return 0
 

@@ -111,9 +111,10 @@ def clear_all(host, port, ecus, library):
                 raise Failure("clear fault memory", "refused", "no ODX description for this ECU type")
             with Diagnosis(host, port, int(ecu["address"], 16), description) as connection:
                 connection.clear()
-            out.append({"address": ecu["address"], "cleared": True})
+            out.append({"address": ecu["address"], "name": ecu["name"], "cleared": True})
         except Failure as failure:
-            out.append({"address": ecu["address"], "cleared": False, "error": f"{failure.step}: {failure.detail}"})
+            out.append({"address": ecu["address"], "name": ecu["name"], "cleared": False,
+                        "error": f"{failure.step}: {failure.detail}"})
     return out
 
 

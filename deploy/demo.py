@@ -12,6 +12,7 @@ from pathlib import Path
 import pyotp
 import requests
 
+from deploy import odx
 from services.shared import config as settings
 
 DEMO_VAT_ID = "DE136695976"  # the demo workshop's; the demo trust centre's technicians work for it
@@ -128,6 +129,15 @@ def load_library(config, count=DEMO_DOCUMENTS):
 
 # the vehicle simulator's DoIP port, as a car's (another one lets a second system run beside `make run`)
 DEMO_CAR_PORT = int(os.environ.get("AOS_DEMO_CAR_PORT", "13400"))
+DEMO_CAR_CONTROL_PORT = int(os.environ.get("AOS_DEMO_CAR_CONTROL_PORT", str(DEMO_CAR_PORT + 1)))
+DEMO_CAR_FAULTS = ("ignition_coil_1",)  # the demo car came in shaking at idle: cylinder 1's coil is dead
+
+
+def demo_odx(config):
+    """The demo manufacturer's diagnostic descriptions (deploy.odx), written into the data folder."""
+    folder = Path(config["DATA_DIR"]) / "odx"
+    odx.write_all(folder)
+    return folder
 
 
 def _programming(config):
@@ -184,7 +194,9 @@ def demo_car(config, vehicle):
     plan = Path(config["DATA_DIR"]) / "demo-car.json"
     plan.write_text(json.dumps(vehicle["ecus"], indent=1))
     return [sys.executable, "-m", "simulator.doip", "--port", str(DEMO_CAR_PORT), "--vin", vehicle["vin"],
-            "--ecus", str(plan), "--secret-hex", _programming(config).ecu_secret.hex()]
+            "--ecus", str(plan), "--secret-hex", _programming(config).ecu_secret.hex(),
+            "--odx", str(demo_odx(config)), "--faults", ",".join(DEMO_CAR_FAULTS),
+            "--control-port", str(DEMO_CAR_CONTROL_PORT)]
 
 
 def demo_agent(base, login, config, manufacturer_key):
@@ -204,7 +216,8 @@ def demo_agent(base, login, config, manufacturer_key):
         path.write_text(json.dumps({"api": base, **agent.json()}, indent=2))
         path.chmod(0o600)
     return [sys.executable, "-m", "agent", "run", "--config", str(path), "--vehicle", f"127.0.0.1:{DEMO_CAR_PORT}",
-            "--manufacturer-key", str(manufacturer_key), "--workdir", str(Path(config["DATA_DIR"]) / "agent-files")]
+            "--manufacturer-key", str(manufacturer_key), "--workdir", str(Path(config["DATA_DIR"]) / "agent-files"),
+            "--odx", str(demo_odx(config))]
 
 
 def load_shop(config):
@@ -258,9 +271,27 @@ Ctrl-C stops everything.
 """
 
 
+USAGE = ("usage: python -m deploy.demo code | car state | car deliver | car repair FAULT | car inject FAULT\n"
+         "  car deliver: the demo car back as delivered (software levels, faults), for the next visitor\n"
+         "  car repair ignition_coil_1: the workshop replaced the part (the fault stops after a clear)")
+
+
+def car(action, fault=None):
+    """The demo car's control (the simulator's loopback HTTP port): its state, a repair, delivery."""
+    url = f"http://127.0.0.1:{DEMO_CAR_CONTROL_PORT}/{action}"
+    answer = requests.get(url, timeout=10) if action == "state" else requests.post(url, json={"fault": fault},
+                                                                                   timeout=10)
+    if answer.status_code != 200:
+        raise SystemExit(answer.json().get("error", answer.text))
+    return answer.json()
+
+
 def main(argv):
+    if argv[:1] == ["car"] and len(argv) in (2, 3) and argv[1] in ("state", "deliver", "repair", "inject"):
+        print(json.dumps(car(argv[1], argv[2] if len(argv) == 3 else None), indent=1))
+        return
     if argv[:1] != ["code"]:
-        raise SystemExit("usage: python -m deploy.demo code")
+        raise SystemExit(USAGE)
     path = Path(settings.load()["DATA_DIR"]) / "demo-login.json"
     if not path.exists():
         raise SystemExit("no demo login yet: run `make run` first")

@@ -21,7 +21,9 @@ def quote(net_cents, seller, buyer):
 
 
 VIN_PASS_SESSIONS = 1  # a VIN pass includes one programming session for its vehicle
-MAX_QUANTITY = {"programming_pack": 20, "licence": 100}  # packs stack; a licence counts seats
+MAX_QUANTITY = {"programming_pack": 20, "diagnosis_pack": 20, "licence": 100}  # packs stack; a licence counts seats
+# packs of seconds and what they are seconds of: programming, or remote diagnosis
+PACKS = {"programming_pack": "programming", "diagnosis_pack": "diagnosis"}
 EUR, SECONDS = "EUR_cent", "second"
 
 
@@ -71,7 +73,7 @@ def check_order(tariff, vin, quantity):
 def entitlement_terms(tariff, quantity, now):
     """What a purchase of `quantity` of `tariff` at `now` entitles to: a window (access, a VIN pass, licence
     seats) or programming seconds (a pack, which has no end)."""
-    pack = tariff.kind == "programming_pack"
+    pack = tariff.kind in PACKS
     return {"kind": tariff.kind, "scopes": list(tariff.scopes), "seats": quantity if tariff.kind == "licence" else 1,
             "valid_from": now, "valid_until": None if pack else window_end(now, tariff.period),
             "seconds": tariff.seconds * quantity if pack else None,
@@ -121,8 +123,9 @@ def credit_account(operator_id):
     return f"operator:{operator_id}:credit"
 
 
-def seconds_account(operator_id):
-    return f"operator:{operator_id}:programming"
+def seconds_account(operator_id, use="programming"):
+    """An operator's seconds of programming or of remote diagnosis."""
+    return f"operator:{operator_id}:{use}"
 
 
 def postings_for_top_up(operator_id, amount_cents):
@@ -130,12 +133,14 @@ def postings_for_top_up(operator_id, amount_cents):
 
 
 def postings_for_purchase(operator_id, tariff, p: Price, paid_from, seconds):
-    """Money from the payer to revenue and VAT; programming seconds from the platform to the operator."""
+    """Money from the payer to revenue and VAT; a pack's seconds (programming or diagnosis) from the platform to
+    the operator."""
     postings = [(paid_from, EUR, -p.gross_cents), (f"revenue:{tariff.kind}", EUR, p.net_cents)]
     if p.vat_cents:
         postings.append((f"vat:{p.vat_country}", EUR, p.vat_cents))
     if seconds:
-        postings += [("programming:issued", SECONDS, -seconds), (seconds_account(operator_id), SECONDS, seconds)]
+        use = PACKS[tariff.kind]
+        postings += [(f"{use}:issued", SECONDS, -seconds), (seconds_account(operator_id, use), SECONDS, seconds)]
     return postings
 
 
@@ -157,8 +162,8 @@ def reversed_postings(postings):
     return [(account, unit, -amount) for account, unit, amount in postings]
 
 
-def postings_for_metering(operator_id, seconds):
-    return [(seconds_account(operator_id), SECONDS, -seconds), ("programming:consumed", SECONDS, seconds)]
+def postings_for_metering(operator_id, seconds, use="programming"):
+    return [(seconds_account(operator_id, use), SECONDS, -seconds), (f"{use}:consumed", SECONDS, seconds)]
 
 
 def balanced(postings):

@@ -2,12 +2,11 @@
 that moment, and its PDF rendered with fpdf2 and kept in object storage."""
 import uuid
 
-import font_roboto
-from fpdf import FPDF
 from sqlalchemy import update
 
 from services.billing.models import Invoice, InvoiceSequence
 from services.shared.database import insert_if_absent, new_id
+from services.shared.pdf import FONT, document
 
 PREFIX = "AOS"
 
@@ -61,21 +60,10 @@ def _money(cents):
     return f"{cents / 100:,.2f} EUR"
 
 
-FONT = "Roboto"
-# Roboto (Apache 2.0), shipped by the font-roboto package: Latin with every European diacritic, Greek, Cyrillic
-FONT_FILES = {"": font_roboto.Roboto, "B": font_roboto.RobotoBold, "I": font_roboto.RobotoItalic}
-
-
 def render(invoice):
     """The invoice as a PDF: seller, buyer, number and date, the line, VAT or the reverse-charge note, totals."""
-    pdf = FPDF(format="A4")
-    for style, path in FONT_FILES.items():  # a Unicode font: names in Polish, Czech, Greek, Bulgarian print whole
-        pdf.add_font(FONT, style, path)
     title = f"{'Credit note' if invoice.gross_cents < 0 else 'Invoice'} {invoice.number}"
-    pdf.set_title(title)
-    pdf.set_author(invoice.seller["name"])
-    pdf.set_creation_date(invoice.issued_at)
-    pdf.add_page()
+    pdf = document(title, invoice.seller["name"], invoice.issued_at)
     pdf.set_font(FONT, "B", 16)
     pdf.cell(0, 10, title, new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(FONT, size=10)

@@ -19,7 +19,7 @@ class Tariff(Base):
     __tablename__ = "tariffs"
     code: Mapped[str] = mapped_column(String(40), primary_key=True)
     name: Mapped[str] = mapped_column(String(120))
-    kind: Mapped[str] = mapped_column(String(20))  # access | vin_pass | programming_pack | licence
+    kind: Mapped[str] = mapped_column(String(20))  # access | vin_pass | programming_pack | diagnosis_pack | licence
     scopes: Mapped[list] = mapped_column(JSON)
     period: Mapped[str | None] = mapped_column(String(10), nullable=True)  # hour | day | week | month | year
     seconds: Mapped[int | None] = mapped_column(Integer, nullable=True)  # programming time in a pack

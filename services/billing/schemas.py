@@ -5,7 +5,7 @@ from services.shared.countries import SUPPORTED
 from services.shared.events import SCOPES
 from services.shared.schemas import IdempotencyKey, Input, Output, Text  # noqa: F401  (billing's contract)
 
-KINDS = ("access", "vin_pass", "programming_pack", "licence")
+KINDS = ("access", "vin_pass", "programming_pack", "diagnosis_pack", "licence")
 PERIODS = ("hour", "day", "week", "month", "year")
 VIN = validate.Regexp(r"^[A-HJ-NPR-Z0-9]{17}$", error="A VIN has 17 characters: digits and capital letters except I, O, Q.")
 
@@ -139,6 +139,7 @@ class Entitlements(Output):
     as_of = fields.DateTime()
     windows = fields.List(fields.Nested(EntitlementOut))
     programming_seconds = fields.Integer()
+    diagnosis_seconds = fields.Integer(metadata={"description": "remote-diagnosis seconds left"})
     credit_cents = fields.Integer()
 
 

@@ -154,6 +154,12 @@ class BillingService:
     def on_session_expired(self, event):
         self._meter(event)
 
+    @consumes("DiagnosisRunEnded")
+    def on_diagnosis_run_ended(self, event):
+        with self.db.first_delivery(event) as uow:
+            if uow is not None:
+                use_cases.meter_diagnosis(uow, event, datetime.now(timezone.utc))
+
     def _meter(self, event):
         with self.db.first_delivery(event) as uow:
             if uow is not None:

@@ -302,6 +302,7 @@ def entitlements(ctx, actor):
         seconds = ledger.balance(s, domain.seconds_account(actor["operator_id"]))
         return {"as_of": ctx.now, "windows": [_entitlement_view(e, ctx.now) for e in windows],
                 "programming_seconds": seconds,
+                "diagnosis_seconds": ledger.balance(s, domain.seconds_account(actor["operator_id"], "diagnosis")),
                 "credit_cents": ledger.balance(s, domain.credit_account(actor["operator_id"]))}
 
 
@@ -411,6 +412,21 @@ def meter_session(uow, event, now):
         log.error("session %s used %s s but operator %s held %s s", session_id, used, operator_id, available)
     ledger.book(uow.session, "metering", f"session:{session_id}", operator_id,
                 f"Programming session {session_id}: {used} s", domain.postings_for_metering(operator_id, debit), now)
+
+
+def meter_diagnosis(uow, event, now):
+    """Debit exactly the remote-diagnosis seconds a run used, once per run (a VIN pass paid: nothing)."""
+    data = event.data
+    if data["paid_by"] != "time" or not data["seconds_used"] or _booked(uow.session, f"diagnosis:{data['run_id']}"):
+        return
+    operator_id, used = data["operator_id"], data["seconds_used"]
+    available = ledger.balance(uow.session, domain.seconds_account(operator_id, "diagnosis"))
+    debit = min(used, available)
+    if debit < used:  # programming reserves before a run starts; this means a reservation was bypassed
+        log.error("diagnosis run %s used %s s but operator %s held %s s", data["run_id"], used, operator_id, available)
+    ledger.book(uow.session, "metering", f"diagnosis:{data['run_id']}", operator_id,
+                f"Remote diagnosis {data['kind']} on {data['vin']}: {used} s",
+                domain.postings_for_metering(operator_id, debit, "diagnosis"), now)
 
 
 def _issue_credit(uow, operator_id, reason, now, seconds=0, amount_cents=0, session_id=None, extended=()):

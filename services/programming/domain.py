@@ -12,9 +12,11 @@ import hashlib
 import math
 from dataclasses import dataclass
 from datetime import timedelta
+from decimal import ROUND_HALF_UP, Decimal
 
 from services.shared.errors import Conflict, Forbidden, PaymentRequired, invalid_field
 from services.shared.facts import Fact
+from services.shared.vat import price
 
 STEP_UP_SECONDS = 15 * 60
 PROGRAMMERS = ("owner", "technician")
@@ -462,3 +464,168 @@ def document_hash(salt, number):
     """An ID document's number as the trail keeps it: a salted SHA-256 of its letters and digits, upper case."""
     compact = "".join(ch for ch in number.upper() if ch.isalnum())
     return hashlib.sha256(f"{salt}:{compact}".encode()).hexdigest()
+
+
+# ---- diagnosis and the job card -----------------------------------------------------------------------------------
+
+DIAGNOSTICIANS = PROGRAMMERS  # who opens jobs and diagnoses: technicians and owners
+RUN_KINDS = ("quick_test", "live_data", "routine", "clear")
+RUN_FINAL = ("done", "failed", "interrupted", "cancelled")
+RUN_SECONDS = {"quick_test": 60, "routine": 30, "clear": 30}  # reserved for a run; live data: its length + 10
+LIVE_MAX_SECONDS, LIVE_MAX_RATE, LIVE_MAX_IDENTIFIERS = 300, 20.0, 16
+QUEUE_SECONDS = 600  # a run no agent took in this long is cancelled, its reservation given back
+MAX_OPERATIONS = 30
+
+
+def require_diagnostician(actor):
+    if actor.get("role") not in DIAGNOSTICIANS:
+        raise Forbidden("ROLE_NOT_ALLOWED", "Jobs and diagnosis are for technicians and owners.",
+                        {"role": actor.get("role")})
+
+
+def no_diagnosis_time():
+    return PaymentRequired("DIAGNOSIS_TIME_REQUIRED", "Your workshop has no remote-diagnosis time left and no VIN "
+                           "pass for this car: buy diagnosis time or a VIN day pass.", {"scope": "diagnosis"})
+
+
+def run_seconds(kind, params):
+    """What a run may take of paid time at most: its reservation."""
+    if kind == "live_data":
+        return int(params["seconds"]) + 10
+    return RUN_SECONDS[kind]
+
+
+class DiagnosisRun:
+    """One piece of diagnosis at the car (a quick test, live data, a routine, a clear) and its clock: it runs from
+    when the agent takes the run to its last word (a report, a batch of samples, a heartbeat), never across a
+    silence, never past what was reserved for it; a VIN pass pays no seconds."""
+
+    def __init__(self, **values):
+        for name, value in values.items():
+            setattr(self, name, value)
+
+    @classmethod
+    def queue(cls, id, job, kind, params, paid_by, reserved, now):
+        return cls(id=id, job_id=job.id, operator_id=job.operator_id, agent_id=job.agent_id, vin=job.vin,
+                   kind=kind, params=params, state="queued", paid_by=paid_by, reserved_seconds=reserved,
+                   result=None, samples=[], detail=None, created_at=now, started_at=None, last_contact_at=None,
+                   finished_at=None, seconds_used=None)
+
+    def take(self, now):
+        if self.state == "queued":
+            self.state, self.started_at, self.last_contact_at = "running", now, now
+
+    def budget_left(self, now):
+        """Seconds of the reservation left (None for a pass): live data stops when none is left."""
+        if self.paid_by != "time" or self.started_at is None:
+            return None
+        return max(0.0, self.reserved_seconds - (now - self.started_at).total_seconds())
+
+    def contact(self, now):
+        """The agent was heard for this run: the clock counts up to now (within the reservation)."""
+        self.require_running()
+        self.last_contact_at = now
+
+    def require_running(self):
+        if self.state != "running":
+            raise Conflict("RUN_NOT_RUNNING", f"This diagnosis run is {self.state}.", {"state": self.state})
+
+    def finish(self, outcome, result, detail, now, time):
+        """The agent's report: the run is done (or failed at the car) and billed what it used."""
+        self.require_running()
+        self.last_contact_at = now
+        self.result, self.detail = result, detail
+        return self._settle(outcome, now, time)
+
+    def _settle(self, outcome, now, time):
+        used = 0
+        if self.started_at is not None:
+            used = billable((self.last_contact_at - self.started_at).total_seconds())
+        charged = min(used, self.reserved_seconds) if self.paid_by == "time" else 0
+        if self.paid_by == "time":
+            time.settle(self.reserved_seconds, charged)
+        self.state, self.finished_at, self.seconds_used, self.reserved_seconds = outcome, now, charged, 0
+        return [Fact("DiagnosisRunEnded", {"run_id": self.id, "job_id": self.job_id, "operator_id": self.operator_id,
+                                           "vin": self.vin, "kind": self.kind, "outcome": outcome,
+                                           "paid_by": self.paid_by, "seconds_used": charged, "ended_at": now},
+                     {"seconds": charged})]
+
+    def due(self, now, rules):
+        if self.state == "queued":
+            return (now - self.created_at).total_seconds() >= QUEUE_SECONDS
+        return self.state == "running" and (
+            (now - self.last_contact_at).total_seconds() >= rules.heartbeat_timeout)
+
+    def watch(self, now, rules, time):
+        """Silence interrupts a run (the clock stopped at the agent's last word; the job keeps what came); a run
+        no agent took is cancelled, unbilled."""
+        if not self.due(now, rules):
+            return []
+        if self.state == "queued":
+            self.detail = "No agent took this run: it was cancelled and nothing is charged."
+            return self._settle("cancelled", now, time)
+        self.detail = "The agent went silent: the run stopped, its clock at the agent's last word."
+        return self._settle("interrupted", now, time)
+
+
+class JobCard:
+    """A car's job: the complaint and odometer, the fault memory before and after the repair, the operations
+    picked with their labour times, the estimate; closing it writes the service record."""
+
+    def __init__(self, **values):
+        for name, value in values.items():
+            setattr(self, name, value)
+
+    @classmethod
+    def open(cls, id, actor, vin, agent_id, complaint, odometer_km, labour_rate_cents, vat_country, ecus, now):
+        return cls(id=id, operator_id=actor["operator_id"], user_id=actor["user_id"], vin=vin, agent_id=agent_id,
+                   complaint=complaint, odometer_km=odometer_km, labour_rate_cents=labour_rate_cents,
+                   vat_country=vat_country, state="open", ecus=ecus, before=None, after=None, cleared_at=None,
+                   operations=[], opened_at=now, closed_at=None, service_record_id=None, report_key=None)
+
+    def require_open(self):
+        if self.state != "open":
+            raise Conflict("JOB_CLOSED", "This job is closed: open a new one for more work on the car.",
+                           {"state": self.state})
+
+    def tested(self, fault_memory):
+        """A quick test's result: the fault memory before the repair, or after it once the memory was cleared."""
+        if self.cleared_at is None:
+            self.before = fault_memory
+        else:
+            self.after = fault_memory
+
+    def cleared(self, now):
+        if self.before is None:
+            raise Conflict("QUICK_TEST_FIRST", "Run a quick test before clearing: the fault memory as found is "
+                           "part of the job's record.", {"field": "kind"})
+        self.cleared_at, self.after = now, None
+
+    def choose(self, operations):
+        self.require_open()
+        self.operations = operations
+
+    def estimate(self):
+        """Labour: the operations' hours at the job's rate, with the VAT of the workshop's country."""
+        hours = sum(Decimal(str(o["hours"])) for o in self.operations)
+        net = int((hours * self.labour_rate_cents).to_integral_value(ROUND_HALF_UP))
+        quoted = price(net, self.vat_country, self.vat_country, None)
+        return {"hours": float(hours), "labour_rate_cents": self.labour_rate_cents, "net_cents": quoted.net_cents,
+                "vat_rate": str(quoted.vat_rate), "vat_cents": quoted.vat_cents, "gross_cents": quoted.gross_cents}
+
+    def close(self, record_id, report_key, now):
+        self.require_open()
+        if self.before is None:
+            raise Conflict("QUICK_TEST_FIRST", "Run a quick test before closing: the job records the fault memory "
+                           "as found.", {"field": "job_id"})
+        self.state, self.closed_at, self.service_record_id, self.report_key = "closed", now, record_id, report_key
+        return [Fact("JobClosed", {"job_id": self.id, "operator_id": self.operator_id, "user_id": self.user_id,
+                                   "vin": self.vin, "service_record_id": record_id,
+                                   "gross_cents": self.estimate()["gross_cents"], "closed_at": now})]
+
+    def work_items(self):
+        """The service record's items: the diagnosis, then each operation by its document."""
+        found = sorted({d["code"] for ecu in self.before or [] for d in ecu.get("dtcs", [])})
+        items = [{"code": "DIAGNOSIS", "text": (f"{self.complaint} — found: {', '.join(found)}" if found
+                                                 else f"{self.complaint} — no fault stored")[:500]}]
+        return items + [{"code": "REPAIR", "text": f"{o['title']} ({o['hours']} h)"[:500]} for o in self.operations]

@@ -5,7 +5,8 @@ from datetime import datetime
 from sqlalchemy import JSON, BigInteger, Boolean, Float, Integer, String, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from services.programming.domain import ProgrammingSession
+from services.programming.domain import DiagnosisRun as DiagnosisRunRules, JobCard as JobCardRules, ProgrammingSession
+from services.shared.access import access_table
 from services.shared.database import UtcDateTime, messaging_tables
 
 
@@ -14,6 +15,7 @@ class Base(DeclarativeBase):
 
 
 OutboxMessage, ProcessedEvent = messaging_tables(Base)
+Access = access_table(Base)  # billing's VIN passes (windows): a day pass for a car covers its diagnosis
 
 
 class Agent(Base):
@@ -179,3 +181,59 @@ class AgentTask(Base):
     detail: Mapped[str | None] = mapped_column(String(500), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+
+
+class DiagnosisAccount(Base):
+    """An operator's remote-diagnosis seconds, kept as programming's are (Account)."""
+    __tablename__ = "diagnosis_accounts"
+    operator_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    purchased_seconds: Mapped[int] = mapped_column(BigInteger, default=0)
+    settled_seconds: Mapped[int] = mapped_column(BigInteger, default=0)
+    reserved_seconds: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class JobCard(JobCardRules, Base):
+    """A car's job from complaint to service record; its rules are domain.JobCard's."""
+    __tablename__ = "job_cards"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    operator_id: Mapped[str] = mapped_column(String(64), index=True)
+    user_id: Mapped[str] = mapped_column(String(64))
+    vin: Mapped[str] = mapped_column(String(17), index=True)
+    agent_id: Mapped[str] = mapped_column(String(36))
+    complaint: Mapped[str] = mapped_column(String(1000))
+    odometer_km: Mapped[int] = mapped_column(Integer)
+    labour_rate_cents: Mapped[int] = mapped_column(Integer)  # the workshop's net hourly rate for this job
+    vat_country: Mapped[str] = mapped_column(String(2))
+    state: Mapped[str] = mapped_column(String(10))  # open | closed
+    ecus: Mapped[list] = mapped_column(JSON)  # the car's ECUs as the registry lists them
+    before: Mapped[list | None] = mapped_column(JSON, nullable=True)  # the first quick test's fault memory
+    after: Mapped[list | None] = mapped_column(JSON, nullable=True)  # the quick test after the last clear
+    cleared_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    operations: Mapped[list] = mapped_column(JSON)  # [{document_id, title, hours}] from AIR's documents
+    opened_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    service_record_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    report_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+class DiagnosisRun(DiagnosisRunRules, Base):
+    """One piece of diagnosis the agent does at the car, with its clock; its rules are domain.DiagnosisRun's."""
+    __tablename__ = "diagnosis_runs"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    job_id: Mapped[str] = mapped_column(String(36), index=True)
+    operator_id: Mapped[str] = mapped_column(String(64))
+    agent_id: Mapped[str] = mapped_column(String(36), index=True)
+    vin: Mapped[str] = mapped_column(String(17))
+    kind: Mapped[str] = mapped_column(String(20))  # quick_test | live_data | routine | clear
+    params: Mapped[dict] = mapped_column(JSON)
+    state: Mapped[str] = mapped_column(String(12), index=True)  # queued | running | done | failed | interrupted | cancelled
+    paid_by: Mapped[str] = mapped_column(String(10))  # time | vin_pass
+    reserved_seconds: Mapped[int] = mapped_column(Integer, default=0)
+    result: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    samples: Mapped[list] = mapped_column(JSON)  # live data as it came: [{t, values}]
+    detail: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    started_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    last_contact_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    seconds_used: Mapped[int | None] = mapped_column(Integer, nullable=True)

@@ -183,6 +183,11 @@ class Job(Output):
     ecu_address = fields.String(metadata={"description": "program_key: the immobiliser; unlock_gateway: the gateway"})
     slot = fields.Integer(metadata={"description": "program_key: the immobiliser's key slot"})
     key_id = fields.String(metadata={"description": "program_key: the transponder's id to write"})
+    run = fields.String(metadata={"description": "diagnosis: quick_test, live_data, routine or clear"})
+    run_id = fields.String(metadata={"description": "diagnosis: the run to report on"})
+    targets = fields.List(fields.Dict(), metadata={"description": "diagnosis: the ECUs (address, name) to ask"})
+    params = fields.Dict(metadata={"description": "diagnosis: identifiers, rate, seconds, routine"})
+    budget_seconds = fields.Float(allow_none=True, metadata={"description": "diagnosis: paid seconds for the run"})
 
 
 class KeyOut(Output):
@@ -226,3 +231,166 @@ class TaskOut(Output):
     detail = fields.String(allow_none=True)
     created_at = fields.AwareDateTime()
     finished_at = fields.AwareDateTime(allow_none=True)
+
+
+# ---- diagnosis and the job card ----
+
+RUN_KINDS = ("quick_test", "live_data", "routine", "clear")
+NAME = validate.Regexp(r"^[a-z][a-z0-9_]{0,63}$", error="a name from the ECU's ODX, e.g. engine_speed")
+
+
+class OpenJob(Input):
+    vin = fields.String(required=True, validate=VIN)
+    agent_id = fields.String(required=True, validate=validate.Length(1, 36))
+    complaint = Text(1000, lines=True, metadata={"description": "the customer's words, e.g. engine shakes at idle"})
+    odometer_km = fields.Integer(required=True, strict=True, validate=validate.Range(0, 2_000_000))
+    labour_rate_cents = fields.Integer(load_default=9500, strict=True, validate=validate.Range(1, 100_000), metadata={
+        "description": "the workshop's net hourly labour rate for this job, in cents"})
+
+
+class RunInput(Input):
+    kind = fields.String(required=True, validate=validate.OneOf(RUN_KINDS))
+    ecu_address = fields.String(load_default=None, validate=ADDRESS, metadata={"description": "live_data, routine"})
+    identifiers = fields.List(fields.String(validate=NAME), load_default=None,
+                              validate=validate.Length(1, 16), metadata={"description": "live_data: DID names"})
+    rate = fields.Float(load_default=None, validate=validate.Range(0.2, 20.0),
+                        metadata={"description": "live_data: samples a second"})
+    seconds = fields.Integer(load_default=None, strict=True, validate=validate.Range(1, 300),
+                             metadata={"description": "live_data: how long"})
+    routine = fields.String(load_default=None, validate=NAME, metadata={"description": "routine: its ODX name"})
+
+
+class OperationsInput(Input):
+    document_ids = fields.List(fields.String(validate=validate.Length(3, 64)), required=True,
+                               validate=validate.Length(0, 30))
+
+
+class ReadingIn(Input):
+    did = fields.String(required=True, validate=validate.Regexp(r"^0x[0-9A-F]{4}$"))
+    name = fields.String(allow_none=True, validate=validate.Length(max=64))
+    label = fields.String(required=True, validate=validate.Length(max=200))
+    value = fields.Raw(load_default=None, allow_none=True)
+    unit = fields.String(load_default="", validate=validate.Length(max=20))
+    min = fields.Float(load_default=None, allow_none=True)
+    max = fields.Float(load_default=None, allow_none=True)
+    in_limits = fields.Boolean(load_default=None, allow_none=True)
+    raw = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=512))
+
+    @validates_schema
+    def _value(self, data, **kw):
+        if data["value"] is not None and not isinstance(data["value"], (int, float, str)) \
+                or isinstance(data["value"], bool) or (isinstance(data["value"], str) and len(data["value"]) > 64):
+            raise ValidationError("a number or a short text", "value")
+
+
+class DtcIn(Input):
+    code = fields.String(required=True, validate=validate.Regexp(r"^[PCBU][0-9A-F]{4}(-[0-9A-F]{2})?$"))
+    number = fields.String(required=True, validate=validate.Regexp(r"^[0-9A-F]{6}$"))
+    text = fields.String(required=True, validate=validate.Length(1, 200))
+    known = fields.Boolean(required=True)
+    status = fields.String(required=True, validate=validate.Regexp(r"^[0-9A-F]{2}$"))
+    test_failed = fields.Boolean(load_default=False)
+    test_failed_this_cycle = fields.Boolean(load_default=False)
+    pending = fields.Boolean(load_default=False)
+    confirmed = fields.Boolean(load_default=False)
+    not_completed_since_clear = fields.Boolean(load_default=False)
+    failed_since_clear = fields.Boolean(load_default=False)
+    not_completed_this_cycle = fields.Boolean(load_default=False)
+    warning_indicator = fields.Boolean(load_default=False)
+    freeze_frame = fields.List(fields.Nested(ReadingIn), load_default=list, validate=validate.Length(max=32))
+    occurrences = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(0, 255))
+
+
+class EcuResultIn(Input):
+    address = fields.String(required=True, validate=ADDRESS)
+    name = fields.String(required=True, validate=validate.Length(1, 100))
+    reachable = fields.Boolean(load_default=True)
+    cleared = fields.Boolean(load_default=None, allow_none=True)
+    error = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=300))
+    dtcs = fields.List(fields.Nested(DtcIn), load_default=list, validate=validate.Length(max=200))
+
+
+class RunResultIn(Input):
+    ecus = fields.List(fields.Nested(EcuResultIn), load_default=None, validate=validate.Length(max=100))
+    result = fields.String(load_default=None, validate=validate.OneOf(("passed", "failed")))
+
+
+class RunReport(Input):
+    outcome = fields.String(required=True, validate=validate.OneOf(("done", "failed")))
+    result = fields.Nested(RunResultIn, load_default=None, allow_none=True)
+    detail = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
+
+
+class Sample(Input):
+    t = fields.Float(required=True, validate=validate.Range(0, 3600))
+    values = fields.List(fields.Nested(ReadingIn), required=True, validate=validate.Length(max=16))
+
+
+class Samples(Input):
+    samples = fields.List(fields.Nested(Sample), required=True, validate=validate.Length(1, 100))
+
+
+class SamplesOut(Output):
+    go_on = fields.Boolean(metadata={"description": "false: paid time for the run is used up, or it ended"})
+    state = fields.String()
+
+
+class RunOut(Output):
+    id = fields.String()
+    kind = fields.String()
+    params = fields.Dict()
+    state = fields.String(metadata={"description": "queued, running, done, failed, interrupted, cancelled"})
+    paid_by = fields.String(metadata={"description": "time (remote-diagnosis seconds) or vin_pass"})
+    result = fields.Dict(allow_none=True)
+    samples = fields.List(fields.Dict())
+    detail = fields.String(allow_none=True)
+    created_at = fields.AwareDateTime()
+    started_at = fields.AwareDateTime(allow_none=True)
+    finished_at = fields.AwareDateTime(allow_none=True)
+    seconds = fields.Float(allow_none=True, metadata={"description": "the run's clock: seconds billed or so far"})
+    clock_running = fields.Boolean()
+
+
+class Estimate(Output):
+    hours = fields.Float()
+    labour_rate_cents = fields.Integer()
+    net_cents = fields.Integer()
+    vat_rate = fields.String()
+    vat_cents = fields.Integer()
+    gross_cents = fields.Integer()
+
+
+class JobSummary(Output):
+    id = fields.String()
+    vin = fields.String()
+    complaint = fields.String()
+    odometer_km = fields.Integer()
+    state = fields.String(metadata={"description": "open or closed"})
+    opened_at = fields.AwareDateTime()
+    closed_at = fields.AwareDateTime(allow_none=True)
+    faults = fields.List(fields.String(), metadata={"description": "the codes found by the first quick test"})
+
+
+class JobList(Output):
+    jobs = fields.List(fields.Nested(JobSummary))
+
+
+class JobOut(JobSummary):
+    agent_id = fields.String()
+    ecus = fields.List(fields.Dict())
+    before = fields.List(fields.Dict(), allow_none=True, metadata={"description": "fault memory as found"})
+    after = fields.List(fields.Dict(), allow_none=True, metadata={"description": "fault memory after the clear"})
+    cleared_at = fields.AwareDateTime(allow_none=True)
+    operations = fields.List(fields.Dict())
+    estimate = fields.Nested(Estimate)
+    service_record_id = fields.String(allow_none=True)
+    report = fields.Boolean(metadata={"description": "whether the PDF report is written (on closing)"})
+    runs = fields.List(fields.Nested(RunOut))
+    findings = fields.List(fields.Dict(), metadata={
+        "description": "each fault code with its fault-code document and ranked repair instructions (AIR)"})
+    diagnosis_seconds_left = fields.Integer()
+    vin_pass = fields.Boolean()
+
+
+class LinkOut(Output):
+    url = fields.String()

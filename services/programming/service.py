@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 from nameko.rpc import RpcProxy
 from nameko.timer import timer
 
-from services.programming import schemas as s, use_cases
+from services.programming import job_cards, schemas as s, use_cases
 from services.programming.models import OutboxMessage, ProcessedEvent
 from services.programming.dependencies import Keys
 from services.programming.settings import ProgrammingSettings
@@ -31,7 +31,8 @@ class ProgrammingService:
     keys = Keys()
     vehicle_data = RpcProxy("vehicle_data")
     billing = RpcProxy("billing")
-    identity = RpcProxy("identity")  # SERMI: is the technician authorised now
+    identity = RpcProxy("identity")  # SERMI: is the technician authorised now; a job's workshop
+    air = RpcProxy("air")  # a job's fault codes linked to their documents
     offer = Offer()
     metrics = Metrics()
     correlation = Correlation()
@@ -39,7 +40,11 @@ class ProgrammingService:
     def _ctx(self):
         return use_cases.Context(self.db, datetime.now(timezone.utc), self.settings, self.blobs,
                                  self.vehicle_data.describe, self.billing.claim_vin_session, self._tariffs,
-                                 self.keys, self.identity.sermi_check)
+                                 self.keys, self.identity.sermi_check, me=self.identity.me, search=self.air.search,
+                                 document=self.air.document, add_record=self._add_record, next_run=job_cards.next_run)
+
+    def _add_record(self, actor, vin, payload):
+        return self.vehicle_data.add_service_record(actor, vin, payload)
 
     def _tariffs(self, scope):
         return self.offer.codes(scope, lambda: self.billing.tariffs({})["tariffs"])
@@ -152,15 +157,71 @@ class ProgrammingService:
         return dump(s.KeyOut, use_cases.security_key(self._ctx(), _pair(credentials), session_id,
                                                      load(s.SeedInput, payload)))
 
+    # ---- the job card and diagnosis ----
+
+    @api
+    def open_job(self, actor, payload):
+        return dump(s.JobOut, job_cards.open_job(self._ctx(), actor, load(s.OpenJob, payload)))
+
+    @api
+    def jobs(self, actor):
+        return dump(s.JobList, job_cards.jobs(self._ctx(), actor))
+
+    @api
+    def job(self, actor, job_id):
+        return dump(s.JobOut, job_cards.get_job(self._ctx(), actor, job_id))
+
+    @api
+    def start_run(self, actor, job_id, payload):
+        return dump(s.RunOut, job_cards.start_run(self._ctx(), actor, job_id, load(s.RunInput, payload)))
+
+    @api
+    def choose_operations(self, actor, job_id, payload):
+        return dump(s.JobOut, job_cards.choose_operations(self._ctx(), actor, job_id, load(s.OperationsInput, payload)))
+
+    @api
+    def close_job(self, actor, job_id):
+        return dump(s.JobOut, job_cards.close_job(self._ctx(), actor, job_id))
+
+    @api
+    def job_report(self, actor, job_id):
+        return dump(s.LinkOut, job_cards.report_link(self._ctx(), actor, job_id))
+
+    @api
+    def run_samples(self, credentials, run_id, payload):
+        return dump(s.SamplesOut, job_cards.samples(self._ctx(), _pair(credentials), run_id, load(s.Samples, payload)))
+
+    @api
+    def run_report(self, credentials, run_id, payload):
+        return dump(s.RunOut, job_cards.run_report(self._ctx(), _pair(credentials), run_id,
+                                                   load(s.RunReport, payload)))
+
     # ---- clock and facts ----
 
     @timer(interval=0.25)
     def watch_clocks(self):
-        use_cases.watch_clocks(self._ctx())
+        ctx = self._ctx()
+        use_cases.watch_clocks(ctx)
+        job_cards.watch_runs(ctx)
 
     @consumes("AccessPurchased")
     def on_access_purchased(self, event):
-        self.db.apply_once(event, use_cases.record_purchase)
+        self.db.apply_once(event, _purchased)
+
+    @consumes("CreditIssued")
+    def on_credit_issued(self, event):
+        """An outage credit lengthens a VIN pass: it keeps paying for its car's diagnosis to its new end."""
+        self.db.apply_once(event, job_cards.VIN_PASSES.extended)
+
+    @consumes("AccessExpired")
+    def on_access_expired(self, event):
+        self.db.apply_once(event, job_cards.VIN_PASSES.expired)
+
+
+def _purchased(uow, data):
+    """Programming seconds, remote-diagnosis seconds, a VIN pass: what each side of this service keeps of it."""
+    use_cases.record_purchase(uow, data)
+    job_cards.record_purchase(uow, data)
 
 
 def _pair(credentials):

@@ -34,6 +34,11 @@ class Context:
     offer: object = None  # scope -> the tariff codes that open it (billing's, cached)
     keys: object = None  # the KeyStore: security keys by ECU type
     sermi_check: object = None  # identity's: the actor is a SERMI-authorised technician now (raises if not)
+    me: object = None  # identity's: the actor's user and workshop
+    search: object = None  # AIR's search, with the actor's access
+    document: object = None  # AIR's document, with the actor's access
+    add_record: object = None  # vehicle data's: a service record, by the actor
+    next_run: object = None  # job_cards.next_run: the agent's next diagnosis run
 
     @property
     def rules(self):
@@ -45,13 +50,23 @@ class Context:
 
 
 class AccountTime(domain.ProgrammingTime):
-    """The workshop's programming seconds in this service's Account table."""
+    """The workshop's programming seconds in this service's Account table (or its remote-diagnosis seconds, in
+    DiagnosisAccount: the same bookkeeping)."""
 
-    def __init__(self, s, operator_id):
-        self.s, self.operator_id = s, operator_id
+    def __init__(self, s, operator_id, model=Account):
+        self.s, self.operator_id, self.model = s, operator_id, model
+
+    @staticmethod
+    def credit(s, operator_id, seconds, model=Account):
+        """Seconds bought (billing's AccessPurchased)."""
+        if s.get(model, operator_id) is None:
+            s.add(model(operator_id=operator_id, purchased_seconds=0, settled_seconds=0, reserved_seconds=0))
+            s.flush()
+        s.execute(update(model).where(model.operator_id == operator_id)
+                  .values(purchased_seconds=model.purchased_seconds + seconds))
 
     def available(self):
-        account = self.s.get(Account, self.operator_id)
+        account = self.s.get(self.model, self.operator_id)
         return 0 if account is None else account.purchased_seconds - account.settled_seconds - account.reserved_seconds
 
     def reserve(self, seconds):
@@ -59,15 +74,17 @@ class AccountTime(domain.ProgrammingTime):
         take = min(seconds, self.available())
         if take <= 0:
             return 0
-        done = self.s.execute(update(Account).where(
-            Account.operator_id == self.operator_id,
-            Account.purchased_seconds - Account.settled_seconds - Account.reserved_seconds >= take)
-            .values(reserved_seconds=Account.reserved_seconds + take)).rowcount
+        model = self.model
+        done = self.s.execute(update(model).where(
+            model.operator_id == self.operator_id,
+            model.purchased_seconds - model.settled_seconds - model.reserved_seconds >= take)
+            .values(reserved_seconds=model.reserved_seconds + take)).rowcount
         return take if done else 0
 
     def settle(self, released, charged):
-        self.s.execute(update(Account).where(Account.operator_id == self.operator_id).values(
-            reserved_seconds=Account.reserved_seconds - released, settled_seconds=Account.settled_seconds + charged))
+        model = self.model
+        self.s.execute(update(model).where(model.operator_id == self.operator_id).values(
+            reserved_seconds=model.reserved_seconds - released, settled_seconds=model.settled_seconds + charged))
 
 
 def _publish(uow, session, facts):
@@ -275,6 +292,9 @@ def next_job(ctx, credentials):
             return {"kind": waiting.kind, "session_id": waiting.id, "task_id": waiting.id, "next_sequence": 1,
                     "vin": waiting.vin, "ecu_address": waiting.ecu_address, "slot": waiting.slot,
                     "key_id": waiting.key_id}
+        diagnosis = ctx.next_run(s, agent, ctx.now) if ctx.next_run else None
+        if diagnosis is not None:
+            return diagnosis
         session = s.scalar(select(Session).where(Session.agent_id == agent.id, Session.state.in_(domain.LIVE))
                            .order_by(Session.created_at))
         if session is None:
@@ -480,14 +500,8 @@ def watch_clocks(ctx):
 # ---- billing's facts ---------------------------------------------------------------------------------------------
 
 def record_purchase(uow, data):
-    if "programming" not in data["scopes"] or not data.get("seconds"):
-        return
-    s = uow.session
-    if s.get(Account, data["operator_id"]) is None:
-        s.add(Account(operator_id=data["operator_id"], purchased_seconds=0, settled_seconds=0, reserved_seconds=0))
-        s.flush()
-    s.execute(update(Account).where(Account.operator_id == data["operator_id"])
-              .values(purchased_seconds=Account.purchased_seconds + data["seconds"]))
+    if "programming" in data["scopes"] and data.get("seconds"):
+        AccountTime.credit(uow.session, data["operator_id"], data["seconds"])
 
 
 # ---- security-related work (SERMI) --------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from services.shared import logs
 
 SPECVERSION = "1.0"
 ROLES = ("owner", "admin", "technician")
-SCOPES = ("air", "vehicle_data", "programming", "vin")
+SCOPES = ("air", "vehicle_data", "programming", "diagnosis", "vin")
 FAILURE_SIDES = ("none", "platform", "vehicle")
 REVOCATION_REASONS = ("deactivated", "role_changed", "rights_changed", "signed_out", "password_reset",
                       "password_changed", "factor_reset")
@@ -293,6 +293,40 @@ class KeyProgrammed(GatewayUnlocked):
     slot = fields.Integer(required=True)
 
 
+class JobOpened(Contract):
+    """A workshop opened a job on a car, with the customer's complaint."""
+    job_id = Id()
+    operator_id = Id()
+    user_id = Id()
+    vin = Vin(required=True)
+    odometer_km = fields.Integer(required=True)
+    opened_at = When()
+
+
+class DiagnosisRunEnded(Contract):
+    """A piece of diagnosis at the car ended; the remote-diagnosis seconds it used (0 when a VIN pass paid)."""
+    run_id = Id()
+    job_id = Id()
+    operator_id = Id()
+    vin = Vin(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(("quick_test", "live_data", "routine", "clear")))
+    outcome = fields.String(required=True, validate=validate.OneOf(("done", "failed", "interrupted", "cancelled")))
+    paid_by = fields.String(required=True, validate=validate.OneOf(("time", "vin_pass")))
+    seconds_used = Seconds()
+    ended_at = When()
+
+
+class JobClosed(Contract):
+    """A job was closed: its service record written, its report kept."""
+    job_id = Id()
+    operator_id = Id()
+    user_id = Id()
+    vin = Vin(required=True)
+    service_record_id = Id()
+    gross_cents = fields.Integer(required=True)
+    closed_at = When()
+
+
 class FlashFailed(Contract):
     session_id = Id()
     operator_id = Id()
@@ -386,6 +420,10 @@ CATALOGUE = {
     "SecurityRefused": Registration("programming", SecurityRefused, "A step of security-related work was refused."),
     "GatewayUnlocked": Registration("programming", GatewayUnlocked, "A car's secure gateway was unlocked online "
                                     "by the workshop's agent, or that failed."),
+    "JobOpened": Registration("programming", JobOpened, "A workshop opened a job on a car."),
+    "DiagnosisRunEnded": Registration("programming", DiagnosisRunEnded, "A piece of remote diagnosis ended; "
+                                      "seconds to bill."),
+    "JobClosed": Registration("programming", JobClosed, "A job was closed with its service record and report."),
     "KeyProgrammed": Registration("programming", KeyProgrammed, "A key was programmed into a car's immobiliser, "
                                   "or that failed."),
     "SecurityKeyIssued": Registration("programming", SecurityKeyIssued, "An ECU's security access was granted to a "

@@ -1,0 +1,289 @@
+"""The job on the lift, step by step, each inside one unit of work: open a job for a car with the customer's
+complaint, diagnose it through the workshop's agent (quick test, live data, actuator tests, clear) on a clock
+that runs only while the agent works, link each fault code to its documents in AIR, pick the operations and
+their labour times, and close it with a service record and a PDF report. The rules are domain.JobCard's and
+domain.DiagnosisRun's."""
+from sqlalchemy import select
+
+from services.programming import domain
+from services.programming.models import Access, DiagnosisAccount, DiagnosisRun, JobCard
+from services.programming.report import job_report
+from services.programming.use_cases import AccountTime, _publish, _seen, _usable, _workshops_agent, authenticate
+from services.shared.access import AccessBook
+from services.shared.database import new_id
+from services.shared.errors import Conflict, NotFound, PaymentRequired, invalid_field
+
+VIN_PASSES = AccessBook(Access)
+MAX_SAMPLES = 3000  # live data kept per run: 5 minutes at 10 a second
+LABOUR = "Labour time"
+
+
+def diagnosis_time(s, operator_id):
+    return AccountTime(s, operator_id, DiagnosisAccount)
+
+
+def _payment(ctx, s, operator_id, vin, seconds, reserve=True):
+    """Who pays a run: a VIN pass for the car, else `seconds` of remote-diagnosis time reserved now (all of them
+    or none: nothing runs unpaid). A 402 names what to buy."""
+    if VIN_PASSES.allows(s, operator_id, "diagnosis", vin, ctx.now):
+        return "vin_pass", 0
+    time = diagnosis_time(s, operator_id)
+    if time.available() < seconds or (reserve and time.reserve(seconds) < seconds):
+        refused = domain.no_diagnosis_time()
+        raise PaymentRequired(refused.code, refused.message, refused.details | {
+            "seconds_needed": seconds, "tariffs": ctx.offer("diagnosis")})
+    return "time", seconds if reserve else 0
+
+
+# ---- the workshop's side ----------------------------------------------------------------------------------------
+
+def open_job(ctx, actor, payload):
+    domain.require_diagnostician(actor)
+    vin = payload["vin"].upper()
+    car = ctx.describe(vin)  # 404 for a car the registry does not know
+    country = ctx.me(actor)["operator"]["country"]
+    with ctx.store.transaction() as uow:
+        s = uow.session
+        agent = _workshops_agent(s, actor, payload["agent_id"])
+        _usable(agent)
+        # a job is for diagnosing: without a pass or time for a quick test, 402 with the offer, nothing written
+        _payment(ctx, s, actor["operator_id"], vin, domain.RUN_SECONDS["quick_test"], reserve=False)
+        job = JobCard.open(new_id(), actor, vin, agent.id, payload["complaint"], payload["odometer_km"],
+                           payload["labour_rate_cents"], country,
+                           [{"address": e["address"], "name": e["name"]} for e in car["ecus"]], ctx.now)
+        s.add(job)
+        uow.emit("JobOpened", {"job_id": job.id, "operator_id": job.operator_id, "user_id": job.user_id,
+                               "vin": vin, "odometer_km": job.odometer_km, "opened_at": ctx.now}, subject=vin)
+        s.flush()
+        return _view(ctx, s, job, actor=None)
+
+
+def _mine(s, actor, job_id, lock=False):
+    found = s.get(JobCard, job_id, with_for_update=lock)
+    if found is None or found.operator_id != actor["operator_id"]:
+        raise NotFound("JOB_NOT_FOUND", "Your workshop has no such job.", {"field": "job_id"})
+    return found
+
+
+def jobs(ctx, actor, limit=50):
+    with ctx.store.read() as s:
+        found = s.scalars(select(JobCard).where(JobCard.operator_id == actor["operator_id"])
+                          .order_by(JobCard.opened_at.desc()).limit(limit)).all()
+        return {"jobs": [_summary(j) for j in found]}
+
+
+def _summary(job):
+    return {"id": job.id, "vin": job.vin, "complaint": job.complaint, "odometer_km": job.odometer_km,
+            "state": job.state, "opened_at": job.opened_at, "closed_at": job.closed_at,
+            "faults": sorted({d["code"] for e in job.before or [] for d in e.get("dtcs", [])})}
+
+
+def get_job(ctx, actor, job_id):
+    with ctx.store.read() as s:
+        return _view(ctx, s, _mine(s, actor, job_id), actor)
+
+
+def _view(ctx, s, job, actor):
+    runs = s.scalars(select(DiagnosisRun).where(DiagnosisRun.job_id == job.id)
+                     .order_by(DiagnosisRun.created_at)).all()
+    return _summary(job) | {
+        "agent_id": job.agent_id, "ecus": job.ecus, "before": job.before, "after": job.after,
+        "cleared_at": job.cleared_at, "operations": job.operations, "estimate": job.estimate(),
+        "service_record_id": job.service_record_id, "report": job.report_key is not None,
+        "runs": [_run_view(r, ctx.now) for r in runs],
+        "findings": _findings(ctx, actor, job) if actor is not None else [],
+        "diagnosis_seconds_left": diagnosis_time(s, job.operator_id).available(),
+        "vin_pass": VIN_PASSES.allows(s, job.operator_id, "diagnosis", job.vin, ctx.now)}
+
+
+def _run_view(run, now):
+    used = run.seconds_used
+    if run.state == "running":
+        used = (run.last_contact_at - run.started_at).total_seconds()
+    return {"id": run.id, "kind": run.kind, "params": run.params, "state": run.state, "paid_by": run.paid_by,
+            "result": run.result, "samples": run.samples[-600:], "detail": run.detail,
+            "created_at": run.created_at, "started_at": run.started_at, "finished_at": run.finished_at,
+            "seconds": used, "clock_running": run.state == "running"}
+
+
+def _findings(ctx, actor, job):
+    """Each fault code found, with its fault-code document and the ranked repair instructions for this car
+    (AIR, with the workshop's own access: a workshop without information access gets titles only)."""
+    found = {}
+    for ecu in (job.before or []) + (job.after or []):
+        for dtc in ecu.get("dtcs", []):
+            found.setdefault(dtc["code"], {"code": dtc["code"], "text": dtc["text"], "ecu": ecu["name"]})
+    out = []
+    for code, finding in sorted(found.items()):
+        described = ctx.search(actor, {"q": code, "vin": job.vin, "type": "fault_code", "size": 1})
+        repairs = ctx.search(actor, {"q": finding["text"], "vin": job.vin, "type": "repair_instruction", "size": 5})
+        out.append(finding | {"document": (described["hits"] or [None])[0], "repairs": repairs["hits"],
+                              "access": repairs["access"], "offer": repairs.get("offer")})
+    return out
+
+
+RUN_FIELDS = {"quick_test": (), "clear": (), "live_data": ("ecu_address", "identifiers", "rate", "seconds"),
+              "routine": ("ecu_address", "routine")}
+
+
+def start_run(ctx, actor, job_id, payload):
+    """Queue a piece of diagnosis for the job's agent, paid before it is queued."""
+    domain.require_diagnostician(actor)
+    kind = payload["kind"]
+    params = {k: payload[k] for k in RUN_FIELDS[kind]}
+    for name in RUN_FIELDS[kind]:
+        if params[name] is None:
+            raise invalid_field("FIELD_REQUIRED", name, "required_for_kind", f"A {kind} run needs {name}.")
+    with ctx.store.transaction() as uow:
+        s = uow.session
+        job = _mine(s, actor, job_id, lock=True)
+        job.require_open()
+        if kind != "quick_test" and kind != "clear":
+            if params["ecu_address"] not in {e["address"] for e in job.ecus}:
+                raise invalid_field("ECU_NOT_IN_CAR", "ecu_address", "an_ecu_of_the_car",
+                                    f"The car has no ECU {params['ecu_address']}.")
+        if kind == "clear":
+            job.cleared(ctx.now)  # refused before a first quick test
+        busy = s.scalar(select(DiagnosisRun.id).where(DiagnosisRun.job_id == job.id,
+                                                      DiagnosisRun.state.in_(("queued", "running"))))
+        if busy:
+            raise Conflict("RUN_IN_PROGRESS", "A diagnosis run of this job is still going: wait for it.",
+                           {"run_id": busy})
+        paid_by, reserved = _payment(ctx, s, job.operator_id, job.vin, domain.run_seconds(kind, params))
+        run = DiagnosisRun.queue(new_id(), job, kind, params, paid_by, reserved, ctx.now)
+        s.add(run)
+        return _run_view(run, ctx.now)
+
+
+def choose_operations(ctx, actor, job_id, payload):
+    """The operations the technician picked, each an AIR document for this car; the labour time is the
+    document's own, never the client's."""
+    domain.require_diagnostician(actor)
+    with ctx.store.read() as s:
+        job = _mine(s, actor, job_id)
+        job.require_open()
+        vin = job.vin
+    operations = []
+    for index, document_id in enumerate(payload["document_ids"]):
+        document = ctx.document(actor, document_id, {"vin": vin})
+        hours = next((item["value"] for item in document["body"].get("data", []) if item["item"] == LABOUR), None)
+        if hours is None:
+            raise invalid_field("NO_LABOUR_TIME", f"document_ids.{index}", "document_with_labour_time",
+                                f"{document_id} states no labour time: pick a repair instruction.")
+        operations.append({"document_id": document_id, "title": document["title"], "hours": float(hours)})
+    with ctx.store.transaction() as uow:
+        job = _mine(uow.session, actor, job_id, lock=True)
+        job.choose(operations)
+        return _view(ctx, uow.session, job, actor=None)
+
+
+def close_job(ctx, actor, job_id):
+    """The service record written (vehicle data), the PDF report kept (object storage), JobClosed told."""
+    domain.require_diagnostician(actor)
+    with ctx.store.read() as s:
+        job = _mine(s, actor, job_id)
+        job.require_open()
+        if job.before is None:
+            job.close(None, None, ctx.now)  # raises QUICK_TEST_FIRST
+        record = ctx.add_record(actor, job.vin, {"performed_on": ctx.now.date().isoformat(),
+                                                 "odometer_km": job.odometer_km, "items": job.work_items()})
+        runs = s.scalars(select(DiagnosisRun).where(DiagnosisRun.job_id == job.id)
+                         .order_by(DiagnosisRun.created_at)).all()
+        pdf = job_report(job, runs, ctx.now)
+    key = f"jobs/{job.operator_id}/{job.id}.pdf"
+    ctx.blobs.put(key, pdf, "application/pdf")
+    with ctx.store.transaction() as uow:
+        job = _mine(uow.session, actor, job_id, lock=True)
+        publish_facts = job.close(record["id"], key, ctx.now)
+        _publish(uow, job, publish_facts)
+        return _view(ctx, uow.session, job, actor=None)
+
+
+def report_link(ctx, actor, job_id):
+    with ctx.store.read() as s:
+        job = _mine(s, actor, job_id)
+        if job.report_key is None:
+            raise Conflict("NO_REPORT_YET", "The report is written when the job is closed.", {"field": "job_id"})
+        return {"url": ctx.blobs.signed_url(job.report_key, ctx.settings.link_seconds)}
+
+
+# ---- the agent's side -------------------------------------------------------------------------------------------
+
+def next_run(s, agent, now):
+    """The agent's next diagnosis run, taken (its clock starts), or None."""
+    run = s.scalar(select(DiagnosisRun).where(DiagnosisRun.agent_id == agent.id,
+                                              DiagnosisRun.state.in_(("queued", "running")))
+                   .order_by(DiagnosisRun.created_at).with_for_update())
+    if run is None:
+        return None
+    run.take(now)
+    job = s.get(JobCard, run.job_id)
+    ecus = job.ecus
+    if run.params.get("ecu_address"):
+        ecus = [e for e in ecus if e["address"] == run.params["ecu_address"]]
+    return {"kind": "diagnosis", "run": run.kind, "run_id": run.id, "session_id": run.id, "next_sequence": 1,
+            "vin": run.vin, "targets": ecus, "params": run.params, "budget_seconds": run.budget_left(now)}
+
+
+def _agents_run(s, credentials, run_id, now):
+    agent = authenticate(s, *credentials)
+    _seen(agent, now)
+    run = s.get(DiagnosisRun, run_id, with_for_update=True)
+    if run is None or run.agent_id != agent.id:
+        raise NotFound("RUN_NOT_FOUND", "This agent has no such diagnosis run.", {"field": "run_id"})
+    return run
+
+
+def samples(ctx, credentials, run_id, payload):
+    """A batch of live data: kept on the run, the clock counts to now; whether to go on (paid time left)."""
+    with ctx.store.transaction() as uow:
+        run = _agents_run(uow.session, credentials, run_id, ctx.now)
+        run.contact(ctx.now)
+        run.samples = (run.samples + payload["samples"])[-MAX_SAMPLES:]
+        left = run.budget_left(ctx.now)
+        return {"go_on": left is None or left > 1, "state": run.state}
+
+
+def run_report(ctx, credentials, run_id, payload):
+    """The agent's result of a run; a quick test's fault memory goes onto the job card."""
+    with ctx.store.transaction() as uow:
+        s = uow.session
+        run = _agents_run(s, credentials, run_id, ctx.now)
+        if run.state in domain.RUN_FINAL:
+            return _run_view(run, ctx.now)
+        job = s.get(JobCard, run.job_id, with_for_update=True)
+        result = payload.get("result")
+        if run.kind == "quick_test" and payload["outcome"] == "done":
+            if not result or result.get("ecus") is None:
+                raise invalid_field("RESULT_REQUIRED", "result.ecus", "required_for_quick_test",
+                                    "A quick test reports every ECU it asked.")
+            asked = {e["address"] for e in job.ecus}
+            if {e["address"] for e in result["ecus"]} - asked:
+                raise invalid_field("ECU_NOT_IN_CAR", "result.ecus", "an_ecu_of_the_car",
+                                    "The report names an ECU this car does not have.")
+            job.tested(result["ecus"])
+        facts = run.finish(payload["outcome"], result, payload.get("detail"), ctx.now,
+                           diagnosis_time(s, run.operator_id))
+        _publish(uow, run, facts)
+        return _run_view(run, ctx.now)
+
+
+def watch_runs(ctx):
+    with ctx.store.read() as s:
+        live = s.scalars(select(DiagnosisRun).where(DiagnosisRun.state.in_(("queued", "running")))).all()
+        due = [r.id for r in live if r.due(ctx.now, ctx.rules)]
+    for run_id in due:
+        with ctx.store.transaction() as uow:
+            run = uow.session.get(DiagnosisRun, run_id, with_for_update=True)
+            _publish(uow, run, run.watch(ctx.now, ctx.rules, diagnosis_time(uow.session, run.operator_id)))
+    return len(due)
+
+
+# ---- billing's facts ---------------------------------------------------------------------------------------------
+
+def record_purchase(uow, data):
+    """Remote-diagnosis seconds bought; a VIN pass (a window for one car) kept for the diagnosis it pays."""
+    if "vin" in data["scopes"] and data.get("vin"):
+        VIN_PASSES.purchased(uow, data)
+    if "diagnosis" in data["scopes"] and data.get("seconds"):
+        AccountTime.credit(uow.session, data["operator_id"], data["seconds"], DiagnosisAccount)
