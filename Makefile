@@ -74,6 +74,7 @@ bench: install
 	$(BIN)/python -m bench.air_import
 	$(BIN)/python -m bench.air_search
 	$(BIN)/python -m bench.flash_throughput
+	$(BIN)/python -m bench.diagnosis
 	$(BIN)/python -m bench.programming_clock
 	$(BIN)/python -m bench.audit_verify
 

@@ -607,7 +607,7 @@ class JobCard:
 
     def estimate(self):
         """Labour: the operations' hours at the job's rate, with the VAT of the workshop's country."""
-        hours = sum(Decimal(str(o["hours"])) for o in self.operations)
+        hours = sum((Decimal(str(o["hours"])) for o in self.operations), Decimal(0))
         net = int((hours * self.labour_rate_cents).to_integral_value(ROUND_HALF_UP))
         quoted = price(net, self.vat_country, self.vat_country, None)
         return {"hours": float(hours), "labour_rate_cents": self.labour_rate_cents, "net_cents": quoted.net_cents,

@@ -185,8 +185,15 @@ def close_job(ctx, actor, job_id):
         job.require_open()
         if job.before is None:
             job.close(None, None, ctx.now)  # raises QUICK_TEST_FIRST
-        record = ctx.add_record(actor, job.vin, {"performed_on": ctx.now.date().isoformat(),
-                                                 "odometer_km": job.odometer_km, "items": job.work_items()})
+        record_id = job.service_record_id
+    if record_id is None:  # kept on the job at once: a retried close never writes a second record
+        record_id = ctx.add_record(actor, job.vin, {"performed_on": ctx.now.date().isoformat(),
+                                                    "odometer_km": job.odometer_km,
+                                                    "items": job.work_items()})["record_id"]
+        with ctx.store.transaction() as uow:
+            _mine(uow.session, actor, job_id, lock=True).service_record_id = record_id
+    with ctx.store.read() as s:
+        job = _mine(s, actor, job_id)
         runs = s.scalars(select(DiagnosisRun).where(DiagnosisRun.job_id == job.id)
                          .order_by(DiagnosisRun.created_at)).all()
         pdf = job_report(job, runs, ctx.now)
@@ -194,8 +201,7 @@ def close_job(ctx, actor, job_id):
     ctx.blobs.put(key, pdf, "application/pdf")
     with ctx.store.transaction() as uow:
         job = _mine(uow.session, actor, job_id, lock=True)
-        publish_facts = job.close(record["id"], key, ctx.now)
-        _publish(uow, job, publish_facts)
+        _publish(uow, job, job.close(record_id, key, ctx.now))
         return _view(ctx, uow.session, job, actor=None)
 
 

@@ -311,8 +311,9 @@ class EcuResultIn(Input):
 
 
 class RunResultIn(Input):
-    ecus = fields.List(fields.Nested(EcuResultIn), load_default=None, validate=validate.Length(max=100))
-    result = fields.String(load_default=None, validate=validate.OneOf(("passed", "failed")))
+    """A quick test's or a clear's `ecus`, or a routine's `result`."""
+    ecus = fields.List(fields.Nested(EcuResultIn), validate=validate.Length(max=100))
+    result = fields.String(validate=validate.OneOf(("passed", "failed")))
 
 
 class RunReport(Input):
