@@ -92,6 +92,10 @@ def quick_test(host, port, ecus, library):
         if description is None:
             report.append(entry | {"reachable": False, "error": "no ODX description for this ECU type"})
             continue
+        # what else the ECU offers, from its ODX: the workshop picks live data and actuator tests from these
+        entry |= {"identifiers": [{"name": d.name, "label": d.long_name, "unit": d.unit}
+                                  for d in description.dids.values()],
+                  "routines": [{"name": r.name, "label": r.long_name} for r in description.routines.values()]}
         try:
             with Diagnosis(host, port, int(ecu["address"], 16), description) as connection:
                 entry |= {"reachable": True, "dtcs": connection.fault_memory()}

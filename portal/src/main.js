@@ -20,6 +20,7 @@ import { Users } from './screens/users.js';
 import { Trail } from './screens/trail.js';
 import { Sermi } from './screens/sermi.js';
 import { Security } from './screens/security.js';
+import { Job, Jobs } from './screens/jobs.js';
 
 function parseRoute() {
   const hash = location.hash.replace(/^#/, '') || '/';
@@ -52,6 +53,7 @@ const SCREENS = {
   trail: (r) => html`<${Trail} query=${r.query} />`,
   sermi: (r) => html`<${Sermi} query=${r.query} />`,
   security: () => html`<${Security} />`,
+  jobs: (r) => (r.parts[1] ? html`<${Job} id=${r.parts[1]} />` : html`<${Jobs} />`),
   password: () => html`<${ChangePassword} />`,
   passkeys: () => html`<${Passkeys} />`,
 };
@@ -71,6 +73,7 @@ function Navigation({ session }) {
   const items = session && session.me ? [
     ['#/workshop', t('My workshop')],
     ['#/air', t('Technical information')],
+    ['#/jobs', t('Jobs')],
     ['#/programming', t('Programming')],
     ['#/billing', t('Subscriptions')],
     ['#/shop', t('Shop')],

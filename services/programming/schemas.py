@@ -301,6 +301,12 @@ class DtcIn(Input):
     occurrences = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(0, 255))
 
 
+class OfferedIn(Input):
+    name = fields.String(required=True, validate=NAME)
+    label = fields.String(required=True, validate=validate.Length(1, 200))
+    unit = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=20))
+
+
 class EcuResultIn(Input):
     address = fields.String(required=True, validate=ADDRESS)
     name = fields.String(required=True, validate=validate.Length(1, 100))
@@ -308,6 +314,8 @@ class EcuResultIn(Input):
     cleared = fields.Boolean(load_default=None, allow_none=True)
     error = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=300))
     dtcs = fields.List(fields.Nested(DtcIn), load_default=list, validate=validate.Length(max=200))
+    identifiers = fields.List(fields.Nested(OfferedIn), load_default=list, validate=validate.Length(max=200))
+    routines = fields.List(fields.Nested(OfferedIn), load_default=list, validate=validate.Length(max=100))
 
 
 class RunResultIn(Input):

@@ -44,6 +44,7 @@ class System:
     data_dir: Path
     env: dict
     car_port: int
+    car_control_port: int  # the demo car's hands: repairs, delivery (deploy.demo car ...)
 
     @property
     def manufacturer_key(self):
@@ -86,7 +87,7 @@ def system(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("aos-browser")
     vhost = f"aos-browser-{uuid.uuid4().hex[:8]}"
     requests.put(MANAGEMENT + vhost, auth=("guest", "guest"), timeout=10).raise_for_status()
-    *first, vies, sermi = unclaimed_ports(15)
+    *first, control, vies, sermi = unclaimed_ports(16)
     gateway, car, blob, mail, metrics = first[:5]  # metrics: the 8 after it are the processes'
     # the portal at localhost: a passkey's relying party is a host name (Chromium takes no IP address for one)
     env = os.environ | {"AOS_PROFILE": "development", "AOS_SMTP_PORT": str(mail),
@@ -95,6 +96,7 @@ def system(tmp_path_factory):
         "AOS_AMQP_URI": f"amqp://guest:guest@127.0.0.1:5672/{vhost}", "AOS_BLOB_ENDPOINT": f"127.0.0.1:{blob}",
         "AOS_VIES_URL": f"http://127.0.0.1:{vies}", "AOS_SERMI_ISSUER": f"http://127.0.0.1:{sermi}",
         "AOS_METRICS_BASE_PORT": str(metrics), "AOS_DEMO_CAR_PORT": str(car),
+        "AOS_DEMO_CAR_CONTROL_PORT": str(control),
         "PYTHONUNBUFFERED": "1"}
     env.pop("AOS_DATABASE_URL", None)  # the embedded default, as `make run` on a fresh machine
     log = data_dir / "launcher.log"
@@ -104,7 +106,7 @@ def system(tmp_path_factory):
                                    preexec_fn=stop_with_parent)  # a killed test run leaves nothing behind
     try:
         _wait_for_banner(process, log)
-        yield System(f"http://localhost:{gateway}", data_dir, env, car)
+        yield System(f"http://localhost:{gateway}", data_dir, env, car, control)
     finally:
         process.send_signal(signal.SIGINT)
         try:

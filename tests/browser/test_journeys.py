@@ -283,7 +283,7 @@ def start_agent(system, config_path, folder):
     return subprocess.Popen(
         [sys.executable, "-m", "agent", "run", "--config", str(config_path), "--vehicle",
          f"127.0.0.1:{system.car_port}", "--manufacturer-key", str(system.manufacturer_key),
-         "--workdir", str(folder / "agent-files")],
+         "--workdir", str(folder / "agent-files"), "--odx", str(system.data_dir / "odx")],
         cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, preexec_fn=stop_with_parent)
 
 
