@@ -12,6 +12,10 @@ from udsoncan.exceptions import NegativeResponseException
 from agent.flash import Ecu, Failure
 
 ALL_STATUS = 0xFF
+# the DoIP entity's refusals of a diagnostic message (ISO 13400-2, table 29)
+DOIP_NACKS = {0x02: "invalid source address", 0x03: "unknown target address", 0x04: "message too large",
+              0x05: "out of memory", 0x06: "target unreachable", 0x07: "unknown network",
+              0x08: "transport protocol error"}
 SNAPSHOT, EXTENDED, ALL_RECORDS = 0x04, 0x06, 0xFF
 
 
@@ -34,7 +38,11 @@ class Diagnosis(Ecu):
             answer = self.client.send_request(Request.from_payload(bytes(payload)))
         except NegativeResponseException as exc:
             raise Failure(step, "refused", nrc_words(exc.response.code))
-        except Exception as exc:  # timeouts and a closed link: _step's words for them
+        except Exception as exc:  # a DoIP refusal, a timeout, a closed link: _step's words for them
+            code = re.search(r"negative acknowledge code: (\d+)", str(exc))
+            if code:
+                raise Failure(step, "refused", f"the ECU does not answer: the car's gateway says "
+                              f"{DOIP_NACKS.get(int(code.group(1)), 'refused')} (DoIP 0x{int(code.group(1)):02X})")
             return self._step(step, _raise, exc)
         return bytes(answer.get_payload())
 

@@ -266,6 +266,9 @@ AOS is running.
   SERMI:      its engine control and immobiliser are theft-relevant: first link SERMI in the portal (#/sermi) as
               tech-anna at the demo trust centre ({trust_centre}; any password) and open a security job on
               the car (#/security), where its gateway unlocks and keys are programmed too
+  Diagnosis:  the demo car came in shaking at idle (a dead coil, P0301): buy diagnosis time, open a job (#/jobs)
+              with the demo agent; `.venv/bin/python -m deploy.demo car repair ignition_coil_1` replaces the coil,
+              `... car deliver` puts the car back as delivered for the next visitor
   Logs:       {Path(config['DATA_DIR']) / 'logs'}
 Ctrl-C stops everything.
 """

@@ -502,6 +502,12 @@ class GatewayService:
         caller = self.auth.caller(request)
         return self._call(self.programming.start_run, caller.actor(), job_id, read_json(request, ps.RunInput))
 
+    @route("GET", V1 + "/jobs/<job_id>/runs/<run_id>", "One diagnosis run as it goes: state, clock, live data so "
+           "far (what a screen polls while the agent reads)", "diagnosis", answer=ps.RunOut,
+           errors=(UNAUTHENTICATED, (404, "no such job or run")))
+    def job_run(self, request, job_id, run_id):
+        return self._call(self.programming.run, self.auth.caller(request).actor(), job_id, run_id)
+
     @route("PUT", V1 + "/jobs/<job_id>/operations", "The operations picked: repair instructions for the car, each "
            "with its labour time from the document; the estimate follows", "diagnosis", body=ps.OperationsInput,
            answer=ps.JobOut, errors=(UNAUTHENTICATED, (402, "no information access: the offer"),

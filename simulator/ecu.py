@@ -1,6 +1,8 @@
 """One ECU as a flash tool meets it: sessions, security access, erase, download, transfer, check, reset, and
 the identification it reads back; with the faults a workshop meets (a refused request, a dropped connection,
-power lost mid-transfer, a corrupted block).
+power lost mid-transfer, a corrupted block). With its type's ODX description and the car's condition
+(simulator.diagnosis) it also answers diagnosis: fault memory (0x19), clearing it (0x14), live data (0x22) and
+actuator tests (0x31); without one it offers neither 0x19 nor 0x14.
 
 The UDS rules kept here are the ones a flash sequence depends on: programming needs the programming session
 and a battery above the threshold; erase and download need security access; blocks come in sequence (a
@@ -137,7 +139,7 @@ class Ecu:
                        WRITE: self._write,
                        ROUTINE: self._routine, DOWNLOAD: self._download, TRANSFER: self._transfer,
                        EXIT: self._exit, TESTER_PRESENT: self._tester_present,
-                       READ_DTC: self._read_dtc, CLEAR_DTC: self._clear_dtc}.get(sid)
+                       **({READ_DTC: self._read_dtc, CLEAR_DTC: self._clear_dtc} if self.memory else {})}.get(sid)
             if handler is None:
                 return self._nrc(sid, "service_not_supported")
             # ISO 14229-1, figure 5: the service in this session, then the length, then the sub-function
@@ -203,8 +205,6 @@ class Ecu:
         return described.encode(self.condition.value(described.name))
 
     def _read_dtc(self, req):
-        if self.memory is None:
-            return self._nrc(READ_DTC, "service_not_supported")
         kind = req[1]
         if kind in (DTC_COUNT, DTC_BY_MASK):
             if len(req) != 3:
@@ -225,8 +225,6 @@ class Ecu:
         return self._nrc(READ_DTC, "sub_function_not_supported")
 
     def _clear_dtc(self, req):
-        if self.memory is None:
-            return self._nrc(CLEAR_DTC, "service_not_supported")
         group = int.from_bytes(req[1:4], "big")
         if group == ALL_GROUPS:
             self.memory.clear()

@@ -96,6 +96,16 @@ def _view(ctx, s, job, actor):
         "vin_pass": VIN_PASSES.allows(s, job.operator_id, "diagnosis", job.vin, ctx.now)}
 
 
+def get_run(ctx, actor, job_id, run_id):
+    """One run as it goes: what a screen polls while the agent reads (the job's AIR links are not asked again)."""
+    with ctx.store.read() as s:
+        job = _mine(s, actor, job_id)
+        run = s.get(DiagnosisRun, run_id)
+        if run is None or run.job_id != job.id:
+            raise NotFound("RUN_NOT_FOUND", "This job has no such run.", {"field": "run_id"})
+        return _run_view(run, ctx.now)
+
+
 def _run_view(run, now):
     used = run.seconds_used
     if run.state == "running":

@@ -51,15 +51,18 @@ class Package(Base):
     withdrawn_because: Mapped[str | None] = mapped_column(String(20), nullable=True)  # the check it failed
 
 
-class Account(Base):
-    """An operator's programming seconds: bought (AccessPurchased), settled by its ended sessions, and reserved
-    by its running ones. A reservation is a conditional update, so concurrent sessions never together take more
-    than was bought."""
-    __tablename__ = "accounts"
+class Seconds:
+    """An operator's seconds: bought (AccessPurchased), settled by what ended, and reserved by what runs. A
+    reservation is a conditional update, so concurrent work never together takes more than was bought."""
     operator_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     purchased_seconds: Mapped[int] = mapped_column(BigInteger, default=0)
     settled_seconds: Mapped[int] = mapped_column(BigInteger, default=0)
     reserved_seconds: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class Account(Seconds, Base):
+    """An operator's programming seconds."""
+    __tablename__ = "accounts"
 
 
 class Session(ProgrammingSession, Base):
@@ -183,13 +186,9 @@ class AgentTask(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 
 
-class DiagnosisAccount(Base):
-    """An operator's remote-diagnosis seconds, kept as programming's are (Account)."""
+class DiagnosisAccount(Seconds, Base):
+    """An operator's remote-diagnosis seconds."""
     __tablename__ = "diagnosis_accounts"
-    operator_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    purchased_seconds: Mapped[int] = mapped_column(BigInteger, default=0)
-    settled_seconds: Mapped[int] = mapped_column(BigInteger, default=0)
-    reserved_seconds: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class JobCard(JobCardRules, Base):

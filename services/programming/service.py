@@ -176,6 +176,10 @@ class ProgrammingService:
         return dump(s.RunOut, job_cards.start_run(self._ctx(), actor, job_id, load(s.RunInput, payload)))
 
     @api
+    def run(self, actor, job_id, run_id):
+        return dump(s.RunOut, job_cards.get_run(self._ctx(), actor, job_id, run_id))
+
+    @api
     def choose_operations(self, actor, job_id, payload):
         return dump(s.JobOut, job_cards.choose_operations(self._ctx(), actor, job_id, load(s.OperationsInput, payload)))
 

@@ -4,6 +4,9 @@ frame, its documents and repair instructions from AIR, live data against the tes
 test, the operation picked with its labour time, the repair, clear and retest, and the job closed with its
 service record and PDF report; every run billed the seconds its clock ran."""
 import io
+import json
+import subprocess
+import sys
 import threading
 
 import pytest
@@ -213,3 +216,61 @@ def test_a_vin_pass_pays_for_its_car_and_bad_runs_are_refused_in_words(api, lift
         assert api("GET", f"/api/v1/jobs/{job_id}", stranger.token).status_code == 404
     finally:
         stop.set()
+
+
+def test_an_agent_dropping_mid_read_stops_the_clock_and_the_job_keeps_what_came(api, lift):
+    """The agent's process killed while it reads live data: the run is interrupted once its silence passes the
+    timeout, billed to the agent's last word, its samples kept; an ECU that does not answer is reported as such,
+    and a negative response is named in words."""
+    workshop = Workshop(api)
+    eventually(lambda: top_up(api, workshop, 20000).status_code == 201, what="billing to know the workshop")
+    assert buy(api, workshop, "diag-30").status_code == 201
+    registered = api("POST", "/api/v1/agents", workshop.token, json={"name": "bay 4"}).json()
+    config = lift["tmp"] / "agent.json"
+    config.write_text(json.dumps({"api": api.base, **registered}))
+    key = lift["tmp"] / "manufacturer.pem"
+    key.write_text(software.public_pem(software.new_key()))
+    command = [sys.executable, "-m", "agent", "run", "--config", str(config), "--vehicle",
+               f"127.0.0.1:{lift['port']}", "--manufacturer-key", str(key), "--workdir", str(lift["tmp"] / "files"),
+               "--odx", str(lift["odx"])]
+    agent = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        opened = eventually(lambda: (lambda a: a if a.status_code == 201 else None)(api(
+            "POST", "/api/v1/jobs", workshop.token, json={"vin": CAR["vin"], "agent_id": registered["id"],
+                                                          "complaint": "dies when warm", "odometer_km": 90210})),
+            what="programming to hear of the pack")
+        job_id = opened.json()["id"]
+        # the transmission control gone quiet, the body controller refusing: both told in words
+        del lift["car"].ecus[0x18]
+        lift["car"].ecus[0x40].faults.refuse.add(0x19)
+        found = run(api, workshop, job_id, kind="quick_test")
+        ecus = {e["address"]: e for e in job(api, workshop, job_id)["before"]}
+        assert found["state"] == "done" and not ecus["0x18"]["reachable"]
+        assert ecus["0x18"]["error"] == ("read fault memory: the ECU does not answer: the car's gateway says unknown "
+                                         "target address (DoIP 0x03)")
+        assert ecus["0x40"]["error"] == "read fault memory: conditions not correct (0x22)"
+        assert "P0301" in faults(ecus.values())
+
+        queued = api("POST", f"/api/v1/jobs/{job_id}/runs", workshop.token, json={
+            "kind": "live_data", "ecu_address": "0x12", "identifiers": ["engine_speed"], "rate": 5, "seconds": 120})
+        run_id = queued.json()["id"]
+
+        def reading():
+            found = api("GET", f"/api/v1/jobs/{job_id}/runs/{run_id}", workshop.token).json()
+            return found if len(found["samples"]) >= 10 else None
+        reading_now = eventually(reading, timeout=30, what="live data to come")
+        assert reading_now["state"] == "running" and reading_now["clock_running"]
+        agent.kill()
+        agent.wait(timeout=10)
+        stopped = eventually(lambda: (lambda r: r if r["state"] == "interrupted" else None)(
+            api("GET", f"/api/v1/jobs/{job_id}/runs/{run_id}", workshop.token).json()), timeout=30,
+            what="the run to be interrupted")
+        assert len(stopped["samples"]) >= len(reading_now["samples"])  # what came is kept
+        assert "silent" in stopped["detail"]
+        last_word = stopped["samples"][-1]["t"]
+        assert last_word - 1.5 <= stopped["seconds"] <= last_word + 1.5  # billed to the last word, not the silence
+        total = sum(r["seconds"] for r in job(api, workshop, job_id)["runs"])
+        eventually(lambda: api("GET", "/api/v1/entitlements", workshop.token).json()["diagnosis_seconds"]
+                   == 1800 - total, what="billing to debit what the clock ran")
+    finally:
+        agent.kill()

@@ -205,25 +205,39 @@ function Estimate({ job }) {
   </section>`;
 }
 
+const GOING = ['queued', 'running'];
+
+// The run going on, followed on its own while the agent works (the job with its AIR links is read again once).
+function useRunning(job) {
+  const data = job.data;
+  const going = data && data.runs.find((r) => GOING.includes(r.state));
+  const [now, setNow] = useState(null);
+  useEffect(() => { setNow(going || null); }, [going && going.id]);
+  useEffect(() => {
+    if (!now) return undefined;
+    if (!GOING.includes(now.state)) { job.reload(); return undefined; }
+    const timer = setTimeout(async () => setNow(await api('GET', `/jobs/${data.id}/runs/${now.id}`)), 500);
+    return () => clearTimeout(timer);
+  }, [now]);
+  return now;
+}
+
 export function Job({ id }) {
   const job = useApi(`/jobs/${id}`);
   const { error, run } = useAction();
   const [report, setReport] = useState(null);
   const data = job.data;
-  const busy = data && data.runs.some((r) => r.state === 'queued' || r.state === 'running');
-  useEffect(() => {
-    if (!busy) return undefined;
-    const timer = setTimeout(() => job.reload(), 700);
-    return () => clearTimeout(timer);
-  }, [data]);
+  const going = useRunning(job);
+  const busy = Boolean(going && GOING.includes(going.state));
   const start = async (body) => { if (await run(() => api('POST', `/jobs/${id}/runs`, { body }))) job.reload(); };
   const choose = async (ids) => { if (await run(() => api('PUT', `/jobs/${id}/operations`, { body: { document_ids: ids } }))) job.reload(); };
   const close = async () => { if (await run(() => api('POST', `/jobs/${id}/close`, { body: {} }))) job.reload(); };
   const openReport = async () => { const link = await run(() => api('GET', `/jobs/${id}/report`)); if (link) setReport(link.url); };
   if (!data) return html`<${Page} title=${t('Job')}><${ErrorBanner} error=${job.error} /></${Page}>`;
-  const live = [...data.runs].reverse().find((r) => r.kind === 'live_data');
-  const last = data.runs.length ? data.runs[data.runs.length - 1] : null;
-  const tests = data.runs.filter((r) => r.kind === 'routine' && r.result);
+  const runs = data.runs.map((r) => (going && r.id === going.id ? going : r));
+  const live = [...runs].reverse().find((r) => r.kind === 'live_data');
+  const last = runs.length ? runs[runs.length - 1] : null;
+  const tests = runs.filter((r) => r.kind === 'routine' && r.result);
   return html`<${Page} title=${t('Job {vin}', { vin: data.vin })} wide>
     <dl class="facts">
       <div><dt>${t('Complaint')}</dt><dd>${data.complaint}</dd></div>
