@@ -15,6 +15,8 @@ import zipfile
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from services.programming.odx import trouble_code
+
 # (name, DID, bytes, factor, offset, unit, min, max, long name)
 Did = tuple
 # (display code, text)
@@ -104,13 +106,6 @@ TYPES = {
     },
 }
 ROUTINE_RESULTS = ((0, "passed"), (1, "failed"))
-
-
-def trouble_code(display):
-    """A DTC's number as ISO 14229-1 sends it: SAE J2012's two bytes (letter in the top two bits) and a failure
-    type byte (00 here)."""
-    letter = "PCBU".index(display[0])
-    return ((letter << 14) | int(display[1:], 16)) << 8
 
 
 def _coded(bits, value=None, name=None, position=None, semantic=None):

@@ -3,8 +3,9 @@ done on it), live data that moves, and each ECU's fault memory with freeze frame
 answered in the encodings the ECU type's ODX description gives (services.programming.odx).
 
 Scenarios name faults: `ignition_coil_1` (cylinder 1 misfires: P0301 with a freeze frame, its misfire counter
-rising), `weak_battery` (system voltage low: P0562 in engine control, B1325 in the body controller) and
-`loose_connector` (the left front wheel speed sensor comes and goes: C0035, sporadic). A repair of the part
+rising), `weak_battery` (system voltage low: P0562 in engine control, B1325 in the body controller),
+`loose_connector` (the left front wheel speed sensor comes and goes: C0035, sporadic) and `aftermarket_alarm` (a
+retrofitted alarm upsets the body controller: B2AAA, a code its ODX does not describe). A repair of the part
 takes the fault away: after a clear it does not come back."""
 import math
 import random
@@ -12,11 +13,14 @@ import struct
 import threading
 import time
 
+from services.programming.odx import trouble_code
+
 # fault -> {ECU type: DTC display code}; `sporadic` faults are present for a few seconds of every ten
 FAULTS = {
     "ignition_coil_1": {"DME": "P0301"},
     "weak_battery": {"DME": "P0562", "BDC": "B1325"},
     "loose_connector": {"DSC": "C0035"},
+    "aftermarket_alarm": {"BDC": "B2AAA"},  # not in the BDC's ODX: a tester shows it raw
 }
 SPORADIC = {"loose_connector"}
 # an actuator test fails while the fault it tests is in the car
@@ -106,8 +110,7 @@ class FaultMemory:
 
     def __init__(self, description, condition):
         self.description, self.condition = description, condition
-        self.codes = {code: number for number, (code, _) in description.dtcs.items()}
-        self.mine = {fault: self.codes[by_type[description.ecu_type]] for fault, by_type in FAULTS.items()
+        self.mine = {fault: trouble_code(by_type[description.ecu_type]) for fault, by_type in FAULTS.items()
                      if description.ecu_type in by_type}
         self.entries = {}  # number -> {"status", "occurrences", "snapshot": {did name: physical}, "was_failing"}
         self.generation = condition.generation

@@ -18,6 +18,13 @@ import odxtools
 DTC_LETTERS = "PCBU"
 
 
+def trouble_code(display):
+    """A DTC's number as ISO 14229-1 sends it, from its display code: SAE J2012's two bytes (the letter in the top
+    two bits) and the failure type byte (00 unless given after a dash)."""
+    code, _, failure = display.partition("-")
+    return (((DTC_LETTERS.index(code[0]) << 14) | int(code[1:], 16)) << 8) | int(failure or "0", 16)
+
+
 def display_code(number):
     """The SAE J2012 display form of a 3-byte DTC number (P0301 for 0x030100; the failure type byte, when not
     zero, after a dash)."""

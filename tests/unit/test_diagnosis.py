@@ -7,12 +7,12 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from agent.diagnose import nrc_words
+from agent.diagnose import nrc_words, quick_test
 from deploy import odx
 from services.programming import domain
-from services.programming.odx import Description, Library, display_code, import_files, problems
+from services.programming.odx import Library, display_code, import_files, problems, trouble_code
 from simulator import diagnosis
-from simulator.doip import Vehicle
+from simulator.doip import Simulator, Vehicle
 
 PLAN = [{"address": "0x12", "name": "DME (engine control)", "hardware_part_number": "7643210",
          "software_version": "B48-21"},
@@ -45,12 +45,12 @@ def test_every_demo_type_reads_back_as_written(folder):
 
 def test_a_dtc_the_odx_does_not_know_is_shown_raw(folder):
     engine = Library(folder).of("DME")
-    known = engine.dtc(odx.trouble_code("P0301"), 0x2F)
+    known = engine.dtc(trouble_code("P0301"), 0x2F)
     assert known["code"] == "P0301" and known["known"] and known["confirmed"] and known["test_failed"]
     stranger = engine.dtc(0x123456, 0x08)
     assert stranger == stranger | {"code": "P1234-56", "number": "123456", "known": False, "confirmed": True,
                                    "test_failed": False, "text": "Not described in this ECU's ODX"}
-    assert display_code(odx.trouble_code("U0100")) == "U0100" and display_code(0xC1234A) == "U0123-4A"
+    assert display_code(trouble_code("U0100")) == "U0100" and display_code(0xC1234A) == "U0123-4A"
     # an identifier the ODX does not describe ends the walk, raw
     readings = engine.readings(bytes.fromhex("4001") + engine.dids["engine_speed"].encode(750) + bytes.fromhex("beef01"))
     assert readings[0]["value"] == 750 and readings[1] == {"did": "0xBEEF", "name": None, "raw": "01",
@@ -136,7 +136,21 @@ def test_live_data_moves_and_a_weak_battery_shows(folder):
     readings = described.readings(answer[1:])
     assert readings[0]["name"] == "battery_voltage" and readings[0]["value"] < 12.2 and not readings[0]["in_limits"]
     assert 600 <= readings[1]["value"] <= 900
-    assert set(dtcs(engine)) == {odx.trouble_code("P0562").to_bytes(3, "big").hex()}
+    assert set(dtcs(engine)) == {trouble_code("P0562").to_bytes(3, "big").hex()}
+
+
+def test_a_code_the_odx_does_not_know_reaches_the_workshop_raw(folder):
+    """Over DoIP, as the agent reads it: the body controller's code from a retrofitted alarm is not in its ODX."""
+    plan = PLAN + [{"address": "0x40", "name": "BDC (body domain controller)", "hardware_part_number": "9381234",
+                    "software_version": "BDC-3"}]
+    vehicle = Vehicle.demo("WBA7K7109MW240891", b"k" * 32, plan, folder, ["aftermarket_alarm", "ignition_coil_1"])
+    with Simulator(vehicle) as simulator:
+        found = {e["address"]: e for e in quick_test("127.0.0.1", simulator.port, plan, Library(folder))}
+    alarm = found["0x40"]["dtcs"][0]
+    assert (alarm["code"], alarm["known"], alarm["text"]) == ("B2AAA", False, "Not described in this ECU's ODX")
+    assert alarm["freeze_frame"] and alarm["occurrences"] == 1  # the ECU's own data still decodes
+    assert [d["code"] for d in found["0x12"]["dtcs"]] == ["P0301"] and found["0x29"]["dtcs"] == []
+    assert {"name": "engine_speed", "label": "Engine speed", "unit": "1/min"} in found["0x12"]["identifiers"]
 
 
 def test_negative_responses_are_named_in_words():
