@@ -19,8 +19,10 @@ from services.programming.odx import trouble_code
 
 # (name, DID, bytes, factor, offset, unit, min, max, long name)
 Did = tuple
-# (display code, text)
+# (display code, text[, the test plan's live-data checks: identifier names])
 Dtc = tuple
+ENGINE_CHECKS = ["engine_speed", "engine_load", "misfires_cylinder_1", "misfires_cylinder_2", "misfires_cylinder_3",
+                 "misfires_cylinder_4"]
 # (name, routine id, long name)
 Routine = tuple
 
@@ -42,10 +44,14 @@ UNITS = {"rpm": "1/min", "degC": "°C", "V": "V", "percent": "%", "bar": "bar", 
 TYPES = {
     "DME": {
         "long_name": "Engine control",
-        "dtcs": [("P0300", "Random/multiple cylinder misfire detected"), ("P0301", "Cylinder 1 misfire detected"),
-                 ("P0302", "Cylinder 2 misfire detected"), ("P0303", "Cylinder 3 misfire detected"),
-                 ("P0304", "Cylinder 4 misfire detected"), ("P0351", "Ignition coil A primary/secondary circuit"),
-                 ("P0562", "System voltage low"), ("P0117", "Engine coolant temperature circuit low")],
+        "dtcs": [("P0300", "Random/multiple cylinder misfire detected", ENGINE_CHECKS),
+                 ("P0301", "Cylinder 1 misfire detected", ENGINE_CHECKS),
+                 ("P0302", "Cylinder 2 misfire detected", ENGINE_CHECKS),
+                 ("P0303", "Cylinder 3 misfire detected", ENGINE_CHECKS),
+                 ("P0304", "Cylinder 4 misfire detected", ENGINE_CHECKS),
+                 ("P0351", "Ignition coil A primary/secondary circuit", ["engine_speed", "misfires_cylinder_1"]),
+                 ("P0562", "System voltage low", ["battery_voltage", "engine_speed"]),
+                 ("P0117", "Engine coolant temperature circuit low", ["coolant_temperature", "intake_air_temperature"])],
         "dids": ENGINE_DIDS,
         "freeze_frame": ["engine_speed", "coolant_temperature", "battery_voltage", "engine_load"],
         "routines": [("ignition_coil_test_cylinder_1", 0x0311, "Ignition coil test, cylinder 1"),
@@ -63,7 +69,8 @@ TYPES = {
     },
     "DSC": {
         "long_name": "Stability control",
-        "dtcs": [("C0035", "Left front wheel speed sensor circuit"), ("C0040", "Right front wheel speed sensor circuit")],
+        "dtcs": [("C0035", "Left front wheel speed sensor circuit", ["wheel_speed_front_left"]),
+                 ("C0040", "Right front wheel speed sensor circuit", ["wheel_speed_front_right"])],
         "dids": [("wheel_speed_front_left", 0x4201, 2, 0.01, 0, "kmh", 0, 250, "Wheel speed, front left"),
                  ("wheel_speed_front_right", 0x4202, 2, 0.01, 0, "kmh", 0, 250, "Wheel speed, front right")],
         "freeze_frame": ["wheel_speed_front_left", "wheel_speed_front_right"],
@@ -71,7 +78,8 @@ TYPES = {
     },
     "BDC": {
         "long_name": "Body domain controller",
-        "dtcs": [("B1325", "Supply voltage too low"), ("U0100", "Lost communication with engine control")],
+        "dtcs": [("B1325", "Supply voltage too low", ["supply_voltage"]),
+                 ("U0100", "Lost communication with engine control")],
         "dids": [("supply_voltage", 0x4101, 2, 0.001, 0, "V", 12.2, 14.8, "Supply voltage")],
         "freeze_frame": ["supply_voltage"],
         "routines": [("central_locking_test", 0x0601, "Central locking test")],
@@ -148,12 +156,20 @@ def _did_dop(did):
             f'<PHYSICAL-TYPE BASE-DATA-TYPE="{physical}"/><UNIT-REF ID-REF="UNIT.{unit}"/></DATA-OBJECT-PROP>')
 
 
+def _checks(code, checks):
+    """A DTC's test plan: the live data to check for it, against each identifier's limits."""
+    if not checks or not checks[0]:
+        return ""
+    return (f'<SDGS><SDG><SDG-CAPTION ID="SDGC.plan.{code}"><SHORT-NAME>test_plan</SHORT-NAME></SDG-CAPTION>'
+            + "".join(f'<SD SI="did">{name}</SD>' for name in checks[0]) + '</SDG></SDGS>')
+
+
 def layer(ecu_type, spec):
     """One ECU type's BASE-VARIANT."""
     dtcs = "".join(
         f'<DTC ID="DTC.{code}"><SHORT-NAME>{code}</SHORT-NAME><TROUBLE-CODE>{trouble_code(code)}</TROUBLE-CODE>'
-        f'<DISPLAY-TROUBLE-CODE>{code}</DISPLAY-TROUBLE-CODE><TEXT>{escape(text)}</TEXT></DTC>'
-        for code, text in spec["dtcs"])
+        f'<DISPLAY-TROUBLE-CODE>{code}</DISPLAY-TROUBLE-CODE><TEXT>{escape(text)}</TEXT>{_checks(code, checks)}</DTC>'
+        for code, text, *checks in spec["dtcs"])
     dtc_dop = ('<DTC-DOP ID="DOP.dtc"><SHORT-NAME>dtc</SHORT-NAME>'
                '<DIAG-CODED-TYPE BASE-DATA-TYPE="A_UINT32" xsi:type="STANDARD-LENGTH-TYPE"><BIT-LENGTH>24</BIT-LENGTH>'
                '</DIAG-CODED-TYPE><PHYSICAL-TYPE BASE-DATA-TYPE="A_UINT32"/>'

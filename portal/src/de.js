@@ -611,4 +611,7 @@ export default {
   '{run}: {state}': '{run}: {state}',
   '{s} s of diagnosis time left': '{s} s Diagnosezeit übrig',
   '{s} s on the clock': '{s} s auf der Uhr',
+  'Test plan: live data to check': 'Prüfplan: zu prüfende Istwerte',
+  'not read yet': 'noch nicht gelesen',
+  'Read the test plan\'s values': 'Werte des Prüfplans lesen',
 };

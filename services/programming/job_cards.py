@@ -91,7 +91,7 @@ def _view(ctx, s, job, actor):
         "cleared_at": job.cleared_at, "operations": job.operations, "estimate": job.estimate(),
         "service_record_id": job.service_record_id, "report": job.report_key is not None,
         "runs": [_run_view(r, ctx.now) for r in runs],
-        "findings": _findings(ctx, actor, job) if actor is not None else [],
+        "findings": _findings(ctx, actor, job, runs) if actor is not None else [],
         "diagnosis_seconds_left": diagnosis_time(s, job.operator_id).available(),
         "vin_pass": VIN_PASSES.allows(s, job.operator_id, "diagnosis", job.vin, ctx.now)}
 
@@ -116,13 +116,16 @@ def _run_view(run, now):
             "seconds": used, "clock_running": run.state == "running"}
 
 
-def _findings(ctx, actor, job):
+def _findings(ctx, actor, job, runs):
     """Each fault code found, with its fault-code document and the ranked repair instructions for this car
-    (AIR, with the workshop's own access: a workshop without information access gets titles only)."""
+    (AIR, with the workshop's own access: a workshop without information access gets titles only), and its test
+    plan's live-data checks with the last value read of each against its limits."""
     found = {}
     for ecu in (job.before or []) + (job.after or []):
         for dtc in ecu.get("dtcs", []):
-            found.setdefault(dtc["code"], {"code": dtc["code"], "text": dtc["text"], "ecu": ecu["name"]})
+            found.setdefault(dtc["code"], {"code": dtc["code"], "text": dtc["text"], "ecu": ecu["name"],
+                                           "ecu_address": ecu["address"],
+                                           "checks": _checks(ecu, dtc.get("checks", []), runs)})
     out = []
     for code, finding in sorted(found.items()):
         described = ctx.search(actor, {"q": code, "vin": job.vin, "type": "fault_code", "size": 1})
@@ -130,6 +133,19 @@ def _findings(ctx, actor, job):
         out.append(finding | {"document": (described["hits"] or [None])[0], "repairs": repairs["hits"],
                               "access": repairs["access"], "offer": repairs.get("offer")})
     return out
+
+
+def _checks(ecu, names, runs):
+    """The test plan's identifiers with the last value read of each on that ECU (None until read), its limits,
+    and whether it is in them."""
+    last = {}
+    for run in runs:
+        if run.kind == "live_data" and run.params.get("ecu_address") == ecu["address"] and run.samples:
+            last |= {r["name"]: r for r in run.samples[-1]["values"] if r.get("name")}
+    offered = {d["name"]: d for d in ecu.get("identifiers", [])}
+    return [last.get(name) or {"name": name, "label": offered.get(name, {}).get("label", name), "value": None,
+                               "unit": offered.get(name, {}).get("unit"), "in_limits": None}
+            for name in names]
 
 
 RUN_FIELDS = {"quick_test": (), "clear": (), "live_data": ("ecu_address", "identifiers", "rate", "seconds"),

@@ -92,6 +92,10 @@ class Description:
         spec = layer.diag_data_dictionary_spec
         self.dtcs = {d.trouble_code: (d.display_trouble_code, d.text.text if d.text else "")
                      for dop in spec.dtc_dops for d in dop.dtcs}
+        # each DTC's test plan: the live data to check for it
+        self.checks = {d.trouble_code: [sd.value for sdg in d.sdgs if sdg.sdg_caption
+                                        and sdg.sdg_caption.short_name == "test_plan" for sd in sdg.values]
+                       for dop in spec.dtc_dops for d in dop.dtcs}
         self.dids, self.routines = {}, {}
         for service in layer.services:
             if service.semantic == "DATA":
@@ -133,7 +137,8 @@ class Description:
         not know it (never dropped)."""
         code, text = self.dtcs.get(number, (display_code(number), None))
         return {"code": code, "number": f"{number:06X}", "text": text or "Not described in this ECU's ODX",
-                "known": number in self.dtcs, "status": f"{status:02X}", **status_words(status)}
+                "known": number in self.dtcs, "status": f"{status:02X}", **status_words(status),
+                "checks": self.checks.get(number, [])}
 
 
 # ISO 14229-1 D.2: the DTC status byte's bits
@@ -196,6 +201,11 @@ def problems(path):
     for name in description.freeze_frame:
         if name not in description.dids:
             found.append(f"freeze frame names {name!r}, which no data identifier describes")
+    for number, names in description.checks.items():
+        for name in names:
+            if name not in description.dids:
+                found.append(f"DTC {description.dtcs[number][0]}: its test plan names {name!r}, which no data "
+                             "identifier describes")
     if not description.dtcs:
         found.append("no DTCs described")
     return found

@@ -298,6 +298,7 @@ class DtcIn(Input):
     not_completed_this_cycle = fields.Boolean(load_default=False)
     warning_indicator = fields.Boolean(load_default=False)
     freeze_frame = fields.List(fields.Nested(ReadingIn), load_default=list, validate=validate.Length(max=32))
+    checks = fields.List(fields.String(validate=NAME), load_default=list, validate=validate.Length(max=16))
     occurrences = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(0, 255))
 
 

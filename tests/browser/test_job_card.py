@@ -71,15 +71,19 @@ def test_a_job_from_complaint_to_service_record(page, system, tmp_path):
         expect(page.get_by_test_id("net")).to_contain_text(f"{hours * 95:.2f}")
         screens.check("found")
 
-        # live data: the chart moves while the agent reads
-        page.get_by_label("Seconds").fill("4")
-        page.get_by_role("button", name="Read live data").click()
+        # the test plan's live data: the charts move while the agent reads
+        plan = finding.get_by_test_id("test-plan")
+        expect(plan).to_contain_text("not read yet")
+        finding.get_by_role("button", name="Read the test plan's values").click()
         chart = page.locator("[data-testid=live-chart][data-name=misfires_cylinder_1]")
-        expect(chart).to_be_visible(timeout=20_000)
+        expect(chart).to_have_attribute("data-points", re.compile(r"^([5-9]|[1-9]\d+)$"), timeout=20_000)
+        during = int(chart.get_attribute("data-points"))
+        assert page.get_by_test_id("run-state").get_attribute("data-state") == "running"  # drawn while reading
         expect(page.get_by_test_id("run-state")).to_have_attribute("data-state", "done", timeout=30_000)
         points = int(chart.get_attribute("data-points"))
-        assert points >= 10
+        assert points > during and points >= 40  # ten seconds at five a second
         expect(page.get_by_test_id("live-values")).to_contain_text("outside its limits")  # cylinder 1's misfires
+        expect(plan.locator("tr.out-of-limits")).to_contain_text("Misfires, cylinder 1")
         screens.check("live-data")
 
         # the actuator test of the coil fails before the repair

@@ -125,6 +125,12 @@ def test_from_complaint_to_service_record(api, lift):
         coil = next(h for h in finding["repairs"] if "ignition coil, cylinder 1" in h["title"].lower()
                     and h["title"].lower().startswith("replace"))
         assert all("cylinder 1" in h["title"] for h in finding["repairs"][:3])
+        # its test plan: the live data to check, not read yet
+        plan = {c["name"]: c for c in finding["checks"]}
+        assert list(plan) == ["engine_speed", "engine_load", "misfires_cylinder_1", "misfires_cylinder_2",
+                              "misfires_cylinder_3", "misfires_cylinder_4"]
+        assert plan["engine_speed"] == {"name": "engine_speed", "label": "Engine speed", "value": None,
+                                        "unit": "1/min", "in_limits": None}
 
         # live data: ten identifiers, five samples a second, against the test plan's limits; cylinder 1 misfires
         live = run(api, workshop, job_id, kind="live_data", ecu_address="0x12", identifiers=LIVE, rate=5, seconds=3)
@@ -135,6 +141,10 @@ def test_from_complaint_to_service_record(api, lift):
         assert speed["unit"] == "1/min" and (speed["min"], speed["max"]) == (600, 900)
         assert last[6]["value"] > first[6]["value"] and last[7]["value"] == 0  # cylinder 1 counts, 2 does not
         assert last[6]["in_limits"] is False  # past the test plan's maximum: highlighted
+        plan = {c["name"]: c for c in next(f for f in job(api, workshop, job_id)["findings"]
+                                           if f["code"] == "P0301")["checks"]}
+        assert plan["misfires_cylinder_1"]["in_limits"] is False and plan["misfires_cylinder_2"]["in_limits"]
+        assert (plan["engine_speed"]["min"], plan["engine_speed"]["max"]) == (600, 900)
         # the actuator test of cylinder 1's coil fails
         test = run(api, workshop, job_id, kind="routine", ecu_address="0x12", routine="ignition_coil_test_cylinder_1")
         assert test["state"] == "done" and test["result"] == {"result": "failed"}

@@ -32,7 +32,7 @@ def test_every_demo_type_reads_back_as_written(folder):
     assert set(library.types) == set(odx.TYPES)
     for ecu_type, spec in odx.TYPES.items():
         described = library.types[ecu_type]
-        assert {code for code, _ in described.dtcs.values()} == {code for code, _ in spec["dtcs"]}
+        assert {code for code, _ in described.dtcs.values()} == {dtc[0] for dtc in spec["dtcs"]}
         assert [d.number for d in described.dids.values()] == [d[1] for d in spec["dids"]]
         assert set(described.routines) == {r[0] for r in spec["routines"]} and described.freeze_frame
     engine = library.of("DME (engine control)")
@@ -41,6 +41,9 @@ def test_every_demo_type_reads_back_as_written(folder):
     assert speed.encode(812.5) == bytes.fromhex("0cb2") and speed.decode(bytes.fromhex("0cb2")) == 812.5
     assert engine.dids["coolant_temperature"].decode(b"\x80") == 88  # offset -40 °C
     assert problems(folder / "DME.pdx") == []
+    # a fault code's test plan: the live data to check for it
+    assert engine.dtc(trouble_code("P0301"), 0x2F)["checks"] == odx.ENGINE_CHECKS
+    assert engine.dtc(trouble_code("P0562"), 0x2F)["checks"] == ["battery_voltage", "engine_speed"]
 
 
 def test_a_dtc_the_odx_does_not_know_is_shown_raw(folder):
@@ -63,7 +66,7 @@ def test_a_malformed_pdx_is_refused_with_every_problem(folder, tmp_path):
               .replace("<DISPLAY-TROUBLE-CODE>P0302</DISPLAY-TROUBLE-CODE>", "<DISPLAY-TROUBLE-CODE>P0392"
                                                                           "</DISPLAY-TROUBLE-CODE>")
               .replace('<SD SI="min">600</SD><SD SI="max">900</SD>', '<SD SI="min">900</SD><SD SI="max">600</SD>')
-              .replace('<SD SI="did">engine_load</SD>', '<SD SI="did">boost_pressure</SD>'))
+              .replace('<SD SI="did">engine_load</SD>', '<SD SI="did">boost_pressure</SD>', 1))
     odx.write_pdx(tmp_path / "DME.pdx", "DME", broken)
     found = problems(tmp_path / "DME.pdx")
     assert any("P0301: no text" in p for p in found)

@@ -167,7 +167,19 @@ function Routine({ job, onRun, error }) {
   </form>`;
 }
 
-function Findings({ job, onChoose }) {
+function TestPlan({ job, finding, onRun, busy }) {
+  if (!finding.checks.length) return null;
+  const read = () => onRun({ kind: 'live_data', ecu_address: finding.ecu_address, identifiers: finding.checks.map((c) => c.name),
+    rate: 5, seconds: 10 });
+  return html`<table class="list" data-testid="test-plan"><caption>${t('Test plan: live data to check')}</caption>
+    <thead><tr><th scope="col">${t('Value')}</th><th scope="col">${t('Reading')}</th><th scope="col">${t('Limits')}</th><th scope="col">${t('Check')}</th></tr></thead>
+    <tbody>${finding.checks.map((c) => (c.value === null || c.value === undefined
+      ? html`<tr><th scope="row">${c.label}</th><td>${t('not read yet')}</td><td>–</td><td></td></tr>`
+      : html`<${Reading} reading=${c} />`))}</tbody></table>
+    ${job.state === 'open' && html`<p><button type="button" disabled=${busy} onClick=${read}>${t('Read the test plan\'s values')}</button></p>`}`;
+}
+
+function Findings({ job, onChoose, onRun, busy }) {
   const chosen = new Set(job.operations.map((o) => o.document_id));
   const submit = (event) => {
     event.preventDefault();
@@ -180,6 +192,7 @@ function Findings({ job, onChoose }) {
       <h3>${f.code} ${f.text}</h3>
       ${f.document && html`<p><a href=${`#/document/${f.document.id}?vin=${job.vin}`}>${f.document.title}</a></p>`}
       ${!f.access && html`<${Offer} tariffs=${f.offer} vin=${job.vin} />`}
+      <${TestPlan} job=${job} finding=${f} onRun=${onRun} busy=${busy} />
       <fieldset><legend>${t('Repair instructions for this car, best first')}</legend>
         ${f.repairs.map((r) => html`<label class="check"><input type="checkbox" name="operation" value=${r.id}
           checked=${chosen.has(r.id)} disabled=${job.state !== 'open'} /> <a href=${`#/document/${r.id}?vin=${job.vin}`}>${r.title}</a></label>`)}
@@ -265,7 +278,7 @@ export function Job({ id }) {
     </section>`}
     <${FaultMemory} ecus=${data.before} title=${t('Fault memory as found')} testid="before" />
     <${FaultMemory} ecus=${data.after} title=${t('Fault memory after the repair')} testid="after" />
-    <${Findings} job=${data} onChoose=${choose} />
+    <${Findings} job=${data} onChoose=${choose} onRun=${start} busy=${busy} />
     <${Estimate} job=${data} />
     ${data.state === 'open' ? html`<p><button type="button" onClick=${close} disabled=${busy || !data.before}>${t('Close the job')}</button></p>`
       : html`<${Notice} kind="success"><p>${t('Closed: the service record is written.')}</p></${Notice}>
