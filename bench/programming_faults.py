@@ -46,7 +46,7 @@ def main(argv=None):
     document = vehicles.generate(opts.cars, seed=31)
     cars = document["vehicles"]
     env = {"AOS_HEARTBEAT_TIMEOUT_SECONDS": "3", "AOS_RESUME_LIMIT_SECONDS": "120"}
-    with system.running(opts.database_url, env) as running:
+    with system.running(opts.database_url, env, replicas=opts.replicas) as running:
         config = running.config()
         key = prepare(running, config, document)
         deliveries = running.watch("SessionStarted", "SessionEnded", "SessionExpired")
@@ -138,10 +138,10 @@ def campaign(running, agents):
     rng = random.Random(5)
     faults = Counter()
     time.sleep(4)
-    running.kill("programming")
+    victim = running.kill_one("programming")
     faults["programming service SIGKILLed"] += 1
     time.sleep(2)
-    running.start("programming")
+    running.start(victim)
     wait_for(lambda: _ready(running), 60, "programming to come back")
     time.sleep(2)
     for agent in rng.sample(agents, 2):
@@ -154,10 +154,10 @@ def campaign(running, agents):
             start_agent(agent)
             faults["agents restarted"] += 1
     time.sleep(3)
-    running.kill("programming")
+    victim = running.kill_one("programming")
     faults["programming service SIGKILLed"] += 1
     time.sleep(1)
-    running.start("programming")
+    running.start(victim)
     return faults
 
 

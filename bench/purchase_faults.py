@@ -68,10 +68,10 @@ class Faults(threading.Thread):
                 time.sleep(3)
                 subprocess.run(["rabbitmqctl", "start_app"], check=True, capture_output=True)
             if self.killed < self.kills and self.done.wait(random.uniform(0.5, 3.0)) is False:
-                self.running.kill("billing")
+                victim = self.running.kill_one("billing")
                 self.killed += 1
                 time.sleep(random.uniform(0.0, 1.0))
-                self.running.start("billing")
+                self.running.start(victim)
             elif self.killed >= self.kills:
                 self.done.wait(0.2)
 
@@ -85,7 +85,7 @@ def main(argv=None):
     opts = parser.parse_args(argv)
     random.seed(opts.seed)
     per_client = opts.purchases // opts.clients
-    with system.running(opts.database_url, extra_env={"AOS_RPC_TIMEOUT": "4"}) as running:
+    with system.running(opts.database_url, extra_env={"AOS_RPC_TIMEOUT": "4"}, replicas=opts.replicas) as running:
         base = running.base
         deliveries = running.watch("AccessPurchased")
         price = system.gross_cents(base, "air-1h")
@@ -178,7 +178,8 @@ def count(opts, running, billing_url, answered, accepted, deliveries, workshops,
 
 def report(opts, faults, elapsed, retries, c):
     print(f"\nBilling fault campaign: {opts.purchases} purchases by {opts.clients} clients in {elapsed:.0f} s; "
-          f"billing SIGKILLed {faults.killed} times; RabbitMQ restarted {int(faults.broker_restarted)} time; "
+          f"{opts.replicas} billing replica(s), one SIGKILLed {faults.killed} times; "
+          f"RabbitMQ restarted {int(faults.broker_restarted)} time; "
           f"client retries {retries['retry']}")
     for name, value in c.items():
         print(f"  {name:50} {value}")

@@ -58,7 +58,8 @@ def main(argv=None):
     parser.add_argument("--workshops", type=int, default=20)
     parser.add_argument("--poor", type=int, default=4, help="workshops without the credit to pay")
     opts = parser.parse_args(argv)
-    with system.running(opts.database_url, extra_env={"AOS_SHOP_PAYMENT_TIMEOUT_SECONDS": "60"}) as running:
+    with system.running(opts.database_url, extra_env={"AOS_SHOP_PAYMENT_TIMEOUT_SECONDS": "60"},
+                        replicas=opts.replicas) as running:
         base = running.base
         with ClusterRpcProxy(running.config(), timeout=60) as aos:
             aos.shop.save_product(running.staff_token(), {
@@ -96,10 +97,10 @@ def main(argv=None):
 
         def fault():
             first_placed.wait(60)
-            running.kill("billing")
+            victim = running.kill_one("billing")
             at_kill["placed"] = len(placed_orders(running.config()["DATABASE_URLS"]["shop"]))
             time.sleep(2)
-            running.start("billing")
+            running.start(victim)
         killer = threading.Thread(target=fault, daemon=True)
         killer.start()
         started = time.monotonic()

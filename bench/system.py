@@ -3,6 +3,7 @@ them), on a RabbitMQ vhost, data folder and SeaweedFS of this run only. Services
 import argparse
 import json
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -39,9 +40,15 @@ class System:
         self.processes = {}
 
     def start(self, name, command=None):
+        """A process by name; `billing-1` is billing's second replica (AOS_REPLICA=1)."""
         log = open(self.data / f"{name}.log", "a")
-        self.processes[name] = subprocess.Popen(command or [sys.executable, "-m", "services.shared.serve", name],
-                                                env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        process, _, replica = name.partition("-")
+        env = self.env if not replica.isdigit() else dict(self.env, AOS_REPLICA=replica)
+        self.processes[name] = subprocess.Popen(command or [sys.executable, "-m", "services.shared.serve", process],
+                                                env=env, stdout=log, stderr=subprocess.STDOUT)
+
+    def replicas_of(self, process):
+        return [name for name in self.processes if name == process or name.startswith(process + "-")]
 
     def watch(self, *event_types):
         """A partner system (bench.watcher) subscribed to `event_types` before this returns; the file it writes."""
@@ -74,6 +81,12 @@ class System:
         self.processes[name].send_signal(signal.SIGKILL)
         self.processes[name].wait()
 
+    def kill_one(self, process):
+        """SIGKILL one replica of `process`, picked at random; its name, to start it again."""
+        victim = random.choice(self.replicas_of(process))
+        self.kill(victim)
+        return victim
+
     def stop_all(self):
         for process in self.processes.values():
             if process.poll() is None:
@@ -92,9 +105,11 @@ MAIL_FOLDERS = {}  # a running system's base URL -> where its SMTP catcher keeps
 
 
 @contextmanager
-def running(database_url=None, extra_env=None):
+def running(database_url=None, extra_env=None, replicas=1):
     """Yields a System with every service up and ready. `database_url` names a PostgreSQL server; by default
-    each service has a SQLite file."""
+    each service has a SQLite file. `replicas`: processes of each service (the gateway stays one), on PostgreSQL."""
+    if replicas > 1 and not database_url:
+        raise SystemExit("replicas share one PostgreSQL server: give --database-url postgresql://...")
     name = f"aos_bench_{uuid.uuid4().hex[:8]}"
     vhost(name, create=True)
     with tempfile.TemporaryDirectory() as folder:
@@ -128,6 +143,8 @@ def running(database_url=None, extra_env=None):
         try:
             for process in settings.PROCESSES:
                 system.start(process)
+                for replica in range(1, replicas if process in settings.SERVICES else 1):
+                    system.start(f"{process}-{replica}")
             wait_for(lambda: demo.ready(system.base), 60, "the gateway and its services")
             yield system
         finally:
@@ -257,6 +274,8 @@ def parser(doc):
     arguments = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     arguments.add_argument("--database-url", default=None,
                            help="a PostgreSQL server for fresh databases of this run (default: SQLite files)")
+    arguments.add_argument("--replicas", type=int, default=1,
+                           help="processes of each service (on PostgreSQL: needs --database-url)")
     return arguments
 
 

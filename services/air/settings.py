@@ -15,6 +15,8 @@ class AirSettings:
         r"^[a-z0-9][a-z0-9._-]{0,200}$", "an index name: lower-case letters, digits, . _ -"), "aos-air-documents")
     plain_json: bool = variable("AOS_ELASTICSEARCH_PLAIN_JSON", flag, False)
     sync_seconds: float = variable("AOS_AIR_SYNC_SECONDS", float, 2.0, rule=between(0.05, 3600))
+    # replicas on tantivy: each keeps an index of its own in step with the documents table (one writer each)
+    replica: int = variable("AOS_REPLICA", int, 0, rule=between(0, 99))
 
     def check(self):
         if self.engine == "elasticsearch" and not self.elasticsearch_url:
@@ -24,5 +26,6 @@ class AirSettings:
     @property
     def search(self):
         """What search.from_settings takes."""
-        return {"engine": self.engine, "path": str(self.index_dir), "url": self.elasticsearch_url,
+        path = self.index_dir if not self.replica else self.index_dir.with_name(f"{self.index_dir.name}-{self.replica}")
+        return {"engine": self.engine, "path": str(path), "url": self.elasticsearch_url,
                 "index": self.elasticsearch_index, "plain_json": self.plain_json}

@@ -17,6 +17,7 @@ from services.shared.database import Database
 from services.shared.logs import Correlation
 from services.shared.metrics import Metrics
 from services.shared.schemas import dump, load
+from services.shared.lease import one_replica
 
 
 class AuditService:
@@ -59,11 +60,13 @@ class AuditService:
     # ---- the clock ----
 
     @timer(interval=1.0)
+    @one_replica("audit-checkpoints")
     def sign_checkpoints(self):
         """A chain that grew is signed within AOS_AUDIT_CHECKPOINT_SECONDS of its last checkpoint."""
         use_cases.checkpoint(self._ctx(), self.settings.checkpoint_seconds)
 
     @timer(interval=3600)
+    @one_replica("audit-prune")
     def prune(self):
         use_cases.prune(self._ctx(), self.settings.retention_days)
 

@@ -18,6 +18,7 @@ from services.shared.logs import Correlation
 from services.shared.mail import Mailer
 from services.shared.metrics import Metrics
 from services.shared.schemas import dump, load
+from services.shared.lease import one_replica
 
 
 
@@ -116,14 +117,17 @@ class BillingService:
     # ---- clock and facts ----
 
     @timer(interval=1.0)
+    @one_replica("expire-windows")
     def close_expired_windows(self):
         use_cases.expire_windows(self._ctx())
 
     @timer(interval=5.0)
+    @one_replica("access-reminders")
     def remind_of_ending_access(self):
         use_cases.remind_of_ending_access(self._ctx())
 
     @timer(interval=1.0)
+    @one_replica("vies-checks")
     def confirm_vat_ids(self):
         use_cases.check_vat_ids(self._ctx(), self.payments.vat, self.payments.vies_retry_seconds)
 

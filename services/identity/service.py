@@ -13,6 +13,7 @@ from services.shared.logs import Correlation
 from services.shared.mail import Mailer
 from services.shared.metrics import Metrics
 from services.shared.schemas import dump, load
+from services.shared.lease import one_replica
 
 
 
@@ -36,6 +37,7 @@ class IdentityService:
         return "pong"
 
     @timer(interval=60)
+    @one_replica("forget-attempts")
     def forget_old_attempts(self):
         use_cases.forget_old_attempts(self._ctx())
 

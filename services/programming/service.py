@@ -18,6 +18,7 @@ from services.shared.logs import Correlation
 from services.shared.metrics import Metrics
 from services.shared.offer import Offer
 from services.shared.schemas import dump, load
+from services.shared.lease import one_replica
 
 
 
@@ -203,6 +204,7 @@ class ProgrammingService:
     # ---- clock and facts ----
 
     @timer(interval=0.25)
+    @one_replica("clocks")
     def watch_clocks(self):
         ctx = self._ctx()
         use_cases.watch_clocks(ctx)

@@ -183,6 +183,9 @@ def load(environ=None, process=None):
     urls = database_urls(environ)
     metrics_host = read("AOS_METRICS_HOST", str, environ, default="127.0.0.1")
     metrics_base = read("AOS_METRICS_BASE_PORT", int, environ, default=9100, rule=between(1024, 65000))
+    # a service's second, third ... replica (AOS_REPLICA 1, 2, ...) listens for metrics one block of ports on
+    replica = read("AOS_REPLICA", int, environ, default=0, rule=between(0, 99))
+    metrics_base += replica * len(PROCESSES)
     return {
         "AMQP_URI": (process and read(f"AOS_{process.upper()}_AMQP_URI", _amqp, environ, default=None)
                      or read("AOS_AMQP_URI", _amqp, environ, default="amqp://guest:guest@127.0.0.1:5672/")),

@@ -4,7 +4,7 @@ consumer has already handled)."""
 import json
 import logging
 import uuid
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import datetime, timezone
 
 from nameko.extensions import DependencyProvider
@@ -12,6 +12,8 @@ from sqlalchemy import DateTime, Index, String, Text, TypeDecorator, create_engi
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column, sessionmaker
 from sqlalchemy.pool import QueuePool
+
+from services.shared.lease import Leases
 
 from services.shared import events
 from services.shared.config import setting
@@ -122,11 +124,17 @@ class UnitOfWork:
 class Store:
     """What a worker gets from the Database provider."""
 
-    def __init__(self, sessionmaker, outbox_model, processed_model, on_commit):
+    def __init__(self, sessionmaker, outbox_model, processed_model, on_commit, leases=None):
         self._sessionmaker = sessionmaker
         self._outbox_model = outbox_model
         self._processed_model = processed_model
         self._on_commit = on_commit
+        self._leases = leases
+
+    def once(self, name):
+        """The lease `name` among the service's replicas (services.shared.lease): True inside for the one that
+        holds it."""
+        return self._leases.held(name) if self._leases else nullcontext(True)
 
     @contextmanager
     def transaction(self):
@@ -188,9 +196,11 @@ class Database(DependencyProvider):
         url = setting(self.container.config, "DATABASE_URLS")[self.container.service_name]
         self.engine = make_engine(url)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+        self.leases = Leases(self.engine, self.container.service_name)
         self.relay = OutboxRelay(
             self.engine, self.outbox_model, self.container.config,
-            poll_seconds=setting(self.container.config, "OUTBOX_POLL_SECONDS"), service=self.container.service_name)
+            poll_seconds=setting(self.container.config, "OUTBOX_POLL_SECONDS"), service=self.container.service_name,
+            leases=self.leases)
 
     def start(self):
         self.relay.start(self.container.spawn_managed_thread)
@@ -202,4 +212,4 @@ class Database(DependencyProvider):
     kill = stop
 
     def get_dependency(self, worker_ctx):
-        return Store(self.sessionmaker, self.outbox_model, self.processed_model, self.relay.committed)
+        return Store(self.sessionmaker, self.outbox_model, self.processed_model, self.relay.committed, self.leases)

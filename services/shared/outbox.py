@@ -6,6 +6,7 @@ and publish, or between publish and mark, publishes again on restart; consumers 
 import json
 import logging
 import zlib
+from contextlib import nullcontext
 from collections import OrderedDict
 from datetime import datetime, timedelta, timezone
 
@@ -48,8 +49,9 @@ class OutboxRelay:
     grace_seconds = 2.0
     remembered = 10000
 
-    def __init__(self, engine, outbox_model, config, poll_seconds=1.0, service="aos"):
+    def __init__(self, engine, outbox_model, config, poll_seconds=1.0, service="aos", leases=None):
         self.service = service
+        self.leases = leases  # replicas of one service: one scans the table at a time
         self.engine = engine
         self.outbox_model = outbox_model
         self.config = config
@@ -89,9 +91,12 @@ class OutboxRelay:
                 after = (page[-1].created_at, page[-1].id) if page else None
             if not pending:
                 return sent
-            sent += self._send([(event_id, json.loads(body)) for event_id, body in pending])
+            sent += self._send([(event_id, json.loads(body)) for event_id, body in pending], mark_later=False)
+            # marked before the next page (and before the scan's lease is let go): another replica's scanner
+            # never finds a row this one sent still unmarked
+            self.mark_published([event_id for event_id, _ in pending])
 
-    def _send(self, items):
+    def _send(self, items, mark_later=True):
         for event_id, body in items:
             if event_id not in self._sent:
                 self.publish(body)
@@ -99,7 +104,8 @@ class OutboxRelay:
                 metrics.OUTBOX_LAG.labels(self.service).observe(
                     max(0.0, (confirmed - datetime.fromisoformat(body["time"])).total_seconds()))
                 self._forget_oldest()
-            self._unmarked.put(event_id)
+            if mark_later:
+                self._unmarked.put(event_id)
         return len(items)
 
     def _forget_oldest(self):
@@ -146,18 +152,26 @@ class OutboxRelay:
 
     def _scanner(self):
         """At start and after a failed send, the scanner alone sends, everything in commit order, until the
-        table is empty: so what was left behind never comes after a newer event. Then the senders take over."""
+        table is empty: so what was left behind never comes after a newer event. Then the senders take over.
+        Among replicas of a service one scanner reads the table at a time (a lease): the others' senders send
+        what their own workers commit, and what a dead replica left behind is the lease holder's to send."""
         while self._running:
             try:
-                if self._fast:
-                    self.relay_pending(self.grace_seconds)
-                else:
-                    self.relay_pending()
-                    self._fast = True
+                with self._lease() as mine:
+                    if not mine:
+                        self._fast = True  # another replica's scanner has the table
+                    elif self._fast:
+                        self.relay_pending(self.grace_seconds)
+                    else:
+                        self.relay_pending()
+                        self._fast = True
             except Exception:  # broker or database away: the rows stay, the next scan tries again
                 self._fast = False
                 log.exception("outbox relay could not publish; retrying")
             eventlet.sleep(self.poll_seconds)
+
+    def _lease(self):
+        return self.leases.held("outbox-scan") if self.leases else nullcontext(True)
 
     def _marker(self):
         while self._running:

@@ -13,6 +13,7 @@ from services.shared.caller import Proof, api
 from services.shared.logs import Correlation
 from services.shared.metrics import Metrics
 from services.shared.schemas import IdempotencyKey, dump, load
+from services.shared.lease import one_replica
 from services.shop import schemas as s
 from services.shop import use_cases
 from services.shop.models import OutboxMessage, ProcessedEvent
@@ -95,5 +96,6 @@ class ShopService:
         self.db.apply_once(event, lambda uow, data: use_cases.payment_refused(uow, data, datetime.now(timezone.utc)))
 
     @timer(interval=2.0)
+    @one_replica("unpaid-orders")
     def release_unpaid_orders(self):
         use_cases.expire_unpaid(self._ctx(), self.settings.payment_timeout)

@@ -151,7 +151,8 @@ def test_public_tariffs_show_prices_for_a_country(api, system):
     bad = api("GET", "/api/v1/tariffs?country=ZZ")
     assert bad.status_code == 422 and "country" in error(bad)["details"]["fields"]
     assert {t["code"] for t in api("GET", "/api/v1/tariffs").json()["tariffs"]} == {
-        "air-1h", "air-1d", "air-1w", "air-1m", "air-1y", "vin-1d", "prog-30", "prog-60", "prog-180", "licence-1y"}
+        "air-1h", "air-1d", "air-1w", "air-1m", "air-1y", "vin-1d", "prog-30", "prog-60", "prog-180", "diag-30",
+        "diag-60", "licence-1y"}
 
 
 def test_every_purchase_has_an_invoice_with_a_gapless_number_and_a_pdf(api, system, customer):

@@ -1,0 +1,76 @@
+"""Benchmark: every service as one process, then as two (replicas on one PostgreSQL server and one broker), under
+the same purchase load; then the fault campaigns against two replicas of every service, one replica SIGKILLed.
+
+For 1 and 2 replicas it prints purchases/s, latency and CPU ms per purchase, and from a partner's deliveries how
+many AccessPurchased arrived more than once or never; and the ticks the replicated timers ran (the clock timer
+of programming fires on one replica at a time: its lease). Then it runs bench.purchase_faults,
+bench.shop_faults and bench.programming_faults with `--replicas 2`, each printing its own counts (0 lost, 0
+duplicated, books balanced, clocks billed exactly) and exiting 1 when a rule fails.
+
+    python -m bench.replicas [--purchases 400] [--clients 20] [--database-url postgresql://postgres@127.0.0.1:5432]
+"""
+import subprocess
+import sys
+import uuid
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+
+from bench import system, watcher
+from bench.purchases import drive
+from deploy.ports import wait_for
+
+DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432"
+
+
+def purchases(url, replicas, count, clients):
+    per_client = count // clients
+    with system.running(url, replicas=replicas) as running:
+        base = running.base
+        deliveries = running.watch("AccessPurchased")
+        price = system.gross_cents(base, "air-1h")
+        with ThreadPoolExecutor(8) as pool:
+            tokens = list(pool.map(lambda _: system.workshop(base, price * per_client)[0], range(clients)))
+        accepted = []
+
+        def buy(http, index):
+            answer = system.purchase(http, base, tokens[index], str(uuid.uuid4()))
+            if answer.status_code == 201:
+                accepted.append(answer.json()["id"])
+            return answer.status_code == 201
+
+        result = running.measured(lambda: drive(clients, per_client, buy))
+        wait_for(lambda: set(accepted) <= {d["data"]["purchase_id"] for d in watcher.deliveries(deliveries)}, 120,
+                 "every AccessPurchased to reach the partner")
+        seen = Counter(d["data"]["purchase_id"] for d in watcher.deliveries(deliveries))
+        result["duplicated"] = sum(1 for p in accepted if seen[p] > 1)
+        result["lost"] = sum(1 for p in accepted if seen[p] == 0)
+        result["processes"] = len([n for n in running.processes if n != "watcher"])
+    return result
+
+
+def main(argv=None):
+    parser = system.parser(__doc__)
+    parser.add_argument("--purchases", type=int, default=400)
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--skip-campaigns", action="store_true")
+    opts = parser.parse_args(argv)
+    url = opts.database_url or DEFAULT_SERVER
+    results = {f"purchases, {r} replica(s)": purchases(url, r, opts.purchases, opts.clients) for r in (1, 2)}
+    print(f"\nReplicas: {opts.purchases} purchases by {opts.clients} clients, PostgreSQL, every service x1 then x2")
+    system.table(results, width=30)
+    for name, r in results.items():
+        print(f"  {name}: {r['processes']} processes, AccessPurchased duplicated {r['duplicated']}, lost {r['lost']}")
+    one, two = results.values()
+    print(f"  throughput with 2 replicas / 1 replica: {two['rate'] / one['rate']:.2f} "
+          f"(CPU ms per purchase {one['cpu_ms']:.1f} -> {two['cpu_ms']:.1f}; this machine has 2 cores)")
+    failed = any(r["duplicated"] or r["lost"] or r["errors"] for r in results.values())
+    if not opts.skip_campaigns:
+        for campaign in ("bench.purchase_faults", "bench.shop_faults", "bench.programming_faults"):
+            print(f"\n$ python -m {campaign} --replicas 2", flush=True)
+            failed |= subprocess.run([sys.executable, "-m", campaign, "--replicas", "2", "--database-url", url]
+                                     ).returncode != 0
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
