@@ -185,13 +185,15 @@ class Launcher:
             upgrade(service, url)
         print("databases migrated: " + ", ".join(self.config["DATABASE_URLS"]))
 
-    def start(self, name, command=None):
+    def start(self, name, command=None, replica=0):
         log_dir = Path(self.config["DATA_DIR"]) / "logs"
         log_dir.mkdir(parents=True, exist_ok=True)
-        log = open(log_dir / f"{name}.log", "ab")
+        label = name if not replica else f"{name}-{replica}"
+        log = open(log_dir / f"{label}.log", "ab")
+        env = dict(os.environ, AOS_REPLICA=str(replica)) if replica else None
         child = subprocess.Popen(command or [sys.executable, "-m", "services.shared.serve", name], stdout=log,
-                                 stderr=subprocess.STDOUT, start_new_session=True)
-        self.children.append((name, child))
+                                 stderr=subprocess.STDOUT, start_new_session=True, env=env)
+        self.children.append((label, child))
 
     def stop(self):
         for name, child in reversed(self.children):
@@ -219,6 +221,15 @@ class Launcher:
             time.sleep(1)
 
 
+def replica_count(environ, config):
+    """AOS_REPLICAS: processes of each service (2 or more on PostgreSQL: replicas share their database)."""
+    replicas = settings.read("AOS_REPLICAS", int, environ, default=1, rule=settings.between(1, 8))
+    if replicas > 1 and any(url.startswith("sqlite") for url in config["DATABASE_URLS"].values()):
+        raise SystemExit("AOS_REPLICAS=2 and more run on PostgreSQL: set AOS_DATABASE_URL=postgresql://... "
+                         "(one database per service on that server)")
+    return replicas
+
+
 def ensure_object_store_keys(environ):
     """The object store's keys, unless configured: generated on the first start into the data folder (readable by
     this user only), as the token keys are, and the same ones on every start after. No key is written in code."""
@@ -244,6 +255,7 @@ def main():
     # links in mails lead to this machine's portal
     os.environ.setdefault("AOS_PORTAL_URL", f"http://{os.environ.get('AOS_GATEWAY_ADDRESS', '127.0.0.1:8000')}")
     config = settings.load()
+    replicas = replica_count(os.environ, config)
     launcher = Launcher(config)
     # Ctrl-C and SIGTERM both stop everything; SIGINT is set explicitly because a shell that starts us in the
     # background hands it over ignored.
@@ -266,7 +278,8 @@ def main():
         demo.load_library(config)
         manufacturer_key = demo.load_software(config, vehicles)
         for name in settings.PROCESSES:
-            launcher.start(name)
+            for replica in range(replicas if name in settings.SERVICES else 1):  # one gateway: its port is one
+                launcher.start(name, replica=replica)
         base = f"http://{config['WEB_SERVER_ADDRESS']}"
         wait_for(lambda: demo.ready(base), 60, "the gateway and its services")
         login = demo.load(base, Path(config["DATA_DIR"]))
