@@ -19,7 +19,7 @@ def test_every_fact_of_the_design_has_one_contract_and_owner():
         "programming": {"SessionStarted", "SessionExpired", "SessionEnded", "FlashCompleted", "FlashFailed",
                         "PackageWithdrawn", "SecurityKeyIssued", "SecurityJobOpened", "GatewayUnlockIssued",
                         "KeyProgrammed", "SecurityRefused", "AgentChanged",
-                        "GatewayUnlocked"},
+                        "GatewayUnlocked", "JobOpened", "DiagnosisRunEnded", "JobClosed"},
         "shop": {"OrderPlaced", "OrderCancelled"},  # OrderCancelled: refunds need to hear of cancellations
     }
     assert {name: r.owner for name, r in events.CATALOGUE.items()} == {
