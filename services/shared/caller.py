@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nameko.extensions import DependencyProvider
-from nameko.rpc import rpc
 
 from services.shared.config import data_path, of_container, variable
 from services.shared.errors import EXPECTED, Forbidden, Unauthenticated
 from services.shared.spending import rights_of
 from services.shared.tokens import StaffVerifier, TokenVerifier, read_key
+from services.shared.queues import rpc
 
 
 @dataclass(frozen=True)

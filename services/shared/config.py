@@ -194,6 +194,8 @@ def load(environ=None, process=None):
         "DATA_DIR": str(data),
         "DATABASE_URLS": urls,
         "OUTBOX_POLL_SECONDS": read("AOS_OUTBOX_POLL_SECONDS", float, environ, default=1.0, rule=between(0.01, 60)),
+        # every durable service queue a quorum queue (services.shared.queues): for a RabbitMQ cluster
+        "QUORUM_QUEUES": read("AOS_QUORUM_QUEUES", flag, environ, default=False),
         # each process's metrics on a listener of its own, never on the public port (the gateway's: base + 7)
         "METRICS_ADDRESSES": {p: f"{metrics_host}:{metrics_base + 1 + i}" for i, p in enumerate(PROCESSES)},
         "BLOB_STORE": {

@@ -8,10 +8,10 @@ import functools
 from datetime import datetime, timezone
 import logging
 
-from nameko.events import event_handler
 from prometheus_client import Counter
 
 from services.shared import events, metrics
+from services.shared.queues import event_handler
 
 log = logging.getLogger(__name__)
 
