@@ -16,9 +16,12 @@ workshop's credit equals its top-ups less what it was told it paid; the books ba
 import random
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
+from contextlib import ExitStack
+from pathlib import Path
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
@@ -28,7 +31,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bench import system, watcher
-from deploy.ports import wait_for
+from deploy.ports import reachable, wait_for
+from deploy.rabbitmq_cluster import Cluster
 from services.billing.models import Entitlement, Invoice, Journal, OutboxMessage, Purchase
 from services.shared.database import make_engine
 
@@ -51,11 +55,12 @@ def buy_until_answered(http, base, token, key, deadline, retries):
 
 class Faults(threading.Thread):
     """Kills billing at random moments `kills` times, restarting it each time, and restarts RabbitMQ once when
-    half the purchases have been answered."""
+    half the purchases have been answered (on a cluster: SIGKILLs one node, and starts it again 5 s later)."""
 
-    def __init__(self, running, kills, halfway):
+    def __init__(self, running, kills, halfway, cluster=None):
         super().__init__(daemon=True)
-        self.running, self.kills, self.halfway = running, kills, halfway
+        self.running, self.kills, self.halfway, self.cluster = running, kills, halfway, cluster
+        self.node_killed = None
         self.done = threading.Event()
         self.killed = 0
         self.broker_restarted = False
@@ -64,9 +69,15 @@ class Faults(threading.Thread):
         while not self.done.is_set():
             if self.halfway.is_set() and not self.broker_restarted:
                 self.broker_restarted = True
-                subprocess.run(["rabbitmqctl", "stop_app"], check=True, capture_output=True)
-                time.sleep(3)
-                subprocess.run(["rabbitmqctl", "start_app"], check=True, capture_output=True)
+                if self.cluster is not None:
+                    self.node_killed = random.randrange(self.cluster.count)
+                    self.cluster.kill(self.node_killed)
+                    time.sleep(5)
+                    self.cluster.restart(self.node_killed)
+                else:
+                    subprocess.run(["rabbitmqctl", "stop_app"], check=True, capture_output=True)
+                    time.sleep(3)
+                    subprocess.run(["rabbitmqctl", "start_app"], check=True, capture_output=True)
             if self.killed < self.kills and self.done.wait(random.uniform(0.5, 3.0)) is False:
                 victim = self.running.kill_one("billing")
                 self.killed += 1
@@ -82,16 +93,38 @@ def main(argv=None):
     parser.add_argument("--clients", type=int, default=10)
     parser.add_argument("--kills", type=int, default=12)
     parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--cluster", action="store_true",
+                        help="a RabbitMQ cluster of three nodes of the run's own, quorum queues; one node is SIGKILLed")
     opts = parser.parse_args(argv)
     random.seed(opts.seed)
+    with ExitStack() as stack:
+        cluster = None
+        if opts.cluster:
+            cluster = stack.enter_context(Cluster(Path(stack.enter_context(tempfile.TemporaryDirectory())),
+                                                  port=free_port_block()))
+        ok = campaign(opts, cluster)
+    sys.exit(0 if ok else 1)
+
+
+def free_port_block():
+    """A base port with the cluster's AMQP ports (base..base+2) and distribution ports (base+100..) free."""
+    while True:
+        base = random.randrange(20000, 40000)
+        if not any(reachable("127.0.0.1", p) for p in (base, base + 1, base + 2, base + 100, base + 101, base + 102)):
+            return base
+
+
+def campaign(opts, cluster):
     per_client = opts.purchases // opts.clients
-    with system.running(opts.database_url, extra_env={"AOS_RPC_TIMEOUT": "4"}, replicas=opts.replicas) as running:
+    env = {"AOS_RPC_TIMEOUT": "4"} | ({"AOS_QUORUM_QUEUES": "true"} if cluster else {})
+    with system.running(opts.database_url, extra_env=env, replicas=opts.replicas,
+                        broker_uri=cluster.uri() if cluster else None) as running:
         base = running.base
         deliveries = running.watch("AccessPurchased")
         price = system.gross_cents(base, "air-1h")
         workshops = [system.workshop(base, price * per_client) for _ in range(opts.clients)]
         answered, retries, halfway = [], Counter(), threading.Event()
-        faults = Faults(running, opts.kills, halfway)
+        faults = Faults(running, opts.kills, halfway, cluster)
         deadline = time.monotonic() + 600
 
         def client(index):
@@ -117,8 +150,7 @@ def main(argv=None):
                           "every AccessPurchased to reach the partner")
         time.sleep(2)  # let late duplicates arrive too, so they are counted
         counts = count(opts, running, billing_url, answered, accepted, deliveries, workshops, price)
-    ok = report(opts, faults, elapsed, retries, counts)
-    sys.exit(0 if ok else 1)
+    return report(opts, faults, elapsed, retries, counts)
 
 
 def unpublished(billing_url):
@@ -179,7 +211,8 @@ def count(opts, running, billing_url, answered, accepted, deliveries, workshops,
 def report(opts, faults, elapsed, retries, c):
     print(f"\nBilling fault campaign: {opts.purchases} purchases by {opts.clients} clients in {elapsed:.0f} s; "
           f"{opts.replicas} billing replica(s), one SIGKILLed {faults.killed} times; "
-          f"RabbitMQ restarted {int(faults.broker_restarted)} time; "
+          + (f"RabbitMQ cluster of 3 (quorum queues), node {faults.node_killed} SIGKILLed and restarted; "
+             if faults.cluster else f"RabbitMQ restarted {int(faults.broker_restarted)} time; ") +
           f"client retries {retries['retry']}")
     for name, value in c.items():
         print(f"  {name:50} {value}")

@@ -105,13 +105,16 @@ MAIL_FOLDERS = {}  # a running system's base URL -> where its SMTP catcher keeps
 
 
 @contextmanager
-def running(database_url=None, extra_env=None, replicas=1):
+def running(database_url=None, extra_env=None, replicas=1, broker_uri=None):
     """Yields a System with every service up and ready. `database_url` names a PostgreSQL server; by default
-    each service has a SQLite file. `replicas`: processes of each service (the gateway stays one), on PostgreSQL."""
+    each service has a SQLite file. `replicas`: processes of each service (the gateway stays one), on PostgreSQL.
+    `broker_uri`: a broker of the run's own (a cluster: deploy.rabbitmq_cluster), used whole; by default a fresh
+    vhost on this machine's broker."""
     if replicas > 1 and not database_url:
         raise SystemExit("replicas share one PostgreSQL server: give --database-url postgresql://...")
     name = f"aos_bench_{uuid.uuid4().hex[:8]}"
-    vhost(name, create=True)
+    if broker_uri is None:
+        vhost(name, create=True)
     with tempfile.TemporaryDirectory() as folder:
         data = Path(folder)
         generate_keypair(data / "keys/token-signing.pem", data / "keys/token-signing.pub.pem")
@@ -130,7 +133,7 @@ def running(database_url=None, extra_env=None, replicas=1):
                                             log=open(data / "trust-centre.log", "w"))
         env = dict(os.environ, AOS_PROFILE="development", AOS_SERMI_ISSUER=issuer,
                    AOS_PORTAL_URL=f"http://127.0.0.1:{port}", AOS_SMTP_PORT=str(mail_port), AOS_DATA_DIR=str(data),
-                   AOS_AMQP_URI=f"amqp://guest:guest@127.0.0.1:5672/{name}",
+                   AOS_AMQP_URI=broker_uri or f"amqp://guest:guest@127.0.0.1:5672/{name}",
                    AOS_GATEWAY_ADDRESS=f"127.0.0.1:{port}", AOS_METRICS_BASE_PORT=str(free_port() - 1),
                    AOS_LOGIN_MAX_ADDRESS_FAILURES="10000", AOS_BLOB_ENDPOINT=f"127.0.0.1:{s3_port}",
                    AOS_OUTBOX_POLL_SECONDS="0.2", **keys, **(extra_env or {}))
@@ -153,7 +156,8 @@ def running(database_url=None, extra_env=None, replicas=1):
             centre.terminate()
             store.terminate()
             store.wait(timeout=20)
-            vhost(name, create=False)
+            if broker_uri is None:
+                vhost(name, create=False)
             if database_url:
                 drop_databases(database_url, databases)
 

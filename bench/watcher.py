@@ -10,11 +10,13 @@ import eventlet
 eventlet.monkey_patch()  # noqa: E402
 
 import json  # noqa: E402
+import os  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 
 from nameko.runners import ServiceRunner  # noqa: E402
 
+from services.shared.config import flag  # noqa: E402
 from services.shared.consumer import consumes  # noqa: E402
 
 
@@ -33,7 +35,9 @@ def main(argv):
     if not event_types:
         raise SystemExit(__doc__)
     with open(path, "a") as out:
-        runner = ServiceRunner({"AMQP_URI": amqp_uri})
+        # on a cluster with quorum queues (AOS_QUORUM_QUEUES), the partner's queue is one too: a node lost loses
+        # none of its deliveries
+        runner = ServiceRunner({"AMQP_URI": amqp_uri, "QUORUM_QUEUES": flag(os.environ.get("AOS_QUORUM_QUEUES", "0"))})
         runner.add_service(watcher_class(out, event_types))
         runner.start()  # returns once its queues are declared and consumed
         open(path + ".ready", "w").close()
