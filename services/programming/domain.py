@@ -170,6 +170,11 @@ class ProgrammingSession:
         self.active_seconds = self.counted(now, rules)
         self.clock_mark = now
 
+    def _later(self, now):
+        """A request handled after a later one (two replicas, two workers: `now` is read before the row lock)
+        never moves the clock back: no moment before one the session has counted to already."""
+        return max([now] + [m for m in (self.clock_mark, self.last_heartbeat_at, self.started_at) if m is not None])
+
     def _close(self, now, outcome, side, message=None):
         """The end of a session whose clock never ran: nothing to bill."""
         self.state, self.outcome, self.failure_side, self.ended_at = "ended", outcome, side, now
@@ -247,6 +252,7 @@ class ProgrammingSession:
 
     def end(self, now, rules, time):
         """The user closes the session: what ran is billed, the rest of the reservation goes back."""
+        now = self._later(now)
         self.require(*LIVE, action="ending")
         if self.state not in CLOCKED:
             return self._close(now, "cancelled", None)
@@ -273,6 +279,7 @@ class ProgrammingSession:
     def heartbeat(self, now, rules, time, progress=None):
         """The agent is alive: the clock counts up to now; an interrupted session resumes; more time is reserved
         when the reservation runs low."""
+        now = self._later(now)
         if self.state == "interrupted":
             self.state, self.clock_mark, self.interrupted_at = "running", now, None
         elif self.state == "running":
@@ -321,6 +328,7 @@ class ProgrammingSession:
     def file_rejected(self, package_id, check, confirmed, now, rules, time):
         """A file of ours failed its check on the agent: nothing touched the car. Ours only if the server
         `confirmed` the stored file is bad (claim_message)."""
+        now = self._later(now)
         if package_id not in {step["package_id"] for step in self.plan}:
             raise invalid_field("FILE_NOT_IN_PLAN", "package_id", "in_the_plan",
                                 f"{package_id} is not a file of this session's plan.")
@@ -370,6 +378,7 @@ class ProgrammingSession:
         return []
 
     def flash_completed(self, address, software_version, duration_seconds, now, rules, time):
+        now = self._later(now)
         self.require(*CLOCKED, action="a flash result")
         step = self.step_of(address)
         self._step(address, status="done", software_version=software_version)
@@ -387,6 +396,7 @@ class ProgrammingSession:
 
     def flash_failed(self, address, cause, detail, confirmed, now, rules, time):
         """`confirmed`: for a cause about our file, whether the server found the stored file bad."""
+        now = self._later(now)
         self.require(*CLOCKED, action="a flash result")
         step = self.step_of(address)
         side = failure_side(cause, confirmed)
@@ -402,6 +412,7 @@ class ProgrammingSession:
     def agent_revoked(self, now, rules):
         """The workshop revoked this session's agent: a running clock stops at once (the session is interrupted
         and ends at the resume limit, billing what ran); a session not started yet ends, unbilled."""
+        now = self._later(now)
         message = "The agent was revoked: it can no longer act for this session."
         if self.state == "running":
             self._accrue(now, rules)
@@ -524,7 +535,7 @@ class DiagnosisRun:
     def contact(self, now):
         """The agent was heard for this run: the clock counts up to now (within the reservation)."""
         self.require_running()
-        self.last_contact_at = now
+        self.last_contact_at = max(now, self.last_contact_at)  # a word read earlier never moves the clock back
 
     def require_running(self):
         if self.state != "running":
@@ -533,7 +544,7 @@ class DiagnosisRun:
     def finish(self, outcome, result, detail, now, time):
         """The agent's report: the run is done (or failed at the car) and billed what it used."""
         self.require_running()
-        self.last_contact_at = now
+        self.last_contact_at = max(now, self.last_contact_at)
         self.result, self.detail = result, detail
         return self._settle(outcome, now, time)
 

@@ -214,3 +214,16 @@ def test_transitions_out_of_their_state_are_refused():
 
 def test_billable_rounds_half_down():
     assert [billable(x) for x in (0.49, 0.5, 0.51, 59.5, 60.4)] == [0, 0, 1, 59, 60]
+
+
+def test_a_request_read_before_a_later_one_never_moves_the_clock_back():
+    """Two replicas: the user's end was read at 20 s, but a heartbeat read at 20.4 s took the row lock first. The
+    session ends at 20.4 s, billed what ran, never more than from start to end."""
+    book = Book(600)
+    session = running(book)
+    for second in (5, 10, 15, 20.4):
+        session.heartbeat(at(second), RULES, book)
+    facts = session.end(at(20.0), RULES, book)
+    assert session.ended_at == at(20.4) and session.active_seconds == pytest.approx(20.4)
+    assert session.active_seconds <= (session.ended_at - session.started_at).total_seconds()
+    assert facts[-1].data["seconds_used"] == 20 and book.settled == 20
