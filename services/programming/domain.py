@@ -167,6 +167,7 @@ class ProgrammingSession:
         return max(0, self.reserved_seconds - self.counted(now, rules)) + max(0, available)
 
     def _accrue(self, now, rules):
+        now = self._later(now)
         self.active_seconds = self.counted(now, rules)
         self.clock_mark = now
 
@@ -438,6 +439,7 @@ class ProgrammingSession:
     def watch(self, now, rules, time):
         """Silence interrupts a running session (its clock stops at the last heartbeat); an interruption past
         the resume limit ends it; paid time running out expires it (after the flash in progress)."""
+        now = self._later(now)  # the timer read its moment before a heartbeat took the row lock
         if self.state == "running" and self.last_heartbeat_at <= now - timedelta(seconds=rules.heartbeat_timeout):
             self.clock_mark = None  # counted up to the last heartbeat: the silence is not billed
             self.state, self.interrupted_at = "interrupted", now
