@@ -228,13 +228,3 @@ def test_a_request_read_before_a_later_one_never_moves_the_clock_back():
     assert session.active_seconds <= (session.ended_at - session.started_at).total_seconds()
     assert facts[-1].data["seconds_used"] == 20 and book.settled == 20
 
-
-def test_a_timer_tick_read_before_a_heartbeat_counts_nothing_twice():
-    """The timer read 9 s, a heartbeat at 10 s took the row lock first: the tick does not move the clock back."""
-    book = Book(600)
-    session = running(book)
-    session.heartbeat(at(5), RULES, book)
-    session.heartbeat(at(10), RULES, book)
-    session.watch(at(9), RULES, book)
-    session.heartbeat(at(12), RULES, book)
-    assert session.counted(at(12), RULES) == pytest.approx(12.0)
