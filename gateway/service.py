@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 
 import eventlet
 from nameko.events import BROADCAST
-from nameko.rpc import RpcProxy
+from services.shared.queues import RpcProxy
 from nameko.timer import timer
 from werkzeug.wrappers import Response
 

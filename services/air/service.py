@@ -2,7 +2,7 @@
 billing's access facts (FollowsAccess)."""
 from datetime import datetime, timezone
 
-from nameko.rpc import RpcProxy
+from services.shared.queues import RpcProxy
 
 from services.air import domain, schemas as s, use_cases
 from services.air.dependencies import Library, VehicleCache

@@ -2,7 +2,7 @@
 agents' jobs, heartbeats, reports and security keys, the clock's timer, and billing's programming time."""
 from datetime import datetime, timezone
 
-from nameko.rpc import RpcProxy
+from services.shared.queues import RpcProxy
 from nameko.timer import timer
 
 from services.programming import job_cards, schemas as s, use_cases

@@ -7,7 +7,8 @@ broadcast queue) stay classic: a quorum queue cannot be exclusive or auto-delete
 A queue's type is fixed when it is first declared: turning this on for a broker that already has the classic
 queues needs them deleted first (a new vhost, say)."""
 from nameko.events import EventHandler
-from nameko.rpc import Rpc, RpcConsumer
+from nameko.rpc import ReplyListener, Rpc, RpcConsumer
+from nameko.rpc import RpcProxy as NamekoRpcProxy
 
 QUORUM = {"x-queue-type": "quorum"}
 
@@ -31,6 +32,19 @@ class ServiceEventHandler(EventHandler):
     def setup(self):
         super().setup()
         _quorum(self.queue, self.container.config)
+
+
+class TransientReplyListener(ReplyListener):
+    """A process's RPC replies: a queue of its own that need not outlive it or its broker node. Durable, it
+    would stay bound to a dead node by name, and the process could never declare it again on another."""
+
+    def setup(self):
+        super().setup()
+        self.queue.durable = False
+
+
+class RpcProxy(NamekoRpcProxy):
+    rpc_reply_listener = TransientReplyListener()
 
 
 rpc = ServiceRpc.decorator

@@ -2,7 +2,7 @@
 answers, and the timer that releases orders billing has not answered in time."""
 from datetime import datetime, timezone
 
-from nameko.rpc import RpcProxy
+from services.shared.queues import RpcProxy
 from nameko.timer import timer
 
 from services.shared.blobs import Blobs

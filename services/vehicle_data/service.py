@@ -2,7 +2,7 @@
 consumers of identity's operators; it follows billing's access facts (FollowsAccess)."""
 from datetime import datetime, timezone
 
-from nameko.rpc import RpcProxy
+from services.shared.queues import RpcProxy
 
 from services.shared.access import FollowsAccess
 from services.shared.consumer import consumes
