@@ -114,3 +114,20 @@ def test_both_prometheus_configurations_scrape_every_process():
     jobs = [{j["job_name"] for j in yaml.safe_load((DEPLOY / "prometheus" / name).read_text())["scrape_configs"]}
             for name in ("prometheus.yml", "prometheus-compose.yml")]
     assert jobs[0] == jobs[1] == set(settings.PROCESSES)
+
+
+def test_the_compose_cluster_overlay_makes_three_broker_nodes_and_quorum_queues():
+    text = (DEPLOY / "docker-compose.cluster.yml").read_text()
+    overlay = yaml.safe_load(interpolate(text, {n: "x" for n in re.findall(r"\$\{(\w+)", text)}))
+    base = compose()
+    nodes = {name: s for name, s in overlay["services"].items() if name.startswith("rabbitmq")}
+    assert sorted(s["hostname"] for s in nodes.values()) == ["rabbitmq-1", "rabbitmq-2", "rabbitmq-3"]
+    assert all(s["networks"]["default"]["aliases"] == ["rabbitmq"] for s in nodes.values())  # the URIs stay
+    assert all(s["environment"]["RABBITMQ_ERLANG_COOKIE"] == "x" and "healthcheck" in s for s in nodes.values())
+    for process in settings.PROCESSES:
+        name = process.replace("_", "-")
+        assert name in base["services"] and overlay["services"][name]["environment"] == {"AOS_QUORUM_QUEUES": "true"}
+    with pytest.raises(KeyError, match="AOS_RABBITMQ_COOKIE"):
+        interpolate(text, {"AOS_RABBITMQ_PASSWORD": "x"})
+    cluster = yaml.safe_load((DEPLOY / "k8s" / "data" / "rabbitmq-cluster.yaml").read_text())
+    assert cluster["kind"] == "RabbitmqCluster" and cluster["spec"]["replicas"] == 3
