@@ -49,6 +49,23 @@ def drive(clients, per_client, request):
             **{f"p{p}_ms": system.percentile(latencies, p) * 1000 for p in (50, 95, 99)}}
 
 
+class Buyers:
+    """`clients` workshops, each with credit for `per_client` hours of AIR; `buy(http, index)` makes one purchase
+    for client `index` (a fresh Idempotency-Key) and keeps the ids of those accepted."""
+
+    def __init__(self, base, clients, per_client):
+        self.base, self.accepted = base, []
+        price = system.gross_cents(base, "air-1h")
+        with ThreadPoolExecutor(8) as pool:
+            self.tokens = list(pool.map(lambda _: system.workshop(base, price * per_client)[0], range(clients)))
+
+    def buy(self, http, index):
+        answer = system.purchase(http, self.base, self.tokens[index], str(uuid.uuid4()))
+        if answer.status_code == 201:
+            self.accepted.append(answer.json()["id"])
+        return answer.status_code == 201
+
+
 def main(argv=None):
     parser = system.parser(__doc__)
     parser.add_argument("--purchases", type=int, default=1000)
@@ -58,24 +75,15 @@ def main(argv=None):
     with system.running(opts.database_url) as running:
         base = running.base
         deliveries = running.watch("AccessPurchased")
-        price = system.gross_cents(base, "air-1h")
-        with ThreadPoolExecutor(8) as pool:
-            tokens = list(pool.map(lambda _: system.workshop(base, price * per_client)[0], range(opts.clients)))
+        buyers = Buyers(base, opts.clients, per_client)
+        accepted = buyers.accepted
 
         def me(http, index):
-            return http.get(f"{base}/api/v1/me", headers={"Authorization": f"Bearer {tokens[index]}"},
+            return http.get(f"{base}/api/v1/me", headers={"Authorization": f"Bearer {buyers.tokens[index]}"},
                             timeout=30).status_code == 200
 
-        accepted = []
-
-        def buy(http, index):
-            answer = system.purchase(http, base, tokens[index], str(uuid.uuid4()))
-            if answer.status_code == 201:
-                accepted.append(answer.json()["id"])
-            return answer.status_code == 201
-
         baseline = running.measured(lambda: drive(opts.clients, per_client, me))
-        bought = running.measured(lambda: drive(opts.clients, per_client, buy))
+        bought = running.measured(lambda: drive(opts.clients, per_client, buyers.buy))
         events = wait_for_events(deliveries, set(accepted))
         with ClusterRpcProxy(running.config(), timeout=60) as cluster:
             books = cluster.billing.check_books(running.staff_token())

@@ -11,12 +11,10 @@ duplicated, books balanced, clocks billed exactly) and exiting 1 when a rule fai
 """
 import subprocess
 import sys
-import uuid
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 
 from bench import system, watcher
-from bench.purchases import drive
+from bench.purchases import Buyers, drive
 from deploy.ports import wait_for
 
 DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432"
@@ -25,20 +23,10 @@ DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432"
 def purchases(url, replicas, count, clients):
     per_client = count // clients
     with system.running(url, replicas=replicas) as running:
-        base = running.base
         deliveries = running.watch("AccessPurchased")
-        price = system.gross_cents(base, "air-1h")
-        with ThreadPoolExecutor(8) as pool:
-            tokens = list(pool.map(lambda _: system.workshop(base, price * per_client)[0], range(clients)))
-        accepted = []
-
-        def buy(http, index):
-            answer = system.purchase(http, base, tokens[index], str(uuid.uuid4()))
-            if answer.status_code == 201:
-                accepted.append(answer.json()["id"])
-            return answer.status_code == 201
-
-        result = running.measured(lambda: drive(clients, per_client, buy))
+        buyers = Buyers(running.base, clients, per_client)
+        accepted = buyers.accepted
+        result = running.measured(lambda: drive(clients, per_client, buyers.buy))
         wait_for(lambda: set(accepted) <= {d["data"]["purchase_id"] for d in watcher.deliveries(deliveries)}, 120,
                  "every AccessPurchased to reach the partner")
         seen = Counter(d["data"]["purchase_id"] for d in watcher.deliveries(deliveries))

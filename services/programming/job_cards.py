@@ -8,7 +8,8 @@ from sqlalchemy import select
 from services.programming import domain
 from services.programming.models import Access, DiagnosisAccount, DiagnosisRun, JobCard
 from services.programming.report import job_report
-from services.programming.use_cases import AccountTime, _publish, _seen, _usable, _workshops_agent, authenticate
+from services.programming.use_cases import (AccountTime, _publish, _seen, _usable, _workshops_agent, authenticate,
+                                            watch_each)
 from services.shared.access import AccessBook
 from services.shared.database import new_id
 from services.shared.errors import Conflict, NotFound, PaymentRequired, invalid_field
@@ -304,11 +305,7 @@ def watch_runs(ctx):
     with ctx.store.read() as s:
         live = s.scalars(select(DiagnosisRun).where(DiagnosisRun.state.in_(("queued", "running")))).all()
         due = [r.id for r in live if r.due(ctx.now, ctx.rules)]
-    for run_id in due:
-        with ctx.store.transaction() as uow:
-            run = uow.session.get(DiagnosisRun, run_id, with_for_update=True)
-            _publish(uow, run, run.watch(ctx.now, ctx.rules, diagnosis_time(uow.session, run.operator_id)))
-    return len(due)
+    return watch_each(ctx, DiagnosisRun, due, diagnosis_time)
 
 
 # ---- billing's facts ---------------------------------------------------------------------------------------------

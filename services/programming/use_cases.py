@@ -490,11 +490,17 @@ def watch_clocks(ctx):
         by_state = dict(s.execute(select(Session.state, func.count()).where(Session.state.in_(domain.LIVE))
                                   .group_by(Session.state)).all())
     metrics.by_state(by_state)
-    for session_id in due:
+    return watch_each(ctx, Session, due, AccountTime)
+
+
+def watch_each(ctx, model, ids, time_of):
+    """Each of the rows the timer found due, in a transaction of its own, locked, told its paid time
+    (`time_of(session, operator_id)`): its facts published."""
+    for row_id in ids:
         with ctx.store.transaction() as uow:
-            session = uow.session.get(Session, session_id, with_for_update=True)
-            _publish(uow, session, session.watch(ctx.now, ctx.rules, AccountTime(uow.session, session.operator_id)))
-    return len(due)
+            row = uow.session.get(model, row_id, with_for_update=True)
+            _publish(uow, row, row.watch(ctx.now, ctx.rules, time_of(uow.session, row.operator_id)))
+    return len(ids)
 
 
 # ---- billing's facts ---------------------------------------------------------------------------------------------

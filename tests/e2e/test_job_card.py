@@ -14,7 +14,7 @@ import requests
 from pypdf import PdfReader
 
 from agent.cli import Agent
-from deploy import corpus, odx, software, vehicles
+from deploy import odx, software, vehicles
 from services.air import content
 from services.programming.settings import ProgrammingSettings
 from services.shared import blobs
@@ -22,21 +22,14 @@ from services.shared.config import build
 from services.shared.database import make_engine
 from simulator import doip
 from tests.e2e.conftest import Workshop, buy, error, fill_registry, top_up
+from tests.e2e.test_air import DOCUMENTS, package  # noqa: F401  (the demo library, made once for the module)
 from tests.helpers import eventually
 
 FEED = vehicles.generate(20, seed=5)
 CAR = FEED["vehicles"][0]
-DOCUMENTS = 2500
 LIVE = ["engine_speed", "coolant_temperature", "battery_voltage", "engine_load", "intake_air_temperature",
         "fuel_rail_pressure", "misfires_cylinder_1", "misfires_cylinder_2", "misfires_cylinder_3",
         "misfires_cylinder_4"]
-
-
-@pytest.fixture(scope="module")
-def package(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("air") / "demo-library"
-    corpus.write(folder, DOCUMENTS)
-    return folder
 
 
 @pytest.fixture
