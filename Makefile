@@ -79,11 +79,16 @@ bench: install
 	$(BIN)/python -m bench.audit_verify
 
 # Fault campaigns: they SIGKILL services and restart the local RabbitMQ (every user of it pauses for seconds).
+BENCH_POSTGRES ?= postgresql://postgres@127.0.0.1:5432
 bench-faults: install
 	$(BIN)/python -m bench.purchase_faults
 	$(BIN)/python -m bench.shop_faults
 	$(BIN)/python -m bench.programming_faults
 	$(BIN)/python -m bench.hostile_agents
+	# two replicas of every service on PostgreSQL (1 vs 2 replicas, then the three campaigns), and the purchase
+	# campaign on a three-node RabbitMQ cluster of its own with quorum queues, one node SIGKILLed
+	$(BIN)/python -m bench.replicas --database-url $(BENCH_POSTGRES)
+	$(BIN)/python -m bench.purchase_faults --cluster --replicas 2 --database-url $(BENCH_POSTGRES)
 
 clean:
 	rm -rf $(VENV) var *.egg-info portal/node_modules portal/dist
