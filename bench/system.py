@@ -64,12 +64,18 @@ class System:
     def measured(self, drive):
         """`drive()`'s figures with what each request cost in CPU: `cpu_ms`, summed over every process of the
         system and the broker (read from /proc; the broker's share counts whatever else used it meanwhile; the
-        load generator is not counted)."""
-        pids = [p.pid for name, p in self.processes.items() if name != "watcher" and p.poll() is None]
-        pids += broker_pids()
-        before = cpu_seconds(pids)
+        load generator is not counted), and `cpu_ms_by` process (replicas together, the broker as `broker`)."""
+        groups = {}
+        for name, p in self.processes.items():
+            if name != "watcher" and p.poll() is None:
+                groups.setdefault(name.partition("-")[0], []).append(p.pid)
+        groups["broker"] = broker_pids()
+        before = {name: cpu_seconds(pids) for name, pids in groups.items()}
         result = drive()
-        result["cpu_ms"] = (cpu_seconds(pids) - before) * 1000 / max(result["requests"], 1)
+        requests = max(result["requests"], 1)
+        result["cpu_ms_by"] = {name: (cpu_seconds(pids) - before[name]) * 1000 / requests
+                               for name, pids in groups.items()}
+        result["cpu_ms"] = sum(result["cpu_ms_by"].values())
         return result
 
     def staff_token(self):
@@ -264,6 +270,11 @@ def table(results, width=28):
         print(f"{path:{width}} {r['rate']:8.1f} {r['p50_ms']:8.1f} {r['p95_ms']:8.1f} {r['p99_ms']:8.1f} {cpu} "
               f"{r['errors']:7d} {r['requests']:9d}")
     print("CPU ms: per request, summed over the gateway, the services and the broker (/proc)")
+    for path, r in results.items():
+        if r.get("cpu_ms_by"):
+            split = ", ".join(f"{name} {ms:.2f}" for name, ms in sorted(r["cpu_ms_by"].items(), key=lambda x: -x[1])
+                              if ms >= 0.01)
+            print(f"  {path}: {split}")
 
 
 def load(*args):
