@@ -221,6 +221,7 @@ def test_a_vin_pass_pays_for_its_car_and_bad_runs_are_refused_in_words(api, lift
         stop.set()
 
 
+@pytest.mark.config(AOS_HEARTBEAT_TIMEOUT_SECONDS=3)  # the silence that interrupts a run, short for the test
 def test_an_agent_dropping_mid_read_stops_the_clock_and_the_job_keeps_what_came(api, lift):
     """The agent's process killed while it reads live data: the run is interrupted once its silence passes the
     timeout, billed to the agent's last word, its samples kept; an ECU that does not answer is reported as such,
