@@ -10,13 +10,12 @@ import eventlet
 eventlet.monkey_patch()  # noqa: E402
 
 import json  # noqa: E402
-import os  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 
 from nameko.runners import ServiceRunner  # noqa: E402
 
-from services.shared.config import flag  # noqa: E402
+from services.shared import config as settings  # noqa: E402
 from services.shared.consumer import consumes  # noqa: E402
 
 
@@ -37,7 +36,7 @@ def main(argv):
     with open(path, "a") as out:
         # on a cluster with quorum queues (AOS_QUORUM_QUEUES), the partner's queue is one too: a node lost loses
         # none of its deliveries
-        runner = ServiceRunner({"AMQP_URI": amqp_uri, "QUORUM_QUEUES": flag(os.environ.get("AOS_QUORUM_QUEUES", "0"))})
+        runner = ServiceRunner({"AMQP_URI": amqp_uri, "QUORUM_QUEUES": settings.load()["QUORUM_QUEUES"]})
         runner.add_service(watcher_class(out, event_types))
         runner.start()  # returns once its queues are declared and consumed
         open(path + ".ready", "w").close()

@@ -501,6 +501,35 @@ def no_diagnosis_time():
                            "pass for this car: buy diagnosis time or a VIN day pass.", {"scope": "diagnosis"})
 
 
+# what each kind of run needs besides its kind
+RUN_FIELDS = {"quick_test": (), "clear": (), "live_data": ("ecu_address", "identifiers", "rate", "seconds"),
+              "routine": ("ecu_address", "routine")}
+LABOUR = "Labour time"  # the data item of a repair instruction that states its labour time, in hours
+MAX_SAMPLES = 3000  # live data kept per run: 5 minutes at 10 a second
+
+
+def run_params(kind, payload):
+    """The fields a run of `kind` takes, each of them required."""
+    params = {name: payload.get(name) for name in RUN_FIELDS[kind]}
+    for name, value in params.items():
+        if value is None:
+            raise invalid_field("FIELD_REQUIRED", name, "required_for_kind", f"A {kind} run needs {name}.")
+    return params
+
+
+def labour_hours(document, field):
+    """A repair instruction's labour time, from the document itself (never from the client)."""
+    stated = next((item["value"] for item in document["body"].get("data", []) if item["item"] == LABOUR), None)
+    try:
+        hours = float(stated)
+    except (TypeError, ValueError):
+        hours = None
+    if hours is None or not 0 < hours < 1000:
+        raise invalid_field("NO_LABOUR_TIME", field, "document_with_labour_time",
+                            f"{document['id']} states no labour time in hours: pick a repair instruction.")
+    return hours
+
+
 def run_seconds(kind, params):
     """What a run may take of paid time at most: its reservation."""
     if kind == "live_data":
@@ -538,6 +567,13 @@ class DiagnosisRun:
         """The agent was heard for this run: the clock counts up to now (within the reservation)."""
         self.require_running()
         self.last_contact_at = max(now, self.last_contact_at)  # a word read earlier never moves the clock back
+
+    def sampled(self, samples, now):
+        """A batch of live data from the agent: kept (the newest MAX_SAMPLES), the clock counts to now."""
+        if self.kind != "live_data":
+            raise Conflict("NOT_LIVE_DATA", f"This run is a {self.kind}: it takes no live data.", {"kind": self.kind})
+        self.contact(now)
+        self.samples = (self.samples + samples)[-MAX_SAMPLES:]
 
     def require_running(self):
         if self.state != "running":
@@ -608,6 +644,15 @@ class JobCard:
         else:
             self.after = fault_memory
 
+    def require_ecu(self, address):
+        if address not in {e["address"] for e in self.ecus}:
+            raise invalid_field("ECU_NOT_IN_CAR", "ecu_address", "an_ecu_of_the_car", f"The car has no ECU {address}.")
+
+    def require_tested(self):
+        if self.before is None:
+            raise Conflict("QUICK_TEST_FIRST", "Run a quick test before closing: the job records the fault memory "
+                           "as found.", {"field": "job_id"})
+
     def cleared(self, now):
         if self.before is None:
             raise Conflict("QUICK_TEST_FIRST", "Run a quick test before clearing: the fault memory as found is "
@@ -628,9 +673,7 @@ class JobCard:
 
     def close(self, record_id, report_key, now):
         self.require_open()
-        if self.before is None:
-            raise Conflict("QUICK_TEST_FIRST", "Run a quick test before closing: the job records the fault memory "
-                           "as found.", {"field": "job_id"})
+        self.require_tested()
         self.state, self.closed_at, self.service_record_id, self.report_key = "closed", now, record_id, report_key
         return [Fact("JobClosed", {"job_id": self.id, "operator_id": self.operator_id, "user_id": self.user_id,
                                    "vin": self.vin, "service_record_id": record_id,

@@ -15,8 +15,6 @@ from services.shared.database import new_id
 from services.shared.errors import Conflict, NotFound, PaymentRequired, invalid_field
 
 VIN_PASSES = AccessBook(Access)
-MAX_SAMPLES = 3000  # live data kept per run: 5 minutes at 10 a second
-LABOUR = "Labour time"
 
 
 def diagnosis_time(s, operator_id):
@@ -149,26 +147,17 @@ def _checks(ecu, names, runs):
             for name in names]
 
 
-RUN_FIELDS = {"quick_test": (), "clear": (), "live_data": ("ecu_address", "identifiers", "rate", "seconds"),
-              "routine": ("ecu_address", "routine")}
-
-
 def start_run(ctx, actor, job_id, payload):
     """Queue a piece of diagnosis for the job's agent, paid before it is queued."""
     domain.require_diagnostician(actor)
     kind = payload["kind"]
-    params = {k: payload[k] for k in RUN_FIELDS[kind]}
-    for name in RUN_FIELDS[kind]:
-        if params[name] is None:
-            raise invalid_field("FIELD_REQUIRED", name, "required_for_kind", f"A {kind} run needs {name}.")
+    params = domain.run_params(kind, payload)
     with ctx.store.transaction() as uow:
         s = uow.session
         job = _mine(s, actor, job_id, lock=True)
         job.require_open()
-        if kind != "quick_test" and kind != "clear":
-            if params["ecu_address"] not in {e["address"] for e in job.ecus}:
-                raise invalid_field("ECU_NOT_IN_CAR", "ecu_address", "an_ecu_of_the_car",
-                                    f"The car has no ECU {params['ecu_address']}.")
+        if "ecu_address" in params:
+            job.require_ecu(params["ecu_address"])
         if kind == "clear":
             job.cleared(ctx.now)  # refused before a first quick test
         busy = s.scalar(select(DiagnosisRun.id).where(DiagnosisRun.job_id == job.id,
@@ -193,11 +182,8 @@ def choose_operations(ctx, actor, job_id, payload):
     operations = []
     for index, document_id in enumerate(payload["document_ids"]):
         document = ctx.document(actor, document_id, {"vin": vin})
-        hours = next((item["value"] for item in document["body"].get("data", []) if item["item"] == LABOUR), None)
-        if hours is None:
-            raise invalid_field("NO_LABOUR_TIME", f"document_ids.{index}", "document_with_labour_time",
-                                f"{document_id} states no labour time: pick a repair instruction.")
-        operations.append({"document_id": document_id, "title": document["title"], "hours": float(hours)})
+        operations.append({"document_id": document_id, "title": document["title"],
+                           "hours": domain.labour_hours(document, f"document_ids.{index}")})
     with ctx.store.transaction() as uow:
         job = _mine(uow.session, actor, job_id, lock=True)
         job.choose(operations)
@@ -210,8 +196,7 @@ def close_job(ctx, actor, job_id):
     with ctx.store.read() as s:
         job = _mine(s, actor, job_id)
         job.require_open()
-        if job.before is None:
-            job.close(None, None, ctx.now)  # raises QUICK_TEST_FIRST
+        job.require_tested()
         record_id = job.service_record_id
     if record_id is None:  # kept on the job at once: a retried close never writes a second record
         record_id = ctx.add_record(actor, job.vin, {"performed_on": ctx.now.date().isoformat(),
@@ -271,8 +256,7 @@ def samples(ctx, credentials, run_id, payload):
     """A batch of live data: kept on the run, the clock counts to now; whether to go on (paid time left)."""
     with ctx.store.transaction() as uow:
         run = _agents_run(uow.session, credentials, run_id, ctx.now)
-        run.contact(ctx.now)
-        run.samples = (run.samples + payload["samples"])[-MAX_SAMPLES:]
+        run.sampled(payload["samples"], ctx.now)
         left = run.budget_left(ctx.now)
         return {"go_on": left is None or left > 1, "state": run.state}
 

@@ -211,21 +211,13 @@ def problems(path):
     return found
 
 
-def _described(path):
-    """Problems of the kind `Description` itself trips over (a DID without limits, say) come out as its error."""
-    try:
-        return problems(path)
-    except KeyError as exc:
-        return [f"the ODX lacks {exc}: every data identifier needs its test plan's min and max"]
-
-
 def import_files(paths, into):
     """Copy the files without problems into `into`; returns {file: [problems]} for those refused."""
     into = Path(into)
     into.mkdir(parents=True, exist_ok=True)
     refused = {}
     for path in map(Path, paths):
-        found = _described(path)
+        found = problems(path)
         if found:
             refused[str(path)] = found
         else:
@@ -243,7 +235,7 @@ def main(argv=None):
     take.add_argument("--into", required=True)
     args = parser.parse_args(argv)
     if args.command == "check":
-        bad = {f: _described(f) for f in args.files}
+        bad = {f: problems(f) for f in args.files}
         bad = {f: p for f, p in bad.items() if p}
     else:
         bad = import_files(args.files, args.into)

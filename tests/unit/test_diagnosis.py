@@ -218,3 +218,17 @@ def test_the_estimate_sums_labour_with_the_workshops_vat():
     with pytest.raises(Exception) as refused:
         job.close("rec", "key", NOW)
     assert refused.value.code == "QUICK_TEST_FIRST"
+
+
+def test_samples_only_for_live_data_and_labour_time_only_as_the_document_states_it():
+    quick = domain.DiagnosisRun.queue("r", Job, "quick_test", {}, "time", 60, NOW)
+    quick.take(NOW)
+    with pytest.raises(Exception) as refused:
+        quick.sampled([{"t": 0.0, "values": []}], NOW + timedelta(seconds=50))  # an agent keeping a clock going
+    assert refused.value.code == "NOT_LIVE_DATA" and quick.last_contact_at == NOW
+    document = {"id": "RI-1", "body": {"data": [{"item": "Labour time", "value": "1,3", "unit": "h"}]}}
+    with pytest.raises(Exception) as unreadable:
+        domain.labour_hours(document, "document_ids.0")
+    assert unreadable.value.code == "NO_LABOUR_TIME"
+    document["body"]["data"][0]["value"] = "1.3"
+    assert domain.labour_hours(document, "document_ids.0") == 1.3

@@ -7,19 +7,12 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, useApi } from '../api.js';
 import { money, N_, t } from '../i18n.js';
 import { ErrorBanner, Field, formValues, Notice, Offer, Page, useAction } from '../ui.js';
+import { AgentField } from './security.js';
 
 const RUNS = { quick_test: N_('Quick test'), live_data: N_('Live data'), routine: N_('Actuator test'), clear: N_('Clear fault memory') };
 const RUN_STATES = { queued: N_('waiting for the agent'), running: N_('the agent is at it'), done: N_('done'),
   failed: N_('failed'), interrupted: N_('interrupted'), cancelled: N_('cancelled') };
 const DEFAULT_LIVE = ['engine_speed', 'coolant_temperature', 'battery_voltage', 'misfires_cylinder_1'];
-
-function AgentField({ error }) {
-  const agents = useApi('/agents');
-  const live = agents.data ? agents.data.agents.filter((a) => !a.revoked_at) : [];
-  return html`<${Field} label=${t('Agent at the car')} name="agent_id" as="select" error=${error} required>
-    ${live.map((a) => html`<option value=${a.id}>${a.name}${a.online ? '' : ' (' + t('offline') + ')'}</option>`)}
-  </${Field}>`;
-}
 
 export function Jobs() {
   const jobs = useApi('/jobs');
@@ -67,6 +60,15 @@ function Reading({ reading }) {
     <td>${out ? t('outside its limits') : reading.in_limits ? t('in limits') : ''}</td></tr>`;
 }
 
+// Readings against the test plan's limits, one row each (those outside them stand out).
+function Readings({ caption, readings, testid }) {
+  return html`<table class="list" data-testid=${testid}><caption>${caption}</caption>
+    <thead><tr><th scope="col">${t('Value')}</th><th scope="col">${t('Reading')}</th><th scope="col">${t('Limits')}</th><th scope="col">${t('Check')}</th></tr></thead>
+    <tbody>${readings.map((r) => ((r.value === null || r.value === undefined) && !r.raw
+      ? html`<tr><th scope="row">${r.label}</th><td>${t('not read yet')}</td><td>–</td><td></td></tr>`
+      : html`<${Reading} reading=${r} />`))}</tbody></table>`;
+}
+
 function FaultMemory({ ecus, title, testid }) {
   if (!ecus) return null;
   const faults = ecus.flatMap((e) => (e.dtcs || []).map((d) => ({ ...d, ecu: e })));
@@ -79,9 +81,7 @@ function FaultMemory({ ecus, title, testid }) {
         <p>${d.ecu.address} ${d.ecu.name} · ${t('status')} ${d.status} · ${d.test_failed ? t('present now') : t('stored')}
           ${d.occurrences !== null && d.occurrences !== undefined ? ' · ' + t('{n} occurrence(s)', { n: d.occurrences }) : ''}
           ${d.known ? '' : ' · ' + t('not described in the ODX: shown raw')}</p>
-        ${d.freeze_frame && d.freeze_frame.length > 0 && html`<table class="list"><caption>${t('Freeze frame')}</caption>
-          <thead><tr><th scope="col">${t('Value')}</th><th scope="col">${t('Reading')}</th><th scope="col">${t('Limits')}</th><th scope="col">${t('Check')}</th></tr></thead>
-          <tbody>${d.freeze_frame.map((r) => html`<${Reading} reading=${r} />`)}</tbody></table>`}
+        ${d.freeze_frame && d.freeze_frame.length > 0 && html`<${Readings} caption=${t('Freeze frame')} readings=${d.freeze_frame} />`}
       </article>`)}
   </section>`;
 }
@@ -171,11 +171,7 @@ function TestPlan({ job, finding, onRun, busy }) {
   if (!finding.checks.length) return null;
   const read = () => onRun({ kind: 'live_data', ecu_address: finding.ecu_address, identifiers: finding.checks.map((c) => c.name),
     rate: 5, seconds: 10 });
-  return html`<table class="list" data-testid="test-plan"><caption>${t('Test plan: live data to check')}</caption>
-    <thead><tr><th scope="col">${t('Value')}</th><th scope="col">${t('Reading')}</th><th scope="col">${t('Limits')}</th><th scope="col">${t('Check')}</th></tr></thead>
-    <tbody>${finding.checks.map((c) => (c.value === null || c.value === undefined
-      ? html`<tr><th scope="row">${c.label}</th><td>${t('not read yet')}</td><td>–</td><td></td></tr>`
-      : html`<${Reading} reading=${c} />`))}</tbody></table>
+  return html`<${Readings} caption=${t('Test plan: live data to check')} readings=${finding.checks} testid="test-plan" />
     ${job.state === 'open' && html`<p><button type="button" disabled=${busy} onClick=${read}>${t('Read the test plan\'s values')}</button></p>`}`;
 }
 
@@ -272,9 +268,7 @@ export function Job({ id }) {
     ${tests.length > 0 && html`<ul data-testid="routine-results">${tests.map((r) => html`<li>${r.params.routine}: ${t(r.result.result)}</li>`)}</ul>`}
     ${live && live.samples.length > 0 && html`<section aria-labelledby="live"><h2 id="live">${t('Live data')}</h2>
       <div class="charts">${live.params.identifiers.map((name) => html`<${LiveChart} key=${live.id + name} run=${live} name=${name} />`)}</div>
-      <table class="list" data-testid="live-values"><caption>${t('Last sample')}</caption>
-        <thead><tr><th scope="col">${t('Value')}</th><th scope="col">${t('Reading')}</th><th scope="col">${t('Limits')}</th><th scope="col">${t('Check')}</th></tr></thead>
-        <tbody>${live.samples[live.samples.length - 1].values.map((r) => html`<${Reading} reading=${r} />`)}</tbody></table>
+      <${Readings} caption=${t('Last sample')} readings=${live.samples[live.samples.length - 1].values} testid="live-values" />
     </section>`}
     <${FaultMemory} ecus=${data.before} title=${t('Fault memory as found')} testid="before" />
     <${FaultMemory} ecus=${data.after} title=${t('Fault memory after the repair')} testid="after" />

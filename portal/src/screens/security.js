@@ -42,7 +42,7 @@ function useTask() {
   return [task, setTask];
 }
 
-function AgentField({ error, scope }) {
+export function AgentField({ error, scope }) {
   const agents = useApi('/agents');
   const live = agents.data ? agents.data.agents.filter((a) => !a.revoked_at) : [];
   return html`<${Field} label=${t('Agent at the car')} name="agent_id" as="select" error=${error} scope=${scope} required>
