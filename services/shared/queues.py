@@ -6,9 +6,19 @@ broadcast queue) stay classic: a quorum queue cannot be exclusive or auto-delete
 
 A queue's type is fixed when it is first declared: turning this on for a broker that already has the classic
 queues needs them deleted first (a new vhost, say)."""
+import sys
+
+from kombu.serialization import dumps, registry
+from nameko.amqp.publish import Publisher
+from nameko.constants import AMQP_SSL_CONFIG_KEY, AMQP_URI_CONFIG_KEY, LOGIN_METHOD_CONFIG_KEY, NON_PERSISTENT
 from nameko.events import EventHandler
-from nameko.rpc import ReplyListener, Rpc, RpcConsumer
+from nameko.exceptions import UnserializableValueError, serialize
+from nameko.rpc import ReplyListener, Rpc, RpcConsumer, get_rpc_exchange
 from nameko.rpc import RpcProxy as NamekoRpcProxy
+
+from services.shared import wire
+
+wire.install()  # every process that speaks RPC or events encodes JSON with orjson
 
 QUORUM = {"x-queue-type": "quorum"}
 
@@ -22,6 +32,34 @@ class SharedRpcConsumer(RpcConsumer):
     def setup(self):
         super().setup()
         _quorum(self.queue, self.container.config)
+
+    def handle_result(self, message, result, exc_info):
+        result, exc_info = answer(self.container.config, message, result, exc_info)
+        self.queue_consumer.ack_message(message)
+        return result, exc_info
+
+
+def answer(config, message, result, exc_info):
+    """An RPC's reply, as nameko's Responder sends it but encoded once, not twice (nameko encodes the result to
+    see that it can, then again to send it), and neither persistent nor confirmed: a reply lives in a transient
+    queue that dies with its caller, and a caller whose reply is lost times out as it would if the broker had
+    lost it after confirming."""
+    error = serialize(exc_info[1]) if exc_info is not None else None
+    content_type = message.properties["content_type"]
+    serializer = registry.type_to_name[content_type]  # answered as asked
+    try:
+        _, encoding, body = dumps({"result": result, "error": error}, serializer)
+    except Exception:  # a result that cannot be encoded is the caller's error, not a dead worker's
+        exc_info = sys.exc_info()
+        result, error = None, serialize(UnserializableValueError(result))
+        _, encoding, body = dumps({"result": None, "error": error}, serializer)
+    publisher = Publisher(config[AMQP_URI_CONFIG_KEY], ssl=config.get(AMQP_SSL_CONFIG_KEY),
+                          login_method=config.get(LOGIN_METHOD_CONFIG_KEY), use_confirms=False,
+                          delivery_mode=NON_PERSISTENT)
+    publisher.publish(body, content_type=content_type, content_encoding=encoding, exchange=get_rpc_exchange(config),
+                      routing_key=message.properties["reply_to"],
+                      correlation_id=message.properties.get("correlation_id"))
+    return result, exc_info
 
 
 class ServiceRpc(Rpc):
@@ -44,7 +82,12 @@ class TransientReplyListener(ReplyListener):
 
 
 class RpcProxy(NamekoRpcProxy):
+    """Requests are confirmed (that is how a call to a service nobody serves fails at once) but not persistent:
+    a request outliving a broker restart would find its caller's reply queue gone."""
     rpc_reply_listener = TransientReplyListener()
+
+    def __init__(self, target_service, **options):
+        super().__init__(target_service, **{"delivery_mode": NON_PERSISTENT, **options})
 
 
 rpc = ServiceRpc.decorator
