@@ -64,7 +64,13 @@ test-integration: install
 test-e2e: install
 	$(BIN)/python -m pytest tests/e2e
 
+# Every benchmark, then every goal of the run with met or missed, the CPU ms per request and the campaigns' counts
+# (bench.goals). The replica and cluster campaigns need PostgreSQL (BENCH_POSTGRES) and start three RabbitMQ nodes
+# of their own; bench.replicas' purchase campaign restarts the local RabbitMQ once.
+BENCH_POSTGRES ?= postgresql://postgres@127.0.0.1:5432
+export AOS_BENCH_FIGURES ?= var/bench/figures.jsonl
 bench: install
+	rm -f $(AOS_BENCH_FIGURES)
 	$(BIN)/python -m bench.password_hashing
 	$(BIN)/python -m bench.me_throughput
 	$(BIN)/python -m bench.revocation
@@ -76,19 +82,21 @@ bench: install
 	$(BIN)/python -m bench.flash_throughput
 	$(BIN)/python -m bench.diagnosis
 	$(BIN)/python -m bench.programming_clock
+	$(BIN)/python -m bench.programming_clock --database-url $(BENCH_POSTGRES)
 	$(BIN)/python -m bench.audit_verify
+	# two replicas of every service on PostgreSQL (1 vs 2 replicas, then the three campaigns), and the purchase
+	# campaign on a three-node RabbitMQ cluster of its own with quorum queues, one node SIGKILLed
+	-$(BIN)/python -m bench.replicas --database-url $(BENCH_POSTGRES)
+	-$(BIN)/python -m bench.purchase_faults --cluster --replicas 2 --database-url $(BENCH_POSTGRES)
+	$(BIN)/python -m bench.goals
 
-# Fault campaigns: they SIGKILL services and restart the local RabbitMQ (every user of it pauses for seconds).
-BENCH_POSTGRES ?= postgresql://postgres@127.0.0.1:5432
+# Fault campaigns on one process of each service: they SIGKILL services and restart the local RabbitMQ (every user
+# of it pauses for seconds).
 bench-faults: install
 	$(BIN)/python -m bench.purchase_faults
 	$(BIN)/python -m bench.shop_faults
 	$(BIN)/python -m bench.programming_faults
 	$(BIN)/python -m bench.hostile_agents
-	# two replicas of every service on PostgreSQL (1 vs 2 replicas, then the three campaigns), and the purchase
-	# campaign on a three-node RabbitMQ cluster of its own with quorum queues, one node SIGKILLed
-	$(BIN)/python -m bench.replicas --database-url $(BENCH_POSTGRES)
-	$(BIN)/python -m bench.purchase_faults --cluster --replicas 2 --database-url $(BENCH_POSTGRES)
 
 clean:
 	rm -rf $(VENV) var *.egg-info portal/node_modules portal/dist

@@ -22,7 +22,7 @@ import requests  # noqa: E402
 from nameko.standalone.rpc import ClusterRpcProxy  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
-from bench import system  # noqa: E402
+from bench import goals, system  # noqa: E402
 from deploy import software  # noqa: E402
 from services.programming import catalog  # noqa: E402
 from services.shared import blobs  # noqa: E402
@@ -58,8 +58,8 @@ def main(argv=None):
         expiring = [s for _ in range(opts.workshops) for s in sessions(http, running.base, opts.sessions_each, cars)]
         ending = [s for _ in range(opts.ended) for s in sessions(http, running.base, 1, cars)]
         print(f"{len(expiring) + len(ending)} sessions ready; starting them")
-        results = run(http, running.base, expiring, ending)
-    report(results, len(expiring), len(ending))
+        results = running.measured(lambda: run(http, running.base, expiring, ending))
+    report(results, len(expiring), len(ending), "PostgreSQL" if opts.database_url else "SQLite")
 
 
 def prepare(running, config, document):
@@ -107,6 +107,7 @@ def sessions(http, base, count, vehicles):
 
 def run(http, base, expiring, ending):
     latencies, results, lock = [], [], threading.Lock()
+    sent_at, begun = [], time.perf_counter()
     rng = random.Random(9)
     pool = eventlet.GreenPool(len(expiring) + len(ending) + 10)
 
@@ -127,6 +128,7 @@ def run(http, base, expiring, ending):
                                headers=session["agent"], timeout=30)
             with lock:
                 latencies.append((time.perf_counter() - sent) * 1000)
+                sent_at.append(sent - begun)
             state = answer.json()["state"]
             measured = None
         final = http.get(url, headers=session["user"], timeout=30).json()
@@ -138,16 +140,29 @@ def run(http, base, expiring, ending):
     for s in ending:
         pool.spawn(one, s, rng.uniform(10, 40))
     pool.waitall()
-    return {"latencies": latencies, "sessions": results}
+    return {"latencies": latencies, "sent_at": sent_at, "sessions": results, "requests": len(latencies)}
 
 
-def report(results, expiring, ending):
+def report(results, expiring, ending, database):
     lat = results["latencies"]
+    heartbeat = {"rate": len(lat) / (PAID + 1), "p95_ms": system.percentile(lat, 95), "cpu_ms": results["cpu_ms"],
+                 "cpu_ms_by": results["cpu_ms_by"]}
+    goals.cpu(f"programming_clock ({database})", {"heartbeat (and the clock's timer)": heartbeat})
     print(f"\nProgramming clock benchmark: {expiring + ending} concurrent sessions, one programming service, "
           f"heartbeats every {HEARTBEAT:g} s through the gateway; {expiring} run out of paid time ({PAID} s), "
           f"{ending} are ended by the user")
     print(f"heartbeats: {len(lat)}, p50 {system.percentile(lat, 50):.1f} ms, p95 {system.percentile(lat, 95):.1f} ms, "
-          f"p99 {system.percentile(lat, 99):.1f} ms")
+          f"p99 {system.percentile(lat, 99):.1f} ms; {database}; CPU ms per heartbeat (the timer's ticks included) "
+          f"{results['cpu_ms']:.2f}: " + ", ".join(f"{n} {ms:.2f}" for n, ms in sorted(
+              results["cpu_ms_by"].items(), key=lambda x: -x[1])[:4]))
+    # when the slow ones came: while the sessions ran, or in the seconds the 300 ran out of paid time together
+    for span, (a, b) in {"start": (0, 10), "steady": (10, PAID - 2), "expiry": (PAID - 2, PAID + 3),
+                         "after": (PAID + 3, 1e9)}.items():
+        part = [x for x, at in zip(lat, results["sent_at"]) if a <= at < b]
+        if part:
+            print(f"  sent {a:g}-{min(b, PAID + 45):g} s into the run ({span}): {len(part)} heartbeats, "
+                  f"p50 {system.percentile(part, 50):.1f} ms, p99 {system.percentile(part, 99):.1f} ms")
+    goals.ratio(f"heartbeat p99 / interval ({database})", system.percentile(lat, 99) / 1000 / HEARTBEAT)
     lags, off, states = [], [], {}
     for r in results["sessions"]:
         f = r["final"]
@@ -160,8 +175,8 @@ def report(results, expiring, ending):
             off.append(abs(f["seconds_billed"] - (ended - started).total_seconds()))
     print(f"final states: {states}")
     print(f"expiry noticed after the paid time ended: p50 {system.percentile(lags, 50) * 1000:.0f} ms, "
-          f"p99 {system.percentile(lags, 99) * 1000:.0f} ms, max {max(lags) * 1000:.0f} ms (target p99 < 1 s: "
-          f"{'met' if system.percentile(lags, 99) < 1 else 'MISSED'})")
+          f"max {max(lags) * 1000:.0f} ms")
+    goals.ratio(f"expiry p99 s ({database})", system.percentile(lags, 99))
     print(f"billed vs measured seconds per session: max difference {max(off):.2f} s, p99 "
           f"{system.percentile(off, 99):.2f} s (target < 1 s: {'met' if max(off) < 1 else 'MISSED'})")
 

@@ -30,7 +30,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bench import system, watcher
+from bench import goals, system, watcher
 from deploy.ports import reachable, wait_for
 from deploy.rabbitmq_cluster import Cluster
 from services.billing.models import Entitlement, Invoice, Journal, OutboxMessage, Purchase
@@ -209,11 +209,12 @@ def count(opts, running, billing_url, answered, accepted, deliveries, workshops,
 
 
 def report(opts, faults, elapsed, retries, c):
-    print(f"\nBilling fault campaign: {opts.purchases} purchases by {opts.clients} clients in {elapsed:.0f} s; "
-          f"{opts.replicas} billing replica(s), one SIGKILLed {faults.killed} times; "
-          + (f"RabbitMQ cluster of 3 (quorum queues), node {faults.node_killed} SIGKILLed and restarted; "
-             if faults.cluster else f"RabbitMQ restarted {int(faults.broker_restarted)} time; ") +
-          f"client retries {retries['retry']}")
+    title = (f"Billing fault campaign: {opts.purchases} purchases by {opts.clients} clients in {elapsed:.0f} s; "
+             f"{opts.replicas} billing replica(s), one SIGKILLed {faults.killed} times; "
+             + (f"RabbitMQ cluster of 3 (quorum queues), node {faults.node_killed} SIGKILLed and restarted; "
+                if faults.cluster else f"RabbitMQ restarted {int(faults.broker_restarted)} time; ") +
+             f"client retries {retries['retry']}")
+    print("\n" + title)
     for name, value in c.items():
         print(f"  {name:50} {value}")
     accepted = c["answered 201 (accepted)"]
@@ -223,6 +224,7 @@ def report(opts, faults, elapsed, retries, c):
           and c["workshops whose credit is right"] == c["workshops"] and c["books balanced"] is True
           and faults.broker_restarted and faults.killed > 0)
     print("every accepted purchase exactly once, books balanced: " + ("YES" if ok else "NO"))
+    goals.campaign(title, c, ok)
     return ok
 
 

@@ -21,7 +21,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bench import system, watcher
+from bench import goals, system, watcher
 from services.billing.models import OutboxMessage
 from services.shared.database import make_engine
 
@@ -130,7 +130,8 @@ def report(opts, baseline, bought, events, published, books, trail):
     print(f"\nPurchases benchmark: {bought['requests']} purchases by {opts.clients} concurrent clients, "
           f"{os.cpu_count()} cores, billing on {'PostgreSQL' if opts.database_url else 'SQLite'}")
     system.table({"GET /api/v1/me (baseline)": baseline, "POST /api/v1/purchases": bought}, 26)
-    print(f"purchase rate / /me rate: {bought['rate'] / baseline['rate']:.2f}")
+    goals.cpu("purchases", {"GET /api/v1/me (baseline)": baseline, "POST /api/v1/purchases": bought})
+    goals.ratio("purchase / me rate", bought["rate"] / baseline["rate"])
     distinct = len({d["data"]["purchase_id"] for d in events})
     print(f"AccessPurchased: {distinct} of {bought['requests'] - bought['errors']} accepted purchases delivered "
           f"({len(events)} deliveries)")

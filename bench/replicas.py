@@ -13,7 +13,7 @@ import subprocess
 import sys
 from collections import Counter
 
-from bench import system, watcher
+from bench import goals, system, watcher
 from bench.purchases import Buyers, drive
 from deploy.ports import wait_for
 
@@ -52,6 +52,9 @@ def main(argv=None):
     print(f"  throughput with 2 replicas / 1 replica: {two['rate'] / one['rate']:.2f} "
           f"(CPU ms per purchase {one['cpu_ms']:.1f} -> {two['cpu_ms']:.1f}; this machine has 2 cores)")
     failed = any(r["duplicated"] or r["lost"] or r["errors"] for r in results.values())
+    goals.campaign(f"Replicas: {opts.purchases} purchases by {opts.clients} clients, every service x1 then x2, "
+                   "PostgreSQL", {f"{name}: {k}": (round(r[k], 1) if k == "rate" else r[k]) for name, r in
+                                  results.items() for k in ("rate", "lost", "duplicated", "errors")}, not failed)
     if not opts.skip_campaigns:
         for campaign in ("bench.purchase_faults", "bench.shop_faults", "bench.programming_faults"):
             print(f"\n$ python -m {campaign} --replicas 2", flush=True)

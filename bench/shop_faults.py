@@ -28,7 +28,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bench import system
+from bench import goals, system
 from deploy.ports import wait_for
 from services.billing.models import ShopPayment
 from services.shared.database import make_engine
@@ -176,8 +176,9 @@ def operator_of(base, token):
 
 
 def report(opts, elapsed, c):
-    print(f"\nShop fault campaign: {opts.orders} concurrent orders for {opts.stock} units, billing SIGKILLed once "
-          f"while charging, {elapsed:.0f} s")
+    title = (f"Shop fault campaign: {opts.orders} concurrent orders for {opts.stock} units, {opts.replicas} "
+             f"replica(s) of each service, billing SIGKILLed once while charging, {elapsed:.0f} s")
+    print("\n" + title)
     for name, value in c.items():
         print(f"  {name:48} {value}")
     ok = (c["orders paid"] == opts.stock and c["stock left"] == 0 and c["lowest stock seen"] >= 0
@@ -186,6 +187,7 @@ def report(opts, elapsed, c):
           and c["captured payments for orders not paid"] == 0
           and c["workshops whose credit is right"] == c["workshops"] and c["books balanced"] is True)
     print(f"exactly {opts.stock} paid, stock never below zero, money and stock agree: " + ("YES" if ok else "NO"))
+    goals.campaign(title, c, ok)
     return ok
 
 

@@ -16,6 +16,7 @@ import requests
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from bench import goals
 from deploy import demo, mailcatcher, seaweedfs, staff, trust_centre
 from deploy.ports import free_port, wait_for
 from services.shared import config as settings
@@ -307,4 +308,7 @@ def report_rules(title, counts, results):
         print(f"  {what}: {n}")
     for rule, (ok, detail) in results.items():
         print(f"  [{'ok' if ok else 'FAILED'}] {rule}{f' ({detail})' if detail else ''}")
-    sys.exit(0 if all(ok for ok, _ in results.values()) else 1)
+    passed = all(ok for ok, _ in results.values())
+    goals.campaign(title, {**counts, "rules held": f"{sum(ok for ok, _ in results.values())} of {len(results)}"},
+                   passed)
+    sys.exit(0 if passed else 1)

@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 import requests
 from sqlalchemy.orm import Session
 
-from bench import system
+from bench import goals, system
 from services.shared.database import make_engine
 from deploy import vehicles
 from services.vehicle_data import feed
@@ -65,6 +65,7 @@ def report(opts, imported, results):
           f"{imported:.1f} s), concurrency {opts.concurrency}, {opts.seconds:g} s per path, {os.cpu_count()} cores, "
           f"{'PostgreSQL' if opts.database_url else 'SQLite'}")
     system.table(results, 28)
+    goals.cpu("vehicle_lookup", results)
     gateway, rpc = results["http GET /vehicles/{vin}"], results["rpc vehicle_data.vehicle"]
     print(f"gateway p95 / RPC p95: {gateway['p95_ms'] / rpc['p95_ms']:.2f}; gateway rate / RPC rate: "
           f"{gateway['rate'] / rpc['rate']:.2f}")

@@ -1,0 +1,94 @@
+"""The goals of a `make bench` run in one place: each bench records what it measured (a ratio against a baseline
+of the same run, the CPU milliseconds a request cost, a fault campaign's counts) in the run's figures file, and
+`python -m bench.goals` prints them all at the end, each ratio with its goal and met or missed.
+
+The file is AOS_BENCH_FIGURES (default var/bench/figures.jsonl); `make bench` empties it first. A bench run by hand
+adds to it as well."""
+import json
+import operator
+import os
+import sys
+from pathlib import Path
+
+# the ratio goals: name -> (what it compares, "<=" or ">=", the goal)
+GOALS = {
+    "air gateway / engine p95": ("AIR search p95 through the gateway / the engine's own p95, concurrency 8", "<=", 2.0),
+    "air search / me p95": ("AIR search p95 / GET /me p95 through the gateway, same run", "<=", 1.2),
+    "me / ping rate": ("GET /me rate / bare identity.ping RPC rate", ">=", 0.8),
+    "purchase / me rate": ("purchase rate / GET /me rate, same clients", ">=", 0.4),
+    "heartbeat p99 / interval (SQLite)": ("heartbeat p99 / the 2 s interval, 320 sessions, SQLite", "<=", 0.25),
+    "heartbeat p99 / interval (PostgreSQL)": ("heartbeat p99 / the 2 s interval, 320 sessions, PostgreSQL", "<=",
+                                              0.25),
+    "expiry p99 s (SQLite)": ("expiry noticed after the paid time ended, p99 seconds, SQLite", "<", 1.0),
+    "expiry p99 s (PostgreSQL)": ("expiry noticed after the paid time ended, p99 seconds, PostgreSQL", "<", 1.0),
+}
+COMPARE = {"<=": operator.le, ">=": operator.ge, "<": operator.lt}
+
+
+def figures_file():
+    return Path(os.environ.get("AOS_BENCH_FIGURES", "var/bench/figures.jsonl"))
+
+
+def _append(entry):
+    path = figures_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as out:
+        out.write(json.dumps(entry) + "\n")
+
+
+def verdict(name, value):
+    _, op, goal = GOALS[name]
+    return "met" if COMPARE[op](value, goal) else "MISSED"
+
+
+def ratio(name, value):
+    """A goal's measured value: recorded, and its line printed by the bench that measured it."""
+    _, op, goal = GOALS[name]
+    _append({"kind": "ratio", "name": name, "value": value})
+    print(f"{name}: {value:.2f} (goal {op} {goal:g}: {verdict(name, value)})")
+
+
+def cpu(bench, results):
+    """What each path's request cost in CPU (System.measured), split by process."""
+    for path, r in results.items():
+        if "cpu_ms" in r:
+            _append({"kind": "cpu", "bench": bench, "path": path, "cpu_ms": r["cpu_ms"], "rate": r["rate"],
+                     "p95_ms": r["p95_ms"], "by": r.get("cpu_ms_by", {})})
+
+
+def campaign(title, counts, passed):
+    """A fault campaign's counts and whether every rule held."""
+    _append({"kind": "campaign", "title": title, "counts": counts, "passed": passed})
+
+
+def read():
+    path = figures_file()
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.exists() else []
+
+
+def main():
+    entries = read()
+    print(f"\n==== make bench: every goal ({figures_file()}) ====")
+    measured = {e["name"]: e["value"] for e in entries if e["kind"] == "ratio"}  # the last measurement wins
+    for name, (what, op, goal) in GOALS.items():
+        if name in measured:
+            print(f"  {verdict(name, measured[name]):6}  {measured[name]:7.2f}  goal {op} {goal:<5g} {what}")
+        else:
+            print(f"  {'-':6}  {'':7}  goal {op} {goal:<5g} {what} (not measured in this run)")
+    print("\nCPU ms per request, summed over the gateway, the services and the broker; the three largest parts")
+    for e in (e for e in entries if e["kind"] == "cpu"):
+        parts = ", ".join(f"{n} {ms:.2f}" for n, ms in sorted(e["by"].items(), key=lambda x: -x[1])[:3])
+        print(f"  {e['bench'] + ': ' + e['path']:58} {e['cpu_ms']:6.2f}  {e['rate']:7.1f}/s  ({parts})")
+    print("\nFault campaigns")
+    for e in (e for e in entries if e["kind"] == "campaign"):
+        counts = "; ".join(f"{k} {v}" for k, v in e["counts"].items())
+        print(f"  {'YES' if e['passed'] else 'FAILED':6}  {e['title']}: {counts}")
+    missed = [n for n in GOALS if n in measured and verdict(n, measured[n]) != "met"]
+    failed = [e["title"] for e in entries if e["kind"] == "campaign" and not e["passed"]]
+    print(f"\n{len(measured)} of {len(GOALS)} goals measured, {len(missed)} missed"
+          f"{': ' + ', '.join(missed) if missed else ''}; {len(failed)} fault campaign(s) failed")
+    return 1 if failed else 0  # a missed ratio is a figure to report; a failed campaign lost or repeated something
+
+
+if __name__ == "__main__":
+    sys.exit(main())
