@@ -5,6 +5,7 @@ import json
 import logging
 from dataclasses import dataclass
 
+import orjson
 from marshmallow import ValidationError
 from nameko.exceptions import UnknownService
 from nameko.web.handlers import HttpRequestHandler
@@ -40,8 +41,16 @@ class Route:
 
 
 def json_response(payload, status=200, headers=None):
-    return Response(json.dumps(payload, default=str, separators=(",", ":")), status=status,
-                    headers=headers, mimetype="application/json")
+    return Response(_json(payload), status=status, headers=headers, mimetype="application/json")
+
+
+def _json(payload):
+    """orjson, with what json.dumps(default=str) made of a date or a decimal (str) kept; what orjson refuses (a
+    client's lone surrogate echoed back, an integer beyond 64 bits) goes through json as before."""
+    try:
+        return orjson.dumps(payload, default=str, option=orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_NON_STR_KEYS)
+    except orjson.JSONEncodeError:
+        return json.dumps(payload, default=str, separators=(",", ":"))
 
 
 def harden(response):

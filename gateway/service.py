@@ -447,7 +447,7 @@ class GatewayService:
         return self._call(self.programming.next_job, agent_credentials(request))
 
     @route("POST", V1 + "/agents/sessions/<session_id>/heartbeat", "Agent: alive, with progress; the clock counts "
-           "while these come", "programming", body=ps.Heartbeat, answer=ps.SessionOut,
+           "while these come", "programming", body=ps.Heartbeat, answer=ps.SessionClock,
            errors=((401, "unknown agent or wrong credential"), (404, "not this agent's session")))
     def agent_heartbeat(self, request, session_id):
         return self._call(self.programming.heartbeat, agent_credentials(request), session_id,

@@ -426,15 +426,21 @@ class ProgrammingSession:
 
     # ---- the timer ----
 
-    def due(self, now, rules):
-        """Whether the timer must look at this session: silent, given up, or near the end of its paid time."""
+    def due(self, now, rules, available=1):
+        """Whether the timer must look at this session: silent, given up, or near the end of its paid time with
+        more to reserve (`available` seconds the workshop has not reserved), or at its end. A session near its end
+        with nothing more to reserve waits for the end: the timer does not lock it four times a second for
+        nothing (300 sessions of 30 workshops running out together would hold up their heartbeats)."""
         if self.state == "interrupted":
             return self.interrupted_at <= now - timedelta(seconds=rules.resume_limit)
         if self.state != "running":
             return False
         if self.last_heartbeat_at <= now - timedelta(seconds=rules.heartbeat_timeout):
             return True
-        return self.paid_by == "time" and self.counted(now, rules) >= self.reserved_seconds - 1
+        if self.paid_by != "time":
+            return False
+        used = self.counted(now, rules)
+        return used >= self.reserved_seconds or (used >= self.reserved_seconds - 1 and available > 0)
 
     def watch(self, now, rules, time):
         """Silence interrupts a running session (its clock stops at the last heartbeat); an interruption past

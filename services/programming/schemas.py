@@ -160,6 +160,12 @@ class SessionOut(Output):
     duplicate = fields.Boolean()
 
 
+class SessionClock(SessionOut):
+    """What a heartbeat answers: the clock, not the checklist or the plan."""
+    class Meta:
+        fields = ("id", "state", "used_seconds", "left_seconds", "clock_running", "in_grace", "message")
+
+
 class SessionSeen(SessionOut):
     """A session in the workshop's list: what it was, not its checklist, plan or clock."""
     class Meta:

@@ -104,7 +104,7 @@ class ProgrammingService:
 
     @api
     def heartbeat(self, credentials, session_id, payload):
-        return dump(s.SessionOut, use_cases.heartbeat(self._ctx(), _pair(credentials), session_id,
+        return dump(s.SessionClock, use_cases.heartbeat(self._ctx(), _pair(credentials), session_id,
                                                       load(s.Heartbeat, payload)))
 
     @api

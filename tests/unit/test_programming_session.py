@@ -120,6 +120,18 @@ def test_an_interruption_past_the_resume_limit_ends_the_session_billing_only_wha
     assert book.settled == 4
 
 
+def test_near_its_end_a_session_is_due_only_with_more_to_reserve_and_always_at_its_end():
+    book = Book(60)  # one slice: the workshop has nothing more to reserve
+    session = running(book)
+    for second in range(2, 60, 2):
+        session.heartbeat(at(second), RULES, book)
+    assert not session.due(at(59.5), RULES, available=0)  # nothing the timer could do yet: not locked for it
+    assert session.due(at(59.5), RULES, available=30)  # more to reserve before the slice runs out
+    assert session.due(at(60), RULES, available=0)  # at its end: expired by the timer
+    facts = session.watch(at(60), RULES, book)
+    assert session.state == "expired" and [f.type for f in facts] == ["SessionExpired"]
+
+
 def test_no_time_no_start():
     session = ready_session()
     with pytest.raises(PaymentRequired):
