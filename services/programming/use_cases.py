@@ -181,7 +181,10 @@ def _seen(agent, now):
 
 
 def authenticate(session, agent_id, credential):
-    agent = session.get(Agent, agent_id) if agent_id else None
+    return _checked(session.get(Agent, agent_id) if agent_id else None, credential)
+
+
+def _checked(agent, credential):
     if agent is None or not hmac.compare_digest(agent.credential_sha256, _digest(credential or "")):
         raise Unauthenticated("AGENT_CREDENTIAL_INVALID", "Unknown agent or wrong credential: register the agent "
                               "again and use the credential shown then.")
@@ -339,12 +342,27 @@ def _next_sequence(s, session_id):
     return (last or 0) + 1
 
 
+def _beating(s, credentials, session_id, lean):
+    """The agent, its session (locked) and the workshop's programming account in one read: every row a heartbeat
+    touches (the account stays in the unit of work, so reading the time left asks nothing more). Unknown agent or
+    session: the checks one by one, for the error that names which."""
+    agent_id, credential = credentials
+    if agent_id and isinstance(session_id, str):
+        query = (select(Agent, Session, Account).join(Session, Session.agent_id == Agent.id)
+                 .outerjoin(Account, Account.operator_id == Session.operator_id)
+                 .where(Agent.id == agent_id, Session.id == session_id).with_for_update(of=Session))
+        found = s.execute(query.options(defer(Session.preflight), defer(Session.plan)) if lean else query).first()
+        if found is not None:
+            return _checked(found.Agent, credential), found.Session
+    agent = authenticate(s, agent_id, credential)
+    return agent, _agent_session(s, agent, session_id, lean=lean)
+
+
 def heartbeat(ctx, credentials, session_id, payload):
     with ctx.store.transaction() as uow:
         s = uow.session
-        agent = authenticate(s, *credentials)
+        agent, session = _beating(s, credentials, session_id, lean=not payload.get("progress"))
         _seen(agent, ctx.now)
-        session = _agent_session(s, agent, session_id, lean=not payload.get("progress"))
         metrics.HEARTBEATS.inc()
         _publish(uow, session, session.heartbeat(ctx.now, ctx.rules, AccountTime(s, session.operator_id),
                                                  payload.get("progress")))
