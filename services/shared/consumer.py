@@ -31,7 +31,7 @@ def consumes(event_type, **handler_options):
                 REJECTED.labels(self.name, event_type).inc()
                 log.warning("%s dropped an invalid %s: %s", self.name, event_type, exc)
                 return None
-            metrics.CONSUMER_LAG.labels(self.name, event_type).observe(
+            metrics.labelled(metrics.CONSUMER_LAG, self.name, event_type).observe(
                 max(0.0, (datetime.now(timezone.utc) - event.time).total_seconds()))
             return method(self, event)
         return event_handler(registration.owner, event_type, **handler_options)(handle)

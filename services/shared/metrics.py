@@ -30,6 +30,19 @@ CONSUMER_LAG = Histogram("aos_event_consume_lag_seconds", "From an event's recor
                          ["service", "event_type"], buckets=FAST)
 
 
+_CHILDREN = {}
+
+
+def labelled(metric, *values):
+    """`metric.labels(*values)`, looked up once: prometheus_client takes a lock and checks the values on every
+    call, a cost every request of every service paid several times over."""
+    key = (metric, values)
+    child = _CHILDREN.get(key)
+    if child is None:
+        child = _CHILDREN[key] = metric.labels(*values)
+    return child
+
+
 def outcome(exc):
     """ok, a refusal the caller can act on (client_error), or our fault (server_error)."""
     if exc is None:
@@ -73,6 +86,6 @@ class Metrics(DependencyProvider):
     def worker_result(self, worker_ctx, result=None, exc_info=None):
         started = self._started.pop(worker_ctx, None)
         service, entrypoint = self.container.service_name, worker_ctx.entrypoint.method_name
-        CALLS.labels(service, entrypoint, outcome(exc_info[1] if exc_info else None)).inc()
+        labelled(CALLS, service, entrypoint, outcome(exc_info[1] if exc_info else None)).inc()
         if started is not None:
-            LATENCY.labels(service, entrypoint).observe(time.perf_counter() - started)
+            labelled(LATENCY, service, entrypoint).observe(time.perf_counter() - started)

@@ -101,7 +101,7 @@ class OutboxRelay:
             if event_id not in self._sent:
                 self.publish(body)
                 confirmed = self._sent[event_id] = datetime.now(timezone.utc)  # when the broker confirmed it
-                metrics.OUTBOX_LAG.labels(self.service).observe(
+                metrics.labelled(metrics.OUTBOX_LAG, self.service).observe(
                     max(0.0, (confirmed - datetime.fromisoformat(body["time"])).total_seconds()))
                 self._forget_oldest()
             if mark_later:
