@@ -83,7 +83,7 @@ class OutboxRelay:
             # Read a page, then let the connection go before talking to the broker (SQLite has only one).
             with Session(self.engine) as session:
                 if after is None:  # a scan's first page: how much is waiting, for the outbox alert
-                    metrics.OUTBOX_PENDING.labels(self.service).set(session.scalar(
+                    metrics.labelled(metrics.OUTBOX_PENDING, self.service).set(session.scalar(
                         select(func.count()).select_from(self.outbox_model)
                         .where(self.outbox_model.published_at.is_(None))))
                 page = unpublished(session, self.outbox_model, self.batch, after, before)

@@ -5,6 +5,7 @@ from types import SimpleNamespace
 import pytest
 
 from services.programming.domain import ClockRules, ProgrammingSession, ProgrammingTime, billable
+from services.programming.use_cases import SettledTogether
 from services.shared.errors import Conflict, InvalidInput, PaymentRequired
 
 T0 = datetime(2026, 11, 30, 9, 0, tzinfo=timezone.utc)
@@ -130,6 +131,45 @@ def test_near_its_end_a_session_is_due_only_with_more_to_reserve_and_always_at_i
     assert session.due(at(60), RULES, available=0)  # at its end: expired by the timer
     facts = session.watch(at(60), RULES, book)
     assert session.state == "expired" and [f.type for f in facts] == ["SessionExpired"]
+
+
+class CountedBook(Book):
+    def __init__(self, purchased):
+        super().__init__(purchased)
+        self.writes = 0
+
+    def settle(self, released, charged):
+        self.writes += 1
+        super().settle(released, charged)
+
+
+def beating(sessions, book, until):
+    for second in range(2, until, 2):
+        for session in sessions:
+            session.heartbeat(at(second), RULES, book)
+
+
+def test_the_timer_settles_a_workshops_sessions_in_one_write():
+    book = CountedBook(120)
+    first, second = running(book), running(book)  # 60 s reserved each: nothing left
+    beating((first, second), book, 60)
+    together = SettledTogether(book)
+    for session in (first, second):
+        session.watch(at(60), RULES, together)
+        assert together.available() == 0  # what is not written yet is counted all the same
+    assert (first.state, second.state, book.writes) == ("expired", "expired", 0)
+    together.write()
+    assert (book.writes, book.reserved, book.settled) == (1, 0, 120)
+
+
+def test_a_reservation_in_the_timers_batch_counts_the_unwritten_settlements_and_writes_them_first():
+    book = CountedBook(100)
+    book.reserve(60)  # one session's reservation
+    together = SettledTogether(book)
+    together.settle(60, 20)  # it ended having used 20 s: 40 go back, not written yet
+    assert together.available() == 80 and book.writes == 0
+    assert together.reserve(100) == 80  # another session takes what there is, once the settlement is written
+    assert book.writes == 1 and book.available() == 0 and together.reserve(10) == 0
 
 
 def test_no_time_no_start():
