@@ -47,7 +47,7 @@ air-corpus: install
 	$(BIN)/python -m deploy.corpus $(OUT) --documents $(or $(DOCUMENTS),5000)
 
 test: install portal
-	$(BIN)/python -m pytest tests
+	$(BIN)/python -m pytest tests --durations=20
 	$(MAKE) --no-print-directory test-browser
 
 # The portal in a real browser (Debian's chromium) against `make run`'s system. Its own pytest, without the root
