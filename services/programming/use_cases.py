@@ -524,7 +524,9 @@ def watch_clocks(ctx):
     return watch_each(ctx, Session, due, AccountTime)
 
 
-WATCHED_TOGETHER = 500  # rows locked and settled in one transaction
+# rows locked and settled in one transaction: few commits for a mass expiry, yet short enough that the heartbeats
+# waiting for the database (SQLite's one connection, PostgreSQL's row locks) get in between
+WATCHED_TOGETHER = 50
 
 
 class SettledTogether(domain.ProgrammingTime):
