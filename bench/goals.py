@@ -8,6 +8,7 @@ import json
 import operator
 import os
 import sys
+import textwrap
 from pathlib import Path
 
 # the ratio goals: name -> (what it compares, "<=" or ">=", the goal)
@@ -82,8 +83,9 @@ def main():
         print(f"  {e['bench'] + ': ' + e['path']:66} {e['cpu_ms']:6.2f}  {e['rate']:7.1f}/s  ({parts})")
     print("\nFault campaigns")
     for e in (e for e in entries if e["kind"] == "campaign"):
+        print(f"  {'YES' if e['passed'] else 'FAILED':6}  {e['title']}")
         counts = "; ".join(f"{k} {v}" for k, v in e["counts"].items())
-        print(f"  {'YES' if e['passed'] else 'FAILED':6}  {e['title']}: {counts}")
+        print(textwrap.fill(counts, 116, initial_indent=" " * 10, subsequent_indent=" " * 10))
     missed = [n for n in GOALS if n in measured and verdict(n, measured[n]) != "met"]
     failed = [e["title"] for e in entries if e["kind"] == "campaign" and not e["passed"]]
     print(f"\n{len(measured)} of {len(GOALS)} goals measured, {len(missed)} missed"

@@ -93,8 +93,9 @@ def main(argv=None):
             agent["process"].kill()
         for sim in simulators:
             sim.stop()
-    system.report_rules(f"Programming fault campaign: {opts.cars} cars, {opts.cars} agents, "
-                        f"{'PostgreSQL' if opts.database_url else 'SQLite'}", faults, results)
+    system.report_rules(f"Programming fault campaign: {opts.cars} cars, {opts.cars} agents, {opts.replicas} "
+                        f"replica(s) of each service, {'PostgreSQL' if opts.database_url else 'SQLite'}", faults,
+                        results)
 
 
 def prepare(running, config, document):
