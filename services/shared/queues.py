@@ -10,7 +10,8 @@ import sys
 
 from kombu.serialization import dumps, registry
 from nameko.amqp.publish import Publisher
-from nameko.constants import AMQP_SSL_CONFIG_KEY, AMQP_URI_CONFIG_KEY, LOGIN_METHOD_CONFIG_KEY, NON_PERSISTENT
+from nameko.constants import (AMQP_SSL_CONFIG_KEY, AMQP_URI_CONFIG_KEY, DEFAULT_TRANSPORT_OPTIONS,
+                              LOGIN_METHOD_CONFIG_KEY, NON_PERSISTENT)
 from nameko.events import EventHandler
 from nameko.exceptions import UnserializableValueError, serialize
 from nameko.rpc import ReplyListener, Rpc, RpcConsumer, get_rpc_exchange
@@ -56,9 +57,13 @@ def answer(config, message, result, exc_info):
     publisher = Publisher(config[AMQP_URI_CONFIG_KEY], ssl=config.get(AMQP_SSL_CONFIG_KEY),
                           login_method=config.get(LOGIN_METHOD_CONFIG_KEY), use_confirms=False,
                           delivery_mode=NON_PERSISTENT)
+    # transport options of its own: nameko's Publisher writes `confirm_publish` into one dict all its publishers
+    # share, and a pooled connection keeps that dict; written False here, it could leave a confirming publisher
+    # on a channel never put in confirm mode, waiting for ever for the broker's ack
     publisher.publish(body, content_type=content_type, content_encoding=encoding, exchange=get_rpc_exchange(config),
                       routing_key=message.properties["reply_to"],
-                      correlation_id=message.properties.get("correlation_id"))
+                      correlation_id=message.properties.get("correlation_id"),
+                      transport_options=dict(DEFAULT_TRANSPORT_OPTIONS))
     return result, exc_info
 
 
