@@ -80,3 +80,31 @@ def test_the_verifier_remembers_a_bounded_number_of_tokens(keys, monkeypatch):
     for _ in range(5):
         verifier.verify(token(signer))
     assert len(verifier.checked) == 3
+
+
+def test_an_unconfirmed_reply_leaves_the_confirming_publishers_options_alone(monkeypatch):
+    """nameko's publishers share one transport-options dict, which pooled connections keep: a reply that wrote
+    confirm_publish=False into it could leave an RPC request waiting for ever for a confirm."""
+    from contextlib import contextmanager
+    from types import SimpleNamespace
+
+    from nameko.amqp import publish as nameko_publish
+
+    from services.shared import queues
+
+    sent = []
+
+    @contextmanager
+    def producer(amqp_uri, confirms, ssl, login_method, transport_options):
+        sent.append((confirms, transport_options))
+        yield SimpleNamespace(publish=lambda body, **kwargs: sent.append(body))
+
+    monkeypatch.setattr(nameko_publish, "get_producer", producer)
+    shared = nameko_publish.Publisher.transport_options
+    monkeypatch.setitem(shared, "confirm_publish", True)
+    message = SimpleNamespace(properties={"content_type": "application/json", "reply_to": "r-1",
+                                          "correlation_id": "c-1"})
+    queues.answer({"AMQP_URI": "amqp://guest:guest@127.0.0.1:5672/"}, message, {"ok": True}, None)
+    (confirms, options), body = sent
+    assert confirms is False and options is not shared and shared["confirm_publish"] is True
+    assert loads(body, "application/json", "utf-8") == {"result": {"ok": True}, "error": None}
