@@ -529,32 +529,6 @@ def watch_clocks(ctx):
 WATCHED_TOGETHER = 50
 
 
-class SettledTogether(domain.ProgrammingTime):
-    """One workshop's time for the timer's batch: its sessions' settlements added up and written in one update
-    at the end (300 sessions of 30 workshops running out: 30 updates, not 300). What is available counts the
-    settlements not yet written, and a reservation writes them first, so nothing is reserved that is not there."""
-
-    def __init__(self, time):
-        self.time, self.released, self.charged = time, 0, 0
-
-    def available(self):
-        return self.time.available() + self.released - self.charged
-
-    def reserve(self, seconds):
-        if self.available() <= 0:
-            return 0
-        self.write()
-        return self.time.reserve(seconds)
-
-    def settle(self, released, charged):
-        self.released, self.charged = self.released + released, self.charged + charged
-
-    def write(self):
-        if self.released or self.charged:
-            self.time.settle(self.released, self.charged)
-            self.released = self.charged = 0
-
-
 def watch_each(ctx, model, ids, time_of):
     """The rows the timer found due, together in one transaction (one commit, their facts in one insert: 300
     sessions whose paid time ends in the same second are settled in one go, not one commit after another), each
@@ -567,7 +541,7 @@ def watch_each(ctx, model, ids, time_of):
             times = {}
             for row in rows:
                 time = times.get(row.operator_id) or times.setdefault(
-                    row.operator_id, SettledTogether(time_of(uow.session, row.operator_id)))
+                    row.operator_id, domain.SettledTogether(time_of(uow.session, row.operator_id)))
                 _publish(uow, row, row.watch(ctx.now, ctx.rules, time))
             for time in times.values():
                 time.write()

@@ -17,9 +17,7 @@ from nameko.exceptions import UnserializableValueError, serialize
 from nameko.rpc import ReplyListener, Rpc, RpcConsumer, get_rpc_exchange
 from nameko.rpc import RpcProxy as NamekoRpcProxy
 
-from services.shared import wire
-
-wire.install()  # every process that speaks RPC or events encodes JSON with orjson
+from services.shared import wire  # noqa: F401  importing it makes orjson kombu's json codec
 
 QUORUM = {"x-queue-type": "quorum"}
 

@@ -4,8 +4,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from services.programming.domain import ClockRules, ProgrammingSession, ProgrammingTime, billable
-from services.programming.use_cases import SettledTogether
+from services.programming.domain import ClockRules, ProgrammingSession, ProgrammingTime, SettledTogether, billable
 from services.shared.errors import Conflict, InvalidInput, PaymentRequired
 
 T0 = datetime(2026, 11, 30, 9, 0, tzinfo=timezone.utc)
