@@ -1,8 +1,9 @@
-"""Fixtures every tier shares: a fresh database per test on SQLite and on PostgreSQL, a vhost per test
-(nameko's `rabbit_config`), token keys, and the config dict services run with."""
+"""Fixtures every tier shares: an empty, migrated database per test (PostgreSQL, and SQLite too where a module asks for
+both), a vhost per test (nameko's `rabbit_config`), token keys, and the config dict services run with."""
 import os
 import shutil
 import uuid
+from contextlib import contextmanager
 
 import psycopg2
 import pytest
@@ -15,6 +16,17 @@ from services.shared.tokens import generate_keypair
 PG_SERVER = os.environ.get("AOS_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
 RUN = uuid.uuid4().hex[:8]  # this run's names, apart from any other run's
 DATABASES = [d for d in os.environ.get("AOS_TEST_DATABASES", "sqlite,postgresql").split(",") if d]
+
+
+def pytest_generate_tests(metafunc):
+    """A test that needs databases runs on PostgreSQL, what production runs; a module marked `both_databases`
+    (where the two behave apart: locking, the clock, money, odd input) runs on SQLite too, what `make run` uses.
+    Running every e2e test on both doubled `make test` for little: the services' SQL is the same."""
+    chosen_here = any(m.args and m.args[0] == "database_urls" for m in metafunc.definition.iter_markers("parametrize"))
+    if "database_urls" in metafunc.fixturenames and not chosen_here:
+        both = metafunc.definition.get_closest_marker("both_databases") is not None
+        chosen = DATABASES if both else (["postgresql"] if "postgresql" in DATABASES else DATABASES[:1])
+        metafunc.parametrize("database_urls", chosen, indirect=True)
 
 
 def key_pair(tmp_path_factory, name):
@@ -62,35 +74,69 @@ def staff_pass(staff_keys):
 
 
 class Postgres:
-    """A migrated template database per service, copied for each test (CREATE DATABASE ... TEMPLATE)."""
+    """One migrated database per service for the run, emptied before each test back to what its migrations left:
+    every table truncated, the rows the migrations seed (billing's tariffs) put back from a copy. A database per
+    test cost most of a second to create and, on DROP DATABASE, a checkpoint each: minutes of a run."""
+
+    SEED = "aos_seed"  # the seeded rows' copies, beside the service's tables
 
     def __init__(self):
-        self.templates = {}
-        self.created = []
-
-    def admin(self):
-        conn = psycopg2.connect(f"{PG_SERVER}/postgres")
-        conn.autocommit = True
-        return conn
+        self.databases = {}  # service: (url, its tables, those the migrations seeded)
 
     def fresh(self, service):
-        if service not in self.templates:
-            name = f"aos_t{RUN}_{service}_tpl"
-            self._run(f'CREATE DATABASE "{name}"')
-            self.created.append(name)
-            upgrade(service, f"{PG_SERVER}/{name}")
-            self.templates[service] = name
-        name = f"aos_t{RUN}_{service}_{uuid.uuid4().hex[:8]}"
-        self._run(f'CREATE DATABASE "{name}" TEMPLATE "{self.templates[service]}"')
-        self.created.append(name)
-        return f"{PG_SERVER}/{name}"
+        if service not in self.databases:
+            name = f"aos_t{RUN}_{service}"
+            self._admin(f'CREATE DATABASE "{name}"')
+            url = f"{PG_SERVER}/{name}"
+            upgrade(service, url)
+            self.databases[service] = (url, *self._keep_seed(url))
+        else:
+            self._empty(*self.databases[service])
+        return self.databases[service][0]
+
+    def _keep_seed(self, url):
+        with self._connect(url) as conn, conn.cursor() as cur:
+            cur.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+                        " ORDER BY tablename")
+            tables = [row[0] for row in cur.fetchall()]
+            seeded = []
+            for table in tables:
+                cur.execute(f'SELECT EXISTS (SELECT FROM public."{table}")')
+                if cur.fetchone()[0]:
+                    seeded.append(table)
+            cur.execute(f"CREATE SCHEMA {self.SEED}")
+            for table in seeded:
+                cur.execute(f'CREATE TABLE {self.SEED}."{table}" AS SELECT * FROM public."{table}"')
+        return tables, seeded
+
+    def _empty(self, url, tables, seeded):
+        with self._connect(url) as conn, conn.cursor() as cur:
+            # what the last test's services left connected holds no lock on the next test's tables
+            cur.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+            cur.execute("TRUNCATE " + ", ".join(f'public."{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
+            for table in seeded:
+                cur.execute(f'INSERT INTO public."{table}" SELECT * FROM {self.SEED}."{table}"')
+
+    @staticmethod
+    @contextmanager
+    def _connect(url):
+        """One transaction on `url`, committed at the end, and the connection closed."""
+        conn = psycopg2.connect(url)
+        try:
+            with conn:
+                yield conn
+        finally:
+            conn.close()
 
     def drop_all(self):
-        for name in reversed(self.created):
-            self._run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        for url, *_ in self.databases.values():
+            self._admin(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
 
-    def _run(self, sql):
-        conn = self.admin()
+    @staticmethod
+    def _admin(sql):
+        conn = psycopg2.connect(f"{PG_SERVER}/postgres")
+        conn.autocommit = True
         try:
             conn.cursor().execute(sql)
         finally:
@@ -114,9 +160,10 @@ def sqlite_templates(tmp_path_factory):
     return folder
 
 
-@pytest.fixture(params=DATABASES)
+@pytest.fixture
 def database_urls(request, tmp_path):
-    """A fresh, migrated database for every service: SQLite files, or PostgreSQL databases."""
+    """A fresh, migrated database for every service: SQLite files, or PostgreSQL databases (which, in
+    pytest_generate_tests)."""
     if request.param == "sqlite":
         templates = request.getfixturevalue("sqlite_templates")
         urls = {}

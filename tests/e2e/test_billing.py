@@ -10,6 +10,8 @@ from services.shared.database import make_engine
 from tests.e2e.conftest import Workshop, buy, credit, error, key, staff, staff_token, top_up
 from tests.helpers import eventually
 
+pytestmark = pytest.mark.both_databases  # money and the gapless invoice counter
+
 
 def books(system):
     with staff(system) as cluster:

@@ -28,6 +28,8 @@ from simulator import doip
 from tests.e2e.conftest import Workshop, buy, error, fill_registry, top_up
 from tests.helpers import eventually
 
+pytestmark = pytest.mark.both_databases  # the clock and its locks: SQLite's one writer and PostgreSQL's row locks
+
 FEED = vehicles.generate(20, seed=5)
 CAR = FEED["vehicles"][0]
 

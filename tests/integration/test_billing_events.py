@@ -15,6 +15,8 @@ from services.shared.errors import Conflict, Forbidden, InvalidInput, NotFound, 
 from tests.helpers import eventually, publish_fact
 from tests.integration import listener
 
+pytestmark = pytest.mark.both_databases  # money
+
 OPERATOR = {"operator_id": "op-1", "legal_name": "Werkstatt Müller", "legal_form": "GmbH", "country": "DE",
             "vat_id": "DE136695976", "address": None, "registered_at": datetime.now(timezone.utc)}
 ACTOR = {"user_id": "u-1", "operator_id": "op-1", "role": "owner", "email_verified": True}

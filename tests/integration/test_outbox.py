@@ -18,6 +18,8 @@ from tests.e2e.conftest import registration
 from tests.helpers import eventually
 from tests.integration import listener
 
+pytestmark = pytest.mark.both_databases  # the relay's claim on a row
+
 
 class RelayKilled(BaseException):
     """Stands for SIGKILL at a chosen line: nothing after it runs, nothing catches it."""

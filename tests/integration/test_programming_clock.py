@@ -14,6 +14,8 @@ from services.programming.models import Account, OutboxMessage, Package, Process
 from services.shared.database import Store, make_engine
 from services.shared.errors import Conflict, Forbidden, NotFound, PaymentRequired
 
+pytestmark = pytest.mark.both_databases  # the clock and its locks
+
 T0 = datetime(2026, 11, 24, 9, 0, tzinfo=timezone.utc)
 VIN = "WBA7K7109MW240891"
 OWNER = {"user_id": "u-1", "operator_id": "op-1", "role": "owner", "amr": ["pwd", "otp"],

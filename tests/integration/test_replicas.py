@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 
 import eventlet
 import eventlet.event
+import pytest
 from kombu import Connection, Queue
 from nameko.standalone.events import get_event_exchange
 from sqlalchemy import func, select
@@ -21,6 +22,8 @@ from services.shared.database import make_engine
 from services.shared.lease import Leases
 from services.shared.outbox import OutboxRelay
 from tests.helpers import eventually
+
+pytestmark = pytest.mark.both_databases  # leases and the relay's claims
 
 HOLDER = """
 import sys, time
