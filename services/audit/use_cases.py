@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import delete, func, or_, select
+from sqlalchemy.exc import IntegrityError
 
 from services.audit import domain
 from services.audit.models import Chain, Checkpoint, Entry
@@ -19,27 +20,44 @@ class Context:
     now: datetime
 
 
-def record(ctx, event):
-    """An event's fact, appended once to its workshop's chain (a redelivery adds nothing)."""
+def record(items):
+    """Facts delivered together (`items`: (Context, event) pairs, services.shared.group_commit), each appended once
+    to its workshop's chain in one transaction (a redelivery adds nothing). A delivery racing another of the same
+    event rolls the group back: then one at a time, where the loser finds it recorded."""
+    ctx = items[0][0]
+    try:
+        with ctx.store.first_deliveries([event for _, event in items]) as (uow, fresh):
+            now = {event.id: c.now for c, event in items}
+            append(uow.session, [(_fact(event), now[event.id]) for event in fresh])
+    except IntegrityError:
+        if len(items) == 1:
+            raise
+        for item in items:
+            record([item])
+
+
+def _fact(event):
     # the data as published (JSON types only), so what is stored is what was hashed
-    fact = domain.fact_of(event.id, event.type, event.time.astimezone(timezone.utc),
+    return domain.fact_of(event.id, event.type, event.time.astimezone(timezone.utc),
                           events.as_published(event.type, event.data))
-    with ctx.store.first_delivery(event) as uow:
-        if uow is not None:
-            append(uow.session, fact, ctx.now)
 
 
-def append(session, fact, now):
-    """`fact` after the head of its chain; the head row is locked meanwhile, so one appender per chain at a time."""
-    insert_if_absent(session, Chain, chain=fact.chain, seq=0, hash=domain.GENESIS)
-    head = session.scalars(select(Chain).where(Chain.chain == fact.chain).with_for_update()).one()
-    seq = head.seq + 1
-    digest = domain.entry_hash(head.hash, seq, fact)
-    session.add(Entry(id=new_id(), chain=fact.chain, seq=seq, event_id=fact.event_id, kind=fact.kind,
-                      occurred_at=fact.occurred_at, recorded_at=now, user_id=fact.user_id, vin=fact.vin,
-                      summary=fact.summary, detail=fact.detail, prev_hash=head.hash, hash=digest))
-    head.seq, head.hash = seq, digest
-    return seq
+def append(session, facts):
+    """Each (fact, recorded at) after the head of its chain, in the order given. The heads are locked, in the order
+    of their chains (so two appenders cannot deadlock), until the transaction ends: one appender per chain."""
+    chains = sorted({fact.chain for fact, _ in facts})
+    for chain in chains:
+        insert_if_absent(session, Chain, chain=chain, seq=0, hash=domain.GENESIS)
+    heads = {head.chain: head for head in session.scalars(
+        select(Chain).where(Chain.chain.in_(chains)).order_by(Chain.chain).with_for_update())}
+    for fact, now in facts:
+        head = heads[fact.chain]
+        seq = head.seq + 1
+        digest = domain.entry_hash(head.hash, seq, fact)
+        session.add(Entry(id=new_id(), chain=fact.chain, seq=seq, event_id=fact.event_id, kind=fact.kind,
+                          occurred_at=fact.occurred_at, recorded_at=now, user_id=fact.user_id, vin=fact.vin,
+                          summary=fact.summary, detail=fact.detail, prev_hash=head.hash, hash=digest))
+        head.seq, head.hash = seq, digest
 
 
 def checkpoint(ctx, every_seconds=0.0):
@@ -91,9 +109,9 @@ def workshop_trail(ctx, actor, filters, export=False):
     if export:
         shown = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in filters.items() if v is not None}
         with ctx.store.transaction() as uow:
-            append(uow.session, domain.fact_of(new_id(), "TrailExported", ctx.now, {
+            append(uow.session, [(domain.fact_of(new_id(), "TrailExported", ctx.now, {
                 "operator_id": actor["operator_id"], "user_id": actor["user_id"], "vin": filters.get("vin"),
-                "entries": len(found["entries"]), "filters": shown}), ctx.now)
+                "entries": len(found["entries"]), "filters": shown}), ctx.now)])
     return found
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from services.audit import use_cases
 from services.audit.models import Checkpoint, Entry
 from services.audit.service import AuditService
+from services.shared import events
 from services.shared.database import make_engine
 from services.shared.errors import Forbidden
 from tests.helpers import eventually, publish_fact
@@ -93,6 +94,27 @@ def test_pruning_past_the_retention_keeps_a_checkpoint_the_chain_verifies_from(a
         assert call(staff_pass)["verified"] is True
     viewed(config, view="campaigns")  # the chain goes on after the pruned part
     eventually(lambda: count(engine) == 2, what="the next fact")
+    with entrypoint_hook(audit, "verify") as call:
+        assert call(staff_pass)["verified"] is True
+
+
+def test_facts_recorded_together_are_each_appended_once_in_order_a_redelivery_adding_nothing(
+        audit, engine, staff_pass):
+    """What the group commit hands use_cases.record: several deliveries at once, one of them twice, one seen
+    before."""
+    def fact(operator_id, view):
+        return events.parse(events.envelope("VehicleViewed", {
+            "operator_id": operator_id, "user_id": "u-1", "vin": VIN, "view": view,
+            "viewed_at": datetime.now(timezone.utc)}, subject=operator_id))
+
+    ctx = use_cases.Context(audit_store(audit), audit_keys(audit), datetime.now(timezone.utc))
+    seen_before, first, second, other = (fact("op-1", "build_data"), fact("op-1", "maintenance"),
+                                         fact("op-1", "campaigns"), fact("op-2", "service_history"))
+    use_cases.record([(ctx, seen_before)])
+    use_cases.record([(ctx, e) for e in (first, other, seen_before, second, first)])
+    with Session(engine) as s:
+        assert s.execute(select(Entry.chain, Entry.seq, Entry.event_id).order_by(Entry.chain, Entry.seq)).all() == [
+            ("op-1", 1, seen_before.id), ("op-1", 2, first.id), ("op-1", 3, second.id), ("op-2", 1, other.id)]
     with entrypoint_hook(audit, "verify") as call:
         assert call(staff_pass)["verified"] is True
 
