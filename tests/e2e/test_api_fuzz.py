@@ -2,14 +2,11 @@
 invalid inputs it makes up (a fixed seed, a bounded number of examples), signed in as a workshop's owner (and
 as its agent on the agent's routes). Any 5xx fails the test and names the request."""
 import hypothesis
-import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis import GenerationMode
 
 from gateway import openapi
-
-pytestmark = pytest.mark.both_databases  # each database refuses odd values its own way: never a 500
 
 EXAMPLES = 6
 LAST = ("/api/v1/auth/logout", "/api/v1/auth/password", "second-factor/reset")  # they end the session: at the end

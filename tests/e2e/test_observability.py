@@ -9,11 +9,12 @@ from pathlib import Path
 import pytest
 import requests
 import yaml
+from prometheus_client import REGISTRY
 
 from deploy.ports import free_port
 from services.air import content
 from deploy import corpus
-from services.shared import blobs, config as settings
+from services.shared import blobs, config as settings, metrics
 from services.shared.database import make_engine
 from tests.e2e.conftest import STRONG, Workshop, buy, top_up
 from tests.helpers import eventually
@@ -31,8 +32,18 @@ def panel_queries():
 
 @pytest.fixture
 def metrics_addresses(config):
-    """Every service serves /metrics on a port of its own, as in production."""
+    """Every service serves /metrics on a port of its own, as in production. Here they all serve this process's
+    registry, which holds the series of every test before this one: emptied first, or eight copies of it scraped
+    every second starve the system under test."""
+    forget_earlier_series()
     config["METRICS_ADDRESSES"] = {p: f"127.0.0.1:{free_port()}" for p in settings.PROCESSES}
+
+
+def forget_earlier_series():
+    metrics._CHILDREN.clear()  # labelled()'s children: they would no longer be the registry's
+    for collector in list(REGISTRY._collector_to_names):
+        if getattr(collector, "_labelnames", None):
+            collector.clear()
 
 
 @pytest.fixture
