@@ -10,8 +10,6 @@ from services.shared.database import make_engine
 from tests.e2e.conftest import Workshop, buy, credit, error, key, staff, staff_token, top_up
 from tests.helpers import eventually
 
-pytestmark = pytest.mark.both_databases  # money and the gapless invoice counter
-
 
 def books(system):
     with staff(system) as cluster:
@@ -26,6 +24,7 @@ def customer(api, system):
     return workshop
 
 
+@pytest.mark.both_databases  # money: on the database make run uses too
 def test_a_workshop_tops_up_buys_an_hour_and_sees_it_count_down(api, system, customer):
     assert credit(api, customer) == 5000
     bought = buy(api, customer, "air-1h")
@@ -49,6 +48,7 @@ def test_a_workshop_tops_up_buys_an_hour_and_sees_it_count_down(api, system, cus
     assert books(system) == {"balanced": True, "problems": []}
 
 
+@pytest.mark.both_databases  # money: on the database make run uses too
 def test_the_same_idempotency_key_charges_once_and_another_body_is_refused(api, system, customer):
     k = key()
     first, again = buy(api, customer, "air-1h", k), buy(api, customer, "air-1h", k)
@@ -82,6 +82,7 @@ def test_orders_that_do_not_fit_their_tariff_are_refused_and_charge_nothing(api,
     assert api("GET", "/api/v1/entitlements", customer.token).json()["windows"] == []
 
 
+@pytest.mark.both_databases  # money: on the database make run uses too
 def test_not_enough_credit_is_402_and_nothing_is_granted(api, system, customer):
     answer = buy(api, customer, "air-1y")
     assert answer.status_code == 402 and error(answer)["code"] == "INSUFFICIENT_CREDIT"
@@ -91,6 +92,7 @@ def test_not_enough_credit_is_402_and_nothing_is_granted(api, system, customer):
     assert api("GET", "/api/v1/purchases", customer.token).json()["purchases"] == []
 
 
+@pytest.mark.both_databases  # money: on the database make run uses too
 def test_a_declined_card_adds_nothing_and_its_key_stays_declined(api, system, customer):
     k = key()
     declined = top_up(api, customer, 10000, "tok_declined", k)
@@ -115,6 +117,7 @@ def test_top_up_limits_and_roles(api, system, customer):
     assert credit(api, customer) == 5000
 
 
+@pytest.mark.both_databases  # money: on the database make run uses too
 def test_racing_purchases_never_overdraw_the_credit(api, system, customer):
     """5000 cents buy four hours at 1071; twelve racing requests: exactly four win, the rest are 402."""
     pool = eventlet.GreenPool(12)
@@ -157,6 +160,7 @@ def test_public_tariffs_show_prices_for_a_country(api, system):
         "diag-60", "licence-1y"}
 
 
+@pytest.mark.both_databases  # money: on the database make run uses too
 def test_every_purchase_has_an_invoice_with_a_gapless_number_and_a_pdf(api, system, customer):
     bought = [buy(api, customer, code).json() for code in ("air-1h", "prog-30")]
     listed = api("GET", "/api/v1/invoices", customer.token).json()["invoices"]
