@@ -25,7 +25,13 @@ class GroupCommit:
             with self._turn:
                 if not done.ready():
                     group, self._waiting = self._waiting[:self._most], self._waiting[self._most:]
-                    self._run(group)
+                    try:
+                        self._run(group)
+                    except BaseException as exc:  # this worker killed: its group's callers hear it, none waits
+                        for _, other in group:
+                            if not other.ready():
+                                other.send_exception(exc)
+                        raise
         return done.wait()
 
     def _run(self, group):

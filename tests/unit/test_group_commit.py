@@ -1,6 +1,7 @@
 """Group commit: items handed in together are applied together, each caller returns once its own item is applied,
 and a bad item fails its own caller only."""
 import eventlet
+import eventlet.event
 import pytest
 
 from services.shared.group_commit import GroupCommit
@@ -82,3 +83,26 @@ def test_one_item_alone_is_applied_at_once_and_its_failure_raised():
     assert ledger.transactions == [["fact"]]
     with pytest.raises(ValueError):
         group("bad")
+
+
+def test_a_caller_killed_while_applying_a_group_leaves_no_other_caller_waiting():
+    groups, applying = [], eventlet.event.Event()
+
+    def apply(items):
+        groups.append(list(items))
+        if len(groups) == 1:
+            eventlet.sleep(0.05)  # meanwhile the others hand theirs in: the next group holds them all
+            return
+        applying.send()
+        eventlet.sleep(10)
+
+    group = GroupCommit(apply)
+    pool = eventlet.GreenPool()
+    callers = [pool.spawn(group, i) for i in range(5)]
+    applying.wait()
+    assert groups == [[0], [1, 2, 3, 4]]
+    callers[1].kill()  # the one applying the second group: its worker killed (the container stops)
+    with eventlet.Timeout(2):
+        pool.waitall()
+    assert all(c.dead for c in callers)
+    assert len(groups) == 2, "nothing applied twice, no empty group"
