@@ -44,12 +44,16 @@ def _fact(event):
 
 def append(session, facts):
     """Each (fact, recorded at) after the head of its chain, in the order given. The heads are locked, in the order
-    of their chains (so two appenders cannot deadlock), until the transaction ends: one appender per chain."""
+    of their chains (so two appenders cannot deadlock), until the transaction ends: one appender per chain. The
+    chains that exist are locked before any is begun, so an appender never waits for a begun chain while holding
+    a lock another one waits for."""
     chains = sorted({fact.chain for fact, _ in facts})
-    for chain in chains:
-        insert_if_absent(session, Chain, chain=chain, seq=0, hash=domain.GENESIS)
-    heads = {head.chain: head for head in session.scalars(
-        select(Chain).where(Chain.chain.in_(chains)).order_by(Chain.chain).with_for_update())}
+    heads = _locked_heads(session, chains)
+    missing = [chain for chain in chains if chain not in heads]
+    if missing:  # a workshop's first fact: its chain begins (a racing appender may begin it first)
+        for chain in missing:
+            insert_if_absent(session, Chain, chain=chain, seq=0, hash=domain.GENESIS)
+        heads.update(_locked_heads(session, missing))
     for fact, now in facts:
         head = heads[fact.chain]
         seq = head.seq + 1
@@ -58,6 +62,11 @@ def append(session, facts):
                           occurred_at=fact.occurred_at, recorded_at=now, user_id=fact.user_id, vin=fact.vin,
                           summary=fact.summary, detail=fact.detail, prev_hash=head.hash, hash=digest))
         head.seq, head.hash = seq, digest
+
+
+def _locked_heads(session, chains):
+    return {head.chain: head for head in session.scalars(
+        select(Chain).where(Chain.chain.in_(chains)).order_by(Chain.chain).with_for_update())}
 
 
 def checkpoint(ctx, every_seconds=0.0):
