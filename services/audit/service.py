@@ -14,7 +14,6 @@ from services.shared.caller import Proof, api
 from services.shared.config import Settings
 from services.shared.consumer import consumes
 from services.shared.database import Database
-from services.shared.group_commit import GroupCommits
 from services.shared.logs import Correlation
 from services.shared.metrics import Metrics
 from services.shared.schemas import dump, load
@@ -27,7 +26,6 @@ class AuditService:
 
     db = Database(OutboxMessage, ProcessedEvent)
     keys = Keys()
-    recorder = GroupCommits(use_cases.record)  # facts arriving together are appended in one transaction
     settings = Settings(AuditSettings)
     metrics = Metrics()
     correlation = Correlation()
@@ -76,7 +74,7 @@ class AuditService:
 def _recorder(event_type):
     """A consumer that records one type of fact; redelivered when recording fails, so nothing is lost."""
     def record(self, event):
-        self.recorder((self._ctx(), event))
+        use_cases.record([(self._ctx(), event)])
     record.__name__ = record.__qualname__ = f"on_{event_type}"
     return consumes(event_type, requeue_on_error=True)(record)
 

@@ -21,9 +21,9 @@ class Context:
 
 
 def record(items):
-    """Facts delivered together (`items`: (Context, event) pairs, services.shared.group_commit), each appended once
-    to its workshop's chain in one transaction (a redelivery adds nothing). A delivery racing another of the same
-    event rolls the group back: then one at a time, where the loser finds it recorded."""
+    """Facts delivered (`items`: (Context, event) pairs; the consumer hands one), each appended once to its
+    workshop's chain, all in one transaction (a redelivery adds nothing). A delivery racing another of the same
+    event rolls them back: then one at a time, where the loser finds it recorded."""
     ctx = items[0][0]
     try:
         with ctx.store.first_deliveries([event for _, event in items]) as (uow, fresh):
