@@ -1,5 +1,5 @@
-"""Fixtures every tier shares: an empty, migrated database per test (PostgreSQL, and SQLite too where a module asks for
-both), a vhost per test (nameko's `rabbit_config`), token keys, and the config dict services run with."""
+"""Fixtures every tier shares: an empty, migrated database per test (PostgreSQL, and SQLite too where a test
+asks for both), a vhost per test (nameko's `rabbit_config`), token keys, and the config dict services run with."""
 import os
 import shutil
 import uuid
@@ -170,7 +170,7 @@ def sqlite_templates(tmp_path_factory):
 
 @pytest.fixture
 def database_urls(request, tmp_path):
-    """A fresh, migrated database for every service: SQLite files, or PostgreSQL databases (which, in
+    """A fresh, migrated database for every service: SQLite files, or PostgreSQL databases (which of the two:
     pytest_generate_tests)."""
     if request.param == "sqlite":
         templates = request.getfixturevalue("sqlite_templates")

@@ -74,7 +74,7 @@ class AuditService:
 def _recorder(event_type):
     """A consumer that records one type of fact; redelivered when recording fails, so nothing is lost."""
     def record(self, event):
-        use_cases.record([(self._ctx(), event)])
+        use_cases.record(self._ctx(), event)
     record.__name__ = record.__qualname__ = f"on_{event_type}"
     return consumes(event_type, requeue_on_error=True)(record)
 

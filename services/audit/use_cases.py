@@ -5,7 +5,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import delete, func, or_, select
-from sqlalchemy.exc import IntegrityError
 
 from services.audit import domain
 from services.audit.models import Chain, Checkpoint, Entry
@@ -20,26 +19,14 @@ class Context:
     now: datetime
 
 
-def record(items):
-    """Facts delivered (`items`: (Context, event) pairs; the consumer hands one), each appended once to its
-    workshop's chain, all in one transaction (a redelivery adds nothing). A delivery racing another of the same
-    event rolls them back: then one at a time, where the loser finds it recorded."""
-    ctx = items[0][0]
-    try:
-        with ctx.store.first_deliveries([event for _, event in items]) as (uow, fresh):
-            now = {event.id: c.now for c, event in items}
-            append(uow.session, [(_fact(event), now[event.id]) for event in fresh])
-    except IntegrityError:
-        if len(items) == 1:
-            raise
-        for item in items:
-            record([item])
-
-
-def _fact(event):
+def record(ctx, event):
+    """An event's fact, appended once to its workshop's chain (a redelivery adds nothing)."""
     # the data as published (JSON types only), so what is stored is what was hashed
-    return domain.fact_of(event.id, event.type, event.time.astimezone(timezone.utc),
+    fact = domain.fact_of(event.id, event.type, event.time.astimezone(timezone.utc),
                           events.as_published(event.type, event.data))
+    with ctx.store.first_delivery(event) as uow:
+        if uow is not None:
+            append(uow.session, [(fact, ctx.now)])
 
 
 def append(session, facts):

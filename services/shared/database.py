@@ -8,7 +8,7 @@ from contextlib import contextmanager, nullcontext
 from datetime import datetime, timezone
 
 from nameko.extensions import DependencyProvider
-from sqlalchemy import DateTime, Index, String, Text, TypeDecorator, create_engine, event, select
+from sqlalchemy import DateTime, Index, String, Text, TypeDecorator, create_engine, event
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column, sessionmaker
 from sqlalchemy.pool import QueuePool
@@ -174,23 +174,6 @@ class Store:
                 log.info("event %s was handled by a concurrent delivery", event.id)
                 return
             raise
-
-    @contextmanager
-    def first_deliveries(self, delivered):
-        """One transaction for several events: yields the unit of work and those of them not handled before, each
-        once, in the order given. A concurrent delivery of one of them ends in an IntegrityError, rolled back:
-        the caller then takes them one by one (first_delivery)."""
-        with self.transaction() as uow:
-            model = self._processed_model
-            seen = set(uow.session.scalars(select(model.id).where(model.id.in_({e.id for e in delivered}))))
-            fresh = []
-            for event in delivered:
-                if event.id not in seen:
-                    seen.add(event.id)
-                    fresh.append(event)
-                    uow.session.add(model(id=event.id, event_type=event.type, processed_at=utcnow()))
-            uow.session.flush()
-            yield uow, fresh
 
     def apply_once(self, event, effect):
         """`effect(uow, event.data)` in a transaction, the first time `event` arrives only."""

@@ -98,10 +98,9 @@ def test_pruning_past_the_retention_keeps_a_checkpoint_the_chain_verifies_from(a
         assert call(staff_pass)["verified"] is True
 
 
-def test_facts_recorded_together_are_each_appended_once_in_order_a_redelivery_adding_nothing(
+def test_facts_are_each_appended_once_in_order_a_redelivery_adding_nothing(
         audit, engine, staff_pass):
-    """What the group commit hands use_cases.record: several deliveries at once, one of them twice, one seen
-    before."""
+    """Deliveries in a row, one of them twice and one seen before."""
     def fact(operator_id, view):
         return events.parse(events.envelope("VehicleViewed", {
             "operator_id": operator_id, "user_id": "u-1", "vin": VIN, "view": view,
@@ -110,8 +109,8 @@ def test_facts_recorded_together_are_each_appended_once_in_order_a_redelivery_ad
     ctx = use_cases.Context(audit_store(audit), audit_keys(audit), datetime.now(timezone.utc))
     seen_before, first, second, other = (fact("op-1", "build_data"), fact("op-1", "maintenance"),
                                          fact("op-1", "campaigns"), fact("op-2", "service_history"))
-    use_cases.record([(ctx, seen_before)])
-    use_cases.record([(ctx, e) for e in (first, other, seen_before, second, first)])
+    for event in (seen_before, first, other, seen_before, second, first):
+        use_cases.record(ctx, event)
     with Session(engine) as s:
         assert s.execute(select(Entry.chain, Entry.seq, Entry.event_id).order_by(Entry.chain, Entry.seq)).all() == [
             ("op-1", 1, seen_before.id), ("op-1", 2, first.id), ("op-1", 3, second.id), ("op-2", 1, other.id)]
