@@ -210,6 +210,7 @@ class Database(DependencyProvider):
 
     def stop(self):
         self.relay.stop()
+        self.leases.close()  # another replica's next tick takes them, not one after this connection times out
         self.engine.dispose()
 
     kill = stop

@@ -1,10 +1,13 @@
 """One replica at a time: a named lease on the service's own database, for work every replica of a service is
 able to do but only one should do at a time (a timer's tick, the outbox relay's scan of the table).
 
-On PostgreSQL a session advisory lock (`pg_try_advisory_lock`) on a connection of its own: a replica killed while
-it holds one loses its connection, and PostgreSQL lets go of the lock at once, so the next tick of another
-replica takes it; nothing waits. On SQLite (one machine) an exclusive `flock` on a file beside the database,
-which the kernel releases when the process dies.
+On PostgreSQL a session advisory lock (`pg_try_advisory_lock`) on one connection the replica keeps for its
+leases. A lease once taken is kept from tick to tick, so a tick costs one round trip on that connection (that it
+is still open: PostgreSQL keeps a session's advisory locks until the session ends), not a pooled checkout, a
+ping, a lock and an unlock with their commits. A replica killed while it holds one loses its connection, and
+PostgreSQL lets go of the lock at once, so the next tick of another replica takes it; nothing waits. A replica
+that stops (`close`) lets go of its leases the same way. On SQLite (one machine) an exclusive `flock` on a file
+beside the database for the length of the block, which the kernel releases when the process dies.
 
     with store.once("expire-windows") as mine:
         if mine:
@@ -14,11 +17,14 @@ import fcntl
 import hashlib
 import logging
 import os
+import threading
 from contextlib import contextmanager
 from functools import wraps
 from pathlib import Path
 
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import NullPool
 
 log = logging.getLogger(__name__)
 
@@ -32,25 +38,65 @@ class Leases:
     def __init__(self, engine, service):
         self.engine, self.service = engine, service
         self.sqlite = engine.url.get_backend_name() == "sqlite"
+        self._inside = {}  # name -> lock: one green thread of this replica inside a lease's block at a time
+        self._mine = set()  # the names whose advisory locks the lease connection holds
+        self._connection = None
+        self._wire = threading.Lock()  # one round trip at a time on the lease connection
+        self._connect = None if self.sqlite else create_engine(
+            engine.url, poolclass=NullPool, isolation_level="AUTOCOMMIT").connect
 
     @contextmanager
     def held(self, name):
-        """True inside when this replica holds the lease `name` (and keeps it to the end of the block), False
-        when another does."""
-        if self.sqlite:
-            with self._file_lock(name) as mine:
-                yield mine
+        """True inside when this replica holds the lease `name` (and keeps it to the end of the block at least),
+        False when another replica does, or another green thread of this one is inside the block."""
+        inside = self._inside.setdefault(name, threading.Lock())
+        if not inside.acquire(blocking=False):
+            yield False
             return
-        key = lease_key(self.service, name)
-        with self.engine.connect() as connection:
-            mine = connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}).scalar()
-            connection.commit()
+        try:
+            if self.sqlite:
+                with self._file_lock(name) as mine:
+                    yield mine
+            else:
+                yield self._hold(name)
+        finally:
+            inside.release()
+
+    def close(self):
+        """Let go of every lease this replica holds (its service stops): another replica's next tick takes them."""
+        with self._wire:
+            self._drop()
+
+    def _hold(self, name):
+        with self._wire:
             try:
-                yield bool(mine)
-            finally:
-                if mine:
-                    connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
-                    connection.commit()
+                return self._ask(name)
+            except DBAPIError:  # the connection is gone, and with it every lock it held: once more on a new one
+                log.warning("lease connection of %s lost; its leases %s are let go", self.service, sorted(self._mine))
+                self._drop()
+                return self._ask(name)
+
+    def _ask(self, name):
+        if self._connection is None:
+            self._connection = self._connect()
+        if name in self._mine:
+            self._connection.exec_driver_sql("SELECT 1")
+            return True
+        if self._connection.execute(text("SELECT pg_try_advisory_lock(:key)"),
+                                    {"key": lease_key(self.service, name)}).scalar():
+            self._mine.add(name)
+            log.info("this replica of %s now holds the lease %r", self.service, name)
+            return True
+        return False
+
+    def _drop(self):
+        self._mine.clear()
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            try:
+                connection.close()
+            except DBAPIError:  # already gone
+                pass
 
     @contextmanager
     def _file_lock(self, name):
@@ -75,8 +121,8 @@ class Leases:
 
 
 def one_replica(name):
-    """A timer's body run by one replica of the service at a time (the one that gets the lease this tick); the
-    others skip the tick. For a service class with `db` (services.shared.database.Database)."""
+    """A timer's body run by one replica of the service at a time (the one that holds the lease); the others skip
+    the tick. For a service class with `db` (services.shared.database.Database)."""
     def wrap(fn):
         @wraps(fn)
         def run(self, *args, **kwargs):

@@ -13,7 +13,7 @@ import eventlet.event
 import pytest
 from kombu import Connection, Queue
 from nameko.standalone.events import get_event_exchange
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from services.billing.models import OutboxMessage
@@ -35,12 +35,18 @@ with Leases(make_engine(sys.argv[1]), "billing").held("clocks") as mine:
 """
 
 
+def holds(leases, name):
+    """One tick's question: does this replica hold the lease `name`?"""
+    with leases.held(name) as mine:
+        return mine
+
+
 def test_a_lease_is_held_by_one_replica_and_let_go_when_it_dies(database_urls):
     url = database_urls["billing"]
     holder = subprocess.Popen([sys.executable, "-c", HOLDER, url], stdout=subprocess.PIPE, text=True)
+    leases = Leases(make_engine(url), "billing")
     try:
         assert holder.stdout.readline().strip() == "held"
-        leases = Leases(make_engine(url), "billing")
         with leases.held("clocks") as mine:
             assert mine is False  # the other replica has it
         with leases.held("another-timer") as mine:
@@ -48,15 +54,49 @@ def test_a_lease_is_held_by_one_replica_and_let_go_when_it_dies(database_urls):
         holder.send_signal(signal.SIGKILL)  # a replica dies mid-tick: no clean-up
         holder.wait()
 
-        def taken():
-            with leases.held("clocks") as got:
-                return got
-        eventually(taken, timeout=10, what="the dead replica's lease to be let go")
-        with leases.held("clocks") as first:  # and held by one at a time within a process too
+        eventually(lambda: holds(leases, "clocks"), timeout=10, what="the dead replica's lease to be let go")
+        with leases.held("clocks") as first:
             with Leases(make_engine(url), "billing").held("clocks") as second:
-                assert (first, second) == (True, False)
+                with leases.held("clocks") as again:  # and by one green thread at a time within a replica
+                    assert (first, second, again) == (True, False, False)
     finally:
         holder.kill()
+        leases.close()
+
+
+@pytest.mark.parametrize("database_urls", ["postgresql"], indirect=True)  # SQLite's lease lasts one block
+def test_a_lease_stays_with_its_holder_from_tick_to_tick_until_its_replica_stops(database_urls):
+    url = database_urls["billing"]
+    first, second = Leases(make_engine(url), "billing"), Leases(make_engine(url), "billing")
+    assert [holds(leases, "clocks") for _ in range(5) for leases in (first, second)] == [True, False] * 5
+    first.close()  # its service stops
+    assert holds(second, "clocks") is True
+    assert holds(first, "clocks") is False  # started again: the lease is the other replica's now
+    second.close()
+    first.close()
+
+
+@pytest.mark.parametrize("database_urls", ["postgresql"], indirect=True)
+def test_a_holder_whose_connection_is_cut_gives_its_lease_up(database_urls):
+    """The database ends the holder's session (a failover, an operator): its lock is gone at once, so another
+    replica may take it at its next tick, and the old holder, finding its connection closed, asks again on a new
+    one and is refused rather than running the tick beside it."""
+    url = database_urls["billing"]
+    first, second = Leases(make_engine(url), "billing"), Leases(make_engine(url), "billing")
+    assert holds(first, "clocks") is True
+    admin = make_engine(url)
+    with admin.connect() as connection:
+        cut = connection.execute(text(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_locks WHERE locktype = 'advisory' "
+            "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")).scalar()
+        connection.commit()
+    assert cut == 1
+    eventually(lambda: holds(second, "clocks"), timeout=10, what="the cut holder's lock to be let go")
+    assert holds(first, "clocks") is False
+    second.close()
+    assert holds(first, "clocks") is True
+    first.close()
+    admin.dispose()
 
 
 def test_a_timer_tick_runs_on_one_replica(database_urls):
