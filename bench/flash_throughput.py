@@ -23,7 +23,7 @@ from services.programming.keys import DerivedKeys
 from simulator.ecu import Ecu as SimulatedEcu
 
 TARGET_MB_S = 12.5
-SECRET = "62656e6368"  # hex of the bench's ECU secret
+SECRET = "62656e6368" * 4  # hex of the bench's ECU secret (the ECU keys need 8 bytes or more)
 BLOCK = SimulatedEcu.MAX_BLOCK - 2
 
 
