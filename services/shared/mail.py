@@ -2,9 +2,13 @@
 it a catcher that keeps what it receives), and the settings that point it somewhere.
 
 A mail is sent after the change that caused it has committed; a relay that does not answer loses that mail and
-logs it (the change stands: a link can be asked for again)."""
+logs it (the change stands: a link can be asked for again). Connections to the relay are kept from one mail to
+the next."""
+import functools
 import logging
 import smtplib
+import socket
+import time
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -35,11 +39,24 @@ class MailSettings:
     portal_url: str = variable("AOS_PORTAL_URL", str, "http://127.0.0.1:8000")  # links in mails lead here
 
 
+# a relay closes a connection that idles (Postfix after 300 s): one kept longer is ended here first. As many
+# are kept as workers sent mails at the same moment, up to a few.
+KEEP_SECONDS = 30
+KEEP_AT_MOST = 4
+
+
+@functools.cache
+def local_name():
+    """What the greeting names this host; smtplib would look it up anew for every connection."""
+    return socket.getfqdn()
+
+
 class SmtpMailer:
     """The Mailer port over SMTP."""
 
     def __init__(self, settings):
         self.settings = settings
+        self._kept = []  # (connection, since): open connections to the relay, the last one used first
 
     def message(self, mail):
         message = EmailMessage()
@@ -52,13 +69,60 @@ class SmtpMailer:
         return message
 
     def send(self, mail):
+        """One mail over a connection to the relay kept from an earlier mail, else a new one: the connection, the
+        greeting, STARTTLS's handshake and the login are not made anew for every mail. A relay that closed a kept
+        connection meanwhile gets the mail on a new one."""
+        message = self.message(mail)
+        kept = self._take()
+        if kept is not None:
+            try:
+                kept.send_message(message)
+                return self._keep(kept)
+            except smtplib.SMTPServerDisconnected:
+                pass  # closed while it waited here (a relay keeps nothing of a mail whose data did not end)
+            except BaseException:
+                kept.close()
+                raise
+        smtp = self._open()
+        try:
+            smtp.send_message(message)
+        except BaseException:
+            smtp.close()
+            raise
+        self._keep(smtp)
+
+    def close(self):
+        """The kept connections closed (the service stops)."""
+        while self._kept:
+            self._kept.pop()[0].close()
+
+    def _open(self):
         s = self.settings
-        with smtplib.SMTP(s.host, s.port, timeout=10) as smtp:
+        smtp = smtplib.SMTP(s.host, s.port, timeout=10, local_hostname=local_name())
+        try:
             if s.starttls:
                 smtp.starttls()
             if s.username:
                 smtp.login(s.username, s.password or "")
-            smtp.send_message(self.message(mail))
+        except BaseException:
+            smtp.close()
+            raise
+        return smtp
+
+    def _take(self):
+        """A kept connection young enough that the relay has not closed it for idling, or None."""
+        while self._kept:
+            smtp, since = self._kept.pop()
+            if time.monotonic() - since < KEEP_SECONDS:
+                return smtp
+            smtp.close()
+        return None
+
+    def _keep(self, smtp):
+        if len(self._kept) < KEEP_AT_MOST:
+            self._kept.append((smtp, time.monotonic()))
+        else:
+            smtp.close()
 
     def send_later(self, uow, mail):
         """Send once the unit of work has committed; a failure is logged, not raised (the change stands)."""
@@ -77,6 +141,11 @@ class Mailer(DependencyProvider):
     def setup(self):
         self.settings = of_container(self.container, MailSettings)
         self.mailer = SmtpMailer(self.settings)
+
+    def stop(self):
+        self.mailer.close()
+
+    kill = stop
 
     def get_dependency(self, worker_ctx):
         return self.mailer

@@ -40,3 +40,26 @@ def test_a_relay_that_is_down_fails_the_send_but_not_the_change():
     with pytest.raises(OSError):
         down.send(compose("anna@werkstatt.de", "x", ["y"]))
     down.send_later(Work(), compose("anna@werkstatt.de", "x", ["y"]))  # logged, not raised
+
+
+def test_mails_go_on_arriving_when_the_relay_restarts_between_them(tmp_path):
+    """The adapter keeps its connection to the relay from one mail to the next; a relay that restarted meanwhile
+    (and so closed it) still gets the next mail, once."""
+    from deploy import mailcatcher
+    port = free_port()
+    sender = mailer(port)
+    relay = mailcatcher.start(tmp_path, port)
+    try:
+        started = time.time_ns()
+        for n in (1, 2):
+            sender.send(compose("anna@werkstatt.de", f"mail {n}", ["before the restart"]))
+        relay.terminate()
+        relay.wait(timeout=20)
+        relay = mailcatcher.start(tmp_path, port)
+        sender.send(compose("anna@werkstatt.de", "mail 3", ["after the restart"]))
+        subjects = [m["Subject"] for m in Mailbox(tmp_path).mails("anna@werkstatt.de", since_ns=started)]
+        assert subjects == ["mail 1", "mail 2", "mail 3"]
+    finally:
+        sender.close()
+        relay.terminate()
+        relay.wait(timeout=20)
