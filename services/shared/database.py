@@ -9,7 +9,6 @@ from datetime import datetime, timezone
 
 from nameko.extensions import DependencyProvider
 from sqlalchemy import DateTime, Index, String, Text, TypeDecorator, create_engine, event
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column, sessionmaker
 from sqlalchemy.pool import QueuePool
 
@@ -96,12 +95,12 @@ def make_engine(url):
 
 
 def insert_if_absent(session, model, **values):
-    """INSERT ... ON CONFLICT DO NOTHING, in the dialect of the session's database."""
+    """INSERT ... ON CONFLICT DO NOTHING, in the dialect of the session's database: True when the row went in."""
     if session.get_bind().dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    session.execute(insert(model).values(**values).on_conflict_do_nothing())
+    return session.execute(insert(model).values(**values).on_conflict_do_nothing()).rowcount == 1
 
 
 class UnitOfWork:
@@ -158,32 +157,23 @@ class Store:
     def first_delivery(self, event):
         """A transaction that runs only the first time `event` arrives; None on a redelivery.
 
-        The processed-event row commits with the handler's changes, so a crash in between redoes both,
-        and two deliveries racing each other end with one commit and one IntegrityError rolled back.
+        The processed-event row commits with the handler's changes, so a crash in between redoes both. It goes in
+        first, in one statement that does nothing where the row is there already: of two deliveries racing each
+        other, the second waits for the first to commit (PostgreSQL's unique index, SQLite's one writer) and then
+        finds it there.
         """
-        try:
-            with self.transaction() as uow:
-                if uow.session.get(self._processed_model, event.id) is not None:
-                    yield None
-                    return
-                uow.session.add(self._processed_model(id=event.id, event_type=event.type, processed_at=utcnow()))
-                uow.session.flush()
-                yield uow
-        except IntegrityError:
-            if self._seen(event.id):
-                log.info("event %s was handled by a concurrent delivery", event.id)
-                return
-            raise
+        with self.transaction() as uow:
+            first = insert_if_absent(uow.session, self._processed_model, id=event.id, event_type=event.type,
+                                     processed_at=utcnow())
+            if not first:
+                log.info("event %s was handled before", event.id)
+            yield uow if first else None
 
     def apply_once(self, event, effect):
         """`effect(uow, event.data)` in a transaction, the first time `event` arrives only."""
         with self.first_delivery(event) as uow:
             if uow is not None:
                 effect(uow, event.data)
-
-    def _seen(self, event_id):
-        with self.read() as session:
-            return session.get(self._processed_model, event_id) is not None
 
 
 class Database(DependencyProvider):

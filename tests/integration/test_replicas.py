@@ -171,3 +171,32 @@ def test_two_replicas_relay_a_backlog_once(database_urls, config):
             delivered.append(message.properties["message_id"])
         queue.delete()
     assert len(delivered) == 300 and len(set(delivered)) == 300  # each event on the wire once
+
+
+def test_one_event_delivered_twice_at_once_takes_effect_once(database_urls):
+    """A fact redelivered while its first delivery is still being handled (a consumer lost its channel, a replica
+    died after the effect and before its ack): the second waits for the first to commit, finds it handled, and
+    changes nothing; neither raises."""
+    from sqlalchemy.orm import sessionmaker
+
+    from services.billing.models import ProcessedEvent
+    from services.shared.database import Store
+    engine = make_engine(database_urls["billing"])
+    store = Store(sessionmaker(engine), OutboxMessage, ProcessedEvent, on_commit=lambda emitted: None)
+    event = events.parse(json.loads(json.dumps(events.envelope("AccessExpired", {
+        "operator_id": "op-1", "entitlement_id": "ent-1", "scopes": ["air"], "vin": None,
+        "expired_at": datetime.now(timezone.utc)}, subject="op-1"))))
+    effects = []
+
+    def deliver(name):
+        with store.first_delivery(event) as uow:
+            if uow is not None:
+                effects.append(name)
+                eventlet.sleep(0.3)  # the other delivery arrives while this one has not committed
+
+    for thread in [eventlet.spawn(deliver, name) for name in ("first", "second")]:
+        thread.wait()
+    assert effects == ["first"]
+    with Session(engine) as s:
+        assert s.scalar(select(func.count()).select_from(ProcessedEvent)) == 1
+    engine.dispose()
