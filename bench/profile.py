@@ -56,6 +56,8 @@ def report(name, collapsed, top):
     inclusive, alone, total = collections.Counter(), collections.Counter(), 0
     for line in collapsed.splitlines():
         stack, _, count = line.rpartition(" ")
+        if not count.isdigit():  # py-spy cut off mid-line (the process it sampled exited)
+            continue
         frames, n = stack.split(";"), int(count)
         total += n
         for frame in set(frames):
