@@ -63,8 +63,14 @@ class Leases:
             inside.release()
 
     def close(self):
-        """Let go of every lease this replica holds (its service stops): another replica's next tick takes them."""
+        """Let go of every lease this replica holds (its service stops): another replica's next tick takes them.
+        Unlocked before the connection closes: the server ends a closed session a moment later, not at once."""
         with self._wire:
+            if self._mine:
+                try:
+                    self._connection.exec_driver_sql("SELECT pg_advisory_unlock_all()")
+                except DBAPIError:  # the connection is gone, and its locks with it
+                    pass
             self._drop()
 
     def _hold(self, name):
