@@ -21,11 +21,11 @@ class Context:
 
 def record(ctx, event):
     """An event's fact, appended once to its workshop's chain (a redelivery adds nothing)."""
-    # the data as published (JSON types only), so what is stored is what was hashed
-    fact = domain.fact_of(event.id, event.type, event.time.astimezone(timezone.utc),
-                          events.as_published(event.type, event.data))
     with ctx.store.first_delivery(event) as uow:
         if uow is not None:
+            # the data as published (JSON types only), so what is stored is what was hashed
+            fact = domain.fact_of(event.id, event.type, event.time.astimezone(timezone.utc),
+                                  events.as_published(event.type, event.data))
             append(uow.session, [(fact, ctx.now)])
 
 

@@ -76,14 +76,12 @@ class SmtpMailer:
         kept = self._take()
         if kept is not None:
             try:
-                kept.send_message(message)
-                return self._keep(kept)
+                return self._deliver(kept, message)
             except smtplib.SMTPServerDisconnected:
                 pass  # closed while it waited here (a relay keeps nothing of a mail whose data did not end)
-            except BaseException:
-                kept.close()
-                raise
-        smtp = self._open()
+        self._deliver(self._open(), message)
+
+    def _deliver(self, smtp, message):
         try:
             smtp.send_message(message)
         except BaseException:
