@@ -344,8 +344,9 @@ def _next_sequence(s, session_id):
 
 def _beating(s, credentials, session_id, lean):
     """The agent, its session (locked) and the workshop's programming account in one read: every row a heartbeat
-    touches (the account stays in the unit of work, so reading the time left asks nothing more). Unknown agent or
-    session: the checks one by one, for the error that names which."""
+    touches. The account is returned for the caller to hold: the unit of work keeps an unchanged row only as long
+    as somebody refers to it, and while it is held reading the time left asks nothing more of the database.
+    Unknown agent or session: the checks one by one, for the error that names which."""
     agent_id, credential = credentials
     if agent_id and isinstance(session_id, str):
         query = (select(Agent, Session, Account).join(Session, Session.agent_id == Agent.id)
@@ -353,15 +354,15 @@ def _beating(s, credentials, session_id, lean):
                  .where(Agent.id == agent_id, Session.id == session_id).with_for_update(of=Session))
         found = s.execute(query.options(defer(Session.preflight), defer(Session.plan)) if lean else query).first()
         if found is not None:
-            return _checked(found.Agent, credential), found.Session
+            return _checked(found.Agent, credential), found.Session, found.Account
     agent = authenticate(s, agent_id, credential)
-    return agent, _agent_session(s, agent, session_id, lean=lean)
+    return agent, _agent_session(s, agent, session_id, lean=lean), None
 
 
 def heartbeat(ctx, credentials, session_id, payload):
     with ctx.store.transaction() as uow:
         s = uow.session
-        agent, session = _beating(s, credentials, session_id, lean=not payload.get("progress"))
+        agent, session, _held = _beating(s, credentials, session_id, lean=not payload.get("progress"))  # _held: the account, see _beating
         _seen(agent, ctx.now)
         metrics.HEARTBEATS.inc()
         _publish(uow, session, session.heartbeat(ctx.now, ctx.rules, AccountTime(s, session.operator_id),
