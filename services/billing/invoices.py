@@ -14,9 +14,12 @@ PREFIX = "AOS"
 def next_number(session, year):
     """The year's next number. The counter row is locked by the update until the purchase commits, so numbers
     are handed out in order; a purchase that rolls back gives its number back."""
-    insert_if_absent(session, InvoiceSequence, year=year, last=0)
-    sequence = session.execute(update(InvoiceSequence).where(InvoiceSequence.year == year)
-                               .values(last=InvoiceSequence.last + 1).returning(InvoiceSequence.last)).scalar_one()
+    count = (update(InvoiceSequence).where(InvoiceSequence.year == year).values(last=InvoiceSequence.last + 1)
+             .returning(InvoiceSequence.last))
+    sequence = session.execute(count).scalar_one_or_none()
+    if sequence is None:  # the year's first invoice: its counter opens (once, however many race for it)
+        insert_if_absent(session, InvoiceSequence, year=year, last=0)
+        sequence = session.execute(count).scalar_one()
     return sequence, f"{PREFIX}-{year}-{sequence:06d}"
 
 

@@ -1,7 +1,7 @@
 """The double-entry ledger: every movement is a journal whose postings sum to zero per unit, booked together
 with the account balances it changes. An operator's accounts never go below zero."""
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 
 from services.billing.domain import NON_NEGATIVE_PREFIX, balanced
 from services.billing.models import Balance, Journal, Posting
@@ -24,18 +24,25 @@ def book(session, kind, reference, operator_id, description, postings, now):
     session.add(journal)
     session.flush()
     for account, unit, amount in postings:
-        _open(session, account, unit)
-        change = update(Balance).where(Balance.account == account).values(amount=Balance.amount + amount)
-        if account.startswith(NON_NEGATIVE_PREFIX) and amount < 0:
-            change = change.where(Balance.amount + amount >= 0)
-        if session.execute(change).rowcount != 1:
-            raise Overdrawn(account, unit, balance(session, account), -amount)
-        session.add(Posting(journal_id=journal.id, account=account, unit=unit, amount=amount))
+        # the balance is moved first and opened only when it is not there yet: nearly every booking moves
+        # accounts that exist, and a statement each saved is a statement on every purchase and every session
+        if not _move(session, account, amount):
+            insert_if_absent(session, Balance, account=account, unit=unit, amount=0)
+            if not _move(session, account, amount):
+                raise Overdrawn(account, unit, balance(session, account), -amount)
+    # written together, as one statement: nothing reads them back as objects, and one added in the loop was
+    # flushed on its own by the next balance's update
+    session.execute(insert(Posting), [{"journal_id": journal.id, "account": account, "unit": unit, "amount": amount}
+                                      for account, unit, amount in postings])
     return journal
 
 
-def _open(session, account, unit):
-    insert_if_absent(session, Balance, account=account, unit=unit, amount=0)
+def _move(session, account, amount):
+    """The balance changed by `amount`; False when there is no such balance or an operator's would go below 0."""
+    change = update(Balance).where(Balance.account == account).values(amount=Balance.amount + amount)
+    if account.startswith(NON_NEGATIVE_PREFIX) and amount < 0:
+        change = change.where(Balance.amount + amount >= 0)
+    return session.execute(change).rowcount == 1
 
 
 def postings_of(session, reference):
