@@ -289,7 +289,7 @@ def watch_runs(ctx):
     with ctx.store.read() as s:
         live = s.scalars(select(DiagnosisRun).where(DiagnosisRun.state.in_(("queued", "running")))).all()
         due = [r.id for r in live if r.due(ctx.now, ctx.rules)]
-    return watch_each(ctx, DiagnosisRun, due, diagnosis_time)
+    return watch_each(ctx, DiagnosisRun, due, DiagnosisAccount)
 
 
 # ---- billing's facts ---------------------------------------------------------------------------------------------

@@ -54,8 +54,11 @@ class AccountTime(domain.ProgrammingTime):
     """The workshop's programming seconds in this service's Account table (or its remote-diagnosis seconds, in
     DiagnosisAccount: the same bookkeeping)."""
 
-    def __init__(self, s, operator_id, model=Account):
+    def __init__(self, s, operator_id, model=Account, held=None):
         self.s, self.operator_id, self.model = s, operator_id, model
+        # the account row if the caller read it already: the unit of work keeps an unchanged row only while
+        # somebody refers to it, and one it has let go is read again, with a flush before it
+        self.held = held
 
     @staticmethod
     def credit(s, operator_id, seconds, model=Account):
@@ -232,10 +235,10 @@ def sessions(ctx, actor, limit=50):
         return {"sessions": found}
 
 
-def clock(ctx, s, session):
+def clock(ctx, s, session, time=None):
     """The session's clock: all a heartbeat answers (an agent sends one every 2 s and reads the state)."""
     used = session.counted(ctx.now, ctx.rules)
-    left = session.left(ctx.now, ctx.rules, AccountTime(s, session.operator_id).available())
+    left = session.left(ctx.now, ctx.rules, (time or AccountTime(s, session.operator_id)).available())
     return {"id": session.id, "state": session.state, "used_seconds": round(used, 3),
             "left_seconds": None if left is None else round(left, 3), "clock_running": session.state == "running",
             "in_grace": session.in_grace, "message": session.message}
@@ -344,9 +347,8 @@ def _next_sequence(s, session_id):
 
 def _beating(s, credentials, session_id, lean):
     """The agent, its session (locked) and the workshop's programming account in one read: every row a heartbeat
-    touches. The account is returned for the caller to hold: the unit of work keeps an unchanged row only as long
-    as somebody refers to it, and while it is held reading the time left asks nothing more of the database.
-    Unknown agent or session: the checks one by one, for the error that names which."""
+    touches (the account for AccountTime to hold). Unknown agent or session: the checks one by one, for the error
+    that names which."""
     agent_id, credential = credentials
     if agent_id and isinstance(session_id, str):
         query = (select(Agent, Session, Account).join(Session, Session.agent_id == Agent.id)
@@ -362,12 +364,12 @@ def _beating(s, credentials, session_id, lean):
 def heartbeat(ctx, credentials, session_id, payload):
     with ctx.store.transaction() as uow:
         s = uow.session
-        agent, session, _held = _beating(s, credentials, session_id, lean=not payload.get("progress"))  # _held: the account, see _beating
+        agent, session, account = _beating(s, credentials, session_id, lean=not payload.get("progress"))
         _seen(agent, ctx.now)
         metrics.HEARTBEATS.inc()
-        _publish(uow, session, session.heartbeat(ctx.now, ctx.rules, AccountTime(s, session.operator_id),
-                                                 payload.get("progress")))
-        return clock(ctx, s, session)
+        time = AccountTime(s, session.operator_id, held=account)
+        _publish(uow, session, session.heartbeat(ctx.now, ctx.rules, time, payload.get("progress")))
+        return clock(ctx, s, session, time)
 
 
 def report(ctx, credentials, session_id, payload):
@@ -522,7 +524,7 @@ def watch_clocks(ctx):
         by_state = dict(s.execute(select(Session.state, func.count()).where(Session.state.in_(domain.LIVE))
                                   .group_by(Session.state)).all())
     metrics.by_state(by_state)
-    return watch_each(ctx, Session, due, AccountTime)
+    return watch_each(ctx, Session, due)
 
 
 # rows locked and settled in one transaction: few commits for a mass expiry, yet short enough that the heartbeats
@@ -530,20 +532,24 @@ def watch_clocks(ctx):
 WATCHED_TOGETHER = 50
 
 
-def watch_each(ctx, model, ids, time_of):
+def watch_each(ctx, model, ids, account_model=Account):
     """The rows the timer found due, together in one transaction (one commit, their facts in one insert: 300
     sessions whose paid time ends in the same second are settled in one go, not one commit after another), each
-    told its workshop's paid time (`time_of(session, operator_id)`, settled together: SettledTogether). Every row is locked first, in the order of their ids,
-    before any account is touched: a heartbeat locks its session before its account, so the two cannot deadlock."""
+    told its workshop's paid time in `account_model`, settled together (SettledTogether). Every row is locked
+    first, in the order of their ids, before any account is touched: a heartbeat locks its session before its
+    account, so the two cannot deadlock."""
     for start in range(0, len(ids), WATCHED_TOGETHER):
         with ctx.store.transaction() as uow:
-            rows = uow.session.scalars(select(model).where(model.id.in_(ids[start:start + WATCHED_TOGETHER]))
-                                       .order_by(model.id).with_for_update()).all()
-            times = {}
+            s = uow.session
+            rows = s.scalars(select(model).where(model.id.in_(ids[start:start + WATCHED_TOGETHER]))
+                             .order_by(model.id).with_for_update()).all()
+            operators = {row.operator_id for row in rows}
+            accounts = {a.operator_id: a for a in s.scalars(  # the workshops' accounts in one read, not one each
+                select(account_model).where(account_model.operator_id.in_(sorted(operators))))}
+            times = {op: domain.SettledTogether(AccountTime(s, op, account_model, accounts.get(op)))
+                     for op in operators}
             for row in rows:
-                time = times.get(row.operator_id) or times.setdefault(
-                    row.operator_id, domain.SettledTogether(time_of(uow.session, row.operator_id)))
-                _publish(uow, row, row.watch(ctx.now, ctx.rules, time))
+                _publish(uow, row, row.watch(ctx.now, ctx.rules, times[row.operator_id]))
             for time in times.values():
                 time.write()
     return len(ids)
