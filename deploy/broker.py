@@ -1,8 +1,9 @@
 """Each AOS process its own broker user with only the permissions it needs, read off the code, not written twice.
 
 What a process may do on RabbitMQ:
-- declare, bind and consume its own queues only: `rpc-<process>` (its RPC entrypoints), `rpc.reply-<process>-...`
-  (answers to its own calls), `evt-<source>-<Event>--<process>.<handler>` (the events it consumes);
+- declare, bind and consume its own queues only: `rpc-<process>` and `rpc-<process>-<lane>` (its RPC entrypoints),
+  `rpc.reply-<process>-...` (answers to its own calls), `evt-<source>-<Event>--<process>.<handler>` (the events it
+  consumes);
 - publish on `nameko-rpc` only the calls its code makes (`self.<proxy>.<method>` of its RpcProxy dependencies,
   never another service's staff RPC) and answers (a reply queue's random id), checked on the routing key by
   RabbitMQ's topic authorisation;
@@ -33,6 +34,7 @@ from urllib.parse import quote, urlsplit
 
 from services.shared import config as settings
 from services.shared import events
+from services.shared.queues import lane_target
 
 RPC_EXCHANGE = "nameko-rpc"
 REPLY_KEY = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"  # nameko's reply routing key, a uuid4
@@ -49,11 +51,16 @@ class Grant:
     topics: dict  # exchange -> (write, read): routing keys it may publish with, bind with
 
 
-def rpc_methods(cls):
-    """The RPC entrypoints of a service class: name -> whose proof it needs (actor, holder, staff or None)."""
+def rpc_methods(cls, process):
+    """The RPC entrypoints of a service class, by the name callers give them (the process, or one of its lanes:
+    services.shared.queues.lane_target): {target: {method: whose proof it needs (actor, holder, staff or None)}}."""
     from nameko.rpc import Rpc
-    return {name: getattr(fn, "proof", None) for name, fn in inspect.getmembers(cls, inspect.isfunction)
-            if any(isinstance(e, Rpc) for e in getattr(fn, "nameko_entrypoints", ()))}
+    found = {}
+    for name, fn in inspect.getmembers(cls, inspect.isfunction):
+        if any(isinstance(e, Rpc) for e in getattr(fn, "nameko_entrypoints", ())):
+            lane = getattr(fn, "lane", None)
+            found.setdefault(lane_target(process, lane) if lane else process, {})[name] = getattr(fn, "proof", None)
+    return found
 
 
 def calls_made(cls):
@@ -65,7 +72,8 @@ def calls_made(cls):
     return {(proxies[node.value.attr], node.attr) for node in ast.walk(tree)
             if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Attribute)
             and isinstance(node.value.value, ast.Name) and node.value.value.id == "self"
-            and node.value.attr in proxies} | {(target, "ping") for target in proxies.values()}
+            and node.value.attr in proxies} | {(target, "ping") for target in proxies.values()
+                                               if target in settings.SERVICES}  # a lane has no ping of its own
 
 
 def _any(names):
@@ -73,14 +81,15 @@ def _any(names):
 
 
 def _own_queues(process):
-    return rf"rpc-{process}|rpc\.reply-{process}-.+|evt-[a-z_]+-[A-Za-z]+--{process}\..+"
+    return rf"rpc-{process}(-[a-z]+)?|rpc\.reply-{process}-.+|evt-[a-z_]+-[A-Za-z]+--{process}\..+"
 
 
 def grants():
     """Every broker user's grant, from the code: what each process serves, calls and publishes."""
     from services.shared.serve import service_class
     classes = {p: service_class(p) for p in settings.PROCESSES}
-    methods = {p: rpc_methods(c) for p, c in classes.items() if p in settings.SERVICES}
+    methods = {target: found for p, c in classes.items() if p in settings.SERVICES
+               for target, found in rpc_methods(c, p).items()}
     granted = {}
     for process, cls in classes.items():
         calls = calls_made(cls)
@@ -93,7 +102,7 @@ def grants():
             write=rf"^({RPC_EXCHANGE}|{process}\.events|{own})$",
             read=rf"^({RPC_EXCHANGE}|{EVENT_EXCHANGES}|{own})$",
             topics={RPC_EXCHANGE: (rf"^({REPLY_KEY}|{_any(f'{s}.{m}' for s, m in calls)})$",
-                                   rf"^({REPLY_KEY}|{process}\.\*)$"),
+                                   rf"^({REPLY_KEY}|{process}(-[a-z]+)?\.\*)$"),
                     f"{process}.events": (rf"^({_any(owned)})$", ".*")})
     console = {f"{s}.{m}" for s, found in methods.items() for m, proof in found.items()
                if proof == "staff" or m == "ping"}

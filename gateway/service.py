@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 
 import eventlet
 from nameko.events import BROADCAST
-from services.shared.queues import RpcProxy
+from services.shared.queues import RpcProxy, lane_target
 from nameko.timer import timer
 from werkzeug.wrappers import Response
 
@@ -21,7 +21,7 @@ from services.air import schemas as airs
 from services.audit import schemas as aus
 from services.billing import schemas as bs
 from services.identity import schemas as ids
-from services.programming import schemas as ps
+from services.programming import AGENTS, schemas as ps
 from services.shared.config import Settings
 from services.shared import jsonread
 from services.shared.consumer import consumes
@@ -52,6 +52,7 @@ class GatewayService:
     shop = RpcProxy("shop")
     air = RpcProxy("air")
     programming = RpcProxy("programming")
+    agent_lane = RpcProxy(lane_target("programming", AGENTS))  # what agents call, on programming's lane for them
     audit = RpcProxy("audit")
     auth = Authenticator()
     settings = Settings(GatewaySettings)
@@ -444,13 +445,13 @@ class GatewayService:
     @route("GET", V1 + "/agents/jobs", "Agent: the next job (`Authorization: Agent <id>:<credential>`)",
            "programming", answer=ps.Job, errors=((401, "unknown agent or wrong credential"),))
     def agent_job(self, request):
-        return self._call(self.programming.next_job, agent_credentials(request))
+        return self._call(self.agent_lane.next_job, agent_credentials(request))
 
     @route("POST", V1 + "/agents/sessions/<session_id>/heartbeat", "Agent: alive, with progress; the clock counts "
            "while these come", "programming", body=ps.Heartbeat, answer=ps.SessionClock,
            errors=((401, "unknown agent or wrong credential"), (404, "not this agent's session")))
     def agent_heartbeat(self, request, session_id):
-        return self._call(self.programming.heartbeat, agent_credentials(request), session_id,
+        return self._call(self.agent_lane.heartbeat, agent_credentials(request), session_id,
                           read_json(request, ps.Heartbeat))
 
     @route("POST", V1 + "/agents/sessions/<session_id>/report", "Agent: a numbered report (pre-flight reading, "
@@ -458,7 +459,7 @@ class GatewayService:
            errors=((401, "unknown agent or wrong credential"), (404, "not this agent's session"),
                    (409, "out of order, or not possible in the session's state"), (422, "a field breaks a rule")))
     def agent_report(self, request, session_id):
-        return self._call(self.programming.report, agent_credentials(request), session_id,
+        return self._call(self.agent_lane.report, agent_credentials(request), session_id,
                           read_json(request, ps.AgentReport))
 
     @route("POST", V1 + "/agents/sessions/<session_id>/security-key", "Agent: the key for an ECU's security access "
@@ -468,7 +469,7 @@ class GatewayService:
                    (409, "the session is not running, or the ECU is flashed already"),
                    (422, "the ECU is not in the session's plan")))
     def agent_security_key(self, request, session_id):
-        return self._call(self.programming.security_key, agent_credentials(request), session_id,
+        return self._call(self.agent_lane.security_key, agent_credentials(request), session_id,
                           read_json(request, ps.SeedInput))
 
     # ---- the job card and diagnosis ----
@@ -536,7 +537,7 @@ class GatewayService:
            errors=((401, "unknown agent or wrong credential"), (404, "not this agent's run"),
                    (409, "the run is not running")))
     def agent_samples(self, request, run_id):
-        return self._call(self.programming.run_samples, agent_credentials(request), run_id,
+        return self._call(self.agent_lane.run_samples, agent_credentials(request), run_id,
                           read_json(request, ps.Samples))
 
     @route("POST", V1 + "/agents/runs/<run_id>/report", "Agent: a diagnosis run's result (decoded through the ODX)",
@@ -544,7 +545,7 @@ class GatewayService:
            errors=((401, "unknown agent or wrong credential"), (404, "not this agent's run"),
                    (409, "the run is not running"), (422, "a field breaks a rule")))
     def agent_run_report(self, request, run_id):
-        return self._call(self.programming.run_report, agent_credentials(request), run_id,
+        return self._call(self.agent_lane.run_report, agent_credentials(request), run_id,
                           read_json(request, ps.RunReport))
 
     # ---- vehicle data ----
@@ -704,7 +705,7 @@ class GatewayService:
            errors=((401, "unknown agent or wrong credential"), (404, "not this agent's task"),
                    (409, "the task is not running"), (422, "not the task's immobiliser")))
     def agent_task_security_key(self, request, task_id):
-        return self._call(self.programming.task_security_key, agent_credentials(request), task_id,
+        return self._call(self.agent_lane.task_security_key, agent_credentials(request), task_id,
                           read_json(request, ps.SeedInput))
 
     @route("POST", V1 + "/agents/tasks/<task_id>/gateway-token", "Agent: the unlock token for the challenge it read "
@@ -713,14 +714,14 @@ class GatewayService:
            errors=((401, "unknown agent or wrong credential"), (404, "not this agent's task"),
                    (409, "the task is not running, or the challenge was answered")))
     def agent_task_gateway_token(self, request, task_id):
-        return self._call(self.programming.task_gateway_token, agent_credentials(request), task_id,
+        return self._call(self.agent_lane.task_gateway_token, agent_credentials(request), task_id,
                           read_json(request, ps.ChallengeInput))
 
     @route("POST", V1 + "/agents/tasks/<task_id>/report", "Agent: the task is done, or it failed", "SERMI",
            body=ps.TaskReport, answer=ps.TaskOut,
            errors=((401, "unknown agent or wrong credential"), (404, "not this agent's task")))
     def agent_task_report(self, request, task_id):
-        return self._call(self.programming.task_report, agent_credentials(request), task_id,
+        return self._call(self.agent_lane.task_report, agent_credentials(request), task_id,
                           read_json(request, ps.TaskReport))
 
     # ---- the audit trail ----

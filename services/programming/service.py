@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 from services.shared.queues import RpcProxy
 from nameko.timer import timer
 
-from services.programming import job_cards, schemas as s, use_cases
+from services.programming import AGENTS, job_cards, schemas as s, use_cases
 from services.programming.models import OutboxMessage, ProcessedEvent
 from services.programming.dependencies import Keys
 from services.programming.settings import ProgrammingSettings
@@ -19,8 +19,6 @@ from services.shared.metrics import Metrics
 from services.shared.offer import Offer
 from services.shared.schemas import dump, load
 from services.shared.lease import one_replica
-
-
 
 class ProgrammingService:
     name = "programming"
@@ -98,16 +96,16 @@ class ProgrammingService:
 
     # ---- agents ----
 
-    @api
+    @api(lane=AGENTS)
     def next_job(self, credentials):
         return dump(s.Job, use_cases.next_job(self._ctx(), _pair(credentials)))
 
-    @api
+    @api(lane=AGENTS)
     def heartbeat(self, credentials, session_id, payload):
         return dump(s.SessionClock, use_cases.heartbeat(self._ctx(), _pair(credentials), session_id,
                                                       load(s.Heartbeat, payload)))
 
-    @api
+    @api(lane=AGENTS)
     def report(self, credentials, session_id, payload):
         return dump(s.SessionOut, use_cases.report(self._ctx(), _pair(credentials), session_id,
                                                    load(s.AgentReport, payload)))
@@ -138,22 +136,22 @@ class ProgrammingService:
     def task(self, actor, task_id):
         return dump(s.TaskOut, use_cases.task(self._ctx(), actor, task_id))
 
-    @api
+    @api(lane=AGENTS)
     def task_security_key(self, credentials, task_id, payload):
         return dump(s.KeyOut, use_cases.task_security_key(self._ctx(), _pair(credentials), task_id,
                                                           load(s.SeedInput, payload)))
 
-    @api
+    @api(lane=AGENTS)
     def task_gateway_token(self, credentials, task_id, payload):
         return dump(s.TokenOut, use_cases.task_gateway_token(self._ctx(), _pair(credentials), task_id,
                                                              load(s.ChallengeInput, payload)))
 
-    @api
+    @api(lane=AGENTS)
     def task_report(self, credentials, task_id, payload):
         return dump(s.TaskOut, use_cases.task_report(self._ctx(), _pair(credentials), task_id,
                                                      load(s.TaskReport, payload)))
 
-    @api
+    @api(lane=AGENTS)
     def security_key(self, credentials, session_id, payload):
         return dump(s.KeyOut, use_cases.security_key(self._ctx(), _pair(credentials), session_id,
                                                      load(s.SeedInput, payload)))
@@ -192,11 +190,11 @@ class ProgrammingService:
     def job_report(self, actor, job_id):
         return dump(s.LinkOut, job_cards.report_link(self._ctx(), actor, job_id))
 
-    @api
+    @api(lane=AGENTS)
     def run_samples(self, credentials, run_id, payload):
         return dump(s.SamplesOut, job_cards.samples(self._ctx(), _pair(credentials), run_id, load(s.Samples, payload)))
 
-    @api
+    @api(lane=AGENTS)
     def run_report(self, credentials, run_id, payload):
         return dump(s.RunOut, job_cards.run_report(self._ctx(), _pair(credentials), run_id,
                                                    load(s.RunReport, payload)))

@@ -14,7 +14,7 @@ from services.shared.config import data_path, of_container, variable
 from services.shared.errors import EXPECTED, Forbidden, Unauthenticated
 from services.shared.spending import rights_of
 from services.shared.tokens import StaffVerifier, TokenVerifier, read_key
-from services.shared.queues import rpc
+from services.shared.queues import lane_rpc, rpc
 
 
 @dataclass(frozen=True)
@@ -76,9 +76,12 @@ PROVERS = {"actor": Proof.actor, "holder": lambda proof, handed: proof.actor(han
            "staff": Proof.staff}
 
 
-def api(fn):
+def api(fn=None, *, lane=None):
     """An RPC entrypoint; one that acts for somebody (its first parameter is one of PROVERS) gets who its token
-    proves (the service class needs `proof = Proof()`)."""
+    proves (the service class needs `proof = Proof()`). `@api(lane="agents")`: on the service's lane of that name
+    (services.shared.queues.lane_rpc), which callers reach as RpcProxy("<service>-agents")."""
+    if fn is None:
+        return functools.partial(api, lane=lane)
     first = list(inspect.signature(fn).parameters)[1:2]
     if first and first[0] in PROVERS:
         inner, prove = fn, PROVERS[first[0]]
@@ -87,4 +90,5 @@ def api(fn):
         def fn(self, handed, *args, **kwargs):
             return inner(self, prove(self.proof, handed), *args, **kwargs)
     fn.proof = first[0] if first and first[0] in PROVERS else None  # the broker's grants follow it (deploy/broker)
-    return rpc(expected_exceptions=EXPECTED)(fn)
+    fn.lane = lane
+    return (lane_rpc(lane).decorator if lane else rpc)(expected_exceptions=EXPECTED)(fn)

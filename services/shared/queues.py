@@ -6,14 +6,16 @@ broadcast queue) stay classic: a quorum queue cannot be exclusive or auto-delete
 
 A queue's type is fixed when it is first declared: turning this on for a broker that already has the classic
 queues needs them deleted first (a new vhost, say)."""
+import functools
 import sys
 
+from kombu import Queue
 from kombu.serialization import dumps, registry
 from nameko.amqp.publish import Publisher
 from nameko.constants import (AMQP_SSL_CONFIG_KEY, AMQP_URI_CONFIG_KEY, DEFAULT_TRANSPORT_OPTIONS,
                               LOGIN_METHOD_CONFIG_KEY, NON_PERSISTENT)
 from nameko.events import EventHandler
-from nameko.exceptions import UnserializableValueError, serialize
+from nameko.exceptions import MethodNotFound, UnserializableValueError, serialize
 from nameko.rpc import ReplyListener, Rpc, RpcConsumer, get_rpc_exchange
 from nameko.rpc import RpcProxy as NamekoRpcProxy
 
@@ -67,6 +69,42 @@ def answer(config, message, result, exc_info):
 
 class ServiceRpc(Rpc):
     rpc_consumer = SharedRpcConsumer()
+
+
+def lane_target(service, lane):
+    """The name callers give RpcProxy for a service's lane: `programming-agents`."""
+    return f"{service}-{lane}"
+
+
+class LaneRpcConsumer(SharedRpcConsumer):
+    """A lane: some of a service's RPCs on a queue of their own, `rpc-<service>-<lane>`, bound to
+    `<service>-<lane>.*`. The service's process takes from both queues, up to max_workers from each, so what piles
+    up in one (320 sessions started in the same second) does not hold up the other (the agents' heartbeats, which
+    a flash waits on). One subclass per lane (lane_rpc): nameko shares one consumer per class in a container."""
+    lane = None
+
+    def setup(self):
+        if self.queue is None:
+            target = lane_target(self.container.service_name, self.lane)
+            self.queue = Queue(f"rpc-{target}", exchange=get_rpc_exchange(self.container.config),
+                               routing_key=f"{target}.*", durable=True)
+            self.queue_consumer.register_provider(self)
+            self._registered = True
+        _quorum(self.queue, self.container.config)
+
+    def get_provider_for_method(self, routing_key):
+        target = lane_target(self.container.service_name, self.lane)
+        for provider in self._providers:
+            if f"{target}.{provider.method_name}" == routing_key:
+                return provider
+        raise MethodNotFound(routing_key.split(".")[-1])
+
+
+@functools.cache
+def lane_rpc(lane):
+    """The RPC entrypoint of a lane: `@lane_rpc("agents").decorator`, or `@api(lane="agents")`."""
+    consumer = type(f"{lane.title()}RpcConsumer", (LaneRpcConsumer,), {"lane": lane})
+    return type(f"{lane.title()}Rpc", (ServiceRpc,), {"rpc_consumer": consumer(), "lane": lane})
 
 
 class ServiceEventHandler(EventHandler):

@@ -43,7 +43,7 @@ def test_every_shared_queue_is_a_quorum_queue_and_a_purchase_goes_through(api, s
     found = queues(system)
     shared = {name: q for name, q in found.items() if name.startswith(("rpc-", "evt-")) and q["durable"]
               and not q["auto_delete"] and not q["exclusive"]}
-    assert {"rpc-billing", "rpc-identity", "rpc-programming", "rpc-audit"} <= set(shared)
+    assert {"rpc-billing", "rpc-identity", "rpc-programming", "rpc-programming-agents", "rpc-audit"} <= set(shared)
     assert "evt-billing-AccessPurchased--programming.on_access_purchased" in shared
     assert {name: q["type"] for name, q in shared.items()} == {name: "quorum" for name in shared}
     single = {name: q["type"] for name, q in found.items() if name not in shared}
