@@ -76,7 +76,8 @@ def main():
             print(f"  {verdict(name, measured[name]):6}  {measured[name]:7.2f}  goal {op} {goal:<5g} {what}")
         else:
             print(f"  {'-':6}  {'':7}  goal {op} {goal:<5g} {what} (not measured in this run)")
-    print("\nCPU ms per request, summed over the gateway, the services and the broker; the three largest parts")
+    print("\nCPU ms per request, summed over the gateway, the services, the broker and PostgreSQL when used; the three "
+          "largest parts")
     costs = {(e["bench"], e["path"]): e for e in entries if e["kind"] == "cpu"}  # a bench run twice: its last
     for e in costs.values():
         parts = ", ".join(f"{n} {ms:.2f}" for n, ms in sorted(e["by"].items(), key=lambda x: -x[1])[:3])

@@ -64,20 +64,27 @@ class System:
 
     def measured(self, drive):
         """`drive()`'s figures with what each request cost in CPU: `cpu_ms`, summed over every process of the
-        system and the broker (read from /proc; the broker's share counts whatever else used it meanwhile; the
-        load generator is not counted), and `cpu_ms_by` process (replicas together, the broker as `broker`)."""
+        system, the broker and, on PostgreSQL, the database server's processes (read from /proc; the broker's and
+        the database's share count whatever else used them meanwhile; the load generator is not counted), and
+        `cpu_ms_by` process (replicas together, the broker as `broker`, PostgreSQL as `database`)."""
+        before = {name: per_pid(pids) for name, pids in self._groups().items()}
+        result = drive()
+        requests = max(result["requests"], 1)
+        # a connection the database server opened meanwhile counts from its start; one closed meanwhile is lost
+        result["cpu_ms_by"] = {name: sum(cpu - before.get(name, {}).get(pid, 0) for pid, cpu in per_pid(pids).items())
+                               * 1000 / requests for name, pids in self._groups().items()}
+        result["cpu_ms"] = sum(result["cpu_ms_by"].values())
+        return result
+
+    def _groups(self):
         groups = {}
         for name, p in self.processes.items():
             if name != "watcher" and p.poll() is None:
                 groups.setdefault(name.partition("-")[0], []).append(p.pid)
         groups["broker"] = broker_pids()
-        before = {name: cpu_seconds(pids) for name, pids in groups.items()}
-        result = drive()
-        requests = max(result["requests"], 1)
-        result["cpu_ms_by"] = {name: (cpu_seconds(pids) - before[name]) * 1000 / requests
-                               for name, pids in groups.items()}
-        result["cpu_ms"] = sum(result["cpu_ms_by"].values())
-        return result
+        if any(k.endswith("_DATABASE_URL") and v.startswith("postgresql") for k, v in self.env.items()):
+            groups["database"] = pgrep("^postgres")
+        return groups
 
     def staff_token(self):
         """A platform staff member's token for the staff RPCs (python -m deploy.staff)."""
@@ -244,22 +251,26 @@ def wait_until_true(check, seconds, what):
     wait_for(safe, seconds, what)
 
 
-def cpu_seconds(pids):
-    """The user and system CPU time the processes have used so far, from /proc/<pid>/stat."""
-    total = 0
+def per_pid(pids):
+    """The user and system CPU seconds each process has used so far, from /proc/<pid>/stat."""
+    found = {}
     for pid in pids:
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue  # gone meanwhile
-        total += int(fields[11]) + int(fields[12])  # utime, stime: fields 14 and 15 of proc(5)
-    return total / os.sysconf("SC_CLK_TCK")
+        found[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime: proc(5)
+    return found
+
+
+def pgrep(pattern):
+    found = subprocess.run(["pgrep", "-f", pattern], capture_output=True, text=True)
+    return [int(pid) for pid in found.stdout.split()]
 
 
 def broker_pids():
     """RabbitMQ's Erlang VM on this machine, if it runs here."""
-    found = subprocess.run(["pgrep", "-f", "beam.smp"], capture_output=True, text=True)
-    return [int(pid) for pid in found.stdout.split()]
+    return pgrep("beam.smp")
 
 
 def table(results, width=28):
@@ -270,7 +281,7 @@ def table(results, width=28):
         cpu = f"{r['cpu_ms']:7.2f}" if "cpu_ms" in r else f"{'-':>7}"
         print(f"{path:{width}} {r['rate']:8.1f} {r['p50_ms']:8.1f} {r['p95_ms']:8.1f} {r['p99_ms']:8.1f} {cpu} "
               f"{r['errors']:7d} {r['requests']:9d}")
-    print("CPU ms: per request, summed over the gateway, the services and the broker (/proc)")
+    print("CPU ms: per request, summed over the gateway, the services, the broker and PostgreSQL when used (/proc)")
     for path, r in results.items():
         if r.get("cpu_ms_by"):
             split = ", ".join(f"{name} {ms:.2f}" for name, ms in sorted(r["cpu_ms_by"].items(), key=lambda x: -x[1])
