@@ -5,6 +5,7 @@ import json
 import logging
 from dataclasses import dataclass
 
+import eventlet.semaphore
 import orjson
 from marshmallow import ValidationError
 from nameko.exceptions import UnknownService
@@ -38,6 +39,12 @@ class Route:
     public: bool = False
     errors: tuple = ()
     content_type: str = "application/json"
+    # whose calls: "agents" (a pass-through client mid-flash) or "workshops"; each lane has max_workers of its own,
+    # so a burst of one (320 sessions started at once) does not keep the other waiting for a free worker
+    lane: str = "workshops"
+
+
+LANES = ("workshops", "agents")
 
 
 def json_response(payload, status=200, headers=None):
@@ -107,6 +114,11 @@ class JsonWsgiApp(WsgiApp):
 
 
 class JsonWebServer(WebServer):
+    def setup(self):
+        super().setup()
+        size = of_container(self.container, GatewaySettings).max_workers
+        self.lanes = {lane: eventlet.semaphore.Semaphore(size) for lane in LANES}
+
     def get_wsgi_app(self):
         return JsonWsgiApp(self)
 
@@ -128,7 +140,8 @@ class ApiEntrypoint(HttpRequestHandler):
         response = self._refusal(request)
         if response is None:
             request.max_content_length = self.limit  # a chunked body is cut off at the limit too
-            response = super().handle_request(request)
+            with self.server.lanes[self.route.lane if self.route else "workshops"]:
+                response = super().handle_request(request)
         response.headers[logs.HEADER] = request.correlation_id
         return harden(response)
 

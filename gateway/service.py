@@ -443,13 +443,13 @@ class GatewayService:
         return self._call(self.programming.end, caller.actor(), session_id)
 
     @route("GET", V1 + "/agents/jobs", "Agent: the next job (`Authorization: Agent <id>:<credential>`)",
-           "programming", answer=ps.Job, errors=((401, "unknown agent or wrong credential"),))
+           "programming", answer=ps.Job, errors=((401, "unknown agent or wrong credential"),), lane="agents")
     def agent_job(self, request):
         return self._call(self.agent_lane.next_job, agent_credentials(request))
 
     @route("POST", V1 + "/agents/sessions/<session_id>/heartbeat", "Agent: alive, with progress; the clock counts "
            "while these come", "programming", body=ps.Heartbeat, answer=ps.SessionClock,
-           errors=((401, "unknown agent or wrong credential"), (404, "not this agent's session")))
+           errors=((401, "unknown agent or wrong credential"), (404, "not this agent's session")), lane="agents")
     def agent_heartbeat(self, request, session_id):
         return self._call(self.agent_lane.heartbeat, agent_credentials(request), session_id,
                           read_json(request, ps.Heartbeat))
@@ -457,7 +457,8 @@ class GatewayService:
     @route("POST", V1 + "/agents/sessions/<session_id>/report", "Agent: a numbered report (pre-flight reading, "
            "files verified, per-ECU result)", "programming", body=ps.AgentReport, answer=ps.SessionOut,
            errors=((401, "unknown agent or wrong credential"), (404, "not this agent's session"),
-                   (409, "out of order, or not possible in the session's state"), (422, "a field breaks a rule")))
+                   (409, "out of order, or not possible in the session's state"), (422, "a field breaks a rule")),
+           lane="agents")
     def agent_report(self, request, session_id):
         return self._call(self.agent_lane.report, agent_credentials(request), session_id,
                           read_json(request, ps.AgentReport))
@@ -467,7 +468,7 @@ class GatewayService:
            body=ps.SeedInput, answer=ps.KeyOut,
            errors=((401, "unknown agent or wrong credential"), (404, "not this agent's session"),
                    (409, "the session is not running, or the ECU is flashed already"),
-                   (422, "the ECU is not in the session's plan")))
+                   (422, "the ECU is not in the session's plan")), lane="agents")
     def agent_security_key(self, request, session_id):
         return self._call(self.agent_lane.security_key, agent_credentials(request), session_id,
                           read_json(request, ps.SeedInput))
@@ -535,7 +536,7 @@ class GatewayService:
     @route("POST", V1 + "/agents/runs/<run_id>/samples", "Agent: a batch of live data; the run's clock counts to now",
            "diagnosis", body=ps.Samples, answer=ps.SamplesOut,
            errors=((401, "unknown agent or wrong credential"), (404, "not this agent's run"),
-                   (409, "the run is not running")))
+                   (409, "the run is not running")), lane="agents")
     def agent_samples(self, request, run_id):
         return self._call(self.agent_lane.run_samples, agent_credentials(request), run_id,
                           read_json(request, ps.Samples))
@@ -543,7 +544,7 @@ class GatewayService:
     @route("POST", V1 + "/agents/runs/<run_id>/report", "Agent: a diagnosis run's result (decoded through the ODX)",
            "diagnosis", body=ps.RunReport, answer=ps.RunOut,
            errors=((401, "unknown agent or wrong credential"), (404, "not this agent's run"),
-                   (409, "the run is not running"), (422, "a field breaks a rule")))
+                   (409, "the run is not running"), (422, "a field breaks a rule")), lane="agents")
     def agent_run_report(self, request, run_id):
         return self._call(self.agent_lane.run_report, agent_credentials(request), run_id,
                           read_json(request, ps.RunReport))
@@ -703,7 +704,7 @@ class GatewayService:
     @route("POST", V1 + "/agents/tasks/<task_id>/security-key", "Agent: the immobiliser's key for its seed, for a "
            "running key task only (recorded)", "SERMI", body=ps.SeedInput, answer=ps.KeyOut,
            errors=((401, "unknown agent or wrong credential"), (404, "not this agent's task"),
-                   (409, "the task is not running"), (422, "not the task's immobiliser")))
+                   (409, "the task is not running"), (422, "not the task's immobiliser")), lane="agents")
     def agent_task_security_key(self, request, task_id):
         return self._call(self.agent_lane.task_security_key, agent_credentials(request), task_id,
                           read_json(request, ps.SeedInput))
@@ -712,14 +713,14 @@ class GatewayService:
            "from the car's secure gateway, in a running unlock task (once per challenge)", "SERMI",
            body=ps.ChallengeInput, answer=ps.TokenOut,
            errors=((401, "unknown agent or wrong credential"), (404, "not this agent's task"),
-                   (409, "the task is not running, or the challenge was answered")))
+                   (409, "the task is not running, or the challenge was answered")), lane="agents")
     def agent_task_gateway_token(self, request, task_id):
         return self._call(self.agent_lane.task_gateway_token, agent_credentials(request), task_id,
                           read_json(request, ps.ChallengeInput))
 
     @route("POST", V1 + "/agents/tasks/<task_id>/report", "Agent: the task is done, or it failed", "SERMI",
            body=ps.TaskReport, answer=ps.TaskOut,
-           errors=((401, "unknown agent or wrong credential"), (404, "not this agent's task")))
+           errors=((401, "unknown agent or wrong credential"), (404, "not this agent's task")), lane="agents")
     def agent_task_report(self, request, task_id):
         return self._call(self.agent_lane.task_report, agent_credentials(request), task_id,
                           read_json(request, ps.TaskReport))

@@ -44,8 +44,10 @@ def main(argv):
         if isinstance(provider, settings.Settings):
             settings.build(provider.cls, config["ENVIRONMENT"])
     if name == "gateway":
+        from gateway.http import LANES
         from gateway.settings import GatewaySettings
-        config["max_workers"] = settings.build(GatewaySettings, config["ENVIRONMENT"]).max_workers
+        # the lanes gate the requests (gateway.http.Route.lane); the pool only leaves room for them and the timers
+        config["max_workers"] = settings.build(GatewaySettings, config["ENVIRONMENT"]).max_workers * len(LANES) + 8
     run([service], config)
 
 
