@@ -1,6 +1,7 @@
 """The database provider: one engine per service, a unit of work per change, and the two tables that make
 events safe: the outbox (facts committed with the change that caused them) and processed events (what a
 consumer has already handled)."""
+import functools
 import json
 import logging
 import uuid
@@ -96,11 +97,19 @@ def make_engine(url):
 
 def insert_if_absent(session, model, **values):
     """INSERT ... ON CONFLICT DO NOTHING, in the dialect of the session's database: True when the row went in."""
-    if session.get_bind().dialect.name == "postgresql":
+    statement = _insert_if_absent(session.get_bind().dialect.name, model.__table__)
+    return session.execute(statement, values).rowcount == 1
+
+
+@functools.cache
+def _insert_if_absent(dialect, table):
+    """Built once per table, on the table, not the mapped class: every consumed event runs one (first_delivery),
+    and the ORM's bulk-insert path and a statement built each time cost more than the insert itself."""
+    if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    return session.execute(insert(model).values(**values).on_conflict_do_nothing()).rowcount == 1
+    return insert(table).on_conflict_do_nothing()
 
 
 class UnitOfWork:

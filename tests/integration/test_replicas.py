@@ -194,9 +194,9 @@ def test_one_event_delivered_twice_at_once_takes_effect_once(database_urls):
                 effects.append(name)
                 eventlet.sleep(0.3)  # the other delivery arrives while this one has not committed
 
-    for thread in [eventlet.spawn(deliver, name) for name in ("first", "second")]:
+    for thread in [eventlet.spawn(deliver, name) for name in ("one", "other")]:
         thread.wait()
-    assert effects == ["first"]
+    assert len(effects) == 1, effects  # whichever reached the database first; the other changed nothing
     with Session(engine) as s:
         assert s.scalar(select(func.count()).select_from(ProcessedEvent)) == 1
     engine.dispose()
