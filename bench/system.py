@@ -86,6 +86,18 @@ class System:
             groups["database"] = pgrep("^postgres")
         return groups
 
+    def tell_why_not_ready(self):
+        """What the gateway's /ready said and each process's last lines, before the run's folder (and the logs in
+        it) is deleted: a bench that does not start says why."""
+        try:
+            print(f"{self.base}/ready:", requests.get(f"{self.base}/ready", timeout=5).text, file=sys.stderr)
+        except requests.RequestException as exc:
+            print(f"{self.base}/ready: {type(exc).__name__}", file=sys.stderr)
+        for name, process in self.processes.items():
+            state = "running" if process.poll() is None else f"exited {process.returncode}"
+            lines = (self.data / f"{name}.log").read_text(errors="replace").splitlines()[-8:]
+            print(f"--- {name} ({state}), last lines of its log:", *lines, sep="\n  ", file=sys.stderr)
+
     def staff_token(self):
         """A platform staff member's token for the staff RPCs (python -m deploy.staff)."""
         return staff.token(self.env, "bench@aos.example")
@@ -162,7 +174,11 @@ def running(database_url=None, extra_env=None, replicas=1, broker_uri=None):
                 system.start(process)
                 for replica in range(1, replicas if process in settings.SERVICES else 1):
                     system.start(f"{process}-{replica}")
-            wait_for(lambda: demo.ready(system.base), 60, "the gateway and its services")
+            try:
+                wait_for(lambda: demo.ready(system.base), 60, "the gateway and its services")
+            except BaseException:
+                system.tell_why_not_ready()
+                raise
             yield system
         finally:
             system.stop_all()
