@@ -168,6 +168,8 @@ class ApiEntrypoint(HttpRequestHandler):
 
 def route(method, path, summary, tag, **meta):
     spec = Route(method, path, summary, tag, **meta)
+    if spec.lane not in LANES:  # refused when the gateway is imported, not as a 500 on every request of the route
+        raise ValueError(f"{method} {path}: lane {spec.lane!r} is not one of {LANES}")
     ROUTES.append(spec)
     return ApiEntrypoint.decorator(method, path, route=spec, expected_exceptions=EXPECTED)
 

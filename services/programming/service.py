@@ -20,6 +20,7 @@ from services.shared.offer import Offer
 from services.shared.schemas import dump, load
 from services.shared.lease import one_replica
 
+
 class ProgrammingService:
     name = "programming"
     proof = Proof()  # the caller's token, checked (services.shared.caller)

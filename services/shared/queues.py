@@ -84,18 +84,17 @@ class LaneRpcConsumer(SharedRpcConsumer):
     lane = None
 
     def setup(self):
+        self.target = lane_target(self.container.service_name, self.lane)
         if self.queue is None:
-            target = lane_target(self.container.service_name, self.lane)
-            self.queue = Queue(f"rpc-{target}", exchange=get_rpc_exchange(self.container.config),
-                               routing_key=f"{target}.*", durable=True)
+            self.queue = Queue(f"rpc-{self.target}", exchange=get_rpc_exchange(self.container.config),
+                               routing_key=f"{self.target}.*", durable=True)
             self.queue_consumer.register_provider(self)
             self._registered = True
         _quorum(self.queue, self.container.config)
 
     def get_provider_for_method(self, routing_key):
-        target = lane_target(self.container.service_name, self.lane)
         for provider in self._providers:
-            if f"{target}.{provider.method_name}" == routing_key:
+            if f"{self.target}.{provider.method_name}" == routing_key:
                 return provider
         raise MethodNotFound(routing_key.split(".")[-1])
 
