@@ -41,14 +41,15 @@ class Cluster:
                     RABBITMQ_MNESIA_BASE=str(home / "mnesia"), RABBITMQ_LOG_BASE=str(home / "log"),
                     RABBITMQ_CONFIG_FILE=str(home / "rabbitmq.conf"),
                     RABBITMQ_ENABLED_PLUGINS_FILE=str(home / "enabled_plugins"),
-                    RABBITMQ_PID_FILE=str(home / "pid"))
+                    RABBITMQ_PID_FILE=str(home / "pid"),
+                    ERL_CRASH_DUMP=str(home / "erl_crash.dump"))  # a node that fails writes it here, not in our cwd
 
     def ctl(self, i, *args, check=True):
         """rabbitmqctl against node i: only the cookie's HOME (the CLI is an Erlang node of its own, and would
         take a node's distribution port from its variables)."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("RABBITMQ_")} | {"HOME": str(self.folder)}
         return subprocess.run([CTL, "-n", self.name(i), *args], env=env, capture_output=True, text=True,
-                              check=check, timeout=120)
+                              check=check, timeout=120, cwd=self.folder)
 
     def start_node(self, i):
         home = self.folder / f"node{i}"
@@ -56,7 +57,7 @@ class Cluster:
         (home / "rabbitmq.conf").write_text(f"listeners.tcp.default = {self.amqp_port(i)}\n")
         (home / "enabled_plugins").write_text("[].\n")
         self.children[i] = subprocess.Popen([SERVER], env=self._env(i), stdout=open(home / "server.log", "ab"),
-                                            stderr=subprocess.STDOUT, start_new_session=True)
+                                            stderr=subprocess.STDOUT, start_new_session=True, cwd=home)
         deadline = time.monotonic() + 90
         while self.ctl(i, "await_startup", check=False).returncode != 0:  # until its VM answers at all
             if time.monotonic() > deadline or self.children[i].poll() is not None:
