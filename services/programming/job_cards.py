@@ -9,7 +9,7 @@ from services.programming import domain
 from services.programming.models import Access, DiagnosisAccount, DiagnosisRun, JobCard
 from services.programming.report import job_report
 from services.programming.use_cases import (AccountTime, _publish, _seen, _usable, _workshops_agent, authenticate,
-                                            watch_each)
+                                            looked_at, watch_each)
 from services.shared.access import AccessBook
 from services.shared.database import new_id
 from services.shared.errors import Conflict, NotFound, PaymentRequired, invalid_field
@@ -287,7 +287,7 @@ def run_report(ctx, credentials, run_id, payload):
 
 def watch_runs(ctx):
     with ctx.store.read() as s:
-        live = s.scalars(select(DiagnosisRun).where(DiagnosisRun.state.in_(("queued", "running")))).all()
+        live = looked_at(s, DiagnosisRun, domain.DiagnosisRun, DiagnosisRun.state.in_(("queued", "running")))
         due = [r.id for r in live if r.due(ctx.now, ctx.rules)]
     return watch_each(ctx, DiagnosisRun, due, DiagnosisAccount)
 

@@ -514,9 +514,8 @@ def security_key(ctx, credentials, session_id, payload):
 def watch_clocks(ctx):
     """One read finds the sessions the timer must look at; only those get a transaction."""
     with ctx.store.read() as s:
-        # 4 reads a second of every live session: without the agent's checklist and plan (JSON the clock never reads)
-        live = s.scalars(select(Session).where(Session.state.in_(domain.CLOCKED))
-                         .options(defer(Session.preflight), defer(Session.plan))).all()
+        # without the agent's checklist and plan: JSON the clock never reads
+        live = looked_at(s, Session, domain.ProgrammingSession, Session.state.in_(domain.CLOCKED), ("preflight", "plan"))
         accounts = dict(s.execute(select(Account.operator_id, Account.purchased_seconds - Account.settled_seconds
                                          - Account.reserved_seconds)
                                   .where(Account.operator_id.in_(sorted({x.operator_id for x in live})))).all()) if live else {}
@@ -525,6 +524,14 @@ def watch_clocks(ctx):
                                   .group_by(Session.state)).all())
     metrics.by_state(by_state)
     return watch_each(ctx, Session, due)
+
+
+def looked_at(s, model, rules, where, skip=()):
+    """The rows the timer reads four times a second, as plain objects of their rules' class (domain's), read as
+    plain rows: loading 320 live sessions as mapped objects every tick was an eighth of programming's CPU with 320
+    sessions heartbeating. `skip`: columns the rules never read."""
+    columns = [c for c in model.__table__.c if c.key not in skip]
+    return [rules(**row._mapping) for row in s.connection().execute(select(*columns).where(where))]
 
 
 # rows locked and settled in one transaction: few commits for a mass expiry, yet short enough that the heartbeats
