@@ -3,8 +3,8 @@ hasher, the token signer, the policy, the time) and applies the rules of domain.
 import dataclasses
 import time
 from dataclasses import dataclass
-from types import SimpleNamespace
 from datetime import datetime, timedelta, timezone
+from types import SimpleNamespace
 
 from sqlalchemy import bindparam, case, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError

@@ -515,7 +515,8 @@ def watch_clocks(ctx):
     """One read finds the sessions the timer must look at; only those get a transaction."""
     with ctx.store.read() as s:
         # without the agent's checklist and plan: JSON the clock never reads
-        live = looked_at(s, Session, domain.ProgrammingSession, Session.state.in_(domain.CLOCKED), ("preflight", "plan"))
+        live = looked_at(s, Session, domain.ProgrammingSession, Session.state.in_(domain.CLOCKED),
+                         skip=("preflight", "plan"))
         accounts = dict(s.execute(select(Account.operator_id, Account.purchased_seconds - Account.settled_seconds
                                          - Account.reserved_seconds)
                                   .where(Account.operator_id.in_(sorted({x.operator_id for x in live})))).all()) if live else {}
