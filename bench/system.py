@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 
 from bench import goals
 from deploy import demo, mailcatcher, seaweedfs, staff, trust_centre
-from deploy.ports import free_port, wait_for
+from deploy.ports import free_port, unclaimed_ports, wait_for
 from services.shared import config as settings
 from services.shared.migrate import upgrade
 from services.shared.tokens import generate_keypair
@@ -151,7 +151,11 @@ def running(database_url=None, extra_env=None, replicas=1, broker_uri=None):
         store = seaweedfs.start_with(data / "objects", s3_port, keys, log=open(data / "seaweedfs.log", "w"))
         mail_port = free_port()
         catcher = mailcatcher.start(data / "mail", mail_port, log=open(data / "mailcatcher.log", "w"))
-        port = free_port()
+        # the gateway's port, then every process's metrics listener, replicas' too (base + 1 ... base + replicas x 8,
+        # services.shared.config): a block checked free as a whole, below the ephemeral range. One free port with
+        # the ones after it taken unchecked were in use at times: a process that could not listen exited, and the
+        # system never came up
+        port, metrics_base = unclaimed_ports(2 + replicas * len(settings.PROCESSES))[:2]
         # the demo SERMI trust centre, with the bench workshops' technician (security jobs for theft-relevant ECUs)
         centre, issuer = trust_centre.start(data / "trust-centre", free_port(),
                                             [f"http://127.0.0.1:{port}/api/v1/sermi/callback"],
@@ -160,7 +164,7 @@ def running(database_url=None, extra_env=None, replicas=1, broker_uri=None):
         env = dict(os.environ, AOS_PROFILE="development", AOS_SERMI_ISSUER=issuer,
                    AOS_PORTAL_URL=f"http://127.0.0.1:{port}", AOS_SMTP_PORT=str(mail_port), AOS_DATA_DIR=str(data),
                    AOS_AMQP_URI=broker_uri or f"amqp://guest:guest@127.0.0.1:5672/{name}",
-                   AOS_GATEWAY_ADDRESS=f"127.0.0.1:{port}", AOS_METRICS_BASE_PORT=str(free_port() - 1),
+                   AOS_GATEWAY_ADDRESS=f"127.0.0.1:{port}", AOS_METRICS_BASE_PORT=str(metrics_base),
                    AOS_LOGIN_MAX_ADDRESS_FAILURES="10000", AOS_BLOB_ENDPOINT=f"127.0.0.1:{s3_port}",
                    AOS_OUTBOX_POLL_SECONDS="0.2", **keys, **(extra_env or {}))
         databases = fresh_databases(database_url, name) if database_url else {}

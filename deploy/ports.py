@@ -1,6 +1,7 @@
 """Local sockets and child processes for the launcher, the tests and the benches: is something listening, a free
 port, wait until, and a child that dies with its parent."""
 import ctypes
+import random
 import signal
 import socket
 import sys
@@ -21,6 +22,22 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def unclaimed_ports(count):
+    """`count` ports in a row, free for TCP and UDP (the demo car answers vehicle identification on UDP), below the
+    kernel's ephemeral range: free_port's ports, SeaweedFS's own and every outgoing connection's come from that range,
+    so a port found free there can be taken before its process binds it, and the one after it was never looked at."""
+    while True:
+        base = random.randrange(15000, 30000 - count)
+        try:
+            for port in range(base, base + count):
+                for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
+                    with socket.socket(socket.AF_INET, kind) as probe:
+                        probe.bind(("127.0.0.1", port))
+            return list(range(base, base + count))
+        except OSError:
+            continue
 
 
 def wait_for(check, seconds, what):

@@ -2,10 +2,8 @@
 vhost, SeaweedFS, gateway port and demo car port, so it can run beside a `make run`), and Playwright drives Debian's
 chromium. Every screen checked gets a screenshot in var/test-artifacts/browser and an axe-core scan."""
 import os
-import random
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,7 +15,7 @@ import pyotp
 import pytest
 import requests
 
-from deploy.ports import stop_with_parent
+from deploy.ports import stop_with_parent, unclaimed_ports
 from services.programming.settings import ProgrammingSettings
 from services.shared import config as settings
 from services.shared.config import ROOT
@@ -61,21 +59,6 @@ def _wait_for_banner(process, log, seconds=300):
             pytest.fail(f"`make run`'s launcher stopped (exit {process.returncode}):\n{text[-3000:]}")
         time.sleep(0.5)
     pytest.fail(f"the system did not come up within {seconds} s:\n{log.read_text(errors='replace')[-3000:]}")
-
-
-def unclaimed_ports(count):
-    """Ports below the kernel's ephemeral range (which SeaweedFS's own free ports come from), free for TCP and UDP
-    (the car answers vehicle identification on UDP), in a row: the metrics ports are base + 1 ... base + 7."""
-    while True:
-        base = random.randrange(15000, 30000 - count)
-        try:
-            for port in range(base, base + count):
-                for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
-                    with socket.socket(socket.AF_INET, kind) as probe:
-                        probe.bind(("127.0.0.1", port))
-            return list(range(base, base + count))
-        except OSError:
-            continue
 
 
 @pytest.fixture(scope="session")
