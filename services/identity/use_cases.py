@@ -629,12 +629,12 @@ def me(ctx, user_id):
         row = s.connection().execute(ME, {"user_id": user_id}).one_or_none()  # Core, past the ORM's loading
     if row is None or not row.active:
         raise Unauthenticated("USER_INACTIVE", "This account is not active.")
-    found = row._mapping
+    found = row._mapping  # the user's columns by their names, the workshop's and the factor's with a prefix
     confirmed = found["factor_confirmed_at"]
-    factor = None if confirmed is None else SimpleNamespace(confirmed_at=confirmed)
-    user = SimpleNamespace(**{c.key: found[c.key] for c in User.__table__.c}, factor=factor)
-    operator = SimpleNamespace(id=row.operator_id, **{c.key: found[f"operator_{c.key}"] for c in OPERATOR_COLUMNS})
-    return {"user": user_view(user), "operator": operator_view(operator), "roles": [row.role]}
+    user = SimpleNamespace(**{c.key: found[c.key] for c in User.__table__.c},
+                           factor=None if confirmed is None else SimpleNamespace(confirmed_at=confirmed))
+    operator = SimpleNamespace(id=user.operator_id, **{c.key: found[f"operator_{c.key}"] for c in OPERATOR_COLUMNS})
+    return {"user": user_view(user), "operator": operator_view(operator), "roles": [user.role]}
 
 
 def list_users(ctx, actor, operator_id):
