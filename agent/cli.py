@@ -32,6 +32,16 @@ HEARTBEAT_SECONDS = 2.0
 CHUNK = 1 << 20
 
 
+class Refused(RuntimeError):
+    """AOS refused a step (a 4xx answer): final for this job. The agent never asks the same again; AOS has ended the
+    session it belonged to, with the refusal in words for the workshop."""
+
+    def __init__(self, path, status, error):
+        self.path, self.status = path, status
+        self.code, self.message = error.get("code", "REFUSED"), error.get("message", "")
+        super().__init__(f"{path}: {status} {self.code}: {self.message}")
+
+
 class Agent:
     def __init__(self, api, agent_id, credential, vehicle, manufacturer_key, workdir, ecus=None, odx=None):
         self.api = api.rstrip("/") + "/api/v1"
@@ -50,6 +60,12 @@ class Agent:
 
     def _post(self, path, body):
         answer = self.http.post(self.api + path, json=body, timeout=30)
+        if 400 <= answer.status_code < 500 and answer.status_code != 429:
+            try:
+                error = answer.json()["error"]
+            except (ValueError, KeyError, TypeError):
+                error = {"message": answer.text[:200]}
+            raise Refused(path, answer.status_code, error)
         if answer.status_code >= 400:
             raise RuntimeError(f"{path}: {answer.status_code} {answer.text}")
         return answer.json()
@@ -77,6 +93,8 @@ class Agent:
                 self.sequence = job["next_sequence"]
                 log.info("%s for session %s", job["kind"], job["session_id"])
                 getattr(self, "do_" + job["kind"])(job)
+            except Refused as refused:  # final: AOS ended the job's session; the next job is another one
+                log.warning("AOS refused, not asking again: %s", refused)
             except (requests.RequestException, RuntimeError, OSError) as exc:
                 log.warning("job failed, asking again: %s", exc)
                 time.sleep(max(idle, 1.0))

@@ -29,6 +29,8 @@ PLATFORM_CAUSES = {"signature", "sha256", "size", "download"}
 CAUSES = ("refused", "connection_lost", "timeout", "low_voltage", "verification_failed", "version_mismatch",
           *sorted(PLATFORM_CAUSES))
 LIVE = ("preflight", "ready", "running", "interrupted")
+DEACTIVATED = ("Stopped: the workshop deactivated the user who started this. The clock stopped then; what ran "
+               "before is charged, nothing after.")
 CLOCKED = ("running", "interrupted")  # started: the books must be closed when it ends
 CHECKLIST = ("agent_connected", "battery_ok", "vin_matches", "ecus_read", "plan_computed", "binaries_verified")
 ONLINE_SECONDS = 30  # an agent heard from within this is online
@@ -67,10 +69,37 @@ def claim_message(package_id, check, confirmed):
             "the time used is charged. The claim is recorded; look at the workshop PC's download and disk.")
 
 
+def checked_readings(readings, registry):
+    """The pre-flight's readings as the server takes them: one per address, each of an ECU the registry lists for
+    the car, with the registry's hardware number for that address; each carries the registry's name and whether it
+    is theft-relevant. What an ECU is comes from the registry and the ECU's own answers, never from the agent's
+    label: a second reading of an address, or a hardware number the registry contradicts, is refused by name."""
+    listed = {e["address"]: e for e in registry}
+    checked, seen = [], set()
+    for index, reading in enumerate(readings):
+        address, field = reading["address"], f"vehicle.ecus.{index}"
+        if address in seen:
+            raise invalid_field("ECU_READ_TWICE", f"{field}.address", "one_reading_per_address",
+                                f"ECU {address} is in the pre-flight reading twice: each address is read once.")
+        seen.add(address)
+        record = listed.get(address)
+        if record is None:
+            raise invalid_field("ECU_NOT_IN_CAR", f"{field}.address", "an_ecu_of_the_car",
+                                f"The vehicle registry lists no ECU at {address} for this car.")
+        if reading["hardware_part_number"] != record["hardware_part_number"]:
+            raise invalid_field("HARDWARE_MISMATCH", f"{field}.hardware_part_number", "the_registry's_hardware",
+                                f"ECU {address} answered hardware number {reading['hardware_part_number']}, but the "
+                                f"vehicle registry lists {record['hardware_part_number']} ({record['name']}) at "
+                                f"{address} in this car: the unit is not the one the car was built or serviced "
+                                "with. Nothing was programmed.")
+        checked.append(reading | {"name": record["name"], "theft_relevant": is_theft_relevant(record["name"])})
+    return checked
+
+
 def plan(readout, packages):
-    """Which installed ECUs need which package: for each ECU the car reported, the newest integration level's
-    package that fits its hardware, if the ECU does not run it already (or sits in its bootloader); in the
-    manufacturer's flash order."""
+    """Which installed ECUs need which package: for each ECU the car reported (checked_readings), the newest
+    integration level's package that fits its hardware, if the ECU does not run it already (or sits in its
+    bootloader); in the manufacturer's flash order. A theft-relevant ECU's step needs a SERMI security job."""
     steps = []
     for ecu in readout:
         fitting = [p for p in packages if p.ecu_address == ecu["address"]
@@ -80,10 +109,26 @@ def plan(readout, packages):
         target = max(fitting, key=lambda p: p.integration_level)
         if target.software_version == ecu["software_version"] and ecu.get("state") != BOOTLOADER:
             continue
-        steps.append({"ecu_address": ecu["address"], "package_id": target.id, "from_version": ecu["software_version"],
-                      "to_version": target.software_version, "size": target.size, "sha256": target.sha256,
-                      "flash_order": target.flash_order, "status": "pending"})
+        steps.append({"ecu_address": ecu["address"], "ecu_name": ecu.get("name"), "package_id": target.id,
+                      "from_version": ecu["software_version"], "to_version": target.software_version,
+                      "size": target.size, "sha256": target.sha256, "flash_order": target.flash_order,
+                      "needs_security_job": bool(ecu.get("theft_relevant")), "security_job_id": None,
+                      "status": "pending"})
     return sorted(steps, key=lambda s: (s["flash_order"], s["ecu_address"]))
+
+
+def left_out(step):
+    """A step of the update the plan leaves out because no SERMI security job is open on the car, in words."""
+    name = step.get("ecu_name") or step["ecu_address"]
+    return {"ecu_address": step["ecu_address"], "ecu_name": step.get("ecu_name"), "to_version": step["to_version"],
+            "reason": "SECURITY_JOB_REQUIRED",
+            "message": f"{name} at {step['ecu_address']} is theft-relevant: programming it needs a SERMI security "
+                       "job on this car. Link your SERMI authorisation, open a security job on the car, then open a "
+                       "new session to include it; the other ECUs can be programmed now."}
+
+
+def names(steps):
+    return ", ".join(f"{s.get('ecu_name') or 'ECU'} at {s['ecu_address']}" for s in steps)
 
 
 def billable(seconds):
@@ -264,9 +309,11 @@ class ProgrammingSession:
 
     # ---- the workshop's side ----
 
-    def start(self, paid_by, time, now, rules):
-        """The clock starts: paid by a VIN pass for the car, or from programming time reserved a slice at a time."""
+    def start(self, paid_by, time, now, rules, security_job=None):
+        """The clock starts: paid by a VIN pass for the car, or from programming time reserved a slice at a time;
+        only on a plan whose every step the server will answer (admit)."""
         self.require("ready", action="starting")
+        self.admit(security_job)
         if paid_by == "time":
             got = time.reserve(rules.reserve_slice)
             if got == 0:
@@ -318,12 +365,15 @@ class ProgrammingSession:
             self._step(progress["ecu_address"], bytes_done=progress["bytes_done"])
         return self._keep_paid(now, rules, time)
 
-    def read_vehicle(self, reading, now):
-        """The pre-flight reading: True when the plan can be computed, else the session ends on the car's side."""
+    def read_vehicle(self, reading, registry, now):
+        """The pre-flight reading, each ECU held against the registry's record of the car (checked_readings, which
+        refuses a contradiction by name): True when the plan can be computed, else the session ends on the car's
+        side."""
         self.require("preflight", action="a pre-flight report")
+        ecus = checked_readings(reading["ecus"], registry)
         checks = dict(self.preflight, ecus_read=True, battery_ok=reading["voltage_mv"] >= MIN_BATTERY_MV,
                       vin_matches=reading["vin"] == self.vin)
-        self.preflight = checks | {"voltage_mv": reading["voltage_mv"], "ecus": reading["ecus"]}
+        self.preflight = checks | {"voltage_mv": reading["voltage_mv"], "ecus": ecus}
         if not checks["vin_matches"]:
             self._close(now, "failed", "vehicle", f"The agent is connected to {reading['vin']}, not {self.vin}.")
             return False
@@ -333,12 +383,37 @@ class ProgrammingSession:
             return False
         return True
 
-    def plan_with(self, packages, now):
-        """The plan from what the car runs and the catalogue; nothing to do ends the session at once."""
-        self.plan = plan(self.preflight["ecus"], packages)
-        self.preflight = self.preflight | {"plan_computed": True}
+    def plan_with(self, packages, security_job, now):
+        """The plan: what the workshop may do, decided before the clock. A step whose ECU needs a SERMI security job
+        is in only with one open on the car (`security_job`, its id, or None); without, it is left out with the
+        reason in words and the rest is still programmed. Nothing to do ends the session at once."""
+        steps = plan(self.preflight["ecus"], packages)
+        waiting = [s for s in steps if s["needs_security_job"] and security_job is None]
+        self.plan = [s | {"security_job_id": security_job if s["needs_security_job"] else None}
+                     for s in steps if s not in waiting]
+        self.preflight = self.preflight | {"plan_computed": True, "left_out": [left_out(s) for s in waiting]}
+        if waiting:
+            self.message = (f"Left out of this plan: {names(waiting)}, theft-relevant, need a SERMI security job on "
+                            "this car. Link SERMI and open a security job, then open a new session to include "
+                            f"{'it' if len(waiting) == 1 else 'them'}" + ("; the rest can be programmed now."
+                                                                          if self.plan else "."))
         if not self.plan:
-            self._close(now, "completed", None, "Every ECU runs its target software already: nothing to program.")
+            if waiting:
+                self._close(now, "cancelled", None)
+            else:
+                self._close(now, "completed", None, "Every ECU runs its target software already: nothing to program.")
+
+    def admit(self, security_job):
+        """No session starts on a plan the server would refuse a step of: each step that needs a SERMI security job
+        is bound to one open on the car now (`security_job`, its id, or None)."""
+        needing = [s for s in self.plan if s.get("needs_security_job")]
+        if needing and security_job is None:
+            raise Conflict("SECURITY_JOB_REQUIRED", f"The plan holds {names(needing)}, theft-relevant: programming "
+                           "needs a SERMI security job open on this car, and none is open now (a job closes with "
+                           "the sign-in at the trust centre, after 15 minutes). Open a security job again and "
+                           "start, or end this session and open a new one, which leaves them out.",
+                           {"field": "session_id", "ecus": [s["ecu_address"] for s in needing]})
+        self.plan = [s | {"security_job_id": security_job} if s.get("needs_security_job") else s for s in self.plan]
 
     def files_verified(self, package_ids):
         self.require("preflight", action="verified files")
@@ -389,13 +464,51 @@ class ProgrammingSession:
 
     def key_type(self, address):
         """The ECU type (hardware part number) a security key may be answered for: only an ECU of this car in the
-        running session's plan, not yet flashed. The type is the one the pre-flight read and the plan's package
-        was chosen to fit, so a key opens nothing the plan does not flash."""
+        running session's plan, not yet flashed, as the registry records it (checked at pre-flight: the ECU's own
+        answer matched it). A theft-relevant ECU's key also needs the security job its step was started under."""
         self.require("running", action="a security key")
-        if self.step_of(address)["status"] == "done":
+        step = self.step_of(address)
+        if step["status"] == "done":
             raise Conflict("ECU_ALREADY_FLASHED", f"ECU {address} is flashed already: it needs no key in this "
                            "session.", {"field": "ecu_address"})
-        return next(e["hardware_part_number"] for e in self.preflight["ecus"] if e["address"] == address)
+        ecu = self.ecu(address)
+        if ecu.get("theft_relevant", is_theft_relevant(ecu.get("name", ""))) and not step.get("security_job_id"):
+            raise Forbidden("SECURITY_JOB_REQUIRED", f"ECU {address} ({ecu.get('name')}) is theft-relevant: its "
+                            "security access needs the SERMI security job the session was started under.",
+                            {"field": "ecu_address"})
+        return ecu["hardware_part_number"]
+
+    def ecu(self, address):
+        """The pre-flight's checked record of the ECU at `address` (one per address)."""
+        return next(e for e in self.preflight["ecus"] if e["address"] == address)
+
+    def refused(self, message, side, now, rules, time):
+        """The server refused the agent a step of this session: final. The session ends with the refusal in words;
+        a started one bills what ran, nothing when the refusal is ours (`side` "platform": the server refused a
+        step of the plan it made itself)."""
+        now = self._later(now)
+        if self.state not in LIVE:
+            return []
+        message = (f"{message} AOS refused the agent this step: the session ended and the agent stopped. "
+                   + ("This is on our side: nothing is charged." if side == "platform" else
+                      "What ran before is charged."))[:500]
+        if self.state not in CLOCKED:
+            return self._close(now, "failed", side, message)
+        self._accrue(now, rules)
+        self.message = message
+        return self._settle(now, "failed", side, time)
+
+    def stopped(self, message, now, rules, time):
+        """The workshop's user who opened the session can no longer act (deactivated): the clock stops now, what ran
+        is billed, nothing after; a session not started ends unbilled."""
+        now = self._later(now)
+        if self.state not in LIVE:
+            return []
+        if self.state not in CLOCKED:
+            return self._close(now, "cancelled", None, message)
+        self._accrue(now, rules)
+        self.message = message
+        return self._settle(now, "cancelled", "none", time)
 
     def flash_started(self, address):
         self.require("running", action="flashing")
@@ -503,6 +616,17 @@ def is_theft_relevant(ecu_name):
 def immobiliser(ecus):
     """The car's ECU that holds its keys, or None."""
     return next((e for e in ecus if e["name"].split(" ")[0] in IMMOBILISERS), None)
+
+
+def task_report_refusal(kind, outcome, granted):
+    """Why an agent's report on a security task is not taken (None when it is): done only where AOS opened the car
+    for it (`granted`: the security key for a key, the unlock token for a gateway), since neither can be done
+    without."""
+    if outcome != "done" or granted:
+        return None
+    what = "no security key for the immobiliser" if kind == "program_key" else "no unlock token for the gateway"
+    return Conflict("TASK_NOT_GRANTED", f"The agent reported the task done, but AOS gave {what} in it: it cannot "
+                    "have been done. The task is recorded failed.", {"field": "outcome", "final": True})
 
 
 def document_hash(salt, number):
@@ -630,6 +754,14 @@ class DiagnosisRun:
                                            "vin": self.vin, "kind": self.kind, "outcome": outcome,
                                            "paid_by": self.paid_by, "seconds_used": charged, "ended_at": now},
                      {"seconds": charged})]
+
+    def stopped(self, detail, now, time):
+        """The user who opened its job can no longer act (deactivated): a queued run is cancelled unbilled, a
+        running one stops, billed up to the agent's last word and nothing after."""
+        if self.state not in ("queued", "running"):
+            return []
+        self.detail = detail
+        return self._settle("cancelled", now, time)
 
     def due(self, now, rules):
         if self.state == "queued":

@@ -292,6 +292,17 @@ def watch_runs(ctx):
     return watch_each(ctx, DiagnosisRun, due, DiagnosisAccount)
 
 
+def user_deactivated(ctx, uow, user_id):
+    """The runs of the jobs a deactivated user opened stop now (DiagnosisRun.stopped)."""
+    s = uow.session
+    runs = s.scalars(select(DiagnosisRun).join(JobCard, JobCard.id == DiagnosisRun.job_id)
+                     .where(JobCard.user_id == user_id, DiagnosisRun.state.in_(("queued", "running")))
+                     .order_by(DiagnosisRun.id).with_for_update(of=DiagnosisRun)).all()
+    for run in runs:
+        _publish(uow, run, run.stopped(domain.DEACTIVATED, ctx.now, AccountTime(s, run.operator_id,
+                                                                                 DiagnosisAccount)))
+
+
 # ---- billing's facts ---------------------------------------------------------------------------------------------
 
 def record_purchase(uow, data):

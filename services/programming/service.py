@@ -1,6 +1,7 @@
 """The programming service: agents, sessions and their metered clock for workshops (through the gateway), the
 agents' jobs, heartbeats, reports and security keys, the clock's timer, and billing's programming time."""
 from datetime import datetime, timezone
+from functools import partial
 
 from services.shared.queues import RpcProxy
 from nameko.timer import timer
@@ -222,11 +223,22 @@ class ProgrammingService:
     def on_access_expired(self, event):
         self.db.apply_once(event, job_cards.VIN_PASSES.expired)
 
+    @consumes("TokensRevoked")
+    def on_tokens_revoked(self, event):
+        """A deactivated user's running work stops (their sessions and their jobs' diagnosis runs)."""
+        if event.data["reason"] == "deactivated":
+            self.db.apply_once(event, partial(_deactivated, self._ctx()))
+
 
 def _purchased(uow, data):
     """Programming seconds, remote-diagnosis seconds, a VIN pass: what each side of this service keeps of it."""
     use_cases.record_purchase(uow, data)
     job_cards.record_purchase(uow, data)
+
+
+def _deactivated(ctx, uow, data):
+    use_cases.user_deactivated(ctx, uow, data["user_id"])
+    job_cards.user_deactivated(ctx, uow, data["user_id"])
 
 
 def _pair(credentials):

@@ -6,6 +6,7 @@ import hmac
 import json
 import secrets
 from dataclasses import dataclass
+from contextlib import contextmanager
 from typing import NamedTuple
 from datetime import datetime, timedelta
 
@@ -21,7 +22,8 @@ from services.programming.settings import ProgrammingSettings
 from services.shared.database import new_id
 from services.shared.blobs import BlobMissing
 from services.shared.facts import Fact, publish
-from services.shared.errors import Conflict, Forbidden, NotFound, PaymentRequired, Unauthenticated, invalid_field
+from services.shared.errors import (Conflict, Forbidden, InvalidInput, NotFound, PaymentRequired, Unauthenticated,
+                                    invalid_field)
 
 
 @dataclass
@@ -267,7 +269,8 @@ def start(ctx, actor, session_id):
         s = uow.session
         session = _mine(s, actor, session_id, lock=True)
         try:
-            facts = session.start(paid_by, AccountTime(s, session.operator_id), ctx.now, ctx.rules)
+            facts = session.start(paid_by, AccountTime(s, session.operator_id), ctx.now, ctx.rules,
+                                  open_security_job_on(s, session, ctx.now))
         except PaymentRequired as refused:
             raise PaymentRequired(refused.code, refused.message, refused.details | {"tariffs": ctx.offer("programming")})
         _publish(uow, session, facts)
@@ -374,8 +377,14 @@ def heartbeat(ctx, credentials, session_id, payload):
 
 def report(ctx, credentials, session_id, payload):
     """One report of the agent, in sequence: a duplicate changes nothing, one out of order is refused. A claim
-    that a file of ours failed a check is checked against the stored file first (_check_claim)."""
+    that a file of ours failed a check is checked against the stored file first (_check_claim). A report the
+    server refuses ends the session (final)."""
     finding = _check_claim(ctx, credentials, session_id, payload)
+    with final(ctx, credentials, session_id, "report", payload.get("ecu_address")):
+        return _report(ctx, credentials, session_id, payload, finding)
+
+
+def _report(ctx, credentials, session_id, payload, finding):
     with ctx.store.transaction() as uow:
         s = uow.session
         agent = authenticate(s, *credentials)
@@ -453,10 +462,10 @@ def _apply_report(ctx, s, session, p, finding=None):
     time, now, rules = AccountTime(s, session.operator_id), ctx.now, ctx.rules
     kind = p["kind"]
     if kind == "preflight":
-        if session.read_vehicle(p["vehicle"], now):
-            series = ctx.describe(session.vin)["series"]
-            on_offer = select(Package).where(Package.series == series, Package.withdrawn_at.is_(None))
-            session.plan_with(s.scalars(on_offer).all(), now)
+        car = ctx.describe(session.vin)
+        if session.read_vehicle(p["vehicle"], car["ecus"], now):
+            on_offer = select(Package).where(Package.series == car["series"], Package.withdrawn_at.is_(None))
+            session.plan_with(s.scalars(on_offer).all(), open_security_job_on(s, session, now), now)
         return []
     if kind == "files_verified":
         return session.files_verified(p["package_ids"])
@@ -477,36 +486,67 @@ def _comparable(payload):
 
 
 def security_key(ctx, credentials, session_id, payload):
-    """The key for an ECU's seed, for the agent of a running session and an ECU of its plan only, by the ECU's
-    type from the key store (whose secrets never leave it); each key answered is recorded. A theft-relevant ECU
-    (engine control, immobiliser, steering lock: by its name in the registry) also needs an open security job on
-    the car, that is a SERMI-authorised technician of the workshop with the owner identified (SERMI)."""
-    with ctx.store.read() as s:
-        asked = s.get(Session, session_id)
-        vin = asked.vin if asked is not None else None
-    names = {e["address"]: e["name"] for e in ctx.describe(vin)["ecus"]} if vin else {}
-    with ctx.store.transaction() as uow:
-        agent = authenticate(uow.session, *credentials)
-        session = uow.session.get(Session, session_id)
-        if session is None or session.agent_id != agent.id:
-            raise NotFound("SESSION_NOT_FOUND", "This agent has no such session.", {"field": "session_id"})
-        ecu_type = session.key_type(payload["ecu_address"])
-        name = names.get(payload["ecu_address"], "")
-        if domain.is_theft_relevant(name) and uow.session.scalar(select(SecurityJob.id).where(
-                SecurityJob.operator_id == session.operator_id, SecurityJob.vin == session.vin,
-                SecurityJob.expires_at > ctx.now).limit(1)) is None:
-            raise Forbidden("SECURITY_JOB_REQUIRED", f"ECU {payload['ecu_address']} ({name}) is theft-relevant: its "
-                            "security access needs an open security job on this car, by a SERMI-authorised "
-                            "technician with the owner identified.", {"field": "ecu_address"})
-        uow.session.add(IssuedKey(session_id=session.id, agent_id=agent.id, operator_id=session.operator_id,
-                                  vin=session.vin, ecu_address=payload["ecu_address"], ecu_type=ecu_type,
-                                  seed=payload["seed"], issued_at=ctx.now))
-        key = ctx.keys.security_key(ecu_type, bytes.fromhex(payload["seed"]))
-        uow.emit("SecurityKeyIssued", {"session_id": session.id, "operator_id": session.operator_id,
-                                       "vin": session.vin, "ecu_address": payload["ecu_address"],
-                                       "ecu_type": ecu_type, "issued_at": ctx.now}, subject=session.vin)
+    """The key for an ECU's seed, for the agent of a running session and a step of its plan only, by the ECU's
+    type as the registry records it (checked against the ECU's own answer at pre-flight), from the key store
+    (whose secrets never leave it); each key answered is recorded, with the ECU it was for. A theft-relevant ECU
+    (engine control, immobiliser, steering lock) is in a plan only with a SERMI security job, bound at start.
+    A key asked for while the session is interrupted resumes it, as a heartbeat would. A refusal ends the session
+    (final): ours (nothing charged) when the server refused a step of its own plan."""
+    address = payload["ecu_address"]
+    with final(ctx, credentials, session_id, "security_key", address):
+        with ctx.store.transaction() as uow:
+            s = uow.session
+            agent = authenticate(s, *credentials)
+            session = _agent_session(s, agent, session_id)
+            time = AccountTime(s, session.operator_id)
+            if session.state == "interrupted":
+                _publish(uow, session, session.heartbeat(ctx.now, ctx.rules, time))
+            ecu_type = session.key_type(address)
+            ecu = session.ecu(address)
+            s.add(IssuedKey(session_id=session.id, agent_id=agent.id, operator_id=session.operator_id,
+                            vin=session.vin, ecu_address=address, ecu_type=ecu_type, seed=payload["seed"],
+                            issued_at=ctx.now))
+            key = ctx.keys.security_key(ecu_type, bytes.fromhex(payload["seed"]))
+            uow.emit("SecurityKeyIssued", {"session_id": session.id, "operator_id": session.operator_id,
+                                           "vin": session.vin, "ecu_address": address, "ecu_type": ecu_type,
+                                           "ecu_name": ecu.get("name"), "issued_at": ctx.now}, subject=session.vin)
     metrics.KEYS_ISSUED.inc()
     return {"key": key.hex()}
+
+
+def open_security_job_on(s, session, now):
+    """The id of a SERMI security job open now on the session's car by its workshop (the newest), or None."""
+    return s.scalar(select(SecurityJob.id).where(SecurityJob.operator_id == session.operator_id,
+                                                 SecurityJob.vin == session.vin, SecurityJob.expires_at > now)
+                    .order_by(SecurityJob.expires_at.desc()).limit(1))
+
+
+FINAL = (Conflict, Forbidden, InvalidInput)  # what the server refuses an agent's step with (not who it is)
+
+
+@contextmanager
+def final(ctx, credentials, session_id, request, ecu_address=None):
+    """A refusal of the agent's step is final: the session ends with it in words (a transaction of its own, as
+    the refused one rolled back), the trail records it, and the agent is told it is final. So an agent cannot
+    loop on a refused request: there is no live session left to ask for. Ours when the server refused a step of
+    the plan it made (SECURITY_JOB_REQUIRED for a step it planned): nothing is charged."""
+    try:
+        yield
+    except FINAL as refused:
+        with ctx.store.transaction() as uow:
+            s = uow.session
+            agent = authenticate(s, *credentials)
+            session = _agent_session(s, agent, session_id)
+            side = "platform" if refused.code == "SECURITY_JOB_REQUIRED" else "vehicle"
+            live = session.state in domain.LIVE
+            facts = session.refused(refused.message, side, ctx.now, ctx.rules, AccountTime(s, session.operator_id))
+            if live:
+                facts.insert(0, Fact("AgentRefused", {
+                    "session_id": session.id, "operator_id": session.operator_id, "vin": session.vin,
+                    "agent_id": agent.id, "request": request, "ecu_address": ecu_address, "reason": refused.code,
+                    "failure_side": side, "refused_at": ctx.now}))
+            _publish(uow, session, facts)
+        raise type(refused)(refused.code, refused.message, refused.details | {"final": True}) from None
 
 
 # ---- the timer --------------------------------------------------------------------------------------------------
@@ -561,6 +601,18 @@ def watch_each(ctx, model, ids, account_model=Account):
             for time in times.values():
                 time.write()
     return len(ids)
+
+
+# ---- identity's facts --------------------------------------------------------------------------------------------
+
+def user_deactivated(ctx, uow, user_id):
+    """The live sessions a deactivated user opened stop now: their agents are told at their next heartbeat, the
+    clock stops at this moment (ProgrammingSession.stopped)."""
+    s = uow.session
+    for session in s.scalars(select(Session).where(Session.user_id == user_id, Session.state.in_(domain.LIVE))
+                             .order_by(Session.id).with_for_update()).all():
+        _publish(uow, session, session.stopped(domain.DEACTIVATED, ctx.now, ctx.rules,
+                                               AccountTime(s, session.operator_id)))
 
 
 # ---- billing's facts ---------------------------------------------------------------------------------------------
@@ -651,8 +703,7 @@ def _own_open_job(ctx, actor, job_id):
 def _refused(ctx, job, error):
     """A refused step of security-related work: recorded for the trail in a transaction of its own, then raised."""
     with ctx.store.transaction() as uow:
-        uow.emit("SecurityRefused", {"job_id": job.id, "operator_id": job.operator_id, "user_id": job.user_id,
-                                     "vin": job.vin, "reason": error.code, "refused_at": ctx.now}, subject=job.vin)
+        _refusal_recorded(uow, job, error.code, ctx.now)
     raise error
 
 
@@ -718,52 +769,101 @@ def _agents_running_task(s, credentials, task_id, kind, now):
     return agent, found, job
 
 
+@contextmanager
+def final_task(ctx, credentials, task_id):
+    """A refusal of a step of the agent's security task is final: the task fails with it in words, the trail
+    records the refusal and the failed task, so the agent's next job is never this task again."""
+    try:
+        yield
+    except FINAL as refused:
+        with ctx.store.transaction() as uow:
+            agent = authenticate(uow.session, *credentials)
+            found = uow.session.get(AgentTask, task_id, with_for_update=True)
+            if found is not None and found.agent_id == agent.id and found.state in ("queued", "running"):
+                job = uow.session.get(SecurityJob, found.security_job_id)
+                _refusal_recorded(uow, job, refused.code, ctx.now)
+                _task_ended(uow, found, job, "failed", f"Refused by AOS: {refused.message}"[:500], ctx.now)
+        raise type(refused)(refused.code, refused.message, refused.details | {"final": True}) from None
+
+
 def task_security_key(ctx, credentials, task_id, payload):
     """The immobiliser's security key for the agent running a key task: that ECU only, while the task runs and its
-    security job is open; recorded as every key is."""
-    with ctx.store.transaction() as uow:
-        agent, found, job = _agents_running_task(uow.session, credentials, task_id, "program_key", ctx.now)
-        if payload["ecu_address"] != found.ecu_address:
-            raise invalid_field("ECU_NOT_IN_TASK", "ecu_address", "the_immobiliser",
-                                f"This task opens the immobiliser {found.ecu_address} only.")
-        uow.session.add(IssuedKey(session_id=found.id, agent_id=agent.id, operator_id=job.operator_id, vin=found.vin,
-                                  ecu_address=found.ecu_address, ecu_type=found.ecu_type, seed=payload["seed"],
-                                  issued_at=ctx.now))
-        key = ctx.keys.security_key(found.ecu_type, bytes.fromhex(payload["seed"]))
-        uow.emit("SecurityKeyIssued", {"session_id": found.id, "operator_id": job.operator_id, "vin": found.vin,
-                                       "ecu_address": found.ecu_address, "ecu_type": found.ecu_type,
-                                       "issued_at": ctx.now}, subject=found.vin)
+    security job is open; recorded as every key is. A refusal fails the task (final_task)."""
+    with final_task(ctx, credentials, task_id):
+        with ctx.store.transaction() as uow:
+            agent, found, job = _agents_running_task(uow.session, credentials, task_id, "program_key", ctx.now)
+            if payload["ecu_address"] != found.ecu_address:
+                raise invalid_field("ECU_NOT_IN_TASK", "ecu_address", "the_immobiliser",
+                                    f"This task opens the immobiliser {found.ecu_address} only.")
+            uow.session.add(IssuedKey(session_id=found.id, agent_id=agent.id, operator_id=job.operator_id,
+                                      vin=found.vin, ecu_address=found.ecu_address, ecu_type=found.ecu_type,
+                                      seed=payload["seed"], issued_at=ctx.now))
+            key = ctx.keys.security_key(found.ecu_type, bytes.fromhex(payload["seed"]))
+            uow.emit("SecurityKeyIssued", {"session_id": found.id, "operator_id": job.operator_id, "vin": found.vin,
+                                           "ecu_address": found.ecu_address, "ecu_type": found.ecu_type,
+                                           "issued_at": ctx.now}, subject=found.vin)
     metrics.KEYS_ISSUED.inc()
     return {"key": key.hex()}
 
 
 def task_gateway_token(ctx, credentials, task_id, payload):
     """The unlock token for the challenge the agent read from the car's gateway, in a running unlock task."""
-    with ctx.store.read() as s:
-        _, found, job = _agents_running_task(s, credentials, task_id, "unlock_gateway", ctx.now)
-    return _unlock_token(ctx, job, {"address": found.ecu_address, "hardware_part_number": found.ecu_type},
-                         payload["challenge"])
+    with final_task(ctx, credentials, task_id):
+        with ctx.store.read() as s:
+            _, found, job = _agents_running_task(s, credentials, task_id, "unlock_gateway", ctx.now)
+        return _unlock_token(ctx, job, {"address": found.ecu_address, "hardware_part_number": found.ecu_type},
+                             payload["challenge"])
 
 
 def task_report(ctx, credentials, task_id, payload):
-    """The agent's word on a task: done or failed, once (a repeat changes nothing)."""
+    """The agent's word on a task: done or failed, once (a repeat changes nothing), only from the agent that took
+    it, while it runs. Done is believed only for work AOS opened: a key programmed needs the security key AOS gave
+    for this task, a gateway unlocked the token AOS gave for it; otherwise the task is recorded failed and the
+    report refused, so the trail never shows work done that could not have been."""
     with ctx.store.transaction() as uow:
-        agent = authenticate(uow.session, *credentials)
-        found = uow.session.get(AgentTask, task_id)
+        s = uow.session
+        agent = authenticate(s, *credentials)
+        found = s.get(AgentTask, task_id, with_for_update=True)
         if found is None or found.agent_id != agent.id:
             raise NotFound("TASK_NOT_FOUND", "This agent has no such task.", {"field": "task_id"})
         if found.state in ("done", "failed"):
             return _task_view(found)
-        job = uow.session.get(SecurityJob, found.security_job_id)
-        found.state, found.detail, found.finished_at = payload["outcome"], payload["detail"], ctx.now
-        fact = {"job_id": job.id, "task_id": found.id, "operator_id": job.operator_id, "user_id": job.user_id,
-                "vin": found.vin, "ecu_address": found.ecu_address, "outcome": payload["outcome"],
-                "finished_at": ctx.now}
-        if found.kind == "program_key":
-            uow.emit("KeyProgrammed", fact | {"slot": found.slot}, subject=found.vin)
-        else:
-            uow.emit("GatewayUnlocked", fact, subject=found.vin)
-        return _task_view(found)
+        if found.state != "running":
+            raise Conflict("TASK_NOT_RUNNING", "This task was not taken yet: the agent reports on a task it took "
+                           "with its next job.", {"field": "task_id"})
+        job = s.get(SecurityJob, found.security_job_id)
+        refusal = domain.task_report_refusal(found.kind, payload["outcome"], _granted(s, found))
+        if refusal is None:
+            _task_ended(uow, found, job, payload["outcome"], payload["detail"], ctx.now)
+            return _task_view(found)
+        _refusal_recorded(uow, job, refusal.code, ctx.now)
+        _task_ended(uow, found, job, "failed", refusal.message, ctx.now)
+    raise refusal
+
+
+def _granted(s, task):
+    """Whether AOS opened the car for this task: a security key issued for it, or an unlock token issued in its
+    job for its gateway since the task was queued."""
+    if task.kind == "program_key":
+        return s.scalar(select(IssuedKey.id).where(IssuedKey.session_id == task.id).limit(1)) is not None
+    return s.scalar(select(UnlockToken.id).where(
+        UnlockToken.job_id == task.security_job_id, UnlockToken.ecu_address == task.ecu_address,
+        UnlockToken.issued_at >= task.created_at).limit(1)) is not None
+
+
+def _task_ended(uow, task, job, outcome, detail, now):
+    task.state, task.detail, task.finished_at = outcome, detail, now
+    fact = {"job_id": job.id, "task_id": task.id, "operator_id": job.operator_id, "user_id": job.user_id,
+            "vin": task.vin, "ecu_address": task.ecu_address, "outcome": outcome, "finished_at": now}
+    if task.kind == "program_key":
+        uow.emit("KeyProgrammed", fact | {"slot": task.slot}, subject=task.vin)
+    else:
+        uow.emit("GatewayUnlocked", fact, subject=task.vin)
+
+
+def _refusal_recorded(uow, job, reason, now):
+    uow.emit("SecurityRefused", {"job_id": job.id, "operator_id": job.operator_id, "user_id": job.user_id,
+                                 "vin": job.vin, "reason": reason, "refused_at": now}, subject=job.vin)
 
 
 def _job_view(job, now):

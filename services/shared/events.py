@@ -242,8 +242,25 @@ class SecurityKeyIssued(Contract):
     operator_id = Id()
     vin = Vin(required=True)
     ecu_address = fields.String(required=True)
-    ecu_type = fields.String(required=True)
+    ecu_type = fields.String(required=True, metadata={"description": "the hardware number the registry records"})
+    ecu_name = fields.String(allow_none=True, load_default=None, metadata={
+        "description": "the ECU as the vehicle registry names it, e.g. DME (engine control)"})
     issued_at = When()
+
+
+class AgentRefused(Contract):
+    """The server refused a workshop agent a step of a programming session (a security key, a report): final,
+    the session ended with it."""
+    session_id = Id()
+    operator_id = Id()
+    vin = Vin(required=True)
+    agent_id = Id()
+    request = fields.String(required=True, validate=validate.OneOf(("security_key", "report")))
+    ecu_address = fields.String(allow_none=True, load_default=None)
+    reason = fields.String(required=True, validate=validate.Length(1, 64), metadata={"description": "the error code"})
+    failure_side = fields.String(required=True, validate=validate.OneOf(FAILURE_SIDES), metadata={
+        "description": "platform: the server refused a step of its own plan, and nothing is charged"})
+    refused_at = When()
 
 
 class SecurityJobOpened(Contract):
@@ -429,6 +446,8 @@ CATALOGUE = {
                                   "or that failed."),
     "SecurityKeyIssued": Registration("programming", SecurityKeyIssued, "An ECU's security access was granted to a "
                                       "session's agent."),
+    "AgentRefused": Registration("programming", AgentRefused, "A workshop agent was refused a step of a programming "
+                                 "session; the session ended with the refusal."),
     "PackageWithdrawn": Registration("programming", PackageWithdrawn, "A flash file of ours was found bad on a "
                                      "workshop's claim and no plan takes it any more."),
     "OrderPlaced": Registration("shop", OrderPlaced, "A shop order reserved its stock and awaits payment."),

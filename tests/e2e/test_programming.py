@@ -19,7 +19,7 @@ from services.shared.config import build
 from services.billing.models import Credit
 from deploy import software
 from services.programming import catalog
-from services.programming.models import Claim, IssuedKey, OutboxMessage
+from services.programming.models import Claim, IssuedKey, OutboxMessage, Session as ProgrammingSessionRow
 from services.programming.use_cases import package_key
 from services.shared import blobs
 from services.shared.database import make_engine
@@ -39,20 +39,27 @@ def softhsm_module():
     return softhsm.module() or "/usr/lib/softhsm/libsofthsm2.so"
 
 
-@pytest.fixture
-def workshop_floor(system, tmp_path):
-    """The registry with the car, the manufacturer's signed catalogue in AOS, and the car on the simulator."""
-    fill_registry(system, FEED)
+def software_for(system, car, folder, image_bytes):
+    """The manufacturer's signed software for `car`, imported into AOS's catalogue, AOS told the manufacturer's key
+    to check it with: (the manufacturer's key, the object store, programming's settings)."""
     manufacturer = software.new_key()
     settings = build(ProgrammingSettings, system["ENVIRONMENT"])
     settings.manufacturer_key_file.parent.mkdir(parents=True, exist_ok=True)  # what the catalogue is checked with
     settings.manufacturer_key_file.write_text(software.public_pem(manufacturer))
-    software.generate(tmp_path / "software", manufacturer, [CAR], image_bytes=96 * 1024)
+    software.generate(folder, manufacturer, [car], image_bytes=image_bytes)
     store = blobs.from_config(system)
     store.ensure_bucket()
     engine = make_engine(system["DATABASE_URLS"]["programming"])
-    assert catalog.import_catalog(tmp_path / "software", engine, store, manufacturer.public_key()) == len(CAR["ecus"])
+    assert catalog.import_catalog(folder, engine, store, manufacturer.public_key()) == len(car["ecus"])
     engine.dispose()
+    return manufacturer, store, settings
+
+
+@pytest.fixture
+def workshop_floor(system, tmp_path):
+    """The registry with the car, the manufacturer's signed catalogue in AOS, and the car on the simulator."""
+    fill_registry(system, FEED)
+    manufacturer, store, settings = software_for(system, CAR, tmp_path / "software", 96 * 1024)
     car = doip.Vehicle.demo(CAR["vin"], settings.ecu_secret, CAR["ecus"])
     with doip.Simulator(car) as simulator:
         yield {"car": car, "port": simulator.port, "key": manufacturer, "store": store, "tmp": tmp_path}
@@ -149,11 +156,7 @@ def test_a_flash_file_of_ours_that_fails_its_check_costs_nothing(api, system, wo
         floor["store"].put(package_key(second["sha256"]), bytes(second["size"]), "application/octet-stream")
         for cached in floor["tmp"].glob(f"agent-{agent_id}/{second['sha256']}.bin"):
             cached.unlink()
-        eventually(lambda: api("GET", "/api/v1/entitlements", workshop.token).json()["programming_seconds"] == 1800,
-                   what="programming to hear of the pack")
-        assert api("POST", f"/api/v1/programming/sessions/{session_id}/start", workshop.token).status_code == 200
-        ended = eventually(lambda: (lambda s: s if s["state"] == "ended" else None)(
-            session_of(api, workshop, session_id)), timeout=60, what="the session to end")
+        ended = started_to_its_end(api, workshop, session_id)
         assert (ended["outcome"], ended["failure_side"], ended["seconds_billed"]) == ("failed", "platform", 0)
         assert [s["status"] for s in ended["plan"][:2]] == ["done", "pending"]
         assert floor["car"].ecus[int(second["ecu_address"], 16)].flashes == 0  # nothing touched that ECU
@@ -184,6 +187,15 @@ def test_a_flash_file_of_ours_that_fails_its_check_costs_nothing(api, system, wo
         assert second["package_id"] not in {s["package_id"] for s in replanned["plan"]}
     finally:
         stop.set()
+
+
+def started_to_its_end(api, workshop, session_id):
+    """Once programming has heard of the workshop's 30-minute pack: the session started, and as it ended."""
+    eventually(lambda: api("GET", "/api/v1/entitlements", workshop.token).json()["programming_seconds"] == 1800,
+               what="programming to hear of the pack")
+    assert api("POST", f"/api/v1/programming/sessions/{session_id}/start", workshop.token).status_code == 200
+    return eventually(lambda: (lambda s: s if s["state"] == "ended" else None)(
+        session_of(api, workshop, session_id)), timeout=60, what="the session to end")
 
 
 def claims_and_withdrawals(system):
@@ -400,8 +412,9 @@ def test_revoking_the_agent_of_a_running_session_stops_its_clock(api, workshop_f
 
 
 def test_security_keys_only_for_an_ecu_of_the_running_plan_and_each_is_recorded(api, system, workshop_floor):
-    """The key route is no oracle: a key comes for an ECU of this car's running plan, by the ECU's type, and
-    opens that ECU of the car; none for another address, another agent's session, or a session not running."""
+    """The key route is no oracle: a key comes for an ECU of this car's running plan, by the ECU's type as the
+    registry records it, and opens that ECU of the car; none for another agent's session. Any refusal is final:
+    the session ends with it in words, and the agent's next ask finds no running session."""
     workshop = workshop_with_time(api)
     agent, session_id = running_by_hand(api, workshop, "bay 5")
     ecus = {e["address"]: e for e in CAR["ecus"]}
@@ -419,14 +432,10 @@ def test_security_keys_only_for_an_ecu_of_the_running_plan_and_each_is_recorded(
     # the key of one ECU type opens no other: the gateway's key for the same seed differs
     assert ecus[gateway]["hardware_part_number"] != ecus[engine]["hardware_part_number"]
     assert key(gateway, seed).json()["key"] != answered.json()["key"]
-
-    outside = key("0x7E", seed)
-    assert outside.status_code == 422 and error(outside)["code"] == "ECU_NOT_IN_PLAN"
-    assert error(outside)["details"]["field"] == "ecu_address"
     other_workshop = Workshop(api, email="nachbar@werkstatt-nord.de", vat_id=None)
     stranger = api("POST", "/api/v1/agents", other_workshop.token, json={"name": "elsewhere"}).json()
-    assert key(engine, seed, who=stranger).status_code == 404
-    # a flashed ECU needs no key; an ended session gets none
+    assert key(engine, seed, who=stranger).status_code == 404  # not its session: nothing changes
+    # a flashed ECU needs no key: refused, and the refusal ends the session (the agent's side: what ran is billed)
     agent_call(api, agent, "POST", f"/sessions/{session_id}/report", json={"sequence": 3, "kind": "flash_started",
                                                                           "ecu_address": engine})
     agent_call(api, agent, "POST", f"/sessions/{session_id}/report", json={
@@ -435,9 +444,20 @@ def test_security_keys_only_for_an_ecu_of_the_running_plan_and_each_is_recorded(
                                  if s["ecu_address"] == engine)["to_version"]})
     flashed = key(engine, seed)
     assert flashed.status_code == 409 and error(flashed)["code"] == "ECU_ALREADY_FLASHED"
-    assert api("POST", f"/api/v1/programming/sessions/{session_id}/end", workshop.token).status_code == 200
-    ended = key(gateway, seed)
-    assert ended.status_code == 409 and error(ended)["code"] == "SESSION_STATE"
+    assert error(flashed)["details"]["final"] is True
+    ended = session_of(api, workshop, session_id)
+    assert (ended["state"], ended["outcome"], ended["failure_side"]) == ("ended", "failed", "vehicle")
+    assert "is flashed already" in ended["message"] and "the agent stopped" in ended["message"]
+    again = key(gateway, seed)
+    assert again.status_code == 409 and error(again)["code"] == "SESSION_STATE"
+    assert agent_call(api, agent, "GET", "/jobs").json()["kind"] == "none"  # nothing left to ask again for
+
+    # an ECU outside the plan: refused by name, final too
+    agent_two, second = running_by_hand(api, workshop, "bay 6")
+    outside = key("0x7E", seed, who=agent_two, session=second)
+    assert outside.status_code == 422 and error(outside)["code"] == "ECU_NOT_IN_PLAN"
+    assert error(outside)["details"]["field"] == "ecu_address" and error(outside)["details"]["final"] is True
+    assert session_of(api, workshop, second)["state"] == "ended"
 
     engine_db = make_engine(system["DATABASE_URLS"]["programming"])
     try:
@@ -448,6 +468,11 @@ def test_security_keys_only_for_an_ecu_of_the_running_plan_and_each_is_recorded(
     assert [(k.session_id, k.operator_id, k.vin, k.ecu_address, k.ecu_type, k.seed) for k in issued] == [
         (session_id, workshop.operator_id, CAR["vin"], engine, ecus[engine]["hardware_part_number"], seed.hex()),
         (session_id, workshop.operator_id, CAR["vin"], gateway, ecus[gateway]["hardware_part_number"], seed.hex())]
+    trail = eventually(lambda: (lambda entries: entries if sum(e["kind"] == "AgentRefused" for e in entries) == 2
+                                else None)(api("GET", "/api/v1/audit/trail", workshop.token).json()["entries"]),
+                       what="both refusals in the trail")
+    assert any(e["summary"] == f"Security key issued for ECU {engine} DME (engine control) (type "
+               f"{ecus[engine]['hardware_part_number']})" for e in trail)
 
 
 @pytest.fixture
@@ -536,23 +561,75 @@ def test_a_key_is_programmed_into_the_immobiliser_by_the_agent_in_a_sermi_securi
                what="the key's steps in the trail")
 
 
-def test_a_theft_relevant_ecu_s_security_access_needs_a_sermi_security_job_on_the_car(api, workshop_floor):
+def test_a_theft_relevant_ecu_is_in_the_plan_only_with_a_sermi_security_job_on_the_car(api, workshop_floor):
     """The engine control and the immobiliser are theft-relevant (SERMI): without an open security job on the car
-    their keys are refused; the transmission's are not; with one, they come."""
+    the plan leaves them out, in words, and programs the rest; their keys are refused (final); with a job on the
+    car, a new session's plan holds them and their keys come. A job on another car opens nothing here."""
     workshop = workshop_with_time(api, security_job=False)
-    agent, session_id = running_by_hand(api, workshop, "bay 8")
     by_name = {e["name"].split(" ")[0]: e["address"] for e in CAR["ecus"]}
+    theft_relevant = {by_name["DME"], by_name["BDC"]}
 
-    def key(address):
+    def key(agent, session_id, address):
         return agent_call(api, agent, "POST", f"/sessions/{session_id}/security-key",
                           json={"ecu_address": address, "seed": "1a2b3c4d"})
-    for theft_relevant in ("DME", "BDC"):
-        refused = key(by_name[theft_relevant])
-        assert refused.status_code == 403 and error(refused)["code"] == "SECURITY_JOB_REQUIRED", theft_relevant
-    assert key(by_name["EGS"]).status_code == 200
+
+    def planned(session_id):
+        session = session_of(api, workshop, session_id)
+        return {s["ecu_address"]: s for s in session["plan"]}, session
+    agent, session_id = running_by_hand(api, workshop, "bay 8")
+    plan, session = planned(session_id)
+    assert not theft_relevant & set(plan) and by_name["EGS"] in plan
+    left = {x["ecu_address"]: x for x in session["preflight"]["left_out"]}
+    assert set(left) == theft_relevant and "needs a SERMI security job" in left[by_name["DME"]]["message"]
+    assert "DME (engine control) at 0x12" in session["message"]
+    assert key(agent, session_id, by_name["EGS"]).status_code == 200
+    refused = key(agent, session_id, by_name["DME"])
+    assert refused.status_code == 422 and error(refused)["code"] == "ECU_NOT_IN_PLAN"
+    assert session_of(api, workshop, session_id)["state"] == "ended"
+
     open_security_job(api, workshop, vin=FEED["vehicles"][1]["vin"])  # a job on another car opens nothing here
-    assert error(key(by_name["DME"]))["code"] == "SECURITY_JOB_REQUIRED"
-    opened = api("POST", "/api/v1/security/jobs", workshop.token, json={
-        "vin": CAR["vin"], "owner_name": "Jana Nowak", "owner_document_number": "L01X00T47"})
-    assert opened.status_code == 201
-    assert key(by_name["DME"]).status_code == 200 and key(by_name["BDC"]).status_code == 200
+    agent, session_id = running_by_hand(api, workshop, "bay 9")
+    assert not theft_relevant & set(planned(session_id)[0])
+    assert api("POST", f"/api/v1/programming/sessions/{session_id}/end", workshop.token).status_code == 200
+    job = open_security_job(api, workshop)
+    agent, session_id = running_by_hand(api, workshop, "bay 10")
+    plan, session = planned(session_id)
+    assert {a: plan[a]["security_job_id"] for a in theft_relevant} == {a: job["id"] for a in theft_relevant}
+    assert session["preflight"]["left_out"] == []
+    assert key(agent, session_id, by_name["DME"]).status_code == 200
+    assert key(agent, session_id, by_name["BDC"]).status_code == 200
+
+
+def test_a_key_the_server_refuses_for_a_step_of_its_own_plan_ends_the_session_at_once_unbilled(api, system,
+                                                                                               workshop_floor):
+    """Where a plan made before the SERMI rule (its engine step not bound to a security job) meets the rule: the
+    key is refused, the refusal is ours, so the session ends in the same answer at no charge, and the agent stops
+    asking (one refusal, never a loop)."""
+    workshop = workshop_with_time(api, security_job=False)
+    engine = next(e["address"] for e in CAR["ecus"] if e["name"].startswith("DME"))
+    agent_id, stop = running_agent(api, workshop, workshop_floor, name="bay 11")
+    try:
+        session_id = api("POST", "/api/v1/programming/sessions", workshop.token,
+                         json={"vin": CAR["vin"], "agent_id": agent_id}).json()["id"]
+        eventually(lambda: session_of(api, workshop, session_id)["state"] == "ready", timeout=30, what="pre-flight")
+        db = make_engine(system["DATABASE_URLS"]["programming"])
+        with Session(db) as s, s.begin():  # as an earlier release planned it: the engine in, unbound
+            found = s.get(ProgrammingSessionRow, session_id)
+            step = {"ecu_address": engine, "ecu_name": "DME (engine control)", "package_id": found.plan[0]["package_id"],
+                    "from_version": "OLD", "to_version": "NEW", "size": found.plan[0]["size"],
+                    "sha256": found.plan[0]["sha256"], "flash_order": 0, "status": "pending"}
+            found.plan = [step] + found.plan
+        db.dispose()
+        ended = started_to_its_end(api, workshop, session_id)
+        assert (ended["outcome"], ended["failure_side"], ended["seconds_billed"]) == ("failed", "platform", 0)
+        assert "theft-relevant" in ended["message"] and "nothing is charged" in ended["message"]
+        time.sleep(2)  # the agent had time to ask again, had it looped
+        refusals = [e for e in api("GET", "/api/v1/audit/trail", workshop.token).json()["entries"]
+                    if e["kind"] == "AgentRefused"]
+        assert len(refusals) == 1 and refusals[0]["detail"]["failure_side"] == "platform"
+        assert refusals[0]["detail"]["refused_at"] == ended["ended_at"]  # ended in the refusal's own answer
+        eventually(lambda: api("GET", "/api/v1/entitlements", workshop.token).json()["programming_seconds"] == 1800,
+                   what="the programming time whole again")
+        assert workshop_floor["car"].ecus[int(engine, 16)].flashes == 0
+    finally:
+        stop.set()

@@ -39,7 +39,8 @@ class Desk:
         def no_pass(claim):
             raise PaymentRequired("NO_VIN_PASS_SESSION", "none", {})
         return use_cases.Context(self.store, self.now, self.settings, blobs=Links(),
-                                 describe=lambda vin: {"vin": vin, "series": "G20", "ecus": [{"address": "0x12"}]},
+                                 describe=lambda vin: {"vin": vin, "series": "G20", "ecus": [
+                                     {"address": "0x12", "name": "EGS (transmission control)", "hardware_part_number": "86"}]},
                                  claim_vin_session=no_pass, offer=lambda scope: ["prog-30"])
 
     def at(self, seconds):

@@ -18,7 +18,7 @@ def test_every_fact_of_the_design_has_one_contract_and_owner():
         "vehicle_data": {"ServiceRecordAdded", "VehicleViewed"},  # VehicleViewed: who read which car (audit)
         "programming": {"SessionStarted", "SessionExpired", "SessionEnded", "FlashCompleted", "FlashFailed",
                         "PackageWithdrawn", "SecurityKeyIssued", "SecurityJobOpened", "GatewayUnlockIssued",
-                        "KeyProgrammed", "SecurityRefused", "AgentChanged",
+                        "KeyProgrammed", "SecurityRefused", "AgentChanged", "AgentRefused",
                         "GatewayUnlocked", "JobOpened", "DiagnosisRunEnded", "JobClosed"},
         "shop": {"OrderPlaced", "OrderCancelled"},  # OrderCancelled: refunds need to hear of cancellations
     }

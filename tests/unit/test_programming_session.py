@@ -12,6 +12,8 @@ RULES = ClockRules(heartbeat_timeout=10, resume_limit=60, reserve_slice=60)
 VIN = "WBA7K7109MW240891"
 ECUS = [{"address": "0x12", "software_version": "OLD", "hardware_part_number": "86", "state": "APPLICATION"},
         {"address": "0x18", "software_version": "NEW18", "hardware_part_number": "77", "state": "APPLICATION"}]
+REGISTRY = [{"address": "0x12", "name": "EGS (transmission control)", "hardware_part_number": "86"},
+            {"address": "0x18", "name": "DSC (stability control)", "hardware_part_number": "77"}]
 PACKAGES = [SimpleNamespace(id="p12", ecu_address="0x12", hardware_part_numbers=["86"], software_version="NEW",
                             integration_level="G20-26", flash_order=1, size=1000, sha256="ab" * 32),
             SimpleNamespace(id="p18", ecu_address="0x18", hardware_part_numbers=["77"], software_version="NEW18",
@@ -45,8 +47,8 @@ def ready_session(volts=12600, vin=VIN):
     session = ProgrammingSession.open("s-1", "op-1", "u-1", "a-1", VIN, T0)
     session.agent_connected()
     assert session.next_job() == "preflight"
-    if session.read_vehicle({"vin": vin, "voltage_mv": volts, "ecus": ECUS}, at(0)):
-        session.plan_with(PACKAGES, at(0))
+    if session.read_vehicle({"vin": vin, "voltage_mv": volts, "ecus": ECUS}, REGISTRY, at(0)):
+        session.plan_with(PACKAGES, None, at(0))
         assert session.next_job() == "download"
         session.files_verified(["p12"])
     return session
@@ -76,8 +78,8 @@ def test_a_car_not_fit_to_program_ends_the_session_on_the_vehicles_side_unbilled
 
 def test_nothing_to_program_ends_the_session_completed():
     session = ProgrammingSession.open("s-1", "op-1", "u-1", "a-1", VIN, T0)
-    session.read_vehicle({"vin": VIN, "voltage_mv": 12600, "ecus": ECUS[1:]}, at(0))
-    session.plan_with(PACKAGES, at(0))
+    session.read_vehicle({"vin": VIN, "voltage_mv": 12600, "ecus": ECUS[1:]}, REGISTRY, at(0))
+    session.plan_with(PACKAGES, None, at(0))
     assert (session.state, session.outcome, session.plan) == ("ended", "completed", [])
 
 
@@ -85,8 +87,8 @@ def test_every_file_of_the_plan_must_be_verified():
     session = ProgrammingSession.open("s-1", "op-1", "u-1", "a-1", VIN, T0)
     with pytest.raises(Conflict):
         session.files_verified(["p12"])  # no plan yet
-    session.read_vehicle({"vin": VIN, "voltage_mv": 12600, "ecus": ECUS}, at(0))
-    session.plan_with(PACKAGES, at(0))
+    session.read_vehicle({"vin": VIN, "voltage_mv": 12600, "ecus": ECUS}, REGISTRY, at(0))
+    session.plan_with(PACKAGES, None, at(0))
     with pytest.raises(InvalidInput) as refused:
         session.files_verified([])
     assert refused.value.details["field"] == "package_ids"
@@ -279,3 +281,102 @@ def test_a_request_read_before_a_later_one_never_moves_the_clock_back():
     assert session.active_seconds <= (session.ended_at - session.started_at).total_seconds()
     assert facts[-1].data["seconds_used"] == 20 and book.settled == 20
 
+
+
+# ---- where programming meets SERMI: the plan is what the workshop may do ----
+
+CAR = [{"address": "0x12", "name": "DME (engine control)", "hardware_part_number": "86"},
+       {"address": "0x40", "name": "BDC (body domain controller)", "hardware_part_number": "55"},
+       {"address": "0x60", "name": "KOMBI (instrument cluster)", "hardware_part_number": "60"}]
+CAR_READ = [{"address": e["address"], "software_version": "OLD", "hardware_part_number": e["hardware_part_number"],
+             "state": "APPLICATION"} for e in CAR]
+CAR_PACKAGES = [SimpleNamespace(id=f"p{e['address'][2:]}", ecu_address=e["address"],
+                                hardware_part_numbers=[e["hardware_part_number"]], software_version="NEW",
+                                integration_level="G20-26", flash_order=i, size=100, sha256="ab" * 32)
+                for i, e in enumerate(CAR)]
+
+
+def planned(security_job=None, readings=CAR_READ):
+    session = ProgrammingSession.open("s-1", "op-1", "u-1", "a-1", VIN, T0)
+    assert session.read_vehicle({"vin": VIN, "voltage_mv": 12600, "ecus": readings}, CAR, at(0))
+    session.plan_with(CAR_PACKAGES, security_job, at(0))
+    return session
+
+
+def test_without_a_security_job_theft_relevant_ecus_are_left_out_in_words_and_the_rest_is_planned():
+    session = planned()
+    assert [s["ecu_address"] for s in session.plan] == ["0x60"]
+    left = session.preflight["left_out"]
+    assert [(x["ecu_address"], x["reason"]) for x in left] == [("0x12", "SECURITY_JOB_REQUIRED"),
+                                                              ("0x40", "SECURITY_JOB_REQUIRED")]
+    assert "DME (engine control)" in left[0]["message"] and "security job" in left[0]["message"]
+    assert "DME (engine control) at 0x12" in session.message and "BDC" in session.message
+
+
+def test_with_a_security_job_they_are_in_and_bound_to_it_at_start():
+    session = planned("job-1")
+    assert [(s["ecu_address"], s["security_job_id"]) for s in session.plan] == [
+        ("0x12", "job-1"), ("0x40", "job-1"), ("0x60", None)]
+    session.files_verified(["p12", "p40", "p60"])
+    with pytest.raises(Conflict) as refused:  # the job closed before the start: no start on a plan we would refuse
+        session.start("time", Book(600), at(1), RULES, None)
+    assert refused.value.code == "SECURITY_JOB_REQUIRED" and refused.value.details["ecus"] == ["0x12", "0x40"]
+    assert session.state == "ready"
+    session.start("time", Book(600), at(1), RULES, "job-2")
+    assert session.key_type("0x12") == "86" and session.plan[0]["security_job_id"] == "job-2"
+
+
+def test_a_key_type_is_the_registry_s_and_a_theft_relevant_ecu_needs_its_bound_job():
+    session = planned()
+    session.files_verified(["p60"])
+    session.start("time", Book(600), at(1), RULES)
+    assert session.key_type("0x60") == "60"
+    with pytest.raises(InvalidInput):
+        session.key_type("0x12")  # left out: not in the plan
+    session.plan = session.plan + [dict(session.plan[0], ecu_address="0x40", security_job_id=None)]
+    with pytest.raises(Exception) as refused:
+        session.key_type("0x40")
+    assert refused.value.code == "SECURITY_JOB_REQUIRED"
+
+
+@pytest.mark.parametrize("readings, code, words", [
+    (CAR_READ + [dict(CAR_READ[1], address="0x60")], "ECU_READ_TWICE", "0x60 is in the pre-flight reading twice"),
+    ([dict(CAR_READ[2], hardware_part_number="55")] + CAR_READ[:2], "HARDWARE_MISMATCH", "answered hardware number "
+     "55, but the vehicle registry lists 60 (KOMBI (instrument cluster))"),
+    (CAR_READ + [dict(CAR_READ[0], address="0x77")], "ECU_NOT_IN_CAR", "lists no ECU at 0x77"),
+])
+def test_an_ecu_is_what_the_registry_and_its_own_answer_say_never_the_agent_s_label(readings, code, words):
+    session = ProgrammingSession.open("s-1", "op-1", "u-1", "a-1", VIN, T0)
+    with pytest.raises(InvalidInput) as refused:
+        session.read_vehicle({"vin": VIN, "voltage_mv": 12600, "ecus": readings}, CAR, at(0))
+    assert refused.value.code == code and words in refused.value.message
+
+
+def test_a_refusal_ends_the_session_billing_nothing_when_it_is_ours_and_what_ran_when_not():
+    for side, billed in (("platform", 0), ("vehicle", 20)):
+        book = Book(600)
+        session = running(book)
+        session.heartbeat(at(8), RULES, book)
+        session.heartbeat(at(16), RULES, book)
+        facts = session.refused("Not in the plan.", side, at(20), RULES, book)
+        assert [f.type for f in facts] == ["SessionEnded"] and facts[0].data["failure_side"] == side
+        assert (session.state, session.outcome, session.seconds_billed) == ("ended", "failed", billed)
+        assert "the agent stopped" in session.message
+        assert session.refused("again", side, at(30), RULES, book) == []  # ended: nothing more
+
+
+def test_a_deactivated_user_s_session_stops_now_billing_what_ran_and_nothing_after():
+    book = Book(600)
+    session = running(book)
+    session.heartbeat(at(8), RULES, book)
+    facts = session.stopped("Stopped.", at(8), RULES, book)
+    assert (session.state, session.outcome, session.seconds_billed) == ("ended", "cancelled", 8)
+    assert facts[0].data["failure_side"] == "none" and book.settled == 8 and book.reserved == 0
+
+
+def test_a_security_task_is_done_only_where_aos_opened_the_car_for_it():
+    from services.programming.domain import task_report_refusal
+    assert task_report_refusal("program_key", "done", granted=True) is None
+    assert task_report_refusal("program_key", "failed", granted=False) is None
+    refused = task_report_refusal("program_key", "done", granted=False)
+    assert refused.code == "TASK_NOT_GRANTED" and "no security key" in refused.message
