@@ -222,17 +222,27 @@ VAT_ID, TECHNICIAN = "DE136695976", "tech-bench"  # one workshop a run may have 
 
 def workshop(base, credit_cents=0, vat_id=None):
     """A registered, enrolled workshop; returns (access token, user id), with `credit_cents` topped up."""
-    registered, _, confirmed = demo.register_and_enrol(base, {
-        "operator": {"legal_name": "Bench Werkstatt", "legal_form": "GmbH", "country": "DE", "vat_id": vat_id,
-                     "address": {"street": "Teststr. 1", "postal_code": "10115", "city": "Berlin"}},
-        "owner": {"email": f"bench-{uuid.uuid4().hex[:6]}@werkstatt.de", "name": "Bench",
-                  "password": "Lastprofil-Messung-2026"}}, MAIL_FOLDERS[base])
+    registered, _, confirmed = enrolled(base, f"bench-{uuid.uuid4().hex[:6]}@werkstatt.de", vat_id)
     token = confirmed["access_token"]
     while credit_cents > 0:
         amount = min(credit_cents, 500000)
         demo.top_up_demo_credit(base, token, amount, idempotency_key=str(uuid.uuid4()))
         credit_cents -= amount
     return token, registered["user"]["id"]
+
+
+def enrolled(base, email, vat_id=None):
+    return demo.register_and_enrol(base, {
+        "operator": {"legal_name": "Bench Werkstatt", "legal_form": "GmbH", "country": "DE", "vat_id": vat_id,
+                     "address": {"street": "Teststr. 1", "postal_code": "10115", "city": "Berlin"}},
+        "owner": {"email": email, "name": "Bench", "password": "Lastprofil-Messung-2026"}}, MAIL_FOLDERS[base])
+
+
+def owner_of(base):
+    """A registered, enrolled workshop's owner: their email."""
+    email = f"bench-{uuid.uuid4().hex[:6]}@werkstatt.de"
+    enrolled(base, email)
+    return email
 
 
 def security_jobs(base, token, vins):

@@ -37,20 +37,26 @@ def ready(base):
 
 def register_and_enrol(base, registration, mail_folder):
     """A workshop registered, its owner's address confirmed with the link from the mail (read from the SMTP
-    catcher's `mail_folder`), and its owner's TOTP enrolled, through the public API.
-    Returns the registration answer, the TOTP secret and the confirmation (recovery codes and tokens)."""
+    catcher's `mail_folder`), its owner signed in with the password and TOTP enrolled, through the public API.
+    Returns the owner's /me (user and workshop), the TOTP secret and the confirmation (recovery codes, tokens)."""
     from deploy import mailcatcher
     started = time.time_ns()
-    answer = requests.post(f"{base}/api/v1/operators", json=registration, timeout=30)
-    answer.raise_for_status()
-    token = mailcatcher.link_token(mail_folder, answer.json()["user"]["email"], "verify-email", started)
+    owner = registration["owner"]
+    requests.post(f"{base}/api/v1/operators", json=registration, timeout=30).raise_for_status()
+    token = mailcatcher.link_token(mail_folder, owner["email"], "verify-email", started)
     requests.post(f"{base}/api/v1/auth/email/verify", json={"token": token}, timeout=30).raise_for_status()
-    headers = {"Authorization": f"Bearer {answer.json()['enrolment_token']}"}
+    first = requests.post(f"{base}/api/v1/auth/login", json={"email": owner["email"], "password": owner["password"]},
+                          timeout=30)
+    first.raise_for_status()
+    headers = {"Authorization": f"Bearer {first.json()['enrolment_token']}"}
     secret = requests.post(f"{base}/api/v1/auth/totp/enrol", headers=headers, timeout=30).json()["secret"]
     confirmed = requests.post(f"{base}/api/v1/auth/totp/confirm", headers=headers,
                               json={"code": pyotp.TOTP(secret).now()}, timeout=30)
     confirmed.raise_for_status()
-    return answer.json(), secret, confirmed.json()
+    me = requests.get(f"{base}/api/v1/me", headers={"Authorization": f"Bearer {confirmed.json()['access_token']}"},
+                      timeout=30)
+    me.raise_for_status()
+    return me.json(), secret, confirmed.json()
 
 
 def top_up_demo_credit(base, access_token, cents=10000, idempotency_key="demo-initial-credit"):
@@ -263,7 +269,8 @@ AOS is running.
   Programming: the demo car runs on the vehicle simulator (DoIP 127.0.0.1:{DEMO_CAR_PORT}) with the demo agent
               {agent_id} beside it: in the portal, buy programming time and open a session; or POST {base}/api/v1/programming/sessions
               {{"vin": "{demo_vin}", "agent_id": "{agent_id}"}} and start it when pre-flight is ready
-  SERMI:      its engine control and immobiliser are theft-relevant: first link SERMI in the portal (#/sermi) as
+  SERMI:      its engine control and immobiliser are theft-relevant: without a security job on the car a session
+              leaves them out (and programs the rest); to include them, link SERMI in the portal (#/sermi) as
               tech-anna at the demo trust centre ({trust_centre}; any password) and open a security job on
               the car (#/security), where its gateway unlocks and keys are programmed too
   Diagnosis:  the demo car came in shaking at idle (a dead coil, P0301): buy diagnosis time, open a job (#/jobs)

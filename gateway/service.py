@@ -41,6 +41,7 @@ UNAUTHENTICATED = (401, "no token, or an expired, revoked or tampered one")
 FORBIDDEN = (403, "your role may not do this")
 NO_ACCESS = (402, "no access to vehicle data for this VIN: details.tariffs says what to buy")
 NO_VEHICLE = (404, "the registry has no such vehicle")
+SERMI_COOKIE = "aos_sermi_link"
 
 
 class GatewayService:
@@ -135,9 +136,11 @@ class GatewayService:
 
     # ---- identity ----
 
-    @route("POST", V1 + "/operators", "Register a workshop company and its owner", "identity", public=True,
-           body=ids.RegisterOperator, answer=ids.Registered, status=201,
-           errors=((409, "email or VAT id registered already"), (422, "a field breaks a rule")))
+    @route("POST", V1 + "/operators", "Register a workshop company and its owner: a link to confirm the address is "
+           "mailed (the same answer whether or not the address had an account; its owner is mailed instead); after "
+           "confirming, the owner signs in and sets up the second factor", "identity", public=True,
+           body=ids.RegisterOperator, answer=ids.MailSent, status=202,
+           errors=((409, "the VAT id is registered already"), (422, "a field breaks a rule")))
     def register_operator(self, request):
         return self._call(self.identity.register_operator, read_json(request, ids.RegisterOperator))
 
@@ -427,7 +430,8 @@ class GatewayService:
            "or owner whose login passed the second factor within 15 minutes)", "programming", answer=ps.SessionOut,
            errors=(UNAUTHENTICATED, (402, "no programming time and no VIN pass for the car"),
                    (403, "STEP_UP_REQUIRED or ROLE_NOT_ALLOWED"), (404, "no such session"),
-                   (409, "pre-flight has not passed")))
+                   (409, "pre-flight has not passed, or SECURITY_JOB_REQUIRED: the plan holds a theft-relevant ECU and "
+                         "no SERMI security job is open on the car")))
     def start_session(self, request, session_id):
         caller = self.auth.caller(request)
         read_json(request, Empty)
@@ -455,18 +459,24 @@ class GatewayService:
                           read_json(request, ps.Heartbeat))
 
     @route("POST", V1 + "/agents/sessions/<session_id>/report", "Agent: a numbered report (pre-flight reading, "
-           "files verified, per-ECU result)", "programming", body=ps.AgentReport, answer=ps.SessionOut,
+           "files verified, per-ECU result); a report refused is final: the session ends with the refusal "
+           "(details.final)", "programming", body=ps.AgentReport, answer=ps.SessionOut,
            errors=((401, "unknown agent or wrong credential"), (404, "not this agent's session"),
-                   (409, "out of order, or not possible in the session's state"), (422, "a field breaks a rule")),
+                   (409, "out of order, or not possible in the session's state"),
+                   (422, "a field breaks a rule; at pre-flight, an ECU read twice, not in the car, or whose hardware "
+                         "number contradicts the vehicle registry")),
            lane="agents")
     def agent_report(self, request, session_id):
         return self._call(self.agent_lane.report, agent_credentials(request), session_id,
                           read_json(request, ps.AgentReport))
 
     @route("POST", V1 + "/agents/sessions/<session_id>/security-key", "Agent: the key for an ECU's security access "
-           "seed, for an ECU of the running session's plan (by its type; each key recorded)", "programming",
+           "seed, for an ECU of the running session's plan (by its type as the registry records it; each key recorded). A "
+           "refusal is final: the session ends with it (details.final), at no charge when the step was one of the "
+           "server's own plan", "programming",
            body=ps.SeedInput, answer=ps.KeyOut,
            errors=((401, "unknown agent or wrong credential"), (404, "not this agent's session"),
+                   (403, "SECURITY_JOB_REQUIRED: a theft-relevant ECU without the session's security job"),
                    (409, "the session is not running, or the ECU is flashed already"),
                    (422, "the ECU is not in the session's plan")), lane="agents")
     def agent_security_key(self, request, session_id):
@@ -626,17 +636,26 @@ class GatewayService:
     def start_sermi_link(self, request):
         caller = self.auth.caller(request)
         read_json(request, Empty)
-        return self._call(self.identity.start_sermi_link, caller.actor())
+        started = self._call(self.identity.start_sermi_link, caller.actor())
+        browser = started.pop("browser_binding")
+        response = json_response(started)
+        # the trust centre's answer comes back through this browser only: the secret rides in a cookie that scripts
+        # cannot read and that only the callback receives (Lax: sent on the trust centre's redirect, a top-level GET)
+        response.set_cookie(SERMI_COOKIE, browser, max_age=started["expires_in"], path=V1 + "/sermi/callback",
+                            httponly=True, samesite="Lax", secure=request.scheme == "https")
+        return response
 
     @route("GET", V1 + "/sermi/callback", "The trust centre sends the browser back here; it goes on to the portal's "
            "SERMI screen (`#/sermi?linked=1`, or `?refused=<code>`)", "SERMI", public=True, query=ids.SermiCallback, status=303)
     def sermi_callback(self, request):
         try:
-            self._call(self.identity.complete_sermi_link, single_query(request))
+            self._call(self.identity.complete_sermi_link, single_query(request), request.cookies.get(SERMI_COOKIE))
             target = "/#/sermi?linked=1"
         except AosError as exc:  # the portal says why in words; the trail has it too
             target = f"/#/sermi?refused={exc.code}"
-        return Response(status=303, headers={"Location": target})
+        response = Response(status=303, headers={"Location": target})
+        response.delete_cookie(SERMI_COOKIE, path=V1 + "/sermi/callback")
+        return response
 
     @route("GET", V1 + "/sermi", "Your SERMI authorisation as the trust centre last confirmed it, and until when it "
            "is fresh enough for security-related work (15 minutes after the sign-in there)", "SERMI",
@@ -746,9 +765,20 @@ def trail_csv(entries):
     writer = csv.writer(out)
     writer.writerow(["occurred_at", "kind", "summary", "vin", "user_id", "seq", "hash", "detail"])
     for e in entries:
-        writer.writerow([e["occurred_at"], e["kind"], e["summary"], e["vin"] or "", e["user_id"] or "", e["seq"],
-                         e["hash"], json.dumps(e["detail"], ensure_ascii=False, sort_keys=True)])
+        writer.writerow([as_text(cell) for cell in (
+            e["occurred_at"], e["kind"], e["summary"], e["vin"] or "", e["user_id"] or "", e["seq"], e["hash"],
+            json.dumps(e["detail"], ensure_ascii=False, sort_keys=True))])
     return out.getvalue()
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def as_text(cell):
+    """A cell a spreadsheet would run as a formula (a name or a complaint typed as =HYPERLINK(...)) is written with
+    a leading apostrophe, which makes it text (OWASP's CSV injection rule)."""
+    text = str(cell)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def agent_credentials(request):

@@ -8,6 +8,9 @@ export default {
   '{m} min': '{m} Min.',
   '{h} h': '{h} Std.',
   'My workshop': 'Meine Werkstatt',
+  'Check your mail': 'Sehen Sie in Ihre E-Mails',
+  'We have sent a mail to {email}. Open its link to confirm the address, then sign in to set up your second factor.':
+    'Wir haben eine E-Mail an {email} geschickt. Öffnen Sie ihren Link, um die Adresse zu bestätigen, und melden Sie sich dann an, um Ihren zweiten Faktor einzurichten.',
   'Technical information': 'Technische Informationen',
   Programming: 'Programmierung',
   Subscriptions: 'Abonnements',
@@ -489,6 +492,8 @@ export default {
   "Sign-in failed": "Anmeldung fehlgeschlagen",
   "SERMI": "SERMI",
   "SERMI authorisation": "SERMI-Autorisierung",
+  "Left out of this session": "In dieser Sitzung ausgelassen",
+  "Security jobs": "Sicherheitsaufträge",
   "Security-related work (immobiliser, keys, theft-relevant ECUs) needs your SERMI authorisation, confirmed by the trust centre at a sign-in there within the last 15 minutes.": "Sicherheitsrelevante Arbeiten (Wegfahrsperre, Schlüssel, diebstahlrelevante Steuergeräte) erfordern Ihre SERMI-Autorisierung, bestätigt vom Trust Center bei einer Anmeldung dort innerhalb der letzten 15 Minuten.",
   "The trust centre confirmed your SERMI authorisation.": "Das Trust Center hat Ihre SERMI-Autorisierung bestätigt.",
   "The trust centre authorised you for another workshop (its VAT id is not ours).": "Das Trust Center hat Sie für eine andere Werkstatt autorisiert (deren USt-IdNr. ist nicht unsere).",

@@ -24,7 +24,8 @@ class Credentials(DependencyProvider):
                              if settings.sermi_issuer else None)
         self.policy = Policy(
             access_ttl=settings.access_ttl, refresh_ttl=settings.refresh_ttl, login_window=settings.login_window,
-            max_account_failures=settings.max_account_failures, max_address_failures=settings.max_address_failures)
+            max_account_failures=settings.max_account_failures, max_address_failures=settings.max_address_failures,
+            reset_mail_seconds=settings.reset_mail_seconds)
 
     def get_dependency(self, worker_ctx):
         return self

@@ -193,6 +193,32 @@ def slowdown_seconds(failures, free):
     return min(MAX_SLOWDOWN_SECONDS, 0.5 * 2 ** (failures - free - 1))
 
 
+def sign_in_wait(not_before, now):
+    """Whole seconds an attempt from an unknown device must still wait while the account is slowed down (0: none).
+    The attempt is answered at once (429 with Retry-After), never held: a held attempt would hold a worker."""
+    if not_before is None or not_before <= now:
+        return 0
+    return max(1, math.ceil((not_before - now).total_seconds()))
+
+
+def slowed_until(failures, free, now):
+    """After the account's `failures`-th failure from anywhere, unknown devices wait until this instant (or None)."""
+    wait = slowdown_seconds(failures, free)
+    return now + timedelta(seconds=wait) if wait else None
+
+
+def signs_in(user, enrolled):
+    """Whether a right password opens the account: an active user whose address is confirmed or who has a second
+    factor. A new workshop confirms its address from the mailed link first; until then its sign-in fails like a
+    wrong password, so that registering tells nobody whether an address had an account already."""
+    return user.active and (enrolled or user.email_verified_at is not None)
+
+
+def same_browser(bound_hash, browser):
+    """Whether the trust centre's answer came back to the browser that started the SERMI link."""
+    return bool(bound_hash and browser) and secrets.compare_digest(bound_hash, digest(browser))
+
+
 def retry_after(window_started_at, window_seconds, now):
     """Seconds until a full counter's window ends (at least 1)."""
     ends = window_started_at + timedelta(seconds=window_seconds)

@@ -34,6 +34,17 @@ WORDS = {
             "nächsten Anmeldung weiter verlangt. Waren Sie es nicht, ignorieren Sie diese Mail: Nichts ändert sich."],
             "Neues Passwort wählen"),
     },
+    "registered_again": {
+        "en": ("Someone tried to register on AOS with your address", [
+            "Hello {name},", "someone (perhaps you) tried to register a workshop on AOS with this address. It "
+            "belongs to your account already, so nothing was registered.", "If it was you: sign in, or choose a "
+            "new password if you forgot it. If it was not you, ignore this mail: nothing changes."], "Sign in"),
+        "de": ("Jemand wollte sich mit Ihrer Adresse bei AOS registrieren", [
+            "Hallo {name},", "jemand (vielleicht Sie) wollte mit dieser Adresse eine Werkstatt bei AOS registrieren. "
+            "Sie gehört schon zu Ihrem Konto, also wurde nichts registriert.", "Waren Sie es: Melden Sie sich an, "
+            "oder wählen Sie ein neues Passwort, wenn Sie es vergessen haben. Waren Sie es nicht, ignorieren Sie "
+            "diese Mail: Nichts ändert sich."], "Anmelden"),
+    },
     "new_sign_in": {
         "en": ("New sign-in to your AOS account", [
             "Hello {name},", "your account was signed in to from a browser or app it had not seen before, on {when} "

@@ -105,6 +105,8 @@ class ThrottleCounter(Base):
     key: Mapped[str] = mapped_column(String(400), primary_key=True)
     window_started_at: Mapped[datetime] = mapped_column(UtcDateTime())
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # an account's slowdown: attempts from unknown devices are answered 429 until then (domain.sign_in_wait)
+    not_before: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 
 
 class Device(Base):
@@ -153,6 +155,8 @@ class SermiLink(Base):
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
     nonce: Mapped[str] = mapped_column(String(64))
     verifier: Mapped[str] = mapped_column(String(128))
+    # the browser that started it: a hash of the secret in its cookie, which the trust centre's answer must bring
+    browser_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     used_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 

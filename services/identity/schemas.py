@@ -271,12 +271,6 @@ class PasswordReset(Output):
     reset = fields.Boolean()
 
 
-class Registered(Output):
-    operator = fields.Nested(OperatorOut)
-    user = fields.Nested(UserOut)
-    enrolment_token = fields.String()
-
-
 class Joined(Output):
     user = fields.Nested(UserOut)
     enrolment_token = fields.String()
@@ -335,6 +329,12 @@ class SermiCallback(Input):
 class SermiLinkOut(Output):
     authorization_url = fields.String(metadata={"description": "where the technician signs in at the trust centre"})
     expires_in = fields.Integer()
+
+
+class SermiLinkStarted(SermiLinkOut):
+    """What identity answers the gateway: the link, and the secret the gateway keeps in the browser's cookie (never
+    in the answer's body), which the trust centre's answer must bring back."""
+    browser_binding = fields.String()
 
 
 class SermiOut(Output):

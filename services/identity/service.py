@@ -43,7 +43,7 @@ class IdentityService:
 
     @api
     def register_operator(self, payload):
-        return dump(s.Registered, use_cases.register_operator(self._ctx(), load(s.RegisterOperator, payload)))
+        return dump(s.MailSent, use_cases.register_operator(self._ctx(), load(s.RegisterOperator, payload)))
 
     @api
     def login(self, payload, address):
@@ -129,12 +129,13 @@ class IdentityService:
 
     @api
     def start_sermi_link(self, actor):
-        return dump(s.SermiLinkOut, use_cases.start_sermi_link(self._ctx(), actor))
+        return dump(s.SermiLinkStarted, use_cases.start_sermi_link(self._ctx(), actor))
 
     @api
-    def complete_sermi_link(self, query):
-        """The browser's return from the trust centre: its state, not a token, says whose sign-in it was."""
-        return dump(s.SermiOut, use_cases.complete_sermi_link(self._ctx(), load(s.SermiCallback, query)))
+    def complete_sermi_link(self, query, browser=None):
+        """The browser's return from the trust centre: its state, not a token, says whose sign-in it was, and the
+        secret its cookie brought back, that it is the browser that started it."""
+        return dump(s.SermiOut, use_cases.complete_sermi_link(self._ctx(), load(s.SermiCallback, query), browser))
 
     @api
     def sermi(self, actor):

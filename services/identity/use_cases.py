@@ -1,7 +1,6 @@
 """What identity does, step by step: each function takes its collaborators explicitly (the store, the password
 hasher, the token signer, the policy, the time) and applies the rules of domain.py inside one unit of work."""
 import dataclasses
-import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
@@ -31,6 +30,7 @@ class Policy:
     challenge_ttl: int = 300
     verification_ttl: int = 48 * 3600
     reset_ttl: int = 30 * 60
+    reset_mail_seconds: int = 300
 
 
 @dataclass
@@ -40,7 +40,6 @@ class Context:
     signer: object
     policy: Policy
     now: datetime
-    pause: object = time.sleep  # a slowed-down attempt waits (a green thread's sleep in the service)
     mailer: object = None  # services.shared.mail.SmtpMailer
     portal_url: str = "http://127.0.0.1:8000"
     trust_centre: object = None  # services.identity.sermi.TrustCentre, when SERMI is configured
@@ -58,20 +57,26 @@ class Context:
 # ---- registration -------------------------------------------------------------------------------------------
 
 def register_operator(ctx, payload):
+    """A workshop and its owner, whose address is confirmed from a mailed link before the first sign-in. The
+    answer is the same whether or not the address had an account (its owner is mailed instead, and nothing is
+    registered), and a VAT id registered already is refused whatever the address: registering tells nobody who
+    has an account here. Mails go after the answer."""
     op_in, owner_in = payload["operator"], payload["owner"]
     email = domain.normalise_email(owner_in["email"])
     vat_id = domain.check_vat_id(op_in["country"], op_in["vat_id"])
     domain.check_password(owner_in["password"], "owner.password",
                           related=(email, owner_in["name"], op_in["legal_name"]), email=email)
-    password_hash = ctx.passwords.hash(owner_in["password"])
+    password_hash = ctx.passwords.hash(owner_in["password"])  # for a taken address too: the same time either way
     with ctx.store.transaction() as uow:
         s = uow.session
-        if s.scalar(select(User.id).where(User.email == email)):
-            raise Conflict("EMAIL_TAKEN", "An account with this email address exists already.",
-                           {"field": "owner.email"})
         if vat_id and s.scalar(select(Operator.id).where(Operator.vat_id == vat_id)):
             raise Conflict("VAT_ID_TAKEN", "A workshop with this VAT id is registered already.",
                            {"field": "operator.vat_id"})
+        holder = s.scalar(select(User).where(User.email == email))
+        if holder is not None:
+            ctx.mail(uow, "registered_again", holder, s.get(Operator, holder.operator_id).country,
+                     f"{ctx.portal_url.rstrip('/')}/#/login")
+            return _registered(email)
         operator = Operator(id=new_id(), legal_name=op_in["legal_name"], legal_form=op_in["legal_form"],
                             country=op_in["country"], vat_id=vat_id, street=op_in["address"]["street"],
                             postal_code=op_in["address"]["postal_code"], city=op_in["address"]["city"],
@@ -86,8 +91,12 @@ def register_operator(ctx, payload):
                                         "vat_id": vat_id, "address": op_in["address"], "contact_email": email,
                                         "registered_at": ctx.now}, subject=operator.id)
         _emit_joined(uow, owner, ctx.now)
-        return {"operator": operator_view(operator), "user": user_view(owner),
-                "enrolment_token": _enrolment_token(ctx, owner)}
+    return _registered(email)
+
+
+def _registered(email):
+    return {"sent": True, "sent_to": email, "message": "We have sent a mail to this address. Open its link to "
+            "confirm the address, then sign in to set up your second factor."}
 
 
 def _emit_joined(uow, user, now):
@@ -104,14 +113,14 @@ def login(ctx, payload, address):
         user = s.scalar(select(User).where(User.email == email))
         confirmed = user is not None and user.factor is not None and user.factor.confirmed_at is not None
     device = _known_device(ctx, payload.get("device_token"), user)
+    if device is None:  # failures elsewhere slow unknown devices down (answered at once); they lock nobody out
+        _slowed_down(ctx, email)
     keys = domain.throttle_keys(email, address, device)
     _take(ctx, keys)
-    if device is None:  # failures elsewhere slow unknown devices down; they lock nobody out
-        ctx.pause(domain.slowdown_seconds(_attempts(ctx, domain.account_key(email)), ctx.policy.max_account_failures))
     if user is None:
         ctx.passwords.verify_absent(payload["password"])
         _fail(ctx, email)
-    if not ctx.passwords.verify(user.password_hash, payload["password"]) or not user.active:
+    if not ctx.passwords.verify(user.password_hash, payload["password"]) or not domain.signs_in(user, confirmed):
         _fail(ctx, email)
     _passed(ctx, keys, email)
     if not confirmed:
@@ -164,6 +173,7 @@ def add_passkey(ctx, user_id, payload):
         raise Unauthenticated("CEREMONY_INVALID", "This passkey step belongs to another user.")
     key_id, public_key, sign_count = passkeys.registered(ctx.portal_url, passkeys.decode(claims["chal"]),
                                                          payload["credential"])
+    _spend_ceremony(ctx, claims)
     try:
         with ctx.store.transaction() as uow:
             _active_user(uow.session, user_id)
@@ -245,6 +255,16 @@ def _spend(ctx, claims):
             uow.session.add(SpentChallenge(id=_challenge_id(claims), spent_at=ctx.now))
     except IntegrityError:
         raise _challenge_used()
+
+
+def _spend_ceremony(ctx, claims):
+    """A passkey registration ceremony works once: its challenge is spent by the first credential it makes."""
+    try:
+        with ctx.store.transaction() as uow:
+            uow.session.add(SpentChallenge(id=domain.digest(f"ceremony:{claims['chal']}")[:36], spent_at=ctx.now))
+    except IntegrityError:
+        raise Unauthenticated("CEREMONY_USED", "This passkey step was completed already: start adding a passkey "
+                              "again.", {"field": "ceremony", "rule": "single_use"})
 
 
 def _challenge_id(claims):
@@ -389,6 +409,8 @@ def _count_failure(ctx, email):
         uow.session.execute(update(ThrottleCounter).where(ThrottleCounter.key == key).values(
             attempts=case((fresh, 1), else_=ThrottleCounter.attempts + 1),
             window_started_at=case((fresh, ctx.now), else_=ThrottleCounter.window_started_at)))
+        counter = uow.session.get(ThrottleCounter, key)
+        counter.not_before = domain.slowed_until(counter.attempts, ctx.policy.max_account_failures, ctx.now)
         account = uow.session.scalar(select(User).where(User.email == email)) if email else None
         uow.emit("SignInFailed", {"operator_id": account.operator_id if account else None,
                                   "user_id": account.id if account else None, "email": email[:254],
@@ -396,12 +418,16 @@ def _count_failure(ctx, email):
     metrics.LOGIN_FAILURES.inc()
 
 
-def _attempts(ctx, key):
+def _slowed_down(ctx, email):
+    """429 for an attempt from an unknown device while the account's slowdown holds: answered now, holding no
+    worker (a sleeping attempt held one, and ten of them held identity)."""
     with ctx.store.read() as s:
-        found = s.get(ThrottleCounter, key)
-        if found is None or found.window_started_at <= ctx.now - timedelta(seconds=ctx.policy.login_window):
-            return 0
-        return found.attempts
+        found = s.get(ThrottleCounter, domain.account_key(email))
+        wait = domain.sign_in_wait(found.not_before if found else None, ctx.now)
+    if wait:
+        metrics.LOGIN_THROTTLED.inc()
+        raise TooManyRequests("SIGN_IN_SLOWED", f"This account had failed sign-ins: from a device it has not signed "
+                              f"in on, try again in {wait} seconds.", {"retry_after_seconds": wait})
 
 
 def forget_old_attempts(ctx):
@@ -486,19 +512,39 @@ def resend_verification(ctx, user_id):
 
 
 def forgot_password(ctx, payload, address):
-    """A reset link by mail, if there is such an account: the answer is the same either way (nobody learns who
-    has an account here), and asking is throttled like signing in."""
+    """A reset link by mail, if there is such an account: the answer and its time are the same either way (nobody
+    learns who has an account here; the mail goes after the answer). Asking is throttled for the account at this
+    address and for the address, so an attacker's asking from theirs does not stop the owner asking from theirs,
+    and the account gets one mail per `reset_mail_seconds` whoever asks; a new link ends every earlier one."""
     email = domain.normalise_email(payload["email"])
-    _take(ctx, [(f"forgot:{email}", "account"), (f"address:{address}", "address")])
+    _take(ctx, [(f"forgot:{email}|{address}", "account"), (f"address:{address}", "address")])
     token = domain.new_opaque_token()
     with ctx.store.transaction() as uow:
         user = uow.session.scalar(select(User).where(User.email == email))
-        if user is not None and user.active and user.password_hash is not None:
+        if user is not None and user.active and user.password_hash is not None and _mail_due(ctx, uow, user):
+            _end_reset_links(uow.session, user.id, ctx.now)
             uow.session.add(PasswordReset(id=new_id(), user_id=user.id, token_hash=domain.digest(token),
                                           expires_at=domain.expires(ctx.now, ctx.policy.reset_ttl)))
             ctx.mail(uow, "password_reset", user, uow.session.get(Operator, user.operator_id).country,
                      ctx.link("reset-password", token))
     return {"sent": True, "message": "If an account has this address, a link to reset its password is on its way."}
+
+
+def _mail_due(ctx, uow, user):
+    """One reset mail per account within the policy's `reset_mail_seconds`: taken by a conditional update, so
+    racing asks send one."""
+    key = f"reset-mail:{user.id}"
+    insert_if_absent(uow.session, ThrottleCounter, key=key, window_started_at=ctx.now, attempts=0)
+    return uow.session.execute(update(ThrottleCounter).where(ThrottleCounter.key == key, or_(
+        ThrottleCounter.attempts == 0,
+        ThrottleCounter.window_started_at <= ctx.now - timedelta(seconds=ctx.policy.reset_mail_seconds)))
+        .values(attempts=1, window_started_at=ctx.now)).rowcount == 1
+
+
+def _end_reset_links(session, user_id, now):
+    """Every outstanding reset link of the user stops working (a new one asked, one used, the password changed)."""
+    session.execute(update(PasswordReset).where(PasswordReset.user_id == user_id, PasswordReset.used_at.is_(None))
+                    .values(used_at=now))
 
 
 def reset_password(ctx, payload):
@@ -544,6 +590,7 @@ def change_password(ctx, user_id, payload, address):
 
 def _new_password(ctx, uow, user, password, reason):
     user.password_hash = ctx.passwords.hash(password)
+    _end_reset_links(uow.session, user.id, ctx.now)
     _revoke(uow.session, ctx.now, RefreshToken.user_id == user.id)
     revoke_tokens(uow, user, reason, ctx.now)
 
@@ -777,16 +824,19 @@ def start_sermi_link(ctx, actor):
     """Where to send the technician's browser to sign in at the trust centre; its answer comes back to
     `complete_sermi_link` with this sign-in's state."""
     url, state, nonce, verifier = _trust_centre(ctx).start()
+    browser = domain.new_opaque_token()  # the gateway keeps it in this browser's cookie, for the answer to bring
     with ctx.store.transaction() as uow:
         _active_user(uow.session, actor["user_id"])
         uow.session.add(SermiLink(state=state, user_id=actor["user_id"], nonce=nonce, verifier=verifier,
-                                  created_at=ctx.now))
-    return {"authorization_url": url, "expires_in": domain.SERMI_LINK_SECONDS}
+                                  browser_hash=domain.digest(browser), created_at=ctx.now))
+    return {"authorization_url": url, "expires_in": domain.SERMI_LINK_SECONDS, "browser_binding": browser}
 
 
-def complete_sermi_link(ctx, query):
-    """The trust centre's answer: the code traded once (PKCE), the ID token checked (signature, issuer, audience,
-    expiry, this sign-in's nonce), its claims held against the workshop; each refusal is recorded (SermiRefused)."""
+def complete_sermi_link(ctx, query, browser=None):
+    """The trust centre's answer: in the browser that started the link (`browser`, the secret its cookie brings
+    back), for the AOS user who started it; the code traded once (PKCE), the ID token checked (signature, issuer,
+    audience, expiry, this sign-in's nonce), its claims held against the workshop; each refusal is recorded
+    (SermiRefused)."""
     centre = _trust_centre(ctx)
     with ctx.store.transaction() as uow:
         link = uow.session.get(SermiLink, query["state"])
@@ -796,7 +846,10 @@ def complete_sermi_link(ctx, query):
         link.used_at = ctx.now  # once: a replayed answer (and its nonce) is refused
         user = _active_user(uow.session, link.user_id)
         operator = uow.session.get(Operator, user.operator_id)
-        nonce, verifier = link.nonce, link.verifier
+        nonce, verifier, bound = link.nonce, link.verifier, link.browser_hash
+    if not domain.same_browser(bound, browser):
+        _sermi_refused(ctx, user, "SERMI_OTHER_BROWSER", "This sign-in at the trust centre was started in another "
+                       "browser or by another AOS user: start linking again from your own AOS sign-in.")
     if query.get("error") or not query.get("code"):
         _sermi_refused(ctx, user, "SERMI_SIGN_IN_FAILED", "The trust centre did not sign the technician in "
                        f"({query.get('error') or 'no code'}).")

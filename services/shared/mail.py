@@ -10,6 +10,8 @@ import smtplib
 import socket
 import time
 from dataclasses import dataclass
+
+import eventlet
 from email.message import EmailMessage
 from email.utils import make_msgid
 
@@ -123,8 +125,10 @@ class SmtpMailer:
             smtp.close()
 
     def send_later(self, uow, mail):
-        """Send once the unit of work has committed; a failure is logged, not raised (the change stands)."""
-        uow.after_commit(lambda: self._try(mail))
+        """Send once the unit of work has committed, beside the answer, not before it: the answer's time tells
+        nothing of whether a mail went (a forgotten password for an address with no account), and a slow relay
+        holds no request. A failure is logged, not raised (the change stands)."""
+        uow.after_commit(lambda: eventlet.spawn_n(self._try, mail))
 
     def _try(self, mail):
         try:

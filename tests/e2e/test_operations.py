@@ -44,7 +44,7 @@ def test_the_openapi_document_describes_every_route_with_its_schemas(api):
     schema = doc["components"]["schemas"]["RegisterOperator"]
     assert set(schema["required"]) == {"operator", "owner"}
     assert schema.get("additionalProperties") is False
-    assert "201" in register["responses"] and "422" in register["responses"]
+    assert "202" in register["responses"] and "422" in register["responses"]
     assert register["security"] == [] and doc["paths"]["/api/v1/me"]["get"]["security"] == [{"bearer": []}]
     assert doc["components"]["schemas"]["Error"]["properties"]["error"]
 

@@ -8,7 +8,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from tests.e2e.conftest import STRONG, registration
+from tests.e2e.conftest import STRONG, register
 
 
 def error(answer):
@@ -137,10 +137,9 @@ def test_logout_ends_only_that_session(api, workshop):
 def test_an_enrolled_user_cannot_enrol_again_and_an_unenrolled_one_only_enrols(api, workshop):
     again = api("POST", "/api/v1/auth/totp/enrol", workshop.token)
     assert again.status_code == 409 and error(again)["code"] == "TOTP_ALREADY_ENROLLED"
-    other = api("POST", "/api/v1/operators", json=registration(email="neu@werkstatt.de", vat_id=None))
-    enrolment_token = other.json()["enrolment_token"]
+    enrolment_token = register(api, email="neu@werkstatt.de", vat_id=None)
     for method, path in (("GET", "/api/v1/me"), ("POST", "/api/v1/auth/logout"),
-                         ("GET", f"/api/v1/operators/{other.json()['operator']['id']}/users")):
+                         ("GET", f"/api/v1/operators/{workshop.operator_id}/users")):
         answer = api(method, path, enrolment_token)
         assert answer.status_code == 403 and error(answer)["code"] == "SECOND_FACTOR_REQUIRED", path
     not_started = api("POST", "/api/v1/auth/totp/confirm", enrolment_token, json={"code": "123456"})

@@ -32,14 +32,18 @@ async function afterPassword(answer) {
 
 export function Register() {
   const { busy, error, run } = useAction();
+  const [sent, setSent] = useState(null); // the answer: a link to confirm the address is on its way
   const submit = (event) => {
     event.preventDefault();
     const body = formValues(event.target);
-    run(async () => {
-      await api('POST', '/operators', { body });
-      await afterPassword(await api('POST', '/auth/login', { body: withDevice({ email: body.owner.email, password: body.owner.password }) }));
-    });
+    run(async () => setSent(await api('POST', '/operators', { body })));
   };
+  if (sent) {
+    return html`<${Page} title=${t('Check your mail')}>
+      <${Notice} kind="success">${t('We have sent a mail to {email}. Open its link to confirm the address, then sign in to set up your second factor.', { email: sent.sent_to })}</${Notice}>
+      <p><a class="button" href="#/login">${t('Sign in')}</a></p>
+    </${Page}>`;
+  }
   return html`<${Page} title=${t('Register your workshop')}>
     <p>${t('The company and its first user, the owner. The owner then sets up a second factor and can invite colleagues.')}</p>
     <form onSubmit=${submit} novalidate>
