@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install portal run test-browser migrate vehicles-import air-import air-corpus test test-unit test-integration test-e2e bench bench-faults clean
+.PHONY: prerequisites install portal run test-browser migrate vehicles-import air-import air-corpus test test-unit test-integration test-e2e bench bench-faults clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,7 +17,12 @@ TRUST_CENTRE := deploy/trust-centre/node_modules/.package-lock.json
 $(TRUST_CENTRE): deploy/trust-centre/package-lock.json
 	cd deploy/trust-centre && npm ci --no-audit --no-fund --loglevel=error
 
-install: $(STAMP) $(TRUST_CENTRE)
+# the AsyncAPI parser (npm @asyncapi/parser), which checks the event catalogue in make test
+CONTRACT_CHECKS := tests/contracts/node_modules/.package-lock.json
+$(CONTRACT_CHECKS): tests/contracts/package-lock.json
+	cd tests/contracts && npm ci --no-audit --no-fund --loglevel=error
+
+install: $(STAMP) $(TRUST_CENTRE) $(CONTRACT_CHECKS)
 
 # The web portal: npm installs exactly what package-lock.json says, Vite builds portal/dist (not committed).
 PORTAL_SOURCES := $(shell find portal/src -type f) portal/index.html portal/vite.config.js
@@ -46,13 +51,18 @@ air-import: install
 air-corpus: install
 	$(BIN)/python -m deploy.corpus $(OUT) --documents $(or $(DOCUMENTS),5000)
 
-test: install portal
+# the services the tests talk to (PostgreSQL, RabbitMQ and its management API, Prometheus, SoftHSM2, chromium),
+# started or installed when missing, so that `make test` works on a fresh machine as `make run` does
+prerequisites:
+	deploy/prerequisites
+
+test: prerequisites install portal
 	$(BIN)/python -m pytest tests --durations=20
 	$(MAKE) --no-print-directory test-browser
 
 # The portal in a real browser (Debian's chromium) against `make run`'s system. Its own pytest, without the root
 # conftest.py: Playwright does not run on eventlet's patched standard library.
-test-browser: install portal
+test-browser: prerequisites install portal
 	$(BIN)/python -m pytest tests/browser --confcutdir=tests/browser --suppress-nameko-eventlet-notification
 
 test-unit: install

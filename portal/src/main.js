@@ -116,7 +116,7 @@ function App() {
           <button type="button" class="link" onClick=${() => signOut().then(() => { location.hash = '#/login'; })}>${t('Sign out')}</button>`}
       </div>
     </header>
-    <main id="main" tabindex="-1">${screen}</main>
+    <main id="main" tabindex="-1" data-route=${route.parts.join('/')}>${screen}</main>
     <footer><p>${t('AOS gives independent workshops access to repair and maintenance information under EU Regulation 2018/858, Annex X.')}
       ${' '}<a href="/api/v1/openapi.json">${t('HTTP API')}</a></p></footer>`;
 }

@@ -63,9 +63,10 @@ def _printable(pattern, words):
     return check
 
 
-def Text(max_length, required=True, lines=False, **kwargs):
-    """A name or a line of text (`lines=True`: several lines): not blank, not over-long, no control (NUL among
-    them) or direction-changing characters."""
+def Text(max_length, required=True, lines=False, empty=False, **kwargs):
+    """A name or a line of text (`lines=True`: several lines): not blank (unless `empty`: an optional text whose
+    default is ""), not over-long, no control (NUL among them) or direction-changing characters."""
     printable = (_printable(LINES, "control characters (NUL among them)") if lines
                  else _printable(ONE_LINE, "control characters (NUL, line breaks, tabs)"))
-    return fields.String(required=required, validate=[validate.Length(min=1, max=max_length), printable], **kwargs)
+    return fields.String(required=required, validate=[validate.Length(min=0 if empty else 1, max=max_length),
+                                                      printable], **kwargs)

@@ -9,7 +9,7 @@ CODE = validate.Regexp(r"^[A-Z0-9_-]{2,20}$", error="2 to 20 capital letters, di
 
 class WorkItem(Input):
     code = fields.String(required=True, validate=CODE)
-    text = Text(500, required=False, load_default="", lines=True)
+    text = Text(500, required=False, load_default="", lines=True, empty=True)
 
 
 class ServiceRecordInput(Input):

@@ -141,10 +141,32 @@ def page(browser, system, request):
                                   locale="en-GB")
     context.set_default_timeout(15_000)
     tab = context.new_page()
+    tab.visit = lambda url: visit(tab, url)
+    tab.nav = lambda name: nav(tab, name)
     tab.screens = Screens(tab, request.node.name.removeprefix("test_").split("_")[0])
     tab.mail_folder = system.data_dir / "mail"  # what AOS mailed, kept by make run's SMTP catcher
     yield tab
     context.close()
+
+
+def arrived(page, url):
+    """Wait until the portal shows the screen of `url` (its <main data-route>): a test that acts right after a
+    navigation would otherwise fill a field of the screen it is leaving (both have a "VIN")."""
+    route = url.split("#/", 1)[1].split("?", 1)[0].strip("/") if "#/" in url else ""
+    page.wait_for_selector(f'main[data-route="{route}"]', state="attached")
+
+
+def visit(page, url):
+    page.goto(url)
+    arrived(page, url)
+
+
+def nav(page, name):
+    """A link of the main navigation followed, and its screen shown."""
+    link = page.get_by_role("navigation", name="Main").get_by_role("link", name=name, exact=True)
+    href = link.get_attribute("href")
+    link.click()
+    arrived(page, href)
 
 
 class Technician:

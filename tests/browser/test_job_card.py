@@ -26,12 +26,12 @@ def car(system, action, fault=None):
 def test_a_job_from_complaint_to_service_record(page, system, tmp_path):
     screens = page.screens
     register(page, "Motorenwerkstatt Keller", vat_id=german_vat_id())
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Programming").click()
+    page.nav("Programming")
     config_path, config = register_agent(page, "Bay 3 laptop", tmp_path)
     agent = start_agent(system, config_path, tmp_path)
     try:
         # without diagnosis time: the refusal names what to buy
-        page.get_by_role("navigation", name="Main").get_by_role("link", name="Jobs").click()
+        page.nav("Jobs")
         page.get_by_label("VIN").fill(DEMO_VIN)
         page.get_by_label("Agent at the car").select_option(config["id"])
         page.get_by_label("Customer complaint").fill("engine shakes at idle")
@@ -44,7 +44,7 @@ def test_a_job_from_complaint_to_service_record(page, system, tmp_path):
         buy(page, "Remote diagnosis time, 30 minutes")
         buy(page, "Technical information, 1 day")
 
-        page.goto("/#/jobs")
+        page.visit("/#/jobs")
         page.get_by_label("VIN").fill(DEMO_VIN)
         page.get_by_label("Agent at the car").select_option(config["id"])
         page.get_by_label("Customer complaint").fill("engine shakes at idle")
@@ -111,7 +111,7 @@ def test_a_job_from_complaint_to_service_record(page, system, tmp_path):
         screens.check("closed-de")
 
         # the service record is in the car's history
-        page.goto(f"/#/vehicle/{DEMO_VIN}")
+        page.visit(f"/#/vehicle/{DEMO_VIN}")
         expect(page.get_by_text(re.compile("engine shakes at idle"))).to_be_visible()
     finally:
         agent.terminate()

@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from deploy.ports import stop_with_parent
-from tests.browser.conftest import DEMO_VIN, Screens, Technician, new_email
+from tests.browser.conftest import DEMO_VIN, Screens, Technician, arrived, new_email, visit
 from deploy import mailcatcher
 from services.shared.config import ROOT
 
@@ -29,7 +29,7 @@ def register(page, name="Kfz-Meisterbetrieb Schulz", check=False, vat_id=None):
     """Registration and TOTP enrolment, through the screens; returns the technician with their secret and the
     recovery codes as downloaded."""
     tech = Technician(new_email(), "Zylinderkopf-Dichtung-2026")
-    page.goto("/")
+    page.visit("/")
     page.get_by_role("link", name="Register a workshop").first.click()
     page.get_by_label("Company name").fill(name)
     page.get_by_label("Legal form").fill("GmbH")
@@ -43,6 +43,14 @@ def register(page, name="Kfz-Meisterbetrieb Schulz", check=False, vat_id=None):
     page.get_by_label("Email").fill(tech.email)
     page.get_by_label("Password").fill(tech.password)
     page.get_by_role("button", name="Register").click()
+    expect(page.get_by_role("heading", name="Check your mail")).to_be_visible()
+    expect(page.locator(".alert.success")).to_contain_text(tech.email)
+    if check:
+        page.screens.check("check-mail")
+    confirm_address(page, tech, check)
+    page.get_by_label("Email").fill(tech.email)  # signed in with the password: enrolment next
+    page.get_by_label("Password").fill(tech.password)
+    page.get_by_role("button", name="Continue").click()
     expect(page.get_by_role("heading", name="Set up your second factor")).to_be_visible()
     expect(page.get_by_role("img", name="QR code for your authenticator app")).to_be_visible()
     page.wait_for_function("() => document.querySelector('.qr img').naturalWidth > 0")  # a picture, not a broken one
@@ -64,26 +72,25 @@ def register(page, name="Kfz-Meisterbetrieb Schulz", check=False, vat_id=None):
     page.get_by_label("I have saved my recovery codes").check()
     continue_button.click()
     expect(page.get_by_role("heading", name="My workshop")).to_be_visible()
+    expect(page.get_by_text("Confirm your email address")).to_have_count(0)  # confirmed before the first sign-in
     tech.recovery_codes = shown
-    confirm_address(page, tech, check)
     return tech
 
 
 def confirm_address(page, tech, check=False):
-    """The link from the mail AOS sent (read from the SMTP catcher's folder), opened in this browser."""
-    expect(page.get_by_text(f"Confirm your email address {tech.email}")).to_be_visible()
+    """The link from the mail AOS sent (read from the SMTP catcher's folder), opened in this browser; it leads on
+    to the sign-in."""
     token = mailcatcher.link_token(page.mail_folder, tech.email, "verify-email")
-    page.goto(f"/#/verify-email?token={token}")
+    page.visit(f"/#/verify-email?token={token}")
     expect(page.locator(".alert.success")).to_contain_text(f"{tech.email} is confirmed")
     if check:
         page.screens.check("address-confirmed")
     page.get_by_role("link", name="Continue").click()
-    expect(page.get_by_role("heading", name="My workshop")).to_be_visible()
-    expect(page.get_by_text("Confirm your email address")).to_have_count(0)
+    arrived(page, "#/login")
 
 
 def sign_in(page, tech, recovery_code=None):
-    page.goto("/#/")
+    page.visit("/#/")
     page.get_by_role("link", name="Sign in").first.click()
     page.get_by_label("Email").fill(tech.email)
     page.get_by_label("Password").fill(tech.password)
@@ -103,7 +110,7 @@ def sign_out(page):
 
 
 def buy(page, tariff_name, vin=None):
-    page.goto("/#/billing")
+    page.visit("/#/billing")
     page.get_by_role("button", name=f"Buy {tariff_name}").click()
     dialog = page.get_by_role("dialog")
     expect(dialog.get_by_role("heading", name="Confirm your purchase")).to_be_visible()
@@ -126,7 +133,7 @@ def seconds_left(page):
 
 def test_register_enrol_sign_in_buy_information_search_the_demo_car_and_read(page, system):
     screens = page.screens
-    page.goto("/")
+    page.visit("/")
     expect(page.get_by_role("row").filter(has_text="Technical information, 1 hour")).to_contain_text("€10.71")
     screens.check("start")
 
@@ -162,13 +169,13 @@ def test_register_enrol_sign_in_buy_information_search_the_demo_car_and_read(pag
     sign_in(page, tech)
 
     # without access: titles only, and what to buy
-    page.goto(f"/#/air?q=misfire&vin={DEMO_VIN}")
+    page.visit(f"/#/air?q=misfire&vin={DEMO_VIN}")
     expect(page.locator(".offer")).to_contain_text("Buy Technical information, 1 hour")
     expect(page.locator(".hit mark")).to_have_count(0)
     screens.check("search-without-access")
 
     # buy an hour of technical information: confirmation, credit, invoice as PDF
-    page.goto("/#/billing")
+    page.visit("/#/billing")
     page.get_by_label("Amount in euros").fill("50")
     page.get_by_role("button", name="Top up").click()
     expect(page.get_by_test_id("balance")).to_have_text("€50.00")
@@ -184,7 +191,7 @@ def test_register_enrol_sign_in_buy_information_search_the_demo_car_and_read(pag
     screens.check("billing")
 
     # my workshop: the hour counts down live
-    page.goto("/#/workshop")
+    page.visit("/#/workshop")
     first = seconds_left(page)
     assert 3500 < first <= 3600
     # it ticks once a second; on a loaded machine a tick can come late, so two ticks get a few seconds to come
@@ -196,7 +203,7 @@ def test_register_enrol_sign_in_buy_information_search_the_demo_car_and_read(pag
     screens.check("workshop")
 
     # technical information for the demo car: VIN bar, suggestions, ranked and highlighted hits, facets
-    page.goto("/#/air")
+    page.visit("/#/air")
     page.get_by_label("VIN").fill(DEMO_VIN.lower())
     page.get_by_role("button", name="Use this vehicle").click()
     expect(page.get_by_test_id("vehicle")).to_contain_text("F44")
@@ -222,7 +229,7 @@ def test_register_enrol_sign_in_buy_information_search_the_demo_car_and_read(pag
     screens.check("document")
 
     # the navigation tree to a wiring diagram, which pans and zooms
-    page.goto(f"/#/air?vin={DEMO_VIN}")
+    page.visit(f"/#/air?vin={DEMO_VIN}")
     page.locator(".tree summary").filter(has_text="General vehicle electrical system").click()
     page.locator(".tree").get_by_role("link", name=re.compile("^Wiring diagram")).first.click()
     page.locator(".hit").first.get_by_role("link").click()
@@ -237,7 +244,7 @@ def test_register_enrol_sign_in_buy_information_search_the_demo_car_and_read(pag
     screens.check("wiring-diagram")
 
     # the vehicle: build data, ECUs, campaigns, maintenance, and a service record added
-    page.goto(f"/#/vehicle/{DEMO_VIN}")
+    page.visit(f"/#/vehicle/{DEMO_VIN}")
     expect(page.locator(".facts")).to_contain_text("B38A15")
     expect(page.get_by_role("region", name="Control units").first).to_contain_text("DME (engine control)")
     expect(page.locator(".campaign")).to_contain_text("R-BAT-0925")
@@ -258,13 +265,13 @@ def test_register_enrol_sign_in_buy_information_search_the_demo_car_and_read(pag
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Fahrzeug {DEMO_VIN}")
     expect(page.locator("html")).to_have_attribute("lang", "de")
     screens.check("vehicle-de")
-    page.goto("/#/workshop")
+    page.visit("/#/workshop")
     expect(page.get_by_role("heading", name="Meine Werkstatt")).to_be_visible()
     screens.check("workshop-de")
 
 
 def top_up(page, euros):
-    page.goto("/#/billing?section=top-up")
+    page.visit("/#/billing?section=top-up")
     page.get_by_label("Amount in euros").fill(str(euros))
     page.get_by_role("button", name="Top up", exact=True).click()
     expect(page.get_by_role("status").filter(has_text="added to your credit")).to_be_visible()
@@ -300,7 +307,7 @@ def test_programming_buy_time_and_flash_the_demo_car(page, system, tmp_path):
     link_sermi_and_open_security_job(page, system, vat_id, DEMO_VIN)
 
     # register the workshop PC's agent; its credential comes once, as a configuration file
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Programming").click()
+    page.nav("Programming")
     expect(page.get_by_text("Register an agent first.")).to_be_visible()
     config_path, config = register_agent(page, "Bay 2 laptop", tmp_path)
     assert config["api"] == system.base and config["name"] == "Bay 2 laptop" and len(config["credential"]) > 20
@@ -360,7 +367,7 @@ def test_programming_buy_time_and_flash_the_demo_car(page, system, tmp_path):
         agent.wait(timeout=30)
 
     # what was billed is what is gone from the programming time
-    page.goto("/#/workshop")
+    page.visit("/#/workshop")
     left = 1800 - billed
     expect(page.get_by_test_id("programming-time")).to_have_text(time_left(left))
 
@@ -372,15 +379,15 @@ def test_programming_buy_time_and_flash_the_demo_car(page, system, tmp_path):
             route.fulfill(json=answer)
         return handle
     page.route("**/api/v1/programming/sessions/*", as_state("interrupted", clock_running=False, outcome=None))
-    page.goto(session_url)
+    page.visit(session_url)
     expect(page.locator("[data-state]")).to_have_text("Paused: the agent is silent")
     expect(page.get_by_role("status").filter(has_text="The clock stands still")).to_be_visible()
     screens.check("paused")
     page.unroute("**/api/v1/programming/sessions/*")
     page.route("**/api/v1/programming/sessions/*", as_state(
         "expired", outcome="expired", message="Programming session timeout: the paid programming time is used up."))
-    page.goto("/#/workshop")
-    page.goto(session_url)
+    page.visit("/#/workshop")
+    page.visit(session_url)
     dialog = page.get_by_role("dialog")
     expect(dialog.get_by_role("heading", level=2)).to_have_text("Programming session timeout")
     screens.check("timeout-dialog")
@@ -396,7 +403,7 @@ def test_programming_buy_time_and_flash_the_demo_car(page, system, tmp_path):
     confirm.get_by_role("button", name="Buy now").click()
     expect(page.get_by_role("dialog")).to_be_hidden()
     page.unroute("**/api/v1/programming/sessions/*")
-    page.goto("/#/workshop")
+    page.visit("/#/workshop")
     left += 1800
     expect(page.get_by_test_id("programming-time")).to_have_text(time_left(left))
 
@@ -405,7 +412,7 @@ def test_order_a_tool(page, system):
     screens = page.screens
     register(page, "Reifen und Service Yilmaz")
     top_up(page, 150)
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Shop", exact=True).click()
+    page.nav("Shop")
     cable = page.locator(".product").filter(has_text="Ethernet diagnostic cable (ENET)")
     expect(cable).to_contain_text("€58.31")
     page.wait_for_function(  # the pictures come signed from the object store
@@ -430,16 +437,16 @@ def test_order_a_tool(page, system):
     page.get_by_role("link", name="All orders").click()
     expect(page.get_by_role("row").filter(has_text="2 × Ethernet diagnostic cable (ENET)")).to_contain_text("Paid")
     screens.check("orders")
-    page.goto("/#/cart")
+    page.visit("/#/cart")
     expect(page.get_by_text("The cart is empty.")).to_be_visible()
-    page.goto("/#/billing")
+    page.visit("/#/billing")
     expect(page.get_by_test_id("balance")).to_have_text("€33.38")  # 150.00 - 2 x 58.31
 
 
 def test_users_owner_invites_a_technician_who_joins(page, system, browser):
     screens = page.screens
     register(page, "Bosch Car Service Keller")
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Users", exact=True).click()
+    page.nav("Users")
     email = new_email("jonas")
     page.get_by_label("Name", exact=True).fill("Jonas Keller")
     page.get_by_label("Email").fill(email)
@@ -459,6 +466,7 @@ def test_users_owner_invites_a_technician_who_joins(page, system, browser):
         theirs = colleague.new_page()
         theirs.screens = Screens(theirs, "invitation")
         theirs.goto(link)
+        arrived(theirs, link)
         theirs.get_by_label("Password").fill("Bremsscheibe-Hinten-2026")
         theirs.get_by_role("button", name="Join").click()
         expect(theirs.get_by_role("heading", name="Set up your second factor")).to_be_visible()
@@ -509,14 +517,14 @@ def test_forgotten_password_reset_by_mail_then_a_passkey_signs_in(page, system):
     expect(page.locator(".alert.success")).to_contain_text("a link to reset its password is on its way")
     screens.check("forgot-password")
     token = mailcatcher.link_token(page.mail_folder, tech.email, "reset-password")  # read back over SMTP
-    page.goto(f"/#/reset-password?token={token}")
+    page.visit(f"/#/reset-password?token={token}")
     tech.password = "Kupplungsscheibe-Wechsel-2026"
     page.get_by_label("New password").fill(tech.password)
     page.get_by_role("button", name="Change password").click()
     expect(page.locator(".alert.success")).to_contain_text("signed out everywhere")
     screens.check("password-reset")
 
-    page.goto("/#/login")
+    page.visit("/#/login")
     page.get_by_label("Email").fill(tech.email)
     page.get_by_label("Password").fill(tech.password)
     page.get_by_role("button", name="Continue").click()
@@ -529,12 +537,13 @@ def test_on_a_phone_by_keyboard_with_throttling_in_words(browser, system):
                                   has_touch=True, accept_downloads=True)
     context.set_default_timeout(15_000)
     page = context.new_page()
+    page.visit = lambda url: visit(page, url)
     screens = page.screens = Screens(page, "phone")
     page.mail_folder = system.data_dir / "mail"
     try:
         def fits():
             return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-        page.goto("/")
+        page.visit("/")
         expect(page.get_by_role("heading", level=1)).to_be_visible()
         assert fits(), "the start page scrolls sideways on a phone"
         screens.check("start")
@@ -558,11 +567,11 @@ def test_on_a_phone_by_keyboard_with_throttling_in_words(browser, system):
         assert fits()
         screens.check("workshop")
 
-        page.goto(f"/#/air?q=brake+pads&vin={DEMO_VIN}")
+        page.visit(f"/#/air?q=brake+pads&vin={DEMO_VIN}")
         expect(page.locator(".hit").first).to_be_visible()
         assert fits(), "the search scrolls sideways on a phone"
         screens.check("search")
-        page.goto(f"/#/vehicle/{DEMO_VIN}")
+        page.visit(f"/#/vehicle/{DEMO_VIN}")
         expect(page.locator(".offer")).to_be_visible()  # no access bought: what to buy
         assert fits()
         screens.check("vehicle-offer")

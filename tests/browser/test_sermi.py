@@ -72,12 +72,12 @@ def test_sermi_a_technician_links_at_the_trust_centre_and_a_revoked_one_is_refus
     page.screens.check("security-job")
 
     # a key into the demo car's immobiliser, programmed by the workshop's agent at the car
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Programming").click()
+    page.nav("Programming")
     config_path, _ = register_agent(page, "Key bench laptop", tmp_path)
     agent = start_agent(system, config_path, tmp_path)
     try:
         expect(page.locator("[data-agent]").filter(has_text="online")).to_have_count(1, timeout=20_000)
-        page.goto("/#/security")
+        page.visit("/#/security")
         job = page.get_by_test_id("security-job")
         job.get_by_role("form", name=f"Program a key for {DEMO_VIN}").get_by_label("Agent at the car").select_option(
             label="Key bench laptop")
@@ -102,10 +102,10 @@ def test_sermi_a_technician_links_at_the_trust_centre_and_a_revoked_one_is_refus
     page.get_by_label("Language").select_option("de")
     expect(page.get_by_role("heading", name="Sicherheitsrelevante Arbeiten")).to_be_visible()
     page.screens.check("security-job-german")
-    page.goto("/#/sermi")
+    page.visit("/#/sermi")
     expect(page.get_by_role("heading", name="SERMI-Autorisierung")).to_be_visible()
     page.screens.check("sermi-german")
-    page.goto(f"/#/trail?vin={DEMO_VIN}")  # the workshop's owner sees each step
+    page.visit(f"/#/trail?vin={DEMO_VIN}")  # the workshop's owner sees each step
     rows = page.get_by_test_id("trail").locator("tbody tr")
     expect(rows.filter(has_text="Gateway-Freischalt-Token ausgegeben")).to_have_count(2)  # typed in, and by the agent
     expect(rows.filter(has_text="Sicherheitsauftrag eröffnet")).to_contain_text("Jana Nowak")
@@ -119,11 +119,11 @@ def link_sermi_and_open_security_job(page, system, vat_id, vin):
     technicians = trust_centre.read_technicians(system.data_dir / "trust-centre")
     trust_centre.write_technicians(system.data_dir / "trust-centre", technicians | {
         f"tech-{vat_id}": trust_centre.technician(vat_id, f"SERMI-{vat_id}")})
-    page.goto("/#/sermi")
+    page.visit("/#/sermi")
     page.get_by_role("button", name="Link my SERMI authorisation").click()
     sign_in_at_trust_centre(page, f"tech-{vat_id}")
     expect(page.get_by_text("The trust centre confirmed your SERMI authorisation.")).to_be_visible()
-    page.goto("/#/security")
+    page.visit("/#/security")
     page.get_by_label("VIN").fill(vin)
     page.get_by_label("Vehicle owner (as on the ID document)").fill("Jana Nowak")
     page.get_by_label("ID document number").fill("L01X00T47")

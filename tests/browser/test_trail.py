@@ -13,12 +13,12 @@ pytestmark = pytest.mark.timeout(300)
 
 def test_trail_a_workshop_finds_who_read_the_demo_car_filters_exports_and_reads_it_in_german(page, system):
     tech = register(page, name="Autohaus Protokoll GmbH")
-    page.goto("/#/billing")
+    page.visit("/#/billing")
     page.get_by_label("Amount in euros").fill("20")
     page.get_by_role("button", name="Top up").click()
     expect(page.get_by_test_id("balance")).to_have_text("€20.00")
     buy(page, "Technical information, 1 hour")
-    page.goto(f"/#/vehicle/{DEMO_VIN}")
+    page.visit(f"/#/vehicle/{DEMO_VIN}")
     expect(page.get_by_text("B38A15").first).to_be_visible()  # build data: read with access, so recorded
 
     page.get_by_role("link", name="Audit trail").click()
