@@ -217,6 +217,9 @@ export function ProgrammingSession({ id }) {
     ${session.state !== 'ended' && session.state !== 'expired' ? html`
       <section aria-labelledby="preflight"><h2 id="preflight">${t('Pre-flight check')}</h2><${Checklist} preflight=${session.preflight} /></section>` : null}
     ${session.plan.length > 0 && html`<section aria-labelledby="plan"><h2 id="plan">${t('Control units')}</h2><${Plan} plan=${session.plan} /></section>`}
+    ${(session.preflight.left_out || []).length > 0 && html`<section aria-labelledby="left-out"><h2 id="left-out">${t('Left out of this session')}</h2>
+      <${Notice} kind="warning"><ul data-testid="left-out">${session.preflight.left_out.map((x) => html`<li>${x.message}</li>`)}</ul>
+        <p><a href="#/sermi">${t('SERMI authorisation')}</a> · <a href="#/security">${t('Security jobs')}</a></p></${Notice}></section>`}
     ${bought && html`<${Notice} kind="success">${t('Bought: {name} for {price}.', { name: bought.tariff_name, price: money(bought.gross_cents, bought.currency) })}</${Notice}>`}
     <${ErrorBanner} error=${action.error} />
     ${action.error && action.error.code === 'PROGRAMMING_TIME_REQUIRED' && html`<${PayForTime} packs=${packs} onBuy=${setBuying} />`}
