@@ -83,6 +83,7 @@ bench: install
 	rm -f $(AOS_BENCH_FIGURES)
 	$(BIN)/python -m bench.password_hashing
 	$(BIN)/python -m bench.me_throughput
+	$(BIN)/python -m bench.slowed_sign_ins
 	$(BIN)/python -m bench.revocation
 	$(BIN)/python -m bench.purchases
 	$(BIN)/python -m bench.vin_decode
