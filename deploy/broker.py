@@ -64,12 +64,15 @@ def rpc_methods(cls, process):
 
 
 def calls_made(cls):
-    """The RPCs a class's code calls: {(service, method)} from `self.<proxy>.<method>` in its source, and the
-    `ping` of every service it has a proxy for (readiness checks ping whatever they depend on)."""
+    """The RPCs a class's code calls: {(service, method)} from `self.<proxy>.<method>` in its source and its bases'
+    (the gateway is made of one class of routes per area), and the `ping` of every service it has a proxy for
+    (readiness checks ping whatever they depend on)."""
     from nameko.rpc import RpcProxy
-    proxies = {name: dep.target_service for name, dep in vars(cls).items() if isinstance(dep, RpcProxy)}
-    tree = ast.parse(textwrap.dedent(inspect.getsource(cls)))
-    return {(proxies[node.value.attr], node.attr) for node in ast.walk(tree)
+    ours = [c for c in cls.__mro__ if c is not object]
+    proxies = {name: dep.target_service for c in reversed(ours) for name, dep in vars(c).items()
+               if isinstance(dep, RpcProxy)}
+    trees = [ast.parse(textwrap.dedent(inspect.getsource(c))) for c in ours]
+    return {(proxies[node.value.attr], node.attr) for tree in trees for node in ast.walk(tree)
             if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Attribute)
             and isinstance(node.value.value, ast.Name) and node.value.value.id == "self"
             and node.value.attr in proxies} | {(target, "ping") for target in proxies.values()

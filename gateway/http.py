@@ -1,5 +1,6 @@
-"""The gateway's HTTP entrypoint: JSON in and out, a body size limit, and every error as
-`{"error": {"code", "message", "details"}}` with its status. Routes record what the OpenAPI document needs."""
+"""The gateway's HTTP entrypoint and the route declaration every area's routes use (gateway/routes/): JSON in and
+out, a body size limit, every error as `{"error": {"code", "message", "details"}}` with its status, what a route
+records for the OpenAPI document, the errors routes share, and reading a request's body, query and headers."""
 import ipaddress
 import json
 import logging
@@ -19,9 +20,18 @@ from gateway.settings import GatewaySettings
 from services.shared.config import of_container
 from services.shared.schemas import load
 from services.shared.errors import (EXPECTED, AosError, BadRequest, MethodNotAllowed, NotFound, PayloadTooLarge,
-                                    Unavailable, UnsupportedMediaType, from_validation_error)
+                                    Unauthenticated, Unavailable, UnsupportedMediaType, from_validation_error)
 
 log = logging.getLogger(__name__)
+V1 = "/api/v1"
+# errors many routes answer, as (status, why) for the OpenAPI document
+PAYMENT = (402, "not enough credit, or the card was declined: nothing charged")
+KEYED = (409, "the Idempotency-Key was used with another body")
+THROTTLED = (429, "too many failed attempts: details.retry_after_seconds says how long to wait")
+UNAUTHENTICATED = (401, "no token, or an expired, revoked or tampered one")
+FORBIDDEN = (403, "your role may not do this")
+NO_ACCESS = (402, "no access to vehicle data for this VIN: details.tariffs says what to buy")
+NO_VEHICLE = (404, "the registry has no such vehicle")
 
 ROUTES = []  # every Route, in declaration order: the OpenAPI document is built from it
 
@@ -209,3 +219,30 @@ def read_json(request, schema_cls):
         raise BadRequest("BODY_NOT_OBJECT", "The body must be a JSON object.")
     load(schema_cls, payload)
     return payload
+
+
+def agent_credentials(request):
+    """`Authorization: Agent <agent id>:<credential>`, as given at registration."""
+    kind, _, value = request.headers.get("Authorization", "").partition(" ")
+    agent_id, _, credential = value.strip().partition(":")
+    if kind != "Agent" or not agent_id or not credential:
+        raise Unauthenticated("AGENT_CREDENTIAL_MISSING", "Send `Authorization: Agent <agent id>:<credential>`.")
+    return {"agent_id": agent_id, "credential": credential}
+
+
+def query(request):
+    """Query parameters as lists (a repeated one stays visible to the service's schema, which refuses it)."""
+    return jsonread.check(request.args.to_dict(flat=False), "query")
+
+
+def single_query(request):
+    """Query parameters, one value each."""
+    return jsonread.check(dict(request.args), "query")
+
+
+def idempotency_key(request):
+    key = request.headers.get("Idempotency-Key")
+    if not key:
+        raise BadRequest("IDEMPOTENCY_KEY_REQUIRED", "Send an `Idempotency-Key` header (a new UUID per purchase): "
+                         "a retry with the same key is then charged once.", {"header": "Idempotency-Key"})
+    return key
