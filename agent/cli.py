@@ -24,8 +24,8 @@ import requests
 
 from agent.diagnose import Diagnosis, clear_all, quick_test, sample
 from agent.flash import Ecu, Failure
-from services.programming import manifest
-from services.programming.odx import Library
+from automotive import manifest
+from automotive.odx import Library
 
 log = logging.getLogger("agent")
 HEARTBEAT_SECONDS = 2.0

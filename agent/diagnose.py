@@ -1,7 +1,7 @@
 """Diagnosis at the car through the same DoIP connection that programs it: each ECU's fault memory with freeze
 frames and occurrence counters (ReadDTCInformation 0x19), clearing it (0x14), live data (0x22) and actuator
 tests (RoutineControl 0x31), every answer decoded through the ECU type's ODX description
-(services.programming.odx). A negative response is named in words; an ECU that does not answer is reported as
+(automotive.odx). A negative response is named in words; an ECU that does not answer is reported as
 such, never skipped silently; a DTC the ODX does not know is shown raw."""
 import re
 import time

@@ -2,7 +2,7 @@
 session, security access by seed and key, erase, RequestDownload, TransferData in blocks sized by the ECU's
 answer, RequestTransferExit, the check routine, reset, and the version read back.
 
-Nothing touches the vehicle before the caller has verified the image (services.programming.manifest). Every
+Nothing touches the vehicle before the caller has verified the image (automotive.manifest). Every
 step that fails says which step and why (Failure.cause), so the service can tell our failures from the car's."""
 import hashlib
 import logging
@@ -16,14 +16,11 @@ from doipclient.connectors import DoIPClientUDSConnector
 from udsoncan.client import Client
 from udsoncan.exceptions import NegativeResponseException, TimeoutException, UnexpectedResponseException
 
+from automotive.uds import (CHECK, DID_HARDWARE, DID_KEYS, DID_SOFTWARE, DID_STATE, DID_VOLTAGE, ERASE,
+                            MIN_PROGRAMMING_VOLTAGE_MV as MIN_VOLTAGE_MV, PROGRAMMING_LEVEL, TESTER_ADDRESS, UNLOCK,
+                            UNLOCK_CHALLENGE)
+
 log = logging.getLogger(__name__)
-TESTER_ADDRESS = 0x0E80
-PROGRAMMING_LEVEL = 0x11
-DID_SOFTWARE, DID_HARDWARE, DID_VOLTAGE, DID_STATE = 0xF189, 0xF191, 0xDD02, 0xDD10
-DID_KEYS = 0xAB10  # the immobiliser's key slots: slot (1 byte) and the transponder's id (8 bytes)
-UNLOCK_CHALLENGE, UNLOCK = 0x0F10, 0x0F11  # the secure gateway's one-time challenge, and the token for it
-ERASE, CHECK = 0xFF00, 0xFF01
-MIN_VOLTAGE_MV = 12200
 
 
 class FastDoIPClient(DoIPClient):

@@ -23,7 +23,7 @@ from pathlib import Path
 from agent.diagnose import Diagnosis, quick_test
 from deploy import odx, vehicles
 from deploy.ports import free_port, reachable, wait_for
-from services.programming.odx import Library
+from automotive.odx import Library
 
 LIVE = ["engine_speed", "coolant_temperature", "battery_voltage", "engine_load", "intake_air_temperature",
         "fuel_rail_pressure", "misfires_cylinder_1", "misfires_cylinder_2", "misfires_cylinder_3",

@@ -156,7 +156,8 @@ def load_software(config, vehicles):
     token when there is one, else in the data folder), signs a new integration level for the registry's series
     with it, and imports it."""
     from deploy import software
-    from services.programming import catalog, manifest
+    from automotive import manifest
+    from services.programming import catalog
     from services.shared import blobs
     from services.shared.database import make_engine
     from cryptography.hazmat.primitives import serialization

@@ -1,6 +1,6 @@
 """The demo manufacturer's diagnostic descriptions: each ECU type of the demo car described in ODX (ISO 22901) and
 packed as a PDX file, as a manufacturer's authoring tool delivers them. The simulated car and the workshop's
-agent both read these files (services.programming.odx); nothing about an ECU's diagnostics is written anywhere
+agent both read these files (automotive.odx); nothing about an ECU's diagnostics is written anywhere
 else.
 
     python -m deploy.odx OUT        (writes OUT/<ECU type>.pdx for every type below)
@@ -15,7 +15,7 @@ import zipfile
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from services.programming.odx import trouble_code
+from automotive.odx import trouble_code
 
 # (name, DID, bytes, factor, offset, unit, min, max, long name)
 Did = tuple

@@ -9,7 +9,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from services.programming.catalog import FORMAT
-from services.programming.manifest import describe, manifest_bytes
+from automotive.manifest import describe, manifest_bytes
 
 
 def new_key():

@@ -1,6 +1,6 @@
 """What a simulated car's ECUs know of its health: the car's condition (faults injected by scenario, repairs
 done on it), live data that moves, and each ECU's fault memory with freeze frames and occurrence counters, all
-answered in the encodings the ECU type's ODX description gives (services.programming.odx).
+answered in the encodings the ECU type's ODX description gives (automotive.odx).
 
 Scenarios name faults: `ignition_coil_1` (cylinder 1 misfires: P0301 with a freeze frame, its misfire counter
 rising), `weak_battery` (system voltage low: P0562 in engine control, B1325 in the body controller),
@@ -13,7 +13,7 @@ import struct
 import threading
 import time
 
-from services.programming.odx import trouble_code
+from automotive.odx import trouble_code
 
 # fault -> {ECU type: DTC display code}; `sporadic` faults are present for a few seconds of every ten
 FAULTS = {

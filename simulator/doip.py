@@ -13,8 +13,8 @@ import struct
 import threading
 from dataclasses import dataclass
 
-from services.programming.keys import DerivedKeys
-from services.programming.odx import Library
+from automotive.odx import Library
+from automotive.security import type_secret
 from simulator.diagnosis import FAULTS, Condition
 from simulator.ecu import Dropped, Ecu
 
@@ -73,11 +73,10 @@ class Vehicle:
         "software_version"}] as vehicle data describes them, each provisioned with its type's secret derived from
         the manufacturer's master `secret` (as programming's key store derives it). With `odx` (a folder of PDX
         files) its ECUs answer diagnosis as their types' descriptions say, with `faults` in the car."""
-        keys = DerivedKeys(secret)
         library = Library(odx) if odx else None
         condition = Condition(faults) if odx else None
         return cls(vin, [Ecu(int(e["address"], 16), e["name"], e["hardware_part_number"], e["software_version"],
-                             vin, keys.type_secret(e["hardware_part_number"]),
+                             vin, type_secret(secret, e["hardware_part_number"]),
                              description=library and library.of(e["name"]), condition=condition) for e in plan],
                    condition=condition)
 

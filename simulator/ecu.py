@@ -17,7 +17,10 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from services.programming.keys import TOKEN_BYTES, seed_key, unlock_token
+from automotive.security import IMMOBILISERS, TOKEN_BYTES, seed_key, unlock_token
+from automotive.uds import (BOOTLOADER, CHECK, DID_HARDWARE, DID_KEYS, DID_PART, DID_SESSION, DID_SOFTWARE,
+                            DID_STATE, DID_VIN, DID_VOLTAGE, ERASE, MIN_PROGRAMMING_VOLTAGE_MV, PROGRAMMING_LEVEL,
+                            UNLOCK, UNLOCK_CHALLENGE)
 from simulator.diagnosis import AVAILABILITY_MASK, ROUTINE_FAILS_WITH, FaultMemory
 
 # services
@@ -40,19 +43,9 @@ SUPPRESSIBLE = (0x10, 0x11, 0x31, 0x3E)  # services whose sub-function's bit 7 a
 MIN_LENGTH = {0x10: 2, 0x11: 2, 0x14: 4, 0x19: 2, 0x22: 3, 0x27: 2, 0x2E: 4, 0x31: 4, 0x34: 3, 0x36: 2, 0x37: 1,
               0x3E: 2}
 EXACT_LENGTH = {0x10: 2, 0x11: 2, 0x14: 4, 0x3E: 2}
-# data identifiers
-DID_VIN, DID_PART, DID_HARDWARE, DID_SOFTWARE, DID_SESSION, DID_VOLTAGE, DID_STATE = (
-    0xF190, 0xF187, 0xF191, 0xF189, 0xF186, 0xDD02, 0xDD10)
-DID_KEYS = 0xAB10  # the immobiliser's key slots: written as slot (1 byte) and the key's transponder id (8 bytes)
-IMMOBILISERS = ("BDC", "CAS", "FEM", "EWS")  # the ECUs that hold a car's keys
 KEY_SLOTS = 8
-ERASE, CHECK = 0xFF00, 0xFF01  # routines
-# the secure gateway's unlock: a one-time challenge, answered with a token from the manufacturer's backend
-UNLOCK_CHALLENGE, UNLOCK = 0x0F10, 0x0F11
-UNLOCK_SECONDS = 600  # a challenge's life
-PROGRAMMING_LEVEL = 0x11  # requestSeed; sendKey is 0x12
-MIN_PROGRAMMING_VOLTAGE_MV = 12200
-BOOTLOADER_VERSION = "BOOTLOADER"
+UNLOCK_SECONDS = 600  # a secure gateway's challenge's life
+BOOTLOADER_VERSION = BOOTLOADER
 
 
 @dataclass

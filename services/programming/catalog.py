@@ -5,7 +5,7 @@
     files/...      the images
 
 Every package is checked before anything is stored: its fields, its file, and its Ed25519 signature over the
-manifest (services.programming.manifest) with the manufacturer's public key. A catalogue with any problem is
+manifest (automotive.manifest) with the manufacturer's public key. A catalogue with any problem is
 refused whole. Images go to object storage under their SHA-256.
 
     python -m services.programming.catalog import FOLDER
@@ -18,7 +18,7 @@ from pathlib import Path
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 from sqlalchemy.orm import sessionmaker
 
-from services.programming.manifest import NotGenuine, describe, load_public, verify
+from automotive.manifest import NotGenuine, describe, load_public, verify
 from services.shared.importer import Problem, Refused, command, invalid
 from services.programming.models import Package
 from services.programming.use_cases import package_key

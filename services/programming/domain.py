@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
+from automotive.security import is_theft_relevant
+from automotive.uds import BOOTLOADER, MIN_PROGRAMMING_VOLTAGE_MV
 from services.shared.errors import Conflict, Forbidden, PaymentRequired, invalid_field
 from services.shared.facts import Fact
 from services.shared.vat import price
@@ -21,8 +23,7 @@ from services.shared.vat import price
 STEP_UP_SECONDS = 15 * 60
 PROGRAMMERS = ("owner", "technician")
 AGENT_KEEPERS = ("owner", "admin")  # who renames, revokes and renews the workshop's agents
-BOOTLOADER = "BOOTLOADER"
-MIN_BATTERY_MV = 12200  # below this a flash risks bricking an ECU: the car needs a charger
+MIN_BATTERY_MV = MIN_PROGRAMMING_VOLTAGE_MV
 # what the agent reports as the cause of a failed flash, and whose it is: a flash file we served that is not
 # genuine, or could not be downloaded, is ours; everything the car answered or did is the vehicle's
 PLATFORM_CAUSES = {"signature", "sha256", "size", "download"}
@@ -598,25 +599,6 @@ class ProgrammingSession:
 
 
 # ---- security-related work (SERMI) --------------------------------------------------------------------------------
-
-SECURE_GATEWAYS = ("ZGW",)  # the central gateway: its diagnostic access opens only with a one-time unlock token
-IMMOBILISERS = ("BDC", "CAS", "FEM", "EWS")  # the ECUs that hold a car's keys
-# theft-relevant (SERMI, Regulation 2021/1244): their security access needs a SERMI-authorised technician
-THEFT_RELEVANT = IMMOBILISERS + ("DME", "DDE", "ELV")  # and engine control, steering lock
-
-
-def is_secure_gateway(ecu_name):
-    return ecu_name.split(" ")[0] in SECURE_GATEWAYS
-
-
-def is_theft_relevant(ecu_name):
-    return ecu_name.split(" ")[0] in THEFT_RELEVANT
-
-
-def immobiliser(ecus):
-    """The car's ECU that holds its keys, or None."""
-    return next((e for e in ecus if e["name"].split(" ")[0] in IMMOBILISERS), None)
-
 
 def task_report_refusal(kind, outcome, granted):
     """Why an agent's report on a security task is not taken (None when it is): done only where AOS opened the car

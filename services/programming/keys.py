@@ -1,30 +1,13 @@
 """The KeyStore port: security-access keys for ECUs, one secret per ECU type, the secrets never leaving it.
 
 An ECU type is its hardware part number: every ECU of a type shares the manufacturer's secret for it, so a key
-answered for one type opens no other. The audit and SERMI work puts the secrets in an HSM (PKCS#11); until then
-`DerivedKeys` derives each type's secret from one master secret that only programming holds."""
-import hashlib
+answered for one type opens no other (the rules: automotive.security). `Hsm` (services.programming.hsm) holds the
+secrets in an HSM over PKCS#11; `DerivedKeys` derives each type's secret from one master secret that only
+programming holds."""
 import hmac
+import hashlib
 
-KEY_BYTES = 4
-TOKEN_BYTES = 8
-UNLOCK = b"aos-gateway-unlock\x00"  # what an unlock token signs, apart from a seed's key
-
-
-def seed_key(type_secret, seed):
-    """What an ECU of a type accepts for its seed: HMAC-SHA256 of the seed with the type's secret, first 4 bytes.
-    The simulated ECUs (simulator/ecu.py) check keys with this same rule."""
-    return hmac.new(type_secret, seed, hashlib.sha256).digest()[:KEY_BYTES]
-
-
-def unlock_message(vin, challenge):
-    """What a secure-gateway unlock token answers: this car's gateway's one-time challenge."""
-    return UNLOCK + vin.encode() + challenge
-
-
-def unlock_token(type_secret, vin, challenge):
-    """What a gateway of a type accepts for its challenge (the simulated gateway checks with this rule)."""
-    return hmac.new(type_secret, unlock_message(vin, challenge), hashlib.sha256).digest()[:TOKEN_BYTES]
+from automotive.security import KEY_BYTES, TOKEN_BYTES, type_secret, unlock_message
 
 
 class KeyStore:
@@ -42,7 +25,7 @@ class KeyStore:
 
 
 class DerivedKeys(KeyStore):
-    """Each type's secret is HMAC-SHA256(master, "aos-ecu-type" NUL type): one master secret, a secret per type."""
+    """Each type's secret is automotive.security.type_secret of one master secret."""
 
     def __init__(self, master):
         if len(master) < 8:
@@ -51,9 +34,7 @@ class DerivedKeys(KeyStore):
 
     def type_secret(self, ecu_type):
         """The secret the manufacturer provisions into every ECU of this type (the simulator's cars use it)."""
-        if not ecu_type:
-            raise ValueError("an ECU type is its hardware part number: it cannot be empty")
-        return hmac.new(self._master, b"aos-ecu-type\x00" + ecu_type.encode(), hashlib.sha256).digest()
+        return type_secret(self._master, ecu_type)
 
     def mac(self, ecu_type, data):
         return hmac.new(self.type_secret(ecu_type), data, hashlib.sha256).digest()

@@ -15,7 +15,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer
 
 from services.programming import domain, metrics
-from services.programming.manifest import NotGenuine, load_public, verify
+from automotive.manifest import NotGenuine, load_public, verify
+from automotive.security import immobiliser, is_secure_gateway
 from services.programming.models import (Account, Agent, AgentTask, Claim, IssuedKey, Package, Report, SecurityJob,
                                          Session, UnlockToken)
 from services.programming.settings import ProgrammingSettings
@@ -664,7 +665,7 @@ def gateway_unlock(ctx, actor, job_id, payload):
 
 def _gateway(ctx, job, address):
     ecu = next((e for e in ctx.describe(job.vin)["ecus"] if e["address"] == address), None)
-    if ecu is None or not domain.is_secure_gateway(ecu["name"]):
+    if ecu is None or not is_secure_gateway(ecu["name"]):
         _refused(ctx, job, invalid_field("NOT_A_SECURE_GATEWAY", "ecu_address", "secure_gateway",
                                          f"{address} is not this car's secure gateway."))
     return ecu
@@ -711,7 +712,7 @@ def program_key(ctx, actor, job_id, payload):
     """A key for the car's immobiliser, programmed by the workshop's agent at the car: queued for that agent,
     which takes it with its next job, asks for the immobiliser's security key (for this task only) and reports."""
     job = _own_open_job(ctx, actor, job_id)
-    ecu = domain.immobiliser(ctx.describe(job.vin)["ecus"])
+    ecu = immobiliser(ctx.describe(job.vin)["ecus"])
     if ecu is None:
         _refused(ctx, job, Conflict("NO_IMMOBILISER", "The registry knows no immobiliser in this car.",
                                     {"field": "job_id"}))
@@ -723,7 +724,7 @@ def unlock_by_agent(ctx, actor, job_id, payload):
     """The secure gateway unlocked online: the workshop's agent at the car reads its challenge, gets the token for
     it (once) and writes it."""
     job = _own_open_job(ctx, actor, job_id)
-    gateway = next((e for e in ctx.describe(job.vin)["ecus"] if domain.is_secure_gateway(e["name"])), None)
+    gateway = next((e for e in ctx.describe(job.vin)["ecus"] if is_secure_gateway(e["name"])), None)
     if gateway is None:
         _refused(ctx, job, Conflict("NO_SECURE_GATEWAY", "The registry knows no secure gateway in this car.",
                                     {"field": "job_id"}))

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from agent.flash import DID_KEYS, Ecu
 from deploy import trust_centre
-from simulator.ecu import UNLOCK, UNLOCK_CHALLENGE
+from automotive.uds import UNLOCK, UNLOCK_CHALLENGE
 from tests.browser.conftest import DEMO_VIN
 from tests.browser.test_journeys import german_vat_id, register, register_agent, start_agent
 

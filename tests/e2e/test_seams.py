@@ -69,9 +69,9 @@ def test_a_pre_flight_that_labels_an_ecu_as_another_is_refused_naming_both_and_t
     # each address once, even with the registry's own number
     second, duplicated = preflight(CAR["ecus"] + [cluster])
     assert duplicated.status_code == 422 and error(duplicated)["code"] == "ECU_READ_TWICE"
-    eventually(lambda: [e["summary"] for e in trail(api, workshop) if e["kind"] == "AgentRefused"] == [
+    eventually(lambda: sorted(e["summary"] for e in trail(api, workshop) if e["kind"] == "AgentRefused") == [
         f"The agent was refused a report (ECU -): {code}; the session ended"
-        for code in ("ECU_READ_TWICE", "HARDWARE_MISMATCH")], what="both refusals in the trail")
+        for code in ("ECU_READ_TWICE", "HARDWARE_MISMATCH")], timeout=20, what="both refusals in the trail")
 
 
 # ---- a security task is done only where AOS opened the car ----

@@ -9,10 +9,10 @@ import pytest
 
 from agent.flash import Ecu, Failure
 from deploy import software
-from services.programming import manifest
+from automotive import manifest
 from simulator import doip
 from services.programming.keys import DerivedKeys
-from simulator.ecu import MIN_PROGRAMMING_VOLTAGE_MV
+from automotive.uds import MIN_PROGRAMMING_VOLTAGE_MV
 
 VIN = "WBA7K7109MW240891"
 SECRET = b"demo-ecu-secret"

@@ -99,7 +99,8 @@ def test_the_catalogue_s_signing_key_signs_in_the_hsm_and_never_leaves_it(sofths
     from pkcs11 import Attribute, ObjectClass
 
     from deploy import software, vehicles
-    from services.programming import catalog, manifest
+    from automotive import manifest
+    from services.programming import catalog
     from services.programming.hsm import HsmSigningKey
     store = HsmKeys(softhsm["AOS_HSM_MODULE"], softhsm["AOS_HSM_TOKEN_LABEL"], softhsm["AOS_HSM_PIN"])
     key = HsmSigningKey(store, "catalogue-signing")

@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 
 from agent.cli import Agent
 from deploy import software
-from services.programming import catalog, manifest
+from automotive import manifest
+from services.programming import catalog
 from services.programming.models import Package
 from services.programming.use_cases import package_key
 from services.shared.database import make_engine

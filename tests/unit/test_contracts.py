@@ -14,7 +14,8 @@ def loaded_by(module):
 
 
 def ours(modules):
-    return {m for m in modules if m.split(".")[0] in ("services", "gateway", "agent", "deploy", "simulator")}
+    return {m for m in modules if m.split(".")[0] in ("services", "gateway", "agent", "deploy", "simulator",
+                                                      "automotive")}
 
 
 def test_the_gateway_imports_contracts_and_no_domain_code():
@@ -26,8 +27,15 @@ def test_the_gateway_imports_contracts_and_no_domain_code():
     assert not [lib for lib in SERVER_SIDE_LIBRARIES if lib in loaded]
 
 
-def test_the_agent_imports_a_contract_module_not_a_server_package():
-    loaded = ours(loaded_by("agent.cli"))
-    # packages aside: the flash manifest, and the ODX reader (the manufacturer's diagnostic descriptions, a leaf)
-    assert {m for m in loaded if m.count(".") == 2} == {"services.programming.manifest", "services.programming.odx"}
-    assert not [m for m in loaded if m.startswith(("gateway", "deploy", "simulator"))]
+def test_the_agent_and_the_car_import_the_vehicle_side_package_and_nothing_of_the_server():
+    """A workshop's PC and a car carry no part of the manufacturer's server: they share automotive/ with it."""
+    for program, apart in (("agent.cli", "simulator"), ("simulator.doip", "agent")):
+        loaded = ours(loaded_by(program))
+        assert "automotive.odx" in loaded and not [m for m in loaded if m.startswith(("services", "gateway", "deploy",
+                                                                                      apart))], (program, loaded)
+        assert not [lib for lib in SERVER_SIDE_LIBRARIES if lib in loaded_by(program)]
+
+
+def test_the_vehicle_side_package_imports_nothing_of_aos_but_itself():
+    loaded = ours(loaded_by("automotive.odx, automotive.manifest, automotive.security, automotive.uds"))
+    assert {m.split(".")[0] for m in loaded} == {"automotive"}, loaded

@@ -10,7 +10,7 @@ import pytest
 from agent.diagnose import nrc_words, quick_test
 from deploy import odx
 from services.programming import domain
-from services.programming.odx import Library, display_code, import_files, problems, trouble_code
+from automotive.odx import Library, display_code, import_files, problems, trouble_code
 from simulator import diagnosis
 from simulator.doip import Simulator, Vehicle
 

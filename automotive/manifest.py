@@ -1,8 +1,8 @@
 """The flash manifest, a contract between the manufacturer, AOS and the agent: an Ed25519 signature over a
 canonical manifest that names the ECU, the hardware it fits, the software version, the integration level, and
 the image's size and SHA-256. The software catalogue checks it on import and the agent checks it again, on the
-workshop's PC, before anything touches the vehicle. A leaf module: the agent imports it, and nothing of the
-server. (The manufacturer's side, signing, is deploy/software.py's for the demo.)"""
+workshop's PC, before anything touches the vehicle. (The manufacturer's side, signing, is deploy/software.py's
+for the demo.)"""
 import base64
 import hashlib
 import json

@@ -3,8 +3,8 @@ codes and their texts, its data identifiers with unit, scaling and the test plan
 identifiers and its routines. The simulated car answers from it and the workshop's agent decodes with it, so
 nothing about an ECU's diagnostics is written twice.
 
-    python -m services.programming.odx check FILE.pdx ...          (every problem of each file, or "ok")
-    python -m services.programming.odx import FILE.pdx ... --into DIR  (only files without problems are taken)
+    python -m automotive.odx check FILE.pdx ...          (every problem of each file, or "ok")
+    python -m automotive.odx import FILE.pdx ... --into DIR  (only files without problems are taken)
 """
 import argparse
 import shutil
@@ -226,7 +226,7 @@ def import_files(paths, into):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m services.programming.odx", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m automotive.odx", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
     check = commands.add_parser("check")
     check.add_argument("files", nargs="+")
