@@ -38,7 +38,7 @@ run: install portal
 	$(BIN)/python -m deploy.launcher
 
 migrate: install
-	$(BIN)/python -m services.shared.migrate
+	$(BIN)/python -m deploy.migrate
 
 vehicles-import: install
 	$(BIN)/python -m services.vehicle_data.feed import $(FEED)

@@ -20,6 +20,7 @@ from kombu import Connection
 from nameko.standalone.events import get_event_exchange
 
 from bench import system
+from services.catalogue import CATALOGUE
 from services.shared import events
 
 PASSWORD = "Zuendkerze-Wechsel-77"
@@ -74,7 +75,7 @@ def fill_book(amqp_uri, count):
     with Connection(amqp_uri) as conn:
         producer = conn.Producer()
         for _ in range(count):
-            body = events.envelope("TokensRevoked", {"operator_id": str(uuid.uuid4()), "user_id": str(uuid.uuid4()),
+            body = events.envelope(CATALOGUE["TokensRevoked"], {"operator_id": str(uuid.uuid4()), "user_id": str(uuid.uuid4()),
                                                      "session_id": None, "reason": "deactivated", "revoked_at": now})
             producer.publish(json.dumps(body), exchange=exchange, routing_key="TokensRevoked",
                              content_type="application/json", content_encoding="utf-8")

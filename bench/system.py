@@ -19,6 +19,7 @@ from sqlalchemy.engine import make_url
 from bench import goals
 from deploy import demo, mailcatcher, seaweedfs, staff, trust_centre
 from deploy.ports import free_port, unclaimed_ports, wait_for
+from deploy.processes import NAMES, PROCESSES, SERVICES
 from services.shared import config as settings
 from services.shared.migrate import upgrade
 from services.shared.tokens import generate_keypair
@@ -45,7 +46,7 @@ class System:
         log = open(self.data / f"{name}.log", "a")
         process, _, replica = name.partition("-")
         env = self.env if not replica.isdigit() else dict(self.env, AOS_REPLICA=replica)
-        self.processes[name] = subprocess.Popen(command or [sys.executable, "-m", "services.shared.serve", process],
+        self.processes[name] = subprocess.Popen(command or [sys.executable, "-m", "deploy.serve", process],
                                                 env=env, stdout=log, stderr=subprocess.STDOUT)
 
     def replicas_of(self, process):
@@ -124,7 +125,7 @@ class System:
                 process.kill()
 
     def config(self):
-        return settings.load(self.env)
+        return settings.load(self.env, processes=PROCESSES)
 
 
 MAIL_FOLDERS = {}  # a running system's base URL -> where its SMTP catcher keeps the mails
@@ -151,11 +152,11 @@ def running(database_url=None, extra_env=None, replicas=1, broker_uri=None):
         store = seaweedfs.start_with(data / "objects", s3_port, keys, log=open(data / "seaweedfs.log", "w"))
         mail_port = free_port()
         catcher = mailcatcher.start(data / "mail", mail_port, log=open(data / "mailcatcher.log", "w"))
-        # the gateway's port, then every process's metrics listener, replicas' too (base + 1 ... base + replicas x 8,
-        # services.shared.config): a block checked free as a whole, below the ephemeral range. One free port with
+        # the gateway's port, then every process's metrics listener, replicas' too (base + each one's metrics_port,
+        # a replica REPLICA_PORTS further: services.shared.config): a block checked free as a whole, below the ephemeral range. One free port with
         # the ones after it taken unchecked were in use at times: a process that could not listen exited, and the
         # system never came up
-        port, metrics_base = unclaimed_ports(2 + replicas * len(settings.PROCESSES))[:2]
+        port, metrics_base = unclaimed_ports(1 + replicas * settings.REPLICA_PORTS)[:2]
         # the demo SERMI trust centre, with the bench workshops' technician (security jobs for theft-relevant ECUs)
         centre, issuer = trust_centre.start(data / "trust-centre", free_port(),
                                             [f"http://127.0.0.1:{port}/api/v1/sermi/callback"],
@@ -169,14 +170,14 @@ def running(database_url=None, extra_env=None, replicas=1, broker_uri=None):
                    AOS_OUTBOX_POLL_SECONDS="0.2", **keys, **(extra_env or {}))
         databases = fresh_databases(database_url, name) if database_url else {}
         env.update({f"AOS_{service.upper()}_DATABASE_URL": url for service, url in databases.items()})
-        for service, url in settings.load(env)["DATABASE_URLS"].items():
+        for service, url in settings.load(env, processes=PROCESSES)["DATABASE_URLS"].items():
             upgrade(service, url)
         system = System(data, env, f"http://127.0.0.1:{port}", env["AOS_AMQP_URI"])
         MAIL_FOLDERS[system.base] = data / "mail"
         try:
-            for process in settings.PROCESSES:
+            for process in NAMES:
                 system.start(process)
-                for replica in range(1, replicas if process in settings.SERVICES else 1):
+                for replica in range(1, replicas if process in SERVICES else 1):
                     system.start(f"{process}-{replica}")
             try:
                 wait_for(lambda: demo.ready(system.base), 60, "the gateway and its services")
@@ -199,7 +200,7 @@ def running(database_url=None, extra_env=None, replicas=1, broker_uri=None):
 def fresh_databases(server_url, run):
     """A database per service on the PostgreSQL server, for this run only."""
     databases = {service: make_url(server_url).set(database=f"{run}_{service}").render_as_string(False)
-                 for service in settings.SERVICES}
+                 for service in SERVICES}
     _on_server(server_url, [f'CREATE DATABASE "{make_url(url).database}"' for url in databases.values()])
     return databases
 

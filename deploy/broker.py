@@ -7,7 +7,7 @@ What a process may do on RabbitMQ:
 - publish on `nameko-rpc` only the calls its code makes (`self.<proxy>.<method>` of its RpcProxy dependencies,
   never another service's staff RPC) and answers (a reply queue's random id), checked on the routing key by
   RabbitMQ's topic authorisation;
-- publish events only on its own exchange `<process>.events`, only the event types it owns (services.shared.events).
+- publish events only on its own exchange `<process>.events`, only the event types it owns (its contracts.py).
 Platform staff's console (`operations`, deploy/staff.py) may call staff RPCs and pings only; a partner system (`partner`) may
 only subscribe to events through queues named `partner-...`.
 
@@ -32,14 +32,14 @@ import textwrap
 from dataclasses import dataclass
 from urllib.parse import quote, urlsplit
 
-from services.shared import config as settings
-from services.shared import events
+from deploy.processes import BY_NAME, NAMES, PROCESSES, SERVICES
+from services.catalogue import CATALOGUE
 from services.shared.queues import lane_target
 
 RPC_EXCHANGE = "nameko-rpc"
 REPLY_KEY = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"  # nameko's reply routing key, a uuid4
 EVENT_EXCHANGES = r"[a-z_]+\.events"
-USERS = settings.PROCESSES + ("operations", "partner")
+USERS = NAMES + ("operations", "partner")
 
 
 @dataclass(frozen=True)
@@ -76,22 +76,24 @@ def calls_made(cls):
             if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Attribute)
             and isinstance(node.value.value, ast.Name) and node.value.value.id == "self"
             and node.value.attr in proxies} | {(target, "ping") for target in proxies.values()
-                                               if target in settings.SERVICES}  # a lane has no ping of its own
+                                               if target in SERVICES}  # a lane has no ping of its own
 
 
 def _any(names):
     return "|".join(re.escape(n) for n in sorted(names)) or "(?!)"
 
 
-def _own_queues(process):
-    return rf"rpc-{process}(-[a-z]+)?|rpc\.reply-{process}-.+|evt-[a-z_]+-[A-Za-z]+--{process}\..+"
+def _own_queues(process, lanes=()):
+    """Its RPC queue and those of the lanes it declares (services.shared.process), its reply queues, the queues of
+    the events it consumes."""
+    lane = f"(-({_any(lanes)}))?" if lanes else ""
+    return rf"rpc-{process}{lane}|rpc\.reply-{process}-.+|evt-[a-z_]+-[A-Za-z]+--{process}\..+"
 
 
 def grants():
     """Every broker user's grant, from the code: what each process serves, calls and publishes."""
-    from services.shared.serve import service_class
-    classes = {p: service_class(p) for p in settings.PROCESSES}
-    methods = {target: found for p, c in classes.items() if p in settings.SERVICES
+    classes = {p.name: p.service_class() for p in PROCESSES}
+    methods = {target: found for p, c in classes.items() if p in SERVICES
                for target, found in rpc_methods(c, p).items()}
     granted = {}
     for process, cls in classes.items():
@@ -99,7 +101,8 @@ def grants():
         wrong = sorted(f"{s}.{m}" for s, m in calls if methods.get(s, {}).get(m, "missing") in ("staff", "missing"))
         if wrong:
             raise SystemExit(f"{process} calls what it may not or what does not exist: {', '.join(wrong)}")
-        own, owned = _own_queues(process), [t for t, r in events.CATALOGUE.items() if r.owner == process]
+        own, owned = _own_queues(process, BY_NAME[process].lanes), [t for t, r in CATALOGUE.items()
+                                                                     if r.owner == process]
         granted[process] = Grant(
             configure=rf"^({RPC_EXCHANGE}|{EVENT_EXCHANGES}|{own})$",
             write=rf"^({RPC_EXCHANGE}|{process}\.events|{own})$",

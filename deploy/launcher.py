@@ -16,6 +16,7 @@ from pathlib import Path
 from urllib.parse import quote, unquote, urlparse
 
 from deploy.ports import reachable, wait_for
+from deploy.processes import NAMES, PROCESSES, SERVICES
 from services.shared import config as settings
 from services.shared.migrate import upgrade
 from services.shared.tokens import generate_keypair
@@ -55,7 +56,7 @@ class Launcher:
         the data folder; the users are named after the vhost, so several systems share one broker."""
         uri = urlparse(self.config["AMQP_URI"])
         host, port = uri.hostname or "127.0.0.1", uri.port or 5672
-        if any(os.environ.get(f"AOS_{p.upper()}_AMQP_URI") for p in settings.PROCESSES) or not reachable(host, 15672):
+        if any(os.environ.get(f"AOS_{p.upper()}_AMQP_URI") for p in NAMES) or not reachable(host, 15672):
             print("the broker's management API is not reachable: every process uses AOS_AMQP_URI's user")
             return None
         vhost = unquote(uri.path[1:]) or "/"
@@ -64,7 +65,7 @@ class Launcher:
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
             path.touch(mode=0o600)
-            path.write_text(json.dumps({u: secrets.token_urlsafe(18) for u in ("operations",) + settings.PROCESSES}))
+            path.write_text(json.dumps({u: secrets.token_urlsafe(18) for u in ("operations",) + NAMES}))
         passwords = json.loads(path.read_text())
         admin = f"http://{quote(uri.username or 'guest')}:{quote(uri.password or 'guest')}@{host}:15672"
         subprocess.run([sys.executable, "-m", "deploy.broker", "apply", "--vhost", vhost, "--prefix", prefix],
@@ -191,7 +192,7 @@ class Launcher:
         label = name if not replica else f"{name}-{replica}"
         log = open(log_dir / f"{label}.log", "ab")
         env = dict(os.environ, AOS_REPLICA=str(replica)) if replica else None
-        child = subprocess.Popen(command or [sys.executable, "-m", "services.shared.serve", name], stdout=log,
+        child = subprocess.Popen(command or [sys.executable, "-m", "deploy.serve", name], stdout=log,
                                  stderr=subprocess.STDOUT, start_new_session=True, env=env)
         self.children.append((label, child))
 
@@ -254,7 +255,7 @@ def main():
     os.environ.setdefault("AOS_SERMI_ISSUER", "http://127.0.0.1:8491")  # the demo trust centre (ensure_trust_centre)
     # links in mails lead to this machine's portal
     os.environ.setdefault("AOS_PORTAL_URL", f"http://{os.environ.get('AOS_GATEWAY_ADDRESS', '127.0.0.1:8000')}")
-    config = settings.load()
+    config = settings.load(processes=PROCESSES)
     replicas = replica_count(os.environ, config)
     launcher = Launcher(config)
     # Ctrl-C and SIGTERM both stop everything; SIGINT is set explicitly because a shell that starts us in the
@@ -277,8 +278,8 @@ def main():
         demo_vin = vehicles[0]["vin"]
         demo.load_library(config)
         manufacturer_key = demo.load_software(config, vehicles)
-        for name in settings.PROCESSES:
-            for replica in range(replicas if name in settings.SERVICES else 1):  # one gateway: its port is one
+        for name in NAMES:
+            for replica in range(replicas if name in SERVICES else 1):  # one gateway: its port is one
                 launcher.start(name, replica=replica)
         base = f"http://{config['WEB_SERVER_ADDRESS']}"
         wait_for(lambda: demo.ready(base), 60, "the gateway and its services")

@@ -1,5 +1,5 @@
 """The event catalogue for partner systems: an AsyncAPI 3 document built from the event contracts
-(services/shared/events.py), with the CloudEvents envelope, each event's exchange and routing key, and an
+(each service's contracts.py, together in services/catalogue.py), with the CloudEvents envelope, each event's exchange and routing key, and an
 example that passes the same checks a consumer makes."""
 from datetime import date, datetime, timezone
 
@@ -7,6 +7,7 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from marshmallow import fields, validate
 
+from services.catalogue import CATALOGUE
 from services.shared import events
 
 EXAMPLE_TIME = datetime(2026, 11, 24, 8, 30, tzinfo=timezone.utc)
@@ -19,9 +20,11 @@ def _json_schemas():
     `nullable` said the JSON Schema way (AsyncAPI's schemas are JSON Schema draft 7)."""
     spec = APISpec(title="x", version="1", openapi_version="3.0.3", plugins=[MarshmallowPlugin()])
     spec.components.schema("CloudEventsEnvelope", schema=events.Envelope)
-    for name, registration in events.CATALOGUE.items():
+    for name, registration in CATALOGUE.items():
         spec.components.schema(f"{name}Data", schema=registration.schema)
-    return _draft7(spec.to_dict()["components"]["schemas"])
+    schemas = _draft7(spec.to_dict()["components"]["schemas"])
+    schemas["CloudEventsEnvelope"]["properties"]["type"] = {"type": "string", "enum": list(CATALOGUE)}  # every fact
+    return schemas
 
 
 def _draft7(node):
@@ -67,9 +70,9 @@ def example(schema):
 def build():
     schemas = _json_schemas()
     channels, operations, messages = {}, {}, {}
-    for name, registration in events.CATALOGUE.items():
+    for name, registration in CATALOGUE.items():
         exchange = f"{registration.owner}.events"
-        envelope = events.envelope(name, registration.schema().load(example(registration.schema)),
+        envelope = events.envelope(registration, registration.schema().load(example(registration.schema)),
                                    subject="op-1", event_id="3f0c2a8e-0000-4000-8000-000000000001", now=EXAMPLE_TIME)
         messages[name] = {
             "name": name, "title": name, "summary": registration.summary, "contentType": "application/json",

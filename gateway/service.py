@@ -7,6 +7,7 @@ import eventlet
 from nameko.events import BROADCAST
 from nameko.timer import timer
 
+from services.identity.contracts import FACTS as IDENTITY
 from gateway.auth import REMEMBER_SECONDS
 from gateway.calls import Calls
 from gateway.routes import AREAS
@@ -20,7 +21,7 @@ class GatewayService(*AREAS, Calls):
 
     # ---- identity's revocations, kept in memory ----
 
-    @consumes("TokensRevoked", handler_type=BROADCAST, reliable_delivery=False)  # every gateway replica hears it
+    @consumes(IDENTITY["TokensRevoked"], handler_type=BROADCAST, reliable_delivery=False)  # every gateway replica hears it
     def on_tokens_revoked(self, event):
         self.auth.revocations.add(event.data)
 

@@ -9,6 +9,7 @@ import psycopg2
 import pytest
 
 from deploy.ports import free_port
+from deploy.processes import SERVICES
 from services.shared import config as settings
 from services.shared.migrate import upgrade
 from services.shared.tokens import generate_keypair
@@ -163,7 +164,7 @@ def sqlite_templates(tmp_path_factory):
     """Every service's SQLite file migrated once for the run: a test gets copies (as PostgreSQL's templates),
     not the 7 migrations again (most of a second per test)."""
     folder = tmp_path_factory.mktemp("sqlite-templates")
-    for service in settings.SERVICES:
+    for service in SERVICES:
         upgrade(service, f"sqlite:///{folder / (service + '.sqlite')}")
     return folder
 
@@ -175,12 +176,12 @@ def database_urls(request, tmp_path):
     if request.param == "sqlite":
         templates = request.getfixturevalue("sqlite_templates")
         urls = {}
-        for service in settings.SERVICES:
+        for service in SERVICES:
             shutil.copyfile(templates / f"{service}.sqlite", tmp_path / f"{service}.sqlite")
             urls[service] = f"sqlite:///{tmp_path / (service + '.sqlite')}"
         return urls
     pg = request.getfixturevalue("postgres")
-    return {service: pg.fresh(service) for service in settings.SERVICES}
+    return {service: pg.fresh(service) for service in SERVICES}
 
 
 @pytest.fixture(scope="session")

@@ -389,7 +389,7 @@ def _infrastructure():
     conf = config.load()
     store = blobs.from_config(conf)
     store.ensure_bucket()
-    return make_engine(conf["DATABASE_URLS"]["air"]), store
+    return make_engine(config.database_url(conf["ENVIRONMENT"], "air")), store
 
 
 if __name__ == "__main__":

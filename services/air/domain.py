@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from services.air.schemas import DOCUMENT_TYPES, LANGUAGES, MAX_QUERY_CHARS, SYSTEMS  # noqa: F401  (the contract's words)
-from services.shared.access import covers
+from services.billing.access import covers
 from services.shared.errors import PaymentRequired
 
 FAULT_CODE = re.compile(r"^[PCBU][0-3][0-9A-F]{3}$")

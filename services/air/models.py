@@ -5,7 +5,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, BigInteger, Date, Integer, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from services.shared.access import access_table
+from services.billing.access import access_table
 from services.shared.database import UtcDateTime, messaging_tables
 
 

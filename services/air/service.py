@@ -2,18 +2,19 @@
 billing's access facts (FollowsAccess)."""
 from datetime import datetime, timezone
 
+from services.air.contracts import FACTS as AIR
 from services.shared.queues import RpcProxy
 
 from services.air import domain, schemas as s, use_cases
 from services.air.dependencies import Library, VehicleCache
 from services.air.models import OutboxMessage, ProcessedEvent
-from services.shared.access import FollowsAccess
+from services.billing.access import FollowsAccess
 from services.shared.blobs import Blobs
 from services.shared.database import Database
 from services.shared.caller import Proof, api
 from services.shared.logs import Correlation
 from services.shared.metrics import Metrics
-from services.shared.offer import Offer
+from services.billing.offer import Offer
 from services.shared.schemas import dump, load
 
 
@@ -23,7 +24,7 @@ class AirService(FollowsAccess):
     proof = Proof()  # the caller's token, checked (services.shared.caller)
     access = use_cases.ACCESS
 
-    db = Database(OutboxMessage, ProcessedEvent)
+    db = Database(OutboxMessage, ProcessedEvent, AIR)
     index = Library()
     blobs = Blobs()
     vehicles = VehicleCache()

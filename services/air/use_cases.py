@@ -6,7 +6,7 @@ from services.air import domain, search
 from services.air.content import blob_key
 from services.air.models import Access, Document
 from services.air import metrics
-from services.shared.access import AccessBook
+from services.billing.access import AccessBook
 from services.shared.errors import NotFound, invalid_field
 
 ACCESS = AccessBook(Access)

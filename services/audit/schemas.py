@@ -1,7 +1,7 @@
 """The audit service's RPC contract: the trail's filters and entries, and what a verification found."""
 from marshmallow import fields, validate
 
-from services.shared.events import CATALOGUE
+from services.catalogue import CATALOGUE
 from services.shared.schemas import Input, Output
 
 KINDS = tuple(CATALOGUE) + ("TrailExported",)  # every fact the services publish, and the trail's own exports

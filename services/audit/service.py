@@ -9,7 +9,7 @@ from services.audit import use_cases
 from services.audit.dependencies import Keys
 from services.audit.models import OutboxMessage, ProcessedEvent
 from services.audit.settings import AuditSettings
-from services.shared import events
+from services.catalogue import CATALOGUE
 from services.shared.caller import Proof, api
 from services.shared.config import Settings
 from services.shared.consumer import consumes
@@ -71,13 +71,13 @@ class AuditService:
         use_cases.prune(self._ctx(), self.settings.retention_days)
 
 
-def _recorder(event_type):
+def _recorder(registration):
     """A consumer that records one type of fact; redelivered when recording fails, so nothing is lost."""
     def record(self, event):
         use_cases.record(self._ctx(), event)
-    record.__name__ = record.__qualname__ = f"on_{event_type}"
-    return consumes(event_type, requeue_on_error=True)(record)
+    record.__name__ = record.__qualname__ = f"on_{registration.name}"
+    return consumes(registration, requeue_on_error=True)(record)
 
 
-for _event_type in events.CATALOGUE:  # every fact, so the trail is whole (a new event type is recorded too)
-    setattr(AuditService, f"on_{_event_type}", _recorder(_event_type))
+for _registration in CATALOGUE.values():  # every fact, so the trail is whole (a new event type is recorded too)
+    setattr(AuditService, f"on_{_registration.name}", _recorder(_registration))

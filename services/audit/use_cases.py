@@ -8,6 +8,7 @@ from sqlalchemy import delete, func, or_, select
 
 from services.audit import domain
 from services.audit.models import Chain, Checkpoint, Entry
+from services.catalogue import CATALOGUE
 from services.shared import events
 from services.shared.database import insert_if_absent, new_id
 
@@ -25,7 +26,7 @@ def record(ctx, event):
         if uow is not None:
             # the data as published (JSON types only), so what is stored is what was hashed
             fact = domain.fact_of(event.id, event.type, event.time.astimezone(timezone.utc),
-                                  events.as_published(event.type, event.data))
+                                  events.as_published(CATALOGUE[event.type], event.data))
             append(uow.session, [(fact, ctx.now)])
 
 

@@ -2,7 +2,7 @@
 from marshmallow import fields, validate
 
 from services.shared.countries import SUPPORTED
-from services.shared.events import SCOPES
+from services.billing.contracts import SCOPES
 from services.shared.schemas import IdempotencyKey, Input, Output, Text  # noqa: F401  (billing's contract)
 
 KINDS = ("access", "vin_pass", "programming_pack", "diagnosis_pack", "licence")

@@ -5,6 +5,10 @@ from datetime import datetime, timezone
 
 from nameko.timer import timer
 
+from services.billing.contracts import FACTS as BILLING
+from services.identity.contracts import FACTS as IDENTITY
+from services.programming.contracts import FACTS as PROGRAMMING
+from services.shop.contracts import FACTS as SHOP
 from services.billing import invoices
 from services.billing import schemas as s
 from services.billing import use_cases
@@ -26,7 +30,7 @@ class BillingService:
     name = "billing"
     proof = Proof()  # the caller's token, checked (services.shared.caller)
 
-    db = Database(OutboxMessage, ProcessedEvent)
+    db = Database(OutboxMessage, ProcessedEvent, BILLING)
     payments = Payments()
     blobs = Blobs()
     mailer = Mailer()
@@ -135,30 +139,30 @@ class BillingService:
     def measure(self):
         use_cases.measure_entitlements(self._ctx())
 
-    @consumes("OperatorRegistered")
+    @consumes(IDENTITY["OperatorRegistered"])
     def on_operator_registered(self, event):
         self.db.apply_once(event, use_cases.record_buyer)
 
     # a failed charge (two charges racing on one credit balance) comes again instead of being dropped
-    @consumes("OrderPlaced", requeue_on_error=True)
+    @consumes(SHOP["OrderPlaced"], requeue_on_error=True)
     def on_order_placed(self, event):
         self.db.apply_once(event, lambda uow, data: use_cases.charge_order(
             uow, data, self.payments.seller, datetime.now(timezone.utc), self.mailer, self.mailer.settings.portal_url))
 
-    @consumes("OrderCancelled", requeue_on_error=True)
+    @consumes(SHOP["OrderCancelled"], requeue_on_error=True)
     def on_order_cancelled(self, event):
         self.db.apply_once(event, lambda uow, data: use_cases.refund_order(
             uow, data, self.payments.seller, datetime.now(timezone.utc)))
 
-    @consumes("SessionEnded")
+    @consumes(PROGRAMMING["SessionEnded"])
     def on_session_ended(self, event):
         self._meter(event)
 
-    @consumes("SessionExpired")
+    @consumes(PROGRAMMING["SessionExpired"])
     def on_session_expired(self, event):
         self._meter(event)
 
-    @consumes("DiagnosisRunEnded")
+    @consumes(PROGRAMMING["DiagnosisRunEnded"])
     def on_diagnosis_run_ended(self, event):
         with self.db.first_delivery(event) as uow:
             if uow is not None:

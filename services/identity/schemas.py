@@ -6,7 +6,7 @@ import idna
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from services.shared.countries import SUPPORTED as COUNTRIES
-from services.shared.events import ROLES
+from services.identity.contracts import ROLES
 from services.shared.schemas import Input, Output, Text
 
 PASSWORD_MIN, PASSWORD_MAX = 12, 256  # a password manager's long ones too

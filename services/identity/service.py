@@ -3,6 +3,7 @@ from datetime import datetime, timezone
 
 from nameko.timer import timer
 
+from services.identity.contracts import FACTS as IDENTITY
 from services.identity import schemas as s
 from services.identity import use_cases
 from services.identity.dependencies import Credentials
@@ -21,7 +22,7 @@ class IdentityService:
     name = "identity"
     proof = Proof()  # the caller's token, checked (services.shared.caller)
 
-    db = Database(OutboxMessage, ProcessedEvent)
+    db = Database(OutboxMessage, ProcessedEvent, IDENTITY)
     credentials = Credentials()
     mailer = Mailer()
     metrics = Metrics()

@@ -107,7 +107,7 @@ def main(argv):
     store.ensure_bucket()
     key_file = config.build(ProgrammingSettings, conf["ENVIRONMENT"]).manufacturer_key_file
     public = load_public(key_file.read_text())
-    engine = make_engine(conf["DATABASE_URLS"]["programming"])
+    engine = make_engine(config.database_url(conf["ENVIRONMENT"], "programming"))
     return command(lambda: f"{import_catalog(argv[1], engine, store, public)} packages imported")
 
 

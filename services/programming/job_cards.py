@@ -10,7 +10,7 @@ from services.programming.models import Access, DiagnosisAccount, DiagnosisRun, 
 from services.programming.report import job_report
 from services.programming.use_cases import (AccountTime, _publish, _seen, _usable, _workshops_agent, authenticate,
                                             looked_at, watch_each)
-from services.shared.access import AccessBook
+from services.billing.access import AccessBook
 from services.shared.database import new_id
 from services.shared.errors import Conflict, NotFound, PaymentRequired, invalid_field
 

@@ -6,7 +6,7 @@ from sqlalchemy import JSON, BigInteger, Boolean, Float, Integer, String, Unique
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.programming.domain import DiagnosisRun as DiagnosisRunRules, JobCard as JobCardRules, ProgrammingSession
-from services.shared.access import access_table
+from services.billing.access import access_table
 from services.shared.database import UtcDateTime, messaging_tables
 
 

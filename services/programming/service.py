@@ -3,6 +3,9 @@ agents' jobs, heartbeats, reports and security keys, the clock's timer, and bill
 from datetime import datetime, timezone
 from functools import partial
 
+from services.billing.contracts import FACTS as BILLING
+from services.identity.contracts import FACTS as IDENTITY
+from services.programming.contracts import FACTS as PROGRAMMING
 from services.shared.queues import RpcProxy
 from nameko.timer import timer
 
@@ -17,7 +20,7 @@ from services.shared.database import Database
 from services.shared.caller import Proof, api
 from services.shared.logs import Correlation
 from services.shared.metrics import Metrics
-from services.shared.offer import Offer
+from services.billing.offer import Offer
 from services.shared.schemas import dump, load
 from services.shared.lease import one_replica
 
@@ -26,7 +29,7 @@ class ProgrammingService:
     name = "programming"
     proof = Proof()  # the caller's token, checked (services.shared.caller)
 
-    db = Database(OutboxMessage, ProcessedEvent)
+    db = Database(OutboxMessage, ProcessedEvent, PROGRAMMING)
     blobs = Blobs()
     settings = Settings(ProgrammingSettings)
     keys = Keys()
@@ -210,20 +213,20 @@ class ProgrammingService:
         use_cases.watch_clocks(ctx)
         job_cards.watch_runs(ctx)
 
-    @consumes("AccessPurchased")
+    @consumes(BILLING["AccessPurchased"])
     def on_access_purchased(self, event):
         self.db.apply_once(event, _purchased)
 
-    @consumes("CreditIssued")
+    @consumes(BILLING["CreditIssued"])
     def on_credit_issued(self, event):
         """An outage credit lengthens a VIN pass: it keeps paying for its car's diagnosis to its new end."""
         self.db.apply_once(event, job_cards.VIN_PASSES.extended)
 
-    @consumes("AccessExpired")
+    @consumes(BILLING["AccessExpired"])
     def on_access_expired(self, event):
         self.db.apply_once(event, job_cards.VIN_PASSES.expired)
 
-    @consumes("TokensRevoked")
+    @consumes(IDENTITY["TokensRevoked"])
     def on_tokens_revoked(self, event):
         """A deactivated user's running work stops (their sessions and their jobs' diagnosis runs)."""
         if event.data["reason"] == "deactivated":

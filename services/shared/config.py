@@ -18,11 +18,8 @@ from pathlib import Path
 from nameko.extensions import DependencyProvider
 from sqlalchemy.engine import make_url
 
-# What `make run` starts, one process each, in the order of their metrics ports (a new one goes last, so no
-# port moves); every one but the gateway is a service with a database of its own.
-PROCESSES = ("identity", "billing", "vehicle_data", "shop", "air", "programming", "gateway", "audit")
-SERVICES = tuple(p for p in PROCESSES if p != "gateway")
 PROFILES = ("production", "development")
+REPLICA_PORTS = 16  # a replica's metrics listeners sit this many ports on from the one before it (AOS_REPLICA)
 
 ROOT = Path(__file__).resolve().parents[2]
 _REQUIRED = object()
@@ -163,29 +160,29 @@ def address(text):
     return text
 
 
-def database_urls(environ):
-    """Each service's database: its own variable, else its database on AOS_DATABASE_URL's server, else a SQLite
-    file in the data folder."""
-    server, data = read("AOS_DATABASE_URL", _database, environ, default=None), data_dir(environ)
-    urls = {}
-    for service in SERVICES:
-        url = read(f"AOS_{service.upper()}_DATABASE_URL", _database, environ, default=None)
-        urls[service] = url or _per_service(server, service) or f"sqlite:///{data / (service + '.sqlite')}"
-    return urls
+def database_url(environ, service):
+    """A service's database: its own variable, else its database on AOS_DATABASE_URL's server, else a SQLite file
+    in the data folder."""
+    server = read("AOS_DATABASE_URL", _database, environ, default=None)
+    url = read(f"AOS_{service.upper()}_DATABASE_URL", _database, environ, default=None)
+    return url or _per_service(server, service) or f"sqlite:///{data_dir(environ) / (service + '.sqlite')}"
 
 
-def load(environ=None, process=None):
-    """The nameko config dict for an AOS process, from the environment. A process may have a broker user of its
-    own (AOS_<PROCESS>_AMQP_URI, deploy/broker.py), else every process shares AOS_AMQP_URI."""
+def load(environ=None, process=None, processes=()):
+    """The nameko config dict for an AOS process, from the environment: the databases and metrics listeners of
+    `processes` (their declarations, services.shared.process: the one that runs here, or all the launcher
+    starts). A process may have a broker user of its own (AOS_<PROCESS>_AMQP_URI, deploy/broker.py), else every
+    process shares AOS_AMQP_URI."""
     environ = dict(os.environ if environ is None else environ)
     profile(environ)
     data = data_dir(environ)
-    urls = database_urls(environ)
+    read("AOS_DATABASE_URL", _database, environ, default=None)  # a wrong server stops every process, named
+    urls = {p.name: database_url(environ, p.name) for p in processes if p.database}
     metrics_host = read("AOS_METRICS_HOST", str, environ, default="127.0.0.1")
     metrics_base = read("AOS_METRICS_BASE_PORT", int, environ, default=9100, rule=between(1024, 65000))
     # a service's second, third ... replica (AOS_REPLICA 1, 2, ...) listens for metrics one block of ports on
     replica = read("AOS_REPLICA", int, environ, default=0, rule=between(0, 99))
-    metrics_base += replica * len(PROCESSES)
+    metrics_base += replica * REPLICA_PORTS
     return {
         "AMQP_URI": (process and read(f"AOS_{process.upper()}_AMQP_URI", _amqp, environ, default=None)
                      or read("AOS_AMQP_URI", _amqp, environ, default="amqp://guest:guest@127.0.0.1:5672/")),
@@ -197,7 +194,7 @@ def load(environ=None, process=None):
         # every durable service queue a quorum queue (services.shared.queues): for a RabbitMQ cluster
         "QUORUM_QUEUES": read("AOS_QUORUM_QUEUES", flag, environ, default=False),
         # each process's metrics on a listener of its own, never on the public port (the gateway's: base + 7)
-        "METRICS_ADDRESSES": {p: f"{metrics_host}:{metrics_base + 1 + i}" for i, p in enumerate(PROCESSES)},
+        "METRICS_ADDRESSES": {p.name: f"{metrics_host}:{metrics_base + p.metrics_port}" for p in processes},
         "BLOB_STORE": {
             "endpoint": read("AOS_BLOB_ENDPOINT", address, environ, default="127.0.0.1:8333"),
             # no default anywhere: `make run` generates its keys on first start (deploy/launcher.py)

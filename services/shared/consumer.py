@@ -1,7 +1,7 @@
 """Consuming events: validate against the contract, then hand the handler an Event.
 
-`@consumes("AccessPurchased")` subscribes to the owner's exchange; a body that does not match its contract is
-dropped, logged and counted, never handled. Handlers make their effects idempotent with
+`@consumes(BILLING["AccessPurchased"])` (the fact's registration, from its owner's contracts) subscribes to the
+owner's exchange; a body that does not match its contract is dropped, logged and counted, never handled. Handlers make their effects idempotent with
 `Store.first_delivery(event)`.
 """
 import functools
@@ -19,14 +19,14 @@ REJECTED = Counter("aos_events_rejected_total", "Events dropped because they bro
                    ["service", "event_type"])
 
 
-def consumes(event_type, **handler_options):
-    registration = events.CATALOGUE[event_type]
+def consumes(registration, **handler_options):
+    event_type = registration.name
 
     def decorate(method):
         @functools.wraps(method)
         def handle(self, body):
             try:
-                event = events.parse(body, expected_type=event_type)
+                event = events.parse(body, registration)
             except events.InvalidEvent as exc:
                 REJECTED.labels(self.name, event_type).inc()
                 log.warning("%s dropped an invalid %s: %s", self.name, event_type, exc)

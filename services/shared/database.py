@@ -113,11 +113,13 @@ def _insert_if_absent(dialect, table):
 
 
 class UnitOfWork:
-    """One transaction: the session, and `emit` to record an event that commits with it."""
+    """One transaction: the session, and `emit` to record an event that commits with it (one of the service's own
+    `facts`: a service publishes no other's)."""
 
-    def __init__(self, session, outbox_model):
+    def __init__(self, session, outbox_model, facts):
         self.session = session
         self._outbox_model = outbox_model
+        self._facts = facts
         self.emitted = []
         self.committed = []  # what to do once the transaction has committed (metrics count committed facts only)
 
@@ -125,7 +127,9 @@ class UnitOfWork:
         self.committed.append(effect)
 
     def emit(self, event_type, data, subject=None):
-        body = events.envelope(event_type, data, subject=subject)
+        if event_type not in self._facts:
+            raise events.InvalidEvent(f"{event_type} is not a fact of this service")
+        body = events.envelope(self._facts[event_type], data, subject=subject)
         self.session.add(self._outbox_model(
             id=body["id"], event_type=event_type, body=json.dumps(body), created_at=utcnow()))
         self.emitted.append(body)
@@ -135,8 +139,9 @@ class UnitOfWork:
 class Store:
     """What a worker gets from the Database provider."""
 
-    def __init__(self, sessionmaker, outbox_model, processed_model, on_commit, leases=None):
+    def __init__(self, sessionmaker, outbox_model, processed_model, on_commit, leases=None, facts=None):
         self._sessionmaker = sessionmaker
+        self._facts = facts or {}
         self._outbox_model = outbox_model
         self._processed_model = processed_model
         self._on_commit = on_commit
@@ -150,7 +155,7 @@ class Store:
     @contextmanager
     def transaction(self):
         with self._sessionmaker() as session, session.begin():
-            uow = UnitOfWork(session, self._outbox_model)
+            uow = UnitOfWork(session, self._outbox_model, self._facts)
             yield uow
         if uow.emitted:
             self._on_commit(uow.emitted)
@@ -186,11 +191,13 @@ class Store:
 
 
 class Database(DependencyProvider):
-    """Engine per service (built in setup), a Store per worker, and the outbox relay running beside it."""
+    """Engine per service (built in setup), a Store per worker, and the outbox relay running beside it. `facts`:
+    the service's own (its contracts.FACTS), the only ones its units of work emit."""
 
-    def __init__(self, outbox_model, processed_model):
+    def __init__(self, outbox_model, processed_model, facts=None):
         self.outbox_model = outbox_model
         self.processed_model = processed_model
+        self.facts = facts or {}
         self.engine = None
         self.relay = None
 
@@ -215,4 +222,5 @@ class Database(DependencyProvider):
     kill = stop
 
     def get_dependency(self, worker_ctx):
-        return Store(self.sessionmaker, self.outbox_model, self.processed_model, self.relay.committed, self.leases)
+        return Store(self.sessionmaker, self.outbox_model, self.processed_model, self.relay.committed, self.leases,
+                     self.facts)

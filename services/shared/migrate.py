@@ -1,13 +1,10 @@
-"""Alembic, one history per service: `python -m services.shared.migrate [service ...]` upgrades each service's
-database to head (the URL from configuration). Tests call `upgrade(service, url)` the same way."""
-import sys
+"""Alembic, one history per service (services/<name>/migrations): `upgrade(service, url)` brings a database to head;
+`python -m deploy.migrate [service ...]` does it for each service's configured database."""
 from pathlib import Path
 
 from alembic import command, context
 from alembic.config import Config
 from sqlalchemy import create_engine
-
-from services.shared import config as settings
 
 SERVICES_DIR = Path(__file__).resolve().parents[1]
 
@@ -37,14 +34,3 @@ def run_env(metadata):
             context.run_migrations()
     engine.dispose()
 
-
-def main(argv):
-    config = settings.load()
-    for service in argv or settings.SERVICES:
-        url = config["DATABASE_URLS"][service]
-        upgrade(service, url)
-        print(f"{service}: migrated to head")
-
-
-if __name__ == "__main__":
-    main(sys.argv[1:])

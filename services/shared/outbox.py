@@ -17,7 +17,7 @@ from nameko.standalone.events import get_event_exchange
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from services.shared import events, metrics
+from services.shared import metrics
 
 log = logging.getLogger(__name__)
 
@@ -64,8 +64,9 @@ class OutboxRelay:
         self._running = False
 
     def publish(self, body):
-        """One envelope to its owner's exchange; returns once the broker has confirmed it."""
-        exchange = get_event_exchange(events.CATALOGUE[body["type"]].owner, self.config)
+        """One envelope to its owner's exchange (this service's: its outbox holds its own facts only); returns once
+        the broker has confirmed it."""
+        exchange = get_event_exchange(self.service, self.config)
         self.publisher.publish(
             body, exchange=exchange, routing_key=body["type"], declare=[exchange],
             message_id=body["id"])  # the json serializer sets content_type application/json

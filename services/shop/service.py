@@ -2,6 +2,8 @@
 answers, and the timer that releases orders billing has not answered in time."""
 from datetime import datetime, timezone
 
+from services.billing.contracts import FACTS as BILLING
+from services.shop.contracts import FACTS as SHOP
 from services.shared.queues import RpcProxy
 from nameko.timer import timer
 
@@ -25,7 +27,7 @@ class ShopService:
     name = "shop"
     proof = Proof()  # the caller's token, checked (services.shared.caller)
 
-    db = Database(OutboxMessage, ProcessedEvent)
+    db = Database(OutboxMessage, ProcessedEvent, SHOP)
     blobs = Blobs()
     settings = Settings(ShopSettings)
     identity = RpcProxy("identity")  # SERMI: theft-relevant parts for authorised technicians only
@@ -87,11 +89,11 @@ class ShopService:
 
     # ---- billing's answers, and the deadline ----
 
-    @consumes("PaymentCaptured")
+    @consumes(BILLING["PaymentCaptured"])
     def on_payment_captured(self, event):
         self.db.apply_once(event, lambda uow, data: use_cases.payment_captured(uow, data, datetime.now(timezone.utc)))
 
-    @consumes("PaymentRefused")
+    @consumes(BILLING["PaymentRefused"])
     def on_payment_refused(self, event):
         self.db.apply_once(event, lambda uow, data: use_cases.payment_refused(uow, data, datetime.now(timezone.utc)))
 

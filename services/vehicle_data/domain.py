@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-from services.shared.access import covers as shared_covers
+from services.billing.access import covers as shared_covers
 from services.shared.errors import Forbidden, PaymentRequired, invalid_field
 
 HERE = Path(__file__).parent

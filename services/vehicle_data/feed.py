@@ -13,6 +13,7 @@ Format (`"format": "aos-vehicle-feed/1"`):
 A feed with any bad row is refused whole, every problem listed as `file: row: field: rule`
 (services.shared.importer)."""
 import json
+import os
 import sys
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -158,7 +159,7 @@ def main(argv):
         raise SystemExit("usage: python -m services.vehicle_data.feed import FILE.json")
     from services.shared import config as settings
     from services.shared.database import make_engine
-    engine = make_engine(settings.load()["DATABASE_URLS"]["vehicle_data"])
+    engine = make_engine(settings.database_url(dict(os.environ), "vehicle_data"))
     try:
         return command(lambda: json.dumps(import_file(engine, argv[1])))
     finally:

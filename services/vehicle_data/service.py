@@ -2,15 +2,17 @@
 consumers of identity's operators; it follows billing's access facts (FollowsAccess)."""
 from datetime import datetime, timezone
 
+from services.identity.contracts import FACTS as IDENTITY
+from services.vehicle_data.contracts import FACTS as VEHICLE_DATA
 from services.shared.queues import RpcProxy
 
-from services.shared.access import FollowsAccess
+from services.billing.access import FollowsAccess
 from services.shared.consumer import consumes
 from services.shared.database import Database
 from services.shared.caller import Proof, api
 from services.shared.logs import Correlation
 from services.shared.metrics import Metrics
-from services.shared.offer import Offer
+from services.billing.offer import Offer
 from services.shared.schemas import dump, load
 from services.vehicle_data import schemas as s
 from services.vehicle_data import use_cases
@@ -23,7 +25,7 @@ class VehicleDataService(FollowsAccess):
     proof = Proof()  # the caller's token, checked (services.shared.caller)
     access = use_cases.ACCESS
 
-    db = Database(OutboxMessage, ProcessedEvent)
+    db = Database(OutboxMessage, ProcessedEvent, VEHICLE_DATA)
     billing = RpcProxy("billing")
     offer = Offer()
     metrics = Metrics()
@@ -73,7 +75,7 @@ class VehicleDataService(FollowsAccess):
 
     # ---- facts ----
 
-    @consumes("OperatorRegistered")
+    @consumes(IDENTITY["OperatorRegistered"])
     def on_operator_registered(self, event):
         self.db.apply_once(event, use_cases.record_workshop)
 

@@ -4,7 +4,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
-from services.shared.access import AccessBook
+from services.billing.access import AccessBook
 from services.shared.database import new_id
 from services.shared.errors import NotFound
 from services.vehicle_data import domain, vin as vins

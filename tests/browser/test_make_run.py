@@ -5,13 +5,13 @@ from urllib.parse import unquote, urlsplit
 
 import requests
 
-from services.shared import config as settings
+from deploy.processes import NAMES
 from tests.browser.conftest import MANAGEMENT
 
 
 def test_make_run_puts_each_process_on_the_broker_as_its_own_user(system):
     vhost = unquote(urlsplit(system.env["AOS_AMQP_URI"]).path[1:])
-    wanted = {f"aos-{vhost}-{process}" for process in settings.PROCESSES}
+    wanted = {f"aos-{vhost}-{process}" for process in NAMES}
     deadline = time.monotonic() + 30  # the management API lists a connection once its stats come in (5 s)
     while True:
         connections = requests.get(MANAGEMENT.replace("vhosts/", f"vhosts/{vhost}/connections"),

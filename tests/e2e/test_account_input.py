@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from tests.e2e.conftest import STRONG, error, register as registered, registration
+from tests.e2e.conftest import error, register as registered, registration
 from tests.e2e.test_users import invite
 from tests.helpers import eventually
 

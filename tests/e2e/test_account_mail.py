@@ -4,9 +4,8 @@ still asked for), a password changed with the second factor, and a sign-in from 
 import time
 
 import pyotp
-import pytest
 
-from tests.e2e.conftest import STRONG, Workshop, buy, error, registration, top_up
+from tests.e2e.conftest import STRONG, buy, error, registration, top_up
 from tests.e2e.test_users import invite, join
 from tests.helpers import Mailbox, eventually
 

@@ -14,7 +14,8 @@ from prometheus_client import REGISTRY
 from deploy.ports import free_port
 from services.air import content
 from deploy import corpus
-from services.shared import blobs, config as settings, metrics
+from deploy.processes import NAMES
+from services.shared import blobs, metrics
 from services.shared.database import make_engine
 from tests.e2e.conftest import STRONG, Workshop, buy, top_up
 from tests.helpers import eventually
@@ -36,7 +37,7 @@ def metrics_addresses(config):
     registry, which holds the series of every test before this one: emptied first, or eight copies of it scraped
     every second starve the system under test."""
     forget_earlier_series()
-    config["METRICS_ADDRESSES"] = {p: f"127.0.0.1:{free_port()}" for p in settings.PROCESSES}
+    config["METRICS_ADDRESSES"] = {p: f"127.0.0.1:{free_port()}" for p in NAMES}
 
 
 def forget_earlier_series():
@@ -108,7 +109,7 @@ def test_every_dashboard_query_and_alert_rule_evaluates_on_a_running_system(metr
 
     def scraped():
         up = query(prometheus, "up")
-        return len(up) == len(settings.PROCESSES) and all(r["value"][1] == "1" for r in up) and query(
+        return len(up) == len(NAMES) and all(r["value"][1] == "1" for r in up) and query(
             prometheus, "sum(rate(aos_purchases_total[5m]))")
     eventually(scraped, timeout=60, what="Prometheus to scrape every service twice after the traffic")
 

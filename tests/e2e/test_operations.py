@@ -5,7 +5,7 @@ import pytest
 import requests
 
 from deploy.ports import free_port
-from services.shared.config import SERVICES
+from deploy.processes import SERVICES
 from tests.helpers import eventually
 
 

@@ -2,6 +2,7 @@
 from sqlalchemy import String, create_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from services.catalogue import CATALOGUE
 from services.shared.consumer import consumes
 from services.shared.database import Database, messaging_tables
 
@@ -27,7 +28,7 @@ class ListenerService:
     name = "listener"
     db = Database(Outbox, Processed)
 
-    @consumes("OperatorRegistered")
+    @consumes(CATALOGUE["OperatorRegistered"])
     def on_operator_registered(self, event):
         DELIVERIES.append(event.id)
         with self.db.first_delivery(event) as uow:
@@ -46,15 +47,15 @@ class BillingWatcher:
     """A partner system watching billing's facts."""
     name = "billing_watcher"
 
-    @consumes("AccessPurchased")
+    @consumes(CATALOGUE["AccessPurchased"])
     def on_access_purchased(self, event):
         RECEIVED.append((event.type, event.data))
 
-    @consumes("AccessExpired")
+    @consumes(CATALOGUE["AccessExpired"])
     def on_access_expired(self, event):
         RECEIVED.append((event.type, event.data))
 
-    @consumes("CreditIssued")
+    @consumes(CATALOGUE["CreditIssued"])
     def on_credit_issued(self, event):
         RECEIVED.append((event.type, event.data))
 
@@ -63,7 +64,7 @@ class VehicleWatcher:
     """A partner system watching vehicle data's facts."""
     name = "vehicle_watcher"
 
-    @consumes("ServiceRecordAdded")
+    @consumes(CATALOGUE["ServiceRecordAdded"])
     def on_service_record_added(self, event):
         RECEIVED.append((event.type, event.data))
 
@@ -72,14 +73,14 @@ class ShopWatcher:
     """A partner system watching the shop's and billing's answers about orders."""
     name = "shop_watcher"
 
-    @consumes("OrderCancelled")
+    @consumes(CATALOGUE["OrderCancelled"])
     def on_order_cancelled(self, event):
         RECEIVED.append((event.type, event.data))
 
-    @consumes("PaymentCaptured")
+    @consumes(CATALOGUE["PaymentCaptured"])
     def on_payment_captured(self, event):
         RECEIVED.append((event.type, event.data))
 
-    @consumes("PaymentRefused")
+    @consumes(CATALOGUE["PaymentRefused"])
     def on_payment_refused(self, event):
         RECEIVED.append((event.type, event.data))

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from services.audit import use_cases
 from services.audit.models import Checkpoint, Entry
 from services.audit.service import AuditService
+from services.catalogue import CATALOGUE
 from services.shared import events
 from services.shared.database import make_engine
 from services.shared.errors import Forbidden
@@ -102,9 +103,9 @@ def test_facts_are_each_appended_once_in_order_a_redelivery_adding_nothing(
         audit, engine, staff_pass):
     """Deliveries in a row, one of them twice and one seen before."""
     def fact(operator_id, view):
-        return events.parse(events.envelope("VehicleViewed", {
+        return events.parse(events.envelope(CATALOGUE["VehicleViewed"], {
             "operator_id": operator_id, "user_id": "u-1", "vin": VIN, "view": view,
-            "viewed_at": datetime.now(timezone.utc)}, subject=operator_id))
+            "viewed_at": datetime.now(timezone.utc)}, subject=operator_id), CATALOGUE["VehicleViewed"])
 
     ctx = use_cases.Context(audit_store(audit), audit_keys(audit), datetime.now(timezone.utc))
     seen_before, first, second, other = (fact("op-1", "build_data"), fact("op-1", "maintenance"),

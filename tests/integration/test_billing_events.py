@@ -7,6 +7,7 @@ from nameko.testing.services import entrypoint_hook
 from sqlalchemy.orm import sessionmaker
 
 from services.billing import use_cases
+from services.billing.contracts import FACTS as BILLING
 from services.billing.models import OutboxMessage, ProcessedEvent
 from services.billing.payments import SandboxCardProvider
 from services.billing.service import BillingService
@@ -38,7 +39,8 @@ def desk(config, billing):
     to the running service's outbox relay as its own workers do."""
     engine = make_engine(config["DATABASE_URLS"]["billing"])
     relay = next(d for d in billing.dependencies if isinstance(d, Database)).relay
-    store = Store(sessionmaker(engine, expire_on_commit=False), OutboxMessage, ProcessedEvent, relay.committed)
+    store = Store(sessionmaker(engine, expire_on_commit=False), OutboxMessage, ProcessedEvent, relay.committed,
+                  facts=BILLING)
     cards = SandboxCardProvider()
 
     def at(now):

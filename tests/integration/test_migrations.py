@@ -7,7 +7,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine
 
-from services.shared.config import SERVICES
+from deploy.processes import SERVICES
 from services.shared.migrate import upgrade
 
 

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
 from services.programming import use_cases
+from services.programming.contracts import FACTS as PROGRAMMING
 from services.programming.settings import ProgrammingSettings
 from services.shared.config import build
 from services.programming.models import Account, OutboxMessage, Package, ProcessedEvent
@@ -29,7 +30,7 @@ class Desk:
     def __init__(self, url):
         self.engine = make_engine(url)
         self.store = Store(sessionmaker(self.engine, expire_on_commit=False), OutboxMessage, ProcessedEvent,
-                           lambda emitted: None)
+                           lambda emitted: None, facts=PROGRAMMING)
         self.now = T0
         self.settings = build(ProgrammingSettings, {
             "AOS_HEARTBEAT_TIMEOUT_SECONDS": "10", "AOS_RESUME_LIMIT_SECONDS": "60", "AOS_RESERVE_SLICE_SECONDS": "60",

@@ -17,6 +17,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from services.billing.models import OutboxMessage
+from services.catalogue import CATALOGUE
 from services.shared import events
 from services.shared.database import make_engine
 from services.shared.lease import Leases
@@ -132,7 +133,7 @@ def backlog(url, count):
     now = datetime.now(timezone.utc)
     with Session(engine) as s, s.begin():
         for i in range(count):
-            body = events.envelope("AccessExpired", {"operator_id": "op-1", "entitlement_id": f"ent-{i}",
+            body = events.envelope(CATALOGUE["AccessExpired"], {"operator_id": "op-1", "entitlement_id": f"ent-{i}",
                                                      "scopes": ["air"], "vin": None, "expired_at": now},
                                    subject="op-1")
             s.add(OutboxMessage(id=body["id"], event_type="AccessExpired", body=json.dumps(body), created_at=now))
@@ -183,9 +184,9 @@ def test_one_event_delivered_twice_at_once_takes_effect_once(database_urls):
     from services.shared.database import Store
     engine = make_engine(database_urls["billing"])
     store = Store(sessionmaker(engine), OutboxMessage, ProcessedEvent, on_commit=lambda emitted: None)
-    event = events.parse(json.loads(json.dumps(events.envelope("AccessExpired", {
+    event = events.parse(json.loads(json.dumps(events.envelope(CATALOGUE["AccessExpired"], {
         "operator_id": "op-1", "entitlement_id": "ent-1", "scopes": ["air"], "vin": None,
-        "expired_at": datetime.now(timezone.utc)}, subject="op-1"))))
+        "expired_at": datetime.now(timezone.utc)}, subject="op-1"))), CATALOGUE["AccessExpired"])
     effects = []
 
     def deliver(name):

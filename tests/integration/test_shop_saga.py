@@ -8,6 +8,7 @@ from nameko.testing.services import entrypoint_hook
 from sqlalchemy.orm import sessionmaker
 
 from services.billing import use_cases as billing
+from services.billing.contracts import FACTS as BILLING
 from services.billing.models import OutboxMessage, ProcessedEvent
 from services.billing.payments import SandboxCardProvider
 from services.billing.service import BillingService
@@ -67,7 +68,8 @@ def billing_service(container_factory, config):
     service.start()
     engine = make_engine(config["DATABASE_URLS"]["billing"])
     relay = next(d for d in service.dependencies if isinstance(d, Database)).relay
-    store = Store(sessionmaker(engine, expire_on_commit=False), OutboxMessage, ProcessedEvent, relay.committed)
+    store = Store(sessionmaker(engine, expire_on_commit=False), OutboxMessage, ProcessedEvent, relay.committed,
+                  facts=BILLING)
     with store.transaction() as uow:
         billing.record_buyer(uow, {"operator_id": "op-1", "legal_name": "Werkstatt", "country": "DE", "vat_id": None})
     ctx = billing.Context(store, SandboxCardProvider(), billing.Seller("S", "DE", "DE1", "A"), datetime.now(timezone.utc))

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import create_engine, delete
 from sqlalchemy.orm import DeclarativeBase, Session
 
-from services.shared.access import AccessBook, access_table
+from services.billing.access import AccessBook, access_table
 
 
 class Base(DeclarativeBase):

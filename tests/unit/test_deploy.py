@@ -12,7 +12,7 @@ import yaml
 from compose_spec import ComposeSpecification, Service
 
 from deploy import broker
-from services.shared import config as settings
+from deploy.processes import NAMES
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 COMPOSE = (DEPLOY / "docker-compose.yml").read_text()
@@ -48,10 +48,10 @@ def test_the_compose_file_is_a_valid_compose_specification_with_a_health_check_e
     for name, service in data["services"].items():
         assert set(service) <= allowed, (name, set(service) - allowed)  # a typo is not silently ignored
         assert name in ("migrate", "minio-init", "broker-users") or "healthcheck" in service, name  # these run once
-    processes = {p.replace("_", "-") for p in settings.PROCESSES}
+    processes = {p.replace("_", "-") for p in NAMES}
     assert processes | {"rabbitmq", "postgres", "elasticsearch", "minio", "prometheus", "grafana"} <= set(data["services"])
     assert "15672:15672" in data["services"]["rabbitmq"]["ports"]  # with management
-    for process in settings.PROCESSES:  # each on the broker as its own user, granted by broker-users first
+    for process in NAMES:  # each on the broker as its own user, granted by broker-users first
         service = data["services"][process.replace("_", "-")]
         assert service["environment"]["AOS_AMQP_URI"].startswith(f"amqp://{process}:"), process
         assert "broker-users" in service["depends_on"], process
@@ -76,7 +76,7 @@ def test_every_process_is_one_deployment_template_named_by_an_overlay():
                for d in yaml.safe_load_all(path.read_text())]
     assert [d["metadata"]["name"] for d in sources if d["kind"] == "Deployment"] == ["service"]
     overlays = {p.name for p in (DEPLOY / "k8s" / "services").iterdir()}
-    assert overlays == {p.replace("_", "-") for p in settings.PROCESSES}
+    assert overlays == {p.replace("_", "-") for p in NAMES}
 
 
 def test_the_kubernetes_manifests_validate_strictly_and_have_probes_resources_and_autoscalers():
@@ -84,7 +84,7 @@ def test_the_kubernetes_manifests_validate_strictly_and_have_probes_resources_an
     for document in documents:
         kubernetes_validate.validate(document, "1.37.0", strict=True)
     deployments = {d["metadata"]["name"]: d for d in documents if d["kind"] == "Deployment"}
-    assert set(deployments) == {p.replace("_", "-") for p in settings.PROCESSES}
+    assert set(deployments) == {p.replace("_", "-") for p in NAMES}
     ports = set()
     for name, d in deployments.items():
         container = d["spec"]["template"]["spec"]["containers"][0]
@@ -113,7 +113,7 @@ def test_the_kubernetes_manifests_validate_strictly_and_have_probes_resources_an
 def test_both_prometheus_configurations_scrape_every_process():
     jobs = [{j["job_name"] for j in yaml.safe_load((DEPLOY / "prometheus" / name).read_text())["scrape_configs"]}
             for name in ("prometheus.yml", "prometheus-compose.yml")]
-    assert jobs[0] == jobs[1] == set(settings.PROCESSES)
+    assert jobs[0] == jobs[1] == set(NAMES)
 
 
 def test_the_compose_cluster_overlay_makes_three_broker_nodes_and_quorum_queues():
@@ -124,7 +124,7 @@ def test_the_compose_cluster_overlay_makes_three_broker_nodes_and_quorum_queues(
     assert sorted(s["hostname"] for s in nodes.values()) == ["rabbitmq-1", "rabbitmq-2", "rabbitmq-3"]
     assert all(s["networks"]["default"]["aliases"] == ["rabbitmq"] for s in nodes.values())  # the URIs stay
     assert all(s["environment"]["RABBITMQ_ERLANG_COOKIE"] == "x" and "healthcheck" in s for s in nodes.values())
-    for process in settings.PROCESSES:
+    for process in NAMES:
         name = process.replace("_", "-")
         assert name in base["services"] and overlay["services"][name]["environment"] == {"AOS_QUORUM_QUEUES": "true"}
     with pytest.raises(KeyError, match="AOS_RABBITMQ_COOKIE"):

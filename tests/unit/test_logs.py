@@ -5,6 +5,7 @@ import logging
 from datetime import datetime, timezone
 from types import SimpleNamespace
 
+from services.catalogue import CATALOGUE
 from services.shared import events, logs
 
 
@@ -32,7 +33,7 @@ def test_each_line_is_json_with_the_id_and_events_carry_it(capsys):
     logs.adopt("req-9")
     try:
         logging.getLogger("aos.test").warning("credit low for %s", "op-1")
-        envelope = events.envelope("CreditIssued", {"operator_id": "op-1", "credit_id": "c-1", "reason": "outage",
+        envelope = events.envelope(CATALOGUE["CreditIssued"], {"operator_id": "op-1", "credit_id": "c-1", "reason": "outage",
                                                     "issued_at": datetime(2026, 11, 24, 10, tzinfo=timezone.utc)})
     finally:
         logs.adopt(None)
@@ -40,4 +41,4 @@ def test_each_line_is_json_with_the_id_and_events_carry_it(capsys):
     line = json.loads(capsys.readouterr().err.strip().splitlines()[-1])
     assert line["message"] == "credit low for op-1" and line["correlation_id"] == "req-9"
     assert line["service"] == "billing" and line["level"] == "WARNING"
-    assert envelope["correlationid"] == "req-9" and events.parse(envelope).id == envelope["id"]
+    assert envelope["correlationid"] == "req-9" and events.parse(envelope, CATALOGUE["CreditIssued"]).id == envelope["id"]

@@ -5,6 +5,7 @@ import pytest
 from marshmallow import ValidationError
 from nameko.exceptions import deserialize, serialize
 
+from deploy.processes import BY_NAME, PROCESSES
 from gateway.settings import GatewaySettings
 from services.air.settings import AirSettings
 from services.billing.settings import BillingSettings
@@ -12,27 +13,38 @@ from services.identity.schemas import RegisterOperator
 from services.identity.settings import IdentitySettings
 from services.programming.settings import ProgrammingSettings
 from services.shared import config
+from services.shared.errors import InvalidInput, TooManyRequests, from_validation_error
 from services.shop.settings import ShopSettings
 
 # the object store's keys have no default even in development: `make run` generates them (deploy/launcher.py)
 DEVELOPMENT = {"AOS_PROFILE": "development", "AOS_BLOB_ACCESS_KEY": "aos-1a2b", "AOS_BLOB_SECRET_KEY": "s" * 32,
                "AOS_BLOB_LINK_ACCESS_KEY": "aos-links-1a2b", "AOS_BLOB_LINK_SECRET_KEY": "l" * 32}
 EVERY_SETTINGS = (IdentitySettings, BillingSettings, ShopSettings, AirSettings, ProgrammingSettings, GatewaySettings)
-from services.shared.errors import InvalidInput, TooManyRequests, from_validation_error
 
 
 def test_defaults_serve_a_single_machine():
-    conf = config.load(DEVELOPMENT)
+    conf = config.load(DEVELOPMENT, processes=PROCESSES)
     assert conf["AMQP_URI"] == "amqp://guest:guest@127.0.0.1:5672/"
-    assert conf["DATABASE_URLS"]["identity"].startswith("sqlite:///") and conf["DATABASE_URLS"]["identity"].endswith("identity.sqlite")
+    identity = conf["DATABASE_URLS"]["identity"]
+    assert identity.startswith("sqlite:///") and identity.endswith("identity.sqlite")
     assert conf["WEB_SERVER_ADDRESS"] == "127.0.0.1:8000"
+    assert "gateway" not in conf["DATABASE_URLS"] and conf["METRICS_ADDRESSES"]["gateway"] == "127.0.0.1:9107"
 
 
 def test_one_postgresql_server_gives_each_service_its_database():
-    conf = config.load(DEVELOPMENT | {"AOS_DATABASE_URL": "postgresql://aos:secret@db:5432/postgres"})
+    conf = config.load(DEVELOPMENT | {"AOS_DATABASE_URL": "postgresql://aos:secret@db:5432/postgres"},
+                       processes=PROCESSES)
     assert conf["DATABASE_URLS"]["identity"] == "postgresql://aos:secret@db:5432/aos_identity"
-    own = config.load(DEVELOPMENT | {"AOS_IDENTITY_DATABASE_URL": "postgresql://x@y/identity_db"})
+    own = config.load(DEVELOPMENT | {"AOS_IDENTITY_DATABASE_URL": "postgresql://x@y/identity_db"},
+                      processes=PROCESSES)
     assert own["DATABASE_URLS"]["identity"] == "postgresql://x@y/identity_db"
+
+
+def test_a_process_is_configured_for_itself_and_a_replica_listens_a_block_further():
+    identity = BY_NAME["identity"]
+    conf = config.load(DEVELOPMENT | {"AOS_REPLICA": "1"}, process="identity", processes=(identity,))
+    assert set(conf["DATABASE_URLS"]) == {"identity"}
+    assert conf["METRICS_ADDRESSES"] == {"identity": f"127.0.0.1:{9100 + config.REPLICA_PORTS + 1}"}
 
 
 @pytest.mark.parametrize("environ, named", [

@@ -1,7 +1,6 @@
 """Every text the portal shows through t() or marks with N_() has its German, and every placeholder in it
 survives the translation."""
 import re
-from pathlib import Path
 
 from services.shared.config import ROOT
 

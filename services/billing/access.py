@@ -1,5 +1,7 @@
 """Billing's entitlements as a service that checks them on every request keeps them (DESIGN: a read model fed
-by AccessPurchased, CreditIssued's extensions and AccessExpired), so a check never waits on billing."""
+by AccessPurchased, CreditIssued's extensions and AccessExpired), so a check never waits on billing. A leaf billing
+offers the services that consume its facts (air, vehicle data, programming), beside its contracts: it imports
+nothing of billing but them."""
 import time
 from datetime import datetime
 from types import SimpleNamespace
@@ -7,6 +9,7 @@ from types import SimpleNamespace
 from sqlalchemy import JSON, String, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
+from services.billing.contracts import FACTS as BILLING
 from services.shared.consumer import consumes
 from services.shared.database import UtcDateTime
 
@@ -105,15 +108,15 @@ class FollowsAccess:
     """The consumers of billing's access facts, for a service class with `db` (a Database) and `access`
     (its AccessBook)."""
 
-    @consumes("AccessPurchased")
+    @consumes(BILLING["AccessPurchased"])
     def on_access_purchased(self, event):
         self.db.apply_once(event, self.access.purchased)
 
-    @consumes("CreditIssued")
+    @consumes(BILLING["CreditIssued"])
     def on_credit_issued(self, event):
         """An outage credit lengthens windows: they stay open to their new end."""
         self.db.apply_once(event, self.access.extended)
 
-    @consumes("AccessExpired")
+    @consumes(BILLING["AccessExpired"])
     def on_access_expired(self, event):
         self.db.apply_once(event, self.access.expired)

@@ -5,7 +5,7 @@ import time
 
 from nameko.extensions import DependencyProvider
 
-from services.shared.access import opens
+from services.billing.access import opens
 
 log = logging.getLogger(__name__)
 

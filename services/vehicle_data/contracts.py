@@ -1,0 +1,31 @@
+"""Vehicle data's facts: a car's data read, a service record added. Each fact's one contract, which its publisher and
+every consumer import (the whole catalogue: services/catalogue.py)."""
+from marshmallow import fields, validate
+
+from services.shared.events import Contract, Id, Vin, When, facts
+
+
+class VehicleViewed(Contract):
+    """What a workshop read of a car beyond its VIN (the audit trail records every such read)."""
+    operator_id = Id()
+    user_id = Id()
+    vin = Vin(required=True)
+    view = fields.String(required=True, validate=validate.OneOf(("build_data", "service_history", "maintenance",
+                                                                 "campaigns")))
+    viewed_at = When()
+
+
+class ServiceRecordAdded(Contract):
+    record_id = Id()
+    vin = Vin(required=True)
+    operator_id = Id()
+    performed_on = fields.Date(required=True)
+    odometer_km = fields.Integer(required=True, validate=validate.Range(min=0))
+    work_codes = fields.List(fields.String(), required=True)
+
+
+FACTS = facts(
+    "vehicle_data",
+    VehicleViewed=(VehicleViewed, "A user read a car's build data, service history, maintenance or campaigns."),
+    ServiceRecordAdded=(ServiceRecordAdded, "A workshop recorded service work."),
+)
