@@ -21,7 +21,7 @@ from services.shared.database import Store, make_engine
 def main(argv):
     if argv != ["verify"]:
         raise SystemExit("usage: python -m services.audit verify")
-    engine = make_engine(settings.database_urls(os.environ)["audit"])
+    engine = make_engine(settings.database_url(dict(os.environ), "audit"))
     store = Store(sessionmaker(engine), OutboxMessage, ProcessedEvent, on_commit=lambda emitted: None)
     keys = SigningKeys.of(settings.build(AuditSettings, os.environ), signing=False)
     started = time.perf_counter()

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import delete, func, or_, select
 
-from services.audit import domain
+from services.audit import domain, metrics
 from services.audit.models import Chain, Checkpoint, Entry
 from services.catalogue import CATALOGUE
 from services.shared import events
@@ -28,6 +28,7 @@ def record(ctx, event):
             fact = domain.fact_of(event.id, event.type, event.time.astimezone(timezone.utc),
                                   events.as_published(CATALOGUE[event.type], event.data))
             append(uow.session, [(fact, ctx.now)])
+            uow.after_commit(metrics.ENTRIES.inc)
 
 
 def append(session, facts):
@@ -70,6 +71,7 @@ def checkpoint(ctx, every_seconds=0.0):
             Chain.seq > func.coalesce(last.c.seq, 0), or_(last.c.signed_at.is_(None), last.c.signed_at <= due))).all()
         for head in grown:
             s.add(_signed(ctx, head.chain, head.seq, head.hash, pruned=False))
+        uow.after_commit(lambda: metrics.CHECKPOINTS.inc(len(grown)))
         return len(grown)
 
 

@@ -5,7 +5,8 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from services.billing.schemas import KINDS, PERIODS  # noqa: F401  (the contract's words, billing's rules)
-from services.shared.errors import invalid_field
+from services.shared.errors import (Conflict, Forbidden, InvalidInput, NotFound, PaymentRequired, Unavailable,
+                                    invalid_field)
 from services.shared.vat import VAT_RATES, Price, price  # noqa: F401  (billing's rules speak of them)
 
 
@@ -174,3 +175,91 @@ def balanced(postings):
 
 
 NON_NEGATIVE_PREFIX = "operator:"  # an operator's money and seconds never go below zero
+
+
+# ---- What billing refuses: each rule a use case asks, its condition and its words here -------------------------
+
+MONEY_ROLES = ("owner", "admin")  # who may put money in
+NEW_TARIFF_NEEDS = ("name", "kind", "scopes", "net_cents")
+
+
+def require_new_tariff_whole(payload):
+    """A tariff made anew names everything a tariff is."""
+    missing = [f for f in NEW_TARIFF_NEEDS if f not in payload]
+    if missing:
+        raise InvalidInput("VALIDATION_FAILED", "A new tariff needs " + ", ".join(missing) + ".",
+                           {"fields": {f: ["Missing data for required field."] for f in missing}})
+
+
+def require_known_buyer(buyer):
+    if buyer is None:  # OperatorRegistered is still on its way: a matter of moments after registration
+        raise Unavailable("OPERATOR_NOT_YET_KNOWN", "Your workshop's registration is still being set up; please try "
+                          "again in a few seconds.")
+
+
+def require_money_role(actor):
+    if actor["role"] not in MONEY_ROLES:
+        raise Forbidden("ROLE_NOT_ALLOWED", "Only the workshop's owner or an admin may add money.",
+                        {"required_role": list(MONEY_ROLES)})
+
+
+def card_declined(reason, top_up_id):
+    return PaymentRequired("CARD_DECLINED", reason, {"top_up_id": top_up_id})
+
+
+def require_on_sale(tariff, code):
+    if tariff is None or not tariff.active:
+        raise NotFound("UNKNOWN_TARIFF", f"There is no tariff {code!r} on sale.", {"field": "tariff_code"})
+
+
+def insufficient_credit(price_cents, available_cents):
+    return PaymentRequired("INSUFFICIENT_CREDIT", f"This costs {price_cents / 100:.2f} EUR; your credit is "
+                           f"{available_cents / 100:.2f} EUR. Top up and try again: nothing was charged.",
+                           {"balance_cents": available_cents, "price_cents": price_cents})
+
+
+def require_own_invoice(invoice, operator_id):
+    if invoice is None or invoice.operator_id != operator_id:  # another's is as good as none
+        raise NotFound("INVOICE_NOT_FOUND", "There is no such invoice in your workshop.")
+
+
+def require_same_claim(claimed, operator_id, vin):
+    """A session id claims a VIN pass once: a repeat must name the same workshop and car."""
+    if (claimed.operator_id, claimed.vin) != (operator_id, vin):
+        raise Conflict("SESSION_ID_TAKEN", "This session id paid for another vehicle or workshop.",
+                       {"field": "session_id"})
+
+
+def no_vin_pass_session(vin):
+    return PaymentRequired("NO_VIN_PASS_SESSION", f"There is no VIN pass with a programming session left for {vin}. "
+                           "Buy a VIN pass for it (vin-1d) or programming time.", {"vin": vin})
+
+
+def require_known_workshop(buyer, operator_id):
+    if buyer is None:
+        raise NotFound("OPERATOR_NOT_FOUND", f"Billing knows no workshop {operator_id!r}.", {"field": "operator_id"})
+
+
+def require_open_shop_invoice(number, on_invoice, payment_status, settled):
+    """An invoice staff mark paid: one for a shop order put on invoice, not refunded, not settled yet."""
+    if not on_invoice:
+        raise NotFound("NO_OPEN_SHOP_INVOICE", f"{number} is not an invoice for a shop order paid on invoice.",
+                       {"field": "number"})
+    if payment_status != "captured":
+        raise Conflict("ORDER_REFUNDED", "This order was cancelled and its invoice cancelled by a credit note.",
+                       {"field": "number"})
+    if settled:
+        raise Conflict("INVOICE_SETTLED", f"{number} is settled already.", {"field": "number"})
+
+
+def require_outage_over(started_at, ended_at, now):
+    if ended_at <= started_at:
+        raise InvalidInput("OUTAGE_ENDS_BEFORE_IT_STARTS", "The outage must end after it starts.",
+                           {"field": "ended_at", "rule": "after_started_at"})
+    if ended_at > now:
+        raise InvalidInput("OUTAGE_NOT_OVER", "Credit an outage once it is over.",
+                           {"field": "ended_at", "rule": "not_in_future"})
+
+
+def outage_credited_already():
+    return Conflict("OUTAGE_ALREADY_CREDITED", "This outage has been credited already.")

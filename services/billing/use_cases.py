@@ -14,12 +14,10 @@ from services.billing.models import (Buyer, Credit, Entitlement, Invoice, Journa
 from services.billing.payments import CardDeclined
 from services.billing import metrics
 from services.shared import spending
-from services.shared.errors import Conflict, Forbidden, InvalidInput, NotFound, PaymentRequired, Unavailable
 from services.shared.database import new_id
 from services.shared.idempotency import check_same_request, once, request_fingerprint
 
 log = logging.getLogger(__name__)
-MONEY_ROLES = ("owner", "admin")  # who may put money in
 
 
 @dataclass
@@ -54,10 +52,7 @@ def save_tariff(ctx, payload):
     with ctx.store.transaction() as uow:
         tariff = uow.session.get(Tariff, payload["code"])
         if tariff is None:
-            missing = [f for f in ("name", "kind", "scopes", "net_cents") if f not in payload]
-            if missing:
-                raise InvalidInput("VALIDATION_FAILED", "A new tariff needs " + ", ".join(missing) + ".",
-                                   {"fields": {f: ["Missing data for required field."] for f in missing}})
+            domain.require_new_tariff_whole(payload)
             tariff = Tariff(code=payload["code"], active=True)
             uow.session.add(tariff)
         for field in ("name", "kind", "scopes", "period", "seconds", "net_cents", "active"):
@@ -97,9 +92,7 @@ def check_vat_ids(ctx, vat, retry_seconds, batch=20):
 
 def _buyer(session, operator_id):
     buyer = session.get(Buyer, operator_id)
-    if buyer is None:  # OperatorRegistered is still on its way: a matter of moments after registration
-        raise Unavailable("OPERATOR_NOT_YET_KNOWN", "Your workshop's registration is still being set up; "
-                          "please try again in a few seconds.")
+    domain.require_known_buyer(buyer)
     return buyer
 
 
@@ -108,7 +101,7 @@ def _buyer(session, operator_id):
 def top_up(ctx, actor, payload, idempotency_key):
     """Card → credit account. The card is charged with the top-up's own id as idempotency key, so a retry after a
     crash between the charge and the booking charges once and books once."""
-    _require_money_role(actor)
+    domain.require_money_role(actor)
     fingerprint = request_fingerprint(payload)
     operator_id = actor["operator_id"]
 
@@ -126,7 +119,7 @@ def top_up(ctx, actor, payload, idempotency_key):
     existing, _ = once(ctx.store, lambda s: s.scalar(select(TopUp).where(
         TopUp.operator_id == operator_id, TopUp.idempotency_key == idempotency_key)), create, replay)
     if existing.status == "declined":
-        raise PaymentRequired("CARD_DECLINED", existing.decline_reason, {"top_up_id": existing.id})
+        raise domain.card_declined(existing.decline_reason, existing.id)
     if existing.status == "pending":
         try:
             charge = ctx.cards.charge(existing.amount_cents, payload["card_token"], f"top-up:{existing.id}",
@@ -135,7 +128,7 @@ def top_up(ctx, actor, payload, idempotency_key):
             with ctx.store.transaction() as uow:
                 uow.session.execute(update(TopUp).where(TopUp.id == existing.id, TopUp.status == "pending")
                                     .values(status="declined", decline_reason=declined.reason))
-            raise PaymentRequired("CARD_DECLINED", declined.reason, {"top_up_id": existing.id})
+            raise domain.card_declined(declined.reason, existing.id)
         with ctx.store.transaction() as uow:
             done = uow.session.execute(update(TopUp).where(TopUp.id == existing.id, TopUp.status == "pending")
                                        .values(status="completed", payment_reference=charge.reference)).rowcount
@@ -154,12 +147,6 @@ def credit(ctx, actor):
                 "statement": ledger.statement(s, account),
                 "credits": [{"issued_at": c.issued_at, "reason": c.reason, "seconds": c.seconds,
                              "amount_cents": c.amount_cents, "session_id": c.session_id} for c in given_back]}
-
-
-def _require_money_role(actor):
-    if actor["role"] not in MONEY_ROLES:
-        raise Forbidden("ROLE_NOT_ALLOWED", "Only the workshop's owner or an admin may add money.",
-                        {"required_role": list(MONEY_ROLES)})
 
 
 # ---- purchases --------------------------------------------------------------------------------------------------
@@ -189,9 +176,7 @@ def _purchase(ctx, actor, payload, idempotency_key):
     def create(uow):
         s = uow.session
         tariff = s.get(Tariff, payload["tariff_code"])
-        if tariff is None or not tariff.active:
-            raise NotFound("UNKNOWN_TARIFF", f"There is no tariff {payload['tariff_code']!r} on sale.",
-                           {"field": "tariff_code"})
+        domain.require_on_sale(tariff, payload["tariff_code"])
         vin, quantity = payload.get("vin"), payload.get("quantity", 1)
         domain.check_order(tariff, vin, quantity)
         buyer = _buyer(s, operator_id)
@@ -211,10 +196,7 @@ def _purchase(ctx, actor, payload, idempotency_key):
                         domain.postings_for_purchase(operator_id, tariff, price,
                                                      domain.credit_account(operator_id), seconds), ctx.now)
         except ledger.Overdrawn as short:
-            raise PaymentRequired(
-                "INSUFFICIENT_CREDIT", f"This costs {price.gross_cents / 100:.2f} EUR; your credit is "
-                f"{short.available / 100:.2f} EUR. Top up and try again: nothing was charged.",
-                {"balance_cents": short.available, "price_cents": price.gross_cents})
+            raise domain.insufficient_credit(price.gross_cents, short.available)
         s.flush()
         issued = invoices.issue(s, bought.id, operator_id, [{
             "description": tariff.name + (f" (VIN {vin})" if vin else ""), "quantity": quantity,
@@ -273,8 +255,7 @@ def list_invoices(ctx, actor):
 def invoice(ctx, actor, invoice_id):
     with ctx.store.read() as s:
         found = s.get(Invoice, invoice_id)
-        if found is None or found.operator_id != actor["operator_id"]:  # another's is as good as none
-            raise NotFound("INVOICE_NOT_FOUND", "There is no such invoice in your workshop.")
+        domain.require_own_invoice(found, actor["operator_id"])
         return found
 
 
@@ -357,9 +338,7 @@ def claim_vin_session(ctx, claim):
                 "valid_until": s.get(Entitlement, claimed.entitlement_id).valid_until}
 
     def replay(s, claimed):  # the same session id claims once: its first claim stands
-        if (claimed.operator_id, claimed.vin) != (operator_id, vin):
-            raise Conflict("SESSION_ID_TAKEN", "This session id paid for another vehicle or workshop.",
-                           {"field": "session_id"})
+        domain.require_same_claim(claimed, operator_id, vin)
         return answer(s, claimed)
 
     def create(uow):
@@ -382,8 +361,7 @@ def _take_vin_session(s, operator_id, vin, session_id, now):
             s.add(claimed)
             s.flush()
             return claimed
-    raise PaymentRequired("NO_VIN_PASS_SESSION", f"There is no VIN pass with a programming session left for {vin}. "
-                          "Buy a VIN pass for it (vin-1d) or programming time.", {"vin": vin})
+    raise domain.no_vin_pass_session(vin)
 
 
 # ---- metering ---------------------------------------------------------------------------------------------------
@@ -543,9 +521,7 @@ def set_invoice_limit(ctx, payload, set_by):
     invoices (0 closes pay on invoice again; what is owed stays owed). Who set it and when is kept with it."""
     with ctx.store.transaction() as uow:
         buyer = uow.session.get(Buyer, payload["operator_id"])
-        if buyer is None:
-            raise NotFound("OPERATOR_NOT_FOUND", f"Billing knows no workshop {payload['operator_id']!r}.",
-                           {"field": "operator_id"})
+        domain.require_known_workshop(buyer, payload["operator_id"])
         buyer.invoice_limit_cents = payload["limit_cents"]
         buyer.invoice_limit_set_by, buyer.invoice_limit_set_at = set_by, ctx.now
         owed = ledger.balance(uow.session, domain.invoices_due_account(buyer.operator_id))
@@ -561,14 +537,9 @@ def settle_invoice(ctx, number, bank_reference):
         found = s.scalar(select(Invoice).where(Invoice.number == number))
         payment = s.get(ShopPayment, found.purchase_id) if found else None
         postings = ledger.postings_of(s, f"order:{payment.order_id}") if payment else []
-        if not charged_from_invoice(postings, found.operator_id if found else ""):
-            raise NotFound("NO_OPEN_SHOP_INVOICE", f"{number} is not an invoice for a shop order paid on invoice.",
-                           {"field": "number"})
-        if payment.status != "captured":
-            raise Conflict("ORDER_REFUNDED", "This order was cancelled and its invoice cancelled by a credit note.",
-                           {"field": "number"})
-        if _booked(s, f"settled:{found.id}"):
-            raise Conflict("INVOICE_SETTLED", f"{number} is settled already.", {"field": "number"})
+        on_invoice = charged_from_invoice(postings, found.operator_id if found else "")
+        domain.require_open_shop_invoice(number, on_invoice, payment and payment.status,
+                                         on_invoice and _booked(s, f"settled:{found.id}"))
         due = domain.invoices_due_account(found.operator_id)
         ledger.book(s, "invoice_settled", f"settled:{found.id}", found.operator_id,
                     f"Invoice {number} paid by bank transfer ({bank_reference})",
@@ -585,12 +556,7 @@ def charged_from_invoice(postings, operator_id):
 
 def credit_outage(ctx, started_at, ended_at):
     """Platform staff: lengthen every window that overlapped an outage by the overlap, and tell each operator why."""
-    if ended_at <= started_at:
-        raise InvalidInput("OUTAGE_ENDS_BEFORE_IT_STARTS", "The outage must end after it starts.",
-                           {"field": "ended_at", "rule": "after_started_at"})
-    if ended_at > ctx.now:
-        raise InvalidInput("OUTAGE_NOT_OVER", "Credit an outage once it is over.",
-                           {"field": "ended_at", "rule": "not_in_future"})
+    domain.require_outage_over(started_at, ended_at, ctx.now)
     per_operator = {}
     try:
         with ctx.store.transaction() as uow:
@@ -611,7 +577,7 @@ def credit_outage(ctx, started_at, ended_at):
                               "access extended.", ctx.now, seconds=sum(extra for _, extra in windows),
                               extended=[{"entitlement_id": e.id, "valid_until": e.valid_until} for e, _ in windows])
     except IntegrityError:
-        raise Conflict("OUTAGE_ALREADY_CREDITED", "This outage has been credited already.")
+        raise domain.outage_credited_already()
     return {"operators": len(per_operator), "windows": sum(len(w) for w in per_operator.values())}
 
 

@@ -15,7 +15,8 @@ from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 from services.identity.schemas import PASSWORD_MAX, PASSWORD_MIN, canonical_email
 from services.shared import countries
-from services.shared.errors import Forbidden, invalid_field
+from services.shared.errors import (Conflict, Forbidden, NotFound, TooManyRequests, Unauthenticated,
+                                    invalid_field)
 
 EU_COUNTRIES, COUNTRIES = countries.EU, countries.SUPPORTED
 VAT_PREFIX = {"GR": "EL"}  # Greece files VAT under EL
@@ -106,7 +107,8 @@ class Passwords:
 
     def verify(self, password_hash, password):
         try:
-            return self._offload(self.hasher.verify, password_hash or self._decoy, password) and password_hash is not None
+            verified = self._offload(self.hasher.verify, password_hash or self._decoy, password)
+            return verified and password_hash is not None
         except (VerificationError, InvalidHashError):
             return False
 
@@ -277,29 +279,33 @@ def compact_vat(vat_id):
 
 
 def sermi_refusal(claims, workshop_vat_id, now):
-    """Why the trust centre's claims do not make this technician an authorised one of this workshop, as (code,
-    words), or None. The claims: CABUID (the body), IOUID (the workshop: name, address, VAT id), IOEUID (the
+    """Why the trust centre's claims do not make this technician an authorised one of this workshop (Forbidden), or
+    None. The claims: CABUID (the body), IOUID (the workshop: name, address, VAT id), IOEUID (the
     employee: country, body, authorisation id), and `chain` for a remote employee acting for one of the workshop's."""
     iouid, ioeuid = claims.get("iouid"), claims.get("ioeuid")
     if not claims.get("cabuid") or not isinstance(iouid, dict) or not isinstance(ioeuid, dict):
-        return "SERMI_CLAIMS_MISSING", "The trust centre's answer lacks the body, the workshop or the employee."
+        return Forbidden("SERMI_CLAIMS_MISSING", "The trust centre's answer lacks the body, the workshop or the "
+                         "employee.")
     if not all(ioeuid.get(k) for k in ("country", "body", "authorisation_id")):
-        return "SERMI_CLAIMS_MISSING", "The trust centre's answer lacks the employee's country, body or authorisation."
+        return Forbidden("SERMI_CLAIMS_MISSING", "The trust centre's answer lacks the employee's country, body or "
+                         "authorisation.")
     if not workshop_vat_id:
-        return "SERMI_WORKSHOP_NO_VAT_ID", "Security-related work needs the workshop's VAT id in AOS (SERMI names it)."
+        return Forbidden("SERMI_WORKSHOP_NO_VAT_ID", "Security-related work needs the workshop's VAT id in AOS (SERMI "
+                         "names it).")
     if compact_vat(iouid.get("vat_id")) != compact_vat(workshop_vat_id):
-        return ("SERMI_WORKSHOP_MISMATCH", f"This SERMI authorisation is for the workshop with VAT id "
-                f"{iouid.get('vat_id') or 'none'}, not for yours ({workshop_vat_id}).")
+        return Forbidden("SERMI_WORKSHOP_MISMATCH", f"This SERMI authorisation is for the workshop with VAT id "
+                         f"{iouid.get('vat_id') or 'none'}, not for yours ({workshop_vat_id}).")
     if not isinstance(claims.get("auth_time"), int):
-        return "SERMI_AUTH_TIME_MISSING", "The trust centre did not say when the technician signed in."
+        return Forbidden("SERMI_AUTH_TIME_MISSING", "The trust centre did not say when the technician signed in.")
     chain = claims.get("chain")
     if chain is not None:
         try:
             accepted = datetime.fromisoformat(chain["accepted_at"])
         except (TypeError, KeyError, ValueError):
-            return "SERMI_CHAIN_INVALID", "The chain authorisation does not say when it was accepted."
+            return Forbidden("SERMI_CHAIN_INVALID", "The chain authorisation does not say when it was accepted.")
         if accepted.tzinfo is None or not timedelta(0) <= now - accepted <= timedelta(seconds=SERMI_CHAIN_SECONDS):
-            return "SERMI_CHAIN_EXPIRED", "A chain authorisation is honoured for 24 hours after it was accepted."
+            return Forbidden("SERMI_CHAIN_EXPIRED", "A chain authorisation is honoured for 24 hours after it was "
+                             "accepted.")
     return None
 
 
@@ -309,3 +315,222 @@ def sermi_link_usable(created_at, used_at, now):
 
 def sermi_fresh(authenticated_at, now):
     return now - authenticated_at <= timedelta(seconds=SERMI_FRESH_SECONDS)
+
+
+# ---- What identity refuses: each rule a use case asks, its condition and its words here ------------------------
+
+LOGIN_FAILED = "Login failed"
+
+
+def login_failed():
+    """A sign-in that fails, whatever failed (no such account, a wrong password, an address not yet confirmed): the
+    same words, so that a failure tells nothing of the account."""
+    return Unauthenticated("LOGIN_FAILED", LOGIN_FAILED)
+
+
+def login_throttled(wait):
+    return TooManyRequests("LOGIN_THROTTLED", f"Too many failed attempts. Try again in {wait} seconds.",
+                           {"retry_after_seconds": wait})
+
+
+def sign_in_slowed(wait):
+    return TooManyRequests("SIGN_IN_SLOWED", f"This account had failed sign-ins: from a device it has not signed "
+                           f"in on, try again in {wait} seconds.", {"retry_after_seconds": wait})
+
+
+def challenge_used():
+    return Unauthenticated("CHALLENGE_USED", "This sign-in step was completed already; sign in again.",
+                           {"field": "challenge", "rule": "single_use"})
+
+
+def require_challenge_unspent(spent):
+    if spent:
+        raise challenge_used()
+
+
+def ceremony_used():
+    return Unauthenticated("CEREMONY_USED", "This passkey step was completed already: start adding a passkey again.",
+                           {"field": "ceremony", "rule": "single_use"})
+
+
+def require_own_ceremony(ceremony_user, user_id):
+    if ceremony_user != user_id:
+        raise Unauthenticated("CEREMONY_INVALID", "This passkey step belongs to another user.")
+
+
+def require_ceremony_of_sign_in(ceremony, user_id, login):
+    """A passkey's answer belongs to the sign-in (its password step's challenge) whose ceremony asked for it."""
+    if ceremony["sub"] != user_id or ceremony.get("login") != login:
+        raise Unauthenticated("CEREMONY_INVALID", "This passkey step belongs to another sign-in.")
+
+
+def passkey_exists():
+    return Conflict("PASSKEY_EXISTS", "This passkey is registered already.", {"field": "credential"})
+
+
+def require_removed(count):
+    if not count:
+        raise NotFound("PASSKEY_NOT_FOUND", "You have no such passkey.", {"field": "passkey_id"})
+
+
+def require_passkeys(keys):
+    if not keys:
+        raise Conflict("NO_PASSKEY", "This account has no passkey: use the code from your authenticator app.",
+                       {"field": "challenge"})
+
+
+def code_refused(step, field):
+    """A TOTP code that did not pass: one of a step used before (`step` not None), or simply wrong."""
+    if step is not None:
+        return Unauthenticated("TOTP_CODE_REUSED", "This code has been used already; wait for the next one.",
+                               {"field": field, "rule": "single_use"})
+    return Unauthenticated("TOTP_CODE_WRONG", "The code is not right; check the time on your phone.",
+                           {"field": field, "rule": "totp"})
+
+
+def recovery_code_wrong():
+    return Unauthenticated("RECOVERY_CODE_WRONG", "This recovery code is not valid or has been used.",
+                           {"field": "recovery_code", "rule": "single_use"})
+
+
+def password_wrong():
+    return Unauthenticated("PASSWORD_WRONG", "The current password is not right.",
+                           {"field": "current_password", "rule": "current_password"})
+
+
+def require_vat_id_free(taken):
+    if taken:
+        raise Conflict("VAT_ID_TAKEN", "A workshop with this VAT id is registered already.",
+                       {"field": "operator.vat_id"})
+
+
+def require_email_free(taken):
+    if taken:
+        raise Conflict("EMAIL_TAKEN", "An account with this email address exists already.", {"field": "email"})
+
+
+def require_active(user):
+    if user is None or not user.active:
+        raise Unauthenticated("USER_INACTIVE", "This account is not active.")
+
+
+def require_same_workshop(user, operator_id):
+    if user.operator_id != operator_id:
+        raise Forbidden("OTHER_OPERATOR", "This belongs to another workshop.")
+
+
+def require_user_of(user, operator_id):
+    if user is None or user.operator_id != operator_id:
+        raise NotFound("USER_NOT_FOUND", "There is no such user in your workshop.")
+
+
+def require_changes(payload):
+    if not payload:
+        raise invalid_field("NOTHING_TO_CHANGE", "body", "min_properties", "Send `role`, `active`, `spending`.")
+
+
+def demotes_owner(user, payload):
+    """Whether a change takes an owner's ownership or activity away."""
+    return user.role == "owner" and (payload.get("role", "owner") != "owner" or payload.get("active") is False)
+
+
+def require_an_owner_left(demoting_owner, owners):
+    if demoting_owner and owners <= 1:
+        raise Conflict("LAST_OWNER", "A workshop needs an active owner; make someone else owner first.")
+
+
+def require_not_enrolled(factor):
+    if factor is not None and factor.confirmed_at is not None:
+        raise Conflict("TOTP_ALREADY_ENROLLED", "A second factor is set up already for this account.")
+
+
+def require_enrolment_started(factor):
+    if factor is None:
+        raise Conflict("TOTP_NOT_STARTED", "Start the enrolment first: POST /api/v1/auth/totp/enrol.")
+    require_not_enrolled(factor)
+
+
+def require_verification_link(user, now):
+    if user is None or user.verification_expires_at <= now:
+        raise NotFound("VERIFICATION_INVALID", "This link is not valid or has expired; ask for a new one on the "
+                       "portal's start screen.", {"field": "token", "rule": "valid_link"})
+
+
+def require_unverified(user):
+    if user.email_verified_at is not None:
+        raise Conflict("EMAIL_ALREADY_VERIFIED", "Your address is confirmed already.")
+
+
+def require_reset_link(reset, user, now):
+    """A reset link works once, within its life, for an active user."""
+    if reset is None or reset.used_at is not None or reset.expires_at <= now or not user.active:
+        raise NotFound("RESET_LINK_INVALID", "This link is not valid, was used, or has expired: ask for a new one.",
+                       {"field": "token", "rule": "valid_link"})
+
+
+def require_invitation(user, now):
+    if user is None or not user.active or user.invitation_expires_at <= now:
+        raise NotFound("INVITATION_INVALID", "This invitation is not valid or has expired; ask your workshop's "
+                       "owner for a new one.")
+
+
+def require_refresh_token(token, now):
+    """A refresh token of a live session: not revoked, not expired."""
+    if token is None or token.revoked_at is not None:
+        raise Unauthenticated("REFRESH_TOKEN_INVALID", "This session has ended; please sign in again.")
+    if token.expires_at <= now:
+        raise Unauthenticated("REFRESH_TOKEN_EXPIRED", "This session has expired; please sign in again.")
+
+
+def refresh_outcome(rotated, active):
+    """After a refresh token was presented: None when it rotates; the refusal when it was spent before (a copy:
+    the whole session ends) or its user is no longer active."""
+    if not rotated:
+        return Unauthenticated("REFRESH_TOKEN_REUSED", "This refresh token was used before; the session has been "
+                               "ended for safety.")
+    if not active:
+        return Unauthenticated("USER_INACTIVE", "This account is not active.")
+    return None
+
+
+def sermi_not_offered():
+    return NotFound("SERMI_NOT_OFFERED", "Security-related work is not offered here: no SERMI trust centre is "
+                    "configured (AOS_SERMI_ISSUER).")
+
+
+def require_sermi_link(link, now):
+    if link is None or not sermi_link_usable(link.created_at, link.used_at, now):
+        raise Unauthenticated("SERMI_STATE_INVALID", "This answer of the trust centre is not one AOS is waiting for "
+                              "(unknown, used or older than 10 minutes): please link again.")
+
+
+def sermi_answer_refusal(bound_hash, browser, error):
+    """Why the trust centre's answer is not taken before its code is traded (None when it is): brought back to
+    another browser than the one that started the link, or the trust centre signed nobody in."""
+    if not same_browser(bound_hash, browser):
+        return Forbidden("SERMI_OTHER_BROWSER", "This sign-in at the trust centre was started in another browser or "
+                         "by another AOS user: start linking again from your own AOS sign-in.")
+    if error:
+        return Forbidden("SERMI_SIGN_IN_FAILED", f"The trust centre did not sign the technician in ({error}).")
+    return None
+
+
+def sermi_trust_centre_refused(error):
+    """The trust centre's code or ID token did not check out (authlib's or joserfc's refusal, as Unauthenticated)."""
+    return Forbidden(error.code, error.message)
+
+
+def sermi_work_refusal(authorisation, still_authorised, now):
+    """Why a technician may not do security-related work now (None when they may): not linked, a sign-in at the
+    trust centre older than 15 minutes, or the trust centre no longer confirming them (`still_authorised()` asks
+    it, only when the rest holds)."""
+    if authorisation is None:
+        return Forbidden("SERMI_NOT_LINKED", "Security-related work needs your SERMI authorisation: sign in at the "
+                         "trust centre first.")
+    if not sermi_fresh(authorisation.authenticated_at, now):
+        return Forbidden("SERMI_LOGIN_STALE", "Your sign-in at the trust centre is older than 15 minutes: sign in "
+                         "there again.")
+    if not still_authorised():
+        return Forbidden("SERMI_REVOKED", "The trust centre no longer confirms your SERMI authorisation.")
+    return None
+

@@ -14,10 +14,7 @@ from services.identity.models import (Device, Operator, Passkey, PasswordReset, 
                                       TotpFactor, User)
 from services.identity import metrics
 from services.shared.database import insert_if_absent, new_id
-from services.shared.errors import Conflict, Forbidden, NotFound, TooManyRequests, Unauthenticated, invalid_field
-
-LOGIN_FAILED = "Login failed"
-
+from services.shared.errors import Unauthenticated
 
 @dataclass(frozen=True)
 class Policy:
@@ -69,9 +66,7 @@ def register_operator(ctx, payload):
     password_hash = ctx.passwords.hash(owner_in["password"])  # for a taken address too: the same time either way
     with ctx.store.transaction() as uow:
         s = uow.session
-        if vat_id and s.scalar(select(Operator.id).where(Operator.vat_id == vat_id)):
-            raise Conflict("VAT_ID_TAKEN", "A workshop with this VAT id is registered already.",
-                           {"field": "operator.vat_id"})
+        domain.require_vat_id_free(vat_id and s.scalar(select(Operator.id).where(Operator.vat_id == vat_id)))
         holder = s.scalar(select(User).where(User.email == email))
         if holder is not None:
             ctx.mail(uow, "registered_again", holder, s.get(Operator, holder.operator_id).country,
@@ -135,8 +130,7 @@ def login(ctx, payload, address):
 def second_factor(ctx, payload, address):
     claims = ctx.signer.read_challenge(payload["challenge"])
     with ctx.store.read() as s:
-        if s.get(SpentChallenge, _challenge_id(claims)) is not None:
-            raise _challenge_used()
+        domain.require_challenge_unspent(s.get(SpentChallenge, _challenge_id(claims)) is not None)
         user = s.get(User, claims["sub"])
         email = user.email if user else ""
     device = _known_device(ctx, payload.get("device_token"), user)
@@ -169,8 +163,7 @@ def passkey_options(ctx, user_id):
 
 def add_passkey(ctx, user_id, payload):
     claims = ctx.signer.read_ceremony(payload["ceremony"], "register")
-    if claims["sub"] != user_id:
-        raise Unauthenticated("CEREMONY_INVALID", "This passkey step belongs to another user.")
+    domain.require_own_ceremony(claims["sub"], user_id)
     key_id, public_key, sign_count = passkeys.registered(ctx.portal_url, passkeys.decode(claims["chal"]),
                                                          payload["credential"])
     _spend_ceremony(ctx, claims)
@@ -181,7 +174,7 @@ def add_passkey(ctx, user_id, payload):
                           sign_count=sign_count, created_at=ctx.now)
             uow.session.add(key)
     except IntegrityError:
-        raise Conflict("PASSKEY_EXISTS", "This passkey is registered already.", {"field": "credential"})
+        raise domain.passkey_exists()
     return _passkey_view(key)
 
 
@@ -194,8 +187,7 @@ def list_passkeys(ctx, user_id):
 def remove_passkey(ctx, user_id, passkey_id):
     with ctx.store.transaction() as uow:
         removed = uow.session.execute(delete(Passkey).where(Passkey.id == passkey_id, Passkey.user_id == user_id))
-        if not removed.rowcount:
-            raise NotFound("PASSKEY_NOT_FOUND", "You have no such passkey.", {"field": "passkey_id"})
+        domain.require_removed(removed.rowcount)
     return {"removed": True}
 
 
@@ -207,12 +199,9 @@ def passkey_sign_in_options(ctx, payload):
     """The second step of a sign-in with a passkey: the challenge for the user's keys."""
     claims = ctx.signer.read_challenge(payload["challenge"])
     with ctx.store.read() as s:
-        if s.get(SpentChallenge, _challenge_id(claims)) is not None:
-            raise _challenge_used()
+        domain.require_challenge_unspent(s.get(SpentChallenge, _challenge_id(claims)) is not None)
         keys = s.scalars(select(Passkey.id).where(Passkey.user_id == claims["sub"])).all()
-    if not keys:
-        raise Conflict("NO_PASSKEY", "This account has no passkey: use the code from your authenticator app.",
-                       {"field": "challenge"})
+    domain.require_passkeys(keys)
     challenge = passkeys.new_challenge()
     return {"options": passkeys.request_options(ctx.portal_url, challenge, keys),
             "ceremony": ctx.signer.ceremony(claims["sub"], "sign_in", passkeys.encode(challenge), now=ctx.now,
@@ -222,11 +211,9 @@ def passkey_sign_in_options(ctx, payload):
 def passkey_sign_in(ctx, payload, address):
     claims = ctx.signer.read_challenge(payload["challenge"])
     ceremony = ctx.signer.read_ceremony(payload["ceremony"], "sign_in")
-    if ceremony["sub"] != claims["sub"] or ceremony.get("login") != _challenge_id(claims):
-        raise Unauthenticated("CEREMONY_INVALID", "This passkey step belongs to another sign-in.")
+    domain.require_ceremony_of_sign_in(ceremony, claims["sub"], _challenge_id(claims))
     with ctx.store.read() as s:
-        if s.get(SpentChallenge, _challenge_id(claims)) is not None:
-            raise _challenge_used()
+        domain.require_challenge_unspent(s.get(SpentChallenge, _challenge_id(claims)) is not None)
         user = s.get(User, claims["sub"])
         key = s.get(Passkey, passkeys.credential_id(payload["credential"]))
     email = user.email if user else ""
@@ -254,7 +241,7 @@ def _spend(ctx, claims):
         with ctx.store.transaction() as uow:
             uow.session.add(SpentChallenge(id=_challenge_id(claims), spent_at=ctx.now))
     except IntegrityError:
-        raise _challenge_used()
+        raise domain.challenge_used()
 
 
 def _spend_ceremony(ctx, claims):
@@ -263,17 +250,11 @@ def _spend_ceremony(ctx, claims):
         with ctx.store.transaction() as uow:
             uow.session.add(SpentChallenge(id=domain.digest(f"ceremony:{claims['chal']}")[:36], spent_at=ctx.now))
     except IntegrityError:
-        raise Unauthenticated("CEREMONY_USED", "This passkey step was completed already: start adding a passkey "
-                              "again.", {"field": "ceremony", "rule": "single_use"})
+        raise domain.ceremony_used()
 
 
 def _challenge_id(claims):
     return claims.get("jti") or domain.digest(f"{claims['sub']}:{claims['iat']}")[:36]
-
-
-def _challenge_used():
-    return Unauthenticated("CHALLENGE_USED", "This sign-in step was completed already; sign in again.",
-                           {"field": "challenge", "rule": "single_use"})
 
 
 def _known_device(ctx, token, user):
@@ -313,11 +294,7 @@ def _use_totp_code(ctx, user, code, field):
                 return factor
             step = -step
     _count_failure(ctx, user.email)
-    if step is not None:
-        raise Unauthenticated("TOTP_CODE_REUSED", "This code has been used already; wait for the next one.",
-                              {"field": field, "rule": "single_use"})
-    raise Unauthenticated("TOTP_CODE_WRONG", "The code is not right; check the time on your phone.",
-                          {"field": field, "rule": "totp"})
+    raise domain.code_refused(step, field)
 
 
 def _use_recovery_code(ctx, user, code):
@@ -329,8 +306,7 @@ def _use_recovery_code(ctx, user, code):
         if used.rowcount == 1:
             return
     _count_failure(ctx, user.email)
-    raise Unauthenticated("RECOVERY_CODE_WRONG", "This recovery code is not valid or has been used.",
-                          {"field": "recovery_code", "rule": "single_use"})
+    raise domain.recovery_code_wrong()
 
 
 def _start_session(ctx, user, amr):
@@ -386,8 +362,7 @@ def _take(ctx, keys):
             s.rollback()  # the other counters give their attempt back
     if wait:
         metrics.LOGIN_THROTTLED.inc()
-        raise TooManyRequests("LOGIN_THROTTLED", f"Too many failed attempts. Try again in {wait} seconds.",
-                              {"retry_after_seconds": wait})
+        raise domain.login_throttled(wait)
 
 
 def _passed(ctx, keys, email):
@@ -426,8 +401,7 @@ def _slowed_down(ctx, email):
         wait = domain.sign_in_wait(found.not_before if found else None, ctx.now)
     if wait:
         metrics.LOGIN_THROTTLED.inc()
-        raise TooManyRequests("SIGN_IN_SLOWED", f"This account had failed sign-ins: from a device it has not signed "
-                              f"in on, try again in {wait} seconds.", {"retry_after_seconds": wait})
+        raise domain.sign_in_slowed(wait)
 
 
 def forget_old_attempts(ctx):
@@ -441,7 +415,7 @@ def forget_old_attempts(ctx):
 
 def _fail(ctx, email):
     _count_failure(ctx, email)
-    raise Unauthenticated("LOGIN_FAILED", LOGIN_FAILED)
+    raise domain.login_failed()
 
 
 # ---- TOTP enrolment -------------------------------------------------------------------------------------------
@@ -450,8 +424,7 @@ def start_enrolment(ctx, user_id):
     with ctx.store.transaction() as uow:
         user = _active_user(uow.session, user_id)
         factor = uow.session.get(TotpFactor, user.id)
-        if factor is not None and factor.confirmed_at is not None:
-            raise Conflict("TOTP_ALREADY_ENROLLED", "A second factor is set up already for this account.")
+        domain.require_not_enrolled(factor)
         secret = domain.new_totp_secret()
         if factor is None:
             uow.session.add(TotpFactor(user_id=user.id, secret=secret, created_at=ctx.now, last_used_step=0))
@@ -465,10 +438,7 @@ def confirm_enrolment(ctx, user_id, payload, address):
     with ctx.store.read() as s:
         user = _active_user(s, user_id)
         factor = s.get(TotpFactor, user.id)
-    if factor is None:
-        raise Conflict("TOTP_NOT_STARTED", "Start the enrolment first: POST /api/v1/auth/totp/enrol.")
-    if factor.confirmed_at is not None:
-        raise Conflict("TOTP_ALREADY_ENROLLED", "A second factor is set up already for this account.")
+    domain.require_enrolment_started(factor)
     keys = domain.throttle_keys(user.email, address)[:1]  # the account here: a busy address blocks no enrolment
     _take(ctx, keys)
     _use_totp_code(ctx, user, payload["code"], field="code")
@@ -495,9 +465,7 @@ def verify_email(ctx, payload):
     """The link from the mail: the address is the user's."""
     with ctx.store.transaction() as uow:
         user = uow.session.scalar(select(User).where(User.verification_hash == domain.digest(payload["token"])))
-        if user is None or user.verification_expires_at <= ctx.now:
-            raise NotFound("VERIFICATION_INVALID", "This link is not valid or has expired; ask for a new one on "
-                           "the portal's start screen.", {"field": "token", "rule": "valid_link"})
+        domain.require_verification_link(user, ctx.now)
         user.email_verified_at, user.verification_hash, user.verification_expires_at = ctx.now, None, None
         return {"email": user.email, "verified": True}
 
@@ -505,8 +473,7 @@ def verify_email(ctx, payload):
 def resend_verification(ctx, user_id):
     with ctx.store.transaction() as uow:
         user = _active_user(uow.session, user_id)
-        if user.email_verified_at is not None:
-            raise Conflict("EMAIL_ALREADY_VERIFIED", "Your address is confirmed already.")
+        domain.require_unverified(user)
         _ask_to_verify(ctx, uow, user, uow.session.get(Operator, user.operator_id).country)
     return {"sent_to": user.email}
 
@@ -555,9 +522,7 @@ def reset_password(ctx, payload):
         reset = s.scalar(select(PasswordReset).where(PasswordReset.token_hash == domain.digest(payload["token"]))
                          .with_for_update())
         user = s.get(User, reset.user_id) if reset is not None else None
-        if reset is None or reset.used_at is not None or reset.expires_at <= ctx.now or not user.active:
-            raise NotFound("RESET_LINK_INVALID", "This link is not valid, was used, or has expired: ask for a new "
-                           "one.", {"field": "token", "rule": "valid_link"})
+        domain.require_reset_link(reset, user, ctx.now)
         domain.check_password(payload["password"], "password", related=(user.email, user.name), email=user.email)
         reset.used_at = ctx.now
         _new_password(ctx, uow, user, payload["password"], "password_reset")
@@ -574,8 +539,7 @@ def change_password(ctx, user_id, payload, address):
     _take(ctx, keys)
     if not ctx.passwords.verify(user.password_hash, payload["current_password"]):
         _count_failure(ctx, user.email)
-        raise Unauthenticated("PASSWORD_WRONG", "The current password is not right.",
-                              {"field": "current_password", "rule": "current_password"})
+        raise domain.password_wrong()
     if payload.get("code"):
         _use_totp_code(ctx, user, payload["code"], field="code")
     else:
@@ -603,10 +567,7 @@ def refresh(ctx, payload):
     with ctx.store.transaction() as uow:
         s = uow.session
         current = s.scalar(select(RefreshToken).where(RefreshToken.token_hash == domain.digest(payload["refresh_token"])))
-        if current is None or current.revoked_at is not None:
-            raise Unauthenticated("REFRESH_TOKEN_INVALID", "This session has ended; please sign in again.")
-        if current.expires_at <= ctx.now:
-            raise Unauthenticated("REFRESH_TOKEN_EXPIRED", "This session has expired; please sign in again.")
+        domain.require_refresh_token(current, ctx.now)
         user = s.get(User, current.user_id)
         rotated = s.execute(update(RefreshToken).where(
             RefreshToken.id == current.id, RefreshToken.rotated_at.is_(None)).values(rotated_at=ctx.now)).rowcount == 1
@@ -614,11 +575,9 @@ def refresh(ctx, payload):
             secret = _new_refresh_token(s, user.id, current.family_id, current.auth_time, ctx)
         else:
             _revoke(s, ctx.now, RefreshToken.family_id == current.family_id)
-    if not rotated:
-        raise Unauthenticated("REFRESH_TOKEN_REUSED",
-                              "This refresh token was used before; the session has been ended for safety.")
-    if not user.active:
-        raise Unauthenticated("USER_INACTIVE", "This account is not active.")
+    refused = domain.refresh_outcome(rotated, user.active)
+    if refused:
+        raise refused
     return _tokens(ctx, user, current.family_id, ["pwd", "otp"], current.auth_time, secret)
 
 
@@ -674,8 +633,7 @@ ME = (select(User.__table__, *(c.label(f"operator_{c.key}") for c in OPERATOR_CO
 def me(ctx, user_id):
     with ctx.store.read() as s:
         row = s.connection().execute(ME, {"user_id": user_id}).one_or_none()  # Core, past the ORM's loading
-    if row is None or not row.active:
-        raise Unauthenticated("USER_INACTIVE", "This account is not active.")
+    domain.require_active(row)
     found = row._mapping  # the user's columns by their names, the workshop's and the factor's with a prefix
     confirmed = found["factor_confirmed_at"]
     user = SimpleNamespace(**{c.key: found[c.key] for c in User.__table__.c},
@@ -698,8 +656,7 @@ def invite_user(ctx, actor, operator_id, payload):
     with ctx.store.transaction() as uow:
         s = uow.session
         domain.require_owner(_actor(s, actor, operator_id).role, "invite users")
-        if s.scalar(select(User.id).where(User.email == email)):
-            raise Conflict("EMAIL_TAKEN", "An account with this email address exists already.", {"field": "email"})
+        domain.require_email_free(s.scalar(select(User.id).where(User.email == email)))
         inviter = _actor(s, actor, operator_id)
         user = User(id=new_id(), operator_id=operator_id, email=email, name=payload["name"], role=payload["role"],
                     active=True, password_hash=None, invitation_hash=domain.digest(token),
@@ -716,8 +673,7 @@ def accept_invitation(ctx, payload):
     with ctx.store.transaction() as uow:
         s = uow.session
         user = s.scalar(select(User).where(User.invitation_hash == domain.digest(payload["token"])))
-        if user is None or not user.active or user.invitation_expires_at <= ctx.now:
-            raise NotFound("INVITATION_INVALID", "This invitation is not valid or has expired; ask your workshop's owner for a new one.")
+        domain.require_invitation(user, ctx.now)
         domain.check_password(payload["password"], "password", related=(user.email, user.name), email=user.email)
         user.password_hash = ctx.passwords.hash(payload["password"])
         user.invitation_hash, user.invitation_expires_at, user.joined_at = None, None, ctx.now
@@ -733,8 +689,7 @@ def reset_second_factor(ctx, actor, operator_id, user_id):
         s = uow.session
         resetter = _actor(s, actor, operator_id)
         user = s.get(User, user_id)
-        if user is None or user.operator_id != operator_id:
-            raise NotFound("USER_NOT_FOUND", "There is no such user in your workshop.")
+        domain.require_user_of(user, operator_id)
         domain.require_factor_resetter(resetter, user, actor.get("amr"))
         for model in (TotpFactor, RecoveryCode, Passkey):
             s.execute(delete(model).where(model.user_id == user.id))
@@ -746,17 +701,14 @@ def reset_second_factor(ctx, actor, operator_id, user_id):
 
 
 def change_user(ctx, actor, operator_id, user_id, payload):
-    if not payload:
-        raise invalid_field("NOTHING_TO_CHANGE", "body", "min_properties", "Send `role`, `active`, `spending`.")
+    domain.require_changes(payload)
     with ctx.store.transaction() as uow:
         s = uow.session
         domain.require_owner(_actor(s, actor, operator_id).role, "change users")
         user = s.get(User, user_id)
-        if user is None or user.operator_id != operator_id:
-            raise NotFound("USER_NOT_FOUND", "There is no such user in your workshop.")
-        demoting_owner = user.role == "owner" and (payload.get("role", "owner") != "owner" or payload.get("active") is False)
-        if demoting_owner and _owners(s, operator_id) <= 1:
-            raise Conflict("LAST_OWNER", "A workshop needs an active owner; make someone else owner first.")
+        domain.require_user_of(user, operator_id)
+        demoting_owner = domain.demotes_owner(user, payload)
+        domain.require_an_owner_left(demoting_owner, demoting_owner and _owners(s, operator_id))
         if payload.get("role", user.role) != user.role:
             user.role = payload["role"]
             revoke_tokens(uow, user, "role_changed", ctx.now)  # tokens carry the role: the old ones stop
@@ -783,15 +735,13 @@ def _owners(session, operator_id):
 
 def _active_user(session, user_id):
     user = session.get(User, user_id)
-    if user is None or not user.active:
-        raise Unauthenticated("USER_INACTIVE", "This account is not active.")
+    domain.require_active(user)
     return user
 
 
 def _actor(session, actor, operator_id):
     user = _active_user(session, actor["user_id"])
-    if user.operator_id != operator_id:
-        raise Forbidden("OTHER_OPERATOR", "This belongs to another workshop.")
+    domain.require_same_workshop(user, operator_id)
     return user
 
 
@@ -815,8 +765,7 @@ def user_view(user):
 
 def _trust_centre(ctx):
     if ctx.trust_centre is None:
-        raise NotFound("SERMI_NOT_OFFERED", "Security-related work is not offered here: no SERMI trust centre is "
-                       "configured (AOS_SERMI_ISSUER).")
+        raise domain.sermi_not_offered()
     return ctx.trust_centre
 
 
@@ -840,27 +789,19 @@ def complete_sermi_link(ctx, query, browser=None):
     centre = _trust_centre(ctx)
     with ctx.store.transaction() as uow:
         link = uow.session.get(SermiLink, query["state"])
-        if link is None or not domain.sermi_link_usable(link.created_at, link.used_at, ctx.now):
-            raise Unauthenticated("SERMI_STATE_INVALID", "This answer of the trust centre is not one AOS is waiting "
-                                  "for (unknown, used or older than 10 minutes): please link again.")
+        domain.require_sermi_link(link, ctx.now)
         link.used_at = ctx.now  # once: a replayed answer (and its nonce) is refused
         user = _active_user(uow.session, link.user_id)
         operator = uow.session.get(Operator, user.operator_id)
         nonce, verifier, bound = link.nonce, link.verifier, link.browser_hash
-    if not domain.same_browser(bound, browser):
-        _sermi_refused(ctx, user, "SERMI_OTHER_BROWSER", "This sign-in at the trust centre was started in another "
-                       "browser or by another AOS user: start linking again from your own AOS sign-in.")
-    if query.get("error") or not query.get("code"):
-        _sermi_refused(ctx, user, "SERMI_SIGN_IN_FAILED", "The trust centre did not sign the technician in "
-                       f"({query.get('error') or 'no code'}).")
+    _refused_if(ctx, user, domain.sermi_answer_refusal(
+        bound, browser, None if query.get("code") and not query.get("error") else query.get("error") or "no code"))
     try:
         tokens = centre.finish(query["code"], verifier)
         claims = centre.id_claims(tokens.get("id_token") or "", nonce, ctx.now)
     except Unauthenticated as exc:
-        _sermi_refused(ctx, user, exc.code, str(exc.args[1]))
-    refusal = domain.sermi_refusal(claims, operator.vat_id, ctx.now)
-    if refusal:
-        _sermi_refused(ctx, user, *refusal)
+        _refused_if(ctx, user, domain.sermi_trust_centre_refused(exc))
+    _refused_if(ctx, user, domain.sermi_refusal(claims, operator.vat_id, ctx.now))
     with ctx.store.transaction() as uow:
         found = uow.session.get(SermiAuthorisation, user.id) or SermiAuthorisation(user_id=user.id)
         found.subject, found.cabuid, found.iouid, found.ioeuid = (claims["sub"], claims["cabuid"], claims["iouid"],
@@ -874,12 +815,15 @@ def complete_sermi_link(ctx, query, browser=None):
         return _sermi_view(found, ctx.now)
 
 
-def _sermi_refused(ctx, user, code, words):
-    """Recorded for the trail in a transaction of its own, then refused."""
+def _refused_if(ctx, user, refusal):
+    """A SERMI refusal the domain decided (None: none), recorded for the trail in a transaction of its own, then
+    answered."""
+    if refusal is None:
+        return
     with ctx.store.transaction() as uow:
-        uow.emit("SermiRefused", {"operator_id": user.operator_id, "user_id": user.id, "reason": code,
+        uow.emit("SermiRefused", {"operator_id": user.operator_id, "user_id": user.id, "reason": refusal.code,
                                   "refused_at": ctx.now}, subject=user.id)
-    raise Forbidden(code, words)
+    raise refusal
 
 
 def sermi_status(ctx, actor):
@@ -894,14 +838,8 @@ def sermi_check(ctx, actor):
     with ctx.store.read() as s:
         user = _active_user(s, actor["user_id"])
         found = s.get(SermiAuthorisation, user.id)
-    if found is None:
-        _sermi_refused(ctx, user, "SERMI_NOT_LINKED", "Security-related work needs your SERMI authorisation: sign "
-                       "in at the trust centre first.")
-    if not domain.sermi_fresh(found.authenticated_at, ctx.now):
-        _sermi_refused(ctx, user, "SERMI_LOGIN_STALE", "Your sign-in at the trust centre is older than 15 minutes: "
-                       "sign in there again.")
-    if not _trust_centre(ctx).still_authorised(found.access_token):
-        _sermi_refused(ctx, user, "SERMI_REVOKED", "The trust centre no longer confirms your SERMI authorisation.")
+    _refused_if(ctx, user, domain.sermi_work_refusal(
+        found, lambda: _trust_centre(ctx).still_authorised(found.access_token), ctx.now))
     return _sermi_view(found, ctx.now)
 
 

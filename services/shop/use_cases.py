@@ -15,7 +15,7 @@ from services.shared.errors import InvalidInput, NotFound
 from services.shared.facts import publish
 from services.shared.idempotency import check_same_request, once, request_fingerprint
 from services.shared.vat import price
-from services.shop import domain
+from services.shop import domain, metrics
 from services.shop.models import Order, Product
 
 IMAGE_SECONDS = 3600
@@ -100,6 +100,8 @@ def place_order(ctx, actor, payload, idempotency_key):
         s.add(order)
         s.flush()
         publish(uow, facts, subject=operator_id)
+        units = sum(line["quantity"] for line in lines)
+        uow.after_commit(lambda: (metrics.ORDERS.labels("placed").inc(), metrics.UNITS.inc(units)))
         return order_view(order)
 
     return once(ctx.store, find, create, replay)[0]
@@ -150,6 +152,7 @@ def _cancel(uow, found, from_states, reason, now):
         uow.session.execute(update(Product).where(Product.sku == line["sku"])
                             .values(stock=Product.stock + line["quantity"]))
     publish(uow, found.cancelled(reason, now), subject=found.operator_id)
+    uow.after_commit(lambda: metrics.ORDERS.labels(reason).inc())
     return True
 
 

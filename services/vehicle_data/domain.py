@@ -53,13 +53,19 @@ def check_record(record, today, campaign_codes):
                                 "campaign code.", known=sorted(WORK_CODES))
 
 
-def check_correction(original, operator_id, now):
-    """Only the workshop that wrote a record may correct it, and only for 14 days; then it is permanent."""
+def correctable_until(record, days):
+    """Until when the workshop that wrote a record may correct it (AOS_RECORD_CORRECTION_DAYS)."""
+    return record.first_recorded_at + timedelta(days=days)
+
+
+def check_correction(original, operator_id, now, days=CORRECTION_DAYS):
+    """Only the workshop that wrote a record may correct it, and only for `days` (14 unless the manufacturer sets
+    another); then it is permanent."""
     if original.operator_id != operator_id:
         raise Forbidden("NOT_YOUR_RECORD", "Only the workshop that wrote a service record may correct it.",
                         {"field": "corrects"})
-    if now - original.first_recorded_at > timedelta(days=CORRECTION_DAYS):
-        raise Forbidden("RECORD_PERMANENT", f"A service record can be corrected for {CORRECTION_DAYS} days; "
+    if now > correctable_until(original, days):
+        raise Forbidden("RECORD_PERMANENT", f"A service record can be corrected for {days} days; "
                         "this one is permanent now. Add a new record instead.",
                         {"field": "corrects", "recorded_at": original.first_recorded_at.isoformat()})
 

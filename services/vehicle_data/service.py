@@ -10,6 +10,7 @@ from services.billing.access import FollowsAccess
 from services.shared.consumer import consumes
 from services.shared.database import Database
 from services.shared.caller import Proof, api
+from services.shared.config import Settings
 from services.shared.logs import Correlation
 from services.shared.metrics import Metrics
 from services.billing.offer import Offer
@@ -17,6 +18,7 @@ from services.shared.schemas import dump, load
 from services.vehicle_data import schemas as s
 from services.vehicle_data import use_cases
 from services.vehicle_data.models import OutboxMessage, ProcessedEvent
+from services.vehicle_data.settings import VehicleDataSettings
 
 
 
@@ -28,11 +30,12 @@ class VehicleDataService(FollowsAccess):
     db = Database(OutboxMessage, ProcessedEvent, VEHICLE_DATA)
     billing = RpcProxy("billing")
     offer = Offer()
+    settings = Settings(VehicleDataSettings)
     metrics = Metrics()
     correlation = Correlation()
 
     def _ctx(self):
-        return use_cases.Context(self.db, datetime.now(timezone.utc), self._tariffs)
+        return use_cases.Context(self.db, datetime.now(timezone.utc), self._tariffs, self.settings)
 
     def _tariffs(self):
         return self.offer.codes("vehicle_data", lambda: self.billing.tariffs({})["tariffs"])

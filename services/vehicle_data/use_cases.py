@@ -1,14 +1,15 @@
 """What vehicle data does, step by step, each inside one unit of work."""
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import select, update
 
 from services.billing.access import AccessBook
 from services.shared.database import new_id
 from services.shared.errors import NotFound
-from services.vehicle_data import domain, vin as vins
+from services.vehicle_data import domain, metrics, vin as vins
 from services.vehicle_data.models import Access, Campaign, Ecu, ServiceRecord, Vehicle, Workshop
+from services.vehicle_data.settings import VehicleDataSettings
 
 
 @dataclass
@@ -16,6 +17,7 @@ class Context:
     store: object
     now: datetime
     tariffs: object = list  # () -> the codes of the tariffs that open vehicle data (billing's offer)
+    settings: VehicleDataSettings = VehicleDataSettings(correction_days=14)
 
 
 # ---- access (read model of billing's entitlements) ----------------------------------------------------------
@@ -41,6 +43,7 @@ def _viewed(ctx, uow, actor, vin, view):
     """Who read what of which car, for the audit trail: committed with the read, or not at all."""
     uow.emit("VehicleViewed", {"operator_id": actor["operator_id"], "user_id": actor["user_id"], "vin": vin,
                                "view": view, "viewed_at": ctx.now}, subject=vin)
+    uow.after_commit(lambda: metrics.VEHICLE_READS.labels(view).inc())
 
 
 def _vehicle(session, vin):
@@ -102,10 +105,10 @@ def history(ctx, actor, text):
         _require(ctx, s, actor, checked)
         _vehicle(s, checked)
         _viewed(ctx, uow, actor, checked, "service_history")
-        return {"vin": checked, "records": _history(s, checked, actor["operator_id"], ctx.now)}
+        return {"vin": checked, "records": _history(ctx, s, checked, actor["operator_id"])}
 
 
-def _history(session, vin, operator_id, now):
+def _history(ctx, session, vin, operator_id):
     versions = session.scalars(select(ServiceRecord).where(ServiceRecord.vin == vin)
                                .order_by(ServiceRecord.record_id, ServiceRecord.version)).all()
     current = [r for r in versions if r.current]
@@ -114,13 +117,13 @@ def _history(session, vin, operator_id, now):
         Workshop.operator_id.in_({r.operator_id for r in current}))).all()}
     records = []
     for r in sorted(current, key=lambda r: (r.performed_on, r.first_recorded_at), reverse=True):
-        until = r.first_recorded_at + timedelta(days=domain.CORRECTION_DAYS)
+        until = domain.correctable_until(r, ctx.settings.correction_days)
         records.append({
             "record_id": r.record_id, "version": r.version, "vin": r.vin, "operator_id": r.operator_id,
             "by_your_workshop": r.operator_id == operator_id, "workshop": _workshop(workshops.get(r.operator_id)),
             "performed_on": r.performed_on,
             "odometer_km": r.odometer_km, "items": r.items, "recorded_at": r.recorded_at,
-            "first_recorded_at": r.first_recorded_at, "correctable_until": until if until > now else None,
+            "first_recorded_at": r.first_recorded_at, "correctable_until": until if until > ctx.now else None,
             "odometer_discrepancy": r.record_id in flagged,
             "versions": [{"version": v.version, "performed_on": v.performed_on.isoformat(),
                           "odometer_km": v.odometer_km, "items": v.items, "recorded_at": v.recorded_at.isoformat()}
@@ -133,7 +136,7 @@ def _workshop(found):
 
 
 def add_record(ctx, actor, text, payload):
-    """A new record, or a correction (a new version) of one of the workshop's records from the last 14 days.
+    """A new record, or a correction (a new version) of one of the workshop's records while it may be corrected.
     ServiceRecordAdded goes out with it."""
     checked = vins.check(text)
     with ctx.store.transaction() as uow:
@@ -150,7 +153,7 @@ def add_record(ctx, actor, text, payload):
             if original is None:
                 raise NotFound("RECORD_NOT_FOUND", "There is no such service record for this vehicle.",
                                {"field": "corrects"})
-            domain.check_correction(original, actor["operator_id"], ctx.now)
+            domain.check_correction(original, actor["operator_id"], ctx.now, ctx.settings.correction_days)
             # the conditional update makes two racing corrections end with one current version
             if not s.execute(update(ServiceRecord).where(ServiceRecord.id == original.id,
                                                          ServiceRecord.current.is_(True))
@@ -168,7 +171,9 @@ def add_record(ctx, actor, text, payload):
             "record_id": record_id, "vin": checked, "operator_id": actor["operator_id"],
             "performed_on": payload["performed_on"], "odometer_km": payload["odometer_km"],
             "work_codes": [i["code"] for i in items]}, subject=checked)
-        return next(r for r in _history(s, checked, actor["operator_id"], ctx.now) if r["record_id"] == record_id)
+        kind = "correction" if version > 1 else "new"
+        uow.after_commit(lambda: metrics.SERVICE_RECORDS.labels(kind).inc())
+        return next(r for r in _history(ctx, s, checked, actor["operator_id"]) if r["record_id"] == record_id)
 
 
 # ---- maintenance and campaigns -------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 import pytest
 
 from services.billing import domain
-from services.shared.errors import InvalidInput
+from services.shared.errors import AosError, InvalidInput
 from services.shared.idempotency import request_fingerprint
 
 T0 = datetime(2026, 1, 31, 10, tzinfo=timezone.utc)
@@ -137,3 +137,42 @@ def test_the_reverse_charge_needs_a_vat_id_vies_confirmed_and_names_the_consulta
         vat_status="valid"))
     assert (confirmed.treatment, confirmed.vat_cents) == ("reverse_charge", 0)
     assert "consultation number WAPI1A2B3C" in confirmed.note and "2026-11-30" in confirmed.note
+
+
+# ---- what billing refuses, as plain rules ----
+
+def code_of(call, *args):
+    try:
+        call(*args)
+    except AosError as error:
+        return error.code
+    return None
+
+
+def test_a_new_tariff_names_everything_and_only_owners_and_admins_put_money_in():
+    assert code_of(domain.require_new_tariff_whole, {"name": "x", "kind": "time"}) == "VALIDATION_FAILED"
+    assert code_of(domain.require_new_tariff_whole, {"name": "x", "kind": "time", "scopes": ["air"],
+                                                     "net_cents": 100}) is None
+    assert code_of(domain.require_money_role, {"role": "technician"}) == "ROLE_NOT_ALLOWED"
+    assert code_of(domain.require_money_role, {"role": "admin"}) is None
+
+
+def test_what_is_not_on_sale_and_not_enough_credit_are_refused_in_words():
+    assert code_of(domain.require_on_sale, None, "air-9y") == "UNKNOWN_TARIFF"
+    assert code_of(domain.require_on_sale, SimpleNamespace(active=False), "air-1h") == "UNKNOWN_TARIFF"
+    short = domain.insufficient_credit(1190, 500)
+    assert short.code == "INSUFFICIENT_CREDIT" and "11.90 EUR" in short.message and "5.00 EUR" in short.message
+
+
+def test_a_shop_invoice_is_marked_paid_once_and_only_when_it_is_one_on_invoice_not_refunded():
+    assert code_of(domain.require_open_shop_invoice, "AOS-1", False, None, False) == "NO_OPEN_SHOP_INVOICE"
+    assert code_of(domain.require_open_shop_invoice, "AOS-1", True, "refunded", False) == "ORDER_REFUNDED"
+    assert code_of(domain.require_open_shop_invoice, "AOS-1", True, "captured", True) == "INVOICE_SETTLED"
+    assert code_of(domain.require_open_shop_invoice, "AOS-1", True, "captured", False) is None
+
+
+def test_an_outage_is_credited_once_it_is_over():
+    start = datetime(2026, 12, 1, 8, 0, tzinfo=timezone.utc)
+    assert code_of(domain.require_outage_over, start, start, start) == "OUTAGE_ENDS_BEFORE_IT_STARTS"
+    assert code_of(domain.require_outage_over, start, start + timedelta(hours=1), start) == "OUTAGE_NOT_OVER"
+    assert code_of(domain.require_outage_over, start, start + timedelta(hours=1), start + timedelta(hours=2)) is None

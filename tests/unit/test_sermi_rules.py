@@ -35,13 +35,13 @@ def test_the_workshop_s_own_technician_is_authorised_whatever_the_vat_id_s_spaci
     ({"chain": {"accepted_at": "yesterday"}}, "SERMI_CHAIN_INVALID"),
 ])
 def test_what_does_not_authorise_is_named(changed, code):
-    assert domain.sermi_refusal(claims(**changed), VAT, NOW)[0] == code
+    assert domain.sermi_refusal(claims(**changed), VAT, NOW).code == code
 
 
 def test_a_chain_authorisation_is_honoured_for_24_hours_and_a_workshop_without_vat_id_is_refused():
     assert domain.sermi_refusal(claims(chain={"accepted_at": (NOW - timedelta(hours=23)).isoformat()}), VAT,
                                 NOW) is None
-    assert domain.sermi_refusal(claims(), None, NOW)[0] == "SERMI_WORKSHOP_NO_VAT_ID"
+    assert domain.sermi_refusal(claims(), None, NOW).code == "SERMI_WORKSHOP_NO_VAT_ID"
 
 
 def test_a_sign_in_at_the_trust_centre_is_fresh_for_15_minutes():
