@@ -56,8 +56,9 @@ air-corpus: install
 prerequisites:
 	deploy/prerequisites
 
+# every test but the browser's, in AOS_TEST_SHARDS (2) pytest processes side by side, then the ten slowest
 test: prerequisites install portal
-	$(BIN)/python -m pytest tests --durations=20
+	$(BIN)/python -m tests.run
 	$(MAKE) --no-print-directory test-browser
 
 # The portal in a real browser (Debian's chromium) against `make run`'s system. Its own pytest, without the root

@@ -23,11 +23,18 @@ class Keeper:
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         for recipient in envelope.rcpt_tos:
             stem = f"{time.time_ns()}-{recipient.replace('/', '_')}"
-            (self.folder / f"{stem}.eml").write_bytes(envelope.content)
             text = message.get_body(("plain",))
-            (self.folder / f"{stem}.txt").write_text(
-                f"To: {recipient}\nSubject: {message['Subject']}\n\n{text.get_content() if text else ''}")
+            keep(self.folder / f"{stem}.txt",
+                 f"To: {recipient}\nSubject: {message['Subject']}\n\n{text.get_content() if text else ''}".encode())
+            keep(self.folder / f"{stem}.eml", envelope.content)
         return "250 Message accepted for delivery"
+
+
+def keep(path, data):
+    """Written whole or not at all: a reader polling the folder never opens a mail half written."""
+    partial = path.with_name(f".{path.name}.part")
+    partial.write_bytes(data)
+    partial.rename(path)
 
 
 def read(folder, to, since_ns=0, subject=None):
