@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: prerequisites install portal run test-browser migrate vehicles-import air-import air-corpus test test-unit test-integration test-e2e bench bench-faults clean
+.PHONY: prerequisites install portal run test-browser migrate vehicles-import air-import air-corpus parts-import parts-package test test-unit test-integration test-e2e bench bench-faults clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -50,6 +50,15 @@ air-import: install
 # the demo corpus as a package of any size: make air-corpus OUT=var/library DOCUMENTS=100000
 air-corpus: install
 	$(BIN)/python -m deploy.corpus $(OUT) --documents $(or $(DOCUMENTS),5000)
+
+# a parts package (folder or zip): checked whole, then imported beside the catalogue in use and switched to; the
+# parts service follows within AOS_PARTS_SYNC_SECONDS once its index is built
+parts-import: install
+	$(BIN)/python -m services.parts.package import $(PACKAGE)
+
+# the demo parts catalogue as a package of any size: make parts-package OUT=var/parts PARTS=200000
+parts-package: install
+	$(BIN)/python -m deploy.parts $(OUT) --parts $(or $(PARTS),4000)
 
 # the services the tests talk to (PostgreSQL, RabbitMQ and its management API, Prometheus, SoftHSM2, chromium),
 # started or installed when missing, so that `make test` works on a fresh machine as `make run` does

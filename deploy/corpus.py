@@ -17,6 +17,7 @@ import random
 import sys
 from pathlib import Path
 
+from deploy.parts import cylinders as cylinders_of, repair_parts
 from services.air.content import FORMAT
 
 SERIES = json.loads((Path(__file__).with_name("series.json")).read_text())["series"]
@@ -87,11 +88,13 @@ def _applicability(series, engine=None):
 
 
 def _doc(id, type, title, system, summary, version=1, steps=(), data=(), tools=(), notes=(), codes=(),
-         applicability=None, binaries=(), language="en"):
+         applicability=None, binaries=(), language="en", parts=()):
+    body = {"summary": summary, "steps": list(steps), "data": list(data), "tools": list(tools), "notes": list(notes)}
+    if parts:
+        body["parts"] = list(parts)
     return {"id": id, "type": type, "title": title, "system": system, "language": language, "version": version,
             "valid_from": "2024-01-01", "codes": list(codes), "applicability": applicability or {},
-            "body": {"summary": summary, "steps": list(steps), "data": list(data), "tools": list(tools),
-                     "notes": list(notes)}, "binaries": list(binaries)}
+            "body": body, "binaries": list(binaries)}
 
 
 def fault_code_documents(codes):
@@ -113,7 +116,7 @@ def repair_documents(rng):
     for series, (system, parts), (action, hours) in itertools.product(SERIES, COMPONENTS.items(), ACTIONS):
         for engine in series["engines"]:
             for name, tool, torque, symptom in parts:
-                cylinders = range(1, 5 if engine.startswith(("B48", "B47", "N20")) else 7) \
+                cylinders = range(1, cylinders_of(engine) + 1) \
                     if name in ("ignition coil", "spark plug", "fuel injector") else [None]
                 for cylinder in cylinders:
                     where = f", cylinder {cylinder}" if cylinder else ""
@@ -131,7 +134,8 @@ def repair_documents(rng):
                                {"text": f"{action} the {name}{where}.",
                                 **({"torque_nm": float(torque)} if torque else {})},
                                {"text": "Reconnect, clear the fault memory, test drive."}],
-                        data=[{"item": "Labour time", "value": f"{hours * rng.uniform(0.8, 1.3):.1f}", "unit": "h"}])
+                        data=[{"item": "Labour time", "value": f"{hours * rng.uniform(0.8, 1.3):.1f}", "unit": "h"}],
+                        parts=repair_parts(series["code"], engine, name) if action == "Replace" else ())
 
 
 def wiring_documents():

@@ -133,6 +133,30 @@ def load_library(config, count=DEMO_DOCUMENTS):
         print(f"demo library: {report.created} documents imported ({folder})")
 
 
+DEMO_PARTS = 4000  # the demo catalogue: every group of the demo series, and a long tail of brackets and trim
+
+
+def load_parts(config, count=DEMO_PARTS):
+    """The demo parts catalogue as the manufacturer would deliver it: a parts package (generated once into the data
+    folder), imported with the package CLI's own code; the parts service indexes it as it starts."""
+    from deploy import parts
+    from services.parts import package
+    from services.shared import blobs
+    from services.shared.database import make_engine
+    folder = Path(config["DATA_DIR"]) / "demo-parts"
+    if not (folder / "manifest.json").exists():
+        parts.write(folder, count)
+    store = blobs.from_config(config)
+    store.ensure_bucket()
+    engine = make_engine(config["DATABASE_URLS"]["parts"])
+    try:
+        _, said = package.import_package(folder, engine, store)
+    finally:
+        engine.dispose()
+    if said != "unchanged":
+        print(f"demo parts catalogue: {said} ({folder})")
+
+
 # the vehicle simulator's DoIP port, as a car's (another one lets a second system run beside `make run`)
 DEMO_CAR_PORT = int(os.environ.get("AOS_DEMO_CAR_PORT", "13400"))
 DEMO_CAR_CONTROL_PORT = int(os.environ.get("AOS_DEMO_CAR_CONTROL_PORT", str(DEMO_CAR_PORT + 1)))
@@ -267,6 +291,8 @@ AOS is running.
               `.venv/bin/python -m deploy.demo code` for the current code)
   Demo VIN:   {demo_vin}   ({DEMO_VEHICLES} vehicles in the registry; a recall is open for this one)
   AIR:        {DEMO_DOCUMENTS} documents; try {base}/api/v1/air/search?q=misfire+cylinder+1&vin={demo_vin}
+  Parts:      the demo catalogue ({DEMO_PARTS} parts); the demo car's ignition coils: #/parts (portal), or
+              {base}/api/v1/parts/illustrations/F44-12_13-01?vin={demo_vin} (numbers and prices with parts access)
   Programming: the demo car runs on the vehicle simulator (DoIP 127.0.0.1:{DEMO_CAR_PORT}) with the demo agent
               {agent_id} beside it: in the portal, buy programming time and open a session; or POST {base}/api/v1/programming/sessions
               {{"vin": "{demo_vin}", "agent_id": "{agent_id}"}} and start it when pre-flight is ready

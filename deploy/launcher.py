@@ -277,6 +277,7 @@ def main():
         launcher.ensure_hsm(vehicles)
         demo_vin = vehicles[0]["vin"]
         demo.load_library(config)
+        demo.load_parts(config)
         manufacturer_key = demo.load_software(config, vehicles)
         for name in NAMES:
             for replica in range(replicas if name in SERVICES else 1):  # one gateway: its port is one

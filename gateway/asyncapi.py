@@ -12,7 +12,7 @@ from services.shared import events
 
 EXAMPLE_TIME = datetime(2026, 11, 24, 8, 30, tzinfo=timezone.utc)
 NAMED = {"vin": "WBA7K7109MW240891", "country": "DE", "vat_id": "DE136695976", "email": "anna@werkstatt.de",
-         "postal_code": "80331", "ecu_address": "0x12"}
+         "postal_code": "80331", "ecu_address": "0x12", "number": "12138643360"}
 
 
 def _json_schemas():

@@ -22,6 +22,7 @@ class Calls:
     programming = RpcProxy("programming")
     agent_lane = RpcProxy(lane_target("programming", AGENTS))  # what agents call, on programming's lane for them
     audit = RpcProxy("audit")
+    parts = RpcProxy("parts")
     auth = Authenticator()
     settings = Settings(GatewaySettings)
     metrics = Metrics()

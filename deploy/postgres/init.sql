@@ -6,3 +6,4 @@ CREATE DATABASE aos_shop;
 CREATE DATABASE aos_air;
 CREATE DATABASE aos_programming;
 CREATE DATABASE aos_audit;
+CREATE DATABASE aos_parts;

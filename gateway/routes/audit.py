@@ -1,12 +1,11 @@
 """The audit trail: the workshop's, as JSON or as a spreadsheet opens it (CSV)."""
-import csv
-import io
 import json
 
-from werkzeug.wrappers import Response
-
 from gateway.http import UNAUTHENTICATED, V1, route, single_query
+from gateway.spreadsheet import csv_response, wants_csv
 from services.audit import schemas as aus
+
+COLUMNS = ("occurred_at", "kind", "summary", "vin", "user_id", "seq", "hash", "detail")
 
 
 class Routes:
@@ -16,30 +15,14 @@ class Routes:
            errors=(UNAUTHENTICATED, (422, "a parameter breaks a rule")))
     def audit_trail(self, request):
         actor = self.auth.caller(request).actor()
-        if request.accept_mimetypes.best_match(["application/json", "text/csv"]) == "text/csv":
+        if wants_csv(request):
             found = self._call(self.audit.export_trail, actor, single_query(request))
-            return Response(trail_csv(found["entries"]), mimetype="text/csv", headers={
-                "Content-Disposition": 'attachment; filename="aos-audit-trail.csv"'})
+            return csv_response(COLUMNS, trail_rows(found["entries"]), "aos-audit-trail.csv")
         return self._call(self.audit.trail, actor, single_query(request))
 
 
-def trail_csv(entries):
+def trail_rows(entries):
     """The trail as a spreadsheet opens it: one entry a row, the fact's detail as JSON in its last column."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["occurred_at", "kind", "summary", "vin", "user_id", "seq", "hash", "detail"])
     for e in entries:
-        writer.writerow([as_text(cell) for cell in (
-            e["occurred_at"], e["kind"], e["summary"], e["vin"] or "", e["user_id"] or "", e["seq"], e["hash"],
-            json.dumps(e["detail"], ensure_ascii=False, sort_keys=True))])
-    return out.getvalue()
-
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def as_text(cell):
-    """A cell a spreadsheet would run as a formula (a name or a complaint typed as =HYPERLINK(...)) is written with
-    a leading apostrophe, which makes it text (OWASP's CSV injection rule)."""
-    text = str(cell)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+        yield (e["occurred_at"], e["kind"], e["summary"], e["vin"] or "", e["user_id"] or "", e["seq"], e["hash"],
+               json.dumps(e["detail"], ensure_ascii=False, sort_keys=True))

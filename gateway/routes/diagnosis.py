@@ -50,6 +50,25 @@ class Routes:
         return self._call(self.programming.choose_operations, caller.actor(), job_id,
                           read_json(request, ps.OperationsInput))
 
+    @route("POST", V1 + "/jobs/<job_id>/parts", "Put a part on the job at a quantity (the catalogue's \"add to "
+           "job\"; again, its quantity changes): priced at the workshop's prices, the estimate follows",
+           "diagnosis", body=ps.JobPart, answer=ps.JobOut,
+           errors=(UNAUTHENTICATED, (402, "PARTS_ACCESS_REQUIRED: the offer"),
+                   (404, "no such job, or no such part in the catalogue"), (409, "the job is closed"),
+                   (422, "a field breaks a rule, or a part sold only in a kit")))
+    def put_job_part(self, request, job_id):
+        caller = self.auth.caller(request)
+        return self._call(self.programming.put_part, caller.actor(), job_id, read_json(request, ps.JobPart))
+
+    @route("PUT", V1 + "/jobs/<job_id>/parts", "The job's whole parts list as edited (a line left out is taken off), "
+           "priced again", "diagnosis", body=ps.JobParts, answer=ps.JobOut,
+           errors=(UNAUTHENTICATED, (402, "PARTS_ACCESS_REQUIRED: the offer"),
+                   (404, "no such job, or no such part in the catalogue"), (409, "the job is closed"),
+                   (422, "a field breaks a rule")))
+    def set_job_parts(self, request, job_id):
+        caller = self.auth.caller(request)
+        return self._call(self.programming.set_parts, caller.actor(), job_id, read_json(request, ps.JobParts))
+
     @route("POST", V1 + "/jobs/<job_id>/close", "Close the job: the service record written, the PDF report kept",
            "diagnosis", answer=ps.JobOut, errors=(UNAUTHENTICATED, (404, "no such job"),
                                                   (409, "closed already, or no quick test yet")))

@@ -3,6 +3,7 @@ stay out of the OpenAPI document)."""
 import eventlet
 
 from gateway import asyncapi, openapi, portal
+from deploy.processes import SERVICES
 from gateway.http import V1, file_route, json_response, route
 
 
@@ -15,9 +16,8 @@ class Routes:
            errors=((503, "a dependency is not reachable"),))
     def ready(self, request):
         checks = {}
-        for name, proxy in (("identity", self.identity), ("billing", self.billing),
-                            ("vehicle_data", self.vehicle_data), ("shop", self.shop), ("air", self.air),
-                            ("programming", self.programming), ("audit", self.audit)):
+        for name in SERVICES:  # each service's proxy (gateway.calls) is named after it
+            proxy = getattr(self, name)
             try:
                 with eventlet.Timeout(2):
                     proxy.ping()

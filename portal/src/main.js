@@ -21,6 +21,7 @@ import { Trail } from './screens/trail.js';
 import { Sermi } from './screens/sermi.js';
 import { Security } from './screens/security.js';
 import { Job, Jobs } from './screens/jobs.js';
+import { PartView, Parts, PartsIllustration } from './screens/parts.js';
 
 function parseRoute() {
   const hash = location.hash.replace(/^#/, '') || '/';
@@ -54,6 +55,11 @@ const SCREENS = {
   sermi: (r) => html`<${Sermi} query=${r.query} />`,
   security: () => html`<${Security} />`,
   jobs: (r) => (r.parts[1] ? html`<${Job} id=${r.parts[1]} />` : html`<${Jobs} />`),
+  parts: (r) => {
+    if (r.parts[1] === 'illustration') return html`<${PartsIllustration} id=${r.parts[2]} query=${r.query} />`;
+    if (r.parts[1] === 'part') return html`<${PartView} partNumber=${r.parts[2]} query=${r.query} />`;
+    return html`<${Parts} query=${r.query} />`;
+  },
   password: () => html`<${ChangePassword} />`,
   passkeys: () => html`<${Passkeys} />`,
 };
@@ -73,6 +79,7 @@ function Navigation({ session }) {
   const items = session && session.me ? [
     ['#/workshop', t('My workshop')],
     ['#/air', t('Technical information')],
+    ['#/parts', t('Parts')],
     ['#/jobs', t('Jobs')],
     ['#/programming', t('Programming')],
     ['#/billing', t('Subscriptions')],

@@ -9,8 +9,9 @@ A package is a folder, or a zip of that folder:
     binaries/...      SVG wiring diagrams, PDFs, pictures, each named by a document's `binaries[].file`
 
 `check` reads the whole package and lists every problem (file:line: field: rule, services.shared.importer); a
-package with any problem is refused whole and changes nothing. `import` then stores it idempotently: a document is created, updated when the
-package carries a newer version, and left alone otherwise; binaries go to object storage under their SHA-256.
+package with any problem is refused whole and changes nothing. `import` then stores it idempotently: a document is
+created, updated when the package carries a newer version, and left alone otherwise; binaries go to object storage
+under their SHA-256.
 The search index catches up from the documents' revisions (services.air.library).
 
     python -m services.air.content check PATH
@@ -21,10 +22,9 @@ import argparse
 import hashlib
 import json
 import sys
-import zipfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 from sqlalchemy import func, select
@@ -32,7 +32,8 @@ from sqlalchemy.orm import sessionmaker
 
 from services.air import domain
 from services.air.models import Document
-from services.shared.importer import MAX_LISTED, Problem, Refused, command, invalid  # noqa: F401  (its refusal)
+from services.shared.importer import (MAX_LISTED, Package, Problem, Refused, command, invalid,  # noqa: F401
+                                      safe as _safe)
 
 FORMAT = "aos-content/1"
 MEDIA_TYPES = {".svg": "image/svg+xml", ".pdf": "application/pdf", ".png": "image/png", ".jpg": "image/jpeg",
@@ -96,8 +97,16 @@ class DataItem(Strict):
     unit = fields.String(validate=validate.Length(max=20), load_default="")
 
 
+class PartUsed(Strict):
+    """A part a repair uses, by the number the parts catalogue prints (services/parts: it leads to the current
+    one)."""
+    number = fields.String(required=True, validate=validate.Regexp(r"^\d{11}$", error="a part number: 11 digits"))
+    quantity = fields.Integer(required=True, strict=True, validate=validate.Range(1, 999))
+
+
 class Body(Strict):
     summary = _text(4000, required=True)
+    parts = fields.List(fields.Nested(PartUsed), load_default=list, validate=validate.Length(max=50))
     steps = fields.List(fields.Nested(Step), load_default=list)
     data = fields.List(fields.Nested(DataItem), load_default=list)
     tools = fields.List(_text(120), load_default=list)
@@ -147,47 +156,6 @@ class Report:
 
 
 # ---- reading a package -----------------------------------------------------------------------------------------
-
-class Package:
-    """A folder or a zip, read the same way."""
-
-    def __init__(self, path):
-        self.path = Path(path)
-        self._zip = zipfile.ZipFile(self.path) if self.path.is_file() else None
-        if self._zip is not None:
-            names = self._zip.namelist()
-            # a zip of the folder itself: strip the one leading folder name
-            roots = {n.split("/", 1)[0] for n in names}
-            self._prefix = (roots.pop() + "/") if len(roots) == 1 and "manifest.json" not in names else ""
-            self._sizes = {n[len(self._prefix):]: self._zip.getinfo(n).file_size for n in names if not n.endswith("/")}
-        elif not self.path.is_dir():
-            raise Refused([Problem(str(path), "-", "no package here: give a folder or a .zip")])
-
-    def size(self, name):
-        if self._zip is not None:
-            return self._sizes.get(name)
-        target = self.path / name
-        return target.stat().st_size if target.is_file() else None
-
-    def read(self, name):
-        if self._zip is not None:
-            return self._zip.read(self._prefix + name)
-        return (self.path / name).read_bytes()
-
-    def lines(self, name):
-        if self._zip is not None:
-            with self._zip.open(self._prefix + name) as handle:
-                for raw in handle:
-                    yield raw.decode("utf-8")
-        else:
-            with open(self.path / name, encoding="utf-8") as handle:
-                yield from handle
-
-
-def _safe(name):
-    path = PurePosixPath(name)
-    return not path.is_absolute() and ".." not in path.parts
-
 
 def read_manifest(package):
     if package.size("manifest.json") is None:
@@ -335,6 +303,7 @@ def _applicability(a):
 
 def _body(body):
     return {"summary": body["summary"], "notes": body["notes"], "tools": body["tools"], "data": body["data"],
+            "parts": body["parts"],
             "steps": [{k: v for k, v in step.items() if v not in (None, [])} for step in body["steps"]]}
 
 

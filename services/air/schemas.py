@@ -139,8 +139,15 @@ class DataOut(Output):
     unit = fields.String()
 
 
+class PartUsedOut(Output):
+    number = fields.String(metadata={"description": "as the parts catalogue prints it: GET /api/v1/parts/parts/"
+                                                    "{number}?vin= leads to the current one"})
+    quantity = fields.Integer()
+
+
 class BodyOut(Output):
     summary = fields.String()
+    parts = fields.List(fields.Nested(PartUsedOut), metadata={"description": "the parts the repair uses"})
     steps = fields.List(fields.Nested(StepOut))
     data = fields.List(fields.Nested(DataOut))
     tools = fields.List(fields.String())

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 
 from services.air import domain
+from services.shared.search import elasticsearch, one_edit
 
 TITLE_BOOST = 3.0
 CODE_BOOST = 20.0  # "P0301" puts its fault-code description first
@@ -105,24 +106,7 @@ def _matches(token, words):
     if token in words.terms or any(token in p for p in words.phrases):
         return True
     return len(token) >= domain.FUZZY_MIN_LENGTH and any(
-        len(t) >= domain.FUZZY_MIN_LENGTH and _one_edit(token, t) for t in words.terms)
-
-
-def _one_edit(a, b):
-    """Levenshtein distance <= 1 (with a transposition counted as one, as both engines count it)."""
-    if a == b:
-        return True
-    if abs(len(a) - len(b)) > 1:
-        return False
-    if len(a) == len(b):
-        diff = [i for i in range(len(a)) if a[i] != b[i]]
-        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1
-                                  and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]])
-    short, long_ = (a, b) if len(a) < len(b) else (b, a)
-    i = 0
-    while i < len(short) and short[i] == long_[i]:
-        i += 1
-    return short[i:] == long_[i + 1:]
+        len(t) >= domain.FUZZY_MIN_LENGTH and one_edit(token, t) for t in words.terms)
 
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
@@ -305,24 +289,6 @@ def _opening(text):
 
 # ---- Elasticsearch ---------------------------------------------------------------------------------------------
 
-def _plain_json_node():
-    from elastic_transport import Urllib3HttpNode
-
-    class PlainJsonNode(Urllib3HttpNode):
-        """Sends `application/json` where the client sends its versioned media type: servers that speak the
-        Elasticsearch REST API without that media type (osmem-server, OpenSearch) answer 406 to it."""
-
-        def perform_request(self, method, target, body=None, request_timeout=None, headers=None):
-            if headers is not None:
-                headers = headers.copy()
-                for name in ("accept", "content-type"):
-                    if "vnd.elasticsearch" in (headers.get(name) or ""):
-                        headers[name] = "application/json"
-            return super().perform_request(method, target, body=body, request_timeout=request_timeout,
-                                           headers=headers)
-    return PlainJsonNode
-
-
 MAPPING = {"properties": {
     "id": {"type": "keyword"}, "type": {"type": "keyword"}, "system": {"type": "keyword"},
     "language": {"type": "keyword"}, "title": {"type": "text"}, "text": {"type": "text"},
@@ -333,9 +299,7 @@ MAPPING = {"properties": {
 
 class ElasticsearchIndex(SearchIndex):
     def __init__(self, url, index="aos-air-documents", plain_json=False, timeout=10):
-        from elasticsearch import Elasticsearch
-        kwargs = {"node_class": _plain_json_node()} if plain_json else {}
-        self.es = Elasticsearch(url, request_timeout=timeout, **kwargs)
+        self.es = elasticsearch(url, plain_json, timeout)
         self.name = index
         if not self.es.indices.exists(index=index):
             try:

@@ -5,7 +5,7 @@ from marshmallow import fields, validate
 
 from services.shared.events import Contract, Cents, Id, Vin, When, facts
 
-SCOPES = ("air", "vehicle_data", "programming", "diagnosis", "vin")  # what a tariff opens
+SCOPES = ("air", "vehicle_data", "programming", "diagnosis", "parts", "vin")  # what a tariff opens
 
 
 class ExtendedWindow(Contract):

@@ -763,6 +763,10 @@ class DiagnosisRun:
         return self._settle("interrupted", now, time)
 
 
+def _digits(written):
+    return written.replace(" ", "") if written else None
+
+
 class JobCard:
     """A car's job: the complaint and odometer, the fault memory before and after the repair, the operations
     picked with their labour times, the estimate; closing it writes the service record."""
@@ -776,7 +780,7 @@ class JobCard:
         return cls(id=id, operator_id=actor["operator_id"], user_id=actor["user_id"], vin=vin, agent_id=agent_id,
                    complaint=complaint, odometer_km=odometer_km, labour_rate_cents=labour_rate_cents,
                    vat_country=vat_country, state="open", ecus=ecus, before=None, after=None, cleared_at=None,
-                   operations=[], opened_at=now, closed_at=None, service_record_id=None, report_key=None)
+                   operations=[], parts=[], opened_at=now, closed_at=None, service_record_id=None, report_key=None)
 
     def require_open(self):
         if self.state != "open":
@@ -809,13 +813,75 @@ class JobCard:
         self.require_open()
         self.operations = operations
 
+    def parts_wanted(self):
+        """The job's parts as the catalogue is asked to price them: [{number, quantity}]."""
+        return [{"number": line.get("asked_number") or line["number"], "quantity": line["quantity"]}
+                for line in self.parts]
+
+    def brought(self, operations):
+        """The parts the operations' repair instructions use, for the lines the job does not hold yet (what the
+        technician put on the job stays as they put it)."""
+        held = {line["number"] for line in self.parts} | {line.get("asked_number") for line in self.parts}
+        lines = []
+        for operation in operations:
+            for used in operation.get("parts", []):
+                if used["number"] not in held:
+                    held.add(used["number"])
+                    lines.append({"number": used["number"], "quantity": used["quantity"],
+                                  "document_id": operation["document_id"]})
+        return lines
+
+    def put_part(self, number, asked, quantity):
+        """A part put on the job at this quantity (again: the quantity changes; a line of the number it
+        superseded, `asked`, becomes this one); the lines as the catalogue is to price them."""
+        self.require_open()
+        same = {number, asked}
+        wanted = [w for w, line in zip(self.parts_wanted(), self.parts)
+                  if line["number"] not in same and line.get("asked_number") not in same]
+        return wanted + [{"number": asked, "quantity": quantity}]
+
+    def priced(self, quote, sources=None):
+        """The job's parts as the catalogue priced them (a line keyed by the current number; `sources`: where a
+        number as asked came from, an operation's document)."""
+        self.require_open()
+        sources = sources or {}
+        before = {}  # the operation a line came from, by its number and the number it was asked as
+        for line in self.parts:
+            before[line["number"]] = before[line.get("asked_number") or line["number"]] = line.get("document_id")
+        merged = {}
+        for line in quote["lines"]:  # two numbers that lead to one part are one line
+            asked = _digits(line.get("asked")) or line["number"]
+            held = merged.get(line["number"])
+            if held is not None:
+                line = line | {key: held[key] + line[key] for key in ("quantity", "net_cents", "vat_cents",
+                                                                      "gross_cents")}
+            merged[line["number"]] = line | {"asked_number": asked, "document_id": sources.get(
+                asked, before.get(asked, before.get(line["number"])))}
+        self.parts = list(merged.values())
+
+    def unpriced(self, lines):
+        """Parts the catalogue would not price for the workshop (no parts access): kept by number, unpriced."""
+        self.require_open()
+        held = {line["number"] for line in self.parts}
+        self.parts = self.parts + [{"number": line["number"], "asked_number": line["number"], "name": None,
+                                    "quantity": line["quantity"], "unit_net_cents": None, "net_cents": None,
+                                    "vat_cents": None, "gross_cents": None, "document_id": line.get("document_id")}
+                                   for line in lines if line["number"] not in held]
+
     def estimate(self):
-        """Labour: the operations' hours at the job's rate, with the VAT of the workshop's country."""
+        """Labour (the operations' hours at the job's rate) and parts (as the catalogue priced them), each with the
+        VAT of the workshop's country, and their sums."""
         hours = sum((Decimal(str(o["hours"])) for o in self.operations), Decimal(0))
         net = int((hours * self.labour_rate_cents).to_integral_value(ROUND_HALF_UP))
-        quoted = price(net, self.vat_country, self.vat_country, None)
-        return {"hours": float(hours), "labour_rate_cents": self.labour_rate_cents, "net_cents": quoted.net_cents,
-                "vat_rate": str(quoted.vat_rate), "vat_cents": quoted.vat_cents, "gross_cents": quoted.gross_cents}
+        labour = price(net, self.vat_country, self.vat_country, None)
+        priced = [line for line in self.parts if line.get("net_cents") is not None]
+        parts_net = sum(line["net_cents"] for line in priced)
+        parts_vat = sum(line["vat_cents"] for line in priced)
+        return {"hours": float(hours), "labour_rate_cents": self.labour_rate_cents,
+                "labour_net_cents": labour.net_cents, "parts_net_cents": parts_net,
+                "parts_unpriced": len(self.parts) - len(priced), "vat_rate": str(labour.vat_rate),
+                "net_cents": labour.net_cents + parts_net, "vat_cents": labour.vat_cents + parts_vat,
+                "gross_cents": labour.gross_cents + parts_net + parts_vat}
 
     def close(self, record_id, report_key, now):
         self.require_open()

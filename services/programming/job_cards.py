@@ -12,7 +12,7 @@ from services.programming.use_cases import (AccountTime, _publish, _seen, _usabl
                                             looked_at, watch_each)
 from services.billing.access import AccessBook
 from services.shared.database import new_id
-from services.shared.errors import Conflict, NotFound, PaymentRequired, invalid_field
+from services.shared.errors import Conflict, NotFound, PaymentRequired, Unavailable, invalid_field
 
 VIN_PASSES = AccessBook(Access)
 
@@ -87,7 +87,7 @@ def _view(ctx, s, job, actor):
                      .order_by(DiagnosisRun.created_at)).all()
     return _summary(job) | {
         "agent_id": job.agent_id, "ecus": job.ecus, "before": job.before, "after": job.after,
-        "cleared_at": job.cleared_at, "operations": job.operations, "estimate": job.estimate(),
+        "cleared_at": job.cleared_at, "operations": job.operations, "parts": job.parts, "estimate": job.estimate(),
         "service_record_id": job.service_record_id, "report": job.report_key is not None,
         "runs": [_run_view(r, ctx.now) for r in runs],
         "findings": _findings(ctx, actor, job, runs) if actor is not None else [],
@@ -183,10 +183,54 @@ def choose_operations(ctx, actor, job_id, payload):
     for index, document_id in enumerate(payload["document_ids"]):
         document = ctx.document(actor, document_id, {"vin": vin})
         operations.append({"document_id": document_id, "title": document["title"],
-                           "hours": domain.labour_hours(document, f"document_ids.{index}")})
+                           "hours": domain.labour_hours(document, f"document_ids.{index}"),
+                           "parts": document["body"].get("parts", [])})
+    with ctx.store.read() as s:
+        job = _mine(s, actor, job_id)
+        brought, wanted = job.brought(operations), job.parts_wanted()
+    quote = None
+    if brought:
+        try:  # the catalogue prices them with the workshop's parts access; without it they come unpriced
+            quote = ctx.quote(actor, {"vin": vin, "lines": wanted + [
+                {"number": b["number"], "quantity": b["quantity"]} for b in brought]})
+        except (PaymentRequired, NotFound, Unavailable):
+            quote = None
     with ctx.store.transaction() as uow:
         job = _mine(uow.session, actor, job_id, lock=True)
-        job.choose(operations)
+        job.choose([{k: v for k, v in o.items() if k != "parts"} for o in operations])
+        if quote is not None:
+            job.priced(quote, {b["number"]: b["document_id"] for b in brought})
+        elif brought:
+            job.unpriced(brought)
+        return _view(ctx, uow.session, job, actor=None)
+
+
+def put_part(ctx, actor, job_id, payload):
+    """A part on the job at a quantity (the catalogue's "add to job"; again, the quantity changes), priced at the
+    workshop's prices: 402 without parts access, 404 for a number the catalogue does not have; nothing changes."""
+    domain.require_diagnostician(actor)
+    with ctx.store.read() as s:
+        job = _mine(s, actor, job_id)
+        job.require_open()
+    one = ctx.quote(actor, {"vin": job.vin, "lines": [payload]})["lines"][0]
+    asked = (one.get("asked") or one["written"]).replace(" ", "")
+    quote = ctx.quote(actor, {"vin": job.vin, "lines": job.put_part(one["number"], asked, payload["quantity"])})
+    with ctx.store.transaction() as uow:
+        job = _mine(uow.session, actor, job_id, lock=True)
+        job.priced(quote)
+        return _view(ctx, uow.session, job, actor=None)
+
+
+def set_parts(ctx, actor, job_id, payload):
+    """The job's whole parts list as the technician edited it (a line left out is taken off), priced again."""
+    domain.require_diagnostician(actor)
+    with ctx.store.read() as s:
+        job = _mine(s, actor, job_id)
+        job.require_open()
+    quote = ctx.quote(actor, {"vin": job.vin, "lines": payload["lines"]}) if payload["lines"] else {"lines": []}
+    with ctx.store.transaction() as uow:
+        job = _mine(uow.session, actor, job_id, lock=True)
+        job.priced(quote)
         return _view(ctx, uow.session, job, actor=None)
 
 

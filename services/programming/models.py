@@ -209,6 +209,7 @@ class JobCard(JobCardRules, Base):
     after: Mapped[list | None] = mapped_column(JSON, nullable=True)  # the quick test after the last clear
     cleared_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     operations: Mapped[list] = mapped_column(JSON)  # [{document_id, title, hours}] from AIR's documents
+    parts: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")  # priced lines (domain.JobCard)
     opened_at: Mapped[datetime] = mapped_column(UtcDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     service_record_id: Mapped[str | None] = mapped_column(String(36), nullable=True)

@@ -1,5 +1,5 @@
 """The job report as a PDF: the complaint, the fault memory before and after the repair with freeze frames, the
-actuator tests run, the operations with their labour times, and the estimate."""
+actuator tests run, the operations with their labour times, the parts, and the estimate of both."""
 from services.shared.pdf import FONT, document
 
 
@@ -54,11 +54,25 @@ def job_report(job, runs, now):
     _line(pdf, "Operations", 12, "B")
     for operation in job.operations:
         _line(pdf, f"  {operation['title']} ({operation['document_id']}): {operation['hours']} h")
+    if job.parts:
+        pdf.ln(2)
+        _line(pdf, "Parts", 12, "B")
+        for part in job.parts:
+            written = part.get("written") or part["number"]
+            if part.get("net_cents") is None:
+                _line(pdf, f"  {part['quantity']} x {written}: not priced (no parts access)")
+                continue
+            replaced = f" (replaces {part['asked']})" if part.get("asked") else ""
+            _line(pdf, f"  {part['quantity']} x {written} {part['name']}{replaced}: "
+                       f"{_money(part['unit_net_cents'])} each, {_money(part['net_cents'])} net")
     estimate = job.estimate()
     pdf.ln(2)
     _line(pdf, "Estimate", 12, "B")
     _line(pdf, f"  Labour {estimate['hours']} h at {_money(estimate['labour_rate_cents'])}/h: "
-               f"{_money(estimate['net_cents'])} net")
+               f"{_money(estimate['labour_net_cents'])} net")
+    _line(pdf, f"  Parts: {_money(estimate['parts_net_cents'])} net"
+               + (f" ({estimate['parts_unpriced']} line(s) not priced)" if estimate["parts_unpriced"] else ""))
+    _line(pdf, f"  Net: {_money(estimate['net_cents'])}")
     _line(pdf, f"  VAT {estimate['vat_rate']} %: {_money(estimate['vat_cents'])}")
     _line(pdf, f"  Total: {_money(estimate['gross_cents'])}", 11, "B")
     return bytes(pdf.output())

@@ -271,6 +271,17 @@ class OperationsInput(Input):
                                validate=validate.Length(0, 30))
 
 
+class JobPart(Input):
+    """A part on the job: its number as the catalogue or a repair instruction prints it, and how many."""
+    number = fields.String(required=True, validate=validate.Regexp(r"^[0-9 .\-/]{11,20}$", error=(
+        "a part number: 11 digits, with or without spaces")))
+    quantity = fields.Integer(required=True, strict=True, validate=validate.Range(1, 999))
+
+
+class JobParts(Input):
+    lines = fields.List(fields.Nested(JobPart), required=True, validate=validate.Length(max=100))
+
+
 class ReadingIn(Input):
     did = fields.String(required=True, validate=validate.Regexp(r"^0x[0-9A-F]{4}$"))
     name = fields.String(allow_none=True, validate=validate.Length(max=64))
@@ -370,10 +381,28 @@ class RunOut(Output):
 class Estimate(Output):
     hours = fields.Float()
     labour_rate_cents = fields.Integer()
-    net_cents = fields.Integer()
+    labour_net_cents = fields.Integer()
+    parts_net_cents = fields.Integer()
+    parts_unpriced = fields.Integer(metadata={"description": "parts lines without a price (no parts access)"})
+    net_cents = fields.Integer(metadata={"description": "labour and parts"})
     vat_rate = fields.String()
     vat_cents = fields.Integer()
     gross_cents = fields.Integer()
+
+
+class JobPartLine(Output):
+    number = fields.String(metadata={"description": "the current number"})
+    asked_number = fields.String(metadata={"description": "as the operation or technician named it"})
+    asked = fields.String(allow_none=True, metadata={"description": "the superseded number asked for, written"})
+    written = fields.String(allow_none=True)
+    name = fields.String(allow_none=True)
+    quantity = fields.Integer()
+    unit_net_cents = fields.Integer(allow_none=True)
+    net_cents = fields.Integer(allow_none=True, metadata={"description": "null: unpriced (no parts access)"})
+    vat_rate = fields.String(allow_none=True)
+    vat_cents = fields.Integer(allow_none=True)
+    gross_cents = fields.Integer(allow_none=True)
+    document_id = fields.String(allow_none=True, metadata={"description": "the operation that brought it"})
 
 
 class JobSummary(Output):
@@ -398,6 +427,7 @@ class JobOut(JobSummary):
     after = fields.List(fields.Dict(), allow_none=True, metadata={"description": "fault memory after the clear"})
     cleared_at = fields.AwareDateTime(allow_none=True)
     operations = fields.List(fields.Dict())
+    parts = fields.List(fields.Nested(JobPartLine))
     estimate = fields.Nested(Estimate)
     service_record_id = fields.String(allow_none=True)
     report = fields.Boolean(metadata={"description": "whether the PDF report is written (on closing)"})

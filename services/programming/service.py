@@ -37,6 +37,7 @@ class ProgrammingService:
     billing = RpcProxy("billing")
     identity = RpcProxy("identity")  # SERMI: is the technician authorised now; a job's workshop
     air = RpcProxy("air")  # a job's fault codes linked to their documents
+    parts = RpcProxy("parts")  # a job's parts, priced
     offer = Offer()
     metrics = Metrics()
     correlation = Correlation()
@@ -45,7 +46,8 @@ class ProgrammingService:
         return use_cases.Context(self.db, datetime.now(timezone.utc), self.settings, self.blobs,
                                  self.vehicle_data.describe, self.billing.claim_vin_session, self._tariffs,
                                  self.keys, self.identity.sermi_check, me=self.identity.me, search=self.air.search,
-                                 document=self.air.document, add_record=self._add_record, next_run=job_cards.next_run)
+                                 document=self.air.document, add_record=self._add_record, next_run=job_cards.next_run,
+                                 quote=self.parts.quote)
 
     def _add_record(self, actor, vin, payload):
         return self.vehicle_data.add_service_record(actor, vin, payload)
@@ -186,6 +188,14 @@ class ProgrammingService:
     @api
     def choose_operations(self, actor, job_id, payload):
         return dump(s.JobOut, job_cards.choose_operations(self._ctx(), actor, job_id, load(s.OperationsInput, payload)))
+
+    @api
+    def put_part(self, actor, job_id, payload):
+        return dump(s.JobOut, job_cards.put_part(self._ctx(), actor, job_id, load(s.JobPart, payload)))
+
+    @api
+    def set_parts(self, actor, job_id, payload):
+        return dump(s.JobOut, job_cards.set_parts(self._ctx(), actor, job_id, load(s.JobParts, payload)))
 
     @api
     def close_job(self, actor, job_id):

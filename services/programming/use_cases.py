@@ -42,6 +42,7 @@ class Context:
     search: object = None  # AIR's search, with the actor's access
     document: object = None  # AIR's document, with the actor's access
     add_record: object = None  # vehicle data's: a service record, by the actor
+    quote: object = None  # the parts catalogue's: parts at the actor's workshop's prices
     next_run: object = None  # job_cards.next_run: the agent's next diagnosis run
 
     @property

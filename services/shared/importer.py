@@ -3,7 +3,9 @@ software catalogue): check the whole input first, list every problem as `file:li
 when there is none, idempotently (the same input again changes nothing), and on the command line exit with one
 code for a refusal."""
 import sys
+import zipfile
 from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
 
 from services.shared.errors import flatten
 
@@ -49,3 +51,45 @@ def command(run):
               "nothing was imported", file=sys.stderr)
         return REFUSED
     return 0
+
+
+class Package:
+    """A folder or a zip, read the same way."""
+
+    def __init__(self, path):
+        self.path = Path(path)
+        self._zip = zipfile.ZipFile(self.path) if self.path.is_file() else None
+        if self._zip is not None:
+            names = self._zip.namelist()
+            # a zip of the folder itself: strip the one leading folder name
+            roots = {n.split("/", 1)[0] for n in names}
+            self._prefix = (roots.pop() + "/") if len(roots) == 1 and "manifest.json" not in names else ""
+            self._sizes = {n[len(self._prefix):]: self._zip.getinfo(n).file_size for n in names if not n.endswith("/")}
+        elif not self.path.is_dir():
+            raise Refused([Problem(str(path), "-", "no package here: give a folder or a .zip")])
+
+    def size(self, name):
+        if self._zip is not None:
+            return self._sizes.get(name)
+        target = self.path / name
+        return target.stat().st_size if target.is_file() else None
+
+    def read(self, name):
+        if self._zip is not None:
+            return self._zip.read(self._prefix + name)
+        return (self.path / name).read_bytes()
+
+    def lines(self, name):
+        if self._zip is not None:
+            with self._zip.open(self._prefix + name) as handle:
+                for raw in handle:
+                    yield raw.decode("utf-8")
+        else:
+            with open(self.path / name, encoding="utf-8") as handle:
+                yield from handle
+
+
+def safe(name):
+    """A path inside the package: neither absolute nor climbing out of it."""
+    path = PurePosixPath(name)
+    return not path.is_absolute() and ".." not in path.parts

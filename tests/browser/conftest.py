@@ -16,6 +16,7 @@ import pytest
 import requests
 
 from deploy.ports import stop_with_parent, unclaimed_ports
+from deploy.processes import PROCESSES
 from services.programming.settings import ProgrammingSettings
 from services.shared import config as settings
 from services.shared.config import ROOT
@@ -70,8 +71,10 @@ def system(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("aos-browser")
     vhost = f"aos-browser-{uuid.uuid4().hex[:8]}"
     requests.put(MANAGEMENT + vhost, auth=("guest", "guest"), timeout=10).raise_for_status()
-    *first, control, vies, sermi = unclaimed_ports(16)
-    gateway, car, blob, mail, metrics = first[:5]  # metrics: the 8 after it are the processes'
+    # metrics: the block after it is the processes' (each its metrics_port on), then the stand-ins' ports
+    ports = unclaimed_ports(5 + max(p.metrics_port for p in PROCESSES) + 3)
+    gateway, car, blob, mail, metrics = ports[:5]
+    control, vies, sermi = ports[-3:]
     # the portal at localhost: a passkey's relying party is a host name (Chromium takes no IP address for one)
     env = os.environ | {"AOS_PROFILE": "development", "AOS_SMTP_PORT": str(mail),
                         "AOS_PORTAL_URL": f"http://localhost:{gateway}",

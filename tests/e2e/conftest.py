@@ -9,14 +9,7 @@ import pytest
 import requests
 from nameko.standalone.rpc import ClusterRpcProxy
 
-from gateway.service import GatewayService
-from services.air.service import AirService
-from services.audit.service import AuditService
-from services.billing.service import BillingService
-from services.identity.service import IdentityService
-from services.programming.service import ProgrammingService
-from services.shop.service import ShopService
-from services.vehicle_data.service import VehicleDataService
+from deploy.processes import PROCESSES
 from tests.helpers import Mailbox
 
 STRONG = "Bremsscheibe-Drehmoment-42"
@@ -40,8 +33,7 @@ def system(request, runner_factory, config):
     """Every service and the gateway running; `@pytest.mark.config(AOS_VARIABLE=value)` changes settings first."""
     marker = request.node.get_closest_marker("config")
     config["ENVIRONMENT"].update({name: str(value) for name, value in (marker.kwargs if marker else {}).items()})
-    runner = runner_factory(config, IdentityService, BillingService, VehicleDataService, ShopService, AirService,
-                            ProgrammingService, GatewayService, AuditService)
+    runner = runner_factory(config, *(p.service_class() for p in PROCESSES))
     runner.start()
     return config
 

@@ -15,12 +15,14 @@ from services.air.models import OutboxMessage
 from services.shared import blobs
 from services.shared.database import make_engine
 from deploy import vehicles
+from deploy.parts import cylinders
 from tests.e2e.conftest import Workshop, buy, error, fill_registry, top_up
 from tests.helpers import eventually
 
 FEED = vehicles.generate(20, seed=5)
 CAR = FEED["vehicles"][0]
-OTHER_CAR = next(v for v in FEED["vehicles"] if v["engine_code"] != CAR["engine_code"])
+OTHER_CAR = next(v for v in FEED["vehicles"] if v["engine_code"] != CAR["engine_code"]
+                 and cylinders(v["engine_code"]))  # an engine with ignition coils: not an electric one
 DOCUMENTS = 2500
 
 

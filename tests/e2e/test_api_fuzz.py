@@ -7,12 +7,17 @@ from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis import GenerationMode
 
 from gateway import openapi
+from tests.e2e.test_parts import import_parts, parts_package  # noqa: F401  (the demo catalogue, made once)
+from tests.helpers import eventually
 
 EXAMPLES = 6
 LAST = ("/api/v1/auth/logout", "/api/v1/auth/password", "second-factor/reset")  # they end the session: at the end
 
 
-def test_no_route_answers_a_server_error_whatever_it_is_sent(api, workshop):
+def test_no_route_answers_a_server_error_whatever_it_is_sent(api, system, workshop, parts_package):
+    import_parts(system, parts_package)  # the system as `make run` has it: a parts catalogue to read
+    eventually(lambda: api("GET", "/api/v1/parts/catalogue", workshop.token).status_code == 200, timeout=30,
+               what="the parts service to index the catalogue")
     agent = api("POST", "/api/v1/agents", workshop.token, json={"name": "bay 1"}).json()
     bearer = {"Authorization": f"Bearer {workshop.token}"}
     as_agent = {"Authorization": f"Agent {agent['id']}:{agent['credential']}"}

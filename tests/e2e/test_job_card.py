@@ -23,6 +23,7 @@ from services.shared.database import make_engine
 from simulator import doip
 from tests.e2e.conftest import Workshop, buy, error, fill_registry, top_up
 from tests.e2e.test_air import DOCUMENTS, package  # noqa: F401  (the demo library, made once for the module)
+from tests.e2e.test_parts import NEW_COIL, OLD_COIL, import_parts, parts_package  # noqa: F401  (the catalogue)
 from tests.helpers import eventually
 
 FEED = vehicles.generate(20, seed=5)
@@ -33,9 +34,11 @@ LIVE = ["engine_speed", "coolant_temperature", "battery_voltage", "engine_load",
 
 
 @pytest.fixture
-def lift(system, package, tmp_path):
-    """The registry and the library in AOS; the car, its coil dead, on the simulator answering from the ODX."""
+def lift(system, package, parts_package, tmp_path):
+    """The registry, the library and the parts catalogue in AOS; the car, its coil dead, on the simulator answering
+    from the ODX."""
     fill_registry(system, FEED)
+    import_parts(system, parts_package)
     engine = make_engine(system["DATABASE_URLS"]["air"])
     store = blobs.from_config(system)
     store.ensure_bucket()
@@ -150,7 +153,31 @@ def test_from_complaint_to_service_record(api, lift):
         estimate = chosen.json()["estimate"]
         assert chosen.json()["operations"] == [{"document_id": coil["id"], "title": coil["title"], "hours": hours}]
         assert estimate["net_cents"] == round(hours * 9500) and estimate["vat_rate"] == "19"
-        assert estimate["gross_cents"] == estimate["net_cents"] + round(estimate["net_cents"] * 0.19)
+        assert estimate["gross_cents"] == estimate["net_cents"] + (estimate["net_cents"] * 19 + 50) // 100  # half up
+        # the operation brought its part, the coil its instruction names: unpriced without parts access
+        assert [(p["number"], p["quantity"], p["net_cents"]) for p in chosen.json()["parts"]] == [(OLD_COIL, 1, None)]
+        assert estimate["parts_unpriced"] == 1 and estimate["parts_net_cents"] == 0
+        # with parts access, four coils on the job from the catalogue: one line, the current number, priced
+        refused = api("POST", f"/api/v1/jobs/{job_id}/parts", workshop.token,
+                      json={"number": "12 13 8 616 153", "quantity": 4})
+        assert refused.status_code == 402 and error(refused)["code"] == "PARTS_ACCESS_REQUIRED"
+        assert buy(api, workshop, "parts-1d").status_code == 201
+        added = eventually(lambda: (lambda a: a if a.status_code == 200 else None)(api(
+            "POST", f"/api/v1/jobs/{job_id}/parts", workshop.token, json={"number": "12 13 8 616 153", "quantity": 4})),
+            what="parts to hear of the access")
+        [coils] = added.json()["parts"]
+        assert (coils["number"], coils["asked"], coils["quantity"]) == (NEW_COIL, "12 13 8 616 153", 4)
+        assert coils["net_cents"] == 4 * coils["unit_net_cents"] and coils["document_id"] == coil["id"]
+        estimate = added.json()["estimate"]
+        labour = round(hours * 9500)
+        assert (estimate["labour_net_cents"], estimate["parts_net_cents"], estimate["parts_unpriced"]) == (
+            labour, coils["net_cents"], 0)
+        assert estimate["net_cents"] == labour + coils["net_cents"]
+        assert estimate["gross_cents"] == estimate["net_cents"] + estimate["vat_cents"]
+        assert estimate["vat_cents"] == (labour * 19 + 50) // 100 + coils["vat_cents"]  # 19 %, half a cent up
+        unknown = api("POST", f"/api/v1/jobs/{job_id}/parts", workshop.token, json={"number": "99999999999",
+                                                                                   "quantity": 1})
+        assert unknown.status_code == 404 and job(api, workshop, job_id)["parts"] == added.json()["parts"]
         not_a_repair = api("PUT", f"/api/v1/jobs/{job_id}/operations", workshop.token,
                            json={"document_ids": ["DTC-P0301"]})
         assert not_a_repair.status_code == 422 and error(not_a_repair)["details"]["field"] == "document_ids.0"
@@ -173,7 +200,8 @@ def test_from_complaint_to_service_record(api, lift):
         link = api("GET", f"/api/v1/jobs/{job_id}/report", workshop.token).json()["url"]
         text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(requests.get(link, timeout=30).content)).pages)
         for words in ("engine shakes at idle", "P0301", "Cylinder 1 misfire detected", "freeze frame",
-                      coil["title"], f"{hours} h", "No fault stored"):
+                      coil["title"], f"{hours} h", "No fault stored", "4 x 12 13 8 643 360 Ignition coil",
+                      "(replaces 12 13 8 616 153)", "Parts:", "VAT 19 %"):
             assert words in text, words
         assert api("POST", f"/api/v1/jobs/{job_id}/runs", workshop.token,
                    json={"kind": "quick_test"}).status_code == 409  # closed

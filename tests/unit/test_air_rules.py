@@ -6,6 +6,7 @@ from types import SimpleNamespace as Row
 import pytest
 
 from services.air import domain, search
+from services.shared.search import one_edit
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=timezone.utc)
 CAR = domain.Vehicle("WBA5F31000X000001", "G20", "5F31", "B48B20", date(2021, 5, 1))
@@ -72,4 +73,4 @@ def test_highlights_mark_matched_words_and_escape_the_rest():
                                           ("coil", "coils", True), ("brake", "berak", False), ("pads", "pods", True),
                                           ("pads", "rods", False)])
 def test_one_edit_counts_a_transposition_as_one(a, b, close):
-    assert search._one_edit(a, b) is close
+    assert one_edit(a, b) is close

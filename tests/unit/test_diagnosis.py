@@ -206,15 +206,27 @@ def test_a_run_is_billed_to_its_last_word_never_past_its_reservation():
     assert never.state == "cancelled" and time.settled == [(30, 0)]
 
 
-def test_the_estimate_sums_labour_with_the_workshops_vat():
+def test_the_estimate_sums_labour_and_parts_with_the_workshops_vat():
     job = domain.JobCard.open("j", {"operator_id": "o", "user_id": "u"}, "WBA7K7109MW240891", "a", "shakes",
                               1000, 9500, "DE", [], NOW)
-    assert job.estimate() == {"hours": 0.0, "labour_rate_cents": 9500, "net_cents": 0, "vat_rate": "19",
-                              "vat_cents": 0, "gross_cents": 0}
+    nothing = {"hours": 0.0, "labour_rate_cents": 9500, "labour_net_cents": 0, "parts_net_cents": 0,
+               "parts_unpriced": 0, "net_cents": 0, "vat_rate": "19", "vat_cents": 0, "gross_cents": 0}
+    assert job.estimate() == nothing
     job.choose([{"document_id": "d1", "title": "Replace ignition coil", "hours": 1.3},
                 {"document_id": "d2", "title": "Replace spark plug", "hours": 0.7}])
-    assert job.estimate() | {} == {"hours": 2.0, "labour_rate_cents": 9500, "net_cents": 19000, "vat_rate": "19",
-                                   "vat_cents": 3610, "gross_cents": 22610}
+    assert job.estimate() == nothing | {"hours": 2.0, "labour_net_cents": 19000, "net_cents": 19000,
+                                        "vat_cents": 3610, "gross_cents": 22610}
+    # four coils as the parts catalogue priced them (its lines carry their own VAT), and a line it could not price
+    job.priced({"lines": [{"number": "12138643360", "written": "12 13 8 643 360", "name": "Ignition coil",
+                           "quantity": 4, "unit_net_cents": 5800, "net_cents": 23200, "vat_rate": "19",
+                           "vat_cents": 4408, "gross_cents": 27608, "asked": "12 13 8 616 153"}]})
+    job.unpriced([{"number": "12120037244", "quantity": 3, "document_id": "d2"}])
+    assert job.parts[0]["asked_number"] == "12138616153"
+    assert job.estimate() == nothing | {"hours": 2.0, "labour_net_cents": 19000, "parts_net_cents": 23200,
+                                        "parts_unpriced": 1, "net_cents": 42200, "vat_cents": 3610 + 4408,
+                                        "gross_cents": 22610 + 27608}
+    assert job.brought([{"document_id": "d1", "parts": [{"number": "12138616153", "quantity": 1}]}]) == [], \
+        "a part the job holds (by the number it was asked as) is not brought again"
     with pytest.raises(Exception) as refused:
         job.close("rec", "key", NOW)
     assert refused.value.code == "QUICK_TEST_FIRST"

@@ -22,6 +22,7 @@ def test_every_fact_of_the_design_has_one_contract_and_owner():
                         "KeyProgrammed", "SecurityRefused", "AgentChanged", "AgentRefused",
                         "GatewayUnlocked", "JobOpened", "DiagnosisRunEnded", "JobClosed"},
         "shop": {"OrderPlaced", "OrderCancelled"},  # OrderCancelled: refunds need to hear of cancellations
+        "parts": {"CatalogueImported", "PartsRequested"},  # PartsRequested: what dealer systems subscribe to
     }
     assert {name: r.owner for name, r in CATALOGUE.items()} == {
         name: owner for owner, names in owners.items() for name in names}

@@ -194,6 +194,9 @@ export function DocumentView({ id, query }) {
     ${body.data.length > 0 && html`<section aria-labelledby="data"><h2 id="data">${t('Technical data')}</h2>
       <table><thead><tr><th scope="col">${t('Item')}</th><th scope="col">${t('Value')}</th></tr></thead>
       <tbody>${body.data.map((row) => html`<tr><th scope="row">${row.item}</th><td>${row.value} ${row.unit || ''}</td></tr>`)}</tbody></table></section>`}
+    ${body.parts && body.parts.length > 0 && html`<section aria-labelledby="parts-used"><h2 id="parts-used">${t('Parts')}</h2>
+      <ul data-testid="parts-used">${body.parts.map((p) => html`<li>${p.quantity} × <a href=${`#/parts/part/${p.number}${vin ? '?vin=' + vin : ''}`}>
+        ${p.number.replace(/^(\d{2})(\d{2})(\d)(\d{3})(\d{3})$/, '$1 $2 $3 $4 $5')}</a></li>`)}</ul></section>`}
     ${body.tools.length > 0 && html`<section aria-labelledby="tools"><h2 id="tools">${t('Special tools')}</h2><ul>${body.tools.map((tool) => html`<li>${tool}</li>`)}</ul></section>`}
     ${body.notes.length > 0 && html`<section aria-labelledby="notes"><h2 id="notes">${t('Notes')}</h2><ul>${body.notes.map((note) => html`<li>${note}</li>`)}</ul></section>`}
     ${doc.binaries.map((binary) => (binary.media_type === 'image/svg+xml'

@@ -6,7 +6,7 @@ import { html } from 'htm/preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, useApi } from '../api.js';
 import { money, N_, t } from '../i18n.js';
-import { ErrorBanner, Field, formValues, Notice, Offer, Page, useAction } from '../ui.js';
+import { download, ErrorBanner, Field, formValues, Notice, Offer, Page, useAction } from '../ui.js';
 import { AgentField } from './security.js';
 
 const RUNS = { quick_test: N_('Quick test'), live_data: N_('Live data'), routine: N_('Actuator test'), clear: N_('Clear fault memory') };
@@ -199,14 +199,58 @@ function Findings({ job, onChoose, onRun, busy }) {
   </section>`;
 }
 
-function Estimate({ job }) {
+// The job's parts: what its operations brought and what was put on it from the catalogue, priced; quantities
+// edited or a line taken off; the list sent to a dealer as a parts request (and its CSV for the dealer's system).
+function JobParts({ job, onChanged }) {
+  const { error, run } = useAction();
+  const [sent, setSent] = useState(null);
+  if (!job.parts.length) return html`<p>${t('No parts on the job yet: operations bring theirs, the parts catalogue adds more.')}
+    <a href=${`#/parts?vin=${job.vin}`}>${t('Parts catalogue')}</a></p>`;
+  const save = async (event) => {
+    event.preventDefault();
+    const lines = job.parts.map((p, i) => ({ number: p.number, quantity: Number(event.target[`quantity-${i}`].value) }))
+      .filter((line) => line.quantity > 0);
+    if (await run(() => api('PUT', `/jobs/${job.id}/parts`, { body: { lines } }))) onChanged();
+  };
+  const request = async () => {
+    const lines = job.parts.map((p) => ({ number: p.number, quantity: p.quantity }));
+    const made = await run(() => api('POST', '/parts/requests', { body: { vin: job.vin, job_id: job.id, lines } }));
+    if (made) setSent(made);
+  };
+  const csv = async () => {
+    const answer = await run(() => api('GET', `/parts/requests/${sent.id}`, { headers: { Accept: 'text/csv' }, raw: true }));
+    if (answer) download(`aos-parts-request-${sent.id}.csv`, await answer.blob());
+  };
+  const open = job.state === 'open';
+  return html`<form onSubmit=${save} novalidate aria-label=${t('Parts')}>
+    <table class="list" data-testid="job-parts"><caption>${t('Parts')}</caption>
+      <thead><tr><th scope="col">${t('Part number')}</th><th scope="col">${t('Part')}</th><th scope="col">${t('Qty')}</th>
+        <th scope="col">${t('Net')}</th></tr></thead>
+      <tbody>${job.parts.map((p, i) => html`<tr data-number=${p.number}>
+        <td>${p.written || p.number}${p.asked && html`<br /><small>${t('replaces {old}', { old: p.asked })}</small>`}</td>
+        <td>${p.name || t('not priced: parts access needed')}</td>
+        <td>${open ? html`<input type="number" name=${`quantity-${i}`} min="0" max="999" value=${p.quantity}
+          aria-label=${t('Quantity of {part}', { part: p.written || p.number })} />` : p.quantity}</td>
+        <td>${p.net_cents != null ? money(p.net_cents) : '–'}</td></tr>`)}</tbody></table>
+    ${open && html`<p class="actions"><button type="submit">${t('Save quantities')}</button>
+      <button type="button" onClick=${request}>${t('Send the parts list to a dealer')}</button></p>`}
+    ${sent && html`<${Notice} kind="success"><p role="status" data-testid="parts-request">${t('Parts request sent: {n} lines, {net} net.', {
+      n: sent.lines.length, net: money(sent.net_cents) })} <button type="button" class="link" onClick=${csv}>${t('CSV for the dealer')}</button></p></${Notice}>`}
+    <${ErrorBanner} error=${error} />
+    ${error && error.status === 402 && html`<${Offer} tariffs=${error.details.tariffs} message=${error.message} vin=${job.vin} />`}
+  </form>`;
+}
+
+function Estimate({ job, onChanged }) {
   const e = job.estimate;
   return html`<section aria-labelledby="estimate"><h2 id="estimate">${t('Operations and estimate')}</h2>
     ${job.operations.length === 0 ? html`<p>${t('No operation picked yet.')}</p>` : html`<table class="list" data-testid="operations">
       <thead><tr><th scope="col">${t('Operation')}</th><th scope="col">${t('Labour time')}</th></tr></thead>
       <tbody>${job.operations.map((o) => html`<tr><td>${o.title}</td><td>${t('{h} h', { h: o.hours })}</td></tr>`)}</tbody></table>`}
+    <${JobParts} job=${job} onChanged=${onChanged} />
     <dl class="facts" data-testid="estimate">
-      <div><dt>${t('Labour')}</dt><dd>${t('{h} h', { h: e.hours })} × ${money(e.labour_rate_cents)}</dd></div>
+      <div><dt>${t('Labour')}</dt><dd data-testid="labour">${t('{h} h', { h: e.hours })} × ${money(e.labour_rate_cents)} = ${money(e.labour_net_cents)}</dd></div>
+      <div><dt>${t('Parts')}</dt><dd data-testid="parts-net">${money(e.parts_net_cents)}${e.parts_unpriced ? ' · ' + t('{n} not priced', { n: e.parts_unpriced }) : ''}</dd></div>
       <div><dt>${t('Net')}</dt><dd data-testid="net">${money(e.net_cents)}</dd></div>
       <div><dt>${t('VAT {rate} %', { rate: e.vat_rate })}</dt><dd>${money(e.vat_cents)}</dd></div>
       <div><dt>${t('Total')}</dt><dd data-testid="gross">${money(e.gross_cents)}</dd></div>
@@ -273,7 +317,7 @@ export function Job({ id }) {
     <${FaultMemory} ecus=${data.before} title=${t('Fault memory as found')} testid="before" />
     <${FaultMemory} ecus=${data.after} title=${t('Fault memory after the repair')} testid="after" />
     <${Findings} job=${data} onChoose=${choose} onRun=${start} busy=${busy} />
-    <${Estimate} job=${data} />
+    <${Estimate} job=${data} onChanged=${job.reload} />
     ${data.state === 'open' ? html`<p><button type="button" onClick=${close} disabled=${busy || !data.before}>${t('Close the job')}</button></p>`
       : html`<${Notice} kind="success"><p>${t('Closed: the service record is written.')}</p></${Notice}>
         <p><button type="button" onClick=${openReport}>${t('Job report (PDF)')}</button>

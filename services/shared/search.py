@@ -1,0 +1,45 @@
+"""What every search adapter of AOS shares (AIR's documents, the parts catalogue): the edit distance both engines
+count a fuzzy match by, and the Elasticsearch node that speaks plain JSON to servers that refuse the client's
+versioned media type (osmem-server, OpenSearch)."""
+
+
+def one_edit(a, b):
+    """Levenshtein distance <= 1 (with a transposition counted as one, as both engines count it)."""
+    if a == b:
+        return True
+    if abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1
+                                  and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]])
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    i = 0
+    while i < len(short) and short[i] == long_[i]:
+        i += 1
+    return short[i:] == long_[i + 1:]
+
+
+def plain_json_node():
+    """An Elasticsearch client node class that sends `application/json` where the client sends its versioned
+    media type, which servers speaking the Elasticsearch REST API without it answer 406 to. Switched on by
+    configuration (AOS_ELASTICSEARCH_PLAIN_JSON), never by default."""
+    from elastic_transport import Urllib3HttpNode
+
+    class PlainJsonNode(Urllib3HttpNode):
+        def perform_request(self, method, target, body=None, request_timeout=None, headers=None):
+            if headers is not None:
+                headers = headers.copy()
+                for name in ("accept", "content-type"):
+                    if "vnd.elasticsearch" in (headers.get(name) or ""):
+                        headers[name] = "application/json"
+            return super().perform_request(method, target, body=body, request_timeout=request_timeout,
+                                           headers=headers)
+    return PlainJsonNode
+
+
+def elasticsearch(url, plain_json=False, timeout=10):
+    """A client for `url` (with the plain-JSON node when asked)."""
+    from elasticsearch import Elasticsearch
+    kwargs = {"node_class": plain_json_node()} if plain_json else {}
+    return Elasticsearch(url, request_timeout=timeout, **kwargs)
