@@ -38,3 +38,8 @@ class Calls:
                 return method(*args)
         except eventlet.Timeout:  # a BaseException: nameko's worker would not catch it
             raise Unavailable("SERVICE_UNAVAILABLE", "A service is not answering; please try again shortly.")
+
+
+# the services the gateway calls, each by its own name (the agents' lane is programming's, not a service)
+SERVICES = tuple(name for name, value in vars(Calls).items()
+                 if isinstance(value, RpcProxy) and value.target_service == name)

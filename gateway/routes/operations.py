@@ -3,7 +3,7 @@ stay out of the OpenAPI document)."""
 import eventlet
 
 from gateway import asyncapi, openapi, portal
-from deploy.processes import SERVICES
+from gateway.calls import SERVICES
 from gateway.http import V1, file_route, json_response, route
 
 
@@ -16,7 +16,7 @@ class Routes:
            errors=((503, "a dependency is not reachable"),))
     def ready(self, request):
         checks = {}
-        for name in SERVICES:  # each service's proxy (gateway.calls) is named after it
+        for name in SERVICES:  # each service's proxy is named after it
             proxy = getattr(self, name)
             try:
                 with eventlet.Timeout(2):

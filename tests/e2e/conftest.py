@@ -9,7 +9,11 @@ import pytest
 import requests
 from nameko.standalone.rpc import ClusterRpcProxy
 
+from deploy import parts as demo_parts
 from deploy.processes import PROCESSES
+from services.parts import package
+from services.shared import blobs
+from services.shared.database import make_engine
 from tests.helpers import Mailbox
 
 STRONG = "Bremsscheibe-Drehmoment-42"
@@ -151,3 +155,21 @@ def staff_token(system, who="anna.berger@aos.example", ttl=600):
     """A staff member's token, signed with operations' key as `python -m deploy.staff` signs it."""
     from services.shared.tokens import staff_token as sign
     return sign(Path(system["STAFF_PRIVATE_KEY_FILE"]).read_bytes(), who, ttl)
+
+
+@pytest.fixture(scope="module")
+def parts_package(tmp_path_factory):
+    """The demo parts package, as `make run` imports it, written once per module."""
+    folder = tmp_path_factory.mktemp("parts") / "demo-parts"
+    demo_parts.write(folder)
+    return folder
+
+
+def import_parts(system, folder):
+    engine = make_engine(system["DATABASE_URLS"]["parts"])
+    store = blobs.from_config(system)
+    store.ensure_bucket()
+    try:
+        return package.import_package(folder, engine, store)
+    finally:
+        engine.dispose()

@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis import GenerationMode
 
 from gateway import openapi
-from tests.e2e.test_parts import import_parts, parts_package  # noqa: F401  (the demo catalogue, made once)
+from tests.e2e.conftest import import_parts
 from tests.helpers import eventually
 
 EXAMPLES = 6

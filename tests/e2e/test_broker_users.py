@@ -12,19 +12,9 @@ from kombu import Connection, Exchange, Producer, Queue
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from deploy import broker
-from gateway.service import GatewayService
-from services.air.service import AirService
-from services.audit.service import AuditService
-from services.billing.service import BillingService
-from services.identity.service import IdentityService
-from services.programming.service import ProgrammingService
-from services.shop.service import ShopService
-from services.vehicle_data.service import VehicleDataService
+from deploy.processes import PROCESSES
 from tests.e2e.conftest import Api, Workshop, buy, credit, staff_token, top_up
 from tests.helpers import Mailbox, eventually
-
-CLASSES = (IdentityService, BillingService, VehicleDataService, ShopService, AirService, ProgrammingService,
-           GatewayService, AuditService)
 
 
 @pytest.fixture
@@ -46,8 +36,8 @@ def broker_users(request, rabbit_config):
 @pytest.mark.parametrize("database_urls", ["sqlite"], indirect=True)
 def test_every_process_as_its_own_broker_user_runs_the_system_and_is_refused_the_rest(
         container_factory, config, broker_users):
-    for cls in CLASSES:
-        container_factory(cls, dict(config, AMQP_URI=broker_users[cls.name])).start()
+    for process in PROCESSES:
+        container_factory(process.service_class(), dict(config, AMQP_URI=broker_users[process.name])).start()
     api = Api(f"http://{config['WEB_SERVER_ADDRESS']}", Mailbox(config["MAIL_FOLDER"]))
 
     eventually(lambda: api("GET", "/ready").status_code == 200, what="the gateway to ping every service")

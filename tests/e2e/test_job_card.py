@@ -21,9 +21,9 @@ from services.shared import blobs
 from services.shared.config import build
 from services.shared.database import make_engine
 from simulator import doip
-from tests.e2e.conftest import Workshop, buy, error, fill_registry, top_up
+from tests.e2e.conftest import Workshop, buy, error, fill_registry, import_parts, top_up
 from tests.e2e.test_air import DOCUMENTS, package  # noqa: F401  (the demo library, made once for the module)
-from tests.e2e.test_parts import NEW_COIL, OLD_COIL, import_parts, parts_package  # noqa: F401  (the catalogue)
+from tests.e2e.test_parts import NEW_COIL, OLD_COIL
 from tests.helpers import eventually
 
 FEED = vehicles.generate(20, seed=5)

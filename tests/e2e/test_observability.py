@@ -149,7 +149,7 @@ def test_grafana_provisioning_points_every_panel_at_the_provisioned_datasource()
     datasource = yaml.safe_load((DEPLOY / "grafana/provisioning/datasources/prometheus.yml").read_text())
     uid = datasource["datasources"][0]["uid"]
     boards = [json.loads(p.read_text()) for p in DASHBOARDS]
-    assert {b["uid"] for b in boards} == {"aos-business", "aos-api", "aos-programming", "aos-search"}
+    assert {b["uid"] for b in boards} == {"aos-business", "aos-api", "aos-programming", "aos-search", "aos-parts"}
     for board in boards:
         for panel in board["panels"]:
             assert panel["datasource"]["uid"] == uid and panel["targets"], (board["title"], panel["title"])

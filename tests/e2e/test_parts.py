@@ -13,11 +13,9 @@ from nameko.standalone.events import get_event_exchange
 from deploy import parts as demo_parts
 from deploy import vehicles
 from services.catalogue import CATALOGUE
-from services.parts import package
 from services.parts.domain import written
-from services.shared import blobs, events
-from services.shared.database import make_engine
-from tests.e2e.conftest import Workshop, buy, error, fill_registry, top_up
+from services.shared import events
+from tests.e2e.conftest import Workshop, buy, error, fill_registry, import_parts, top_up
 from tests.helpers import eventually
 
 FEED = vehicles.generate(20, seed=5)
@@ -25,23 +23,6 @@ CAR = FEED["vehicles"][0]  # a U11 with the B38A15: its coils are the demo car's
 UNKNOWN = CAR["vin"][:11] + "000001"  # a U11 the registry does not know (positions 4-7 say the model)
 OLD_COIL, NEW_COIL = demo_parts.DEMO_COIL
 COILS = f"{CAR['series']}-12_13-01"
-
-
-@pytest.fixture(scope="module")
-def parts_package(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("parts") / "demo-parts"
-    demo_parts.write(folder)
-    return folder
-
-
-def import_parts(system, folder):
-    engine = make_engine(system["DATABASE_URLS"]["parts"])
-    store = blobs.from_config(system)
-    store.ensure_bucket()
-    try:
-        return package.import_package(folder, engine, store)
-    finally:
-        engine.dispose()
 
 
 @pytest.fixture
