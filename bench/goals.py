@@ -15,6 +15,9 @@ from pathlib import Path
 GOALS = {
     "air gateway / engine p95": ("AIR search p95 through the gateway / the engine's own p95, concurrency 8", "<=", 2.0),
     "air search / me p95": ("AIR search p95 / GET /me p95 through the gateway, same run", "<=", 1.2),
+    "parts lookup / me p95": ("part-number lookup p95 / GET /me p95 through the gateway, 200,000 parts", "<=", 1.5),
+    "parts illustration / me p95": ("VIN-filtered illustration p95 / GET /me p95 through the gateway", "<=", 1.5),
+    "parts search / me p95": ("parts search p95 / GET /me p95 through the gateway, VIN-filtered", "<=", 1.5),
     "me / ping rate": ("GET /me rate / bare identity.ping RPC rate", ">=", 0.8),
     "purchase / me rate": ("purchase rate / GET /me rate, same clients", ">=", 0.4),
     "heartbeat p99 / interval (SQLite)": ("heartbeat p99 / the 2 s interval, 320 sessions, SQLite", "<=", 0.25),

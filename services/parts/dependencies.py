@@ -12,7 +12,7 @@ from nameko.extensions import DependencyProvider
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
-from services.parts import search
+from services.parts import domain, search
 from services.parts.models import Catalogue, Illustration, Part, Row, Supersession
 from services.parts.settings import PartsSettings
 from services.shared.config import of_container, setting
@@ -31,7 +31,8 @@ class Loaded:
     version: str
     series: dict
     vin_model: list
-    superseded_by: dict
+    superseded_by: dict  # old -> (new, interchangeability)
+    replaced: dict  # new -> [old]: what led to a number
     options: tuple
     index: object
 
@@ -73,7 +74,7 @@ def load(settings, Session, catalogue):
         superseded_by = {s.old: (s.new, s.interchangeability) for s in session.scalars(
             select(Supersession).where(Supersession.catalogue_id == catalogue.id))}
     return Loaded(catalogue.id, catalogue.name, catalogue.version, catalogue.series, catalogue.vin_model,
-                  superseded_by, tuple(catalogue.options), OffTheHub(index) if settings.engine == "tantivy" else index)
+                  superseded_by, domain.replaced(superseded_by), tuple(catalogue.options), OffTheHub(index) if settings.engine == "tantivy" else index)
 
 
 def drop_index(settings, catalogue_id):

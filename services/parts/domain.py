@@ -169,6 +169,25 @@ def current(number, superseded_by):
     return steps[-1][1] if steps else number
 
 
+def replaced(superseded_by):
+    """The other way round: new -> the old numbers it superseded directly (kept beside `superseded_by`)."""
+    back = {}
+    for old, (new, _) in superseded_by.items():
+        back.setdefault(new, []).append(old)
+    return back
+
+
+def predecessors(number, replaced_by):
+    """Every number that leads to `number`, however many steps back."""
+    found, todo = set(), [number]
+    while todo:
+        for old in replaced_by.get(todo.pop(), ()):
+            if old not in found:
+                found.add(old)
+                todo.append(old)
+    return found
+
+
 def cycle(superseded_by):
     """A supersession cycle (its numbers, in order), or None: a catalogue must not lead a number back to itself."""
     done = set()

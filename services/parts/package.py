@@ -448,16 +448,26 @@ def _drop(session, catalogue_id):
 
 def _store(Session, package, blobs, cid):
     """Every record of the (checked) package under catalogue `cid`, in chunks; returns the rows stored."""
-    rows = 0
+    rows, stored = 0, {}
     for name in FILES:
         chunk = []
-        for position, (_, record) in enumerate(records(package, name)):
-            chunk += _tables(package, blobs, cid, name, record, position)
+        for position, record in enumerate(checked_records(package, name)):
+            chunk += _tables(package, blobs, stored, cid, name, record, position)
             if len(chunk) >= CHUNK:
                 rows += _insert(Session, chunk)
                 chunk = []
         rows += _insert(Session, chunk)
     return rows
+
+
+def checked_records(package, name):
+    """The records of a file `check` passed, as they are written: its checks are not run twice (they are what
+    takes the time)."""
+    if package.size(name) is None:
+        return
+    for line in package.lines(name):
+        if line.strip():
+            yield json.loads(line)
 
 
 def _insert(Session, chunk):
@@ -470,8 +480,9 @@ def _insert(Session, chunk):
     return len(by_table.get(Row, []))
 
 
-def _tables(package, blobs, cid, name, r, position):
-    """The table rows of the `position`th record of a file: [(model, values)]."""
+def _tables(package, blobs, stored, cid, name, r, position):
+    """The table rows of the `position`th record of a (checked) file: [(model, values)]. `stored`: the drawings
+    this import put in object storage already, with their sizes."""
     if name == "groups.jsonl":
         return [(Group, {"catalogue_id": cid, "id": r["id"], "parent": None, "name_en": r["name"]["en"],
                          "name_de": r["name"]["de"], "position": int(r["id"])})] + [
@@ -479,8 +490,8 @@ def _tables(package, blobs, cid, name, r, position):
                      "name_de": s["name"]["de"], "position": i}) for i, s in enumerate(r["subgroups"])]
     if name == "parts.jsonl":
         return [(Part, {"catalogue_id": cid, "number": r["number"], "name_en": r["name"]["en"],
-                        "name_de": r["name"]["de"], "weight_g": r["weight_g"], "prices": r["prices"],
-                        "kit": r["kit"]})]
+                        "name_de": r["name"]["de"], "weight_g": r.get("weight_g"), "prices": r["prices"],
+                        "kit": r.get("kit")})]
     if name == "kits.jsonl":
         return [(KitContent, {"catalogue_id": cid, "kit": r["kit"], "number": c["number"], "quantity": c["quantity"]})
                 for c in r["contents"]]
@@ -489,21 +500,23 @@ def _tables(package, blobs, cid, name, r, position):
                                 "interchangeability": r["interchangeability"]})]
     data = package.read(r["image"])
     digest = hashlib.sha256(data).hexdigest()
-    blobs.put_once(image_key(digest), data, "image/svg+xml")
-    _, (width, height) = drawing_problems(data)
+    if digest not in stored:
+        blobs.put_once(image_key(digest), data, "image/svg+xml")
+        stored[digest] = drawing_problems(data)[1]
+    width, height = stored[digest]
     return [(Illustration, {"catalogue_id": cid, "id": r["id"], "subgroup": r["subgroup"], "series": r["series"],
                             "title_en": r["title"]["en"], "title_de": r["title"]["de"], "image_key": image_key(digest),
                             "width": width, "height": height, "hotspots": r["hotspots"], "position": position})] + [
         (Row, {"catalogue_id": cid, "illustration": r["id"], "callout": row["callout"], "number": row["number"],
-               "quantity": row["quantity"], "validity": _validity(row["validity"]),
-               "remark_en": row["remark"]["en"] if row["remark"] else None,
-               "remark_de": row["remark"]["de"] if row["remark"] else None}) for row in r["rows"]]
+               "quantity": row["quantity"], "validity": _validity(row.get("validity") or {}),
+               "remark_en": row["remark"]["en"] if row.get("remark") else None,
+               "remark_de": row["remark"]["de"] if row.get("remark") else None}) for row in r["rows"]]
 
 
 def _validity(v):
-    return {k: (v[k].isoformat() if k.startswith("produced") else v[k]) for k in (
-        "series", "models", "engines", "produced_from", "produced_until", "with_options", "without_options")
-        if v.get(k)}
+    """A row's validity as stored: only what narrows it (dates as YYYY-MM-DD, as the package writes them)."""
+    return {k: v[k] for k in ("series", "models", "engines", "produced_from", "produced_until", "with_options",
+                              "without_options") if v.get(k)}
 
 
 # ---- the command line ------------------------------------------------------------------------------------------------

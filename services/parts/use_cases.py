@@ -144,12 +144,12 @@ def illustration(ctx, actor, illustration_id, query):
     access."""
     loaded = _catalogue(ctx)
     de = query["language"] == "de"
+    seen = _seen(ctx, actor, query["vin"])  # before the read: one connection at a time (SQLite has one)
     with ctx.store.read() as s:
         found = s.get(Illustration, (loaded.id, illustration_id))
         if found is None:
             raise NotFound("ILLUSTRATION_NOT_FOUND", f"The catalogue has no illustration {illustration_id!r}.",
                            {"field": "illustration_id"})
-        seen = _seen(ctx, actor, query["vin"])
         if seen.series is not None and seen.series != found.series:
             raise invalid_field("ILLUSTRATION_NOT_FOR_CAR", "vin", "an_illustration_of_the_series",
                                 f"{illustration_id} is drawn for the {found.series}; {seen.vin} is a {seen.series}.")
@@ -253,7 +253,7 @@ def part(ctx, actor, typed, query):
                                                                                          KitContent.number))
                              .where(KitContent.catalogue_id == loaded.id, KitContent.kit == found.number)
                              .order_by(KitContent.number)).all()
-        olds = [n for n, (new, _) in loaded.superseded_by.items() if domain.current(n, loaded.superseded_by) == now]
+        olds = domain.predecessors(now, loaded.replaced)
         used = s.execute(select(Row.illustration, Row.callout, Row.validity, Illustration.series,
                                 Illustration.title_de if de else Illustration.title_en)
                          .join(Illustration, (Illustration.catalogue_id == Row.catalogue_id)

@@ -22,6 +22,8 @@ from services.shared.errors import InvalidInput, NotFound, PaymentRequired
 from services.shared.importer import Refused
 from services.shared.migrate import upgrade
 
+pytestmark = pytest.mark.both_databases  # SQLite has one connection: a read inside a read would wait forever
+
 DEMO_CAR = vehicles.generate(5000)["vehicles"][0]  # make run's demo car: F44, B38A15, built 03/2021, option S6AC
 NOW = datetime.now(timezone.utc)
 WORKSHOP = {"operator_id": "op-parts", "user_id": "u-1"}
