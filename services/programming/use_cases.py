@@ -471,15 +471,18 @@ def _apply_report(ctx, s, session, p, finding=None):
         return []
     if kind == "files_verified":
         return session.files_verified(p["package_ids"])
+    # a report of the flash is the agent alive, as a heartbeat is: an interrupted session resumes first (a restarted
+    # agent's first report may beat its heartbeat through a busy timer)
+    resumed = session.heartbeat(now, rules, time) if session.state == "interrupted" else []
     confirmed = finding is not None and finding.found is not None
     if kind == "file_rejected":
-        return session.file_rejected(p["package_id"], p["check"], confirmed, now, rules, time)
+        return resumed + session.file_rejected(p["package_id"], p["check"], confirmed, now, rules, time)
     if kind == "flash_started":
-        return session.flash_started(p["ecu_address"])
+        return resumed + session.flash_started(p["ecu_address"])
     if kind == "flash_completed":
-        return session.flash_completed(p["ecu_address"], p["software_version"], p["duration_seconds"], now, rules,
-                                       time)
-    return session.flash_failed(p["ecu_address"], p["cause"], p.get("detail"), confirmed, now, rules, time)
+        return resumed + session.flash_completed(p["ecu_address"], p["software_version"], p["duration_seconds"], now,
+                                                 rules, time)
+    return resumed + session.flash_failed(p["ecu_address"], p["cause"], p.get("detail"), confirmed, now, rules, time)
 
 
 def _comparable(payload):

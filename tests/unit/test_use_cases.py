@@ -1,6 +1,7 @@
 """Each service's main use cases, run as its service runs them but against in-memory fakes of its ports
 (tests/unit/fakes.py: the repository in memory, the mailer, the object store, the clock given): no RabbitMQ, no
 database server. What the journeys and the broker show stays in e2e/ and integration/."""
+from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 from types import SimpleNamespace
 
@@ -176,7 +177,10 @@ def test_air_opens_a_document_with_access_and_records_it_and_names_what_to_buy_w
 
 # ---- programming --------------------------------------------------------------------------------------------------
 
-def test_programming_plans_what_the_workshop_may_do_before_the_clock_and_starts_only_on_it(tmp_path):
+@pytest.fixture
+def programming(tmp_path):
+    """A programming session the workshop started on the plan pre-flight made (no SERMI job: the theft-relevant
+    ECUs left out), with its agent's credentials."""
     from services.programming import models, use_cases
     from services.programming.contracts import FACTS
     from services.programming.settings import ProgrammingSettings
@@ -203,18 +207,42 @@ def test_programming_plans_what_the_workshop_may_do_before_the_clock_and_starts_
         {"address": e["address"], "software_version": "OLD", "state": "APPLICATION",
          "hardware_part_number": e["hardware_part_number"]} for e in CAR["ecus"]]}
     ready = use_cases.report(ctx, credentials, opened["id"], {"sequence": 1, "kind": "preflight", "vehicle": reading})
-    theft_relevant = {e["address"] for e in CAR["ecus"] if e["name"].split()[0] in ("DME", "BDC")}
-    assert {x["ecu_address"] for x in ready["preflight"]["left_out"]} == theft_relevant  # no SERMI job on the car
     use_cases.report(ctx, credentials, opened["id"], {"sequence": 2, "kind": "files_verified",
                                                       "package_ids": [s["package_id"] for s in ready["plan"]]})
     programmer = OWNER | {"amr": ["pwd", "otp"], "auth_time": NOW.timestamp()}
     started = use_cases.start(ctx, programmer, opened["id"])
-    assert started["state"] == "running" and store.facts("SessionStarted")[0]["session_id"] == opened["id"]
-    outside = refused(use_cases.security_key, ctx, credentials, opened["id"],
+    return SimpleNamespace(use_cases=use_cases, ctx=ctx, store=store, credentials=credentials, id=opened["id"],
+                           ready=ready, started=started)
+
+
+def test_programming_plans_what_the_workshop_may_do_before_the_clock_and_starts_only_on_it(programming):
+    p, use_cases = programming, programming.use_cases
+    theft_relevant = {e["address"] for e in CAR["ecus"] if e["name"].split()[0] in ("DME", "BDC")}
+    assert {x["ecu_address"] for x in p.ready["preflight"]["left_out"]} == theft_relevant  # no SERMI job on the car
+    assert p.started["state"] == "running" and p.store.facts("SessionStarted")[0]["session_id"] == p.id
+    outside = refused(use_cases.security_key, p.ctx, p.credentials, p.id,
                       {"ecu_address": sorted(theft_relevant)[0], "seed": "1a2b3c4d"})
     assert outside.code == "ECU_NOT_IN_PLAN" and outside.details["final"]  # final: the session ended with it
-    assert [f["reason"] for f in store.facts("AgentRefused")] == ["ECU_NOT_IN_PLAN"]
-    assert store.facts("SessionEnded")[0]["failure_side"] == "vehicle"
+    assert [f["reason"] for f in p.store.facts("AgentRefused")] == ["ECU_NOT_IN_PLAN"]
+    assert p.store.facts("SessionEnded")[0]["failure_side"] == "vehicle"
+
+
+def test_a_restarted_agent_s_first_report_resumes_the_interrupted_session_and_the_silence_is_not_billed(
+        programming):
+    """The timer may interrupt a session between a restarted agent's heartbeat and its report: the report is the
+    agent alive, as the heartbeat is, never a refusal that would end a job the workshop paid for."""
+    p, use_cases = programming, programming.use_cases
+    silence = p.ctx.rules.heartbeat_timeout + 5
+    later = replace(p.ctx, now=NOW + timedelta(seconds=silence))
+    use_cases.watch_clocks(later)
+    assert use_cases.get_session(later, OWNER, p.id)["state"] == "interrupted"
+    step = p.ready["plan"][0]["ecu_address"]
+    back = replace(p.ctx, now=NOW + timedelta(seconds=silence + 60))
+    answered = use_cases.report(back, p.credentials, p.id, {"sequence": 3, "kind": "flash_started",
+                                                            "ecu_address": step})
+    assert answered["state"] == "running" and answered["plan"][0]["status"] == "flashing"
+    assert not p.store.facts("AgentRefused") and not p.store.facts("SessionEnded")
+    assert answered["used_seconds"] <= p.ctx.rules.heartbeat_timeout  # the silence and the hour away are not counted
 
 
 # ---- the audit trail ----------------------------------------------------------------------------------------------
