@@ -112,23 +112,29 @@ def load_vehicles(config, count=DEMO_VEHICLES):
     return document["vehicles"]
 
 
-def load_library(config, count=DEMO_DOCUMENTS):
-    """The demo library as the manufacturer would deliver it: a content package (generated once into the data
-    folder), imported with the content CLI's own code; AIR indexes it as it starts."""
-    from services.air import content
-    from deploy import corpus
+def _delivered(config, name, database, write, import_package):
+    """A package as the manufacturer would deliver it: generated once into the data folder, imported with its
+    CLI's own code into `database`; the service indexes it as it starts. What the import said."""
     from services.shared import blobs
     from services.shared.database import make_engine
-    folder = Path(config["DATA_DIR"]) / "demo-library"
+    folder = Path(config["DATA_DIR"]) / name
     if not (folder / "manifest.json").exists():
-        corpus.write(folder, count)
+        write(folder)
     store = blobs.from_config(config)
     store.ensure_bucket()
-    engine = make_engine(config["DATABASE_URLS"]["air"])
+    engine = make_engine(config["DATABASE_URLS"][database])
     try:
-        report = content.import_package(folder, engine, store)
+        return folder, import_package(folder, engine, store)
     finally:
         engine.dispose()
+
+
+def load_library(config, count=DEMO_DOCUMENTS):
+    """The demo library: a content package for AIR."""
+    from deploy import corpus
+    from services.air import content
+    folder, report = _delivered(config, "demo-library", "air", lambda f: corpus.write(f, count),
+                                content.import_package)
     if report.created or report.updated:
         print(f"demo library: {report.created} documents imported ({folder})")
 
@@ -137,22 +143,11 @@ DEMO_PARTS = 4000  # the demo catalogue: every group of the demo series, and a l
 
 
 def load_parts(config, count=DEMO_PARTS):
-    """The demo parts catalogue as the manufacturer would deliver it: a parts package (generated once into the data
-    folder), imported with the package CLI's own code; the parts service indexes it as it starts."""
+    """The demo parts catalogue: a parts package for the parts service."""
     from deploy import parts
     from services.parts import package
-    from services.shared import blobs
-    from services.shared.database import make_engine
-    folder = Path(config["DATA_DIR"]) / "demo-parts"
-    if not (folder / "manifest.json").exists():
-        parts.write(folder, count)
-    store = blobs.from_config(config)
-    store.ensure_bucket()
-    engine = make_engine(config["DATABASE_URLS"]["parts"])
-    try:
-        _, said = package.import_package(folder, engine, store)
-    finally:
-        engine.dispose()
+    folder, (_, said) = _delivered(config, "demo-parts", "parts", lambda f: parts.write(f, count),
+                                   package.import_package)
     if said != "unchanged":
         print(f"demo parts catalogue: {said} ({folder})")
 

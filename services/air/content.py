@@ -26,14 +26,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import PurePosixPath
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError, fields, validate, validates_schema
 from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
 from services.air import domain
 from services.air.models import Document
-from services.shared.importer import (MAX_LISTED, Package, Problem, Refused, command, invalid,  # noqa: F401
-                                      safe as _safe)
+from services.shared.importer import (MAX_LISTED, Package, Problem, Refused, Strict, command,  # noqa: F401
+                                      invalid, safe as _safe, text_field)
 
 FORMAT = "aos-content/1"
 MEDIA_TYPES = {".svg": "image/svg+xml", ".pdf": "application/pdf", ".png": "image/png", ".jpg": "image/jpeg",
@@ -48,15 +48,6 @@ def blob_key(sha256):
 
 # ---- the format ------------------------------------------------------------------------------------------------
 
-class Strict(Schema):
-    class Meta:
-        unknown = RAISE
-
-
-def _text(max_length, **kw):
-    return fields.String(validate=validate.Length(min=1, max=max_length), **kw)
-
-
 def _codes(pattern, error):
     return fields.List(fields.String(validate=validate.Regexp(pattern, error=error)), load_default=list)
 
@@ -65,8 +56,8 @@ class Manifest(Strict):
     format = fields.String(required=True, validate=validate.Equal(FORMAT, error=f"must be {FORMAT!r}"))
     name = fields.String(required=True, validate=validate.Regexp(r"^[a-z0-9][a-z0-9._-]{0,59}$",
                                                                   error="lower-case letters, digits, . _ -"))
-    version = _text(40, required=True)
-    publisher = _text(200, required=True)
+    version = text_field(40, required=True)
+    publisher = text_field(200, required=True)
     created = fields.Date(required=True)
     documents = fields.String(load_default="documents.jsonl")
 
@@ -85,15 +76,15 @@ class Applicability(Strict):
 
 
 class Step(Strict):
-    text = _text(4000, required=True)
-    tools = fields.List(_text(120), load_default=list)
+    text = text_field(4000, required=True)
+    tools = fields.List(text_field(120), load_default=list)
     torque_nm = fields.Float(validate=validate.Range(min=0, min_inclusive=False), load_default=None)
-    caution = _text(1000, load_default=None)
+    caution = text_field(1000, load_default=None)
 
 
 class DataItem(Strict):
-    item = _text(200, required=True)
-    value = _text(60, required=True)
+    item = text_field(200, required=True)
+    value = text_field(60, required=True)
     unit = fields.String(validate=validate.Length(max=20), load_default="")
 
 
@@ -105,25 +96,25 @@ class PartUsed(Strict):
 
 
 class Body(Strict):
-    summary = _text(4000, required=True)
+    summary = text_field(4000, required=True)
     parts = fields.List(fields.Nested(PartUsed), load_default=list, validate=validate.Length(max=50))
     steps = fields.List(fields.Nested(Step), load_default=list)
     data = fields.List(fields.Nested(DataItem), load_default=list)
-    tools = fields.List(_text(120), load_default=list)
-    notes = fields.List(_text(2000), load_default=list)
+    tools = fields.List(text_field(120), load_default=list)
+    notes = fields.List(text_field(2000), load_default=list)
 
 
 class BinaryRef(Strict):
     file = fields.String(required=True, validate=validate.Regexp(
         r"^binaries/[A-Za-z0-9._/-]{1,200}$", error="a path under binaries/ of letters, digits, . _ - /"))
-    title = _text(200, load_default=None)
+    title = text_field(200, load_default=None)
 
 
 class DocumentIn(Strict):
     id = fields.String(required=True, validate=validate.Regexp(
         r"^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$", error="3 to 64 letters, digits, . _ -, starting with a letter or digit"))
     type = fields.String(required=True, validate=validate.OneOf(domain.DOCUMENT_TYPES))
-    title = _text(300, required=True)
+    title = text_field(300, required=True)
     system = fields.String(required=True, validate=validate.OneOf(domain.SYSTEMS, error="one of the main groups "
                                                                   "of systems.json, e.g. 11 engine, 34 brakes"))
     language = fields.String(required=True, validate=validate.OneOf(domain.LANGUAGES))

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 
 from services.air import domain
-from services.shared.search import elasticsearch, one_edit
+from services.shared.search import ElasticsearchStore, one_edit
 
 TITLE_BOOST = 3.0
 CODE_BOOST = 20.0  # "P0301" puts its fault-code description first
@@ -297,39 +297,13 @@ MAPPING = {"properties": {
     "revision": {"type": "long"}}}
 
 
-class ElasticsearchIndex(SearchIndex):
+class ElasticsearchIndex(ElasticsearchStore, SearchIndex):
     def __init__(self, url, index="aos-air-documents", plain_json=False, timeout=10):
-        self.es = elasticsearch(url, plain_json, timeout)
-        self.name = index
-        if not self.es.indices.exists(index=index):
-            try:
-                self.es.indices.create(index=index, mappings=MAPPING)
-            except Exception:
-                if not self.es.indices.exists(index=index):  # another air instance made it in between
-                    raise
-
-    def upsert(self, entries):
-        operations = []
-        for e in entries:
-            operations += [{"index": {"_index": self.name, "_id": e["id"]}}, e]
-        if operations:
-            answer = self.es.bulk(operations=operations)
-            if answer.get("errors"):
-                failed = [i for i in answer["items"] if i["index"].get("error")]
-                raise RuntimeError(f"Elasticsearch refused {len(failed)} documents: {failed[0]['index']['error']}")
-
-    def refresh(self):
-        self.es.indices.refresh(index=self.name)
+        super().__init__(url, index, MAPPING, plain_json, timeout)
 
     def revision(self):
         found = self.es.search(index=self.name, size=0, aggs={"top": {"max": {"field": "revision"}}})
         return int(found["aggregations"]["top"]["value"] or 0)
-
-    def count(self):
-        return self.es.count(index=self.name)["count"]
-
-    def close(self):
-        self.es.close()
 
     @staticmethod
     def _matching(words):

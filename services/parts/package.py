@@ -37,7 +37,7 @@ from datetime import datetime, timezone
 
 from defusedxml import ElementTree
 from defusedxml.common import DefusedXmlException
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError, fields, validate, validates_schema
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import sessionmaker
 
@@ -47,7 +47,8 @@ from services.parts.models import (Catalogue, Group, Illustration, KitContent, O
                                    Row, Supersession)
 from services.parts.schemas import INTERCHANGEABILITY
 from services.shared.database import Store
-from services.shared.importer import MAX_LISTED, Package, Problem, Refused, command, invalid, safe
+from services.shared.importer import (MAX_LISTED, Package, Problem, Refused, Strict, command, invalid, safe,
+                                      text_field)
 
 FORMAT = "aos-parts/1"
 FILES = ("groups.jsonl", "parts.jsonl", "kits.jsonl", "supersessions.jsonl", "illustrations.jsonl")
@@ -64,18 +65,9 @@ def image_key(sha256):
 
 # ---- the format ----------------------------------------------------------------------------------------------------
 
-class Strict(Schema):
-    class Meta:
-        unknown = RAISE
-
-
-def _text(max_length, **kw):
-    return fields.String(validate=validate.Length(min=1, max=max_length), **kw)
-
-
 class Names(Strict):
-    en = _text(200, required=True)
-    de = _text(200, required=True)
+    en = text_field(200, required=True)
+    de = text_field(200, required=True)
 
 
 SERIES = validate.Regexp(r"^[A-Z0-9]{2,6}$", error="a series such as G20")
@@ -84,7 +76,7 @@ MODEL = validate.Regexp(r"^[A-Z0-9]{2,8}$", error="a model such as 5F31")
 
 class SeriesIn(Strict):
     code = fields.String(required=True, validate=SERIES)
-    name = _text(100, required=True)
+    name = text_field(100, required=True)
     models = fields.List(fields.String(validate=MODEL), required=True, validate=validate.Length(min=1))
 
 
@@ -92,8 +84,8 @@ class Manifest(Strict):
     format = fields.String(required=True, validate=validate.Equal(FORMAT, error=f"must be {FORMAT!r}"))
     name = fields.String(required=True, validate=validate.Regexp(r"^[a-z0-9][a-z0-9._-]{0,59}$",
                                                                   error="lower-case letters, digits, . _ -"))
-    version = _text(40, required=True)
-    publisher = _text(200, required=True)
+    version = text_field(40, required=True)
+    publisher = text_field(200, required=True)
     created = fields.Date(required=True)
     series = fields.List(fields.Nested(SeriesIn), required=True, validate=validate.Length(min=1))
     vin_model = fields.List(fields.Integer(strict=True, validate=validate.Range(4, 8)), required=True,

@@ -1,6 +1,6 @@
 """The parts catalogue's SearchIndex port and its two adapters, as AIR's: tantivy in-process (the embedded
 default; the parts service is its only writer, one index per catalogue version) and Elasticsearch (production).
-Both pass tests/integration/test_parts_index.py.
+Both pass the adapters test of tests/integration/test_parts_catalogue.py.
 
 What is searched is a catalogue row (one callout of one illustration): its part's names in English and German,
 forgiving a typo (one edit in a word of 4 letters or more, two in one of 8 or more), narrowed to the rows that fit
@@ -8,6 +8,8 @@ a car as the row's validity says (series, model, engine, production date, the op
 in as words and a car, never as text an engine parses."""
 import re
 from dataclasses import dataclass
+
+from services.shared.search import ElasticsearchStore
 
 ANY = "*"  # an empty list in a row's validity: every series (model, engine)
 EARLIEST, LATEST = 0, 99991231
@@ -190,36 +192,9 @@ MAPPING = {"properties": {
     "callout": {"type": "integer"}, "produced_from": {"type": "integer"}, "produced_until": {"type": "integer"}}}
 
 
-class ElasticsearchParts(PartsIndex):
+class ElasticsearchParts(ElasticsearchStore, PartsIndex):
     def __init__(self, url, index, plain_json=False, timeout=10):
-        from services.shared.search import elasticsearch
-        self.es = elasticsearch(url, plain_json, timeout)
-        self.name = index
-        if not self.es.indices.exists(index=index):
-            try:
-                self.es.indices.create(index=index, mappings=MAPPING)
-            except Exception:
-                if not self.es.indices.exists(index=index):  # another replica made it in between
-                    raise
-
-    def upsert(self, entries):
-        operations = []
-        for e in entries:
-            operations += [{"index": {"_index": self.name, "_id": e["id"]}}, e]
-        if operations:
-            answer = self.es.bulk(operations=operations)
-            if answer.get("errors"):
-                failed = [i for i in answer["items"] if i["index"].get("error")]
-                raise RuntimeError(f"Elasticsearch refused {len(failed)} rows: {failed[0]['index']['error']}")
-
-    def refresh(self):
-        self.es.indices.refresh(index=self.name)
-
-    def count(self):
-        return self.es.count(index=self.name)["count"]
-
-    def close(self):
-        self.es.close()
+        super().__init__(url, index, MAPPING, plain_json, timeout)
 
     def drop(self):
         self.es.indices.delete(index=self.name, ignore_unavailable=True)

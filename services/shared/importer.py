@@ -7,10 +7,23 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from marshmallow import RAISE, Schema, fields, validate
+
 from services.shared.errors import flatten
 
 REFUSED = 2  # the exit code of a refused input: nothing was imported
 MAX_LISTED = 1000  # problems listed one by one; past that only counted
+
+
+class Strict(Schema):
+    """A record of a package: a field the format does not know is a problem, never skipped."""
+    class Meta:
+        unknown = RAISE
+
+
+def text_field(max_length, **kw):
+    """A text of 1 to `max_length` characters."""
+    return fields.String(validate=validate.Length(min=1, max=max_length), **kw)
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
 """What every search adapter of AOS shares (AIR's documents, the parts catalogue): the edit distance both engines
-count a fuzzy match by, and the Elasticsearch node that speaks plain JSON to servers that refuse the client's
+count a fuzzy match by, an Elasticsearch index's upkeep, and the Elasticsearch node that speaks plain JSON to servers that refuse the client's
 versioned media type (osmem-server, OpenSearch)."""
 
 
@@ -43,3 +43,37 @@ def elasticsearch(url, plain_json=False, timeout=10):
     from elasticsearch import Elasticsearch
     kwargs = {"node_class": plain_json_node()} if plain_json else {}
     return Elasticsearch(url, request_timeout=timeout, **kwargs)
+
+
+class ElasticsearchStore:
+    """One Elasticsearch index with its mapping: made when missing (by whichever replica comes first), filled in
+    bulk, refreshed, counted. The adapters of the search ports add their queries."""
+
+    def __init__(self, url, index, mapping, plain_json=False, timeout=10):
+        self.es = elasticsearch(url, plain_json, timeout)
+        self.name = index
+        if not self.es.indices.exists(index=index):
+            try:
+                self.es.indices.create(index=index, mappings=mapping)
+            except Exception:
+                if not self.es.indices.exists(index=index):  # another replica made it in between
+                    raise
+
+    def upsert(self, entries):
+        operations = []
+        for e in entries:
+            operations += [{"index": {"_index": self.name, "_id": e["id"]}}, e]
+        if operations:
+            answer = self.es.bulk(operations=operations)
+            if answer.get("errors"):
+                failed = [i for i in answer["items"] if i["index"].get("error")]
+                raise RuntimeError(f"Elasticsearch refused {len(failed)} entries: {failed[0]['index']['error']}")
+
+    def refresh(self):
+        self.es.indices.refresh(index=self.name)
+
+    def count(self):
+        return self.es.count(index=self.name)["count"]
+
+    def close(self):
+        self.es.close()
