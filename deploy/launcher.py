@@ -163,6 +163,11 @@ class Launcher:
         if not audit.signing_key_file.exists():
             generate_keypair(audit.signing_key_file, audit.public_key_file)
             print(f"created the audit trail's checkpoint key in {audit.signing_key_file.parent}")
+        from services.partners.settings import PartnersSettings
+        keys = settings.build(PartnersSettings, env).key_token_private_key_file
+        if not keys.exists():
+            generate_keypair(keys, settings.build(ProofSettings, env).key_token_key_file)
+            print(f"created partners' key-proof keys in {keys.parent}")
         from deploy import staff
         if staff.ensure_keys(env):
             print(f"created development staff-token keys in {private.parent} (python -m deploy.staff)")

@@ -10,7 +10,8 @@ from nameko.extensions import DependencyProvider
 from services.shared.caller import ProofSettings, actor_of
 from services.shared.config import of_container
 from services.shared.errors import Forbidden, Unauthenticated
-from services.shared.tokens import TokenVerifier, read_key
+from services.partners.schemas import PREFIX as KEY_PREFIX
+from services.shared.tokens import KEY_ISSUER, TokenVerifier, read_key
 
 
 @dataclass(frozen=True)
@@ -69,10 +70,18 @@ class Revocations:
         return issued <= max(self.users.get(claims.get("sub"), -1), self.sessions.get(claims.get("sid"), -1))
 
 
+def api_key(request):
+    """The API key a request was made with (`Authorization: Bearer aos_...`), or None."""
+    kind, _, token = request.headers.get("Authorization", "").partition(" ")
+    token = token.strip()
+    return token if kind.lower() == "bearer" and token.startswith(KEY_PREFIX) else None
+
+
 class Authenticator(DependencyProvider):
     def setup(self):
-        key_file = of_container(self.container, ProofSettings).public_key_file
-        self.verifier = TokenVerifier(read_key(str(key_file), "public"))
+        keys = of_container(self.container, ProofSettings)
+        self.verifier = TokenVerifier(read_key(str(keys.public_key_file), "public"))
+        self.key_verifier = TokenVerifier(read_key(str(keys.key_token_key_file), "key-proof public"), KEY_ISSUER)
         self.revocations = Revocations()
 
     def get_dependency(self, worker_ctx):
@@ -84,6 +93,9 @@ class Authenticator(DependencyProvider):
         kind, _, token = header.partition(" ")
         if kind.lower() != "bearer" or not token.strip():
             raise Unauthenticated("TOKEN_MISSING", "Sign in and send the access token as `Authorization: Bearer ...`.")
+        if token.strip().startswith(KEY_PREFIX):
+            raise Forbidden("API_KEY_NOT_ACCEPTED", "API keys read data (the routes the API document marks with "
+                            "`apiKey`); this one needs a signed-in user's access token.")
         claims = self.verifier.verify(token.strip())
         if self.revocations.refuses(claims):
             raise Unauthenticated("TOKEN_REVOKED", "This sign-in has ended (signed out, deactivated, or the role or "
@@ -93,3 +105,8 @@ class Authenticator(DependencyProvider):
                             "Set up your second factor first: POST /api/v1/auth/totp/enrol, then /confirm.")
         return Caller(claims["sub"], claims["op"], claims["role"], claims.get("sid"), claims["scope"], claims,
                       token.strip())
+
+    def key_holder(self, proof):
+        """The holder of an API key partners admitted, from the proof it signed."""
+        claims = self.key_verifier.verify(proof)
+        return Caller(claims["sub"], claims["op"], claims["role"], claims.get("sid"), claims["scope"], claims, proof)

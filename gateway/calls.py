@@ -2,7 +2,7 @@
 lane for them), the caller's check, the settings, and one RPC bounded in time."""
 import eventlet
 
-from gateway.auth import Authenticator
+from gateway.auth import Authenticator, api_key
 from gateway.http import client_address
 from gateway.settings import GatewaySettings
 from services.programming import AGENTS
@@ -23,10 +23,21 @@ class Calls:
     agent_lane = RpcProxy(lane_target("programming", AGENTS))  # what agents call, on programming's lane for them
     audit = RpcProxy("audit")
     parts = RpcProxy("parts")
+    partners = RpcProxy("partners")
     auth = Authenticator()
     settings = Settings(GatewaySettings)
     metrics = Metrics()
     correlation = Correlation()
+
+    def _reader(self, request):
+        """The caller of a route API keys may call too (its `keys` scope): a signed-in user, or the holder of a key
+        partners admitted for that scope (counted and throttled there; its rate goes into the RateLimit headers)."""
+        key = api_key(request)
+        if key is None or request.route is None or request.route.keys is None:
+            return self.auth.caller(request)
+        admitted = self._call(self.partners.admit, {"key": key, "scope": request.route.keys})
+        request.rate_limit = admitted["rate"]
+        return self.auth.key_holder(admitted["token"])
 
     def _address(self, request):
         return client_address(request, self.settings.trusted_proxies)

@@ -52,6 +52,7 @@ class Route:
     # whose calls: "agents" (a pass-through client mid-flash) or "workshops"; each lane has max_workers of its own,
     # so a burst of one (320 sessions started at once) does not keep the other waiting for a free worker
     lane: str = "workshops"
+    keys: str | None = None  # the scope an API key needs to call it too (partners' SCOPES); None: users only
 
 
 LANES = ("workshops", "agents")
@@ -84,7 +85,16 @@ def error_response(error):
         headers["WWW-Authenticate"] = 'Bearer realm="aos"'
     if error.status == 429 and "retry_after_seconds" in error.details:
         headers["Retry-After"] = str(error.details["retry_after_seconds"])
+    if "reset_seconds" in error.details:  # an API key's rate, spent
+        headers.update(rate_headers(error.details))
     return json_response(error.as_body(), error.status, headers)
+
+
+def rate_headers(rate):
+    """An API key's rate as the IETF draft's RateLimit fields say it (requests left in the window, and when it
+    turns)."""
+    return {"RateLimit-Limit": str(rate["limit"]), "RateLimit-Remaining": str(rate["remaining"]),
+            "RateLimit-Reset": str(rate["reset_seconds"])}
 
 
 def as_aos_error(exc):
@@ -147,11 +157,15 @@ class ApiEntrypoint(HttpRequestHandler):
 
     def handle_request(self, request):
         request.correlation_id = logs.accepted(request.headers.get(logs.HEADER))  # the worker takes it up
+        request.route = self.route  # what the route's caller check reads (which API keys it admits)
         response = self._refusal(request)
         if response is None:
             request.max_content_length = self.limit  # a chunked body is cut off at the limit too
             with self.server.lanes[self.route.lane if self.route else "workshops"]:
                 response = super().handle_request(request)
+        rate = getattr(request, "rate_limit", None)  # an API key's, when one made the request
+        if rate is not None:
+            response.headers.extend(rate_headers(rate))
         response.headers[logs.HEADER] = request.correlation_id
         return harden(response)
 

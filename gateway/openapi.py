@@ -23,6 +23,10 @@ def build(server_url="/"):
                    info={"description": "The gateway's contract with web and mobile clients."},
                    servers=[{"url": server_url}], plugins=[MarshmallowPlugin()])
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
+    spec.components.security_scheme("apiKey", {
+        "type": "http", "scheme": "bearer", "bearerFormat": "aos_<id>_<secret>",
+        "description": "A workshop's API key (POST /api/v1/keys), on the routes that name its scope: counted and "
+                       "throttled per key (429 with Retry-After; RateLimit-Limit, -Remaining, -Reset on every answer)"})
     spec.components.schema("Error", schema=Error)
     error_ref = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
     paths = {}
@@ -44,7 +48,9 @@ def build(server_url="/"):
         operation["responses"] = {str(r.status): answer, "default": {"description": "an error", **error_ref}}
         for status, why in r.errors:
             operation["responses"][str(status)] = {"description": why, **error_ref}
-        operation["security"] = [] if r.public else [{"bearer": []}]
+        operation["security"] = [] if r.public else [{"bearer": []}] + ([{"apiKey": []}] if r.keys else [])
+        if r.keys:
+            operation["description"] = f"API keys with the `{r.keys}` scope may call this too."
         paths.setdefault(path, {})[r.method.lower()] = operation
     for path, operations in paths.items():
         spec.path(path=path, operations=operations)

@@ -57,6 +57,12 @@ def audit_keys(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def key_proof_keys(tmp_path_factory):
+    """Partners' pair for an API key's proof: partners signs, the gateway and services verify."""
+    return key_pair(tmp_path_factory, "key-token-signing")
+
+
+@pytest.fixture(scope="session")
 def softhsm(tmp_path_factory):
     """A SoftHSM2 token for the run, this process able to reach it: the AOS_HSM_* settings."""
     from deploy import softhsm as hsm
@@ -299,8 +305,8 @@ def vies_registry(vies_stand_in):
 
 
 @pytest.fixture
-def config(rabbit_config, database_urls, token_keys, staff_keys, audit_keys, tmp_path, blob_config, blob_keys,
-           mail_catcher, vies_stand_in, trust_centre):
+def config(rabbit_config, database_urls, token_keys, staff_keys, audit_keys, key_proof_keys, tmp_path, blob_config,
+           blob_keys, mail_catcher, vies_stand_in, trust_centre):
     """The config dict of a whole AOS process, as `services.shared.config.load` builds it, on this test's
     vhost and databases."""
     private, public = token_keys
@@ -312,6 +318,8 @@ def config(rabbit_config, database_urls, token_keys, staff_keys, audit_keys, tmp
         "AOS_STAFF_PUBLIC_KEY_FILE": str(staff_keys[1]),
         "AOS_AUDIT_SIGNING_KEY_FILE": str(audit_keys[0]),
         "AOS_AUDIT_PUBLIC_KEY_FILE": str(audit_keys[1]),
+        "AOS_KEY_TOKEN_PRIVATE_KEY_FILE": str(key_proof_keys[0]),
+        "AOS_KEY_TOKEN_PUBLIC_KEY_FILE": str(key_proof_keys[1]),
         "AOS_GATEWAY_ADDRESS": f"127.0.0.1:{free_port()}",
         "AOS_AIR_SYNC_SECONDS": "0.2",
         "AOS_SMTP_PORT": str(mail_catcher[1]),

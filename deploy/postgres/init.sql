@@ -7,3 +7,4 @@ CREATE DATABASE aos_air;
 CREATE DATABASE aos_programming;
 CREATE DATABASE aos_audit;
 CREATE DATABASE aos_parts;
+CREATE DATABASE aos_partners;

@@ -14,18 +14,19 @@ class Routes:
            "from. Narrowed to the car's build data with parts access; a car the registry does not know gets its "
            "series' whole catalogue, said so", "parts", query=pas.CatalogueQuery, answer=pas.Groups,
            errors=(UNAUTHENTICATED, (422, "a parameter breaks a rule, or the VIN is not a car of the catalogue"),
-                   NO_CATALOGUE))
+                   NO_CATALOGUE), keys="parts")
     def parts_catalogue(self, request):
-        return self._call(self.parts.catalogue, self.auth.caller(request).actor(), single_query(request))
+        return self._call(self.parts.catalogue, self._reader(request).actor(), single_query(request))
 
     @route("GET", V1 + "/parts/illustrations/<illustration_id>", "An exploded view: the drawing (a signed link to "
            "an image), its hotspots by callout, and its rows: for a `vin`, those that fit (with `explain=true` also "
            "the others, each with why not); numbers, supersession, kits and prices with parts access", "parts",
            query=pas.IllustrationQuery, answer=pas.IllustrationOut,
            errors=(UNAUTHENTICATED, (404, "no such illustration"),
-                   (422, "a parameter breaks a rule, or the illustration is of another series"), NO_CATALOGUE))
+                   (422, "a parameter breaks a rule, or the illustration is of another series"), NO_CATALOGUE),
+           keys="parts")
     def parts_illustration(self, request, illustration_id):
-        return self._call(self.parts.illustration, self.auth.caller(request).actor(), illustration_id,
+        return self._call(self.parts.illustration, self._reader(request).actor(), illustration_id,
                           single_query(request))
 
     @route("GET", V1 + "/parts/parts/<number>", "A part by its number, typed with or without spaces: an old number "
@@ -33,17 +34,17 @@ class Routes:
            "the `vin`", "parts", query=pas.PartQuery, answer=pas.PartOut,
            errors=(UNAUTHENTICATED, (402, "PARTS_ACCESS_REQUIRED: details.tariffs says what to buy"),
                    (404, "PART_NOT_FOUND: details.near lists numbers one or two digits away"),
-                   (422, "not a part number, or a parameter breaks a rule"), NO_CATALOGUE))
+                   (422, "not a part number, or a parameter breaks a rule"), NO_CATALOGUE), keys="parts")
     def parts_part(self, request, number):
-        return self._call(self.parts.part, self.auth.caller(request).actor(), number, single_query(request))
+        return self._call(self.parts.part, self._reader(request).actor(), number, single_query(request))
 
     @route("GET", V1 + "/parts/search", "Find parts (`q`): a part number finds that part (an old one its current), "
            "words find parts by name in English or German, typos forgiven, narrowed to the `vin`", "parts",
            query=pas.SearchQuery, answer=pas.PartsFound,
            errors=(UNAUTHENTICATED, (402, "a part number without parts access"), (404, "no such part number"),
-                   (422, "a parameter breaks a rule"), NO_CATALOGUE))
+                   (422, "a parameter breaks a rule"), NO_CATALOGUE), keys="parts")
     def parts_search(self, request):
-        return self._call(self.parts.search, self.auth.caller(request).actor(), single_query(request))
+        return self._call(self.parts.search, self._reader(request).actor(), single_query(request))
 
     @route("POST", V1 + "/parts/requests", "Send a parts list for a car to a dealer: priced now at the workshop's "
            "prices, kept, and told to subscribed dealer systems (PartsRequested)", "parts",

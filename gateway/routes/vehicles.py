@@ -6,14 +6,14 @@ from services.vehicle_data import schemas as vs
 class Routes:
     @route("GET", V1 + "/vehicles/<vin>", "The VIN decoded and checked (free for every signed-in user); with "
            "access, the build data and installed ECUs", "vehicle data", answer=vs.VehicleOut,
-           errors=(UNAUTHENTICATED, (422, "the VIN breaks a rule: details name it and the position")))
+           errors=(UNAUTHENTICATED, (422, "the VIN breaks a rule: details name it and the position")), keys="vehicles")
     def vehicle(self, request, vin):
-        return self._call(self.vehicle_data.vehicle, self.auth.caller(request).actor(), vin)
+        return self._call(self.vehicle_data.vehicle, self._reader(request).actor(), vin)
 
     @route("GET", V1 + "/vehicles/<vin>/service-records", "The vehicle's service history, newest first",
-           "vehicle data", answer=vs.ServiceHistory, errors=(UNAUTHENTICATED, NO_ACCESS, NO_VEHICLE))
+           "vehicle data", answer=vs.ServiceHistory, errors=(UNAUTHENTICATED, NO_ACCESS, NO_VEHICLE), keys="vehicles")
     def service_records(self, request, vin):
-        return self._call(self.vehicle_data.service_records, self.auth.caller(request).actor(), vin)
+        return self._call(self.vehicle_data.service_records, self._reader(request).actor(), vin)
 
     @route("POST", V1 + "/vehicles/<vin>/service-records", "Add a service record, or correct one of yours "
            "(`corrects`) within 14 days", "vehicle data", body=vs.ServiceRecordInput, answer=vs.ServiceRecordOut,
@@ -25,12 +25,12 @@ class Routes:
         return self._call(self.vehicle_data.add_service_record, actor, vin, body)
 
     @route("GET", V1 + "/vehicles/<vin>/maintenance", "What is due, by distance and time (`?odometer_km=`)",
-           "vehicle data", answer=vs.MaintenanceOut, errors=(UNAUTHENTICATED, NO_ACCESS, NO_VEHICLE))
+           "vehicle data", answer=vs.MaintenanceOut, errors=(UNAUTHENTICATED, NO_ACCESS, NO_VEHICLE), keys="vehicles")
     def maintenance(self, request, vin):
-        return self._call(self.vehicle_data.maintenance, self.auth.caller(request).actor(), vin,
+        return self._call(self.vehicle_data.maintenance, self._reader(request).actor(), vin,
                           single_query(request))
 
     @route("GET", V1 + "/vehicles/<vin>/campaigns", "Recalls and service campaigns for the vehicle, open or done",
-           "vehicle data", answer=vs.CampaignList, errors=(UNAUTHENTICATED, NO_ACCESS, NO_VEHICLE))
+           "vehicle data", answer=vs.CampaignList, errors=(UNAUTHENTICATED, NO_ACCESS, NO_VEHICLE), keys="vehicles")
     def campaigns(self, request, vin):
-        return self._call(self.vehicle_data.campaigns, self.auth.caller(request).actor(), vin)
+        return self._call(self.vehicle_data.campaigns, self._reader(request).actor(), vin)

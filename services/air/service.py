@@ -21,6 +21,7 @@ from services.shared.schemas import dump, load
 
 class AirService(FollowsAccess):
     name = "air"
+    key_scope = "air"  # what an API key needs to read its data (services.shared.caller.Proof.reader)
     proof = Proof()  # the caller's token, checked (services.shared.caller)
     access = use_cases.ACCESS
 
@@ -50,18 +51,18 @@ class AirService(FollowsAccess):
         return "pong"
 
     @api
-    def search(self, actor, query):
-        return dump(s.SearchOut, use_cases.run_search(self._ctx(), actor, load(s.SearchQuery, query)))
+    def search(self, reader, query):
+        return dump(s.SearchOut, use_cases.run_search(self._ctx(), reader, load(s.SearchQuery, query)))
 
     @api
-    def suggest(self, actor, query):
-        return dump(s.SuggestOut, use_cases.suggest(self._ctx(), actor, load(s.SuggestQuery, query)))
+    def suggest(self, reader, query):
+        return dump(s.SuggestOut, use_cases.suggest(self._ctx(), reader, load(s.SuggestQuery, query)))
 
     @api
-    def document(self, actor, document_id, query):
-        return dump(s.DocumentOut, use_cases.open_document(self._ctx(), actor, document_id,
+    def document(self, reader, document_id, query):
+        return dump(s.DocumentOut, use_cases.open_document(self._ctx(), reader, document_id,
                                                            load(s.DocumentQuery, query)))
 
     @api
-    def navigation(self, actor, query):
-        return dump(s.NavigationOut, use_cases.navigation(self._ctx(), actor, load(s.NavigationQuery, query)))
+    def navigation(self, reader, query):
+        return dump(s.NavigationOut, use_cases.navigation(self._ctx(), reader, load(s.NavigationQuery, query)))

@@ -21,6 +21,7 @@ from services.shared.schemas import dump, load
 
 class PartsService(FollowsAccess):
     name = "parts"
+    key_scope = "parts"  # what an API key needs to read its data (services.shared.caller.Proof.reader)
     proof = Proof()  # the caller's token, checked (services.shared.caller)
     access = use_cases.ACCESS
 
@@ -62,21 +63,21 @@ class PartsService(FollowsAccess):
         return "pong"
 
     @api
-    def catalogue(self, actor, query):
-        return dump(s.Groups, use_cases.groups(self._ctx(), actor, load(s.CatalogueQuery, query)))
+    def catalogue(self, reader, query):
+        return dump(s.Groups, use_cases.groups(self._ctx(), reader, load(s.CatalogueQuery, query)))
 
     @api
-    def illustration(self, actor, illustration_id, query):
-        return dump(s.IllustrationOut, use_cases.illustration(self._ctx(), actor, illustration_id,
+    def illustration(self, reader, illustration_id, query):
+        return dump(s.IllustrationOut, use_cases.illustration(self._ctx(), reader, illustration_id,
                                                               load(s.IllustrationQuery, query)))
 
     @api
-    def part(self, actor, number, query):
-        return dump(s.PartOut, use_cases.part(self._ctx(), actor, number, load(s.PartQuery, query)))
+    def part(self, reader, number, query):
+        return dump(s.PartOut, use_cases.part(self._ctx(), reader, number, load(s.PartQuery, query)))
 
     @api
-    def search(self, actor, query):
-        return dump(s.PartsFound, use_cases.find(self._ctx(), actor, load(s.SearchQuery, query)))
+    def search(self, reader, query):
+        return dump(s.PartsFound, use_cases.find(self._ctx(), reader, load(s.SearchQuery, query)))
 
     @api
     def quote(self, actor, payload):

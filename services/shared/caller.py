@@ -13,7 +13,7 @@ from nameko.extensions import DependencyProvider
 from services.shared.config import data_path, of_container, variable
 from services.shared.errors import EXPECTED, Forbidden, Unauthenticated
 from services.shared.spending import rights_of
-from services.shared.tokens import StaffVerifier, TokenVerifier, read_key
+from services.shared.tokens import KEY_ISSUER, StaffVerifier, TokenVerifier, issuer_of, read_key
 from services.shared.queues import lane_rpc, rpc
 
 
@@ -22,6 +22,7 @@ class ProofSettings:
     """What checking a caller's token needs: the public halves of identity's and of operations' signing keys."""
     public_key_file: Path = variable("AOS_JWT_PUBLIC_KEY_FILE", data_path, "keys/token-signing.pub.pem")
     staff_key_file: Path = variable("AOS_STAFF_PUBLIC_KEY_FILE", data_path, "keys/staff-signing.pub.pem")
+    key_token_key_file: Path = variable("AOS_KEY_TOKEN_PUBLIC_KEY_FILE", data_path, "keys/key-token-signing.pub.pem")
 
 
 def actor_of(claims, token=None):
@@ -48,6 +49,7 @@ class Proof(DependencyProvider):
         keys = of_container(self.container, ProofSettings)
         self.verifier = TokenVerifier(read_key(str(keys.public_key_file), "public"))
         self.staff_verifier = StaffVerifier(read_key(str(keys.staff_key_file), "staff public"))
+        self.key_verifier = TokenVerifier(read_key(str(keys.key_token_key_file), "key-proof public"), KEY_ISSUER)
 
     def get_dependency(self, worker_ctx):
         return self
@@ -58,6 +60,18 @@ class Proof(DependencyProvider):
         claims = self.verifier.verify(token)
         if claims.get("scope") not in scopes:
             raise Forbidden("TOKEN_SCOPE", "This needs a full sign-in (with the second factor).")
+        return actor_of(claims, token)
+
+    def reader(self, handed):
+        """A fully signed-in user, or the holder of an API key given the scope of this service's data (the service
+        class's `key_scope`), as partners proved it: a key reads as its workshop, and buys nothing."""
+        token = _token(handed, "a user or an API key")
+        if issuer_of(token) != KEY_ISSUER:
+            return self.actor(handed)
+        claims = self.key_verifier.verify(token)
+        scope = getattr(self.container.service_cls, "key_scope", None)
+        if scope is None or scope not in claims.get("ks", ()):
+            raise Forbidden("KEY_SCOPE", f"This API key may not read this data (scope `{scope}`).", {"scope": scope})
         return actor_of(claims, token)
 
     def staff(self, handed):
@@ -71,9 +85,10 @@ class Proof(DependencyProvider):
 
 
 # The first parameter of an RPC says whose proof it needs: `actor` a fully signed-in user, `holder` any signed-in
-# user (a new one enrolling a second factor too), `staff` platform staff.
+# user (a new one enrolling a second factor too), `reader` a signed-in user or an API key with the service's
+# key_scope (data a tool maker reads), `staff` platform staff.
 PROVERS = {"actor": Proof.actor, "holder": lambda proof, handed: proof.actor(handed, ("api", "enrol")),
-           "staff": Proof.staff}
+           "reader": Proof.reader, "staff": Proof.staff}
 
 
 def api(fn=None, *, lane=None):

@@ -26,6 +26,9 @@ CEREMONY_AUDIENCE = "aos-webauthn"
 # private half stays with the people who run AOS (`python -m deploy.staff`), services hold the public half.
 STAFF_ISSUER, STAFF_AUDIENCE, STAFF_SCOPE = "aos-operations", "aos-staff", "staff"
 STAFF_MAX_TTL = 12 * 3600  # a working day: a staff token lives no longer, however it was signed
+# An API key's proof is signed by partners (its own key: never identity's), for the key's workshop and scopes, and
+# lives a minute: partners checks the key on every request and hands the proof on (services.shared.caller).
+KEY_ISSUER, KEY_ROLE, KEY_SCOPE = "aos-partners", "key", "key"
 
 
 def generate_keypair(private_path, public_path):
@@ -104,18 +107,20 @@ class TokenSigner:
 class TokenVerifier:
     """An access token's claims once its signature is checked. A workshop sends the same token for up to an hour,
     so each process keeps the tokens it has checked (the exact text: another token is checked afresh) and only
-    asks the clock again: the signature is most of what a cheap request costs."""
+    asks the clock again: the signature is most of what a cheap request costs. `issuer`: identity's (a user's
+    token) or partners' (an API key's proof)."""
 
     REMEMBERED = 20_000
 
-    def __init__(self, public_pem):
+    def __init__(self, public_pem, issuer=ISSUER):
         self.key = serialization.load_pem_public_key(public_pem)
+        self.issuer = issuer
         self.checked = collections.OrderedDict()
 
     def verify(self, token):
         claims = self.checked.get(token)
         if claims is None:
-            claims = decode(token, self.key, AUDIENCE, "TOKEN")
+            claims = decode(token, self.key, AUDIENCE, "TOKEN", issuer=self.issuer)
             self.checked[token] = claims
             if len(self.checked) > self.REMEMBERED:
                 self.checked.popitem(last=False)  # the oldest checked: the first to expire
@@ -123,6 +128,24 @@ class TokenVerifier:
             del self.checked[token]
             raise Unauthenticated("TOKEN_EXPIRED", "Your sign-in has expired; please sign in again.")
         return dict(claims)
+
+
+def key_token(private_pem, key_id, operator_id, scopes, ttl, now=None):
+    """An API key's proof for the services: its workshop (`op`), what it may read (`ks`), the key (`sid`)."""
+    now = now or datetime.now(timezone.utc)
+    key = serialization.load_pem_private_key(private_pem, password=None)
+    return jwt.encode({"iss": KEY_ISSUER, "aud": AUDIENCE, "sub": f"key:{key_id}", "op": operator_id,
+                       "role": KEY_ROLE, "scope": KEY_SCOPE, "ks": list(scopes), "sid": key_id, "ev": True,
+                       "iat": int(now.timestamp()), "exp": int(now.timestamp()) + ttl,
+                       "iat_ms": int(now.timestamp() * 1000)}, key, algorithm=ALGORITHM)
+
+
+def issuer_of(token):
+    """Who says they signed `token` (unchecked: it only picks the key to check it with), or None."""
+    try:
+        return jwt.decode(token, options={"verify_signature": False}).get("iss")
+    except jwt.InvalidTokenError:
+        return None
 
 
 def staff_token(private_pem, who, ttl, now=None):

@@ -24,6 +24,7 @@ from services.vehicle_data.settings import VehicleDataSettings
 
 class VehicleDataService(FollowsAccess):
     name = "vehicle_data"
+    key_scope = "vehicles"  # what an API key needs to read its data (services.shared.caller.Proof.reader)
     proof = Proof()  # the caller's token, checked (services.shared.caller)
     access = use_cases.ACCESS
 
@@ -47,12 +48,12 @@ class VehicleDataService(FollowsAccess):
     # ---- workshops ----
 
     @api
-    def vehicle(self, actor, vin):
-        return dump(s.VehicleOut, use_cases.vehicle(self._ctx(), actor, vin))
+    def vehicle(self, reader, vin):
+        return dump(s.VehicleOut, use_cases.vehicle(self._ctx(), reader, vin))
 
     @api
-    def service_records(self, actor, vin):
-        return dump(s.ServiceHistory, use_cases.history(self._ctx(), actor, vin))
+    def service_records(self, reader, vin):
+        return dump(s.ServiceHistory, use_cases.history(self._ctx(), reader, vin))
 
     @api
     def add_service_record(self, actor, vin, payload):
@@ -60,13 +61,13 @@ class VehicleDataService(FollowsAccess):
         return dump(s.ServiceRecordOut, record)
 
     @api
-    def maintenance(self, actor, vin, query):
+    def maintenance(self, reader, vin, query):
         reading = load(s.MaintenanceQuery, query)["odometer_km"]
-        return dump(s.MaintenanceOut, use_cases.maintenance(self._ctx(), actor, vin, reading))
+        return dump(s.MaintenanceOut, use_cases.maintenance(self._ctx(), reader, vin, reading))
 
     @api
-    def campaigns(self, actor, vin):
-        return dump(s.CampaignList, use_cases.campaigns(self._ctx(), actor, vin))
+    def campaigns(self, reader, vin):
+        return dump(s.CampaignList, use_cases.campaigns(self._ctx(), reader, vin))
 
     # ---- other services ----
 

@@ -1,0 +1,1 @@
+"""Partners: what tool makers and partner systems take data with (API keys with scopes, counted and throttled)."""
