@@ -666,4 +666,27 @@ export default {
   '{n} parts found': '{n} Teile gefunden',
   '{n} rows': '{n} Zeilen',
   '{old} replaced by {new}': '{old} ersetzt durch {new}',
+  // API keys
+  'A key lets a tool or a partner system read your workshop\'s data over the HTTP API, as far as your subscriptions open it. Send it as "Authorization: Bearer" followed by the key.':
+    'Ein Schlüssel lässt ein Werkzeug oder ein Partnersystem die Daten Ihrer Werkstatt über die HTTP-API lesen, soweit Ihre Abonnements sie freigeben. Senden Sie ihn als „Authorization: Bearer“, gefolgt vom Schlüssel.',
+  'API keys': 'API-Schlüssel',
+  'Choose at least one.': 'Wählen Sie mindestens einen aus.',
+  'Create a key': 'Einen Schlüssel erstellen',
+  'Create the key': 'Schlüssel erstellen',
+  'Days it lives': 'Gültig für Tage',
+  'Diagnostic descriptions': 'Diagnosebeschreibungen',
+  Events: 'Ereignisse',
+  Expires: 'Läuft ab',
+  'Key starts with': 'Schlüssel beginnt mit',
+  'Last used': 'Zuletzt benutzt',
+  'Requests today': 'Anfragen heute',
+  Scopes: 'Bereiche',
+  'The key "{name}" is made. Copy it now: it is not shown again.':
+    'Der Schlüssel „{name}“ ist erstellt. Kopieren Sie ihn jetzt: Er wird nicht noch einmal angezeigt.',
+  'What it is for': 'Wofür er ist',
+  'What it may read': 'Was er lesen darf',
+  'Your workshop has no API keys yet.': 'Ihre Werkstatt hat noch keine API-Schlüssel.',
+  'e.g. the diagnosis tool in bay 2': 'z. B. das Diagnosegerät in Bucht 2',
+  expired: 'abgelaufen',
+  never: 'nie',
 };

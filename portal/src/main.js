@@ -22,6 +22,7 @@ import { Sermi } from './screens/sermi.js';
 import { Security } from './screens/security.js';
 import { Job, Jobs } from './screens/jobs.js';
 import { PartView, Parts, PartsIllustration } from './screens/parts.js';
+import { ApiKeys } from './screens/keys.js';
 
 function parseRoute() {
   const hash = location.hash.replace(/^#/, '') || '/';
@@ -51,6 +52,7 @@ const SCREENS = {
   cart: () => html`<${Cart} />`,
   orders: (r) => (r.parts[1] ? html`<${Order} id=${r.parts[1]} />` : html`<${Orders} />`),
   users: () => html`<${Users} />`,
+  keys: () => html`<${ApiKeys} />`,
   trail: (r) => html`<${Trail} query=${r.query} />`,
   sermi: (r) => html`<${Sermi} query=${r.query} />`,
   security: () => html`<${Security} />`,
@@ -76,6 +78,7 @@ const PUBLIC = {
 
 function Navigation({ session }) {
   const owner = session && session.me && session.me.user.role === 'owner';
+  const keeper = session && session.me && ['owner', 'admin'].includes(session.me.user.role);
   const items = session && session.me ? [
     ['#/workshop', t('My workshop')],
     ['#/air', t('Technical information')],
@@ -86,6 +89,7 @@ function Navigation({ session }) {
     ['#/shop', t('Shop')],
     ['#/orders', t('Orders')],
     ...(owner ? [['#/users', t('Users')]] : []),
+    ...(keeper ? [['#/keys', t('API keys')]] : []),
     ['#/trail', t('Audit trail')],
     ['#/sermi', t('SERMI')],
   ] : [['#/', t('Start')], ['#/login', t('Sign in')], ['#/register', t('Register')]];

@@ -1,0 +1,55 @@
+"""API keys in the browser: a workshop's owner makes a key for a diagnosis tool that reads vehicle data, sees it
+once, the tool reads the demo car with it, the list shows the key used today, the owner revokes it and the tool is
+refused; in German too; each screen passes an axe scan."""
+import pytest
+import requests
+from playwright.sync_api import expect
+
+from tests.browser.conftest import DEMO_VIN
+from tests.browser.test_journeys import buy, register
+
+pytestmark = pytest.mark.timeout(300)
+
+
+def test_keys_the_owner_makes_a_key_the_tool_reads_the_car_with_it_until_it_is_revoked(page, system):
+    register(page, name="Werkstatt Schlüssel GmbH")
+    page.visit("/#/billing")
+    page.get_by_label("Amount in euros").fill("20")
+    page.get_by_role("button", name="Top up").click()
+    expect(page.get_by_test_id("balance")).to_have_text("€20.00")
+    buy(page, "Technical information, 1 hour")
+
+    page.nav("API keys")
+    expect(page.get_by_text("Your workshop has no API keys yet.")).to_be_visible()
+    page.get_by_role("button", name="Create the key").click()  # nothing chosen: the fields say what is missing
+    expect(page.get_by_text("Choose at least one.")).to_be_visible()
+    page.screens.check("keys-refused")
+    page.get_by_label("What it is for").fill("Diagnosis tool in bay 2")
+    page.get_by_label("Vehicle data").check()
+    page.get_by_label("Days it lives").fill("30")
+    page.get_by_role("button", name="Create the key").click()
+    key = page.get_by_test_id("new-key").inner_text()
+    assert key.startswith("aos_")
+    row = page.locator("tr[data-key='Diagnosis tool in bay 2']")
+    expect(row.get_by_test_id("key-state")).to_have_text("active")
+    expect(row).to_contain_text(key[:12])
+    page.screens.check("keys-made")
+
+    # the tool reads the demo car with it, as its workshop: the build data its subscription opens
+    car = requests.get(f"{system.base}/api/v1/vehicles/{DEMO_VIN}", headers={"Authorization": f"Bearer {key}"},
+                       timeout=30)
+    assert car.status_code == 200 and car.json()["build"] and car.headers["RateLimit-Remaining"]
+    page.reload()
+    expect(row.get_by_test_id("key-requests")).to_have_text("1")
+    expect(row).not_to_contain_text("never")
+
+    row.get_by_role("button", name="Revoke Diagnosis tool in bay 2").click()
+    expect(row.get_by_test_id("key-state")).to_have_text("revoked")
+    refused = requests.get(f"{system.base}/api/v1/vehicles/{DEMO_VIN}", headers={"Authorization": f"Bearer {key}"},
+                           timeout=30)
+    assert refused.status_code == 401 and refused.json()["error"]["code"] == "API_KEY_REVOKED"
+
+    page.get_by_label("Language").select_option("de")
+    expect(page.get_by_role("heading", name="API-Schlüssel", exact=True)).to_be_visible()
+    expect(row.get_by_test_id("key-state")).to_have_text("widerrufen")
+    page.screens.check("keys-german")
