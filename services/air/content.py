@@ -3,7 +3,7 @@
 A package is a folder, or a zip of that folder:
 
     manifest.json     {"format": "aos-content/1", "name": "...", "version": "...", "publisher": "...",
-                       "created": "YYYY-MM-DD", "documents": "documents.jsonl"}
+                       "created": "YYYY-MM-DD", "documents": "documents.jsonl", "withdrawn": ["id", ...]}
     documents.jsonl   one document per line (DocumentIn below: id, type, title, system, language, version,
                       valid_from, codes, applicability, body, binaries)
     binaries/...      SVG wiring diagrams, PDFs, pictures, each named by a document's `binaries[].file`
@@ -11,8 +11,9 @@ A package is a folder, or a zip of that folder:
 `check` reads the whole package and lists every problem (file:line: field: rule, services.shared.importer); a
 package with any problem is refused whole and changes nothing. `import` then stores it idempotently: a document is
 created, updated when the package carries a newer version, and left alone otherwise; binaries go to object storage
-under their SHA-256.
-The search index catches up from the documents' revisions (services.air.library).
+under their SHA-256. A document the manifest lists as `withdrawn` leaves search and reading, and stays as a
+tombstone for partners' change feed. Every change takes the library's next revision.
+The search index catches up from the documents' revisions (services.air.dependencies.catch_up).
 
     python -m services.air.content check PATH
     python -m services.air.content import PATH      (make air-import PACKAGE=PATH)
@@ -60,6 +61,9 @@ class Manifest(Strict):
     publisher = text_field(200, required=True)
     created = fields.Date(required=True)
     documents = fields.String(load_default="documents.jsonl")
+    # documents the manufacturer takes back: kept for the change feed's tombstones, gone from search and reading
+    withdrawn = fields.List(fields.String(validate=validate.Length(1, 64)), load_default=list,
+                            validate=validate.Length(max=100_000))
 
 
 class Applicability(Strict):
@@ -142,6 +146,7 @@ class Report:
     updated: int = 0
     unchanged: int = 0
     older: int = 0  # the library holds a newer version already
+    withdrawn: int = 0
     binaries_stored: int = 0
     problems: list = field(default_factory=list)
 
@@ -217,7 +222,10 @@ def check(package, progress=None):
                 problem(Problem(where, f"binaries.{i}.file", f"{binary['file']} is not in the package"))
             elif size > MAX_BINARY_BYTES:
                 problem(Problem(where, f"binaries.{i}.file", f"{size} bytes: at most {MAX_BINARY_BYTES}"))
-    if count == 0 and total == 0:
+    for i, document_id in enumerate(manifest["withdrawn"]):
+        if document_id in seen:
+            problem(Problem("manifest.json", f"withdrawn.{i}", f"{document_id} is in the package's documents too"))
+    if count == 0 and total == 0 and not manifest["withdrawn"]:
         problem(Problem(manifest["documents"], "-", "holds no documents"))
     return manifest, problems, total, count
 
@@ -252,7 +260,23 @@ def import_package(path, engine, blobs, progress=False):
             bar.update(len(chunk))
     if bar is not None:
         bar.close()
+    _withdraw(Session, manifest["withdrawn"], report)
     return report
+
+
+def _withdraw(Session, ids, report):
+    """Each document named that the library holds, withdrawn with a revision of its own (the change feed's
+    tombstone); one withdrawn already, or one the library never held, changes nothing."""
+    now = datetime.now(timezone.utc)
+    for start in range(0, len(ids), CHUNK):
+        with Session() as session, session.begin():
+            revision = session.scalar(select(func.max(Document.revision))) or 0
+            for row in session.scalars(select(Document).where(Document.id.in_(ids[start:start + CHUNK]),
+                                                              Document.withdrawn_at.is_(None))
+                                       .order_by(Document.id)):
+                revision += 1
+                row.withdrawn_at, row.revision = now, revision
+                report.withdrawn += 1
 
 
 def _store(Session, package, blobs, chunk, label, report, stored):
@@ -274,7 +298,7 @@ def _store(Session, package, blobs, chunk, label, report, stored):
                           version=doc["version"], valid_from=doc["valid_from"], codes=doc["codes"],
                           applicability=_applicability(doc["applicability"]), body=_body(doc["body"]),
                           binaries=[_binary(package, blobs, b, stored, report) for b in doc["binaries"]],
-                          package=label, revision=revision, imported_at=now)
+                          package=label, revision=revision, imported_at=now, withdrawn_at=None)
             if version is None:
                 session.add(Document(id=doc["id"], **values))
                 report.created += 1
@@ -339,7 +363,7 @@ def _check(path):
 def _import(path):
     report = import_package(path, *_infrastructure(), progress=True)
     return (f"{report.package}: {report.documents} documents: {report.created} new, {report.updated} updated, "
-            f"{report.unchanged} unchanged, {report.older} older than the library's; "
+            f"{report.unchanged} unchanged, {report.older} older than the library's, {report.withdrawn} withdrawn; "
             f"{report.binaries_stored} binaries stored")
 
 

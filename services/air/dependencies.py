@@ -19,19 +19,23 @@ log = logging.getLogger(__name__)
 BATCH = 2000
 
 
-def catch_up(index, Session, batch=BATCH, progress=None):
-    """Index every document whose revision the index does not hold yet; returns how many."""
+def catch_up(index, Session, batch=BATCH, progress=None, since=None):
+    """Index every document whose revision the index does not hold yet (a withdrawn one leaves it); returns how
+    many. `since`: the revision this process reached before (the index's highest otherwise: a withdrawal leaves no
+    entry to tell it was done, so it is done again, once, after a restart)."""
     done = 0
-    since = index.revision()
+    since = index.revision() if since is None else since
     while True:
         with Session() as session:
             rows = session.scalars(select(Document).where(Document.revision > since)
                                    .order_by(Document.revision).limit(batch)).all()
         if not rows:
             return done
-        index.upsert([search.entry(r) for r in rows])
+        index.upsert([search.entry(r) for r in rows if r.withdrawn_at is None])
+        index.delete([r.id for r in rows if r.withdrawn_at is not None])
         index.refresh()
         since = rows[-1].revision
+        index.reached = since
         done += len(rows)
         if progress:
             progress(len(rows))
@@ -63,7 +67,7 @@ class Library(DependencyProvider):
         while self._running:
             eventlet.sleep(self.interval)
             try:
-                indexed = catch_up(self.index, self.Session)
+                indexed = catch_up(self.index, self.Session, since=self.index.reached)
                 if indexed:
                     log.info("indexed %d changed documents", indexed)
             except Exception:  # the next round tries again; searches go on against what is indexed

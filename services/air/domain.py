@@ -126,3 +126,22 @@ def access_required(document_id, vin, tariffs):
         "Opening technical documents needs access to technical information: buy an hour or longer, or a VIN pass "
         "for the vehicle (then open the document for that VIN).",
         {"document_id": document_id, "vin": vin, "tariffs": tariffs})
+
+
+# ---- partners' mirrors ------------------------------------------------------------------------------------------
+
+def for_series(document, series):
+    """A document a mirror of `series` keeps: it applies to that series, or to every one (no series named)."""
+    return series is None or not document.applicability.get("series") or series in document.applicability["series"]
+
+
+def exported(document):
+    """A document as a line of an export or a change feed: the whole record, or, withdrawn, its tombstone."""
+    if document.withdrawn_at is not None:
+        return {"cursor": str(document.revision), "id": document.id, "deleted": True}
+    return {"cursor": str(document.revision), "id": document.id, "deleted": False, "type": document.type,
+            "title": document.title, "system": document.system, "language": document.language,
+            "version": document.version, "valid_from": document.valid_from, "codes": document.codes,
+            "applicability": document.applicability, "body": document.body,
+            "binaries": [{k: b[k] for k in ("name", "title", "media_type", "size", "sha256") if k in b}
+                         for b in document.binaries]}

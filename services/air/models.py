@@ -35,3 +35,4 @@ class Document(Base):
     package: Mapped[str] = mapped_column(String(120))  # the content package it came in, name@version
     revision: Mapped[int] = mapped_column(BigInteger, unique=True)
     imported_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)  # taken back: a tombstone

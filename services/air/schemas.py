@@ -216,3 +216,49 @@ class NavigationOut(Output):
     vehicle = fields.Nested(CarOnTheLift, allow_none=True)
     by_system = fields.List(fields.Nested(SystemNode))
     by_type = fields.List(fields.Nested(TypeTreeNode))
+
+
+# ---- for partners' mirrors: the library as a stream of changes --------------------------------------------------
+
+EXPORT_PAGE_MAX = 1000
+
+
+class ExportQuery(Input):
+    """What a partner asks an export or a change feed for: where its mirror stands, and which series it keeps."""
+    after = fields.Integer(load_default=0, validate=validate.Range(min=0),
+                           metadata={"description": "the cursor: the last line's `cursor` the mirror applied"})
+    series = fields.String(load_default=None, validate=validate.Regexp(r"^[A-Z0-9]{2,6}$", error="a series such "
+                                                                                                  "as G20"),
+                           metadata={"description": "only documents that apply to this series (or to every one)"})
+
+
+class ChangesQuery(ExportQuery):
+    """A page of the library's changes after a cursor (a revision): an export (current documents only) from 0, or
+    a change feed (tombstones too) from where the mirror stands."""
+    tombstones = fields.Boolean(load_default=False, metadata={"description": "withdrawn documents as tombstones"})
+    limit = fields.Integer(load_default=500, validate=validate.Range(1, EXPORT_PAGE_MAX))
+
+
+class ExportedDocument(Output):
+    """A document as a mirror keeps it: the whole record and its structure; a tombstone has `deleted` only."""
+    cursor = fields.String(metadata={"description": "resume after this line with `after=`"})
+    id = fields.String()
+    deleted = fields.Boolean(metadata={"description": "withdrawn: remove it from the mirror"})
+    type = fields.String()
+    title = fields.String()
+    system = fields.String()
+    language = fields.String()
+    version = fields.Integer()
+    valid_from = fields.Date()
+    codes = fields.List(fields.String())
+    applicability = fields.Nested(ApplicabilityOut)
+    body = fields.Nested(BodyOut)
+    binaries = fields.List(fields.Nested(BinaryOut), metadata={"description": "names, types, sizes, SHA-256 (a "
+                                                                              "signed link: the document route)"})
+
+
+class ChangesOut(Output):
+    items = fields.List(fields.Nested(ExportedDocument))
+    next = fields.Integer(metadata={"description": "the cursor after this page"})
+    latest = fields.Integer(metadata={"description": "the library's newest revision now"})
+    more = fields.Boolean()

@@ -70,11 +70,17 @@ def body_text(body):
 class SearchIndex:
     """The port."""
 
+    reached = None  # the documents' revision this process caught up to (dependencies.catch_up)
+
     def upsert(self, entries):  # pragma: no cover - the port
         """Add or replace documents by id; visible after `refresh`."""
         raise NotImplementedError
 
     def refresh(self):  # pragma: no cover
+        raise NotImplementedError
+
+    def delete(self, ids):  # pragma: no cover
+        """Withdrawn documents out of the index (an id it does not hold is no error)."""
         raise NotImplementedError
 
     def revision(self):  # pragma: no cover
@@ -177,6 +183,10 @@ class TantivyIndex(SearchIndex):
         for e in entries:
             self.writer.delete_documents_by_term("id", e["id"])
             self.writer.add_document(self.t.Document.from_dict(e, self.schema))
+
+    def delete(self, ids):
+        for document_id in ids:
+            self.writer.delete_documents_by_term("id", document_id)
 
     def refresh(self):
         self.writer.commit()

@@ -64,5 +64,10 @@ class AirService(FollowsAccess):
                                                            load(s.DocumentQuery, query)))
 
     @api
+    def changes(self, reader, query):
+        """A page of the library's changes for a partner's mirror (an export, or a change feed)."""
+        return dump(s.ChangesOut, use_cases.changes(self._ctx(), reader, load(s.ChangesQuery, query)))
+
+    @api
     def navigation(self, reader, query):
         return dump(s.NavigationOut, use_cases.navigation(self._ctx(), reader, load(s.NavigationQuery, query)))

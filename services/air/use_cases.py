@@ -2,12 +2,14 @@
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import func, select
+
 from services.air import domain, search
 from services.air.content import blob_key
 from services.air.models import Access, Document
 from services.air import metrics
 from services.billing.access import AccessBook
-from services.shared.errors import NotFound, invalid_field
+from services.shared.errors import Gone, NotFound, invalid_field
 
 ACCESS = AccessBook(Access)
 LINK_SECONDS = 300  # a signed binary link works for five minutes
@@ -99,6 +101,10 @@ def open_document(ctx, actor, document_id, query):
         if document is None:
             raise NotFound("DOCUMENT_NOT_FOUND", f"There is no technical document {document_id!r}.",
                            {"field": "document_id"})
+        if document.withdrawn_at is not None:
+            raise NotFound("DOCUMENT_WITHDRAWN", f"The manufacturer withdrew {document_id} on "
+                           f"{document.withdrawn_at:%Y-%m-%d}: search for what replaces it.",
+                           {"field": "document_id", "withdrawn_at": document.withdrawn_at.isoformat()})
         accesses = ACCESS.of(session, actor["operator_id"])
     if not domain.may_read(accesses, vehicle.vin if vehicle else None, ctx.now):  # first: the car's data is paid
         raise domain.access_required(document_id, vehicle.vin if vehicle else None, ctx.tariffs())
@@ -140,3 +146,25 @@ def navigation(ctx, actor, query):
         node["systems"].sort(key=lambda x: x["system"])
     return {"vehicle": car, "by_system": by_system,
             "by_type": [by_type[t] for t in domain.DOCUMENT_TYPES if t in by_type]}
+
+
+def changes(ctx, reader, query):
+    """A page of the library's changes after `after` (a revision), oldest first, for a partner's mirror: the
+    current documents (an export), with tombstones for the withdrawn (a change feed). Needs access to technical
+    information that is not one car's (a VIN pass opens one car's documents, not the library). A cursor beyond
+    the library's newest revision is one this library never gave: 410, start over with an export."""
+    with ctx.store.read() as session:
+        if not domain.may_read(ACCESS.of(session, reader["operator_id"]), None, ctx.now):
+            raise domain.access_required(None, None, ctx.tariffs())
+        latest = session.scalar(select(func.max(Document.revision))) or 0
+        if query["after"] > latest:
+            raise Gone("CURSOR_UNKNOWN", f"This library never gave cursor {query['after']} (its newest is "
+                       f"{latest}): start over with a full export (GET /api/v1/exports/air) and follow the feed from "
+                       "its last cursor.", {"field": "after", "latest": latest})
+        rows = session.scalars(select(Document).where(Document.revision > query["after"])
+                               .order_by(Document.revision).limit(query["limit"])).all()
+    items = [domain.exported(row) for row in rows
+             if (query["tombstones"] or row.withdrawn_at is None) and domain.for_series(row, query["series"])]
+    last = rows[-1].revision if rows else query["after"]
+    metrics.EXPORTED.labels("tombstones" if query["tombstones"] else "documents").inc(len(items))
+    return {"items": items, "next": last, "latest": latest, "more": last < latest}

@@ -69,6 +69,12 @@ class Conflict(AosError):
 
 
 @deserialize_to_instance
+class Gone(AosError):
+    """What was asked for is no longer (or never was) there to give: a change feed's cursor, say."""
+    status = 410
+
+
+@deserialize_to_instance
 class MethodNotAllowed(AosError):
     status = 405
 

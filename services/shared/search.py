@@ -69,6 +69,11 @@ class ElasticsearchStore:
                 failed = [i for i in answer["items"] if i["index"].get("error")]
                 raise RuntimeError(f"Elasticsearch refused {len(failed)} entries: {failed[0]['index']['error']}")
 
+    def delete(self, ids):
+        """Entries out of the index; an id it does not hold is no error."""
+        if ids:
+            self.es.bulk(operations=[{"delete": {"_index": self.name, "_id": i}} for i in ids])
+
     def refresh(self):
         self.es.indices.refresh(index=self.name)
 

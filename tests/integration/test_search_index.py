@@ -141,6 +141,13 @@ def test_a_new_version_replaces_the_old_and_the_revision_grows(index):
     assert [h.title for h in find(index, "discs").hits] == ["Replace front brake pads and discs"]
 
 
+def test_a_withdrawn_document_leaves_the_index_and_an_unknown_one_is_no_error(index):
+    assert ids(find(index, "discs")) == [] and "RI-PADS" in ids(find(index, "brake pads"))
+    index.delete(["RI-PADS", "NOT-THERE"])
+    index.refresh()
+    assert "RI-PADS" not in ids(find(index, "brake pads")) and index.count() == len(LIBRARY) - 1
+
+
 def test_the_navigation_tree_counts_by_main_group_and_type(index):
     tree = index.tree(domain.Filters())
     assert tree["12"] == {"fault_code": 2, "repair_instruction": 2, "wiring_diagram": 1, "service_bulletin": 1}

@@ -1,0 +1,78 @@
+"""Exports and change feeds for partners' mirrors: the data streamed as NDJSON (gzip when the client takes it),
+page by page from the service that owns it, never all in memory. Every line carries its `cursor`; the last line is
+`{"cursor": ..., "end": true}`, or, when the stream broke off, `{"error": ..., "cursor": ...}`: the mirror resumes
+with `after=` that cursor. An export holds the current documents, a feed the changes after a cursor, withdrawn ones
+as tombstones (`deleted: true`), so a mirror that applies them in order equals the source. ETag and If-None-Match:
+nothing new since, 304."""
+import zlib
+
+import orjson
+from werkzeug.wrappers import Response
+
+from gateway.http import NO_ACCESS, UNAUTHENTICATED, V1, as_aos_error, route, single_query
+from services.air import schemas as airs
+from services.shared.schemas import load
+
+NDJSON = "application/x-ndjson"
+PAGE = 500  # documents per RPC: a page is what the gateway holds at once
+GONE = (410, "CURSOR_UNKNOWN: a cursor this library never gave; start over with a full export")
+
+
+class Routes:
+    @route("GET", V1 + "/exports/air", "Every current technical document (of a `series`), as NDJSON lines in the "
+           "order of their cursors, ending with the cursor to follow the feed from; resume a broken export with "
+           "`after`", "partners", query=airs.ExportQuery, answer=airs.ExportedDocument, content_type=NDJSON,
+           keys="air", errors=(UNAUTHENTICATED, NO_ACCESS, GONE, (422, "a parameter breaks a rule")))
+    def export_air(self, request):
+        return self._stream(request, self.air.changes, tombstones=False)
+
+    @route("GET", V1 + "/feeds/air", "What changed in the technical information after the cursor `after`: "
+           "documents new or updated, withdrawn ones as tombstones (`deleted`), as NDJSON lines oldest first, "
+           "ending with the next cursor", "partners", query=airs.ExportQuery, answer=airs.ExportedDocument,
+           content_type=NDJSON, keys="air", errors=(UNAUTHENTICATED, NO_ACCESS, GONE,
+                                                    (422, "a parameter breaks a rule")))
+    def feed_air(self, request):
+        return self._stream(request, self.air.changes, tombstones=True)
+
+    def _stream(self, request, changes, tombstones):
+        actor = self._reader(request).actor()
+        asked = single_query(request)
+        load(airs.ExportQuery, asked)  # a bad parameter is answered before the stream starts
+        query = dict(asked, tombstones=tombstones, limit=PAGE)
+        first = self._call(changes, actor, query)  # access and the cursor checked: their refusals are answers
+        # the same question while the library stands still has the same answer
+        kind = "feed" if tombstones else "export"
+        tag = f'air-{kind}-{asked.get("series") or "all"}-{asked.get("after", 0)}-{first["latest"]}'
+        if request.if_none_match.contains_weak(tag):
+            answer = Response(status=304)
+            answer.set_etag(tag, weak=True)
+            return answer
+
+        def lines():
+            page = first
+            while True:
+                yield b"".join(orjson.dumps(item) + b"\n" for item in page["items"])
+                if not page["more"]:
+                    yield orjson.dumps({"cursor": str(page["next"]), "end": True}) + b"\n"
+                    return
+                try:
+                    page = self._call(changes, actor, dict(query, after=page["next"]))
+                except Exception as broke:  # the mirror resumes from the last cursor it got
+                    yield orjson.dumps({"error": as_aos_error(broke).as_body()["error"],
+                                        "cursor": str(page["next"])}) + b"\n"
+                    return
+
+        gzip = "gzip" in request.headers.get("Accept-Encoding", "")
+        headers = {"Cache-Control": "no-cache"} | ({"Content-Encoding": "gzip"} if gzip else {})
+        answer = Response(_gzipped(lines()) if gzip else lines(), mimetype=NDJSON, headers=headers,
+                          direct_passthrough=True)
+        answer.set_etag(tag, weak=True)
+        return answer
+
+
+def _gzipped(chunks):
+    """gzip, a chunk at a time (flushed, so the client reads lines as they come)."""
+    packer = zlib.compressobj(6, zlib.DEFLATED, 31)
+    for chunk in chunks:
+        yield packer.compress(chunk) + packer.flush(zlib.Z_SYNC_FLUSH)
+    yield packer.flush()

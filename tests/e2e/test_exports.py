@@ -1,0 +1,162 @@
+"""A partner's mirror of the technical information through an API key: the whole library of a series as a gzip
+NDJSON export, resumed after a break, not sent again while nothing changed (ETag), then kept in step by the change
+feed after documents are updated, added and withdrawn, until the mirror equals the library; cursors the library
+never gave, bad parameters, a key without the scope and a workshop without access refused in words."""
+import gzip
+import json
+
+import orjson
+import pytest
+import requests
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from deploy import corpus
+from services.air import content, domain
+from services.air.models import Document
+from services.shared import blobs
+from services.shared.database import make_engine
+from tests.e2e.conftest import Workshop, buy, error, top_up
+from tests.helpers import eventually
+
+DOCUMENTS = 600
+SERIES = "G20"
+
+
+@pytest.fixture(scope="module")
+def package(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("air") / "demo-library"
+    corpus.write(folder, DOCUMENTS)
+    return folder
+
+
+@pytest.fixture
+def library(system, package):
+    engine = make_engine(system["DATABASE_URLS"]["air"])
+    store = blobs.from_config(system)
+    store.ensure_bucket()
+    assert content.import_package(package, engine, store).created == DOCUMENTS
+    yield engine, store
+    engine.dispose()
+
+
+def source(engine, series=SERIES):
+    """What a mirror of the series must hold: the library's current documents that apply to it, as lines."""
+    with Session(engine) as session:
+        rows = session.scalars(select(Document).where(Document.withdrawn_at.is_(None))).all()
+        return {r.id: _comparable(domain.exported(r)) for r in rows if domain.for_series(r, series)}
+
+
+def _comparable(line):
+    return {k: v for k, v in orjson.loads(orjson.dumps(line)).items() if k != "cursor"}
+
+
+def stream(api, key, path, **params):
+    answer = requests.get(api.base + path, params=params, stream=True, timeout=60,
+                          headers={"Authorization": f"Bearer {key}", "Accept-Encoding": "gzip"})
+    return answer
+
+
+def lines_of(answer):
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["Content-Type"].startswith("application/x-ndjson")
+    assert answer.headers["Content-Encoding"] == "gzip"
+    raw = answer.raw.read()  # as sent: gzip
+    return [json.loads(line) for line in gzip.decompress(raw).splitlines()]
+
+
+def apply(mirror, lines):
+    for line in lines[:-1]:
+        if line["deleted"]:
+            mirror.pop(line["id"], None)
+        else:
+            mirror[line["id"]] = {k: v for k, v in line.items() if k != "cursor"}
+    return lines[-1]["cursor"]
+
+
+def second_package(first, folder):
+    """The manufacturer's next delivery: three documents of the series in a new version, one new, two withdrawn."""
+    docs = [json.loads(line) for line in (first / "documents.jsonl").read_text().splitlines()]
+    mine = [d for d in docs if SERIES in d["applicability"].get("series", []) and not d["binaries"]]
+    changed = [dict(d, version=d["version"] + 1, title=d["title"] + " (revised)") for d in mine[:3]]
+    added = dict(mine[3], id="TSB-2026-MIRROR", title="Bulletin added for the mirror test")
+    folder.mkdir()
+    (folder / "manifest.json").write_text(json.dumps({
+        "format": "aos-content/1", "name": "demo-library", "version": "2026.12", "publisher": "AOS demo manufacturer",
+        "created": "2026-12-05", "withdrawn": [mine[4]["id"], mine[5]["id"]]}))
+    (folder / "documents.jsonl").write_text("".join(json.dumps(d) + "\n" for d in changed + [added]))
+    return changed, added, (mine[4]["id"], mine[5]["id"])
+
+
+def test_a_partner_mirrors_a_series_and_the_feed_keeps_the_mirror_equal_to_the_library(api, system, library,
+                                                                                        package, tmp_path):
+    engine, store = library
+    workshop = Workshop(api)
+    eventually(lambda: top_up(api, workshop, 5000).status_code == 201, what="billing to know the workshop")
+    key = api("POST", "/api/v1/keys", workshop.token, json={"name": "dealer DMS mirror", "scopes": ["air"]}).json()
+    refused = stream(api, key["key"], "/api/v1/exports/air", series=SERIES)
+    assert refused.status_code == 402 and error(refused)["code"] == "ACCESS_REQUIRED"  # the key reads what is paid
+    assert buy(api, workshop, "air-1d").status_code == 201
+    eventually(lambda: stream(api, key["key"], "/api/v1/exports/air", series=SERIES).status_code == 200,
+               what="AIR to hear of the purchase")
+
+    exported = stream(api, key["key"], "/api/v1/exports/air", series=SERIES)
+    tag = exported.headers["ETag"]
+    lines = lines_of(exported)
+    assert lines[-1]["end"] and not any(line["deleted"] for line in lines[:-1])
+    mirror = {}
+    cursor = apply(mirror, lines)
+    assert mirror == source(engine) and len(mirror) > 50
+    whole = lines_of(stream(api, key["key"], "/api/v1/exports/air"))  # every series: more than a page of 500
+    assert len(whole) == DOCUMENTS + 1 and {line["id"] for line in whole[:-1]} == set(source(engine, None))
+
+    # a break after the 50th line: resumed from its cursor, the rest comes, nothing twice
+    rest = lines_of(stream(api, key["key"], "/api/v1/exports/air", series=SERIES, after=lines[49]["cursor"]))
+    assert [line["id"] for line in rest[:-1]] == [line["id"] for line in lines[50:-1]]
+    # nothing new: not sent again
+    unchanged = requests.get(api.base + "/api/v1/exports/air", params={"series": SERIES}, timeout=30,
+                             headers={"Authorization": f"Bearer {key['key']}", "If-None-Match": tag})
+    assert unchanged.status_code == 304 and unchanged.content == b""
+
+    changed, added, withdrawn = second_package(package, tmp_path / "next")
+    report = content.import_package(tmp_path / "next", engine, store)
+    assert (report.updated, report.created, report.withdrawn) == (3, 1, 2)
+    assert requests.get(api.base + "/api/v1/exports/air", params={"series": SERIES}, timeout=30, headers={
+        "Authorization": f"Bearer {key['key']}", "If-None-Match": tag}).status_code == 200  # the library moved
+
+    feed = lines_of(stream(api, key["key"], "/api/v1/feeds/air", series=SERIES, after=cursor))
+    assert sorted(line["id"] for line in feed[:-1] if line["deleted"]) == sorted(withdrawn)
+    assert {line["id"] for line in feed[:-1] if not line["deleted"]} == {d["id"] for d in changed} | {added["id"]}
+    next_cursor = apply(mirror, feed)
+    assert mirror == source(engine) and mirror[changed[0]["id"]]["title"].endswith("(revised)")
+    assert withdrawn[0] not in mirror
+    again = lines_of(stream(api, key["key"], "/api/v1/feeds/air", series=SERIES, after=next_cursor))
+    assert again == [{"cursor": next_cursor, "end": True}]  # nothing since
+
+    # a withdrawn document is gone from reading and, once indexed, from search
+    gone = api("GET", f"/api/v1/air/documents/{withdrawn[0]}", key["key"])
+    assert gone.status_code == 404 and error(gone)["code"] == "DOCUMENT_WITHDRAWN"
+    eventually(lambda: withdrawn[0] not in {h["id"] for h in api(
+        "GET", "/api/v1/air/search", workshop.token, params={"q": withdrawn[0], "size": 50}).json()["hits"]},
+        what="the index to drop the withdrawn document")
+
+
+def test_a_cursor_never_given_a_bad_parameter_and_a_key_without_the_scope_are_refused_in_words(api, system, library):
+    workshop = Workshop(api)
+    eventually(lambda: top_up(api, workshop, 5000).status_code == 201, what="billing to know the workshop")
+    assert buy(api, workshop, "air-1d").status_code == 201
+    key = api("POST", "/api/v1/keys", workshop.token, json={"name": "mirror", "scopes": ["air"]}).json()["key"]
+    parts_only = api("POST", "/api/v1/keys", workshop.token, json={"name": "parts", "scopes": ["parts"]}).json()["key"]
+    eventually(lambda: stream(api, key, "/api/v1/feeds/air", after=0).status_code == 200,
+               what="AIR to hear of the purchase")
+    unknown = stream(api, key, "/api/v1/feeds/air", after=10 ** 9)
+    assert unknown.status_code == 410 and error(unknown)["code"] == "CURSOR_UNKNOWN"
+    assert "full export" in error(unknown)["message"] and error(unknown)["details"]["latest"] == DOCUMENTS
+    for params, field in (({"after": "-1"}, "after"), ({"after": "x"}, "after"), ({"series": "g20"}, "series"),
+                          ({"limit": "5"}, "limit"), ({"tombstones": "true"}, "tombstones")):
+        bad = stream(api, key, "/api/v1/feeds/air", **params)
+        assert bad.status_code == 422 and field in str(error(bad)["details"]), (params, bad.text)
+    scope = stream(api, parts_only, "/api/v1/exports/air")
+    assert scope.status_code == 403 and error(scope)["details"]["scope"] == "air"
+    user = stream(api, workshop.token, "/api/v1/exports/air", series=SERIES)  # a signed-in user may take it too
+    assert user.status_code == 200 and lines_of(user)[-1]["end"]
