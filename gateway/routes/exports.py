@@ -11,11 +11,13 @@ from werkzeug.wrappers import Response
 
 from gateway.http import NO_ACCESS, UNAUTHENTICATED, V1, as_aos_error, route, single_query
 from services.air import schemas as airs
+from services.vehicle_data import schemas as vs
 from services.shared.schemas import load
 
 NDJSON = "application/x-ndjson"
 PAGE = 500  # documents per RPC: a page is what the gateway holds at once
-GONE = (410, "CURSOR_UNKNOWN: a cursor this library never gave; start over with a full export")
+GONE = (410, "CURSOR_UNKNOWN: a cursor never given; start over with a full export")
+REGISTRY_ACCESS = (402, "VEHICLE_DATA_ACCESS_REQUIRED: the registry needs access to every car's data")
 
 
 class Routes:
@@ -24,7 +26,7 @@ class Routes:
            "`after`", "partners", query=airs.ExportQuery, answer=airs.ExportedDocument, content_type=NDJSON,
            keys="air", errors=(UNAUTHENTICATED, NO_ACCESS, GONE, (422, "a parameter breaks a rule")))
     def export_air(self, request):
-        return self._stream(request, self.air.changes, tombstones=False)
+        return self._stream(request, "air", self.air.changes, airs.ExportQuery, tombstones=False)
 
     @route("GET", V1 + "/feeds/air", "What changed in the technical information after the cursor `after`: "
            "documents new or updated, withdrawn ones as tombstones (`deleted`), as NDJSON lines oldest first, "
@@ -32,17 +34,33 @@ class Routes:
            content_type=NDJSON, keys="air", errors=(UNAUTHENTICATED, NO_ACCESS, GONE,
                                                     (422, "a parameter breaks a rule")))
     def feed_air(self, request):
-        return self._stream(request, self.air.changes, tombstones=True)
+        return self._stream(request, "air", self.air.changes, airs.ExportQuery, tombstones=True)
 
-    def _stream(self, request, changes, tombstones):
+    @route("GET", V1 + "/exports/vehicles", "The registry's cars (of a `series`): build data and installed ECUs, as "
+           "NDJSON lines in the order of their cursors, ending with the cursor to follow the feed from; resume with "
+           "`after`", "partners", query=vs.ExportQuery, answer=vs.ExportedVehicle, content_type=NDJSON,
+           keys="vehicles", errors=(UNAUTHENTICATED, REGISTRY_ACCESS, GONE, (422, "a parameter breaks a rule")))
+    def export_vehicles(self, request):
+        return self._stream(request, "vehicles", self.vehicle_data.registry_changes, vs.ExportQuery,
+                            tombstones=False)
+
+    @route("GET", V1 + "/feeds/vehicles", "The registry's cars imported or re-imported after the cursor `after` "
+           "(the registry keeps every car: no tombstones), as NDJSON lines oldest first, ending with the next cursor",
+           "partners", query=vs.ExportQuery, answer=vs.ExportedVehicle, content_type=NDJSON, keys="vehicles",
+           errors=(UNAUTHENTICATED, REGISTRY_ACCESS, GONE, (422, "a parameter breaks a rule")))
+    def feed_vehicles(self, request):
+        return self._stream(request, "vehicles", self.vehicle_data.registry_changes, vs.ExportQuery,
+                            tombstones=True)
+
+    def _stream(self, request, kind, changes, schema, tombstones):
         actor = self._reader(request).actor()
         asked = single_query(request)
-        load(airs.ExportQuery, asked)  # a bad parameter is answered before the stream starts
+        load(schema, asked)  # a bad parameter is answered before the stream starts
         query = dict(asked, tombstones=tombstones, limit=PAGE)
         first = self._call(changes, actor, query)  # access and the cursor checked: their refusals are answers
         # the same question while the library stands still has the same answer
-        kind = "feed" if tombstones else "export"
-        tag = f'air-{kind}-{asked.get("series") or "all"}-{asked.get("after", 0)}-{first["latest"]}'
+        tag = (f'{kind}-{"feed" if tombstones else "export"}-{asked.get("series") or "all"}-'
+               f'{asked.get("after", 0)}-{first["latest"]}')
         if request.if_none_match.contains_weak(tag):
             answer = Response(status=304)
             answer.set_etag(tag, weak=True)

@@ -15,6 +15,17 @@ class VehicleViewed(Contract):
     viewed_at = When()
 
 
+class VehiclesExported(Contract):
+    """A page of the registry a workshop (or its API key) took for a mirror: how many cars, of which series."""
+    operator_id = Id()
+    user_id = Id()
+    series = fields.String(allow_none=True, required=True)
+    vehicles = fields.Integer(required=True, validate=validate.Range(min=1))
+    after = fields.Integer(required=True, validate=validate.Range(min=0))
+    until = fields.Integer(required=True, validate=validate.Range(min=0))
+    exported_at = When()
+
+
 class ServiceRecordAdded(Contract):
     record_id = Id()
     vin = Vin(required=True)
@@ -28,4 +39,5 @@ FACTS = facts(
     "vehicle_data",
     VehicleViewed=(VehicleViewed, "A user read a car's build data, service history, maintenance or campaigns."),
     ServiceRecordAdded=(ServiceRecordAdded, "A workshop recorded service work."),
+    VehiclesExported=(VehiclesExported, "A workshop took a page of the registry's build data for a mirror."),
 )

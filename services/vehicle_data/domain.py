@@ -36,6 +36,14 @@ def require_access(accesses, vin, now, tariffs):
                               {"vin": vin, "tariffs": tariffs()})
 
 
+def require_registry_access(accesses, now, tariffs):
+    """Exporting the registry: access to every car's data (a VIN pass opens one car, not the registry)."""
+    if not any(covers(a, None, now) for a in accesses):
+        raise PaymentRequired("VEHICLE_DATA_ACCESS_REQUIRED", "Exporting the registry needs access to vehicle data "
+                              "for every car: technical information for an hour or longer (a VIN pass opens one "
+                              "car).", {"tariffs": tariffs()})
+
+
 # ---- service records ------------------------------------------------------------------------------------------
 
 def check_record(record, today, campaign_codes):

@@ -19,7 +19,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 
 from marshmallow import ValidationError, fields, validate
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from services.shared.errors import InvalidInput
@@ -124,13 +124,15 @@ def import_rows(session, loaded, now, chunk=1000):
     """Write checked rows: each VIN's build data and ECUs replaced, each campaign replaced. Idempotent. Rows go
     in chunks of bulk statements (50,000 vehicles take seconds, not minutes)."""
     vehicles = loaded["vehicles"]
+    revision = session.scalar(select(func.max(Vehicle.revision))) or 0
     for start in range(0, len(vehicles), chunk):
         rows = vehicles[start:start + chunk]
         listed = [row["vin"] for row in rows]
         session.execute(delete(Ecu).where(Ecu.vin.in_(listed)))
         session.execute(delete(Vehicle).where(Vehicle.vin.in_(listed)))
-        session.execute(insert(Vehicle), [{k: v for k, v in row.items() if k != "ecus"} | {"imported_at": now}
-                                          for row in rows])
+        session.execute(insert(Vehicle), [{k: v for k, v in row.items() if k != "ecus"}
+                                          | {"imported_at": now, "revision": revision + start + i + 1}
+                                          for i, row in enumerate(rows)])
         ecus = [dict(ecu, vin=row["vin"]) for row in rows for ecu in row["ecus"]]
         if ecus:
             session.execute(insert(Ecu), ecus)

@@ -2,7 +2,7 @@
 access read model fed by billing's events."""
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, Date, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.billing.access import access_table
@@ -28,6 +28,8 @@ class Vehicle(Base):
     paint: Mapped[str] = mapped_column(String(60))
     options: Mapped[list] = mapped_column(JSON)
     imported_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # grows with every import of the car: where partners' mirrors of the registry stand (a change feed's cursor)
+    revision: Mapped[int] = mapped_column(BigInteger, index=True, default=0)
 
 
 class Ecu(Base):

@@ -125,3 +125,34 @@ class CampaignOut(Output):
 class CampaignList(Output):
     vin = fields.String()
     campaigns = fields.List(fields.Nested(CampaignOut))
+
+
+# ---- for partners' mirrors: the registry as a stream of changes -------------------------------------------------
+
+class ExportQuery(Input):
+    """What a partner asks an export or a feed of the registry for: where its mirror stands, which series."""
+    after = fields.Integer(load_default=0, validate=validate.Range(min=0),
+                           metadata={"description": "the cursor: the last line's `cursor` the mirror applied"})
+    series = fields.String(load_default=None, validate=validate.Regexp(r"^[A-Z0-9]{2,6}$", error="a series such "
+                                                                                                  "as G20"),
+                           metadata={"description": "only cars of this series"})
+
+
+class RegistryQuery(ExportQuery):
+    """A page of the registry's cars after a cursor (a revision), for a mirror."""
+    tombstones = fields.Boolean(load_default=False)
+    limit = fields.Integer(load_default=500, validate=validate.Range(1, 1000))
+
+
+class ExportedVehicle(BuildOut):
+    cursor = fields.String(metadata={"description": "resume after this line with `after=`"})
+    vin = fields.String()
+    deleted = fields.Boolean(metadata={"description": "always false: the registry keeps every car it built"})
+    ecus = fields.List(fields.Nested(EcuOut))
+
+
+class RegistryChanges(Output):
+    items = fields.List(fields.Nested(ExportedVehicle))
+    next = fields.Integer()
+    latest = fields.Integer()
+    more = fields.Boolean()

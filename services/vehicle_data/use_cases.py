@@ -2,11 +2,11 @@
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from services.billing.access import AccessBook
 from services.shared.database import new_id
-from services.shared.errors import NotFound
+from services.shared.errors import Gone, NotFound
 from services.vehicle_data import domain, metrics, vin as vins
 from services.vehicle_data.models import Access, Campaign, Ecu, ServiceRecord, Vehicle, Workshop
 from services.vehicle_data.settings import VehicleDataSettings
@@ -215,3 +215,35 @@ def campaigns(ctx, actor, text):
 def _current_records(session, vin):
     return session.scalars(select(ServiceRecord).where(ServiceRecord.vin == vin,
                                                        ServiceRecord.current.is_(True))).all()
+
+
+# ---- partners' mirrors -----------------------------------------------------------------------------------------
+
+def registry_changes(ctx, reader, query):
+    """A page of the registry's cars after `after` (a revision), oldest first: build data and ECUs, for a partner's
+    mirror of a series. Needs access to vehicle data that is not one car's (a VIN pass opens one car); each page
+    read is in the trail (VehiclesExported: how many cars, of which series, from which cursor)."""
+    with ctx.store.transaction() as uow:
+        s = uow.session
+        domain.require_registry_access(ACCESS.of(s, reader["operator_id"]), ctx.now, ctx.tariffs)
+        latest = s.scalar(select(func.max(Vehicle.revision))) or 0
+        if query["after"] > latest:
+            raise Gone("CURSOR_UNKNOWN", f"The registry never gave cursor {query['after']} (its newest is {latest}): "
+                       "start over with a full export (GET /api/v1/exports/vehicles) and follow the feed from its "
+                       "last cursor.", {"field": "after", "latest": latest})
+        rows = s.scalars(select(Vehicle).where(Vehicle.revision > query["after"])
+                         .order_by(Vehicle.revision).limit(query["limit"])).all()
+        chosen = [r for r in rows if query["series"] is None or r.series == query["series"]]
+        ecus = {}
+        for ecu in s.scalars(select(Ecu).where(Ecu.vin.in_([r.vin for r in chosen])).order_by(Ecu.address)):
+            ecus.setdefault(ecu.vin, []).append({"address": ecu.address, "name": ecu.name,
+                                                 "hardware_part_number": ecu.hardware_part_number,
+                                                 "software_version": ecu.software_version})
+        last = rows[-1].revision if rows else query["after"]
+        if chosen:
+            uow.emit("VehiclesExported", {"operator_id": reader["operator_id"], "user_id": reader["user_id"],
+                                          "series": query["series"], "vehicles": len(chosen),
+                                          "after": query["after"], "until": last, "exported_at": ctx.now})
+        return {"items": [{"cursor": str(r.revision), "vin": r.vin, "deleted": False, **_build(r),
+                           "ecus": ecus.get(r.vin, [])} for r in chosen],
+                "next": last, "latest": latest, "more": last < latest}

@@ -16,7 +16,7 @@ from services.air import content, domain
 from services.air.models import Document
 from services.shared import blobs
 from services.shared.database import make_engine
-from tests.e2e.conftest import Workshop, buy, error, top_up
+from tests.e2e.conftest import Workshop, buy, error, fill_registry, top_up
 from tests.helpers import eventually
 
 DOCUMENTS = 600
@@ -160,3 +160,48 @@ def test_a_cursor_never_given_a_bad_parameter_and_a_key_without_the_scope_are_re
     assert scope.status_code == 403 and error(scope)["details"]["scope"] == "air"
     user = stream(api, workshop.token, "/api/v1/exports/air", series=SERIES)  # a signed-in user may take it too
     assert user.status_code == 200 and lines_of(user)[-1]["end"]
+
+
+def registry(system):
+    """The registry as a mirror of SERIES must hold it: build data and ECUs per VIN."""
+    from services.vehicle_data.models import Ecu, Vehicle
+    engine = make_engine(system["DATABASE_URLS"]["vehicle_data"])
+    try:
+        with Session(engine) as session:
+            cars = {v.vin: v for v in session.scalars(select(Vehicle).where(Vehicle.series == SERIES))}
+            ecus = {}
+            for e in session.scalars(select(Ecu).where(Ecu.vin.in_(list(cars))).order_by(Ecu.address)):
+                ecus.setdefault(e.vin, []).append(e.hardware_part_number)
+        return {vin: (v.paint, v.options, ecus.get(vin, [])) for vin, v in cars.items()}
+    finally:
+        engine.dispose()
+
+
+def test_a_partner_mirrors_the_registry_of_a_series_and_the_feed_brings_cars_imported_again(api, system):
+    from deploy import vehicles
+    feed = vehicles.generate(700, seed=9)
+    fill_registry(system, feed)
+    workshop = Workshop(api)
+    eventually(lambda: top_up(api, workshop, 5000).status_code == 201, what="billing to know the workshop")
+    key = api("POST", "/api/v1/keys", workshop.token, json={"name": "fleet mirror", "scopes": ["vehicles"]}).json()
+    refused = stream(api, key["key"], "/api/v1/exports/vehicles", series=SERIES)
+    assert refused.status_code == 402 and error(refused)["code"] == "VEHICLE_DATA_ACCESS_REQUIRED"
+    assert buy(api, workshop, "air-1d").status_code == 201
+    eventually(lambda: stream(api, key["key"], "/api/v1/exports/vehicles", series=SERIES).status_code == 200,
+               what="vehicle data to hear of the purchase")
+    lines = lines_of(stream(api, key["key"], "/api/v1/exports/vehicles", series=SERIES))
+    mirror = {line["vin"]: (line["paint"], line["options"], [e["hardware_part_number"] for e in line["ecus"]])
+              for line in lines[:-1]}
+    assert mirror == registry(system) and len(mirror) > 10 and lines[-1]["end"]
+
+    again = [dict(car, paint="Frozen Black metallic") for car in feed["vehicles"] if car["series"] == SERIES][:5]
+    fill_registry(system, dict(feed, vehicles=again, campaigns=[]))  # the feed sends five cars again
+    changes = lines_of(stream(api, key["key"], "/api/v1/feeds/vehicles", series=SERIES, after=lines[-1]["cursor"]))
+    assert sorted(line["vin"] for line in changes[:-1]) == sorted(car["vin"] for car in again)
+    for line in changes[:-1]:
+        mirror[line["vin"]] = (line["paint"], line["options"], [e["hardware_part_number"] for e in line["ecus"]])
+    assert mirror == registry(system)
+    taken = eventually(lambda: api("GET", "/api/v1/audit/trail", workshop.token,
+                                   params={"kind": "VehiclesExported"}).json()["entries"],
+                       what="the trail to record the pages taken")
+    assert {e["kind"] for e in taken} == {"VehiclesExported"} and "cars exported" in taken[0]["summary"]
