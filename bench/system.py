@@ -147,6 +147,7 @@ def running(database_url=None, extra_env=None, replicas=1, broker_uri=None):
         generate_keypair(data / "keys/token-signing.pem", data / "keys/token-signing.pub.pem")
         staff.ensure_keys({"AOS_DATA_DIR": str(data)})
         generate_keypair(data / "keys/audit-signing.pem", data / "keys/audit-signing.pub.pem")
+        generate_keypair(data / "keys/key-token-signing.pem", data / "keys/key-token-signing.pub.pem")
         s3_port = free_port()
         keys = seaweedfs.new_keys()
         store = seaweedfs.start_with(data / "objects", s3_port, keys, log=open(data / "seaweedfs.log", "w"))

@@ -2,6 +2,7 @@
 enrolled TOTP. Its login (with the TOTP secret) is kept in <data dir>/demo-login.json for the next `make run`.
 
 `python -m deploy.demo code` prints the demo owner's current TOTP code, as an authenticator app would."""
+import functools
 import json
 import os
 import sys
@@ -225,19 +226,50 @@ def demo_car(config, vehicle):
             "--control-port", str(DEMO_CAR_CONTROL_PORT)]
 
 
+@functools.cache
+def signed_in(base, email, password, totp_secret):
+    """The demo owner's access token, signed in once per run (a TOTP step works once: two sign-ins in the same
+    half minute would need two)."""
+    first = requests.post(f"{base}/api/v1/auth/login", json={"email": email, "password": password}, timeout=30)
+    first.raise_for_status()
+    code = pyotp.TOTP(totp_secret).at(time.time() + 30)  # the step after the one enrolment used
+    tokens = requests.post(f"{base}/api/v1/auth/totp", json={"challenge": first.json()["challenge"], "code": code},
+                           timeout=30)
+    tokens.raise_for_status()
+    return tokens.json()["access_token"]
+
+
+def _owner(base, login):
+    return {"Authorization": "Bearer " + signed_in(base, login["email"], login["password"], login["totp_secret"])}
+
+
+DEMO_RECEIVER_PORT = int(os.environ.get("AOS_DEMO_RECEIVER_PORT", "8492"))
+DEMO_WEBHOOK_EVENTS = ["AccessPurchased", "SessionEnded", "JobClosed", "PartsRequested", "ServiceRecordAdded"]
+
+
+def demo_webhook(base, login, config):
+    """The demo workshop's webhook endpoint at the demo partner receiver (deploy.receiver), made once through the
+    API, its secret handed to the receiver."""
+    folder = Path(config["DATA_DIR"]) / "receiver"
+    path = folder / "endpoint.json"
+    if not path.exists():
+        made = requests.post(f"{base}/api/v1/webhooks", headers=_owner(base, login), timeout=30, json={
+            "url": f"http://127.0.0.1:{DEMO_RECEIVER_PORT}/aos", "event_types": DEMO_WEBHOOK_EVENTS,
+            "description": "the demo partner receiver"})
+        made.raise_for_status()
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "secrets").write_text(made.json()["secret"] + "\n")
+        path.write_text(json.dumps(made.json(), indent=2, default=str))
+        path.chmod(0o600)
+    return folder
+
+
 def demo_agent(base, login, config, manufacturer_key):
     """The demo workshop's agent, registered once through the API; the command that runs it beside the car."""
     path = Path(config["DATA_DIR"]) / "demo-agent.json"
     if not path.exists():
-        first = requests.post(f"{base}/api/v1/auth/login", json={"email": login["email"],
-                                                                  "password": login["password"]}, timeout=30)
-        first.raise_for_status()
-        code = pyotp.TOTP(login["totp_secret"]).at(time.time() + 30)  # the step after the one enrolment used
-        tokens = requests.post(f"{base}/api/v1/auth/totp", json={"challenge": first.json()["challenge"],
-                                                                 "code": code}, timeout=30)
-        tokens.raise_for_status()
         agent = requests.post(f"{base}/api/v1/agents", json={"name": "demo workshop PC"}, timeout=30,
-                              headers={"Authorization": f"Bearer {tokens.json()['access_token']}"})
+                              headers=_owner(base, login))
         agent.raise_for_status()
         path.write_text(json.dumps({"api": base, **agent.json()}, indent=2))
         path.chmod(0o600)
@@ -298,6 +330,10 @@ AOS is running.
   Diagnosis:  the demo car came in shaking at idle (a dead coil, P0301): buy diagnosis time, open a job (#/jobs)
               with the demo agent; `.venv/bin/python -m deploy.demo car repair ignition_coil_1` replaces the coil,
               `... car deliver` puts the car back as delivered for the next visitor
+  Partners:   API keys and webhooks (#/keys); the demo workshop's purchases, sessions, jobs and parts requests
+              go signed to the demo partner receiver (127.0.0.1:{DEMO_RECEIVER_PORT}), which keeps them in
+              {Path(config["DATA_DIR"]) / "receiver" / "received.jsonl"}; mirror the library with a key:
+              curl -H "Authorization: Bearer aos_..." {base}/api/v1/exports/air?series=F44
   Logs:       {Path(config['DATA_DIR']) / 'logs'}
 Ctrl-C stops everything.
 """

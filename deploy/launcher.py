@@ -29,6 +29,7 @@ class Launcher:
         self.started_rabbitmq = False
         self.seaweedfs = None
         self.mailcatcher = None
+        self.receiver = None
         self.vies = None
         self.trust_centre = None
 
@@ -123,6 +124,14 @@ class Launcher:
         self.vies = vies.start(folder, url.port or 80, registry)
         print(f"started the VIES stand-in on {url.hostname}:{url.port}: its registry in {folder}")
 
+    def ensure_receiver(self):
+        """The demo partner receiver (deploy.receiver): where the demo workshop's webhooks go, kept in a file."""
+        from deploy import demo, receiver
+        folder = Path(self.config["DATA_DIR"]) / "receiver"
+        log = open(Path(self.config["DATA_DIR"]) / "logs" / "receiver.log", "ab")
+        self.receiver = receiver.start(folder, demo.DEMO_RECEIVER_PORT, log=log)
+        print(f"started the demo partner receiver on 127.0.0.1:{demo.DEMO_RECEIVER_PORT}: what it gets in {folder}")
+
     def ensure_trust_centre(self):
         """The demo SERMI trust centre (a real OpenID provider) when the configured one is local and not answering:
         technicians of the demo workshop (tech-anna authorised, tech-bernd revoked) and of another (tech-foreign),
@@ -210,7 +219,7 @@ class Launcher:
                 child.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 child.kill()
-        for helper in (self.seaweedfs, self.mailcatcher, self.vies, self.trust_centre):
+        for helper in (self.seaweedfs, self.mailcatcher, self.vies, self.trust_centre, self.receiver):
             if helper is not None:
                 helper.terminate()
                 helper.wait(timeout=15)
@@ -292,6 +301,8 @@ def main():
         login = demo.load(base, Path(config["DATA_DIR"]))
         demo.load_shop(config)
         launcher.start("vehicle-simulator", demo.demo_car(config, vehicles[0]))
+        launcher.ensure_receiver()
+        demo.demo_webhook(base, login, config)
         agent = demo.demo_agent(base, login, config, manufacturer_key)
         launcher.start("agent", agent)
         agent_id = json.loads(Path(agent[agent.index("--config") + 1]).read_text())["id"]

@@ -32,8 +32,17 @@ class ApiKeyRevoked(Contract):
     revoked_at = When()
 
 
+class WebhookDisabled(Contract):
+    endpoint_id = Id()
+    operator_id = Id()
+    url = fields.String(required=True)
+    reason = fields.String(required=True)
+    disabled_at = When()
+
+
 FACTS = facts(
     "partners",
     ApiKeyIssued=(ApiKeyIssued, "A workshop created an API key for a tool or partner system (never its secret)."),
     ApiKeyRevoked=(ApiKeyRevoked, "A workshop revoked an API key: it reads nothing more."),
+    WebhookDisabled=(WebhookDisabled, "A webhook endpoint answered nothing for three days and was disabled."),
 )

@@ -1,12 +1,21 @@
 """What partners' use cases stand on besides the database: the signer of an API key's proof, which hands the same
-proof to a key for half its life (the services' verifiers then check its signature once, not on every request)."""
+proof to a key for half its life (the services' verifiers then check its signature once, not on every request);
+the resolver webhook URLs are checked with; the sender of webhook deliveries."""
+import ipaddress
+import socket
 import threading
 import time
+from datetime import datetime, timezone
 
+import eventlet
+import requests
 from nameko.extensions import DependencyProvider
+from standardwebhooks import Webhook
 
+from services.partners import domain
 from services.partners.settings import PartnersSettings
 from services.shared.config import of_container
+from services.shared.errors import AosError
 from services.shared.tokens import key_token, read_key
 
 
@@ -31,3 +40,58 @@ class KeyProofs(DependencyProvider):
                 if len(self.issued) > 10_000:  # keys not seen for a while: the oldest first
                     self.issued.pop(next(iter(self.issued)))
             return proof
+
+
+RESOLVE_SECONDS = 3  # a name server that does not answer is a host that does not resolve, not a hung request
+
+
+def addresses(host):
+    """Every address `host` resolves to ([] when it does not, or not within RESOLVE_SECONDS): what a webhook URL
+    is checked against."""
+    try:
+        with eventlet.Timeout(RESOLVE_SECONDS):
+            return [ipaddress.ip_address(info[4][0].split("%")[0]) for info in socket.getaddrinfo(host, None)]
+    except (socket.gaierror, UnicodeError, ValueError, eventlet.Timeout):
+        return []
+
+
+class Sender(DependencyProvider):
+    """Sends webhook deliveries from a pool of green threads of its own: a slow receiver holds one of those, never
+    a worker; each POST signed as Standard Webhooks says, its URL checked again before it goes (an address may have
+    changed since the endpoint was made), redirects not followed."""
+
+    def setup(self):
+        self.settings = of_container(self.container, PartnersSettings)
+        self.pool = eventlet.GreenPool(self.settings.webhook_concurrency)
+        self.http = requests.Session()
+
+    def stop(self):
+        self.pool.waitall()
+        self.http.close()
+
+    def kill(self):
+        self.http.close()
+
+    def get_dependency(self, worker_ctx):
+        return self
+
+    def post(self, delivery_id, url, body, signing, now=None):
+        """(status code or None, error or None, milliseconds) of one try."""
+        from urllib.parse import urlsplit
+        started = time.monotonic()
+        try:
+            domain.check_endpoint_url(url, addresses(urlsplit(url).hostname or ""),
+                                      self.settings.profile == "development")
+        except AosError as refused:
+            return None, f"not sent: {refused.message}", 0
+        now = now or datetime.now(timezone.utc)
+        headers = {"webhook-id": delivery_id, "webhook-timestamp": str(int(now.timestamp())),
+                   "webhook-signature": " ".join(Webhook(secret).sign(delivery_id, now, body) for secret in signing),
+                   "content-type": "application/cloudevents+json", "user-agent": "AOS-Webhooks/1"}
+        try:
+            answer = self.http.post(url, data=body.encode(), headers=headers, allow_redirects=False,
+                                    timeout=(3, self.settings.webhook_timeout_seconds))
+            answer.close()
+            return answer.status_code, None, int((time.monotonic() - started) * 1000)
+        except requests.RequestException as exc:
+            return None, f"{type(exc).__name__}: {exc}"[:300], int((time.monotonic() - started) * 1000)

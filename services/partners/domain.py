@@ -3,6 +3,7 @@ holder has, stored as a hash), what it may read (its scopes, in words), how long
 
 A key's secret is 32 random bytes: a fast hash (SHA-256) is right for it, as for GitHub's or Stripe's tokens; a
 slow password hash would only make every request dearer, since nobody can guess 256 bits."""
+import base64
 import hashlib
 import hmac
 import secrets
@@ -12,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 
 from services.partners.contracts import SCOPES
 from services.partners.schemas import KEY_PATTERN, PREFIX
-from services.shared.errors import Conflict, Forbidden, TooManyRequests, Unauthenticated
+from services.shared.errors import Conflict, Forbidden, TooManyRequests, Unauthenticated, invalid_field
 from services.shared.facts import Fact
 
 MAX_ACTIVE_KEYS = 20  # per workshop: a key per tool or partner system, not per request
@@ -141,3 +142,92 @@ def require_key_keeper(actor):
     if actor.get("role") not in KEY_KEEPERS:
         raise Forbidden("ROLE_NOT_ALLOWED", "The workshop's owner or an admin manages its API keys.",
                         {"required_role": list(KEY_KEEPERS)})
+
+
+# ---- webhooks ---------------------------------------------------------------------------------------------------
+# A partner system's endpoint takes the facts it subscribed to, each signed as the Standard Webhooks specification
+# says (webhook-id, webhook-timestamp, webhook-signature over "id.timestamp.body" with the endpoint's secret), the
+# body a CloudEvents 1.0 envelope. It sees its own workshop's facts, and the public catalogue's changes.
+
+PUBLIC_FACTS = ("CatalogueImported",)  # the manufacturer's catalogue changed: no workshop's business
+ROTATION_OVERLAP = timedelta(hours=24)  # the secret before a rotation still signs, so receivers can switch over
+GIVE_UP_AFTER = timedelta(days=3)  # a delivery is retried for three days, then failed
+LONGEST_WAIT = timedelta(hours=12)
+BACKOFF = 4  # each wait this many times the one before
+
+
+def subscribable(catalogue):
+    """The event types an endpoint may take: a workshop's own facts (their data name it) and the public ones."""
+    return sorted(name for name, registration in catalogue.items()
+                  if "operator_id" in registration.schema._declared_fields or name in PUBLIC_FACTS)
+
+
+def entitled(operator_id, event_type, data):
+    """Whether a fact goes to an endpoint of `operator_id`: its own workshop's, or a public one."""
+    return event_type in PUBLIC_FACTS or data.get("operator_id") == operator_id
+
+
+def new_secret():
+    return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
+
+
+def signing_secrets(secret, previous, previous_until, now):
+    """The secrets a delivery is signed with now: the current, and during the overlap the one before."""
+    return [secret] + ([previous] if previous and previous_until and now < previous_until else [])
+
+
+def next_attempt(created_at, attempts, now, first_wait):
+    """When to try a delivery again after `attempts` failed tries (exponential: first_wait, ×4 each, at most 12 h),
+    or None when three days since it was made have passed: it has failed."""
+    wait = min(timedelta(seconds=first_wait * BACKOFF ** (attempts - 1)), LONGEST_WAIT)
+    due = now + wait
+    return None if due - created_at > GIVE_UP_AFTER else due
+
+
+def disables(endpoint_last_success, delivery_created_at):
+    """A delivery that failed for good disables its endpoint when nothing reached it since the delivery was made:
+    it has answered nothing for three days."""
+    return endpoint_last_success is None or endpoint_last_success < delivery_created_at
+
+
+def delivered(status_code):
+    return status_code is not None and 200 <= status_code < 300
+
+
+# an address a webhook may never be sent to: ours, the cloud's metadata service, anything not on the internet
+def refused_address(address, development):
+    """Why a webhook may not go to `address` (an ip_address), or None. Loopback is allowed in development only
+    (the demo receiver beside `make run`)."""
+    if address.is_loopback:
+        return None if development else "a loopback address"
+    if address.is_link_local:
+        return "a link-local address (the cloud's metadata service among them)"
+    if address.is_private or getattr(address, "is_shared", False) or not address.is_global:
+        return "a private or reserved address, inside a network"
+    if address.is_multicast or address.is_unspecified or address.is_reserved:
+        return "not an address a web server answers on"
+    return None
+
+
+def check_endpoint_url(url, addresses, development):
+    """The URL a webhook is sent to: https (http to loopback in development), no credentials in it, and every
+    address its host resolves to on the internet. `addresses`: the host's addresses (ip_address objects), or an
+    empty list when it does not resolve. Raises InvalidInput naming the rule."""
+    from urllib.parse import urlsplit
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise invalid_url("an https:// URL")
+    if parts.username or parts.password:
+        raise invalid_url("no user name or password in the URL: the signature proves who sends")
+    if not addresses:
+        raise invalid_url(f"a host that resolves: {parts.hostname} does not")
+    for address in addresses:
+        why = refused_address(address, development)
+        if why:
+            raise invalid_url(f"an address on the internet: {parts.hostname} is {address}, {why}")
+    if parts.scheme == "http" and not (development and all(a.is_loopback for a in addresses)):
+        raise invalid_url("an https:// URL (plain http only to this machine, in development)")
+
+
+def invalid_url(rule):
+    return invalid_field("WEBHOOK_URL_REFUSED", "url", "public_https", f"The webhook URL must be {rule}.")

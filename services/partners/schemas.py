@@ -66,3 +66,80 @@ class KeyRate(Output):
 class KeyAdmitted(Output):
     token = fields.String(metadata={"description": "the key's proof for the services, signed by partners, short-lived"})
     rate = fields.Nested(KeyRate)
+
+
+# ---- webhooks ---------------------------------------------------------------------------------------------------
+
+class EndpointInput(Input):
+    url = fields.String(required=True, validate=validate.Length(1, 2000), metadata={
+        "description": "where the facts go: https:// on the internet (plain http to this machine in development)"})
+    description = Text(200, required=False, load_default="", empty=True)
+    event_types = fields.List(fields.String(validate=validate.Length(1, 64)), required=True,
+                              validate=validate.Length(1, 100), metadata={
+                                  "description": "the facts it takes (GET /api/v1/webhooks lists them; the AsyncAPI "
+                                                 "document describes each)"})
+
+
+class EndpointChange(Input):
+    event_types = fields.List(fields.String(validate=validate.Length(1, 64)), validate=validate.Length(1, 100))
+    enabled = fields.Boolean()
+
+
+class EndpointOut(Output):
+    id = fields.String()
+    url = fields.String()
+    description = fields.String()
+    event_types = fields.List(fields.String())
+    state = fields.String(metadata={"description": "active or disabled"})
+    created_at = fields.DateTime()
+    disabled_at = fields.DateTime(allow_none=True)
+    disabled_reason = fields.String(allow_none=True)
+    last_success_at = fields.DateTime(allow_none=True)
+    previous_secret_until = fields.DateTime(allow_none=True, metadata={
+        "description": "after a rotation: until when the secret before still signs (beside the new one)"})
+
+
+class EndpointWithSecret(EndpointOut):
+    secret = fields.String(metadata={"description": "the Standard Webhooks signing secret (whsec_...)"})
+
+
+class EndpointsOut(Output):
+    endpoints = fields.List(fields.Nested(EndpointOut))
+    event_types = fields.List(fields.String(), metadata={"description": "every type an endpoint may take"})
+
+
+class EndpointDeleted(Output):
+    id = fields.String()
+    deleted = fields.Boolean()
+
+
+class DeliveriesQuery(Input):
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, 200))
+
+
+class AttemptOut(Output):
+    attempted_at = fields.DateTime()
+    status_code = fields.Integer(allow_none=True)
+    error = fields.String(allow_none=True)
+    duration_ms = fields.Integer()
+
+
+class DeliveryOut(Output):
+    id = fields.String(metadata={"description": "the webhook-id: a receiver drops one it has seen"})
+    event_id = fields.String()
+    event_type = fields.String()
+    created_at = fields.DateTime()
+    status = fields.String(metadata={"description": "pending, delivered or failed (after three days of tries)"})
+    attempts = fields.List(fields.Nested(AttemptOut))
+    next_attempt_at = fields.DateTime(allow_none=True)
+    delivered_at = fields.DateTime(allow_none=True)
+
+
+class DeliveriesOut(Output):
+    deliveries = fields.List(fields.Nested(DeliveryOut))
+
+
+class Redelivery(Output):
+    id = fields.String()
+    status = fields.String()
+    next_attempt_at = fields.DateTime()

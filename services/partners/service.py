@@ -1,19 +1,33 @@
 """The partners service: a workshop's API keys for its tools and partner systems (issued, listed with their use,
-revoked), and the check of every request made with one (the gateway asks; nothing is cached past a request, so a
-revoked key reads nothing more)."""
+revoked), the check of every request made with one (the gateway asks; nothing is cached past a request, so a
+revoked key reads nothing more), and webhooks: endpoints that take the workshop's facts, each delivery signed, tried
+again for three days, logged with every attempt."""
+import json
 from datetime import datetime, timezone
 
+from nameko.timer import timer
+
+from services.catalogue import CATALOGUE
 from services.partners import domain, schemas as s, use_cases
 from services.partners.contracts import FACTS as PARTNERS
-from services.partners.dependencies import KeyProofs
+from services.partners.dependencies import KeyProofs, Sender, addresses
 from services.partners.models import OutboxMessage, ProcessedEvent
 from services.partners.settings import PartnersSettings
+from services.shared import events
 from services.shared.caller import Proof, api
 from services.shared.config import Settings
+from services.shared.consumer import consumes
 from services.shared.database import Database
+from services.shared.errors import invalid_field
 from services.shared.logs import Correlation
+from services.shared.mail import Mailer
 from services.shared.metrics import Metrics
+from services.shared.queues import RpcProxy
 from services.shared.schemas import dump, load
+
+SUBSCRIBABLE = domain.subscribable(CATALOGUE)
+LEASE_SECONDS = 120  # a delivery being sent is not picked again before its try has had time to end
+ROUND = 100  # deliveries taken per round
 
 
 class PartnersService:
@@ -23,16 +37,24 @@ class PartnersService:
     db = Database(OutboxMessage, ProcessedEvent, PARTNERS)
     settings = Settings(PartnersSettings)
     proofs = KeyProofs()
+    sender = Sender()
+    mailer = Mailer()
+    identity = RpcProxy("identity")
     metrics = Metrics()
     correlation = Correlation()
 
     def _ctx(self):
         return use_cases.Context(self.db, datetime.now(timezone.utc),
-                                 domain.Rate(self.settings.key_requests_per_minute), self.proofs.sign)
+                                 domain.Rate(self.settings.key_requests_per_minute), self.proofs.sign,
+                                 resolve=addresses, development=self.settings.profile == "development",
+                                 me=self.identity.me, mailer=self.mailer,
+                                 first_wait=self.settings.webhook_first_retry_seconds)
 
     @api
     def ping(self):
         return "pong"
+
+    # ---- API keys ----
 
     @api
     def issue_key(self, actor, payload):
@@ -50,3 +72,78 @@ class PartnersService:
     def admit(self, payload):
         """The gateway's check of a request made with an API key (the key is the proof: no actor)."""
         return dump(s.KeyAdmitted, use_cases.admit(self._ctx(), load(s.KeyCheck, payload)))
+
+    # ---- webhooks ----
+
+    @api
+    def create_endpoint(self, actor, payload):
+        asked = load(s.EndpointInput, payload)
+        _known(asked["event_types"])
+        return dump(s.EndpointWithSecret, use_cases.create_endpoint(self._ctx(), actor, asked))
+
+    @api
+    def endpoints(self, actor):
+        return dump(s.EndpointsOut, use_cases.endpoints(self._ctx(), actor, SUBSCRIBABLE))
+
+    @api
+    def change_endpoint(self, actor, endpoint_id, payload):
+        asked = load(s.EndpointChange, payload)
+        _known(asked.get("event_types", []))
+        return dump(s.EndpointOut, use_cases.change_endpoint(self._ctx(), actor, endpoint_id, asked))
+
+    @api
+    def rotate_secret(self, actor, endpoint_id):
+        return dump(s.EndpointWithSecret, use_cases.rotate_secret(self._ctx(), actor, endpoint_id))
+
+    @api
+    def delete_endpoint(self, actor, endpoint_id):
+        return dump(s.EndpointDeleted, use_cases.delete_endpoint(self._ctx(), actor, endpoint_id))
+
+    @api
+    def deliveries(self, actor, endpoint_id, query):
+        return dump(s.DeliveriesOut, use_cases.deliveries(self._ctx(), actor, endpoint_id,
+                                                          load(s.DeliveriesQuery, query)))
+
+    @api
+    def redeliver(self, actor, endpoint_id, delivery_id):
+        answer = use_cases.redeliver(self._ctx(), actor, endpoint_id, delivery_id)
+        self._send_due()
+        return dump(s.Redelivery, answer)
+
+    @timer(interval=1.0)
+    def deliver_due(self):
+        """Retries that came due (and anything a crash left): each round sends what is due, in the sender's pool."""
+        self._send_due()
+
+    def _send_due(self):
+        for delivery_id, url, body, signing in use_cases.due(self._ctx(), ROUND, LEASE_SECONDS):
+            self.sender.pool.spawn_n(self._try, delivery_id, url, body, signing)
+
+    def _try(self, delivery_id, url, body, signing):
+        status, error, took = self.sender.post(delivery_id, url, body, signing)
+        use_cases.attempted(self._ctx(), delivery_id, status, error, took)
+
+
+def _known(event_types):
+    unknown = sorted(set(event_types) - set(SUBSCRIBABLE))
+    if unknown:
+        raise invalid_field("EVENT_TYPE_UNKNOWN", "event_types", "subscribable",
+                            f"No webhook takes {', '.join(unknown)}: GET /api/v1/webhooks lists the event types, "
+                            "each described in the AsyncAPI document.", unknown=unknown)
+
+
+def _fan_out(registration):
+    """A consumer of one fact: a delivery for each endpoint that takes it, sent at once."""
+    def handle(self, event):
+        body = json.dumps({"specversion": events.SPECVERSION, "id": event.id, "source": event.source,
+                           "type": event.type, "time": event.time.isoformat(), "subject": event.subject,
+                           "datacontenttype": "application/json",
+                           "data": events.as_published(registration, event.data)}, separators=(",", ":"))
+        if use_cases.fan_out(self._ctx(), event, body):
+            self._send_due()
+    handle.__name__ = handle.__qualname__ = f"on_{registration.name}"
+    return consumes(registration, requeue_on_error=True)(handle)
+
+
+for _name in SUBSCRIBABLE:
+    setattr(PartnersService, f"on_{_name}", _fan_out(CATALOGUE[_name]))

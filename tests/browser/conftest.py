@@ -72,9 +72,9 @@ def system(tmp_path_factory):
     vhost = f"aos-browser-{uuid.uuid4().hex[:8]}"
     requests.put(MANAGEMENT + vhost, auth=("guest", "guest"), timeout=10).raise_for_status()
     # metrics: the block after it is the processes' (each its metrics_port on), then the stand-ins' ports
-    ports = unclaimed_ports(5 + max(p.metrics_port for p in PROCESSES) + 3)
+    ports = unclaimed_ports(5 + max(p.metrics_port for p in PROCESSES) + 4)
     gateway, car, blob, mail, metrics = ports[:5]
-    control, vies, sermi = ports[-3:]
+    control, vies, sermi, receiver = ports[-4:]
     # the portal at localhost: a passkey's relying party is a host name (Chromium takes no IP address for one)
     env = os.environ | {"AOS_PROFILE": "development", "AOS_SMTP_PORT": str(mail),
                         "AOS_PORTAL_URL": f"http://localhost:{gateway}",
@@ -82,7 +82,7 @@ def system(tmp_path_factory):
         "AOS_AMQP_URI": f"amqp://guest:guest@127.0.0.1:5672/{vhost}", "AOS_BLOB_ENDPOINT": f"127.0.0.1:{blob}",
         "AOS_VIES_URL": f"http://127.0.0.1:{vies}", "AOS_SERMI_ISSUER": f"http://127.0.0.1:{sermi}",
         "AOS_METRICS_BASE_PORT": str(metrics), "AOS_DEMO_CAR_PORT": str(car),
-        "AOS_DEMO_CAR_CONTROL_PORT": str(control),
+        "AOS_DEMO_CAR_CONTROL_PORT": str(control), "AOS_DEMO_RECEIVER_PORT": str(receiver),
         "PYTHONUNBUFFERED": "1"}
     env.pop("AOS_DATABASE_URL", None)  # the embedded default, as `make run` on a fresh machine
     log = data_dir / "launcher.log"

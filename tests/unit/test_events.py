@@ -23,7 +23,7 @@ def test_every_fact_of_the_design_has_one_contract_and_owner():
                         "GatewayUnlocked", "JobOpened", "DiagnosisRunEnded", "JobClosed"},
         "shop": {"OrderPlaced", "OrderCancelled"},  # OrderCancelled: refunds need to hear of cancellations
         "parts": {"CatalogueImported", "PartsRequested"},  # PartsRequested: what dealer systems subscribe to
-        "partners": {"ApiKeyIssued", "ApiKeyRevoked"},
+        "partners": {"ApiKeyIssued", "ApiKeyRevoked", "WebhookDisabled"},
     }
     assert {name: r.owner for name, r in CATALOGUE.items()} == {
         name: owner for owner, names in owners.items() for name in names}

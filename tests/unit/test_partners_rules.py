@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from services.partners import domain
-from services.shared.errors import Conflict, Forbidden, TooManyRequests, Unauthenticated
+from services.shared.errors import Conflict, Forbidden, InvalidInput, TooManyRequests, Unauthenticated
 
 NOW = datetime(2026, 12, 5, 9, 0, 30, tzinfo=timezone.utc)
 OWNER = {"user_id": "u-1", "operator_id": "op-1", "role": "owner"}
@@ -102,3 +102,81 @@ def test_a_key_issued_reads_counted_until_its_rate_and_not_after_revocation():
     with pytest.raises(Unauthenticated):
         use_cases.admit(next_minute, {"key": made["key"], "scope": "air"})
     assert [f["key_id"] for f in store.facts("ApiKeyRevoked")] == [made["id"]]
+
+
+# ---- webhooks ---------------------------------------------------------------------------------------------------
+
+def test_a_webhook_goes_to_the_internet_only_and_to_this_machine_only_in_development():
+    import ipaddress
+    public, loopback = [ipaddress.ip_address("93.184.216.34")], [ipaddress.ip_address("127.0.0.1")]
+    domain.check_endpoint_url("https://dms.example.com/hooks", public, development=False)
+    domain.check_endpoint_url("http://127.0.0.1:8088/hooks", loopback, development=True)
+    for url, found, development in (
+            ("http://dms.example.com/hooks", public, False),  # plain http to the internet
+            ("https://127.0.0.1/hooks", loopback, False),  # this machine, in production
+            ("https://metadata/x", [ipaddress.ip_address("169.254.169.254")], True),
+            ("https://intranet/x", [ipaddress.ip_address("10.1.2.3")], True),
+            ("https://cgnat/x", [ipaddress.ip_address("100.64.0.1")], True),
+            ("https://v6/x", [ipaddress.ip_address("fd00::1")], True),
+            ("https://both/x", public + [ipaddress.ip_address("192.168.0.1")], True),  # one inside is enough
+            ("https://nowhere/x", [], True),
+            ("https://a:b@dms.example.com/x", public, False),
+            ("gopher://dms.example.com/x", public, False)):
+        with pytest.raises(InvalidInput) as refused:
+            domain.check_endpoint_url(url, found, development)
+        assert refused.value.code == "WEBHOOK_URL_REFUSED" and refused.value.details["field"] == "url", url
+
+
+def test_a_failed_delivery_waits_longer_each_time_and_is_given_up_after_three_days():
+    waits = []
+    now, attempts = NOW, 0
+    while True:
+        attempts += 1
+        due = domain.next_attempt(NOW, attempts, now, first_wait=5)
+        if due is None:
+            break
+        waits.append((due - now).total_seconds())
+        now = due
+    assert waits[:4] == [5, 20, 80, 320] and max(waits) == 12 * 3600
+    assert timedelta(days=2) < now - NOW <= timedelta(days=3)
+    assert domain.disables(None, NOW) and domain.disables(NOW - timedelta(hours=1), NOW)
+    assert not domain.disables(NOW + timedelta(hours=1), NOW)  # something reached it since
+
+
+def test_an_endpoint_takes_its_workshop_s_facts_and_the_public_ones_and_signs_with_both_secrets_in_the_overlap():
+    from services.catalogue import CATALOGUE
+    types = domain.subscribable(CATALOGUE)
+    assert {"AccessPurchased", "PartsRequested", "CatalogueImported"} <= set(types)
+    assert domain.entitled("op-1", "AccessPurchased", {"operator_id": "op-1"})
+    assert not domain.entitled("op-1", "AccessPurchased", {"operator_id": "op-2"})
+    assert domain.entitled("op-1", "CatalogueImported", {})
+    assert domain.signing_secrets("new", "old", NOW + timedelta(hours=1), NOW) == ["new", "old"]
+    assert domain.signing_secrets("new", "old", NOW, NOW) == ["new"]
+
+
+def test_an_endpoint_silent_for_three_days_is_disabled_once_and_its_workshop_told():
+    from types import SimpleNamespace
+
+    from services.partners import models, use_cases
+    from services.partners.contracts import FACTS
+    from tests.unit.fakes import Mailbox, MemoryStore
+    store = MemoryStore(models.Base, models.OutboxMessage, models.ProcessedEvent, FACTS)
+    me = lambda actor: {"user": {"email": "anna@werkstatt.de"}, "operator": {"country": "DE"}}  # noqa: E731
+    ctx = use_cases.Context(store, NOW, resolve=lambda host: [__import__("ipaddress").ip_address("127.0.0.1")],
+                            development=True, me=me, mailer=Mailbox(), first_wait=5)
+    hook = use_cases.create_endpoint(ctx, OWNER, {"url": "http://127.0.0.1:9/x", "description": "",
+                                                  "event_types": ["AccessPurchased"]})
+    event = SimpleNamespace(id="e-1", type="AccessPurchased", data={"operator_id": "op-1"})
+    assert use_cases.fan_out(ctx, event, "{}") == 1 and use_cases.fan_out(ctx, event, "{}") == 0  # once per fact
+    [(delivery_id, url, body, signing)] = use_cases.due(ctx, 10, 60)
+    assert url == "http://127.0.0.1:9/x" and signing == [hook["secret"]] and use_cases.due(ctx, 10, 60) == []
+    at, outcome = NOW, "retried"
+    while outcome == "retried":
+        outcome = use_cases.attempted(replace(ctx, now=at), delivery_id, None, "ConnectionError", 1)
+        at += timedelta(hours=12)
+    assert outcome == "failed" and store.facts("WebhookDisabled")[0]["endpoint_id"] == hook["id"]
+    assert ctx.mailer.to("anna@werkstatt.de")[0].subject.startswith("Ein Webhook-Endpunkt")
+    listed = use_cases.endpoints(ctx, OWNER, [])["endpoints"][0]
+    assert listed["state"] == "disabled" and "three days" in listed["disabled_reason"]
+    assert use_cases.fan_out(ctx, SimpleNamespace(id="e-2", type="AccessPurchased", data={"operator_id": "op-1"}),
+                             "{}") == 0  # a disabled endpoint takes nothing new
