@@ -23,6 +23,7 @@ import { Security } from './screens/security.js';
 import { Job, Jobs } from './screens/jobs.js';
 import { PartView, Parts, PartsIllustration } from './screens/parts.js';
 import { ApiKeys } from './screens/keys.js';
+import { Webhooks } from './screens/webhooks.js';
 
 function parseRoute() {
   const hash = location.hash.replace(/^#/, '') || '/';
@@ -53,6 +54,7 @@ const SCREENS = {
   orders: (r) => (r.parts[1] ? html`<${Order} id=${r.parts[1]} />` : html`<${Orders} />`),
   users: () => html`<${Users} />`,
   keys: () => html`<${ApiKeys} />`,
+  webhooks: () => html`<${Webhooks} />`,
   trail: (r) => html`<${Trail} query=${r.query} />`,
   sermi: (r) => html`<${Sermi} query=${r.query} />`,
   security: () => html`<${Security} />`,
@@ -89,7 +91,7 @@ function Navigation({ session }) {
     ['#/shop', t('Shop')],
     ['#/orders', t('Orders')],
     ...(owner ? [['#/users', t('Users')]] : []),
-    ...(keeper ? [['#/keys', t('API keys')]] : []),
+    ...(keeper ? [['#/keys', t('API keys')], ['#/webhooks', t('Webhooks')]] : []),
     ['#/trail', t('Audit trail')],
     ['#/sermi', t('SERMI')],
   ] : [['#/', t('Start')], ['#/login', t('Sign in')], ['#/register', t('Register')]];

@@ -53,3 +53,53 @@ def test_keys_the_owner_makes_a_key_the_tool_reads_the_car_with_it_until_it_is_r
     expect(page.get_by_role("heading", name="API-Schlüssel", exact=True)).to_be_visible()
     expect(row.get_by_test_id("key-state")).to_have_text("widerrufen")
     page.screens.check("keys-german")
+
+
+def test_keys_the_owner_adds_a_webhook_for_purchases_sees_its_deliveries_and_sends_one_again(page, system, tmp_path):
+    from deploy import receiver
+    from deploy.ports import free_port
+    folder, port = tmp_path / "receiver", free_port()
+    folder.mkdir()
+    partner = receiver.start(folder, port)
+    try:
+        register(page, name="Werkstatt Webhook GmbH")
+        page.nav("Webhooks")
+        expect(page.get_by_text("Your workshop has no webhook endpoints yet.")).to_be_visible()
+        page.get_by_label("Address (https://)").fill("http://10.0.0.8/hooks")
+        page.get_by_label("AccessPurchased").check()
+        page.get_by_role("button", name="Add the endpoint").click()
+        expect(page.get_by_role("alert")).to_contain_text("inside a network")  # refused in words
+        page.screens.check("webhooks-refused")
+        page.get_by_label("Address (https://)").fill(f"http://127.0.0.1:{port}/hooks")
+        page.get_by_label("What it is for").fill("dealer DMS")
+        page.get_by_role("button", name="Add the endpoint").click()
+        secret = page.get_by_test_id("webhook-secret").inner_text()
+        (folder / "secrets").write_text(secret + "\n")
+        row = page.locator(f"tr[data-endpoint='http://127.0.0.1:{port}/hooks']")
+        expect(row.get_by_test_id("endpoint-state")).to_have_text("active")
+        page.screens.check("webhooks-made")
+
+        page.visit("/#/billing")
+        page.get_by_label("Amount in euros").fill("20")
+        page.get_by_role("button", name="Top up").click()
+        expect(page.get_by_test_id("balance")).to_have_text("€20.00")
+        buy(page, "Technical information, 1 hour")
+        page.nav("Webhooks")
+        page.get_by_role("button", name=f"Deliveries of http://127.0.0.1:{port}/hooks").click()
+        deliveries = page.get_by_test_id("deliveries")
+        expect(deliveries).to_contain_text("AccessPurchased")
+        expect(deliveries.locator("tbody tr").first).to_contain_text("delivered")
+        expect(deliveries).to_contain_text(": 200 (")
+        page.screens.check("webhooks-deliveries")
+        [kept] = receiver.read(folder)
+        assert kept["event"]["type"] == "AccessPurchased" and kept["event"]["data"]["tariff_code"] == "air-1h"
+
+        deliveries.get_by_role("button", name=f"Send {kept['webhook_id']} again").click()
+        expect(page.get_by_text(f"Sent again: {kept['webhook_id']}")).to_be_visible()
+        page.get_by_label("Language").select_option("de")
+        expect(page.get_by_role("heading", name="Zustellungen", exact=True)).to_be_visible()
+        page.screens.check("webhooks-german")
+        assert len(receiver.read(folder)) == 1  # the same webhook-id: kept once
+    finally:
+        partner.terminate()
+        partner.wait(timeout=10)
