@@ -101,6 +101,7 @@ bench: install
 	$(BIN)/python -m bench.air_import
 	$(BIN)/python -m bench.air_search
 	$(BIN)/python -m bench.parts
+	$(BIN)/python -m bench.partners
 	$(BIN)/python -m bench.flash_throughput
 	$(BIN)/python -m bench.diagnosis
 	$(BIN)/python -m bench.programming_clock

@@ -55,6 +55,29 @@ def addresses(host):
         return []
 
 
+class Listening(DependencyProvider):
+    """Which workshops' endpoints take which facts (use_cases.listening), read again at most every
+    REFRESH_SECONDS, and at once after this process changed an endpoint: a fact nobody takes costs no transaction.
+    An endpoint made on another replica takes facts from its next read, a second later at most."""
+
+    REFRESH_SECONDS = 1.0
+
+    def setup(self):
+        self.read_at, self.known = 0.0, ({}, set())
+
+    def get_dependency(self, worker_ctx):
+        return self
+
+    def forget(self):
+        self.read_at = 0.0
+
+    def wants(self, read, event_type, operator_id):
+        if time.monotonic() - self.read_at > self.REFRESH_SECONDS:
+            self.known, self.read_at = read(), time.monotonic()
+        by_operator, public = self.known
+        return event_type in public or event_type in by_operator.get(operator_id, ())
+
+
 class Sender(DependencyProvider):
     """Sends webhook deliveries from a pool of green threads of its own: a slow receiver holds one of those, never
     a worker; each POST signed as Standard Webhooks says, its URL checked again before it goes (an address may have

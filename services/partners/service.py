@@ -10,7 +10,7 @@ from nameko.timer import timer
 from services.catalogue import CATALOGUE
 from services.partners import domain, schemas as s, use_cases
 from services.partners.contracts import FACTS as PARTNERS
-from services.partners.dependencies import KeyProofs, Sender, addresses
+from services.partners.dependencies import KeyProofs, Listening, Sender, addresses
 from services.partners.models import OutboxMessage, ProcessedEvent
 from services.partners.settings import PartnersSettings
 from services.shared import events
@@ -38,6 +38,7 @@ class PartnersService:
     settings = Settings(PartnersSettings)
     proofs = KeyProofs()
     sender = Sender()
+    listening = Listening()
     mailer = Mailer()
     identity = RpcProxy("identity")
     metrics = Metrics()
@@ -79,7 +80,9 @@ class PartnersService:
     def create_endpoint(self, actor, payload):
         asked = load(s.EndpointInput, payload)
         _known(asked["event_types"])
-        return dump(s.EndpointWithSecret, use_cases.create_endpoint(self._ctx(), actor, asked))
+        made = use_cases.create_endpoint(self._ctx(), actor, asked)
+        self.listening.forget()
+        return dump(s.EndpointWithSecret, made)
 
     @api
     def endpoints(self, actor):
@@ -89,7 +92,9 @@ class PartnersService:
     def change_endpoint(self, actor, endpoint_id, payload):
         asked = load(s.EndpointChange, payload)
         _known(asked.get("event_types", []))
-        return dump(s.EndpointOut, use_cases.change_endpoint(self._ctx(), actor, endpoint_id, asked))
+        changed = use_cases.change_endpoint(self._ctx(), actor, endpoint_id, asked)
+        self.listening.forget()
+        return dump(s.EndpointOut, changed)
 
     @api
     def rotate_secret(self, actor, endpoint_id):
@@ -97,7 +102,9 @@ class PartnersService:
 
     @api
     def delete_endpoint(self, actor, endpoint_id):
-        return dump(s.EndpointDeleted, use_cases.delete_endpoint(self._ctx(), actor, endpoint_id))
+        deleted = use_cases.delete_endpoint(self._ctx(), actor, endpoint_id)
+        self.listening.forget()
+        return dump(s.EndpointDeleted, deleted)
 
     @api
     def deliveries(self, actor, endpoint_id, query):
@@ -135,11 +142,14 @@ def _known(event_types):
 def _fan_out(registration):
     """A consumer of one fact: a delivery for each endpoint that takes it, sent at once."""
     def handle(self, event):
+        ctx = self._ctx()
+        if not self.listening.wants(lambda: use_cases.listening(ctx), event.type, event.data.get("operator_id")):
+            return
         body = json.dumps({"specversion": events.SPECVERSION, "id": event.id, "source": event.source,
                            "type": event.type, "time": event.time.isoformat(), "subject": event.subject,
                            "datacontenttype": "application/json",
                            "data": events.as_published(registration, event.data)}, separators=(",", ":"))
-        if use_cases.fan_out(self._ctx(), event, body):
+        if use_cases.fan_out(ctx, event, body):
             self._send_due()
     handle.__name__ = handle.__qualname__ = f"on_{registration.name}"
     return consumes(registration, requeue_on_error=True)(handle)

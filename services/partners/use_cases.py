@@ -106,11 +106,11 @@ def admit(ctx, payload):
                 raise domain.invalid()
             _rule(row).admit(secret, payload["scope"], ctx.now)
             window = domain.Rate.window(ctx.now)
-            insert_if_absent(s, KeyUse, key_id=key_id, minute=window, requests=0)
+            if insert_if_absent(s, KeyUse, key_id=key_id, minute=window, requests=0):
+                row.last_used_at = ctx.now  # the key's first request of a minute: "last used" to the minute
             counted = s.scalar(update(KeyUse).where(KeyUse.key_id == key_id, KeyUse.minute == window)
                                .values(requests=KeyUse.requests + 1).returning(KeyUse.requests))
             rate = ctx.rate.judge(counted, ctx.now)
-            row.last_used_at = ctx.now
             token = ctx.sign(row)
     except AosError as refused:
         metrics.KEY_CHECKS.labels(OUTCOMES.get(refused.code, "invalid")).inc()
@@ -230,6 +230,18 @@ def redeliver(ctx, actor, endpoint_id, delivery_id):
                            {"delivery_id": delivery_id})
         row.status, row.next_attempt_at = "pending", ctx.now
         return {"id": row.id, "status": row.status, "next_attempt_at": row.next_attempt_at}
+
+
+def listening(ctx):
+    """Who takes which facts now: {operator id: event types} of the enabled endpoints, and the public types any
+    endpoint takes. What a consumer asks before it opens a transaction: most facts are nobody's webhook."""
+    by_operator, public = {}, set()
+    with ctx.store.read() as s:
+        for operator_id, types in s.execute(select(WebhookEndpoint.operator_id, WebhookEndpoint.event_types)
+                                            .where(WebhookEndpoint.disabled_at.is_(None))):
+            by_operator.setdefault(operator_id, set()).update(types)
+            public.update(t for t in types if t in domain.PUBLIC_FACTS)
+    return by_operator, public
 
 
 def fan_out(ctx, event, body):
