@@ -5,7 +5,7 @@ from pathlib import Path
 
 from marshmallow import fields, pre_load, validate
 
-from services.shared.schemas import Input, Output
+from services.shared.schemas import Input, MirrorPage, MirrorQuery, Output
 
 HERE = Path(__file__).parent
 SYSTEMS = json.loads((HERE / "systems.json").read_text())["systems"]
@@ -220,23 +220,8 @@ class NavigationOut(Output):
 
 # ---- for partners' mirrors: the library as a stream of changes --------------------------------------------------
 
-EXPORT_PAGE_MAX = 1000
-
-
-class ExportQuery(Input):
-    """What a partner asks an export or a change feed for: where its mirror stands, and which series it keeps."""
-    after = fields.Integer(load_default=0, validate=validate.Range(min=0),
-                           metadata={"description": "the cursor: the last line's `cursor` the mirror applied"})
-    series = fields.String(load_default=None, validate=validate.Regexp(r"^[A-Z0-9]{2,6}$", error="a series such "
-                                                                                                  "as G20"),
-                           metadata={"description": "only documents that apply to this series (or to every one)"})
-
-
-class ChangesQuery(ExportQuery):
-    """A page of the library's changes after a cursor (a revision): an export (current documents only) from 0, or
-    a change feed (tombstones too) from where the mirror stands."""
-    tombstones = fields.Boolean(load_default=False, metadata={"description": "withdrawn documents as tombstones"})
-    limit = fields.Integer(load_default=500, validate=validate.Range(1, EXPORT_PAGE_MAX))
+ExportQuery = MirrorQuery  # where a partner's mirror of the library stands, and its series
+ChangesQuery = MirrorPage  # a page of the library's changes after a cursor (documents by revision)
 
 
 class ExportedDocument(Output):

@@ -70,3 +70,20 @@ def Text(max_length, required=True, lines=False, empty=False, **kwargs):
                  else _printable(ONE_LINE, "control characters (NUL, line breaks, tabs)"))
     return fields.String(required=required, validate=[validate.Length(min=0 if empty else 1, max=max_length),
                                                       printable], **kwargs)
+
+
+class MirrorQuery(Input):
+    """What a partner asks an export or a change feed for: where its mirror stands (the last cursor it applied),
+    and the series it keeps."""
+    after = fields.Integer(load_default=0, validate=validate.Range(min=0),
+                           metadata={"description": "the cursor: the last line's `cursor` the mirror applied"})
+    series = fields.String(load_default=None, validate=validate.Regexp(r"^[A-Z0-9]{2,6}$", error="a series such "
+                                                                                                  "as G20"),
+                           metadata={"description": "only what belongs to this series"})
+
+
+class MirrorPage(MirrorQuery):
+    """A page of a service's changes after a cursor, as the gateway asks it: an export (what is current) or a feed
+    (withdrawn ones as tombstones too)."""
+    tombstones = fields.Boolean(load_default=False)
+    limit = fields.Integer(load_default=500, validate=validate.Range(1, 1000))

@@ -2,7 +2,7 @@
 schemas."""
 from marshmallow import fields, validate
 
-from services.shared.schemas import Input, Output, Text
+from services.shared.schemas import Input, MirrorPage, MirrorQuery, Output, Text
 
 CODE = validate.Regexp(r"^[A-Z0-9_-]{2,20}$", error="2 to 20 capital letters, digits, _ or -.")
 
@@ -129,19 +129,8 @@ class CampaignList(Output):
 
 # ---- for partners' mirrors: the registry as a stream of changes -------------------------------------------------
 
-class ExportQuery(Input):
-    """What a partner asks an export or a feed of the registry for: where its mirror stands, which series."""
-    after = fields.Integer(load_default=0, validate=validate.Range(min=0),
-                           metadata={"description": "the cursor: the last line's `cursor` the mirror applied"})
-    series = fields.String(load_default=None, validate=validate.Regexp(r"^[A-Z0-9]{2,6}$", error="a series such "
-                                                                                                  "as G20"),
-                           metadata={"description": "only cars of this series"})
-
-
-class RegistryQuery(ExportQuery):
-    """A page of the registry's cars after a cursor (a revision), for a mirror."""
-    tombstones = fields.Boolean(load_default=False)
-    limit = fields.Integer(load_default=500, validate=validate.Range(1, 1000))
+ExportQuery = MirrorQuery  # where a partner's mirror of the registry stands, and its series
+RegistryQuery = MirrorPage  # a page of the registry's cars after a cursor (by revision; no tombstones: none leaves)
 
 
 class ExportedVehicle(BuildOut):

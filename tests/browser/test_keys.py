@@ -6,17 +6,14 @@ import requests
 from playwright.sync_api import expect
 
 from tests.browser.conftest import DEMO_VIN
-from tests.browser.test_journeys import buy, register
+from tests.browser.test_journeys import buy, register, top_up
 
 pytestmark = pytest.mark.timeout(300)
 
 
 def test_keys_the_owner_makes_a_key_the_tool_reads_the_car_with_it_until_it_is_revoked(page, system):
     register(page, name="Werkstatt Schlüssel GmbH")
-    page.visit("/#/billing")
-    page.get_by_label("Amount in euros").fill("20")
-    page.get_by_role("button", name="Top up").click()
-    expect(page.get_by_test_id("balance")).to_have_text("€20.00")
+    top_up(page, 20)
     buy(page, "Technical information, 1 hour")
 
     page.nav("API keys")
@@ -79,10 +76,7 @@ def test_keys_the_owner_adds_a_webhook_for_purchases_sees_its_deliveries_and_sen
         expect(row.get_by_test_id("endpoint-state")).to_have_text("active")
         page.screens.check("webhooks-made")
 
-        page.visit("/#/billing")
-        page.get_by_label("Amount in euros").fill("20")
-        page.get_by_role("button", name="Top up").click()
-        expect(page.get_by_test_id("balance")).to_have_text("€20.00")
+        top_up(page, 20)
         buy(page, "Technical information, 1 hour")
         page.nav("Webhooks")
         page.get_by_role("button", name=f"Deliveries of http://127.0.0.1:{port}/hooks").click()

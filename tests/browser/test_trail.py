@@ -6,17 +6,14 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import DEMO_VIN
-from tests.browser.test_journeys import buy, register
+from tests.browser.test_journeys import buy, register, top_up
 
 pytestmark = pytest.mark.timeout(300)
 
 
 def test_trail_a_workshop_finds_who_read_the_demo_car_filters_exports_and_reads_it_in_german(page, system):
     tech = register(page, name="Autohaus Protokoll GmbH")
-    page.visit("/#/billing")
-    page.get_by_label("Amount in euros").fill("20")
-    page.get_by_role("button", name="Top up").click()
-    expect(page.get_by_test_id("balance")).to_have_text("€20.00")
+    top_up(page, 20)
     buy(page, "Technical information, 1 hour")
     page.visit(f"/#/vehicle/{DEMO_VIN}")
     expect(page.get_by_text("B38A15").first).to_be_visible()  # build data: read with access, so recorded
