@@ -94,9 +94,17 @@ def build():
         "asyncapi": "3.0.0",
         "info": {"title": "AOS events", "version": "1.0.0", "description": (
             "Facts AOS publishes, each in a CloudEvents 1.0 envelope (JSON). Delivery is at least once: drop an "
-            "event whose `id` you have handled. Validate `data` against its schema; AOS does the same on both ends.")},
+            "event whose `id` you have handled. Validate `data` against its schema; AOS does the same on both ends. "
+            "The same envelopes reach a workshop's webhook endpoints (POST /api/v1/webhooks): each an HTTP POST of "
+            "`application/cloudevents+json`, signed as the Standard Webhooks specification says (headers "
+            "`webhook-id`, `webhook-timestamp`, `webhook-signature`: `v1,` and the base64 HMAC-SHA256 of "
+            "`id.timestamp.body` with the endpoint's secret, two during a rotation); a workshop's own facts (those "
+            "whose data name its `operator_id`) and CatalogueImported; answered 2xx or tried again for three days.")},
         "defaultContentType": "application/json",
         "servers": {"rabbitmq": {"host": "127.0.0.1:5672", "protocol": "amqp", "protocolVersion": "0.9.1",
-                                 "description": "The AOS broker (its address depends on the installation)."}},
+                                 "description": "The AOS broker (its address depends on the installation)."},
+                    "webhooks": {"host": "your-endpoint.example", "protocol": "https",
+                                 "description": "A partner's webhook endpoint, to which AOS POSTs each fact it takes "
+                                                "(see the description above)."}},
         "channels": channels, "operations": operations,
         "components": {"schemas": schemas, "messages": messages}}
