@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 
 import orjson
 import requests
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bench import goals, system
@@ -29,6 +29,7 @@ from deploy import corpus, receiver, vehicles
 from deploy.ports import free_port
 from services.air import content, domain
 from services.air.models import Document
+from services.partners.models import Attempt
 from services.shared import blobs
 from services.shared.database import make_engine
 from services.vehicle_data import feed
@@ -143,12 +144,15 @@ def main(argv=None):
         kept = purchases(folder)
         refused = (folder / "refused.jsonl").read_text().splitlines() if (folder / "refused.jsonl").exists() else []
         partner.terminate()
-        deliveries = requests.get(f"{running.base}/api/v1/webhooks/{hook['id']}/deliveries", headers=auth,
-                                  params={"limit": 200}, timeout=30).json()["deliveries"]
-    report(opts, results, gateway_export, local_export, timed, expected, kept, refused, made, caught_up, deliveries)
+        # the delivery log from partners' database: the owner's access token has expired by now (15 minutes)
+        engine = make_engine(config["DATABASE_URLS"]["partners"])
+        with Session(engine) as session:
+            attempts = session.scalar(select(func.count()).select_from(Attempt))
+        engine.dispose()
+    report(opts, results, gateway_export, local_export, timed, expected, kept, refused, made, caught_up, attempts)
 
 
-def report(opts, results, gateway_export, local_export, timed, expected, kept, refused, made, caught_up, deliveries):
+def report(opts, results, gateway_export, local_export, timed, expected, kept, refused, made, caught_up, attempts):
     print(f"\npartners benchmark: {os.cpu_count()} cores, {'PostgreSQL' if opts.database_url else 'SQLite'}, "
           f"concurrency {opts.concurrency}, {opts.seconds:g} s per path")
     system.table(results, 26)
@@ -169,11 +173,10 @@ def report(opts, results, gateway_export, local_export, timed, expected, kept, r
     print(f"webhook delivery, fact to receiver ({len(timed)} purchases one after another): "
           f"p50 {system.percentile(timed, 50):.0f} ms, p99 {system.percentile(timed, 99):.0f} ms")
     ids = [r["event"]["id"] for r in kept]
-    attempts = sum(len(d["attempts"]) for d in deliveries)
     print(f"receiver down {opts.down_seconds:g} s while {made} purchases were made, then back: "
           f"{len(kept)} of {expected} AccessPurchased received, {len(ids) - len(set(ids))} twice, "
           f"{len(refused)} signatures refused; all in {caught_up:.0f} s after it came back "
-          f"({attempts} attempts logged for the newest {len(deliveries)} deliveries)")
+          f"({attempts} attempts logged for {expected} deliveries)")
     print(json.dumps({"key_check_cpu_ms": keyed["cpu_ms"] - user["cpu_ms"], "export_docs_per_s": count / took,
                       "export_mb_per_s": size / took / 1e6, "in_process_docs_per_s": here_count / here,
                       "webhook_p99_ms": system.percentile(timed, 99), "received": len(kept), "expected": expected,
