@@ -50,6 +50,9 @@ def test_keys_the_owner_makes_a_key_the_tool_reads_the_car_with_it_until_it_is_r
     expect(page.get_by_role("heading", name="API-Schlüssel", exact=True)).to_be_visible()
     expect(row.get_by_test_id("key-state")).to_have_text("widerrufen")
     page.screens.check("keys-german")
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone: the list scrolls in its region, the form fits
+    expect(page.get_by_role("button", name="Schlüssel erstellen")).to_be_visible()
+    page.screens.check("keys-phone")
 
 
 def test_keys_the_owner_adds_a_webhook_for_purchases_sees_its_deliveries_and_sends_one_again(page, system, tmp_path):
@@ -93,6 +96,8 @@ def test_keys_the_owner_adds_a_webhook_for_purchases_sees_its_deliveries_and_sen
         page.get_by_label("Language").select_option("de")
         expect(page.get_by_role("heading", name="Zustellungen", exact=True)).to_be_visible()
         page.screens.check("webhooks-german")
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.screens.check("webhooks-phone")
         assert len(receiver.read(folder)) == 1  # the same webhook-id: kept once
     finally:
         partner.terminate()
