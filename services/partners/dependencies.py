@@ -100,11 +100,10 @@ class Sender(DependencyProvider):
 
     def post(self, delivery_id, url, body, signing, now=None):
         """(status code or None, error or None, milliseconds) of one try."""
-        from urllib.parse import urlsplit
         started = time.monotonic()
+        host = domain.host_of(url)
         try:
-            domain.check_endpoint_url(url, addresses(urlsplit(url).hostname or ""),
-                                      self.settings.profile == "development")
+            domain.check_endpoint_url(url, addresses(host) if host else [], self.settings.profile == "development")
         except AosError as refused:
             return None, f"not sent: {refused.message}", 0
         now = now or datetime.now(timezone.utc)

@@ -209,13 +209,26 @@ def refused_address(address, development):
     return None
 
 
+def host_of(url):
+    """The host a webhook URL names ("" for none): what its addresses are looked up for."""
+    from urllib.parse import urlsplit
+    try:
+        return urlsplit(url).hostname or ""
+    except ValueError:  # a malformed URL (an unclosed IPv6 bracket): no host
+        return ""
+
+
 def check_endpoint_url(url, addresses, development):
     """The URL a webhook is sent to: https (http to loopback in development), no credentials in it, and every
     address its host resolves to on the internet. `addresses`: the host's addresses (ip_address objects), or an
     empty list when it does not resolve. Raises InvalidInput naming the rule."""
     from urllib.parse import urlsplit
-    parts = urlsplit(url)
-    if parts.scheme not in ("https", "http") or not parts.hostname:
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:  # an unclosed IPv6 bracket, say
+        raise invalid_url("an https:// URL") from None
+    if parts.scheme not in ("https", "http") or not host:
         raise invalid_url("an https:// URL")
     if parts.username or parts.password:
         raise invalid_url("no user name or password in the URL: the signature proves who sends")

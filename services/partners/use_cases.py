@@ -130,8 +130,7 @@ def _endpoint_view(row, secret=False):
 
 
 def _checked_url(ctx, url):
-    from urllib.parse import urlsplit
-    host = urlsplit(url).hostname or ""
+    host = domain.host_of(url)
     domain.check_endpoint_url(url, ctx.resolve(host) if host else [], ctx.development)
 
 
@@ -168,13 +167,17 @@ def endpoints(ctx, actor, catalogue):
 
 
 def change_endpoint(ctx, actor, endpoint_id, payload):
-    """Its event types, or enabled again (a disabled endpoint takes new facts from now on)."""
+    """Its event types, or enabled again (a disabled endpoint takes new facts from now on). The URL is checked
+    again before the transaction: a name lookup may take seconds, and no lock waits on it."""
+    if payload.get("enabled") is True:
+        with ctx.store.read() as s:
+            url = _own_endpoint(s, actor, endpoint_id).url
+        _checked_url(ctx, url)
     with ctx.store.transaction() as uow:
         row = _own_endpoint(uow.session, actor, endpoint_id, lock=True)
         if "event_types" in payload:
             row.event_types = sorted(set(payload["event_types"]))
         if payload.get("enabled") is True:
-            _checked_url(ctx, row.url)
             row.disabled_at, row.disabled_reason = None, None
         elif payload.get("enabled") is False and row.disabled_at is None:
             row.disabled_at, row.disabled_reason = ctx.now, "disabled by the workshop"

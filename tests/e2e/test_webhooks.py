@@ -105,7 +105,7 @@ def test_a_partner_gets_its_workshop_s_purchases_signed_once_each_through_a_down
 @pytest.mark.parametrize("url", [
     "http://10.0.0.8/hooks", "https://192.168.1.20/hooks", "http://169.254.169.254/latest/meta-data/",
     "https://[fd00::1]/hooks", "ftp://127.0.0.1/hooks", "https://user:secret@127.0.0.1/hooks",
-    "https://no-such-host.invalid/hooks", "not a url",
+    "https://no-such-host.invalid/hooks", "not a url", "https://[fd00::1/hooks",
 ])
 def test_an_endpoint_inside_a_network_is_refused_in_words_and_nothing_is_made(api, system, url):
     workshop = Workshop(api)
