@@ -93,7 +93,7 @@ class Authenticator(DependencyProvider):
         kind, _, token = header.partition(" ")
         if kind.lower() != "bearer" or not token.strip():
             raise Unauthenticated("TOKEN_MISSING", "Sign in and send the access token as `Authorization: Bearer ...`.")
-        if token.strip().startswith(KEY_PREFIX):
+        if api_key(request):
             raise Forbidden("API_KEY_NOT_ACCEPTED", "API keys read data (the routes the API document marks with "
                             "`apiKey`); this one needs a signed-in user's access token.")
         claims = self.verifier.verify(token.strip())

@@ -9,7 +9,8 @@ from services.air.content import blob_key
 from services.air.models import Access, Document
 from services.air import metrics
 from services.billing.access import AccessBook
-from services.shared.errors import Gone, NotFound, invalid_field
+from services.shared import mirror
+from services.shared.errors import NotFound, invalid_field
 
 ACCESS = AccessBook(Access)
 LINK_SECONDS = 300  # a signed binary link works for five minutes
@@ -157,14 +158,10 @@ def changes(ctx, reader, query):
         if not domain.may_read(ACCESS.of(session, reader["operator_id"]), None, ctx.now):
             raise domain.access_required(None, None, ctx.tariffs())
         latest = session.scalar(select(func.max(Document.revision))) or 0
-        if query["after"] > latest:
-            raise Gone("CURSOR_UNKNOWN", f"This library never gave cursor {query['after']} (its newest is "
-                       f"{latest}): start over with a full export (GET /api/v1/exports/air) and follow the feed from "
-                       "its last cursor.", {"field": "after", "latest": latest})
+        mirror.require_known(query["after"], latest, "This library", "/api/v1/exports/air")
         rows = session.scalars(select(Document).where(Document.revision > query["after"])
                                .order_by(Document.revision).limit(query["limit"])).all()
     items = [domain.exported(row) for row in rows
              if (query["tombstones"] or row.withdrawn_at is None) and domain.for_series(row, query["series"])]
-    last = rows[-1].revision if rows else query["after"]
     metrics.EXPORTED.labels("tombstones" if query["tombstones"] else "documents").inc(len(items))
-    return {"items": items, "next": last, "latest": latest, "more": last < latest}
+    return mirror.page(items, [r.revision for r in rows], query["after"], latest)

@@ -145,10 +145,7 @@ def _fan_out(registration):
         ctx = self._ctx()
         if not self.listening.wants(lambda: use_cases.listening(ctx), event.type, event.data.get("operator_id")):
             return
-        body = json.dumps({"specversion": events.SPECVERSION, "id": event.id, "source": event.source,
-                           "type": event.type, "time": event.time.isoformat(), "subject": event.subject,
-                           "datacontenttype": "application/json",
-                           "data": events.as_published(registration, event.data)}, separators=(",", ":"))
+        body = json.dumps(events.as_sent(registration, event), separators=(",", ":"))
         if use_cases.fan_out(ctx, event, body):
             self._send_due()
     handle.__name__ = handle.__qualname__ = f"on_{registration.name}"

@@ -112,6 +112,14 @@ def envelope(registration, data, subject=None, event_id=None, now=None):
     }
 
 
+def as_sent(registration, event):
+    """A received Event as a CloudEvents envelope again (what a partner's webhook endpoint is sent): the envelope's
+    attributes and its data as the contract writes it."""
+    return {"specversion": SPECVERSION, "id": event.id, "source": event.source, "type": event.type,
+            "time": event.time.isoformat(), "subject": event.subject, "datacontenttype": "application/json",
+            "data": as_published(registration, event.data)}
+
+
 def parse(body, registration):
     """A received body as an Event of the fact `registration` names, or InvalidEvent naming what is wrong."""
     if not isinstance(body, dict):

@@ -5,8 +5,9 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 
 from services.billing.access import AccessBook
+from services.shared import mirror
 from services.shared.database import new_id
-from services.shared.errors import Gone, NotFound
+from services.shared.errors import NotFound
 from services.vehicle_data import domain, metrics, vin as vins
 from services.vehicle_data.models import Access, Campaign, Ecu, ServiceRecord, Vehicle, Workshop
 from services.vehicle_data.settings import VehicleDataSettings
@@ -90,10 +91,13 @@ def _build(v):
             "options": v.options}
 
 
+def _ecu(e):
+    return {"address": e.address, "name": e.name, "hardware_part_number": e.hardware_part_number,
+            "software_version": e.software_version}
+
+
 def _ecus(session, vin):
-    return [{"address": e.address, "name": e.name, "hardware_part_number": e.hardware_part_number,
-             "software_version": e.software_version}
-            for e in session.scalars(select(Ecu).where(Ecu.vin == vin).order_by(Ecu.address)).all()]
+    return [_ecu(e) for e in session.scalars(select(Ecu).where(Ecu.vin == vin).order_by(Ecu.address)).all()]
 
 
 # ---- service history --------------------------------------------------------------------------------------------
@@ -227,23 +231,18 @@ def registry_changes(ctx, reader, query):
         s = uow.session
         domain.require_registry_access(ACCESS.of(s, reader["operator_id"]), ctx.now, ctx.tariffs)
         latest = s.scalar(select(func.max(Vehicle.revision))) or 0
-        if query["after"] > latest:
-            raise Gone("CURSOR_UNKNOWN", f"The registry never gave cursor {query['after']} (its newest is {latest}): "
-                       "start over with a full export (GET /api/v1/exports/vehicles) and follow the feed from its "
-                       "last cursor.", {"field": "after", "latest": latest})
+        mirror.require_known(query["after"], latest, "The registry", "/api/v1/exports/vehicles")
         rows = s.scalars(select(Vehicle).where(Vehicle.revision > query["after"])
                          .order_by(Vehicle.revision).limit(query["limit"])).all()
         chosen = [r for r in rows if query["series"] is None or r.series == query["series"]]
         ecus = {}
         for ecu in s.scalars(select(Ecu).where(Ecu.vin.in_([r.vin for r in chosen])).order_by(Ecu.address)):
-            ecus.setdefault(ecu.vin, []).append({"address": ecu.address, "name": ecu.name,
-                                                 "hardware_part_number": ecu.hardware_part_number,
-                                                 "software_version": ecu.software_version})
-        last = rows[-1].revision if rows else query["after"]
+            ecus.setdefault(ecu.vin, []).append(_ecu(ecu))
+        answer = mirror.page([{"cursor": str(r.revision), "vin": r.vin, "deleted": False, **_build(r),
+                               "ecus": ecus.get(r.vin, [])} for r in chosen], [r.revision for r in rows],
+                             query["after"], latest)
         if chosen:
             uow.emit("VehiclesExported", {"operator_id": reader["operator_id"], "user_id": reader["user_id"],
                                           "series": query["series"], "vehicles": len(chosen),
-                                          "after": query["after"], "until": last, "exported_at": ctx.now})
-        return {"items": [{"cursor": str(r.revision), "vin": r.vin, "deleted": False, **_build(r),
-                           "ecus": ecus.get(r.vin, [])} for r in chosen],
-                "next": last, "latest": latest, "more": last < latest}
+                                          "after": query["after"], "until": answer["next"], "exported_at": ctx.now})
+        return answer

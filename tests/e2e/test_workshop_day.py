@@ -2,8 +2,8 @@
 the address, enrol, buy; diagnose the car; program it without SERMI (the theft-relevant ECUs left out with the
 reason, the rest flashed, billed to the second); link SERMI, open a security job and program those; a tool and a
 key blank from the shop (the key blank refused before SERMI, sold after); the invoices; a technician invited,
-then deactivated mid-job (refused within a second, their running work stopped, nothing billed after). Each seam
-found between two features goes here."""
+then deactivated mid-job (refused within a second, their running work stopped, nothing billed after); the dealer
+system's API key, reading as far as the workshop's access opens. Each seam found between two features goes here."""
 import threading
 
 import pytest
@@ -177,5 +177,19 @@ def test_a_new_workshop_s_day_holds_where_the_features_meet(api, system, floor):
         eventually(lambda: entitlements(api, workshop)["diagnosis_seconds"] == 1800 - diagnosis,
                    what="billing to debit what ran, nothing after the stop")
         assert len(run_of(api, workshop.token, their_job["id"], live["id"])["samples"]) == samples  # it stays stopped
+
+        # the workshop's dealer system reads with an API key as far as the workshop's access opens, no further: its
+        # programming and diagnosis time open no vehicle data; a VIN pass opens this car, not the registry's export
+        made = api("POST", "/api/v1/keys", workshop.token, json={"name": "dealer DMS", "scopes": ["vehicles"]}).json()
+        car = lambda: api("GET", f"/api/v1/vehicles/{CAR['vin']}", made["key"]).json()  # noqa: E731
+        assert car()["access"] is False and car()["build"] is None
+        assert buy(api, workshop, "vin-1d", vin=CAR["vin"]).status_code == 201
+        eventually(lambda: car()["build"], what="vehicle data to hear of the VIN pass")
+        registry = api("GET", "/api/v1/exports/vehicles", made["key"])
+        assert registry.status_code == 402 and error(registry)["code"] == "VEHICLE_DATA_ACCESS_REQUIRED"
+        assert api("GET", "/api/v1/me", made["key"]).status_code == 403  # a key reaches no route of a user
+        assert api("DELETE", f"/api/v1/keys/{made['id']}", workshop.token).status_code == 200
+        revoked = api("GET", f"/api/v1/vehicles/{CAR['vin']}", made["key"])
+        assert revoked.status_code == 401 and error(revoked)["code"] == "API_KEY_REVOKED"  # at once
     finally:
         stop.set()
