@@ -28,6 +28,22 @@ PACKS = {"programming_pack": "programming", "diagnosis_pack": "diagnosis"}
 EUR, SECONDS = "EUR_cent", "second"
 
 
+# what a data subscriber (a tool maker's or partner's systems: they read, they do not work on cars) may buy
+DATA_SCOPES = ("air", "vehicle_data", "parts")
+
+
+def require_sold_to(tariff, buyer):
+    """A data subscriber buys data: a data subscription, or access to data only; time on a car, a VIN pass or
+    seats are a workshop's."""
+    if buyer.kind != "data_subscriber":
+        return
+    if tariff.kind in ("access", "data_subscription") and set(tariff.scopes) <= set(DATA_SCOPES):
+        return
+    raise invalid_field("TARIFF_FOR_WORKSHOPS", "tariff_code", "workshops_only",
+                        f"{tariff.name} is for workshops that work on cars; a data subscriber buys data: a data "
+                        f"subscription (data-1m, data-1y) or access to technical information or parts.")
+
+
 # ---- windows ------------------------------------------------------------------------------------------------
 
 def month_start(now):

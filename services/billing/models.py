@@ -19,7 +19,7 @@ class Tariff(Base):
     __tablename__ = "tariffs"
     code: Mapped[str] = mapped_column(String(40), primary_key=True)
     name: Mapped[str] = mapped_column(String(120))
-    kind: Mapped[str] = mapped_column(String(20))  # access | vin_pass | programming_pack | diagnosis_pack | licence
+    kind: Mapped[str] = mapped_column(String(20))  # schemas.KINDS
     scopes: Mapped[list] = mapped_column(JSON)
     period: Mapped[str | None] = mapped_column(String(10), nullable=True)  # hour | day | week | month | year
     seconds: Mapped[int | None] = mapped_column(Integer, nullable=True)  # programming time in a pack
@@ -33,6 +33,7 @@ class Buyer(Base):
     operator_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     legal_name: Mapped[str] = mapped_column(String(200))
     legal_form: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    kind: Mapped[str] = mapped_column(String(20), default="workshop")  # identity's OPERATOR_KINDS
     country: Mapped[str] = mapped_column(String(2))
     vat_id: Mapped[str | None] = mapped_column(String(20), nullable=True)
     address: Mapped[dict | None] = mapped_column(JSON, nullable=True)

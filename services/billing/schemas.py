@@ -5,7 +5,7 @@ from services.shared.countries import SUPPORTED
 from services.billing.contracts import SCOPES
 from services.shared.schemas import IdempotencyKey, Input, Output, Text  # noqa: F401  (billing's contract)
 
-KINDS = ("access", "vin_pass", "programming_pack", "diagnosis_pack", "licence")
+KINDS = ("access", "vin_pass", "programming_pack", "diagnosis_pack", "licence", "data_subscription")
 PERIODS = ("hour", "day", "week", "month", "year")
 VIN = validate.Regexp(r"^[A-HJ-NPR-Z0-9]{17}$", error="A VIN has 17 characters: digits and capital letters except I, O, Q.")
 

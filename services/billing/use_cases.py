@@ -67,7 +67,8 @@ def save_tariff(ctx, payload):
 def record_buyer(uow, data):
     if uow.session.get(Buyer, data["operator_id"]) is None:
         uow.session.add(Buyer(operator_id=data["operator_id"], legal_name=data["legal_name"],
-                              legal_form=data.get("legal_form"), country=data["country"], vat_id=data.get("vat_id"),
+                              legal_form=data.get("legal_form"), kind=data.get("kind", "workshop"),
+                              country=data["country"], vat_id=data.get("vat_id"),
                               address=data.get("address"), owner_email=data.get("contact_email")))
 
 
@@ -180,6 +181,7 @@ def _purchase(ctx, actor, payload, idempotency_key):
         vin, quantity = payload.get("vin"), payload.get("quantity", 1)
         domain.check_order(tariff, vin, quantity)
         buyer = _buyer(s, operator_id)
+        domain.require_sold_to(tariff, buyer)
         price = domain.quote(tariff.net_cents * quantity, ctx.seller, buyer)
         spending.require_buyer(actor, price.gross_cents, _spent(s, actor["user_id"], ctx.now))
         bought = Purchase(
@@ -296,7 +298,7 @@ def _entitlement_view(e, now):
     return view
 
 
-WINDOW_KINDS = ("access", "vin_pass", "licence")
+WINDOW_KINDS = ("access", "vin_pass", "licence", "data_subscription")
 
 
 def measure_entitlements(ctx):

@@ -6,6 +6,8 @@ from marshmallow import fields, validate
 from services.shared.events import Contract, Id, When, facts
 
 ROLES = ("owner", "admin", "technician")
+# a workshop works on cars; a data subscriber (a tool maker, a partner system) reads data and does not
+OPERATOR_KINDS = ("workshop", "data_subscriber")
 REVOCATION_REASONS = ("deactivated", "role_changed", "rights_changed", "signed_out", "password_reset",
                       "password_changed", "factor_reset")
 
@@ -20,6 +22,7 @@ class OperatorRegistered(Contract):
     operator_id = Id()
     legal_name = fields.String(required=True)
     legal_form = fields.String(load_default=None, allow_none=True)
+    kind = fields.String(load_default="workshop", validate=validate.OneOf(OPERATOR_KINDS))
     country = fields.String(required=True, validate=validate.Length(equal=2))
     vat_id = fields.String(allow_none=True, load_default=None)
     address = fields.Nested(PostalAddress, load_default=None, allow_none=True)

@@ -20,6 +20,7 @@ class Operator(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     legal_name: Mapped[str] = mapped_column(String(200))
     legal_form: Mapped[str] = mapped_column(String(60))
+    kind: Mapped[str] = mapped_column(String(20), default="workshop")  # contracts.OPERATOR_KINDS
     country: Mapped[str] = mapped_column(String(2))
     vat_id: Mapped[str | None] = mapped_column(String(20), unique=True, nullable=True)
     street: Mapped[str] = mapped_column(String(200))

@@ -6,7 +6,7 @@ import idna
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from services.shared.countries import SUPPORTED as COUNTRIES
-from services.identity.contracts import ROLES
+from services.identity.contracts import OPERATOR_KINDS, ROLES
 from services.shared.schemas import Input, Output, Text
 
 PASSWORD_MIN, PASSWORD_MAX = 12, 256  # a password manager's long ones too
@@ -63,6 +63,9 @@ class Address(Input):
 class OperatorInput(Input):
     legal_name = Text(200)
     legal_form = Text(60)
+    kind = fields.String(load_default="workshop", validate=validate.OneOf(
+        OPERATOR_KINDS, error="A workshop (works on cars) or a data_subscriber (a tool maker's or partner's systems "
+        "read the data)."))
     country = fields.String(required=True, validate=validate.OneOf(COUNTRIES, error="Not a supported country code."))
     vat_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=4, max=20))
     address = fields.Nested(Address, required=True)
@@ -192,6 +195,7 @@ class OperatorOut(Output):
     id = fields.String()
     legal_name = fields.String()
     legal_form = fields.String()
+    kind = fields.String()
     country = fields.String()
     vat_id = fields.String(allow_none=True)
     address = fields.Nested(AddressOut)

@@ -73,7 +73,7 @@ def register_operator(ctx, payload):
                      f"{ctx.portal_url.rstrip('/')}/#/login")
             return _registered(email)
         operator = Operator(id=new_id(), legal_name=op_in["legal_name"], legal_form=op_in["legal_form"],
-                            country=op_in["country"], vat_id=vat_id, street=op_in["address"]["street"],
+                            kind=op_in.get("kind", "workshop"), country=op_in["country"], vat_id=vat_id, street=op_in["address"]["street"],
                             postal_code=op_in["address"]["postal_code"], city=op_in["address"]["city"],
                             registered_at=ctx.now)
         owner = User(id=new_id(), operator=operator, email=email, name=owner_in["name"], role="owner",
@@ -82,7 +82,8 @@ def register_operator(ctx, payload):
         s.flush()
         _ask_to_verify(ctx, uow, owner, operator.country)
         uow.emit("OperatorRegistered", {"operator_id": operator.id, "legal_name": operator.legal_name,
-                                        "legal_form": operator.legal_form, "country": operator.country,
+                                        "legal_form": operator.legal_form, "kind": operator.kind,
+                                        "country": operator.country,
                                         "vat_id": vat_id, "address": op_in["address"], "contact_email": email,
                                         "registered_at": ctx.now}, subject=operator.id)
         _emit_joined(uow, owner, ctx.now)
@@ -748,7 +749,8 @@ def _actor(session, actor, operator_id):
 # ---- views ----------------------------------------------------------------------------------------------------
 
 def operator_view(op):
-    return {"id": op.id, "legal_name": op.legal_name, "legal_form": op.legal_form, "country": op.country,
+    return {"id": op.id, "legal_name": op.legal_name, "legal_form": op.legal_form, "kind": op.kind,
+            "country": op.country,
             "vat_id": op.vat_id, "address": {"street": op.street, "postal_code": op.postal_code, "city": op.city},
             "registered_at": op.registered_at}
 

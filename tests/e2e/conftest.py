@@ -48,9 +48,9 @@ def api(system):
 
 
 def registration(email="meister@werkstatt-mueller.de", vat_id="DE136695976", country="DE",
-                 legal_name="Werkstatt Müller", city="München", **owner):
+                 legal_name="Werkstatt Müller", city="München", kind="workshop", **owner):
     return {
-        "operator": {"legal_name": legal_name, "legal_form": "GmbH", "country": country, "vat_id": vat_id,
+        "operator": {"legal_name": legal_name, "legal_form": "GmbH", "kind": kind, "country": country, "vat_id": vat_id,
                      "address": {"street": "Hauptstraße 1", "postal_code": "80331", "city": city}},
         "owner": {"email": email, "name": "Anna Müller", "password": STRONG, **owner},
     }

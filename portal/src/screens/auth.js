@@ -51,6 +51,11 @@ export function Register() {
       <fieldset><legend>${t('Workshop')}</legend>
         <${Field} label=${t('Company name')} name="operator.legal_name" error=${error} required autocomplete="organization" />
         <${Field} label=${t('Legal form')} name="operator.legal_form" error=${error} required hint=${t('e.g. GmbH, e.K., Ltd')} />
+        <${Field} label=${t('Kind of business')} name="operator.kind" as="select" error=${error} required
+          hint=${t('A data subscriber (a tool maker, a partner system) reads the data through API keys and does not work on cars.')}>
+          <option value="workshop" selected>${t('Workshop')}</option>
+          <option value="data_subscriber">${t('Data subscriber')}</option>
+        </${Field}>
         <${Field} label=${t('Country')} name="operator.country" as="select" error=${error} required>
           ${COUNTRIES.map((code) => html`<option value=${code} selected=${code === 'DE'}>${countryName(code)}</option>`)}
         </${Field}>
