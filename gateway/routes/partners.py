@@ -38,9 +38,9 @@ class Routes:
         return self._call(self.partners.create_endpoint, actor, read_json(request, ps.EndpointInput))
 
     @route("GET", V1 + "/webhooks", "The workshop's webhook endpoints, and every event type one may take", "partners",
-           answer=ps.EndpointsOut, errors=(UNAUTHENTICATED, FORBIDDEN))
+           answer=ps.EndpointsOut, errors=(UNAUTHENTICATED, FORBIDDEN), keys="events")
     def endpoints(self, request):
-        return self._call(self.partners.endpoints, self.auth.caller(request).actor())
+        return self._call(self.partners.endpoints, self._reader(request).actor())
 
     @route("PATCH", V1 + "/webhooks/<endpoint_id>", "Change an endpoint's event types, or disable or enable it",
            "partners", body=ps.EndpointChange, answer=ps.EndpointOut,
@@ -62,13 +62,14 @@ class Routes:
 
     @route("GET", V1 + "/webhooks/<endpoint_id>/deliveries", "The endpoint's deliveries, newest first (`limit`), "
            "each with every attempt and the receiver's answer", "partners", query=ps.DeliveriesQuery,
-           answer=ps.DeliveriesOut, errors=(UNAUTHENTICATED, FORBIDDEN, ENDPOINT, (422, "a parameter breaks a rule")))
+           answer=ps.DeliveriesOut, errors=(UNAUTHENTICATED, FORBIDDEN, ENDPOINT, (422, "a parameter breaks a rule")),
+           keys="events")
     def deliveries(self, request, endpoint_id):
-        return self._call(self.partners.deliveries, self.auth.caller(request).actor(), endpoint_id,
+        return self._call(self.partners.deliveries, self._reader(request).actor(), endpoint_id,
                           single_query(request))
 
     @route("POST", V1 + "/webhooks/<endpoint_id>/deliveries/<delivery_id>/redeliver", "Send a delivery again now, as "
            "it was (the same webhook-id)", "partners", answer=ps.Redelivery,
-           errors=(UNAUTHENTICATED, FORBIDDEN, ENDPOINT, (404, "DELIVERY_NOT_FOUND")))
+           errors=(UNAUTHENTICATED, FORBIDDEN, ENDPOINT, (404, "DELIVERY_NOT_FOUND")), keys="events")
     def redeliver(self, request, endpoint_id, delivery_id):
-        return self._call(self.partners.redeliver, self.auth.caller(request).actor(), endpoint_id, delivery_id)
+        return self._call(self.partners.redeliver, self._reader(request).actor(), endpoint_id, delivery_id)

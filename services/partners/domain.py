@@ -13,6 +13,7 @@ from datetime import datetime, timedelta, timezone
 
 from services.partners.contracts import SCOPES
 from services.partners.schemas import KEY_PATTERN, PREFIX
+from services.shared.tokens import KEY_ROLE
 from services.shared.errors import Conflict, Forbidden, TooManyRequests, Unauthenticated, invalid_field
 from services.shared.facts import Fact
 
@@ -142,6 +143,13 @@ def require_key_keeper(actor):
     if actor.get("role") not in KEY_KEEPERS:
         raise Forbidden("ROLE_NOT_ALLOWED", "The workshop's owner or an admin manages its API keys.",
                         {"required_role": list(KEY_KEEPERS)})
+
+
+def require_webhook_reader(actor):
+    """Who reads a workshop's endpoints and delivery log and sends a delivery again: its key keepers, or a key
+    given the `events` scope (the partner system the deliveries are for; proved so by services.shared.caller)."""
+    if actor.get("role") != KEY_ROLE:
+        require_key_keeper(actor)
 
 
 # ---- webhooks ---------------------------------------------------------------------------------------------------

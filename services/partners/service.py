@@ -33,6 +33,7 @@ ROUND = 100  # deliveries taken per round
 class PartnersService:
     name = "partners"
     proof = Proof()  # the caller's token, checked (services.shared.caller)
+    key_scope = "events"  # a partner system's key reads its endpoints and deliveries, and redelivers
 
     db = Database(OutboxMessage, ProcessedEvent, PARTNERS)
     settings = Settings(PartnersSettings)
@@ -85,8 +86,8 @@ class PartnersService:
         return dump(s.EndpointWithSecret, made)
 
     @api
-    def endpoints(self, actor):
-        return dump(s.EndpointsOut, use_cases.endpoints(self._ctx(), actor, SUBSCRIBABLE))
+    def endpoints(self, reader):
+        return dump(s.EndpointsOut, use_cases.endpoints(self._ctx(), reader, SUBSCRIBABLE))
 
     @api
     def change_endpoint(self, actor, endpoint_id, payload):
@@ -107,13 +108,13 @@ class PartnersService:
         return dump(s.EndpointDeleted, deleted)
 
     @api
-    def deliveries(self, actor, endpoint_id, query):
-        return dump(s.DeliveriesOut, use_cases.deliveries(self._ctx(), actor, endpoint_id,
+    def deliveries(self, reader, endpoint_id, query):
+        return dump(s.DeliveriesOut, use_cases.deliveries(self._ctx(), reader, endpoint_id,
                                                           load(s.DeliveriesQuery, query)))
 
     @api
-    def redeliver(self, actor, endpoint_id, delivery_id):
-        answer = use_cases.redeliver(self._ctx(), actor, endpoint_id, delivery_id)
+    def redeliver(self, reader, endpoint_id, delivery_id):
+        answer = use_cases.redeliver(self._ctx(), reader, endpoint_id, delivery_id)
         self._send_due()
         return dump(s.Redelivery, answer)
 

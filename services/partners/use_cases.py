@@ -149,8 +149,8 @@ def create_endpoint(ctx, actor, payload):
         return _endpoint_view(row, secret=True)
 
 
-def _own_endpoint(s, actor, endpoint_id, lock=False):
-    domain.require_key_keeper(actor)
+def _own_endpoint(s, actor, endpoint_id, lock=False, keeper=domain.require_key_keeper):
+    keeper(actor)
     row = s.get(WebhookEndpoint, endpoint_id, with_for_update=lock)
     if row is None or row.operator_id != actor["operator_id"]:
         raise NotFound("ENDPOINT_NOT_FOUND", "Your workshop has no webhook endpoint with this id.",
@@ -159,7 +159,7 @@ def _own_endpoint(s, actor, endpoint_id, lock=False):
 
 
 def endpoints(ctx, actor, catalogue):
-    domain.require_key_keeper(actor)
+    domain.require_webhook_reader(actor)
     with ctx.store.read() as s:
         rows = s.scalars(select(WebhookEndpoint).where(WebhookEndpoint.operator_id == actor["operator_id"])
                          .order_by(WebhookEndpoint.created_at)).all()
@@ -207,7 +207,7 @@ def delete_endpoint(ctx, actor, endpoint_id):
 def deliveries(ctx, actor, endpoint_id, query):
     """The endpoint's deliveries, newest first, each with every attempt and the receiver's answer."""
     with ctx.store.read() as s:
-        _own_endpoint(s, actor, endpoint_id)
+        _own_endpoint(s, actor, endpoint_id, keeper=domain.require_webhook_reader)
         rows = s.scalars(select(Delivery).where(Delivery.endpoint_id == endpoint_id)
                          .order_by(Delivery.created_at.desc(), Delivery.id).limit(query["limit"])).all()
         tries = {}
@@ -226,7 +226,7 @@ def redeliver(ctx, actor, endpoint_id, delivery_id):
     """Sent again now, as it was (the same webhook-id: a receiver that has it already drops it)."""
     with ctx.store.transaction() as uow:
         s = uow.session
-        endpoint = _own_endpoint(s, actor, endpoint_id)
+        endpoint = _own_endpoint(s, actor, endpoint_id, keeper=domain.require_webhook_reader)
         row = s.get(Delivery, delivery_id, with_for_update=True)
         if row is None or row.endpoint_id != endpoint.id:
             raise NotFound("DELIVERY_NOT_FOUND", "This endpoint has no delivery with this id.",

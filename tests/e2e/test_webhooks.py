@@ -131,6 +131,19 @@ def test_endpoints_are_the_owner_s_and_bad_requests_name_the_field(api, system, 
                          ("POST", f"/api/v1/webhooks/{hook['id']}/rotate"), ("DELETE", f"/api/v1/webhooks/{hook['id']}")):
         answer = api(method, path, rival.token)
         assert answer.status_code == 404 and error(answer)["code"] == "ENDPOINT_NOT_FOUND"
+    # the partner system's key with the `events` scope reads the log and redelivers; it changes nothing else
+    events = api("POST", "/api/v1/keys", workshop.token, json={"name": "DMS", "scopes": ["events"]}).json()["key"]
+    other = api("POST", "/api/v1/keys", workshop.token, json={"name": "Tool", "scopes": ["air"]}).json()["key"]
+    assert [e["id"] for e in api("GET", "/api/v1/webhooks", events).json()["endpoints"]] == [hook["id"]]
+    assert api("GET", f"/api/v1/webhooks/{hook['id']}/deliveries", events).json()["deliveries"] == []
+    out_of_scope = api("GET", f"/api/v1/webhooks/{hook['id']}/deliveries", other)
+    assert out_of_scope.status_code == 403 and "events" in error(out_of_scope)["message"]
+    for method, path in (("POST", f"/api/v1/webhooks/{hook['id']}/rotate"), ("DELETE", f"/api/v1/webhooks/{hook['id']}")):
+        answer = api(method, path, events)
+        assert answer.status_code == 403 and error(answer)["code"] == "API_KEY_NOT_ACCEPTED", answer.text
+    rivals = api("POST", "/api/v1/keys", rival.token, json={"name": "DMS", "scopes": ["events"]}).json()["key"]
+    assert api("GET", f"/api/v1/webhooks/{hook['id']}/deliveries", rivals).status_code == 404
+    assert api("GET", "/api/v1/webhooks", rivals).json()["endpoints"] == []
     off = api("PATCH", f"/api/v1/webhooks/{hook['id']}", workshop.token, json={"enabled": False})
     assert off.status_code == 200 and off.json()["state"] == "disabled"
     assert api("DELETE", f"/api/v1/webhooks/{hook['id']}", workshop.token).json()["deleted"]
