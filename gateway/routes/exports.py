@@ -11,12 +11,14 @@ from werkzeug.wrappers import Response
 
 from gateway.http import NO_ACCESS, UNAUTHENTICATED, V1, as_aos_error, route, single_query
 from services.air import schemas as airs
+from services.parts import schemas as ps
 from services.vehicle_data import schemas as vs
 from services.shared.schemas import load
 
 NDJSON = "application/x-ndjson"
 PAGE = 500  # documents per RPC: a page is what the gateway holds at once
 GONE = (410, "CURSOR_UNKNOWN: a cursor never given; start over with a full export")
+PARTS_ACCESS = (402, "PARTS_ACCESS_REQUIRED: the whole catalogue's numbers need parts access")
 REGISTRY_ACCESS = (402, "VEHICLE_DATA_ACCESS_REQUIRED: the registry needs access to every car's data")
 
 
@@ -51,6 +53,22 @@ class Routes:
     def feed_vehicles(self, request):
         return self._stream(request, "vehicles", self.vehicle_data.registry_changes, vs.ExportQuery,
                             tombstones=True)
+
+    @route("GET", V1 + "/exports/parts", "Every part number of the parts catalogue (drawn for a `series`): names, "
+           "weight, prices by country, kits, supersessions and where it is drawn with each row's validity, as NDJSON "
+           "lines in the order of their cursors, ending with the cursor to follow the feed from; resume with `after`",
+           "partners", query=ps.ExportQuery, answer=ps.ExportedPart, content_type=NDJSON, keys="parts",
+           errors=(UNAUTHENTICATED, PARTS_ACCESS, GONE, (422, "a parameter breaks a rule")))
+    def export_parts(self, request):
+        return self._stream(request, "parts", self.parts.changes, ps.ExportQuery, tombstones=False)
+
+    @route("GET", V1 + "/feeds/parts", "What changed in the parts catalogue after the cursor `after`: part numbers "
+           "new or changed by an import, those it dropped as tombstones (`deleted`), as NDJSON lines oldest first, "
+           "ending with the next cursor", "partners", query=ps.ExportQuery, answer=ps.ExportedPart,
+           content_type=NDJSON, keys="parts", errors=(UNAUTHENTICATED, PARTS_ACCESS, GONE,
+                                                      (422, "a parameter breaks a rule")))
+    def feed_parts(self, request):
+        return self._stream(request, "parts", self.parts.changes, ps.ExportQuery, tombstones=True)
 
     def _stream(self, request, kind, changes, schema, tombstones):
         actor = self._reader(request).actor()

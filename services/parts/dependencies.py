@@ -10,10 +10,11 @@ import eventlet
 from eventlet import tpool
 from nameko.extensions import DependencyProvider
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
-from services.parts import domain, search
-from services.parts.models import Catalogue, Illustration, Part, Row, Supersession
+from services.parts import domain, exports, search
+from services.parts.models import Catalogue, Illustration, Part, PartRevision, Row, Supersession
 from services.parts.settings import PartsSettings
 from services.shared.config import of_container, setting
 from services.shared.database import make_engine
@@ -107,12 +108,23 @@ class Shelf(DependencyProvider):
             kept = set(session.scalars(select(Catalogue.id)).all())
         if active is None or (self.current is not None and self.current.id == active.id):
             return False
+        self._revisions_of(active)
         before, self.current = self.current, load(self.settings, self.Session, active)
         log.info("reading parts catalogue %s %s", active.name, active.version)
         if before is not None and before.id not in kept:  # dropped by an import since: its index goes too
             before.index.close()
             drop_index(self.settings, before.id)
         return True
+
+    def _revisions_of(self, active):
+        """A catalogue imported before partners' mirrors were: its parts' first revisions, once (a replica that
+        loses the race finds them made)."""
+        try:
+            with self.Session() as session, session.begin():
+                if session.scalar(select(PartRevision.number).limit(1)) is None:
+                    exports.revise(session, active.id)
+        except IntegrityError:
+            log.info("another replica gave the parts their first revisions")
 
     def _follow(self):
         while self._running:

@@ -15,3 +15,6 @@ for _kind in ("illustration", "part"):
         READS.labels(_kind, _access)
 for _by in ("number", "words"):
     SEARCHES.labels(_by)
+EXPORTED = Counter("aos_parts_exported_total", "Part lines and tombstones handed to partners' mirrors", ["kind"])
+for _kind in ("parts", "tombstones"):
+    EXPORTED.labels(_kind)

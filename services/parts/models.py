@@ -120,3 +120,15 @@ class PartsRequest(Base):
     lines: Mapped[list] = mapped_column(JSON)
     net_cents: Mapped[int] = mapped_column(Integer)
     requested_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class PartRevision(Base):
+    """Where each part number stands for partners' mirrors (the parts export and change feed): every import that
+    changes what a part's line says, or drops the part, gives it the next revision. Kept across catalogue versions:
+    a cursor outlives the import it was given in."""
+    __tablename__ = "part_revisions"
+    number: Mapped[str] = mapped_column(String(11), primary_key=True)
+    revision: Mapped[int] = mapped_column(Integer, unique=True)
+    digest: Mapped[str] = mapped_column(String(32))  # of the line as last exported
+    series: Mapped[list] = mapped_column(JSON)  # the series its illustrations are drawn for
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)  # no longer in the catalogue: a tombstone

@@ -41,7 +41,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import sessionmaker
 
-from services.parts import domain
+from services.parts import domain, exports
 from services.parts.contracts import FACTS
 from services.parts.models import (Catalogue, Group, Illustration, KitContent, OutboxMessage, Part, ProcessedEvent,
                                    Row, Supersession)
@@ -422,6 +422,7 @@ def import_package(path, engine, blobs, now=None):
         s.execute(update(Catalogue).where(Catalogue.id == catalogue.id).values(rows=rows))
         s.execute(update(Catalogue).where(Catalogue.active.is_(True)).values(active=False))
         s.execute(update(Catalogue).where(Catalogue.id == catalogue.id).values(active=True))
+        exports.revise(s, catalogue.id)  # partners' feeds move with the switch, not before or after it
         uow.emit("CatalogueImported", {"catalogue_id": catalogue.id, "name": catalogue.name,
                                        "version": catalogue.version, "parts": catalogue.parts, "rows": rows,
                                        "imported_at": now}, subject=catalogue.id)

@@ -2,7 +2,7 @@
 and what they are answered; a leaf, with the words it needs."""
 from marshmallow import fields, validate
 
-from services.shared.schemas import Input, Output, Text
+from services.shared.schemas import Input, MirrorPage, MirrorQuery, Output, Text
 
 LANGUAGES = ("en", "de")
 INTERCHANGEABILITY = ("both_ways", "one_way", "set_only")
@@ -249,3 +249,49 @@ class PartsRequestOut(Output):
 
 class PartsRequestList(Output):
     requests = fields.List(fields.Nested(PartsRequestOut))
+
+
+ExportQuery = MirrorQuery  # where a partner's mirror of the parts catalogue stands, and its series
+ChangesQuery = MirrorPage  # a page of the catalogue's changes after a cursor (part numbers by revision)
+
+
+class UseOut(Output):
+    illustration = fields.String()
+    subgroup = fields.String()
+    series = fields.String()
+    callout = fields.Integer()
+    quantity = fields.Integer()
+    validity = fields.Dict(metadata={"description": "series, models, engines, produced_from/until, "
+                                                    "with/without_options: which cars the row is for"})
+    remark_en = fields.String(allow_none=True)
+    remark_de = fields.String(allow_none=True)
+
+
+class KitContentOut(Output):
+    number = fields.String()
+    quantity = fields.Integer()
+
+
+class ExportedPart(Output):
+    """A part number as a mirror keeps it; a tombstone (it left the catalogue) has `deleted` only."""
+    cursor = fields.String(metadata={"description": "resume after this line with `after=`"})
+    id = fields.String(metadata={"description": "the part number, as the mirror keys it"})
+    deleted = fields.Boolean(metadata={"description": "no longer in the catalogue: remove it from the mirror"})
+    number = fields.String()
+    name_en = fields.String()
+    name_de = fields.String()
+    weight_g = fields.Integer(allow_none=True)
+    prices = fields.Dict(keys=fields.String(), values=fields.Integer(),
+                         metadata={"description": "net price in cents, by country"})
+    kit = fields.String(allow_none=True, metadata={"description": "sold only in this kit"})
+    kit_contents = fields.List(fields.Nested(KitContentOut))
+    superseded_by = fields.String(allow_none=True)
+    interchangeability = fields.String(allow_none=True)
+    used_in = fields.List(fields.Nested(UseOut))
+
+
+class PartChanges(Output):
+    items = fields.List(fields.Nested(ExportedPart))
+    next = fields.Integer()
+    latest = fields.Integer()
+    more = fields.Boolean()

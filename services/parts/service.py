@@ -80,6 +80,11 @@ class PartsService(FollowsAccess):
         return dump(s.PartsFound, use_cases.find(self._ctx(), reader, load(s.SearchQuery, query)))
 
     @api
+    def changes(self, reader, query):
+        """A page of the catalogue's changes for a partner's mirror (an export, or a change feed)."""
+        return dump(s.PartChanges, use_cases.changes(self._ctx(), reader, load(s.ChangesQuery, query)))
+
+    @api
     def quote(self, actor, payload):
         """Parts at the workshop's prices (the job card's estimate asks)."""
         return dump(s.Quote, use_cases.quote(self._ctx(), actor, load(s.QuoteInput, payload)))

@@ -10,8 +10,10 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from services.billing.access import AccessBook
-from services.parts import domain, metrics, search
-from services.parts.models import (Access, Group, Illustration, KitContent, Part, PartsRequest, Row)
+from services.parts import domain, exports, metrics, search
+from services.parts.models import (Access, Catalogue, Group, Illustration, KitContent, Part, PartRevision, PartsRequest,
+                                  Row)
+from services.shared import mirror
 from services.shared.database import new_id
 from services.shared.errors import NotFound, Unavailable, invalid_field
 from services.shared.vat import price
@@ -393,3 +395,28 @@ def parts_request(ctx, actor, request_id):
 
 def count_rows(session, catalogue_id):
     return session.scalar(select(func.count()).select_from(Row).where(Row.catalogue_id == catalogue_id))
+
+
+# ---- partners' mirrors ------------------------------------------------------------------------------------------
+
+def changes(ctx, reader, query):
+    """A page of the catalogue's changes after `after` (a revision), oldest first: the current part numbers (an
+    export), with tombstones for those that left (a change feed). Needs parts access that is not one car's. Each
+    line is what the active catalogue says now: a line read while an import switches may already be the next
+    version's; its own revision brings it again, so a mirror applied in order still ends equal."""
+    with ctx.store.read() as s:
+        if not domain.may_see_numbers(ACCESS.of(s, reader["operator_id"]), None, ctx.now):
+            raise domain.access_required(ctx.tariffs())
+        latest = s.scalar(select(func.max(PartRevision.revision))) or 0
+        mirror.require_known(query["after"], latest, "The parts catalogue", "/api/v1/exports/parts")
+        rows = s.scalars(select(PartRevision).where(PartRevision.revision > query["after"])
+                         .order_by(PartRevision.revision).limit(query["limit"])).all()
+        chosen = [r for r in rows if (query["tombstones"] or not r.deleted)
+                  and (query["series"] is None or r.deleted or query["series"] in r.series)]
+        active = s.scalar(select(Catalogue.id).where(Catalogue.active.is_(True)))
+        current = exports.lines(s, active, [r.number for r in chosen if not r.deleted])
+    items = [{"cursor": str(r.revision), "id": r.number, "deleted": True} if r.deleted else
+             {"cursor": str(r.revision), "deleted": False, **current[r.number]}
+             for r in chosen if r.deleted or r.number in current]
+    metrics.EXPORTED.labels("tombstones" if query["tombstones"] else "parts").inc(len(items))
+    return mirror.page(items, [r.revision for r in rows], query["after"], latest)

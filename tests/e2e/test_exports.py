@@ -16,7 +16,7 @@ from services.air import content, domain
 from services.air.models import Document
 from services.shared import blobs
 from services.shared.database import make_engine
-from tests.e2e.conftest import Workshop, buy, error, fill_registry, top_up
+from tests.e2e.conftest import Workshop, buy, error, fill_registry, import_parts, top_up
 from tests.helpers import eventually
 
 DOCUMENTS = 600
@@ -205,3 +205,70 @@ def test_a_partner_mirrors_the_registry_of_a_series_and_the_feed_brings_cars_imp
                                    params={"kind": "VehiclesExported"}).json()["entries"],
                        what="the trail to record the pages taken")
     assert {e["kind"] for e in taken} == {"VehiclesExported"} and "cars exported" in taken[0]["summary"]
+
+
+def parts_version(folder, version, parts, drop=(), extra=()):
+    """The demo parts package at `folder` delivered again as `version`: `parts` (number -> changed fields) changed,
+    the unreferenced numbers `drop` left out, the records `extra` added."""
+    records = [json.loads(line) for line in (folder / "parts.jsonl").read_text().splitlines()]
+    kept = [dict(r, **parts.get(r["number"], {})) for r in records if r["number"] not in drop] + list(extra)
+    (folder / "parts.jsonl").write_text("".join(json.dumps(r) + "\n" for r in kept))
+    manifest = json.loads((folder / "manifest.json").read_text())
+    (folder / "manifest.json").write_text(json.dumps(dict(manifest, version=version)))
+    return {r["number"]: r for r in kept}
+
+
+def unreferenced(number):
+    return {"number": number, "name": {"en": "Touch-up pen", "de": "Lackstift"}, "weight_g": 20,
+            "prices": {"DE": 1290}, "kit": None}
+
+
+def test_a_partner_mirrors_the_parts_catalogue_and_the_feed_follows_the_next_import(api, system, parts_package,
+                                                                                      tmp_path):
+    import shutil
+    first = tmp_path / "v1"
+    shutil.copytree(parts_package, first)
+    catalogue = parts_version(first, "2026.12-v1", {}, extra=[unreferenced("51910000001")])
+    import_parts(system, first)
+    workshop = Workshop(api)
+    eventually(lambda: top_up(api, workshop, 20000).status_code == 201, what="billing to know the workshop")
+    key = api("POST", "/api/v1/keys", workshop.token, json={"name": "shop system", "scopes": ["parts"]}).json()["key"]
+    refused = stream(api, key, "/api/v1/exports/parts")
+    assert refused.status_code == 402 and error(refused)["code"] == "PARTS_ACCESS_REQUIRED"
+    assert buy(api, workshop, "parts-1d").status_code == 201
+    eventually(lambda: stream(api, key, "/api/v1/exports/parts").status_code == 200,
+               what="parts to hear of the purchase")
+
+    lines = lines_of(stream(api, key, "/api/v1/exports/parts"))
+    mirror = {}
+    cursor = apply(mirror, lines)
+    assert set(mirror) == set(catalogue) and len(mirror) > 1000  # more than a page
+    sample = catalogue["11128785873"]
+    line = mirror["11128785873"]
+    assert (line["name_en"], line["prices"], line["weight_g"]) == (sample["name"]["en"], sample["prices"],
+                                                                    sample["weight_g"])
+    assert line["used_in"] and {"illustration", "callout", "quantity", "validity", "series"} <= set(line["used_in"][0])
+    g20 = lines_of(stream(api, key, "/api/v1/exports/parts", series="F40"))
+    assert 0 < len(g20) - 1 < len(lines) - 1
+    assert all(any(u["series"] == "F40" for u in line["used_in"]) for line in g20[:-1])
+
+    # the manufacturer's next version: a part renamed, one repriced, one dropped, one new
+    second = tmp_path / "v2"
+    shutil.copytree(first, second)
+    renamed, repriced = "11128785873", "11128738167"
+    catalogue = parts_version(second, "2026.12-v2", {
+        renamed: {"name": {"en": "Cylinder head cover, revised", "de": "Zylinderkopfhaube, geändert"}},
+        repriced: {"prices": dict(catalogue[repriced]["prices"], DE=31000)}},
+        drop=("51910000001",), extra=[unreferenced("51910000002")])
+    import_parts(system, second)
+    feed = lines_of(stream(api, key, "/api/v1/feeds/parts", after=cursor))
+    assert {line["id"]: line["deleted"] for line in feed[:-1]} == {
+        renamed: False, repriced: False, "51910000001": True, "51910000002": False}
+    apply(mirror, feed)
+    fresh = {}
+    apply(fresh, lines_of(stream(api, key, "/api/v1/exports/parts")))
+    assert mirror == fresh and set(mirror) == set(catalogue)
+    assert mirror[renamed]["name_en"] == "Cylinder head cover, revised" and mirror[repriced]["prices"]["DE"] == 31000
+    assert lines_of(stream(api, key, "/api/v1/feeds/parts", after=feed[-1]["cursor"]))[:-1] == []
+    unknown = stream(api, key, "/api/v1/feeds/parts", after=10 ** 9)
+    assert unknown.status_code == 410 and "/api/v1/exports/parts" in error(unknown)["message"]
