@@ -166,6 +166,22 @@ def demo_odx(config):
     return folder
 
 
+def load_descriptions(config):
+    """The diagnostic descriptions on the platform too, for tool makers' mirrors (services.programming.descriptions)."""
+    from services.programming import descriptions
+    from services.shared import blobs
+    from services.shared.database import make_engine
+    store = blobs.from_config(config)
+    store.ensure_bucket()
+    engine = make_engine(config["DATABASE_URLS"]["programming"])
+    try:
+        counts = descriptions.import_files(sorted(demo_odx(config).glob("*.pdx")), engine, store)
+    finally:
+        engine.dispose()
+    if counts["created"] or counts["updated"]:
+        print(f"diagnostic descriptions: {counts['created']} new, {counts['updated']} changed")
+
+
 def _programming(config):
     from services.programming.settings import ProgrammingSettings
     return settings.build(ProgrammingSettings, config["ENVIRONMENT"])

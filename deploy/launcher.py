@@ -293,6 +293,7 @@ def main():
         demo.load_library(config)
         demo.load_parts(config)
         manufacturer_key = demo.load_software(config, vehicles)
+        demo.load_descriptions(config)
         for name in NAMES:
             for replica in range(replicas if name in SERVICES else 1):  # one gateway: its port is one
                 launcher.start(name, replica=replica)

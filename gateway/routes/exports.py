@@ -4,6 +4,7 @@ page by page from the service that owns it, never all in memory. Every line carr
 with `after=` that cursor. An export holds the current documents, a feed the changes after a cursor, withdrawn ones
 as tombstones (`deleted: true`), so a mirror that applies them in order equals the source. ETag and If-None-Match:
 nothing new since, 304."""
+import base64
 import zlib
 
 import orjson
@@ -12,6 +13,7 @@ from werkzeug.wrappers import Response
 from gateway.http import NO_ACCESS, UNAUTHENTICATED, V1, as_aos_error, route, single_query
 from services.air import schemas as airs
 from services.parts import schemas as ps
+from services.programming import schemas as prs
 from services.vehicle_data import schemas as vs
 from services.shared.schemas import load
 
@@ -54,6 +56,23 @@ class Routes:
         return self._stream(request, "vehicles", self.vehicle_data.registry_changes, vs.ExportQuery,
                             tombstones=True)
 
+    @route("GET", V1 + "/exports/maintenance", "The manufacturer's maintenance schedules: the `default` and each series "
+           "set apart (of a `series`), every rule with its distance and time, as NDJSON lines, ending with the cursor "
+           "to follow the feed from", "partners", query=vs.ExportQuery, answer=vs.ExportedSchedule,
+           content_type=NDJSON, keys="vehicles", errors=(UNAUTHENTICATED, REGISTRY_ACCESS, GONE,
+                                                         (422, "a parameter breaks a rule")))
+    def export_maintenance(self, request):
+        return self._stream(request, "maintenance", self.vehicle_data.maintenance_changes, vs.ExportQuery,
+                            tombstones=False)
+
+    @route("GET", V1 + "/feeds/maintenance", "The maintenance schedules again when the rules changed after the "
+           "cursor `after` (they change together, with the rules' revision), as NDJSON lines, ending with the next "
+           "cursor", "partners", query=vs.ExportQuery, answer=vs.ExportedSchedule, content_type=NDJSON,
+           keys="vehicles", errors=(UNAUTHENTICATED, REGISTRY_ACCESS, GONE, (422, "a parameter breaks a rule")))
+    def feed_maintenance(self, request):
+        return self._stream(request, "maintenance", self.vehicle_data.maintenance_changes, vs.ExportQuery,
+                            tombstones=True)
+
     @route("GET", V1 + "/exports/parts", "Every part number of the parts catalogue (drawn for a `series`): names, "
            "weight, prices by country, kits, supersessions and where it is drawn with each row's validity, as NDJSON "
            "lines in the order of their cursors, ending with the cursor to follow the feed from; resume with `after`",
@@ -69,6 +88,32 @@ class Routes:
                                                       (422, "a parameter breaks a rule")))
     def feed_parts(self, request):
         return self._stream(request, "parts", self.parts.changes, ps.ExportQuery, tombstones=True)
+
+    @route("GET", V1 + "/exports/diagnostics", "Every ECU type's diagnostic description: fault codes with their texts "
+           "and test plans, data identifiers with unit and limits, routines, and where to take its PDX file, as "
+           "NDJSON lines in the order of their cursors, ending with the cursor to follow the feed from",
+           "partners", query=prs.DescriptionsQuery, answer=prs.ExportedDescription, content_type=NDJSON,
+           keys="diagnostics", errors=(UNAUTHENTICATED, NO_ACCESS, GONE, (422, "a parameter breaks a rule")))
+    def export_diagnostics(self, request):
+        return self._stream(request, "diagnostics", self.programming.description_changes, prs.DescriptionsQuery,
+                            tombstones=False)
+
+    @route("GET", V1 + "/feeds/diagnostics", "The diagnostic descriptions new or changed after the cursor `after`, "
+           "withdrawn ones as tombstones (`deleted`), as NDJSON lines oldest first, ending with the next cursor",
+           "partners", query=prs.DescriptionsQuery, answer=prs.ExportedDescription, content_type=NDJSON,
+           keys="diagnostics", errors=(UNAUTHENTICATED, NO_ACCESS, GONE, (422, "a parameter breaks a rule")))
+    def feed_diagnostics(self, request):
+        return self._stream(request, "diagnostics", self.programming.description_changes, prs.DescriptionsQuery,
+                            tombstones=True)
+
+    @route("GET", V1 + "/diagnostics/descriptions/<ecu_type>/file", "An ECU type's PDX file (ODX, ISO 22901): a "
+           "redirect to a link signed for five minutes; its SHA-256 in `Digest`", "partners", keys="diagnostics",
+           status=303, errors=(UNAUTHENTICATED, NO_ACCESS, (404, "DESCRIPTION_NOT_FOUND")))
+    def description_file(self, request, ecu_type):
+        found = self._call(self.programming.description_file, self._reader(request).actor(), ecu_type)
+        answer = Response(status=303, headers={"Location": found["url"], "Cache-Control": "no-store",
+                                               "Repr-Digest": f"sha-256=:{_base64(found['sha256'])}:"})
+        return answer
 
     def _stream(self, request, kind, changes, schema, tombstones):
         actor = self._reader(request).actor()
@@ -104,6 +149,10 @@ class Routes:
                           direct_passthrough=True)
         answer.set_etag(tag, weak=True)
         return answer
+
+
+def _base64(hex_digest):
+    return base64.b64encode(bytes.fromhex(hex_digest)).decode()
 
 
 def _gzipped(chunks):

@@ -14,7 +14,7 @@ from services.billing.access import AccessBook
 from services.shared.database import new_id
 from services.shared.errors import Conflict, NotFound, PaymentRequired, Unavailable, invalid_field
 
-VIN_PASSES = AccessBook(Access)
+ACCESS = AccessBook(Access)  # billing's VIN passes and access to technical information, as programming keeps them
 
 
 def diagnosis_time(s, operator_id):
@@ -24,7 +24,7 @@ def diagnosis_time(s, operator_id):
 def _payment(ctx, s, operator_id, vin, seconds, reserve=True):
     """Who pays a run: a VIN pass for the car, else `seconds` of remote-diagnosis time reserved now (all of them
     or none: nothing runs unpaid). A 402 names what to buy."""
-    if VIN_PASSES.allows(s, operator_id, "diagnosis", vin, ctx.now):
+    if ACCESS.allows(s, operator_id, "diagnosis", vin, ctx.now):
         return "vin_pass", 0
     time = diagnosis_time(s, operator_id)
     if time.available() < seconds or (reserve and time.reserve(seconds) < seconds):
@@ -92,7 +92,7 @@ def _view(ctx, s, job, actor):
         "runs": [_run_view(r, ctx.now) for r in runs],
         "findings": _findings(ctx, actor, job, runs) if actor is not None else [],
         "diagnosis_seconds_left": diagnosis_time(s, job.operator_id).available(),
-        "vin_pass": VIN_PASSES.allows(s, job.operator_id, "diagnosis", job.vin, ctx.now)}
+        "vin_pass": ACCESS.allows(s, job.operator_id, "diagnosis", job.vin, ctx.now)}
 
 
 def get_run(ctx, actor, job_id, run_id):
@@ -350,8 +350,9 @@ def user_deactivated(ctx, uow, user_id):
 # ---- billing's facts ---------------------------------------------------------------------------------------------
 
 def record_purchase(uow, data):
-    """Remote-diagnosis seconds bought; a VIN pass (a window for one car) kept for the diagnosis it pays."""
-    if "vin" in data["scopes"] and data.get("vin"):
-        VIN_PASSES.purchased(uow, data)
+    """Remote-diagnosis seconds bought; a VIN pass (a window for one car) kept for the diagnosis it pays, access to
+    technical information for the diagnostic descriptions it opens (services.programming.descriptions)."""
+    if ("vin" in data["scopes"] and data.get("vin")) or "air" in data["scopes"]:
+        ACCESS.purchased(uow, data)
     if "diagnosis" in data["scopes"] and data.get("seconds"):
         AccountTime.credit(uow.session, data["operator_id"], data["seconds"], DiagnosisAccount)

@@ -237,3 +237,20 @@ class DiagnosisRun(DiagnosisRunRules, Base):
     last_contact_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     seconds_used: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class DiagnosticDescription(Base):
+    """An ECU type's diagnostic description as the manufacturer delivered it: its PDX file in object storage (under
+    its SHA-256) and what tool makers read of it (`summary`: fault codes, data identifiers, routines). Each file
+    that changes what is kept gets the next revision (partners' diagnostics feed); a withdrawn one stays a
+    tombstone."""
+    __tablename__ = "diagnostic_descriptions"
+    ecu_type: Mapped[str] = mapped_column(String(64), primary_key=True)
+    long_name: Mapped[str] = mapped_column(String(200))
+    file_name: Mapped[str] = mapped_column(String(200))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
+    summary: Mapped[dict] = mapped_column(JSON)
+    revision: Mapped[int] = mapped_column(Integer, unique=True)
+    imported_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)

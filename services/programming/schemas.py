@@ -2,7 +2,7 @@
 schemas) and the answers."""
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from services.shared.schemas import Input, Output, Text
+from services.shared.schemas import Input, MirrorPage, MirrorQuery, Output, Text
 
 VIN = validate.Regexp(r"^[A-HJ-NPR-Za-hj-npr-z0-9]{17}$", error="17 letters and digits, without I, O and Q.")
 ADDRESS = validate.Regexp(r"^0x[0-9A-F]{2}$", error="an ECU address such as 0x12")
@@ -440,3 +440,62 @@ class JobOut(JobSummary):
 
 class LinkOut(Output):
     url = fields.String()
+
+
+# ---- diagnostic descriptions for partners' mirrors (services.programming.descriptions) ----
+
+DescriptionsQuery = MirrorQuery  # where a partner's mirror of the diagnostic descriptions stands
+DescriptionChangesQuery = MirrorPage  # a page of their changes after a cursor (ECU types by revision)
+
+
+class FaultCodeOut(Output):
+    code = fields.String(metadata={"description": "the display code, e.g. P0301"})
+    number = fields.String(metadata={"description": "the 3-byte trouble code, hexadecimal"})
+    text = fields.String()
+    checks = fields.List(fields.String(), metadata={"description": "the test plan: data identifiers to check"})
+
+
+class DataIdentifierOut(Output):
+    name = fields.String()
+    did = fields.String(metadata={"description": "e.g. 0x4001"})
+    long_name = fields.String()
+    unit = fields.String()
+    minimum = fields.Float(metadata={"description": "the least a healthy car shows"})
+    maximum = fields.Float(metadata={"description": "the most a healthy car shows"})
+    bytes = fields.Integer()
+
+
+class RoutineOut(Output):
+    name = fields.String()
+    number = fields.String()
+    long_name = fields.String()
+
+
+class ExportedDescription(Output):
+    """An ECU type's diagnostic description as a mirror keeps it; a tombstone (withdrawn) has `deleted` only."""
+    cursor = fields.String(metadata={"description": "resume after this line with `after=`"})
+    id = fields.String(metadata={"description": "the ECU type, as the mirror keys it"})
+    deleted = fields.Boolean(metadata={"description": "withdrawn: remove it from the mirror"})
+    ecu_type = fields.String()
+    long_name = fields.String()
+    file_name = fields.String()
+    sha256 = fields.String(metadata={"description": "of the PDX file"})
+    size = fields.Integer()
+    file = fields.String(metadata={"description": "where to take the PDX file (a redirect to a signed link)"})
+    fault_codes = fields.List(fields.Nested(FaultCodeOut))
+    data_identifiers = fields.List(fields.Nested(DataIdentifierOut))
+    routines = fields.List(fields.Nested(RoutineOut))
+    freeze_frame = fields.List(fields.String())
+
+
+class DescriptionChanges(Output):
+    items = fields.List(fields.Nested(ExportedDescription))
+    next = fields.Integer()
+    latest = fields.Integer()
+    more = fields.Boolean()
+
+
+class DescriptionFile(Output):
+    url = fields.String()
+    sha256 = fields.String()
+    size = fields.Integer()

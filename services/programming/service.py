@@ -9,7 +9,7 @@ from services.programming.contracts import FACTS as PROGRAMMING
 from services.shared.queues import RpcProxy
 from nameko.timer import timer
 
-from services.programming import AGENTS, job_cards, schemas as s, use_cases
+from services.programming import AGENTS, descriptions, job_cards, schemas as s, use_cases
 from services.programming.models import OutboxMessage, ProcessedEvent
 from services.programming.dependencies import Keys
 from services.programming.settings import ProgrammingSettings
@@ -28,6 +28,7 @@ from services.shared.lease import one_replica
 class ProgrammingService:
     name = "programming"
     proof = Proof()  # the caller's token, checked (services.shared.caller)
+    key_scope = "diagnostics"  # an API key reads the diagnostic descriptions (services.programming.descriptions)
 
     db = Database(OutboxMessage, ProcessedEvent, PROGRAMMING)
     blobs = Blobs()
@@ -58,6 +59,17 @@ class ProgrammingService:
     @api
     def ping(self):
         return "pong"
+
+    # ---- diagnostic descriptions, for partners' mirrors ----
+
+    @api
+    def description_changes(self, reader, query):
+        return dump(s.DescriptionChanges, descriptions.changes(self._ctx(), reader,
+                                                               load(s.DescriptionChangesQuery, query)))
+
+    @api
+    def description_file(self, reader, ecu_type):
+        return dump(s.DescriptionFile, descriptions.file_link(self._ctx(), reader, ecu_type))
 
     # ---- workshops ----
 
@@ -230,11 +242,11 @@ class ProgrammingService:
     @consumes(BILLING["CreditIssued"])
     def on_credit_issued(self, event):
         """An outage credit lengthens a VIN pass: it keeps paying for its car's diagnosis to its new end."""
-        self.db.apply_once(event, job_cards.VIN_PASSES.extended)
+        self.db.apply_once(event, job_cards.ACCESS.extended)
 
     @consumes(BILLING["AccessExpired"])
     def on_access_expired(self, event):
-        self.db.apply_once(event, job_cards.VIN_PASSES.expired)
+        self.db.apply_once(event, job_cards.ACCESS.expired)
 
     @consumes(IDENTITY["TokensRevoked"])
     def on_tokens_revoked(self, event):

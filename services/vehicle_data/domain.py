@@ -96,6 +96,18 @@ def rules_for(series):
     return list(rules.values())
 
 
+def maintenance_schedules(series):
+    """The schedules as partners mirror them, at the rules' revision: the `default` every series follows, and each
+    series the manufacturer sets apart, with its rules resolved (the default's, its own added or overriding)."""
+    revision = MAINTENANCE["revision"]
+    lines = [{"cursor": str(revision), "id": "default", "deleted": False, "series": None,
+              "rules": MAINTENANCE["default"]}]
+    lines += [{"cursor": str(revision), "id": code, "deleted": False, "series": code, "rules": rules_for(code)}
+              for code in sorted(MAINTENANCE["series"])]
+    common = {"warn_km": MAINTENANCE["warn_km"], "warn_days": MAINTENANCE["warn_days"]}
+    return [dict(line, **common) for line in lines if series is None or line["series"] in (None, series)]
+
+
 def add_months(day, months):
     month = day.month - 1 + months
     year, month = day.year + month // 12, month % 12 + 1

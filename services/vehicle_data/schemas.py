@@ -145,3 +145,29 @@ class RegistryChanges(Output):
     next = fields.Integer()
     latest = fields.Integer()
     more = fields.Boolean()
+
+
+class MaintenanceRule(Output):
+    code = fields.String()
+    name = fields.String()
+    every_km = fields.Integer(allow_none=True)
+    every_months = fields.Integer(allow_none=True)
+
+
+class ExportedSchedule(Output):
+    """A maintenance schedule as a mirror keeps it: the `default` every series follows, or a series' own."""
+    cursor = fields.String(metadata={"description": "the rules' revision"})
+    id = fields.String(metadata={"description": "`default`, or the series"})
+    deleted = fields.Boolean()
+    series = fields.String(allow_none=True)
+    rules = fields.List(fields.Nested(MaintenanceRule), metadata={
+        "description": "whichever of every_km and every_months comes first; null: that measure does not apply"})
+    warn_km = fields.Integer(metadata={"description": "a rule is coming this many km before it is due"})
+    warn_days = fields.Integer(metadata={"description": "a rule is coming this many days before it is due"})
+
+
+class ScheduleChanges(Output):
+    items = fields.List(fields.Nested(ExportedSchedule))
+    next = fields.Integer()
+    latest = fields.Integer()
+    more = fields.Boolean()

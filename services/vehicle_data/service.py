@@ -66,6 +66,12 @@ class VehicleDataService(FollowsAccess):
         return dump(s.MaintenanceOut, use_cases.maintenance(self._ctx(), reader, vin, reading))
 
     @api
+    def maintenance_changes(self, reader, query):
+        """The maintenance schedules for a partner's mirror (an export, or a change feed)."""
+        return dump(s.ScheduleChanges, use_cases.maintenance_changes(self._ctx(), reader,
+                                                                     load(s.RegistryQuery, query)))
+
+    @api
     def registry_changes(self, reader, query):
         """A page of the registry for a partner's mirror (an export, or a change feed)."""
         return dump(s.RegistryChanges, use_cases.registry_changes(self._ctx(), reader, load(s.RegistryQuery, query)))

@@ -246,3 +246,15 @@ def registry_changes(ctx, reader, query):
                                           "series": query["series"], "vehicles": len(chosen),
                                           "after": query["after"], "until": answer["next"], "exported_at": ctx.now})
         return answer
+
+
+def maintenance_changes(ctx, reader, query):
+    """The maintenance schedules for a partner's mirror: they change with the rules' revision, all at once, so
+    an export and a feed from an older cursor both hold every schedule, a feed at the newest nothing. Needs
+    access to vehicle data that is not one car's."""
+    with ctx.store.read() as s:
+        domain.require_registry_access(ACCESS.of(s, reader["operator_id"]), ctx.now, ctx.tariffs)
+    latest = domain.MAINTENANCE["revision"]
+    mirror.require_known(query["after"], latest, "The maintenance schedules", "/api/v1/exports/maintenance")
+    items = domain.maintenance_schedules(query["series"]) if query["after"] < latest else []
+    return mirror.page(items, [latest] if items else [], query["after"], latest)

@@ -272,3 +272,105 @@ def test_a_partner_mirrors_the_parts_catalogue_and_the_feed_follows_the_next_imp
     assert lines_of(stream(api, key, "/api/v1/feeds/parts", after=feed[-1]["cursor"]))[:-1] == []
     unknown = stream(api, key, "/api/v1/feeds/parts", after=10 ** 9)
     assert unknown.status_code == 410 and "/api/v1/exports/parts" in error(unknown)["message"]
+
+
+def test_a_tool_maker_mirrors_the_diagnostic_descriptions_and_takes_their_files(api, system, tmp_path):
+    import hashlib
+    from deploy import odx
+    from services.programming import descriptions
+    files = odx.write_all(tmp_path / "odx")
+    engine, store = make_engine(system["DATABASE_URLS"]["programming"]), blobs.from_config(system)
+    store.ensure_bucket()
+    try:
+        assert descriptions.import_files(files, engine, store) == {"created": 8, "updated": 0, "unchanged": 0}
+        workshop = Workshop(api)
+        eventually(lambda: top_up(api, workshop, 5000).status_code == 201, what="billing to know the workshop")
+        key = api("POST", "/api/v1/keys", workshop.token, json={"name": "tester", "scopes": ["diagnostics"]}).json()
+        refused = stream(api, key["key"], "/api/v1/exports/diagnostics")
+        assert refused.status_code == 402 and error(refused)["details"]["tariffs"]  # what would open it
+        assert buy(api, workshop, "air-1h").status_code == 201
+        eventually(lambda: stream(api, key["key"], "/api/v1/exports/diagnostics").status_code == 200,
+                   what="programming to hear of the purchase")
+        lines = lines_of(stream(api, key["key"], "/api/v1/exports/diagnostics"))
+        mirror = {}
+        cursor = apply(mirror, lines)
+        assert set(mirror) == set(odx.TYPES)
+        engine_control = mirror["DME"]
+        assert engine_control["long_name"] == "Engine control"
+        misfire = next(f for f in engine_control["fault_codes"] if f["code"] == "P0301")
+        assert misfire["text"] == "Cylinder 1 misfire detected" and "engine_speed" in misfire["checks"]
+        speed = next(d for d in engine_control["data_identifiers"] if d["name"] == "engine_speed")
+        assert (speed["did"], speed["minimum"], speed["maximum"]) == ("0x4001", 600, 900)
+
+        # the file itself: a redirect to a signed link, the bytes the line's SHA-256 names
+        taken = requests.get(api.base + engine_control["file"], allow_redirects=False, timeout=30,
+                             headers={"Authorization": f"Bearer {key['key']}"})
+        assert taken.status_code == 303, taken.text
+        data = requests.get(taken.headers["Location"], timeout=30).content
+        assert hashlib.sha256(data).hexdigest() == engine_control["sha256"] == hashlib.sha256(
+            (tmp_path / "odx" / "DME.pdx").read_bytes()).hexdigest()
+        missing = api("GET", "/api/v1/diagnostics/descriptions/NOPE/file", key["key"])
+        assert missing.status_code == 404 and error(missing)["code"] == "DESCRIPTION_NOT_FOUND"
+
+        # the manufacturer's next delivery: one text corrected, the rest unchanged; one type withdrawn
+        spec = dict(odx.TYPES["EGS"], dtcs=[("P0700", "Transmission control system malfunction (MIL request)"),
+                                            ("P0715", "Input/turbine speed sensor A circuit")])
+        odx.write_pdx(tmp_path / "odx" / "EGS.pdx", "EGS", odx.document("EGS", spec))
+        assert descriptions.import_files(files, engine, store) == {"created": 0, "updated": 1, "unchanged": 7}
+        descriptions.withdraw(engine, "HU")
+        feed = lines_of(stream(api, key["key"], "/api/v1/feeds/diagnostics", after=cursor))
+        assert {line["id"]: line["deleted"] for line in feed[:-1]} == {"EGS": False, "HU": True}
+        apply(mirror, feed)
+        fresh = {}
+        apply(fresh, lines_of(stream(api, key["key"], "/api/v1/exports/diagnostics")))
+        assert mirror == fresh and "HU" not in mirror
+        assert mirror["EGS"]["fault_codes"][0]["text"].endswith("(MIL request)")
+        assert api("GET", "/api/v1/diagnostics/descriptions/HU/file", key["key"]).status_code == 404
+        narrowed = stream(api, key["key"], "/api/v1/exports/diagnostics", series=SERIES)
+        assert narrowed.status_code == 422 and error(narrowed)["details"]["field"] == "series"
+        other = api("POST", "/api/v1/keys", workshop.token, json={"name": "mirror", "scopes": ["air"]}).json()["key"]
+        assert stream(api, other, "/api/v1/exports/diagnostics").status_code == 403
+    finally:
+        engine.dispose()
+
+
+def test_a_diagnostic_description_with_a_problem_is_refused_whole(system, tmp_path):
+    from deploy import odx
+    from services.programming import descriptions
+    from services.shared.importer import Refused
+    files = odx.write_all(tmp_path / "odx")
+    broken = tmp_path / "odx" / "BROKEN.pdx"
+    broken.write_bytes(b"not a zip")
+    engine, store = make_engine(system["DATABASE_URLS"]["programming"]), blobs.from_config(system)
+    try:
+        with pytest.raises(Refused) as refused:
+            descriptions.import_files(files + [broken], engine, store)
+        assert [p.file for p in refused.value.problems] == ["BROKEN.pdx"]
+        assert "not a PDX file" in refused.value.problems[0].rule
+        with Session(engine) as session:
+            from services.programming.models import DiagnosticDescription
+            assert session.scalars(select(DiagnosticDescription)).all() == []  # nothing imported
+    finally:
+        engine.dispose()
+
+
+def test_a_partner_mirrors_the_maintenance_schedules(api, system):
+    from services.vehicle_data.domain import MAINTENANCE, rules_for
+    workshop = Workshop(api)
+    eventually(lambda: top_up(api, workshop, 5000).status_code == 201, what="billing to know the workshop")
+    key = api("POST", "/api/v1/keys", workshop.token, json={"name": "planner", "scopes": ["vehicles"]}).json()["key"]
+    assert stream(api, key, "/api/v1/exports/maintenance").status_code == 402
+    assert buy(api, workshop, "air-1d").status_code == 201
+    eventually(lambda: stream(api, key, "/api/v1/exports/maintenance").status_code == 200,
+               what="vehicle data to hear of the purchase")
+    lines = lines_of(stream(api, key, "/api/v1/exports/maintenance"))
+    schedules = {line["id"]: line for line in lines[:-1]}
+    assert set(schedules) == {"default"} | set(MAINTENANCE["series"])
+    oil = {r["code"]: r for r in schedules["G80"]["rules"]}["ENGINE_OIL"]
+    assert (oil["every_km"], oil["every_months"]) == (15000, 12)  # the M engine's own rule over the default
+    assert len(schedules["G80"]["rules"]) == len(rules_for("G80"))
+    one = lines_of(stream(api, key, "/api/v1/exports/maintenance", series="G80"))
+    assert [line["id"] for line in one[:-1]] == ["default", "G80"]
+    latest = lines[-1]["cursor"]
+    assert lines_of(stream(api, key, "/api/v1/feeds/maintenance", after=latest)) == [{"cursor": latest, "end": True}]
+    assert stream(api, key, "/api/v1/feeds/maintenance", after=int(latest) + 1).status_code == 410
