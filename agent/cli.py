@@ -9,7 +9,8 @@ plan, resumed with Range requests, checked for size, SHA-256 and the manufacture
 touches the car), `flash` (each ECU in the plan's order, with heartbeats and progress; an ECU that already runs
 its target version is skipped, so a restarted agent resumes where the car is). Reports are numbered; the server
 tells the next number, so a restart neither repeats nor skips one. `diagnosis` (with `--odx DIR`): a quick test,
-live data, an actuator test or a clear, decoded through the ECU types' ODX files (agent.diagnose)."""
+live data, an actuator test or a clear, decoded through the ECU types' ODX files (agent.diagnose); the car's
+coding read and decoded, or written and read back."""
 import argparse
 import json
 import logging
@@ -22,7 +23,7 @@ from pathlib import Path
 
 import requests
 
-from agent.diagnose import Diagnosis, clear_all, quick_test, sample
+from agent.diagnose import Diagnosis, clear_all, quick_test, read_coding, sample, write_coding
 from agent.flash import Ecu, Failure
 from automotive import manifest
 from automotive.odx import Library
@@ -55,6 +56,7 @@ class Agent:
         self.sequence = 1
         self.progress = None
         self.library = Library(odx) if odx else None  # the ECU types' diagnostic descriptions (PDX files)
+        self.after_coding_write = lambda: None  # what happens between a coding write and its read-back (tests)
 
     # ---- talking to AOS ----
 
@@ -181,6 +183,11 @@ class Agent:
                 raise Failure(kind, "refused", "this agent has no ODX descriptions (--odx)")
             if kind == "quick_test":
                 result = {"ecus": quick_test(self.host, self.port, job["targets"], self.library)}
+            elif kind == "read_coding":
+                result = {"ecus": read_coding(self.host, self.port, job["targets"], self.library)}
+            elif kind == "write_coding":
+                result = {"writes": write_coding(self.host, self.port, params["writes"], job["targets"],
+                                                 self.library, self.after_coding_write)}
             elif kind == "clear":
                 result = {"ecus": clear_all(self.host, self.port, job["targets"], self.library)}
             else:

@@ -10,6 +10,7 @@ from udsoncan import Request, Response
 from udsoncan.exceptions import NegativeResponseException
 
 from agent.flash import Ecu, Failure
+from automotive.odx import SESSIONS
 
 ALL_STATUS = 0xFF
 # the DoIP entity's refusals of a diagnostic message (ISO 13400-2, table 29)
@@ -86,6 +87,24 @@ class Diagnosis(Ecu):
         actuator = self.description.routines[name]
         return actuator.decode(self.ask(actuator.long_name, actuator.request()))
 
+    def coding(self, names=None):
+        """{identifier: {parameter: value}} of the coding identifiers named (every one the ODX describes)."""
+        out = {}
+        for name in names or sorted(self.description.codings):
+            layout = self.description.codings[name]
+            answer = self.ask(f"read coding {name}", [0x22, layout.number >> 8, layout.number & 0xFF])
+            try:
+                out[name] = layout.decode(answer[3:])
+            except Exception:  # bytes the layout does not allow: shown as the ECU sent them, never guessed
+                raise Failure(f"read coding {name}", "refused", f"the ECU holds {answer[3:].hex()}, which its "
+                              "ODX layout does not decode")
+        return out
+
+    def write_coding(self, layout, values):
+        """One identifier written in the session its ODX names (0x2E); a refusal raises in words."""
+        self.ask("open the coding session", [0x10, SESSIONS[layout.session]])
+        self.ask(f"write coding {layout.name}", layout.write_request(values))
+
 
 def _raise(exc):
     raise exc
@@ -145,3 +164,46 @@ def sample(connection, names, rate, seconds, send, stop=lambda: False):
         time.sleep(max(0.0, next_at - time.monotonic()))
     if batch:
         send(batch)
+
+
+# ---- coding: read and decoded, written and read back, through the ECU type's ODX layout ------------------------
+
+def read_coding(host, port, ecus, library):
+    """Every coding identifier of every ECU, read (0x22) and decoded: [{address, name, reachable, coding |
+    error}]; an ECU that does not answer, or has no description, says so."""
+    out = []
+    for ecu in ecus:
+        description = library.of(ecu["name"])
+        entry = {"address": ecu["address"], "name": ecu["name"]}
+        try:
+            if description is None:
+                raise Failure("read coding", "refused", "no ODX description for this ECU type")
+            with Diagnosis(host, port, int(ecu["address"], 16), description) as connection:
+                entry |= {"reachable": True, "coding": connection.coding()}
+        except Failure as failure:
+            entry |= {"reachable": False, "error": f"{failure.step}: {failure.detail}"}
+        out.append(entry)
+    return out
+
+
+def write_coding(host, port, writes, ecus, library, after_write=lambda: None):
+    """Each write (an identifier's every value) in the session its ODX names (0x2E), then read back (0x22): what
+    the ECU holds now, never what was sent. [{address, identifier, written, read_back | error}]."""
+    names = {e["address"]: e["name"] for e in ecus}
+    out = []
+    for write in writes:
+        address, identifier = write["ecu_address"], write["identifier"]
+        entry = {"address": address, "identifier": identifier, "written": False}
+        description = library.of(names[address])
+        try:
+            if description is None or identifier not in description.codings:
+                raise Failure("write coding", "refused", f"{identifier} is not described in this ECU's ODX")
+            with Diagnosis(host, port, int(address, 16), description) as connection:
+                connection.write_coding(description.codings[identifier], write["values"])
+                entry["written"] = True
+                after_write()
+                entry["read_back"] = connection.coding([identifier])[identifier]
+        except Failure as failure:
+            entry["error"] = f"{failure.step}: {failure.detail}"
+        out.append(entry)
+    return out

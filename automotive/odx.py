@@ -1,6 +1,7 @@
 """An ECU type's diagnostics as its ODX description says (ISO 22901, PDX files read with odxtools): its fault
 codes and their texts, its data identifiers with unit, scaling and the test plan's limits, its freeze-frame
-identifiers and its routines. The simulated car answers from it and the workshop's agent decodes with it, so
+identifiers, its routines, and its coding identifiers (bit fields with the values each may take, the session and
+security level they are written in) with the identifiers a replacement unit takes over. The simulated car answers from it and the workshop's agent decodes with it, so
 nothing about an ECU's diagnostics is written twice.
 
     python -m automotive.odx check FILE.pdx ...          (every problem of each file, or "ok")
@@ -81,6 +82,100 @@ class Routine:
         return self.service.decode_message(bytes(response)).param_dict["result"]
 
 
+@dataclass(frozen=True)
+class Parameter:
+    """One coding parameter: a text table's values (raw order) or a whole number in a range."""
+    name: str
+    long_name: str
+    values: tuple  # the texts a text table allows; () for a number
+    minimum: int | None
+    maximum: int | None
+    unit: str
+
+    @property
+    def factory(self):
+        """What a factory-new unit holds: the table's first value, or the range's minimum."""
+        return self.values[0] if self.values else self.minimum
+
+    def refusal(self, value):
+        """Why `value` may not be written, in words; None when it may."""
+        if self.values:
+            return None if value in self.values else f"{value!r} is not one of: {', '.join(self.values)}"
+        if isinstance(value, int) and not isinstance(value, bool) and self.minimum <= value <= self.maximum:
+            return None
+        return f"{value!r} is not a whole number from {self.minimum} to {self.maximum} {self.unit}".rstrip()
+
+    def view(self):
+        return {"name": self.name, "long_name": self.long_name, "values": list(self.values),
+                "minimum": self.minimum, "maximum": self.maximum, "unit": self.unit}
+
+
+@dataclass(frozen=True)
+class Coding:
+    """One coding identifier: its parameters' layout, read with 0x22 and written with 0x2E through the ODX's own
+    services (so no bit field is written down twice), in the session and at the security level it names."""
+    name: str
+    number: int
+    long_name: str
+    size: int  # bytes of data after the identifier
+    parameters: tuple
+    session: str  # default | extended | programming
+    security_level: str  # none, or the level's number
+    read: object
+    write: object
+
+    def decode(self, data):
+        """{parameter: value} of the identifier's data bytes (what follows 0x62 and the DID)."""
+        found = self.read.decode_message(bytes([0x62, self.number >> 8, self.number & 0xFF]) + bytes(data))
+        return {p.name: found.param_dict[p.name] for p in self.parameters}
+
+    def write_request(self, values):
+        """The 0x2E request that writes `values` (every parameter's)."""
+        return bytes(self.write.encode_request(**values))
+
+    def encode(self, values):
+        return self.write_request(values)[3:]
+
+    def decode_write(self, request):
+        """{parameter: value} of a 0x2E request; raises for data the layout does not allow."""
+        found = self.write.decode_message(bytes(request)).param_dict
+        return {p.name: found[p.name] for p in self.parameters}
+
+    def factory(self):
+        return {p.name: p.factory for p in self.parameters}
+
+    def view(self):
+        return {"name": self.name, "did": f"0x{self.number:04X}", "long_name": self.long_name, "bytes": self.size,
+                "session": self.session, "security_level": self.security_level,
+                "parameters": [p.view() for p in self.parameters]}
+
+
+SESSIONS = {"default": 0x01, "programming": 0x02, "extended": 0x03}
+
+
+def _parameter(param):
+    dop = param.dop
+    scales = getattr(dop.compu_method, "compu_internal_to_phys", None)
+    if type(dop.compu_method).__name__ == "TexttableCompuMethod":
+        ordered = sorted(scales.compu_scales, key=lambda s: int(s.lower_limit.value_raw))
+        return Parameter(param.short_name, dop.long_name or param.short_name,
+                         tuple(s.compu_const.vt for s in ordered), None, None, "")
+    limits = {sd.semantic_info: int(sd.value) for sdg in dop.sdgs for sd in sdg.values}
+    return Parameter(param.short_name, dop.long_name or param.short_name, (), limits["min"], limits["max"],
+                     dop.unit.display_name if dop.unit else "")
+
+
+def _coding(layer, read):
+    name = read.short_name[len("read_coding_"):]
+    write = layer.services[f"write_coding_{name}"]
+    values = [p for p in read.positive_responses[0].parameters if p.short_name not in ("sid", "did")]
+    size = max(p.byte_position - 3 + (p.bit_position + p.dop.diag_coded_type.bit_length + 7) // 8 for p in values)
+    where = {sd.semantic_info: sd.value for sdg in write.sdgs for sd in sdg.values}
+    return Coding(name, int(read.request.parameters["did"].coded_value_raw), read.long_name or name, size,
+                  tuple(_parameter(p) for p in values), where.get("session", "extended"),
+                  where.get("security_level", "none"), read, write)
+
+
 class Description:
     """One ECU type's diagnostics, from its PDX file."""
 
@@ -108,6 +203,11 @@ class Description:
         self.routine_numbers = {r.number: r for r in self.routines.values()}
         self.freeze_frame = [sd.value for sdg in layer.sdgs if sdg.sdg_caption
                              and sdg.sdg_caption.short_name == "freeze_frame" for sd in sdg.values]
+        self.carried_over = [sd.value for sdg in layer.sdgs if sdg.sdg_caption
+                             and sdg.sdg_caption.short_name == "carried_over" for sd in sdg.values]
+        self.codings = {c.name: c for c in (_coding(layer, s) for s in layer.services
+                                           if s.semantic == "VARIANTCODING" and s.short_name.startswith("read_coding_"))}
+        self.coding_numbers = {c.number: c for c in self.codings.values()}
 
     def _add_did(self, service):
         number = int(service.request.parameters["did"].coded_value_raw)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pyotp
 import requests
 
-from deploy import odx
+from deploy import coding, odx
 from services.shared import config as settings
 
 DEMO_VAT_ID = "DE136695976"  # the demo workshop's; the demo trust centre's technicians work for it
@@ -220,6 +220,7 @@ def load_software(config, vehicles):
         key = serialization.load_pem_private_key(private.read_bytes(), password=None)
     if not (folder / "catalog.json").exists():
         software.generate(folder, key, vehicles, image_bytes=64 * 1024)
+    coding.write(folder)  # the coding rules ship with the catalogue
     store = blobs.from_config(config)
     store.ensure_bucket()
     engine = make_engine(config["DATABASE_URLS"]["programming"])
@@ -235,7 +236,7 @@ def load_software(config, vehicles):
 def demo_car(config, vehicle):
     """The command that starts the vehicle simulator as the demo car, with the ECUs the registry lists."""
     plan = Path(config["DATA_DIR"]) / "demo-car.json"
-    plan.write_text(json.dumps(vehicle["ecus"], indent=1))
+    plan.write_text(json.dumps(coding.delivered(vehicle["ecus"], vehicle, demo_odx(config)), indent=1))
     return [sys.executable, "-m", "simulator.doip", "--port", str(DEMO_CAR_PORT), "--vin", vehicle["vin"],
             "--ecus", str(plan), "--secret-hex", _programming(config).ecu_secret.hex(),
             "--odx", str(demo_odx(config)), "--faults", ",".join(DEMO_CAR_FAULTS),

@@ -292,8 +292,8 @@ def main():
         demo_vin = vehicles[0]["vin"]
         demo.load_library(config)
         demo.load_parts(config)
+        demo.load_descriptions(config)  # before the software: its coding rules are checked against them
         manufacturer_key = demo.load_software(config, vehicles)
-        demo.load_descriptions(config)
         for name in NAMES:
             for replica in range(replicas if name in SERVICES else 1):  # one gateway: its port is one
                 launcher.start(name, replica=replica)

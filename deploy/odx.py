@@ -8,7 +8,10 @@ else.
 Per ECU type: its fault codes (DTCs) with their texts; its data identifiers with unit, scaling (a linear
 internal-to-physical formula, or a text table) and the test plan's limits (the minimum and maximum a healthy car
 shows, Annex X's "minimum and maximum values of live data"); its freeze-frame identifiers; its routines
-(actuator tests), each answering passed or failed."""
+(actuator tests), each answering passed or failed; its coding identifiers (CODING below): each a record of
+parameters at their byte and bit, each with a text table of the values it may take or a numeric range, read with
+0x22 and written with 0x2E in the session and at the security level the description names; and which of its
+identifiers are adaptations carried over to a replacement unit."""
 import argparse
 import sys
 import zipfile
@@ -115,6 +118,49 @@ TYPES = {
 }
 ROUTINE_RESULTS = ((0, "passed"), (1, "failed"))
 
+# Coding: per ECU type, its coding identifiers (name, DID, long name, parameters); a parameter is (name, byte, bit,
+# bits, long name, values), values a text table [(raw, text), ...] whose first entry is a factory-new unit's, or
+# (minimum, maximum, unit) for a number (a factory-new unit holds the minimum). Written in the extended session
+# (0x03), without security access; the immobiliser's pairing is not coding (SERMI).
+OFF_ON = [(0, "off"), (1, "on")]
+FITTED = [(0, "not fitted"), (1, "fitted")]
+CODING = {
+    "DME": [("engine_functions", 0x3201, "Engine functions", [
+        ("start_stop_at_ignition", 0, 0, 1, "Start-stop at ignition", [(0, "on"), (1, "off")]),
+        ("idle_speed_offset", 1, 0, 8, "Idle speed offset", (0, 100, "rpm"))])],
+    "EGS": [("transmission_functions", 0x3501, "Transmission functions", [
+        ("launch_control", 0, 0, 1, "Launch control", OFF_ON),
+        ("trailer_shift_program", 0, 1, 1, "Trailer shift program", OFF_ON)])],
+    "DSC": [("stability_functions", 0x3601, "Stability functions", [
+        ("trailer_stability_control", 0, 0, 1, "Trailer stability control", OFF_ON),
+        ("hill_start_assist", 0, 1, 1, "Hill start assist", OFF_ON)])],
+    "BDC": [("lighting", 0x3001, "Lighting", [
+        ("daytime_running_lights", 0, 0, 1, "Daytime running lights", OFF_ON),
+        ("welcome_light", 0, 1, 1, "Welcome light", OFF_ON),
+        ("trailer_module", 0, 2, 1, "Trailer module", FITTED)]),
+            ("comfort", 0x3002, "Comfort", [
+        ("auto_lock_speed", 0, 0, 8, "Automatic locking from", (0, 30, "kmh")),
+        ("mirror_fold_on_lock", 1, 0, 1, "Fold mirrors when locking", OFF_ON)])],
+    "KOMBI": [("display", 0x3101, "Display", [
+        ("speed_unit", 0, 0, 1, "Speed unit", [(0, "km/h"), (1, "mph")]),
+        ("language", 0, 1, 3, "Language", [(0, "English"), (1, "German"), (2, "French"), (3, "Italian")]),
+        ("trailer_display", 0, 4, 1, "Trailer display", OFF_ON)]),
+              ("service_interval", 0x3102, "Service interval", [
+        ("oil_service_km", 0, 0, 16, "Oil service interval", (5000, 30000, "km"))])],
+    "HU": [("infotainment", 0x3301, "Infotainment", [
+        ("navigation", 0, 0, 1, "Navigation", OFF_ON),
+        ("region", 0, 1, 2, "Map and radio region", [(0, "Europe"), (1, "United Kingdom"), (2, "North America")])])],
+    "FLE": [("headlight", 0x3401, "Headlight", [
+        ("traffic_side", 0, 0, 1, "Traffic side", [(0, "right-hand traffic"), (1, "left-hand traffic")]),
+        ("cornering_light", 0, 1, 1, "Cornering light", OFF_ON)])],
+    "ZGW": [("gateway_functions", 0x3701, "Gateway functions", [
+        ("telematics", 0, 0, 1, "Telematics", OFF_ON),
+        ("remote_services", 0, 1, 1, "Remote services", OFF_ON)])],
+}
+CODING_SESSION, CODING_SECURITY = "extended", "none"
+# identifiers whose values a replacement unit takes over from the old one (ISO 22901 has no word for it: an SDG)
+CARRIED_OVER = {"KOMBI": ["odometer"], "BDC": [], "DME": [], "EGS": [], "DSC": [], "HU": [], "FLE": [], "ZGW": []}
+
 
 def _coded(bits, value=None, name=None, position=None, semantic=None):
     head = f'<PARAM{f" SEMANTIC={chr(34)}{semantic}{chr(34)}" if semantic else ""} xsi:type="CODED-CONST">'
@@ -164,6 +210,54 @@ def _checks(code, checks):
             + "".join(f'<SD SI="did">{name}</SD>' for name in checks[0]) + '</SDG></SDGS>')
 
 
+def _coding_dop(ecu_type, parameter):
+    name, _, _, bits, long_name, values = parameter
+    ident = f"DOP.coding.{ecu_type}.{name}"
+    if isinstance(values, list):
+        compu, limits, physical, unit = _texttable(values), "", "A_UNICODE2STRING", ""
+    else:
+        low, high, shown = values
+        compu = '<COMPU-METHOD><CATEGORY>IDENTICAL</CATEGORY></COMPU-METHOD>'
+        limits = (f'<SDGS><SDG><SDG-CAPTION ID="SDGC.coding.{ecu_type}.{name}"><SHORT-NAME>range</SHORT-NAME>'
+                  f'</SDG-CAPTION><SD SI="min">{low}</SD><SD SI="max">{high}</SD></SDG></SDGS>')
+        physical, unit = "A_UINT32", f'<UNIT-REF ID-REF="UNIT.{shown}"/>'
+    return (f'<DATA-OBJECT-PROP ID="{ident}"><SHORT-NAME>{name}</SHORT-NAME><LONG-NAME>{escape(long_name)}'
+            f'</LONG-NAME>{limits}{compu}<DIAG-CODED-TYPE BASE-DATA-TYPE="A_UINT32" xsi:type="STANDARD-LENGTH-TYPE">'
+            f'<BIT-LENGTH>{bits}</BIT-LENGTH></DIAG-CODED-TYPE><PHYSICAL-TYPE BASE-DATA-TYPE="{physical}"/>{unit}'
+            '</DATA-OBJECT-PROP>')
+
+
+def _coding_params(ecu_type, parameters, start):
+    return "".join(f'<PARAM SEMANTIC="DATA" xsi:type="VALUE"><SHORT-NAME>{name}</SHORT-NAME>'
+                   f'<BYTE-POSITION>{start + byte}</BYTE-POSITION><BIT-POSITION>{bit}</BIT-POSITION>'
+                   f'<DOP-REF ID-REF="DOP.coding.{ecu_type}.{name}"/></PARAM>'
+                   for name, byte, bit, *_ in parameters)
+
+
+def _coding(ecu_type, coding):
+    """The coding identifiers' DOPs, and their read and write services, requests and answers."""
+    dops, services, requests, responses = [], [], [], []
+    where = (f'<SDGS><SDG><SDG-CAPTION ID="SDGC.coding.{{n}}"><SHORT-NAME>coding</SHORT-NAME></SDG-CAPTION>'
+             f'<SD SI="session">{CODING_SESSION}</SD><SD SI="security_level">{CODING_SECURITY}</SD></SDG></SDGS>')
+    for name, number, long_name, parameters in coding:
+        dops += [_coding_dop(ecu_type, p) for p in parameters]
+        for verb, sid, answer in (("read", 0x22, 0x62), ("write", 0x2E, 0x6E)):
+            service = f"{verb}_coding_{name}"
+            services.append(f'<DIAG-SERVICE ID="DS.{service}" SEMANTIC="VARIANTCODING"><SHORT-NAME>{service}'
+                            f'</SHORT-NAME><LONG-NAME>{escape(long_name)}</LONG-NAME>{where.format(n=service)}'
+                            f'<REQUEST-REF ID-REF="RQ.{service}"/><POS-RESPONSE-REFS>'
+                            f'<POS-RESPONSE-REF ID-REF="PR.{service}"/></POS-RESPONSE-REFS></DIAG-SERVICE>')
+            head = f'{_coded(8, sid, "sid", 0, "SERVICE-ID")}{_coded(16, number, "did", 1, "ID")}'
+            answer_head = f'{_coded(8, answer, "sid", 0, "SERVICE-ID")}{_coded(16, number, "did", 1, "ID")}'
+            requests.append(f'<REQUEST ID="RQ.{service}"><SHORT-NAME>{service}</SHORT-NAME><PARAMS>{head}'
+                            f'{_coding_params(ecu_type, parameters, 3) if verb == "write" else ""}</PARAMS>'
+                            '</REQUEST>')
+            responses.append(f'<POS-RESPONSE ID="PR.{service}"><SHORT-NAME>{service}</SHORT-NAME><PARAMS>'
+                             f'{answer_head}{_coding_params(ecu_type, parameters, 3) if verb == "read" else ""}'
+                             '</PARAMS></POS-RESPONSE>')
+    return "".join(dops), "".join(services), "".join(requests), "".join(responses)
+
+
 def layer(ecu_type, spec):
     """One ECU type's BASE-VARIANT."""
     dtcs = "".join(
@@ -182,6 +276,8 @@ def layer(ecu_type, spec):
     units = "".join(f'<UNIT ID="UNIT.{u}"><SHORT-NAME>{u}</SHORT-NAME><DISPLAY-NAME>{escape(shown)}</DISPLAY-NAME>'
                     f'</UNIT>' for u, shown in UNITS.items())
     freeze = "".join(f'<SD SI="did">{name}</SD>' for name in spec["freeze_frame"])
+    carried = "".join(f'<SD SI="did">{name}</SD>' for name in spec.get("carried_over", []))
+    coding_dops, coding_services, coding_requests, coding_responses = _coding(ecu_type, spec.get("coding", []))
     services, requests, responses = [], [], []
     for did in spec["dids"]:
         name, number = did[0], did[1]
@@ -209,12 +305,14 @@ def layer(ecu_type, spec):
     return (f'<BASE-VARIANT ID="BV.{ecu_type}"><SHORT-NAME>{ecu_type}</SHORT-NAME>'
             f'<LONG-NAME>{escape(spec["long_name"])}</LONG-NAME>'
             f'<SDGS><SDG><SDG-CAPTION ID="SDGC.freeze_frame"><SHORT-NAME>freeze_frame</SHORT-NAME></SDG-CAPTION>'
-            f'{freeze}</SDG></SDGS>'
+            f'{freeze}</SDG><SDG><SDG-CAPTION ID="SDGC.carried_over"><SHORT-NAME>carried_over</SHORT-NAME>'
+            f'</SDG-CAPTION>{carried}</SDG></SDGS>'
             f'<DIAG-DATA-DICTIONARY-SPEC><DTC-DOPS>{dtc_dop}</DTC-DOPS><DATA-OBJECT-PROPS>'
-            f'{"".join(_did_dop(d) for d in spec["dids"])}{result_dop}</DATA-OBJECT-PROPS>'
+            f'{"".join(_did_dop(d) for d in spec["dids"])}{result_dop}{coding_dops}</DATA-OBJECT-PROPS>'
             f'<UNIT-SPEC><UNITS>{units}</UNITS></UNIT-SPEC></DIAG-DATA-DICTIONARY-SPEC>'
-            f'<DIAG-COMMS>{"".join(services)}</DIAG-COMMS><REQUESTS>{"".join(requests)}</REQUESTS>'
-            f'<POS-RESPONSES>{"".join(responses)}</POS-RESPONSES></BASE-VARIANT>')
+            f'<DIAG-COMMS>{"".join(services)}{coding_services}</DIAG-COMMS><REQUESTS>{"".join(requests)}'
+            f'{coding_requests}</REQUESTS>'
+            f'<POS-RESPONSES>{"".join(responses)}{coding_responses}</POS-RESPONSES></BASE-VARIANT>')
 
 
 def document(ecu_type, spec):
@@ -235,6 +333,10 @@ def write_pdx(path, ecu_type, odx_text):
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as pdx:
         pdx.writestr("index.xml", index(ecu_type))
         pdx.writestr(f"{ecu_type}.odx-d", odx_text)
+
+
+for _type, _spec in TYPES.items():  # one table per concern above; each ECU type's description holds them all
+    _spec["coding"], _spec["carried_over"] = CODING.get(_type, []), CARRIED_OVER.get(_type, [])
 
 
 def write_all(out):

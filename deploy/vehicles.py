@@ -4,6 +4,7 @@ checking every row) and the service history a dealer could have written for them
     python -m deploy.vehicles FILE.json [--vehicles 5000] [--seed 1]
 """
 import argparse
+import hashlib
 import json
 import random
 import sys
@@ -16,6 +17,15 @@ from services.vehicle_data.feed import FORMAT
 
 SERIES = json.loads((Path(__file__).with_name("series.json")).read_text())
 PLANTS = "ABCEFGLNPWY"
+
+
+MARKETS = ("DE",) * 6 + ("AT", "FR", "IT", "GB")
+
+
+def market(vin):
+    """The market a demo car was built for, from its VIN (not the generator's random stream, which the rest of
+    the feed follows): mostly Germany."""
+    return MARKETS[int(hashlib.sha256(vin.encode()).hexdigest(), 16) % len(MARKETS)]
 
 
 def generate(count, seed=1):
@@ -42,7 +52,8 @@ def generate(count, seed=1):
                          "engine_code": rng.choice(series["engines"]),
                          "transmission": transmission, "production_date": built.isoformat(),
                          "paint": rng.choice(SERIES["paints"]),
-                         "options": sorted(rng.sample(SERIES["options"], rng.randrange(4, 12))), "ecus": ecus})
+                         "options": sorted(rng.sample(SERIES["options"], rng.randrange(4, 12))), "ecus": ecus,
+                         "country": market(vin)})
     listed = [v["vin"] for v in vehicles[:3]]
     campaigns = [
         {"code": "R-G20-0124", "kind": "recall", "title": "Rear axle carrier: check bolt torque",

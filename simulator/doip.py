@@ -72,12 +72,14 @@ class Vehicle:
         """A car with the ECUs `plan` lists: [{"address": "0x12", "name", "hardware_part_number",
         "software_version"}] as vehicle data describes them, each provisioned with its type's secret derived from
         the manufacturer's master `secret` (as programming's key store derives it). With `odx` (a folder of PDX
-        files) its ECUs answer diagnosis as their types' descriptions say, with `faults` in the car."""
+        files) its ECUs answer diagnosis as their types' descriptions say, with `faults` in the car, and hold the
+        plan's "coding" ({identifier: {parameter: value}}; a factory-new unit's where it says nothing)."""
         library = Library(odx) if odx else None
         condition = Condition(faults) if odx else None
         return cls(vin, [Ecu(int(e["address"], 16), e["name"], e["hardware_part_number"], e["software_version"],
                              vin, type_secret(secret, e["hardware_part_number"]),
-                             description=library and library.of(e["name"]), condition=condition) for e in plan],
+                             description=library and library.of(e["name"]), condition=condition,
+                             coding=e.get("coding")) for e in plan],
                    condition=condition)
 
     def deliver(self):
@@ -90,8 +92,8 @@ class Vehicle:
 
     def state(self):
         return {"vin": self.vin, "faults": sorted(self.condition.faults) if self.condition else [],
-                "ecus": [{"address": f"0x{a:02X}", "name": e.name, "software_version": e.software_version}
-                         for a, e in sorted(self.ecus.items())]}
+                "ecus": [{"address": f"0x{a:02X}", "name": e.name, "software_version": e.software_version,
+                          "coding": e.coding_values()} for a, e in sorted(self.ecus.items())]}
 
     def set_voltage(self, millivolts):
         for ecu in self.ecus.values():

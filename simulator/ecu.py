@@ -2,7 +2,10 @@
 the identification it reads back; with the faults a workshop meets (a refused request, a dropped connection,
 power lost mid-transfer, a corrupted block). With its type's ODX description and the car's condition
 (simulator.diagnosis) it also answers diagnosis: fault memory (0x19), clearing it (0x14), live data (0x22) and
-actuator tests (0x31); without one it offers neither 0x19 nor 0x14.
+actuator tests (0x31); without one it offers neither 0x19 nor 0x14. Its coding identifiers (the ODX's layout) are
+read with 0x22 and written with 0x2E in the session the ODX names; a write is kept (it outlives sessions and resets,
+as an ECU's EEPROM does) and refused with the NRC a real ECU sends: wrong session, wrong length, a value the layout
+does not allow.
 
 The UDS rules kept here are the ones a flash sequence depends on: programming needs the programming session
 and a battery above the threshold; erase and download need security access; blocks come in sequence (a
@@ -17,6 +20,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from automotive.odx import SESSIONS
 from automotive.security import IMMOBILISERS, TOKEN_BYTES, seed_key, unlock_token
 from automotive.uds import (BOOTLOADER, CHECK, DID_HARDWARE, DID_KEYS, DID_PART, DID_SESSION, DID_SOFTWARE,
                             DID_STATE, DID_VIN, DID_VOLTAGE, ERASE, MIN_PROGRAMMING_VOLTAGE_MV, PROGRAMMING_LEVEL,
@@ -75,7 +79,7 @@ class Faults:
 
 class Ecu:
     def __init__(self, address, name, hardware_part_number, software_version, vin, secret, voltage_mv=12600,
-                 timings=None, description=None, condition=None):
+                 timings=None, description=None, condition=None, coding=None):
         self.address, self.name, self.vin, self.secret = address, name, vin, secret
         self.timings = timings or Timings()
         self.failed_keys = 0  # kept across sessions and resets: a lockout cannot be walked around
@@ -95,6 +99,13 @@ class Ecu:
         self.memory = FaultMemory(description, condition) if description and condition else None
         self.condition = condition
         self.delivered_version = software_version
+        # coding: what a factory-new unit holds, then the car's own (its order's) where given
+        self.codings = description.coding_numbers if description else {}
+        self.coding = {number: c.encode(c.factory()) for number, c in self.codings.items()}
+        for name, values in (coding or {}).items():
+            found = description.codings[name]
+            self.coding[found.number] = found.encode(found.factory() | values)
+        self.delivered_coding = dict(self.coding)
         self._reset_session()
 
     def _reset_session(self):
@@ -188,7 +199,8 @@ class Ecu:
         return {DID_VIN: self.vin.encode(), DID_PART: self.hardware_part_number.encode(), DID_KEYS: keys,
                 DID_HARDWARE: self.hardware_part_number.encode(), DID_SOFTWARE: version.encode(),
                 DID_SESSION: bytes([self.session]), DID_VOLTAGE: struct.pack(">H", self.voltage_mv),
-                DID_STATE: b"APPLICATION" if self.application_valid else b"BOOTLOADER"}.get(did) or self._live(did)
+                DID_STATE: b"APPLICATION" if self.application_valid else b"BOOTLOADER"}.get(did) or \
+            self.coding.get(did) or self._live(did)
 
     def _live(self, did):
         """A live value the ODX describes, from the car's condition, in the ODX's encoding."""
@@ -234,11 +246,19 @@ class Ecu:
             self.pending_version = None
             if self.key_slots is not None:
                 self.key_slots = {}
+            self.coding = dict(self.delivered_coding)
             self._reset_session()
 
+    def coding_values(self):
+        """{identifier: {parameter: value}} as the unit holds them (the control port's view of the car)."""
+        return {c.name: c.decode(self.coding[number]) for number, c in self.codings.items()}
+
     def _write(self, req):
-        """A key written into a slot of the immobiliser: in the programming session, after security access."""
+        """A key written into a slot of the immobiliser: in the programming session, after security access; or a
+        coding identifier, in the session its ODX names."""
         did = (req[1] << 8) | req[2]
+        if did in self.codings:
+            return self._write_coding(self.codings[did], req)
         if did != DID_KEYS or self.key_slots is None:
             return self._nrc(WRITE, "out_of_range")
         if len(req) != 3 + 1 + 8:
@@ -248,6 +268,20 @@ class Ecu:
         if not 1 <= req[3] <= KEY_SLOTS:
             return self._nrc(WRITE, "out_of_range")
         self.key_slots[req[3]] = bytes(req[4:])
+        return bytes([0x6E, req[1], req[2]])
+
+    def _write_coding(self, coding, req):
+        if self.session != SESSIONS[coding.session]:
+            return self._nrc(WRITE, "not_in_session")
+        if len(req) != 3 + coding.size:
+            return self._nrc(WRITE, "incorrect_length")
+        try:
+            values = coding.decode_write(req)
+        except Exception:  # a raw value the text table does not have: the layout does not allow it
+            return self._nrc(WRITE, "out_of_range")
+        if any(p.refusal(values[p.name]) for p in coding.parameters):
+            return self._nrc(WRITE, "out_of_range")
+        self.coding[coding.number] = bytes(req[3:])
         return bytes([0x6E, req[1], req[2]])
 
     def _security(self, req):

@@ -24,6 +24,15 @@ class Routes:
         body = read_json(request, vs.ServiceRecordInput)
         return self._call(self.vehicle_data.add_service_record, actor, vin, body)
 
+    @route("POST", V1 + "/vehicles/<vin>/retrofits", "Add an option the workshop fitted to the car's order (its next "
+           "version, in the trail): the car's coding then targets it", "vehicle data", body=vs.RetrofitInput,
+           answer=vs.RetrofittedOut, status=201, errors=(UNAUTHENTICATED, NO_ACCESS, NO_VEHICLE,
+                                                         (409, "OPTION_IN_ORDER: the order has it already"),
+                                                         (422, "not an option code")))
+    def retrofit(self, request, vin):
+        actor = self.auth.caller(request).actor()
+        return self._call(self.vehicle_data.retrofit, actor, vin, read_json(request, vs.RetrofitInput))
+
     @route("GET", V1 + "/vehicles/<vin>/maintenance", "What is due, by distance and time (`?odometer_km=`)",
            "vehicle data", answer=vs.MaintenanceOut, errors=(UNAUTHENTICATED, NO_ACCESS, NO_VEHICLE), keys="vehicles")
     def maintenance(self, request, vin):

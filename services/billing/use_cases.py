@@ -395,18 +395,19 @@ def meter_session(uow, event, now):
 
 
 def meter_diagnosis(uow, event, now):
-    """Debit exactly the remote-diagnosis seconds a run used, once per run (a VIN pass paid: nothing)."""
+    """Debit exactly the seconds a diagnosis or coding run used, of the time it ran on (remote diagnosis, or
+    programming for coding), once per run (a VIN pass paid: nothing)."""
     data = event.data
     if data["paid_by"] != "time" or not data["seconds_used"] or _booked(uow.session, f"diagnosis:{data['run_id']}"):
         return
-    operator_id, used = data["operator_id"], data["seconds_used"]
-    available = ledger.balance(uow.session, domain.seconds_account(operator_id, "diagnosis"))
+    operator_id, used, time = data["operator_id"], data["seconds_used"], data.get("time", "diagnosis")
+    available = ledger.balance(uow.session, domain.seconds_account(operator_id, time))
     debit = min(used, available)
     if debit < used:  # programming reserves before a run starts; this means a reservation was bypassed
         log.error("diagnosis run %s used %s s but operator %s held %s s", data["run_id"], used, operator_id, available)
     ledger.book(uow.session, "metering", f"diagnosis:{data['run_id']}", operator_id,
-                f"Remote diagnosis {data['kind']} on {data['vin']}: {used} s",
-                domain.postings_for_metering(operator_id, debit, "diagnosis"), now)
+                f"{'Remote diagnosis' if time == 'diagnosis' else 'Coding'} {data['kind']} on {data['vin']}: {used} s",
+                domain.postings_for_metering(operator_id, debit, time), now)
 
 
 def _issue_credit(uow, operator_id, reason, now, seconds=0, amount_cents=0, session_id=None, extended=()):

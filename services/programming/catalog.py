@@ -3,6 +3,8 @@
     catalog.json   {"format": "aos-software/1", "packages": [{"file", "series", "ecu_address",
                     "hardware_part_numbers", "software_version", "integration_level", "flash_order", "signature"}]}
     files/...      the images
+    coding.json    the coding rules (services.programming.coding), optional; checked against the diagnostic
+                   descriptions on offer, which are imported first (services.programming.descriptions)
 
 Every package is checked before anything is stored: its fields, its file, and its Ed25519 signature over the
 manifest (automotive.manifest) with the manufacturer's public key. A catalogue with any problem is
@@ -20,7 +22,8 @@ from sqlalchemy.orm import sessionmaker
 
 from automotive.manifest import NotGenuine, describe, load_public, verify
 from services.shared.importer import Problem, Refused, command, invalid
-from services.programming.models import Package
+from services.programming import coding, descriptions
+from services.programming.models import CodingRules, Package
 from services.programming.use_cases import package_key
 
 FORMAT = "aos-software/1"
@@ -77,12 +80,30 @@ def check(folder, public_key):
     return good
 
 
+def coding_rules(folder, session):
+    """The catalogue's coding rules, checked against the layouts on offer; None when it ships none."""
+    path = Path(folder) / "coding.json"
+    if not path.exists():
+        return None
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise Refused([Problem("coding.json", "-", f"not a readable JSON file: {exc}")])
+    problems = coding.check_rules(data, descriptions.layouts(session))
+    if problems:
+        raise Refused(problems)
+    return data
+
+
 def import_catalog(folder, engine, blobs, public_key):
     packages = check(folder, public_key)
     now = datetime.now(timezone.utc)
     Session = sessionmaker(engine)
     stored = 0
     with Session() as s, s.begin():
+        rules = coding_rules(folder, s)
+        if rules is not None and s.get(CodingRules, rules["version"]) is None:
+            s.add(CodingRules(version=rules["version"], rules=rules["rules"], imported_at=now))
         for item, manifest, image in packages:
             blobs.put_once(package_key(manifest["sha256"]), image, "application/octet-stream")
             package_id = f"{item['ecu_address']}-{item['software_version']}"

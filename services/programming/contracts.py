@@ -116,16 +116,39 @@ class JobOpened(Contract):
 
 
 class DiagnosisRunEnded(Contract):
-    """A piece of diagnosis at the car ended; the remote-diagnosis seconds it used (0 when a VIN pass paid)."""
+    """A piece of diagnosis or coding at the car ended; the paid seconds it used (0 when a VIN pass paid), of
+    remote-diagnosis time, or of programming time for coding (`time`)."""
     run_id = Id()
     job_id = Id()
     operator_id = Id()
     vin = Vin(required=True)
-    kind = fields.String(required=True, validate=validate.OneOf(("quick_test", "live_data", "routine", "clear")))
+    kind = fields.String(required=True, validate=validate.OneOf(
+        ("quick_test", "live_data", "routine", "clear", "read_coding", "write_coding")))
+    time = fields.String(load_default="diagnosis", validate=validate.OneOf(("diagnosis", "programming")))
     outcome = fields.String(required=True, validate=validate.OneOf(("done", "failed", "interrupted", "cancelled")))
     paid_by = fields.String(required=True, validate=validate.OneOf(("time", "vin_pass")))
     seconds_used = Seconds()
     ended_at = When()
+
+
+class CodingChange(Contract):
+    identifier = fields.String(required=True)
+    parameter = fields.String(required=True)
+    old_value = fields.Raw(required=True, allow_none=True, metadata={"description": "what the ECU held"})
+    new_value = fields.Raw(required=True, metadata={"description": "what the order says: written"})
+    verified = fields.Boolean(required=True, metadata={"description": "the ECU read back the new value"})
+
+
+class CodingWritten(Contract):
+    """An ECU's coding was written to follow the car's order, each change verified against its read-back."""
+    job_id = Id()
+    run_id = Id()
+    operator_id = Id()
+    vin = Vin(required=True)
+    ecu_address = fields.String(required=True)
+    ecu_type = fields.String(required=True)
+    changes = fields.List(fields.Nested(CodingChange), required=True)
+    written_at = When()
 
 
 class JobClosed(Contract):
@@ -195,7 +218,8 @@ FACTS = facts(
     GatewayUnlocked=(GatewayUnlocked, "A car's secure gateway was unlocked online by the workshop's agent, or that "
                                       "failed."),
     JobOpened=(JobOpened, "A workshop opened a job on a car."),
-    DiagnosisRunEnded=(DiagnosisRunEnded, "A piece of remote diagnosis ended; seconds to bill."),
+    DiagnosisRunEnded=(DiagnosisRunEnded, "A piece of remote diagnosis or coding ended; seconds to bill."),
+    CodingWritten=(CodingWritten, "An ECU's coding was written to follow the car's order and read back."),
     JobClosed=(JobClosed, "A job was closed with its service record and report."),
     KeyProgrammed=(KeyProgrammed, "A key was programmed into a car's immobiliser, or that failed."),
     SecurityKeyIssued=(SecurityKeyIssued, "An ECU's security access was granted to a session's agent."),

@@ -42,7 +42,16 @@ def summary(description):
         "routines": [{"name": r.name, "number": f"0x{r.number:04X}", "long_name": r.long_name}
                      for r in sorted(description.routines.values(), key=lambda r: r.number)],
         "freeze_frame": list(description.freeze_frame),
+        "coding": [c.view() for c in sorted(description.codings.values(), key=lambda c: c.number)],
+        "carried_over": list(description.carried_over),
     }
+
+
+def layouts(session):
+    """{ECU type: {coding identifier: its layout}} of every description on offer: what coding is checked and
+    computed against (services.programming.coding)."""
+    rows = session.scalars(select(DiagnosticDescription).where(DiagnosticDescription.withdrawn_at.is_(None)))
+    return {row.ecu_type: {c["name"]: c for c in row.summary.get("coding", [])} for row in rows}
 
 
 def import_files(paths, engine, blobs, now=None):

@@ -620,9 +620,11 @@ def document_hash(salt, number):
 # ---- diagnosis and the job card -----------------------------------------------------------------------------------
 
 DIAGNOSTICIANS = PROGRAMMERS  # who opens jobs and diagnoses: technicians and owners
-RUN_KINDS = ("quick_test", "live_data", "routine", "clear")
+RUN_KINDS = ("quick_test", "live_data", "routine", "clear", "read_coding", "write_coding")
+CODING_RUNS = ("read_coding", "write_coding")  # work on the car's software: paid as programming is
 RUN_FINAL = ("done", "failed", "interrupted", "cancelled")
-RUN_SECONDS = {"quick_test": 60, "routine": 30, "clear": 30}  # reserved for a run; live data: its length + 10
+RUN_SECONDS = {"quick_test": 60, "routine": 30, "clear": 30,  # reserved for a run; live data: its length + 10
+               "read_coding": 60, "write_coding": 120}
 LIVE_MAX_SECONDS, LIVE_MAX_RATE, LIVE_MAX_IDENTIFIERS = 300, 20.0, 16
 QUEUE_SECONDS = 600  # a run no agent took in this long is cancelled, its reservation given back
 MAX_OPERATIONS = 30
@@ -641,7 +643,12 @@ def no_diagnosis_time():
 
 # what each kind of run needs besides its kind
 RUN_FIELDS = {"quick_test": (), "clear": (), "live_data": ("ecu_address", "identifiers", "rate", "seconds"),
-              "routine": ("ecu_address", "routine")}
+              "routine": ("ecu_address", "routine"), "read_coding": (), "write_coding": ()}
+
+
+def run_scope(kind):
+    """What pays a run besides a VIN pass: programming time for coding, remote-diagnosis time for the rest."""
+    return "programming" if kind in CODING_RUNS else "diagnosis"
 LABOUR = "Labour time"  # the data item of a repair instruction that states its labour time, in hours
 MAX_SAMPLES = 3000  # live data kept per run: 5 minutes at 10 a second
 
@@ -734,7 +741,8 @@ class DiagnosisRun:
         self.state, self.finished_at, self.seconds_used, self.reserved_seconds = outcome, now, charged, 0
         return [Fact("DiagnosisRunEnded", {"run_id": self.id, "job_id": self.job_id, "operator_id": self.operator_id,
                                            "vin": self.vin, "kind": self.kind, "outcome": outcome,
-                                           "paid_by": self.paid_by, "seconds_used": charged, "ended_at": now},
+                                           "time": run_scope(self.kind), "paid_by": self.paid_by,
+                                           "seconds_used": charged, "ended_at": now},
                      {"seconds": charged})]
 
     def stopped(self, detail, now, time):
@@ -892,8 +900,77 @@ class JobCard:
                                    "gross_cents": self.estimate()["gross_cents"], "closed_at": now})]
 
     def work_items(self):
-        """The service record's items: the diagnosis, then each operation by its document."""
+        """The service record's items: the diagnosis, each operation by its document, the coding written."""
         found = sorted({d["code"] for ecu in self.before or [] for d in ecu.get("dtcs", [])})
         items = [{"code": "DIAGNOSIS", "text": (f"{self.complaint} — found: {', '.join(found)}" if found
                                                  else f"{self.complaint} — no fault stored")[:500]}]
-        return items + [{"code": "REPAIR", "text": f"{o['title']} ({o['hours']} h)"[:500]} for o in self.operations]
+        items += [{"code": "REPAIR", "text": f"{o['title']} ({o['hours']} h)"[:500]} for o in self.operations]
+        written = [c for w in (self.coding or {}).get("written", []) for c in w["changes"] if c["verified"]]
+        if written:
+            items.append({"code": "CODING", "text": ("Coded to the vehicle order: " + "; ".join(
+                f"{c['ecu'].split(' ')[0]} {c['label']}: {c['from']} → {c['to']}" for c in written))[:500]})
+        return items
+
+    # ---- coding: what was read, the target, what differs, what was written (services.programming.coding) ----
+
+    def coding_read(self, run_id, actual, wanted, changes, order_version, now):
+        self.coding = {"state": "read", "run_id": run_id, "read_at": now.isoformat(), "order_version": order_version,
+                       "actual": actual, "target": wanted, "differences": changes,
+                       "written": (self.coding or {}).get("written", [])}
+
+    def coding_state(self, run_state):
+        """read | writing | unverified (a write that did not end with its read-back: what the ECUs hold is not
+        known until read again) | None (never read)."""
+        if self.coding is None:
+            return None
+        if self.coding["state"] == "writing" and run_state in RUN_FINAL:
+            return "unverified"
+        return self.coding["state"]
+
+    def coding_writes(self, order_version, run_state):
+        """What a write run writes: each identifier with a difference, with all its target values. Refused in
+        words: the coding not read (or not read back since a write), the order changed since, nothing differs."""
+        state = self.coding_state(run_state)
+        if state != "read":
+            raise Conflict("CODING_NOT_READ", "Read the car's coding first: what its ECUs hold is never assumed"
+                           + (" (the last write did not end with a read-back)." if state == "unverified" else "."),
+                           {"state": state})
+        if self.coding["order_version"] != order_version:
+            raise Conflict("CODING_STALE", "The car's order changed since its coding was read (a retrofit): read "
+                           "the coding again for the new target.", {"read_for": self.coding["order_version"],
+                                                                    "order_version": order_version})
+        if not self.coding["differences"]:
+            raise Conflict("CODING_MATCHES", "The car's coding already matches its order: nothing is written.",
+                           {"state": state})
+        wanted = sorted({(d["ecu_address"], d["identifier"]) for d in self.coding["differences"]})
+        return [{"ecu_address": a, "identifier": i, "values": self.coding["target"][a][i]} for a, i in wanted]
+
+    def coding_writing(self, run_id):
+        self.coding = {**self.coding, "state": "writing", "run_id": run_id}
+
+    def coding_written(self, run_id, results, now):
+        """A write run's report: what each ECU read back becomes what it holds (one not read back is unknown
+        until read again); each change is verified against the read-back. Returns the changes."""
+        actual = {a: dict(v) for a, v in self.coding["actual"].items()}
+        changes, complete = [], True
+        for result in results:
+            address, identifier = result["address"], result["identifier"]
+            before = [d for d in self.coding["differences"]
+                      if d["ecu_address"] == address and d["identifier"] == identifier]
+            back = result.get("read_back")
+            if back is None:
+                complete = False
+                actual.get(address, {}).pop(identifier, None)
+            else:
+                actual.setdefault(address, {})[identifier] = back
+            changes += [d | {"verified": back is not None and back.get(d["parameter"]) == d["to"],
+                             "detail": result.get("error")} for d in before]
+        self.coding = {**self.coding, "state": "read" if complete else "unverified", "run_id": run_id,
+                       "actual": actual,
+                       "written": self.coding["written"] + [{"run_id": run_id, "at": now.isoformat(),
+                                                             "changes": changes}]}
+        return changes
+
+    def coding_failed(self):
+        """A write run the agent reported failed: nothing it says of the ECUs is believed until read again."""
+        self.coding = {**self.coding, "state": "unverified"}

@@ -5,8 +5,8 @@ their labour times, and close it with a service record and a PDF report. The rul
 domain.DiagnosisRun's."""
 from sqlalchemy import select
 
-from services.programming import domain
-from services.programming.models import Access, DiagnosisAccount, DiagnosisRun, JobCard
+from services.programming import coding, descriptions, domain
+from services.programming.models import Access, Account, CodingRules, DiagnosisAccount, DiagnosisRun, JobCard
 from services.programming.report import job_report
 from services.programming.use_cases import (AccountTime, _publish, _seen, _usable, _workshops_agent, authenticate,
                                             looked_at, watch_each)
@@ -17,20 +17,29 @@ from services.shared.errors import Conflict, NotFound, PaymentRequired, Unavaila
 ACCESS = AccessBook(Access)  # billing's VIN passes and access to technical information, as programming keeps them
 
 
+ACCOUNTS = {"diagnosis": DiagnosisAccount, "programming": Account}
+
+
 def diagnosis_time(s, operator_id):
     return AccountTime(s, operator_id, DiagnosisAccount)
 
 
-def _payment(ctx, s, operator_id, vin, seconds, reserve=True):
-    """Who pays a run: a VIN pass for the car, else `seconds` of remote-diagnosis time reserved now (all of them
+def run_time(s, operator_id, kind):
+    """The paid time a run of `kind` runs on: programming time for coding, remote-diagnosis time otherwise."""
+    return AccountTime(s, operator_id, ACCOUNTS[domain.run_scope(kind)])
+
+
+def _payment(ctx, s, operator_id, vin, seconds, reserve=True, kind="quick_test"):
+    """Who pays a run: a VIN pass for the car, else `seconds` of the run's paid time reserved now (all of them
     or none: nothing runs unpaid). A 402 names what to buy."""
-    if ACCESS.allows(s, operator_id, "diagnosis", vin, ctx.now):
+    scope = domain.run_scope(kind)
+    if ACCESS.allows(s, operator_id, scope, vin, ctx.now):
         return "vin_pass", 0
-    time = diagnosis_time(s, operator_id)
+    time = run_time(s, operator_id, kind)
     if time.available() < seconds or (reserve and time.reserve(seconds) < seconds):
-        refused = domain.no_diagnosis_time()
+        refused = domain.no_diagnosis_time() if scope == "diagnosis" else domain.no_programming_time()
         raise PaymentRequired(refused.code, refused.message, refused.details | {
-            "seconds_needed": seconds, "tariffs": ctx.offer("diagnosis")})
+            "seconds_needed": seconds, "tariffs": ctx.offer(scope)})
     return "time", seconds if reserve else 0
 
 
@@ -92,7 +101,16 @@ def _view(ctx, s, job, actor):
         "runs": [_run_view(r, ctx.now) for r in runs],
         "findings": _findings(ctx, actor, job, runs) if actor is not None else [],
         "diagnosis_seconds_left": diagnosis_time(s, job.operator_id).available(),
-        "vin_pass": ACCESS.allows(s, job.operator_id, "diagnosis", job.vin, ctx.now)}
+        "programming_seconds_left": AccountTime(s, job.operator_id, Account).available(),
+        "vin_pass": ACCESS.allows(s, job.operator_id, "diagnosis", job.vin, ctx.now),
+        "coding": _coding_view(job, runs)}
+
+
+def _coding_view(job, runs):
+    if job.coding is None:
+        return None
+    last = next((r for r in runs if r.id == job.coding["run_id"]), None)
+    return {**job.coding, "state": job.coding_state(last.state if last else None)}
 
 
 def get_run(ctx, actor, job_id, run_id):
@@ -148,10 +166,13 @@ def _checks(ecu, names, runs):
 
 
 def start_run(ctx, actor, job_id, payload):
-    """Queue a piece of diagnosis for the job's agent, paid before it is queued."""
+    """Queue a piece of diagnosis or coding for the job's agent, paid before it is queued. A coding write writes
+    what the last read found different from the order's target, never what a client sends."""
     domain.require_diagnostician(actor)
     kind = payload["kind"]
     params = domain.run_params(kind, payload)
+    order_version = ctx.describe(_car_of(ctx, actor, job_id))["order_version"] if kind in domain.CODING_RUNS \
+        else None
     with ctx.store.transaction() as uow:
         s = uow.session
         job = _mine(s, actor, job_id, lock=True)
@@ -165,10 +186,33 @@ def start_run(ctx, actor, job_id, payload):
         if busy:
             raise Conflict("RUN_IN_PROGRESS", "A diagnosis run of this job is still going: wait for it.",
                            {"run_id": busy})
-        paid_by, reserved = _payment(ctx, s, job.operator_id, job.vin, domain.run_seconds(kind, params))
+        if kind in domain.CODING_RUNS:
+            _require_rules(s)
+        if kind == "write_coding":
+            last = s.get(DiagnosisRun, job.coding["run_id"]) if job.coding else None
+            params = {"writes": job.coding_writes(order_version, last.state if last else None)}
+        paid_by, reserved = _payment(ctx, s, job.operator_id, job.vin, domain.run_seconds(kind, params), kind=kind)
         run = DiagnosisRun.queue(new_id(), job, kind, params, paid_by, reserved, ctx.now)
         s.add(run)
+        if kind == "write_coding":
+            job.coding_writing(run.id)
         return _run_view(run, ctx.now)
+
+
+def _car_of(ctx, actor, job_id):
+    with ctx.store.read() as s:
+        return _mine(s, actor, job_id).vin
+
+
+def _rules(s):
+    found = s.scalar(select(CodingRules).order_by(CodingRules.imported_at.desc()).limit(1))
+    return found.rules if found else None
+
+
+def _require_rules(s):
+    if _rules(s) is None:
+        raise Conflict("NO_CODING_RULES", "The manufacturer's coding rules are not imported yet: coding waits for "
+                       "them (they come with the software catalogue).", {"field": "kind"})
 
 
 def choose_operations(ctx, actor, job_id, payload):
@@ -306,7 +350,13 @@ def samples(ctx, credentials, run_id, payload):
 
 
 def run_report(ctx, credentials, run_id, payload):
-    """The agent's result of a run; a quick test's fault memory goes onto the job card."""
+    """The agent's result of a run; a quick test's fault memory goes onto the job card, a coding read's coding
+    with its target and differences, a coding write's read-back with each change verified (CodingWritten)."""
+    order = None
+    with ctx.store.read() as s:
+        found = s.get(DiagnosisRun, run_id)
+        if found is not None and found.kind == "read_coding" and payload["outcome"] == "done":
+            order = ctx.describe(found.vin)  # the order as it stands when the coding was read
     with ctx.store.transaction() as uow:
         s = uow.session
         run = _agents_run(s, credentials, run_id, ctx.now)
@@ -314,6 +364,8 @@ def run_report(ctx, credentials, run_id, payload):
             return _run_view(run, ctx.now)
         job = s.get(JobCard, run.job_id, with_for_update=True)
         result = payload.get("result")
+        if run.kind in domain.CODING_RUNS:
+            _coding_report(ctx, uow, run, job, payload["outcome"], result, order)
         if run.kind == "quick_test" and payload["outcome"] == "done":
             if not result or result.get("ecus") is None:
                 raise invalid_field("RESULT_REQUIRED", "result.ecus", "required_for_quick_test",
@@ -324,16 +376,77 @@ def run_report(ctx, credentials, run_id, payload):
                                     "The report names an ECU this car does not have.")
             job.tested(result["ecus"])
         facts = run.finish(payload["outcome"], result, payload.get("detail"), ctx.now,
-                           diagnosis_time(s, run.operator_id))
+                           run_time(s, run.operator_id, run.kind))
         _publish(uow, run, facts)
         return _run_view(run, ctx.now)
+
+
+def _coding_report(ctx, uow, run, job, outcome, result, order):
+    """A coding run's result, checked against the layouts (what an ECU holds must be what its ODX allows, on an
+    ECU of the car) before it goes onto the job."""
+    s = uow.session
+    if outcome != "done":
+        if run.kind == "write_coding":
+            job.coding_failed()
+        return
+    layouts, names = descriptions.layouts(s), {e["address"]: e["name"] for e in job.ecus}
+    if run.kind == "read_coding":
+        if not result or result.get("ecus") is None:
+            raise invalid_field("RESULT_REQUIRED", "result.ecus", "required_for_read_coding",
+                                "A coding read reports every ECU it asked.")
+        actual = {e["address"]: e["coding"] for e in result["ecus"] if e.get("coding") is not None}
+        for address, held in actual.items():
+            _check_held(layouts, names, address, held, "result.ecus")
+        wanted = coding.target(_rules(s), layouts, job.ecus, order)
+        job.coding_read(run.id, actual, wanted, coding.differences(layouts, job.ecus, actual, wanted),
+                        order["order_version"], ctx.now)
+        return
+    asked = {(w["ecu_address"], w["identifier"]) for w in run.params["writes"]}
+    writes = (result or {}).get("writes") or []
+    if {(w["address"], w["identifier"]) for w in writes} != asked:
+        raise invalid_field("WRITES_NOT_ASKED", "result.writes", "the_writes_of_the_run",
+                            "A coding write reports each write of its run, and only those.")
+    for w in writes:
+        if w.get("read_back") is not None:
+            _check_held(layouts, names, w["address"], {w["identifier"]: w["read_back"]}, "result.writes")
+    changes = job.coding_written(run.id, writes, ctx.now)
+    job.coding = {**job.coding, "differences": coding.differences(layouts, job.ecus, job.coding["actual"],
+                                                                  job.coding["target"])}
+    for address in sorted({c["ecu_address"] for c in changes}):
+        mine = [c for c in changes if c["ecu_address"] == address]
+        uow.emit("CodingWritten", {
+            "job_id": job.id, "run_id": run.id, "operator_id": job.operator_id, "vin": job.vin,
+            "ecu_address": address, "ecu_type": coding.ecu_type(names[address]),
+            "changes": [{"identifier": c["identifier"], "parameter": c["parameter"], "old_value": c["from"],
+                         "new_value": c["to"], "verified": c["verified"]} for c in mine],
+            "written_at": ctx.now}, subject=job.vin)
+
+
+def _check_held(layouts, names, address, held, field):
+    """What an agent says an ECU holds must be an ECU of the car, coding its ODX describes, values it allows."""
+    if address not in names:
+        raise invalid_field("ECU_NOT_IN_CAR", field, "an_ecu_of_the_car", f"The car has no ECU {address}.")
+    codings = layouts.get(coding.ecu_type(names[address]), {})
+    for identifier, values in held.items():
+        if identifier not in codings:
+            raise invalid_field("CODING_NOT_IN_ODX", field, "a_coding_identifier_of_the_ecu",
+                                f"{names[address]} has no coding identifier {identifier!r} in its ODX.")
+        allowed = coding.parameters(codings[identifier])
+        for parameter, value in values.items():
+            refused = parameter not in allowed and f"{parameter!r} is not one of its parameters" or \
+                allowed[parameter].refusal(value)
+            if refused:
+                raise invalid_field("CODING_VALUE_NOT_ALLOWED", field, "a_value_the_odx_allows",
+                                    f"{names[address]} {identifier}: {refused}.")
 
 
 def watch_runs(ctx):
     with ctx.store.read() as s:
         live = looked_at(s, DiagnosisRun, domain.DiagnosisRun, DiagnosisRun.state.in_(("queued", "running")))
-        due = [r.id for r in live if r.due(ctx.now, ctx.rules)]
-    return watch_each(ctx, DiagnosisRun, due, DiagnosisAccount)
+        due = [r for r in live if r.due(ctx.now, ctx.rules)]
+    coded = [r.id for r in due if r.kind in domain.CODING_RUNS]
+    return watch_each(ctx, DiagnosisRun, [r.id for r in due if r.kind not in domain.CODING_RUNS],
+                      DiagnosisAccount) + watch_each(ctx, DiagnosisRun, coded, Account)
 
 
 def user_deactivated(ctx, uow, user_id):
@@ -343,8 +456,7 @@ def user_deactivated(ctx, uow, user_id):
                      .where(JobCard.user_id == user_id, DiagnosisRun.state.in_(("queued", "running")))
                      .order_by(DiagnosisRun.id).with_for_update(of=DiagnosisRun)).all()
     for run in runs:
-        _publish(uow, run, run.stopped(domain.DEACTIVATED, ctx.now, AccountTime(s, run.operator_id,
-                                                                                 DiagnosisAccount)))
+        _publish(uow, run, run.stopped(domain.DEACTIVATED, ctx.now, run_time(s, run.operator_id, run.kind)))
 
 
 # ---- billing's facts ---------------------------------------------------------------------------------------------

@@ -214,6 +214,8 @@ class JobCard(JobCardRules, Base):
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     service_record_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
     report_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # the car's coding as last read, its target and what differs, and what was written (domain.JobCard.coding_*)
+    coding: Mapped[dict | None] = mapped_column(JSON, nullable=True)
 
 
 class DiagnosisRun(DiagnosisRunRules, Base):
@@ -237,6 +239,15 @@ class DiagnosisRun(DiagnosisRunRules, Base):
     last_contact_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     seconds_used: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class CodingRules(Base):
+    """The manufacturer's coding rules as the software catalogue shipped them (services.programming.coding):
+    the newest import is the one coding jobs target with."""
+    __tablename__ = "coding_rules"
+    version: Mapped[str] = mapped_column(String(40), primary_key=True)
+    rules: Mapped[list] = mapped_column(JSON)
+    imported_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
 
 
 class DiagnosticDescription(Base):

@@ -241,7 +241,7 @@ class TaskOut(Output):
 
 # ---- diagnosis and the job card ----
 
-RUN_KINDS = ("quick_test", "live_data", "routine", "clear")
+RUN_KINDS = ("quick_test", "live_data", "routine", "clear", "read_coding", "write_coding")
 NAME = validate.Regexp(r"^[a-z][a-z0-9_]{0,63}$", error="a name from the ECU's ODX, e.g. engine_speed")
 
 
@@ -334,12 +334,25 @@ class EcuResultIn(Input):
     dtcs = fields.List(fields.Nested(DtcIn), load_default=list, validate=validate.Length(max=200))
     identifiers = fields.List(fields.Nested(OfferedIn), load_default=list, validate=validate.Length(max=200))
     routines = fields.List(fields.Nested(OfferedIn), load_default=list, validate=validate.Length(max=100))
+    coding = fields.Dict(keys=fields.String(validate=NAME), values=fields.Dict(
+        keys=fields.String(validate=NAME), values=fields.Raw()), load_default=None, allow_none=True,
+        validate=validate.Length(max=64), metadata={"description": "read_coding: {identifier: {parameter: value}}"})
+
+
+class CodingWriteIn(Input):
+    address = fields.String(required=True, validate=ADDRESS)
+    identifier = fields.String(required=True, validate=NAME)
+    written = fields.Boolean(required=True)
+    read_back = fields.Dict(keys=fields.String(validate=NAME), values=fields.Raw(), load_default=None,
+                            allow_none=True, validate=validate.Length(max=64))
+    error = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=300))
 
 
 class RunResultIn(Input):
-    """A quick test's or a clear's `ecus`, or a routine's `result`."""
+    """A quick test's, a clear's or a coding read's `ecus`, a routine's `result`, a coding write's `writes`."""
     ecus = fields.List(fields.Nested(EcuResultIn), validate=validate.Length(max=100))
     result = fields.String(validate=validate.OneOf(("passed", "failed")))
+    writes = fields.List(fields.Nested(CodingWriteIn), validate=validate.Length(max=200))
 
 
 class RunReport(Input):
@@ -435,7 +448,12 @@ class JobOut(JobSummary):
     findings = fields.List(fields.Dict(), metadata={
         "description": "each fault code with its fault-code document and ranked repair instructions (AIR)"})
     diagnosis_seconds_left = fields.Integer()
+    programming_seconds_left = fields.Integer(metadata={"description": "what pays coding"})
     vin_pass = fields.Boolean()
+    coding = fields.Dict(allow_none=True, metadata={
+        "description": "the car's coding: state (read, writing, unverified), actual and target by ECU address, "
+                       "the differences in words (ecu, label, from, to), and each write with its changes verified "
+                       "against the read-back"})
 
 
 class LinkOut(Output):

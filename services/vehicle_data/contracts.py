@@ -35,9 +35,19 @@ class ServiceRecordAdded(Contract):
     work_codes = fields.List(fields.String(), required=True)
 
 
+class OptionRetrofitted(Contract):
+    vin = Vin(required=True)
+    option = fields.String(required=True)
+    order_version = fields.Integer(required=True, validate=validate.Range(min=1))
+    operator_id = Id()
+    user_id = Id()
+    retrofitted_at = When()
+
+
 FACTS = facts(
     "vehicle_data",
     VehicleViewed=(VehicleViewed, "A user read a car's build data, service history, maintenance or campaigns."),
     ServiceRecordAdded=(ServiceRecordAdded, "A workshop recorded service work."),
     VehiclesExported=(VehiclesExported, "A workshop took a page of the registry's build data for a mirror."),
+    OptionRetrofitted=(OptionRetrofitted, "A workshop added an option to a car's order: its coding follows it."),
 )

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from services.billing.access import covers as shared_covers
-from services.shared.errors import Forbidden, PaymentRequired, invalid_field
+from services.shared.errors import Conflict, Forbidden, PaymentRequired, invalid_field
 
 HERE = Path(__file__).parent
 CORRECTION_DAYS = 14
@@ -42,6 +42,23 @@ def require_registry_access(accesses, now, tariffs):
         raise PaymentRequired("VEHICLE_DATA_ACCESS_REQUIRED", "Exporting the registry needs access to vehicle data "
                               "for every car: technical information for an hour or longer (a VIN pass opens one "
                               "car).", {"tariffs": tariffs()})
+
+
+# ---- the order: retrofits -------------------------------------------------------------------------------------
+
+RETROFITTERS = ("owner", "admin", "technician")
+
+
+def require_retrofitter(actor):
+    if actor.get("role") not in RETROFITTERS:
+        raise Forbidden("ROLE_NOT_ALLOWED", "A workshop's users record the options they fit.",
+                        {"role": actor.get("role")})
+
+
+def require_new_option(option, options):
+    if option in options:
+        raise Conflict("OPTION_IN_ORDER", f"The car's order has {option} already: nothing to retrofit.",
+                       {"field": "option"})
 
 
 # ---- service records ------------------------------------------------------------------------------------------

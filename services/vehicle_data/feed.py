@@ -7,7 +7,7 @@ campaign code again replaces that campaign).
 
 Format (`"format": "aos-vehicle-feed/1"`):
   vehicles: [{vin, series, model_code, engine_code, transmission, production_date (YYYY-MM-DD), paint,
-              options: [code], ecus: [{address (0x12), name, hardware_part_number, software_version}]}]
+              options: [code], country (the market, optional), ecus: [{address (0x12), name, hardware_part_number, software_version}]}]
   campaigns: [{code, kind (recall|service), title, description, published_on, series: [], model_codes: [],
                produced_from, produced_until, vins: []}]   (optional)
 A feed with any bad row is refused whole, every problem listed as `file: row: field: rule`
@@ -48,6 +48,8 @@ class FeedVehicle(Input):
     production_date = fields.Date(required=True)
     paint = Word(60)
     options = fields.List(fields.String(validate=validate.Length(1, 10)), load_default=list)
+    country = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(
+        r"^[A-Z]{2}$", error="the market it was built for: two capital letters (ISO 3166), e.g. DE"))
     ecus = fields.List(fields.Nested(FeedEcu), load_default=list)
 
 

@@ -27,6 +27,7 @@ class Vehicle(Base):
     production_date: Mapped[date] = mapped_column(Date)
     paint: Mapped[str] = mapped_column(String(60))
     options: Mapped[list] = mapped_column(JSON)
+    country: Mapped[str | None] = mapped_column(String(2), nullable=True)  # the market it was built for
     imported_at: Mapped[datetime] = mapped_column(UtcDateTime())
     # grows with every import of the car: where partners' mirrors of the registry stand (a change feed's cursor)
     revision: Mapped[int] = mapped_column(BigInteger, index=True, default=0)
@@ -42,6 +43,20 @@ class Ecu(Base):
     name: Mapped[str] = mapped_column(String(80))
     hardware_part_number: Mapped[str] = mapped_column(String(20))
     software_version: Mapped[str] = mapped_column(String(40))
+
+
+class Retrofit(Base):
+    """An option a workshop fitted after the car was built: its order's next version (the manufacturer's feed
+    replaces build data, never these). Coding follows the order with them (services.programming.coding)."""
+    __tablename__ = "retrofits"
+    __table_args__ = (UniqueConstraint("vin", "option"), UniqueConstraint("vin", "version"))
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    vin: Mapped[str] = mapped_column(String(17), index=True)
+    option: Mapped[str] = mapped_column(String(10))
+    version: Mapped[int] = mapped_column(Integer)  # the order's version it made: 1 for the first retrofit
+    operator_id: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[str] = mapped_column(String(64))
+    added_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class Campaign(Base):

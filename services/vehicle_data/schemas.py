@@ -58,14 +58,35 @@ class BuildOut(Output):
     transmission = fields.String()
     production_date = fields.Date()
     paint = fields.String()
-    options = fields.List(fields.String())
+    options = fields.List(fields.String(), metadata={"description": "as built, and as retrofitted since"})
+    country = fields.String(allow_none=True, metadata={"description": "the market it was built for"})
+
+
+class RetrofitOut(Output):
+    option = fields.String()
+    version = fields.Integer(metadata={"description": "the order's version it made"})
+    added_at = fields.DateTime()
+
+
+class VehicleOrderOut(BuildOut):
+    order_version = fields.Integer(metadata={"description": "0 as built, then one more per retrofit"})
+    retrofits = fields.List(fields.Nested(RetrofitOut))
+
+
+class RetrofitInput(Input):
+    option = fields.String(required=True, validate=validate.Regexp(
+        r"^S[0-9A-Z]{3}$", error="an option code: S and three capital letters or digits, e.g. S3AC"))
+
+
+class RetrofittedOut(VehicleOrderOut):
+    vin = fields.String()
 
 
 class VehicleOut(Output):
     decoded = fields.Nested(DecodedVinOut)
     registered = fields.Boolean(metadata={"description": "the manufacturer's registry knows this VIN"})
     access = fields.Boolean(metadata={"description": "build data and ECUs are shown: the workshop has access"})
-    build = fields.Nested(BuildOut, allow_none=True)
+    build = fields.Nested(VehicleOrderOut, allow_none=True)
     ecus = fields.List(fields.Nested(EcuOut), allow_none=True)
     offer = fields.Dict(allow_none=True, metadata={"description": "without access: what to buy to see the rest"})
 

@@ -56,6 +56,10 @@ class VehicleDataService(FollowsAccess):
         return dump(s.ServiceHistory, use_cases.history(self._ctx(), reader, vin))
 
     @api
+    def retrofit(self, actor, vin, payload):
+        return dump(s.RetrofittedOut, use_cases.retrofit(self._ctx(), actor, vin, load(s.RetrofitInput, payload)))
+
+    @api
     def add_service_record(self, actor, vin, payload):
         record = use_cases.add_record(self._ctx(), actor, vin, load(s.ServiceRecordInput, payload))
         return dump(s.ServiceRecordOut, record)
@@ -85,7 +89,7 @@ class VehicleDataService(FollowsAccess):
     @api
     def describe(self, vin):
         described = use_cases.describe(self._ctx(), vin)
-        return dump(s.BuildOut, described) | {"vin": described["vin"], "model_year": described["model_year"],
+        return dump(s.VehicleOrderOut, described) | {"vin": described["vin"], "model_year": described["model_year"],
                                                "ecus": [dump(s.EcuOut, e) for e in described["ecus"]]}
 
     # ---- facts ----

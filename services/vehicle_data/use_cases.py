@@ -9,7 +9,7 @@ from services.shared import mirror
 from services.shared.database import new_id
 from services.shared.errors import NotFound
 from services.vehicle_data import domain, metrics, vin as vins
-from services.vehicle_data.models import Access, Campaign, Ecu, ServiceRecord, Vehicle, Workshop
+from services.vehicle_data.models import Access, Campaign, Ecu, Retrofit, ServiceRecord, Vehicle, Workshop
 from services.vehicle_data.settings import VehicleDataSettings
 
 
@@ -70,7 +70,7 @@ def vehicle(ctx, actor, text):
             return answer
         answer["access"] = True
         if found is not None:
-            answer["build"] = _build(found)
+            answer["build"] = _order(s, found)
             answer["ecus"] = _ecus(s, checked)
             _viewed(ctx, uow, actor, checked, "build_data")
         return answer
@@ -82,13 +82,45 @@ def describe(ctx, text):
     with ctx.store.read() as s:
         found = _vehicle(s, checked)
         decoded = vins.decode(checked, built=found.production_date)
-        return {"vin": checked, "model_year": decoded.model_year, **_build(found), "ecus": _ecus(s, checked)}
+        return {"vin": checked, "model_year": decoded.model_year, **_order(s, found), "ecus": _ecus(s, checked)}
 
 
 def _build(v):
     return {"series": v.series, "model_code": v.model_code, "engine_code": v.engine_code,
             "transmission": v.transmission, "production_date": v.production_date, "paint": v.paint,
-            "options": v.options}
+            "options": v.options, "country": v.country}
+
+
+def _order(session, v):
+    """The car's order as it stands: its build data with the options workshops retrofitted since, and its
+    version (0 as built, then one per retrofit)."""
+    fitted = session.scalars(select(Retrofit).where(Retrofit.vin == v.vin).order_by(Retrofit.version)).all()
+    return _build(v) | {"options": sorted(set(v.options) | {r.option for r in fitted}),
+                        "order_version": len(fitted),
+                        "retrofits": [{"option": r.option, "version": r.version, "added_at": r.added_at}
+                                      for r in fitted]}
+
+
+def retrofit(ctx, actor, text, payload):
+    """An option added to the car's order by the workshop that fitted it: the order's next version, in the trail
+    (OptionRetrofitted); the coding job then targets it. Needs access to the car's data, as reading it does."""
+    domain.require_retrofitter(actor)
+    checked = vins.check(text)
+    option = payload["option"]
+    with ctx.store.transaction() as uow:
+        s = uow.session
+        found = _vehicle(s, checked)
+        _require(ctx, s, actor, checked)
+        order = _order(s, found)
+        domain.require_new_option(option, order["options"])
+        version = order["order_version"] + 1
+        s.add(Retrofit(id=new_id(), vin=checked, option=option, version=version, operator_id=actor["operator_id"],
+                       user_id=actor["user_id"], added_at=ctx.now))
+        uow.emit("OptionRetrofitted", {"vin": checked, "option": option, "order_version": version,
+                                       "operator_id": actor["operator_id"], "user_id": actor["user_id"],
+                                       "retrofitted_at": ctx.now}, subject=checked)
+        s.flush()
+        return {"vin": checked, **_order(s, found)}
 
 
 def _ecu(e):
