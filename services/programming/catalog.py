@@ -95,15 +95,20 @@ def coding_rules(folder, session):
     return data
 
 
+def import_rules(folder, session, now):
+    """The catalogue's coding rules kept, once per version (checked whole first)."""
+    rules = coding_rules(folder, session)
+    if rules is not None and session.get(CodingRules, rules["version"]) is None:
+        session.add(CodingRules(version=rules["version"], rules=rules["rules"], imported_at=now))
+
+
 def import_catalog(folder, engine, blobs, public_key):
     packages = check(folder, public_key)
     now = datetime.now(timezone.utc)
     Session = sessionmaker(engine)
     stored = 0
     with Session() as s, s.begin():
-        rules = coding_rules(folder, s)
-        if rules is not None and s.get(CodingRules, rules["version"]) is None:
-            s.add(CodingRules(version=rules["version"], rules=rules["rules"], imported_at=now))
+        import_rules(folder, s, now)
         for item, manifest, image in packages:
             blobs.put_once(package_key(manifest["sha256"]), image, "application/octet-stream")
             package_id = f"{item['ecu_address']}-{item['software_version']}"

@@ -807,9 +807,10 @@ class JobCard:
             raise invalid_field("ECU_NOT_IN_CAR", "ecu_address", "an_ecu_of_the_car", f"The car has no ECU {address}.")
 
     def require_tested(self):
-        if self.before is None:
-            raise Conflict("QUICK_TEST_FIRST", "Run a quick test before closing: the job records the fault memory "
-                           "as found.", {"field": "job_id"})
+        """A job closes on a record of the car: its fault memory as found, or the coding it read."""
+        if self.before is None and self.coding is None:
+            raise Conflict("QUICK_TEST_FIRST", "Run a quick test (or read the coding) before closing: the job "
+                           "records the car as found.", {"field": "job_id"})
 
     def cleared(self, now):
         if self.before is None:

@@ -54,8 +54,16 @@ def open_job(ctx, actor, payload):
         s = uow.session
         agent = _workshops_agent(s, actor, payload["agent_id"])
         _usable(agent)
-        # a job is for diagnosing: without a pass or time for a quick test, 402 with the offer, nothing written
-        _payment(ctx, s, actor["operator_id"], vin, domain.RUN_SECONDS["quick_test"], reserve=False)
+        # a job is for diagnosing or coding: without a pass or time for either, 402 with the offer, nothing written
+        try:
+            _payment(ctx, s, actor["operator_id"], vin, domain.RUN_SECONDS["quick_test"], reserve=False)
+        except PaymentRequired as refused:
+            try:
+                _payment(ctx, s, actor["operator_id"], vin, domain.RUN_SECONDS["read_coding"], reserve=False,
+                         kind="read_coding")
+            except PaymentRequired as too:
+                raise PaymentRequired(refused.code, refused.message + " Coding needs programming time.",
+                                      refused.details | {"tariffs": refused.details["tariffs"] + too.details["tariffs"]})
         job = JobCard.open(new_id(), actor, vin, agent.id, payload["complaint"], payload["odometer_km"],
                            payload["labour_rate_cents"], country,
                            [{"address": e["address"], "name": e["name"]} for e in car["ecus"]], ctx.now)
