@@ -23,7 +23,8 @@ from pathlib import Path
 
 import requests
 
-from agent.diagnose import Diagnosis, clear_all, quick_test, read_coding, sample, write_coding
+from agent.diagnose import (Diagnosis, backup_unit, clear_all, quick_test, read_coding, restore_unit, sample,
+                            write_coding)
 from agent.flash import Ecu, Failure
 from automotive import manifest
 from automotive.odx import Library
@@ -166,6 +167,15 @@ class Agent:
             return bytes.fromhex(answer["key"])
         self._task(path, job, key_for, lambda ecu: ecu.program_key(job["slot"], bytes.fromhex(job["key_id"])))
 
+    def do_pair_ecu(self, job):
+        """A theft-relevant replacement paired with the car, in a workshop's SERMI security job: its challenge
+        read, the pairing token asked for this task, written."""
+        path = f"/agents/tasks/{job['task_id']}"
+
+        def token_for(challenge):
+            return bytes.fromhex(self._post(path + "/pairing-token", {"challenge": challenge.hex()})["token"])
+        self._task(path, job, self._no_key, lambda ecu: ecu.pair(token_for))
+
     def do_unlock_gateway(self, job):
         """The secure gateway unlocked online: its challenge read, AOS's token for it written."""
         path = f"/agents/tasks/{job['task_id']}"
@@ -185,6 +195,13 @@ class Agent:
                 result = {"ecus": quick_test(self.host, self.port, job["targets"], self.library)}
             elif kind == "read_coding":
                 result = {"ecus": read_coding(self.host, self.port, job["targets"], self.library)}
+            elif kind in ("backup_ecu", "restore_ecu"):
+                ecu = job["targets"][0]
+                description = self.library.of(ecu["name"])
+                if description is None:
+                    raise Failure(kind, "refused", f"no ODX description for {ecu['name']}")
+                result = {"unit": backup_unit(self.host, self.port, ecu, description) if kind == "backup_ecu" else
+                          restore_unit(self.host, self.port, ecu, description, params)}
             elif kind == "write_coding":
                 result = {"writes": write_coding(self.host, self.port, params["writes"], job["targets"],
                                                  self.library, self.after_coding_write)}

@@ -11,6 +11,7 @@ from udsoncan.exceptions import NegativeResponseException
 
 from agent.flash import Ecu, Failure
 from automotive.odx import SESSIONS
+from automotive.uds import BLANK_VIN, DID_HARDWARE, DID_PAIRED, DID_SERIAL, DID_SOFTWARE, DID_VIN
 
 ALL_STATUS = 0xFF
 # the DoIP entity's refusals of a diagnostic message (ISO 13400-2, table 29)
@@ -99,6 +100,26 @@ class Diagnosis(Ecu):
                 raise Failure(f"read coding {name}", "refused", f"the ECU holds {answer[3:].hex()}, which its "
                               "ODX layout does not decode")
         return out
+
+    def identity(self):
+        """What the unit says it is: part number, software, serial, the car's VIN (None: blank, a new unit), and
+        for a theft-relevant unit whether it is paired to its car."""
+        def text(did, step):
+            return bytes(self.ask(step, [0x22, did >> 8, did & 0xFF])[3:])
+        vin = text(DID_VIN, "read the VIN")
+        try:
+            paired = bool(self.ask("read the pairing", [0x22, DID_PAIRED >> 8, DID_PAIRED & 0xFF])[3])
+        except Failure:
+            paired = None  # not a unit that pairs
+        return {"hardware_part_number": text(DID_HARDWARE, "read the part number").decode(),
+                "software_version": text(DID_SOFTWARE, "read the software version").decode(),
+                "serial_number": text(DID_SERIAL, "read the serial number").decode(),
+                "vin": None if vin == BLANK_VIN else vin.decode("ascii", "replace"), "paired": paired}
+
+    def adaptations(self):
+        """{identifier: value} of what the ODX marks as carried over to a replacement."""
+        return {r["name"]: r["value"] for r in self.live(self.description.carried_over)} \
+            if self.description.carried_over else {}
 
     def write_coding(self, layout, values):
         """One identifier written in the session its ODX names (0x2E); a refusal raises in words."""
@@ -207,3 +228,37 @@ def write_coding(host, port, writes, ecus, library, after_write=lambda: None):
             entry["error"] = f"{failure.step}: {failure.detail}"
         out.append(entry)
     return out
+
+
+# ---- a unit replaced: backed up before the swap, restored after it --------------------------------------------
+
+def backup_unit(host, port, ecu, description):
+    """What the old unit holds that its replacement takes over: who it is, its coding, its carried-over values."""
+    with Diagnosis(host, port, int(ecu["address"], 16), description) as connection:
+        return {"address": ecu["address"], **connection.identity(), "coding": connection.coding(),
+                "adaptations": connection.adaptations()}
+
+
+def restore_unit(host, port, ecu, description, params):
+    """The new unit made part of the car: identified (never the one backed up), the car's VIN written if blank
+    (another car's refused), the coding and the carried-over values written, then everything read back."""
+    address = ecu["address"]
+    with Diagnosis(host, port, int(address, 16), description) as connection:
+        found = connection.identity()
+        if params.get("old_serial") and found["serial_number"] == params["old_serial"]:
+            raise Failure("identify the new unit", "refused", f"the unit at {address} is the one backed up (serial "
+                          f"{found['serial_number']}): swap it first")
+        connection.ask("open the extended session", [0x10, 0x03])
+        if found["vin"] is None:
+            connection.ask("write the VIN", [0x2E, DID_VIN >> 8, DID_VIN & 0xFF, *params["vin"].encode()])
+        elif found["vin"] != params["vin"]:
+            raise Failure("write the VIN", "refused", f"the unit holds another car's VIN ({found['vin']}): it is "
+                          "not a new unit for this car")
+        for identifier, values in sorted(params["coding"].items()):
+            connection.write_coding(description.codings[identifier], values)
+        connection.ask("open the extended session", [0x10, 0x03])
+        for name, value in sorted(params["adaptations"].items()):
+            did = description.dids[name]
+            connection.ask(f"restore {name}", [0x2E, did.number >> 8, did.number & 0xFF, *did.encode(value)])
+        return {"address": address, "found": found, **connection.identity(), "coding": connection.coding(),
+                "adaptations": connection.adaptations()}

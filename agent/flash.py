@@ -17,8 +17,8 @@ from udsoncan.client import Client
 from udsoncan.exceptions import NegativeResponseException, TimeoutException, UnexpectedResponseException
 
 from automotive.uds import (CHECK, DID_HARDWARE, DID_KEYS, DID_SOFTWARE, DID_STATE, DID_VOLTAGE, ERASE,
-                            MIN_PROGRAMMING_VOLTAGE_MV as MIN_VOLTAGE_MV, PROGRAMMING_LEVEL, TESTER_ADDRESS, UNLOCK,
-                            UNLOCK_CHALLENGE)
+                            MIN_PROGRAMMING_VOLTAGE_MV as MIN_VOLTAGE_MV, PAIR, PAIR_CHALLENGE, PROGRAMMING_LEVEL,
+                            TESTER_ADDRESS, UNLOCK, UNLOCK_CHALLENGE)
 
 log = logging.getLogger(__name__)
 
@@ -211,6 +211,16 @@ class Ecu:
             raise Failure("read the unlock challenge", "refused", "the gateway showed no challenge")
         if self._routine("unlock", UNLOCK, token_for(challenge)) != 0x00:
             raise Failure("unlock", "refused", "the gateway did not take the token")
+
+    def pair(self, token_for):
+        """A theft-relevant replacement paired: its one-time challenge read, the token `token_for(challenge)`
+        written (the car's VIN must be in it first)."""
+        answer = self._step("read the pairing challenge", self.client.start_routine, PAIR_CHALLENGE)
+        challenge = bytes(answer.service_data.routine_status_record or b"")
+        if len(challenge) != 8:
+            raise Failure("read the pairing challenge", "refused", "the unit showed no challenge")
+        if self._routine("pair", PAIR, token_for(challenge)) != 0x00:
+            raise Failure("pair", "refused", "the unit did not take the token")
 
     def _routine(self, name, routine, data=None):
         answer = self._step(name, self.client.start_routine, routine, data)

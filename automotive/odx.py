@@ -49,6 +49,10 @@ class Did:
         request = self.service.encode_request()
         return bytes(self.service.encode_positive_response(request, value=value))[3:]
 
+    def blank(self):
+        """A factory-new unit's bytes for it: the least its encoding holds."""
+        return bytes(self.size)
+
     def decode(self, data):
         """The physical value of the identifier's data bytes, through the ODX formula."""
         return self.service.decode_message(bytes([0x62, self.number >> 8, self.number & 0xFF]) + bytes(data)) \

@@ -8,6 +8,7 @@ import hmac
 KEY_BYTES = 4
 TOKEN_BYTES = 8
 UNLOCK = b"aos-gateway-unlock\x00"  # what an unlock token signs, apart from a seed's key
+PAIRING = b"aos-unit-pairing\x00"  # what a pairing token signs
 
 SECURE_GATEWAYS = ("ZGW",)  # the central gateway: its diagnostic access opens only with a one-time unlock token
 IMMOBILISERS = ("BDC", "CAS", "FEM", "EWS")  # the ECUs that hold a car's keys
@@ -28,6 +29,16 @@ def unlock_message(vin, challenge):
 def unlock_token(type_secret, vin, challenge):
     """What a gateway of a type accepts for its challenge."""
     return hmac.new(type_secret, unlock_message(vin, challenge), hashlib.sha256).digest()[:TOKEN_BYTES]
+
+
+def pairing_message(vin, challenge):
+    """What a pairing token answers: a theft-relevant unit's one-time challenge, in this car."""
+    return PAIRING + vin.encode() + challenge
+
+
+def pairing_token(type_secret, vin, challenge):
+    """What a theft-relevant unit of a type accepts to pair with car `vin`."""
+    return hmac.new(type_secret, pairing_message(vin, challenge), hashlib.sha256).digest()[:TOKEN_BYTES]
 
 
 def type_secret(master, ecu_type):

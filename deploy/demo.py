@@ -356,23 +356,26 @@ Ctrl-C stops everything.
 """
 
 
-USAGE = ("usage: python -m deploy.demo code | car state | car deliver | car repair FAULT | car inject FAULT\n"
-         "  car deliver: the demo car back as delivered (software levels, faults), for the next visitor\n"
-         "  car repair ignition_coil_1: the workshop replaced the part (the fault stops after a clear)")
+USAGE = ("usage: python -m deploy.demo code | car state | car deliver | car repair FAULT | car inject FAULT | "
+         "car swap ADDRESS\n"
+         "  car deliver: the demo car back as delivered (software levels, faults, units), for the next visitor\n"
+         "  car repair ignition_coil_1: the workshop replaced the part (the fault stops after a clear)\n"
+         "  car swap 0x60: a factory-new unit fitted at that address (no VIN, a new unit's coding)")
 
 
-def car(action, fault=None):
-    """The demo car's control (the simulator's loopback HTTP port): its state, a repair, delivery."""
+def car(action, what=None):
+    """The demo car's control (the simulator's loopback HTTP port): its state, a repair, a unit swapped,
+    delivery."""
     url = f"http://127.0.0.1:{DEMO_CAR_CONTROL_PORT}/{action}"
-    answer = requests.get(url, timeout=10) if action == "state" else requests.post(url, json={"fault": fault},
-                                                                                   timeout=10)
+    body = {"ecu": what} if action == "swap" else {"fault": what}
+    answer = requests.get(url, timeout=10) if action == "state" else requests.post(url, json=body, timeout=10)
     if answer.status_code != 200:
         raise SystemExit(answer.json().get("error", answer.text))
     return answer.json()
 
 
 def main(argv):
-    if argv[:1] == ["car"] and len(argv) in (2, 3) and argv[1] in ("state", "deliver", "repair", "inject"):
+    if argv[:1] == ["car"] and len(argv) in (2, 3) and argv[1] in ("state", "deliver", "repair", "inject", "swap"):
         print(json.dumps(car(argv[1], argv[2] if len(argv) == 3 else None), indent=1))
         return
     if argv[:1] != ["code"]:

@@ -7,6 +7,7 @@ import argparse
 import http.server
 import json
 import logging
+import os
 import socket
 import socketserver
 import struct
@@ -64,6 +65,7 @@ class Vehicle:
     def __init__(self, vin, ecus, eid=b"\x00\x1a\x37\x00\x00\x01", timings=None, condition=None):
         self.vin, self.eid = vin, eid
         self.ecus = {e.address: e for e in ecus}
+        self.built = dict(self.ecus)  # the units it left the factory with (a swap is undone on delivery)
         self.timings = timings or Timings()
         self.condition = condition
 
@@ -85,15 +87,26 @@ class Vehicle:
     def deliver(self):
         """The car as delivered: its ECUs' software, its faults, empty key slots (so every visitor can diagnose
         and flash it, not only the first)."""
+        self.ecus = dict(self.built)
         for ecu in self.ecus.values():
             ecu.deliver()
         if self.condition is not None:
             self.condition.reset()
 
+    def swap(self, address):
+        """The unit at `address` replaced by a factory-new one of the same part number: its own serial, no VIN,
+        a new unit's coding, nothing carried over; a theft-relevant one unpaired."""
+        old = self.ecus[address]
+        self.ecus[address] = Ecu(address, old.name, old.hardware_part_number, old.software_version, None, old.secret,
+                                 timings=old.timings, description=old.description, condition=old.condition,
+                                 serial=os.urandom(5).hex().upper())
+        return self.ecus[address]
+
     def state(self):
         return {"vin": self.vin, "faults": sorted(self.condition.faults) if self.condition else [],
                 "ecus": [{"address": f"0x{a:02X}", "name": e.name, "software_version": e.software_version,
-                          "coding": e.coding_values()} for a, e in sorted(self.ecus.items())]}
+                          "serial": e.serial, "vin": e.vin, "paired": e.paired, "coding": e.coding_values()}
+                         for a, e in sorted(self.ecus.items())]}
 
     def set_voltage(self, millivolts):
         for ecu in self.ecus.values():
@@ -364,7 +377,8 @@ class Simulator:
 
 class Control(http.server.BaseHTTPRequestHandler):
     """The workshop's hands on the simulated car (loopback only): `GET /state`, `POST /repair` or `POST /inject`
-    with {"fault": ...}, `POST /deliver` (back as delivered)."""
+    with {"fault": ...}, `POST /swap` with {"ecu": "0x60"} (a factory-new unit fitted), `POST /deliver` (back as
+    delivered)."""
 
     def do_GET(self):
         if self.path != "/state":
@@ -377,12 +391,15 @@ class Control(http.server.BaseHTTPRequestHandler):
             body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
             if self.path == "/deliver":
                 vehicle.deliver()
+            elif self.path == "/swap":
+                vehicle.swap(int(body["ecu"], 16))
             elif self.path in ("/repair", "/inject") and vehicle.condition is not None:
                 getattr(vehicle.condition, self.path[1:])(body.get("fault"))
             else:
                 return self._answer(404, {"error": "unknown path"})
-        except (ValueError, KeyError):
-            return self._answer(422, {"error": f"fault: one of {', '.join(FAULTS)}"})
+        except (ValueError, KeyError, TypeError):
+            return self._answer(422, {"error": f"fault: one of {', '.join(FAULTS)}; ecu: an address of the car "
+                                               "such as 0x60"})
         self._answer(200, vehicle.state())
 
     def _answer(self, status, body):

@@ -21,10 +21,11 @@ import time
 from dataclasses import dataclass, field
 
 from automotive.odx import SESSIONS
-from automotive.security import IMMOBILISERS, TOKEN_BYTES, seed_key, unlock_token
-from automotive.uds import (BOOTLOADER, CHECK, DID_HARDWARE, DID_KEYS, DID_PART, DID_SESSION, DID_SOFTWARE,
-                            DID_STATE, DID_VIN, DID_VOLTAGE, ERASE, MIN_PROGRAMMING_VOLTAGE_MV, PROGRAMMING_LEVEL,
-                            UNLOCK, UNLOCK_CHALLENGE)
+from automotive.security import IMMOBILISERS, TOKEN_BYTES, is_theft_relevant, pairing_token, seed_key, unlock_token
+from automotive.uds import (BLANK_VIN, BOOTLOADER, CHECK, DID_HARDWARE, DID_KEYS, DID_PAIRED, DID_PART, DID_SERIAL,
+                            DID_SESSION, DID_SOFTWARE, DID_STATE, DID_VIN, DID_VOLTAGE, ERASE,
+                            MIN_PROGRAMMING_VOLTAGE_MV, PAIR, PAIR_CHALLENGE, PROGRAMMING_LEVEL, UNLOCK,
+                            UNLOCK_CHALLENGE)
 from simulator.diagnosis import AVAILABILITY_MASK, ROUTINE_FAILS_WITH, FaultMemory
 
 # services
@@ -79,8 +80,12 @@ class Faults:
 
 class Ecu:
     def __init__(self, address, name, hardware_part_number, software_version, vin, secret, voltage_mv=12600,
-                 timings=None, description=None, condition=None, coding=None):
+                 timings=None, description=None, condition=None, coding=None, serial=None):
+        """`vin` None: a factory-new unit (its VIN blank, its coding a new unit's, a theft-relevant one unpaired)."""
         self.address, self.name, self.vin, self.secret = address, name, vin, secret
+        self.serial = serial or hashlib.sha256(f"{vin}:{address}".encode()).hexdigest()[:10].upper()
+        self.paired = vin is not None if is_theft_relevant(name) else None  # None: not a unit that pairs
+        self.pairing_challenge = None
         self.timings = timings or Timings()
         self.failed_keys = 0  # kept across sessions and resets: a lockout cannot be walked around
         self.locked_until = 0.0  # monotonic time until which requestSeed answers requiredTimeDelayNotExpired
@@ -106,6 +111,11 @@ class Ecu:
             found = description.codings[name]
             self.coding[found.number] = found.encode(found.factory() | values)
         self.delivered_coding = dict(self.coding)
+        # what the unit keeps of the car that a replacement takes over (the ODX's carried-over identifiers)
+        self.adaptations = {}
+        for name in (description.carried_over if description else []):
+            did = description.dids[name]
+            self.adaptations[did.number] = did.encode(condition.value(name)) if condition and vin else did.blank()
         self._reset_session()
 
     def _reset_session(self):
@@ -196,11 +206,13 @@ class Ecu:
         version = self.software_version if self.application_valid else BOOTLOADER_VERSION
         keys = (b"".join(bytes([slot]) + key for slot, key in sorted(self.key_slots.items()))
                 if self.key_slots is not None else None)
-        return {DID_VIN: self.vin.encode(), DID_PART: self.hardware_part_number.encode(), DID_KEYS: keys,
+        paired = None if self.paired is None else bytes([int(self.paired)])
+        return {DID_VIN: self.vin.encode() if self.vin else BLANK_VIN, DID_PART: self.hardware_part_number.encode(),
+                DID_KEYS: keys, DID_SERIAL: self.serial.encode(), DID_PAIRED: paired,
                 DID_HARDWARE: self.hardware_part_number.encode(), DID_SOFTWARE: version.encode(),
                 DID_SESSION: bytes([self.session]), DID_VOLTAGE: struct.pack(">H", self.voltage_mv),
                 DID_STATE: b"APPLICATION" if self.application_valid else b"BOOTLOADER"}.get(did) or \
-            self.coding.get(did) or self._live(did)
+            self.coding.get(did) or self.adaptations.get(did) or self._live(did)
 
     def _live(self, did):
         """A live value the ODX describes, from the car's condition, in the ODX's encoding."""
@@ -259,6 +271,8 @@ class Ecu:
         did = (req[1] << 8) | req[2]
         if did in self.codings:
             return self._write_coding(self.codings[did], req)
+        if did == DID_VIN or did in self.adaptations:
+            return self._write_once(did, req)
         if did != DID_KEYS or self.key_slots is None:
             return self._nrc(WRITE, "out_of_range")
         if len(req) != 3 + 1 + 8:
@@ -283,6 +297,45 @@ class Ecu:
             return self._nrc(WRITE, "out_of_range")
         self.coding[coding.number] = bytes(req[3:])
         return bytes([0x6E, req[1], req[2]])
+
+    def _write_once(self, did, req):
+        """A replacement taking over the car: its VIN written once (a unit with one refuses another), a carried-over
+        value never below what the unit holds (an odometer does not go back); in the extended session."""
+        if self.session != 0x03:
+            return self._nrc(WRITE, "not_in_session")
+        data = bytes(req[3:])
+        if did == DID_VIN:
+            if len(data) != 17:
+                return self._nrc(WRITE, "incorrect_length")
+            if self.vin is not None:
+                return self._nrc(WRITE, "conditions_not_correct")
+            self.vin = data.decode("ascii", "replace")
+        else:
+            if len(data) != len(self.adaptations[did]):
+                return self._nrc(WRITE, "incorrect_length")
+            if int.from_bytes(data, "big") < int.from_bytes(self.adaptations[did], "big"):
+                return self._nrc(WRITE, "out_of_range")
+            self.adaptations[did] = data
+        return bytes([0x6E, req[1], req[2]])
+
+    def _pair(self, req):
+        """A theft-relevant replacement paired with its car: a one-time challenge, then the token for it (which
+        only the manufacturer's key store makes, in a SERMI security job)."""
+        if self.paired is None:
+            return self._nrc(ROUTINE, "out_of_range")
+        routine = (req[2] << 8) | req[3]
+        if routine == PAIR_CHALLENGE:
+            if self.vin is None:
+                return self._nrc(ROUTINE, "conditions_not_correct")  # the car's VIN first: the token is for it
+            self.pairing_challenge = os.urandom(8)
+            return bytes([0x71, 0x01, req[2], req[3]]) + self.pairing_challenge
+        if len(req) != 4 + TOKEN_BYTES:
+            return self._nrc(ROUTINE, "incorrect_length")
+        asked, self.pairing_challenge = self.pairing_challenge, None  # one try per challenge
+        if asked is None or not hmac.compare_digest(bytes(req[4:]), pairing_token(self.secret, self.vin, asked)):
+            return self._nrc(ROUTINE, "invalid_key")
+        self.paired = True
+        return bytes([0x71, 0x01, req[2], req[3], 0x00])
 
     def _security(self, req):
         if self.session != 0x02:
@@ -319,6 +372,8 @@ class Ecu:
                 return self._nrc(ROUTINE, "access_denied")
             self.erased, self.application_valid, self.checked = True, False, False
             return bytes([0x71, 0x01, req[2], req[3], 0x00])
+        if routine in (PAIR_CHALLENGE, PAIR):
+            return self._pair(req)
         if routine == UNLOCK_CHALLENGE:
             self.unlock_challenge = (os.urandom(8), time.monotonic())
             return bytes([0x71, 0x01, req[2], req[3]]) + self.unlock_challenge[0]

@@ -97,6 +97,16 @@ class Routes:
         return self._call(self.programming.unlock_by_agent, caller.actor(), job_id,
                           read_json(request, ps.AgentUnlockInput))
 
+    @route("POST", V1 + "/security/jobs/<job_id>/pairing", "Pair a theft-relevant replacement unit (engine control, "
+           "immobiliser, steering lock) with the car: the workshop's agent at the car reads its challenge, gets the "
+           "pairing token from the key store and writes it", "SERMI", body=ps.PairingInput, answer=ps.TaskOut,
+           status=201, errors=(UNAUTHENTICATED, (403, "no fresh SERMI authorisation, or revoked"),
+                               (404, "no such job of yours"), (409, "the job closed"),
+                               (422, "not a theft-relevant unit of the car, or not an agent of your workshop")))
+    def pair_unit(self, request, job_id):
+        caller = self.auth.caller(request)
+        return self._call(self.programming.pair_unit, caller.actor(), job_id, read_json(request, ps.PairingInput))
+
     @route("GET", V1 + "/security/tasks/<task_id>", "A task of the agent at the car: queued, running, done or "
            "failed", "SERMI", answer=ps.TaskOut, errors=(UNAUTHENTICATED, (404, "no such task in your workshop")))
     def task(self, request, task_id):
@@ -117,6 +127,15 @@ class Routes:
                    (409, "the task is not running, or the challenge was answered")), lane="agents")
     def agent_task_gateway_token(self, request, task_id):
         return self._call(self.agent_lane.task_gateway_token, agent_credentials(request), task_id,
+                          read_json(request, ps.ChallengeInput))
+
+    @route("POST", V1 + "/agents/tasks/<task_id>/pairing-token", "Agent: the pairing token for the challenge it "
+           "read from a theft-relevant replacement, in a running pairing task (recorded)", "SERMI",
+           body=ps.ChallengeInput, answer=ps.TokenOut,
+           errors=((401, "unknown agent or wrong credential"), (404, "not this agent's task"),
+                   (409, "the task is not running")), lane="agents")
+    def agent_task_pairing_token(self, request, task_id):
+        return self._call(self.agent_lane.task_pairing_token, agent_credentials(request), task_id,
                           read_json(request, ps.ChallengeInput))
 
     @route("POST", V1 + "/agents/tasks/<task_id>/report", "Agent: the task is done, or it failed", "SERMI",

@@ -123,7 +123,7 @@ class DiagnosisRunEnded(Contract):
     operator_id = Id()
     vin = Vin(required=True)
     kind = fields.String(required=True, validate=validate.OneOf(
-        ("quick_test", "live_data", "routine", "clear", "read_coding", "write_coding")))
+        ("quick_test", "live_data", "routine", "clear", "read_coding", "write_coding", "backup_ecu", "restore_ecu")))
     time = fields.String(load_default="diagnosis", validate=validate.OneOf(("diagnosis", "programming")))
     outcome = fields.String(required=True, validate=validate.OneOf(("done", "failed", "interrupted", "cancelled")))
     paid_by = fields.String(required=True, validate=validate.OneOf(("time", "vin_pass")))
@@ -165,6 +165,11 @@ class JobClosed(Contract):
 class KeyProgrammed(GatewayUnlocked):
     """A key was programmed into a car's immobiliser (or that failed), in a security job, by the workshop's agent."""
     slot = fields.Integer(required=True)
+
+
+class UnitPaired(GatewayUnlocked):
+    """A theft-relevant replacement unit was paired with its car (or that failed), in a security job."""
+    ecu_type = fields.String(required=True, metadata={"description": "the hardware number the registry records"})
 
 
 class SecurityKeyIssued(Contract):
@@ -222,6 +227,7 @@ FACTS = facts(
     CodingWritten=(CodingWritten, "An ECU's coding was written to follow the car's order and read back."),
     JobClosed=(JobClosed, "A job was closed with its service record and report."),
     KeyProgrammed=(KeyProgrammed, "A key was programmed into a car's immobiliser, or that failed."),
+    UnitPaired=(UnitPaired, "A theft-relevant replacement unit was paired with its car, or that failed."),
     SecurityKeyIssued=(SecurityKeyIssued, "An ECU's security access was granted to a session's agent."),
     AgentRefused=(AgentRefused, "A workshop agent was refused a step of a programming session; the session ended with "
                                 "the refusal."),

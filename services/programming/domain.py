@@ -606,7 +606,8 @@ def task_report_refusal(kind, outcome, granted):
     without."""
     if outcome != "done" or granted:
         return None
-    what = "no security key for the immobiliser" if kind == "program_key" else "no unlock token for the gateway"
+    what = {"program_key": "no security key for the immobiliser", "pair_ecu": "no pairing token for the unit"}.get(
+        kind, "no unlock token for the gateway")
     return Conflict("TASK_NOT_GRANTED", f"The agent reported the task done, but AOS gave {what} in it: it cannot "
                     "have been done. The task is recorded failed.", {"field": "outcome", "final": True})
 
@@ -620,11 +621,12 @@ def document_hash(salt, number):
 # ---- diagnosis and the job card -----------------------------------------------------------------------------------
 
 DIAGNOSTICIANS = PROGRAMMERS  # who opens jobs and diagnoses: technicians and owners
-RUN_KINDS = ("quick_test", "live_data", "routine", "clear", "read_coding", "write_coding")
-CODING_RUNS = ("read_coding", "write_coding")  # work on the car's software: paid as programming is
+from services.programming.schemas import RUN_KINDS  # noqa: E402,F401  (the contract's words, the domain's rules)
+# work on what the car's units hold (coding, a replacement's backup and restore): paid as programming is
+CODING_RUNS = ("read_coding", "write_coding", "backup_ecu", "restore_ecu")
 RUN_FINAL = ("done", "failed", "interrupted", "cancelled")
 RUN_SECONDS = {"quick_test": 60, "routine": 30, "clear": 30,  # reserved for a run; live data: its length + 10
-               "read_coding": 60, "write_coding": 120}
+               "read_coding": 60, "write_coding": 120, "backup_ecu": 60, "restore_ecu": 120}
 LIVE_MAX_SECONDS, LIVE_MAX_RATE, LIVE_MAX_IDENTIFIERS = 300, 20.0, 16
 QUEUE_SECONDS = 600  # a run no agent took in this long is cancelled, its reservation given back
 MAX_OPERATIONS = 30
@@ -643,7 +645,8 @@ def no_diagnosis_time():
 
 # what each kind of run needs besides its kind
 RUN_FIELDS = {"quick_test": (), "clear": (), "live_data": ("ecu_address", "identifiers", "rate", "seconds"),
-              "routine": ("ecu_address", "routine"), "read_coding": (), "write_coding": ()}
+              "routine": ("ecu_address", "routine"), "read_coding": (), "write_coding": (),
+              "backup_ecu": ("ecu_address",), "restore_ecu": ("ecu_address",)}
 
 
 def run_scope(kind):
@@ -788,7 +791,8 @@ class JobCard:
         return cls(id=id, operator_id=actor["operator_id"], user_id=actor["user_id"], vin=vin, agent_id=agent_id,
                    complaint=complaint, odometer_km=odometer_km, labour_rate_cents=labour_rate_cents,
                    vat_country=vat_country, state="open", ecus=ecus, before=None, after=None, cleared_at=None,
-                   operations=[], parts=[], opened_at=now, closed_at=None, service_record_id=None, report_key=None)
+                   operations=[], parts=[], opened_at=now, closed_at=None, service_record_id=None, report_key=None,
+                   coding=None, replacements=None)
 
     def require_open(self):
         if self.state != "open":
@@ -807,8 +811,9 @@ class JobCard:
             raise invalid_field("ECU_NOT_IN_CAR", "ecu_address", "an_ecu_of_the_car", f"The car has no ECU {address}.")
 
     def require_tested(self):
-        """A job closes on a record of the car: its fault memory as found, or the coding it read."""
-        if self.before is None and self.coding is None:
+        """A job closes on a record of the car: its fault memory as found, the coding it read, or a unit it
+        backed up or restored."""
+        if self.before is None and self.coding is None and not self.replacements:
             raise Conflict("QUICK_TEST_FIRST", "Run a quick test (or read the coding) before closing: the job "
                            "records the car as found.", {"field": "job_id"})
 
@@ -906,6 +911,7 @@ class JobCard:
         items = [{"code": "DIAGNOSIS", "text": (f"{self.complaint} — found: {', '.join(found)}" if found
                                                  else f"{self.complaint} — no fault stored")[:500]}]
         items += [{"code": "REPAIR", "text": f"{o['title']} ({o['hours']} h)"[:500]} for o in self.operations]
+        items += self.replacement_items()
         written = [c for w in (self.coding or {}).get("written", []) for c in w["changes"] if c["verified"]]
         if written:
             items.append({"code": "CODING", "text": ("Coded to the vehicle order: " + "; ".join(
@@ -971,6 +977,65 @@ class JobCard:
                        "written": self.coding["written"] + [{"run_id": run_id, "at": now.isoformat(),
                                                              "changes": changes}]}
         return changes
+
+    # ---- a unit replaced: backed up, swapped, restored (then, theft-relevant, paired in a SERMI security job) ----
+
+    def backed_up(self, address, unit, now):
+        self.replacements = {**(self.replacements or {}), address: {
+            "state": "backed_up", "backup": unit, "backed_up_at": now.isoformat(), "restored": None}}
+
+    def restore_params(self, address, vin, target):
+        """What the restore writes into the new unit at `address`: the car's VIN, the old unit's coding and
+        carried-over values from its backup, or, with no backup, the coding the order says (said so) and nothing
+        carried over."""
+        backup = ((self.replacements or {}).get(address) or {}).get("backup")
+        if backup is None and not target:
+            raise Conflict("NOTHING_TO_RESTORE", "This unit has no backup and no coding layout to restore it from.",
+                           {"field": "ecu_address"})
+        return {"ecu_address": address, "vin": vin,
+                "coding": backup["coding"] if backup else target, "coding_from": "backup" if backup else "target",
+                "adaptations": backup["adaptations"] if backup else {},
+                "old_serial": backup["serial_number"] if backup else None}
+
+    def restored(self, address, params, unit, now):
+        """The restore's read-back, checked against what it was to write: the VIN, the coding, the carried-over
+        values. Returns whether the new unit holds all of it."""
+        problems = []
+        if unit["vin"] != params["vin"]:
+            problems.append(f"the VIN reads {unit['vin'] or 'blank'}")
+        for identifier, values in params["coding"].items():
+            held = unit["coding"].get(identifier) or {}
+            problems += [f"{identifier}.{p} reads {held.get(p)!r}, not {v!r}" for p, v in values.items()
+                         if held.get(p) != v]
+        problems += [f"{name} reads {unit['adaptations'].get(name)!r}, not {value!r}"
+                     for name, value in params["adaptations"].items() if unit["adaptations"].get(name) != value]
+        entry = dict((self.replacements or {}).get(address) or {"backup": None, "backed_up_at": None})
+        entry |= {"state": ("restored" if unit["paired"] is not False else "needs_pairing") if not problems else
+                  "restore_incomplete", "restored": {k: unit[k] for k in (
+                      "hardware_part_number", "software_version", "serial_number", "vin", "paired")},
+                  "coding_from": params["coding_from"], "problems": problems, "restored_at": now.isoformat()}
+        self.replacements = {**(self.replacements or {}), address: entry}
+        return not problems
+
+    def paired(self, address, now):
+        """A replacement waiting to be paired was paired in a SERMI security job (UnitPaired)."""
+        entry = (self.replacements or {}).get(address)
+        if entry and entry["state"] == "needs_pairing":
+            self.replacements = {**self.replacements, address: {
+                **entry, "state": "restored", "restored": {**entry["restored"], "paired": True},
+                "paired_at": now.isoformat()}}
+
+    def replacement_items(self):
+        out = []
+        for address, r in sorted((self.replacements or {}).items()):
+            if r.get("restored") is None:
+                continue
+            old = r["backup"]["serial_number"] if r.get("backup") else "unknown (no backup)"
+            out.append({"code": "ECU_REPLACED", "text": (
+                f"{address}: unit {r['restored']['hardware_part_number']} serial {r['restored']['serial_number']} "
+                f"fitted (was serial {old}); coding from the {r['coding_from']}"
+                + ("" if r["state"] == "restored" else f" — {r['state'].replace('_', ' ')}"))[:500]})
+        return out
 
     def coding_failed(self):
         """A write run the agent reported failed: nothing it says of the ECUs is believed until read again."""

@@ -111,7 +111,7 @@ def _view(ctx, s, job, actor):
         "diagnosis_seconds_left": diagnosis_time(s, job.operator_id).available(),
         "programming_seconds_left": AccountTime(s, job.operator_id, Account).available(),
         "vin_pass": ACCESS.allows(s, job.operator_id, "diagnosis", job.vin, ctx.now),
-        "coding": _coding_view(job, runs)}
+        "coding": _coding_view(job, runs), "replacements": job.replacements or {}}
 
 
 def _coding_view(job, runs):
@@ -179,8 +179,7 @@ def start_run(ctx, actor, job_id, payload):
     domain.require_diagnostician(actor)
     kind = payload["kind"]
     params = domain.run_params(kind, payload)
-    order_version = ctx.describe(_car_of(ctx, actor, job_id))["order_version"] if kind in domain.CODING_RUNS \
-        else None
+    car = ctx.describe(_car_of(ctx, actor, job_id)) if kind in domain.CODING_RUNS else None
     with ctx.store.transaction() as uow:
         s = uow.session
         job = _mine(s, actor, job_id, lock=True)
@@ -198,7 +197,10 @@ def start_run(ctx, actor, job_id, payload):
             _require_rules(s)
         if kind == "write_coding":
             last = s.get(DiagnosisRun, job.coding["run_id"]) if job.coding else None
-            params = {"writes": job.coding_writes(order_version, last.state if last else None)}
+            params = {"writes": job.coding_writes(car["order_version"], last.state if last else None)}
+        elif kind == "restore_ecu":
+            wanted = coding.target(_rules(s), descriptions.layouts(s), job.ecus, car).get(params["ecu_address"], {})
+            params = job.restore_params(params["ecu_address"], job.vin, wanted)
         paid_by, reserved = _payment(ctx, s, job.operator_id, job.vin, domain.run_seconds(kind, params), kind=kind)
         run = DiagnosisRun.queue(new_id(), job, kind, params, paid_by, reserved, ctx.now)
         s.add(run)
@@ -363,8 +365,12 @@ def run_report(ctx, credentials, run_id, payload):
     order = None
     with ctx.store.read() as s:
         found = s.get(DiagnosisRun, run_id)
-        if found is not None and found.kind == "read_coding" and payload["outcome"] == "done":
+        job = found and s.get(JobCard, found.job_id)
+    if found is not None and found.state == "running" and payload["outcome"] == "done":
+        if found.kind == "read_coding":
             order = ctx.describe(found.vin)  # the order as it stands when the coding was read
+        elif found.kind == "restore_ecu":
+            _registry_follows(ctx, found, job, (payload.get("result") or {}).get("unit"))
     with ctx.store.transaction() as uow:
         s = uow.session
         run = _agents_run(s, credentials, run_id, ctx.now)
@@ -389,15 +395,37 @@ def run_report(ctx, credentials, run_id, payload):
         return _run_view(run, ctx.now)
 
 
+def _registry_follows(ctx, run, job, unit):
+    """The registry records the unit the restore found and made part of the car (before the report is taken: a
+    report that comes again tells the registry the same, which changes nothing)."""
+    if not unit or unit.get("address") != run.params["ecu_address"] or unit.get("vin") != job.vin:
+        return  # the report is refused below, in words; the registry is told of a restored unit only
+    ctx.replace_ecu(job.vin, {"address": unit["address"], "hardware_part_number": unit["hardware_part_number"],
+                              "software_version": unit["software_version"], "serial_number": unit["serial_number"],
+                              "old_serial_number": run.params.get("old_serial"), "operator_id": job.operator_id,
+                              "user_id": job.user_id, "job_id": job.id})
+
+
 def _coding_report(ctx, uow, run, job, outcome, result, order):
-    """A coding run's result, checked against the layouts (what an ECU holds must be what its ODX allows, on an
-    ECU of the car) before it goes onto the job."""
+    """A coding or replacement run's result, checked against the layouts (what an ECU holds must be what its ODX
+    allows, on an ECU of the car) before it goes onto the job."""
     s = uow.session
     if outcome != "done":
         if run.kind == "write_coding":
             job.coding_failed()
         return
     layouts, names = descriptions.layouts(s), {e["address"]: e["name"] for e in job.ecus}
+    if run.kind in ("backup_ecu", "restore_ecu"):
+        unit = (result or {}).get("unit")
+        if not unit or unit.get("address") != run.params["ecu_address"]:
+            raise invalid_field("RESULT_REQUIRED", "result.unit", "the_run_s_unit",
+                                "A backup or a restore reports the unit of its run.")
+        _check_held(layouts, names, unit["address"], unit.get("coding") or {}, "result.unit.coding")
+        if run.kind == "backup_ecu":
+            job.backed_up(unit["address"], unit, ctx.now)
+        else:
+            job.restored(unit["address"], run.params, unit, ctx.now)
+        return
     if run.kind == "read_coding":
         if not result or result.get("ecus") is None:
             raise invalid_field("RESULT_REQUIRED", "result.ecus", "required_for_read_coding",

@@ -7,7 +7,7 @@ programming holds."""
 import hmac
 import hashlib
 
-from automotive.security import KEY_BYTES, TOKEN_BYTES, type_secret, unlock_message
+from automotive.security import KEY_BYTES, TOKEN_BYTES, pairing_message, type_secret, unlock_message
 
 
 class KeyStore:
@@ -22,6 +22,10 @@ class KeyStore:
     def unlock_token(self, ecu_type, vin, challenge):
         """The one-time token that unlocks a secure gateway of `ecu_type` in car `vin` for its `challenge`."""
         return self.mac(ecu_type, unlock_message(vin, challenge))[:TOKEN_BYTES]
+
+    def pairing_token(self, ecu_type, vin, challenge):
+        """The one-time token that pairs a theft-relevant unit of `ecu_type` with car `vin` for its `challenge`."""
+        return self.mac(ecu_type, pairing_message(vin, challenge))[:TOKEN_BYTES]
 
 
 class DerivedKeys(KeyStore):

@@ -216,6 +216,8 @@ class JobCard(JobCardRules, Base):
     report_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
     # the car's coding as last read, its target and what differs, and what was written (domain.JobCard.coding_*)
     coding: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    # units replaced, by address: the old one's backup, the new one as restored (domain.JobCard.backed_up ...)
+    replacements: Mapped[dict | None] = mapped_column(JSON, nullable=True)
 
 
 class DiagnosisRun(DiagnosisRunRules, Base):

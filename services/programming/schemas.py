@@ -101,6 +101,12 @@ class AgentUnlockInput(Input):
     agent_id = fields.String(required=True, validate=validate.Length(1, 36))
 
 
+class PairingInput(Input):
+    """A theft-relevant replacement to pair: which agent at the car, which unit."""
+    agent_id = fields.String(required=True, validate=validate.Length(1, 36))
+    ecu_address = fields.String(required=True, validate=ADDRESS)
+
+
 class ChallengeInput(Input):
     challenge = fields.String(required=True, validate=validate.Regexp(
         r"^[0-9a-f]{16}$", error="the gateway's challenge: 16 hex digits, lower case"))
@@ -241,7 +247,8 @@ class TaskOut(Output):
 
 # ---- diagnosis and the job card ----
 
-RUN_KINDS = ("quick_test", "live_data", "routine", "clear", "read_coding", "write_coding")
+RUN_KINDS = ("quick_test", "live_data", "routine", "clear", "read_coding", "write_coding", "backup_ecu",
+             "restore_ecu")
 NAME = validate.Regexp(r"^[a-z][a-z0-9_]{0,63}$", error="a name from the ECU's ODX, e.g. engine_speed")
 
 
@@ -256,7 +263,8 @@ class OpenJob(Input):
 
 class RunInput(Input):
     kind = fields.String(required=True, validate=validate.OneOf(RUN_KINDS))
-    ecu_address = fields.String(load_default=None, validate=ADDRESS, metadata={"description": "live_data, routine"})
+    ecu_address = fields.String(load_default=None, validate=ADDRESS, metadata={
+        "description": "live_data, routine, backup_ecu, restore_ecu"})
     identifiers = fields.List(fields.String(validate=NAME), load_default=None,
                               validate=validate.Length(1, 16), metadata={"description": "live_data: DID names"})
     rate = fields.Float(load_default=None, validate=validate.Range(0.2, 20.0),
@@ -348,11 +356,36 @@ class CodingWriteIn(Input):
     error = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=300))
 
 
+CODING_VALUES = fields.Dict(keys=fields.String(validate=NAME), values=fields.Dict(
+    keys=fields.String(validate=NAME), values=fields.Raw()), load_default=dict, validate=validate.Length(max=64))
+
+
+class UnitIdentity(Input):
+    hardware_part_number = fields.String(required=True, validate=validate.Length(1, 20))
+    software_version = fields.String(required=True, validate=validate.Length(1, 40))
+    serial_number = fields.String(required=True, validate=validate.Length(1, 40))
+    vin = fields.String(required=True, allow_none=True, validate=validate.Length(17, 17),
+                        metadata={"description": "null: blank, a factory-new unit"})
+    paired = fields.Boolean(required=True, allow_none=True, metadata={"description": "null: not a unit that pairs"})
+
+
+class UnitIn(UnitIdentity):
+    """A unit backed up, or restored: who it says it is, its coding and its carried-over values, as read."""
+    address = fields.String(required=True, validate=ADDRESS)
+    coding = CODING_VALUES
+    adaptations = fields.Dict(keys=fields.String(validate=NAME), values=fields.Raw(), load_default=dict,
+                              validate=validate.Length(max=32))
+    found = fields.Nested(UnitIdentity, load_default=None, allow_none=True,
+                          metadata={"description": "restore: the unit as found before anything was written"})
+
+
 class RunResultIn(Input):
-    """A quick test's, a clear's or a coding read's `ecus`, a routine's `result`, a coding write's `writes`."""
+    """A quick test's, a clear's or a coding read's `ecus`, a routine's `result`, a coding write's `writes`, a
+    backup's or a restore's `unit`."""
     ecus = fields.List(fields.Nested(EcuResultIn), validate=validate.Length(max=100))
     result = fields.String(validate=validate.OneOf(("passed", "failed")))
     writes = fields.List(fields.Nested(CodingWriteIn), validate=validate.Length(max=200))
+    unit = fields.Nested(UnitIn)
 
 
 class RunReport(Input):
@@ -450,6 +483,9 @@ class JobOut(JobSummary):
     diagnosis_seconds_left = fields.Integer()
     programming_seconds_left = fields.Integer(metadata={"description": "what pays coding"})
     vin_pass = fields.Boolean()
+    replacements = fields.Dict(metadata={
+        "description": "units replaced, by address: state (backed_up, restored, needs_pairing, restore_incomplete), "
+                       "the old unit's backup, the new one as restored, where its coding came from"})
     coding = fields.Dict(allow_none=True, metadata={
         "description": "the car's coding: state (read, writing, unverified), actual and target by ECU address, "
                        "the differences in words (ecu, label, from, to), and each write with its changes verified "

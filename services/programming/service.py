@@ -48,7 +48,7 @@ class ProgrammingService:
                                  self.vehicle_data.describe, self.billing.claim_vin_session, self._tariffs,
                                  self.keys, self.identity.sermi_check, me=self.identity.me, search=self.air.search,
                                  document=self.air.document, add_record=self._add_record, next_run=job_cards.next_run,
-                                 quote=self.parts.quote)
+                                 quote=self.parts.quote, replace_ecu=self.vehicle_data.replace_ecu)
 
     def _add_record(self, actor, vin, payload):
         return self.vehicle_data.add_service_record(actor, vin, payload)
@@ -152,6 +152,10 @@ class ProgrammingService:
         return dump(s.TaskOut, use_cases.unlock_by_agent(self._ctx(), actor, job_id, load(s.AgentUnlockInput, payload)))
 
     @api
+    def pair_unit(self, actor, job_id, payload):
+        return dump(s.TaskOut, use_cases.pair_unit(self._ctx(), actor, job_id, load(s.PairingInput, payload)))
+
+    @api
     def task(self, actor, task_id):
         return dump(s.TaskOut, use_cases.task(self._ctx(), actor, task_id))
 
@@ -163,6 +167,11 @@ class ProgrammingService:
     @api(lane=AGENTS)
     def task_gateway_token(self, credentials, task_id, payload):
         return dump(s.TokenOut, use_cases.task_gateway_token(self._ctx(), _pair(credentials), task_id,
+                                                             load(s.ChallengeInput, payload)))
+
+    @api(lane=AGENTS)
+    def task_pairing_token(self, credentials, task_id, payload):
+        return dump(s.TokenOut, use_cases.task_pairing_token(self._ctx(), _pair(credentials), task_id,
                                                              load(s.ChallengeInput, payload)))
 
     @api(lane=AGENTS)

@@ -16,9 +16,9 @@ from sqlalchemy.orm import defer
 
 from services.programming import domain, metrics
 from automotive.manifest import NotGenuine, load_public, verify
-from automotive.security import immobiliser, is_secure_gateway
-from services.programming.models import (Account, Agent, AgentTask, Claim, IssuedKey, Package, Report, SecurityJob,
-                                         Session, UnlockToken)
+from automotive.security import immobiliser, is_secure_gateway, is_theft_relevant
+from services.programming.models import (Account, Agent, AgentTask, Claim, IssuedKey, JobCard, Package, Report,
+                                         SecurityJob, Session, UnlockToken)
 from services.programming.settings import ProgrammingSettings
 from services.shared.database import new_id
 from services.shared.blobs import BlobMissing
@@ -43,6 +43,7 @@ class Context:
     document: object = None  # AIR's document, with the actor's access
     add_record: object = None  # vehicle data's: a service record, by the actor
     quote: object = None  # the parts catalogue's: parts at the actor's workshop's prices
+    replace_ecu: object = None  # vehicle data's: the registry records a unit a workshop fitted
     next_run: object = None  # job_cards.next_run: the agent's next diagnosis run
 
     @property
@@ -724,6 +725,36 @@ def program_key(ctx, actor, job_id, payload):
                   agent_id=payload["agent_id"])
 
 
+def pair_unit(ctx, actor, job_id, payload):
+    """A theft-relevant replacement (engine control, immobiliser, steering lock) paired with the car by the
+    workshop's agent, inside this SERMI security job only: the unit's challenge read, the pairing token from the key
+    store asked for this task, written."""
+    job = _own_open_job(ctx, actor, job_id)
+    ecu = next((e for e in ctx.describe(job.vin)["ecus"] if e["address"] == payload["ecu_address"]), None)
+    if ecu is None or not is_theft_relevant(ecu["name"]):
+        _refused(ctx, job, invalid_field("NOT_A_THEFT_RELEVANT_UNIT", "ecu_address", "a_theft_relevant_unit",
+                                         "The registry knows no theft-relevant unit at this address in the car: only "
+                                         "engine control, the immobiliser and the steering lock are paired."))
+    return _queue(ctx, actor, job, "pair_ecu", ecu, agent_id=payload["agent_id"])
+
+
+def task_pairing_token(ctx, credentials, task_id, payload):
+    """The pairing token for the challenge the agent read from the unit, in a running pairing task; recorded as
+    every key is (the task is believed done only with it)."""
+    with final_task(ctx, credentials, task_id):
+        with ctx.store.transaction() as uow:
+            agent, found, job = _agents_running_task(uow.session, credentials, task_id, "pair_ecu", ctx.now)
+            uow.session.add(IssuedKey(session_id=found.id, agent_id=agent.id, operator_id=job.operator_id,
+                                      vin=found.vin, ecu_address=found.ecu_address, ecu_type=found.ecu_type,
+                                      seed=payload["challenge"], issued_at=ctx.now))
+            token = ctx.keys.pairing_token(found.ecu_type, found.vin, bytes.fromhex(payload["challenge"]))
+            uow.emit("SecurityKeyIssued", {"session_id": found.id, "operator_id": job.operator_id, "vin": found.vin,
+                                           "ecu_address": found.ecu_address, "ecu_type": found.ecu_type,
+                                           "issued_at": ctx.now}, subject=found.vin)
+    metrics.KEYS_ISSUED.inc()
+    return {"token": token.hex()}
+
+
 def unlock_by_agent(ctx, actor, job_id, payload):
     """The secure gateway unlocked online: the workshop's agent at the car reads its challenge, gets the token for
     it (once) and writes it."""
@@ -849,7 +880,7 @@ def task_report(ctx, credentials, task_id, payload):
 def _granted(s, task):
     """Whether AOS opened the car for this task: a security key issued for it, or an unlock token issued in its
     job for its gateway since the task was queued."""
-    if task.kind == "program_key":
+    if task.kind in ("program_key", "pair_ecu"):
         return s.scalar(select(IssuedKey.id).where(IssuedKey.session_id == task.id).limit(1)) is not None
     return s.scalar(select(UnlockToken.id).where(
         UnlockToken.job_id == task.security_job_id, UnlockToken.ecu_address == task.ecu_address,
@@ -862,6 +893,13 @@ def _task_ended(uow, task, job, outcome, detail, now):
             "vin": task.vin, "ecu_address": task.ecu_address, "outcome": outcome, "finished_at": now}
     if task.kind == "program_key":
         uow.emit("KeyProgrammed", fact | {"slot": task.slot}, subject=task.vin)
+    elif task.kind == "pair_ecu":
+        uow.emit("UnitPaired", fact | {"ecu_type": task.ecu_type}, subject=task.vin)
+        if outcome == "done":  # the replacement on the workshop's open job for this car is whole now
+            for card in uow.session.scalars(select(JobCard).where(
+                    JobCard.operator_id == job.operator_id, JobCard.vin == task.vin, JobCard.state == "open")
+                    .with_for_update()):
+                card.paired(task.ecu_address, now)
     else:
         uow.emit("GatewayUnlocked", fact, subject=task.vin)
 

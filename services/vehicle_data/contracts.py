@@ -44,10 +44,25 @@ class OptionRetrofitted(Contract):
     retrofitted_at = When()
 
 
+class EcuReplaced(Contract):
+    vin = Vin(required=True)
+    address = fields.String(required=True)
+    name = fields.String(required=True)
+    old_hardware_part_number = fields.String(required=True)
+    old_serial_number = fields.String(allow_none=True, load_default=None)
+    hardware_part_number = fields.String(required=True)
+    serial_number = fields.String(required=True)
+    operator_id = Id()
+    user_id = Id()
+    job_id = Id()
+    replaced_at = When()
+
+
 FACTS = facts(
     "vehicle_data",
     VehicleViewed=(VehicleViewed, "A user read a car's build data, service history, maintenance or campaigns."),
     ServiceRecordAdded=(ServiceRecordAdded, "A workshop recorded service work."),
     VehiclesExported=(VehiclesExported, "A workshop took a page of the registry's build data for a mirror."),
     OptionRetrofitted=(OptionRetrofitted, "A workshop added an option to a car's order: its coding follows it."),
+    EcuReplaced=(EcuReplaced, "A workshop replaced a control unit: the registry records the new one."),
 )

@@ -43,6 +43,7 @@ class Ecu(Base):
     name: Mapped[str] = mapped_column(String(80))
     hardware_part_number: Mapped[str] = mapped_column(String(20))
     software_version: Mapped[str] = mapped_column(String(40))
+    serial_number: Mapped[str | None] = mapped_column(String(40), nullable=True)  # known once a workshop read it
 
 
 class Retrofit(Base):

@@ -49,6 +49,23 @@ class EcuOut(Output):
     name = fields.String()
     hardware_part_number = fields.String()
     software_version = fields.String()
+    serial_number = fields.String(allow_none=True, metadata={"description": "known once a workshop replaced it"})
+
+
+class ReplacedEcuInput(Input):
+    """Programming's word on a unit a workshop fitted: as it identified itself after the restore."""
+    address = fields.String(required=True, validate=validate.Regexp(r"^0x[0-9A-F]{2}$"))
+    hardware_part_number = fields.String(required=True, validate=validate.Length(1, 20))
+    software_version = fields.String(required=True, validate=validate.Length(1, 40))
+    serial_number = fields.String(required=True, validate=validate.Length(1, 40))
+    old_serial_number = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 40))
+    operator_id = fields.String(required=True)
+    user_id = fields.String(required=True)
+    job_id = fields.String(required=True)
+
+
+class ReplacedEcuOut(EcuOut):
+    vin = fields.String()
 
 
 class BuildOut(Output):

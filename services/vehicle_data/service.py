@@ -56,6 +56,11 @@ class VehicleDataService(FollowsAccess):
         return dump(s.ServiceHistory, use_cases.history(self._ctx(), reader, vin))
 
     @api
+    def replace_ecu(self, vin, payload):
+        """For programming: the unit a workshop fitted, as it identified itself (the registry follows)."""
+        return dump(s.ReplacedEcuOut, use_cases.replace_ecu(self._ctx(), vin, load(s.ReplacedEcuInput, payload)))
+
+    @api
     def retrofit(self, actor, vin, payload):
         return dump(s.RetrofittedOut, use_cases.retrofit(self._ctx(), actor, vin, load(s.RetrofitInput, payload)))
 

@@ -101,6 +101,32 @@ def _order(session, v):
                                       for r in fitted]}
 
 
+def replace_ecu(ctx, text, payload):
+    """For programming: the unit a workshop fitted at an address, as it identified itself after the restore (its
+    part number, software and serial): the registry's record of the car follows, and the change is in the car's
+    history (EcuReplaced, in the trail). Told again with the same unit, nothing changes."""
+    checked = vins.check(text)
+    with ctx.store.transaction() as uow:
+        s = uow.session
+        _vehicle(s, checked)
+        ecu = s.scalar(select(Ecu).where(Ecu.vin == checked, Ecu.address == payload["address"]).with_for_update())
+        if ecu is None:
+            raise NotFound("ECU_NOT_IN_CAR", f"The registry knows no ECU {payload['address']} in {checked}.",
+                           {"field": "address"})
+        if ecu.serial_number == payload["serial_number"]:
+            return {"vin": checked, **_ecu(ecu)}
+        before = (ecu.hardware_part_number, ecu.serial_number or payload.get("old_serial_number"))
+        ecu.hardware_part_number, ecu.software_version = payload["hardware_part_number"], payload["software_version"]
+        ecu.serial_number = payload["serial_number"]
+        uow.emit("EcuReplaced", {"vin": checked, "address": ecu.address, "name": ecu.name,
+                                 "old_hardware_part_number": before[0], "old_serial_number": before[1],
+                                 "hardware_part_number": ecu.hardware_part_number,
+                                 "serial_number": ecu.serial_number, "operator_id": payload["operator_id"],
+                                 "user_id": payload["user_id"], "job_id": payload["job_id"],
+                                 "replaced_at": ctx.now}, subject=checked)
+        return {"vin": checked, **_ecu(ecu)}
+
+
 def retrofit(ctx, actor, text, payload):
     """An option added to the car's order by the workshop that fitted it: the order's next version, in the trail
     (OptionRetrofitted); the coding job then targets it. Needs access to the car's data, as reading it does."""
@@ -125,7 +151,7 @@ def retrofit(ctx, actor, text, payload):
 
 def _ecu(e):
     return {"address": e.address, "name": e.name, "hardware_part_number": e.hardware_part_number,
-            "software_version": e.software_version}
+            "software_version": e.software_version, "serial_number": e.serial_number}
 
 
 def _ecus(session, vin):

@@ -157,7 +157,7 @@ def test_public_tariffs_show_prices_for_a_country(api, system):
     assert bad.status_code == 422 and "country" in error(bad)["details"]["fields"]
     assert {t["code"] for t in api("GET", "/api/v1/tariffs").json()["tariffs"]} == {
         "air-1h", "air-1d", "air-1w", "air-1m", "air-1y", "vin-1d", "prog-30", "prog-60", "prog-180", "diag-30",
-        "diag-60", "licence-1y", "parts-1d", "parts-1m", "parts-1y"}
+        "diag-60", "licence-1y", "parts-1d", "parts-1m", "parts-1y", "data-1m", "data-1y"}
 
 
 @pytest.mark.both_databases  # money: on the database make run uses too

@@ -152,3 +152,79 @@ def test_a_retrofit_is_coded_written_read_back_and_recorded(api, system, garage)
             what="the retrofit and the coding in the trail")
     finally:
         stop.set()
+
+
+def test_units_are_replaced_restored_and_a_theft_relevant_one_paired_only_in_a_sermi_job(api, system, garage):
+    """The instrument cluster swapped for a factory-new one: backed up first, restored after (its VIN, coding and
+    odometer), the registry records the new unit; the body controller, dead (no backup), restored from the order's
+    coding (said so) and paired by a SERMI-linked technician only; the job's record says what was replaced."""
+    from tests.e2e.test_sermi import link
+    workshop = Workshop(api)
+    eventually(lambda: top_up(api, workshop, 20000).status_code == 201, what="billing to know the workshop")
+    assert buy(api, workshop, "prog-60").status_code == 201
+    assert buy(api, workshop, "air-1d").status_code == 201
+    agent, start = coding_agent(api, workshop, garage)
+    agent_id = agent.http.headers["Authorization"].split(" ")[1].split(":")[0]
+    stop = start()
+    car = garage["car"]
+    try:
+        opened = eventually(lambda: (lambda a: a if a.status_code == 201 else None)(api(
+            "POST", "/api/v1/jobs", workshop.token, json={"vin": CAR["vin"], "agent_id": agent_id,
+                                                          "complaint": "cluster dark, body controller dead",
+                                                          "odometer_km": 41000})), what="programming to hear")
+        job_id = opened.json()["id"]
+        old = car.ecus[0x60]
+        assert run(api, workshop, job_id, kind="backup_ecu", ecu_address="0x60")["state"] == "done"
+        backup = job(api, workshop, job_id)["replacements"]["0x60"]
+        assert backup["state"] == "backed_up" and backup["backup"]["serial_number"] == old.serial
+        assert backup["backup"]["vin"] == CAR["vin"] and backup["backup"]["adaptations"]["odometer"] > 0
+        assert backup["backup"]["coding"] == old.coding_values()
+
+        too_soon = run(api, workshop, job_id, kind="restore_ecu", ecu_address="0x60")
+        assert too_soon["state"] == "failed" and "swap it first" in too_soon["detail"]
+        new = car.swap(0x60)  # the technician fits a factory-new cluster
+        assert new.vin is None and new.serial != old.serial and new.coding_values() != old.coding_values()
+        restored = run(api, workshop, job_id, kind="restore_ecu", ecu_address="0x60")
+        assert restored["state"] == "done", restored["detail"]
+        entry = job(api, workshop, job_id)["replacements"]["0x60"]
+        assert entry["state"] == "restored" and entry["coding_from"] == "backup" and entry["problems"] == []
+        assert new.vin == CAR["vin"] and new.coding_values() == old.coding_values()
+        assert new.adaptations == old.adaptations  # the odometer carried over
+        listed = api("GET", f"/api/v1/vehicles/{CAR['vin']}", workshop.token).json()["ecus"]
+        assert next(e for e in listed if e["address"] == "0x60")["serial_number"] == new.serial
+
+        # the body controller is dead: no backup; restored from the order, and it waits to be paired
+        body = car.swap(0x40)
+        restored = run(api, workshop, job_id, kind="restore_ecu", ecu_address="0x40")
+        assert restored["state"] == "done", restored["detail"]
+        entry = job(api, workshop, job_id)["replacements"]["0x40"]
+        assert (entry["state"], entry["coding_from"], body.paired) == ("needs_pairing", "target", False)
+
+        # pairing is security-related work: without SERMI refused in words; with it, in a security job only
+        owner = {"owner_name": "Jana Nowak", "owner_document_number": "L01X00T47"}
+        refused = api("POST", "/api/v1/security/jobs", workshop.token, json={"vin": CAR["vin"], **owner})
+        assert refused.status_code == 403 and error(refused)["code"] == "SERMI_NOT_LINKED"
+        link(api, workshop, "tech-anna")
+        security = api("POST", "/api/v1/security/jobs", workshop.token, json={"vin": CAR["vin"], **owner}).json()
+        not_theft = api("POST", f"/api/v1/security/jobs/{security['id']}/pairing", workshop.token,
+                        json={"agent_id": agent_id, "ecu_address": "0x60"})
+        assert not_theft.status_code == 422 and error(not_theft)["code"] == "NOT_A_THEFT_RELEVANT_UNIT"
+        task = api("POST", f"/api/v1/security/jobs/{security['id']}/pairing", workshop.token,
+                   json={"agent_id": agent_id, "ecu_address": "0x40"})
+        assert task.status_code == 201, task.text
+        done = eventually(lambda: (lambda t: t if t["state"] in ("done", "failed") else None)(
+            api("GET", f"/api/v1/security/tasks/{task.json()['id']}", workshop.token).json()), what="the pairing")
+        assert done["state"] == "done", done["detail"]
+        assert body.paired is True
+        assert job(api, workshop, job_id)["replacements"]["0x40"]["state"] == "restored"
+
+        assert api("POST", f"/api/v1/jobs/{job_id}/close", workshop.token).status_code == 200
+        record = api("GET", f"/api/v1/vehicles/{CAR['vin']}/service-records", workshop.token).json()["records"][0]
+        replaced = [i["text"] for i in record["items"] if i["code"] == "ECU_REPLACED"]
+        assert len(replaced) == 2 and any(f"was serial {old.serial}" in text for text in replaced)
+        assert any("no backup" in text and "coding from the target" in text for text in replaced)
+        eventually(lambda: {"EcuReplaced", "UnitPaired"} <= {e["kind"] for e in api(
+            "GET", "/api/v1/audit/trail", workshop.token, params={"vin": CAR["vin"]}).json()["entries"]},
+            what="the replacement and the pairing in the trail")
+    finally:
+        stop.set()

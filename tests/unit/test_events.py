@@ -16,11 +16,13 @@ def test_every_fact_of_the_design_has_one_contract_and_owner():
                      "SermiLinked", "SermiRefused"},  # TokensRevoked: the gateways refuse them
         "billing": {"AccessPurchased", "AccessExpired", "CreditIssued", "PaymentCaptured", "PaymentRefused"},
         "air": {"DocumentViewed"},
-        "vehicle_data": {"ServiceRecordAdded", "VehicleViewed", "VehiclesExported", "OptionRetrofitted"},  # VehicleViewed: who read which car (audit)
+        "vehicle_data": {"ServiceRecordAdded", "VehicleViewed", "VehiclesExported", "OptionRetrofitted",
+                         "EcuReplaced"},  # VehicleViewed: who read which car (audit)
         "programming": {"SessionStarted", "SessionExpired", "SessionEnded", "FlashCompleted", "FlashFailed",
                         "PackageWithdrawn", "SecurityKeyIssued", "SecurityJobOpened", "GatewayUnlockIssued",
                         "KeyProgrammed", "SecurityRefused", "AgentChanged", "AgentRefused",
-                        "GatewayUnlocked", "JobOpened", "DiagnosisRunEnded", "JobClosed", "CodingWritten"},
+                        "GatewayUnlocked", "JobOpened", "DiagnosisRunEnded", "JobClosed", "CodingWritten",
+                        "UnitPaired"},
         "shop": {"OrderPlaced", "OrderCancelled"},  # OrderCancelled: refunds need to hear of cancellations
         "parts": {"CatalogueImported", "PartsRequested"},  # PartsRequested: what dealer systems subscribe to
         "partners": {"ApiKeyIssued", "ApiKeyRevoked", "WebhookDisabled"},

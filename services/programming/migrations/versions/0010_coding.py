@@ -1,4 +1,5 @@
-"""coding: the manufacturer's coding rules, and a job's coding (read, target, differences, written)
+"""coding: the manufacturer's coding rules, and a job's coding (read, target, differences, written) and the units
+it replaced
 
 Revision ID: 0010
 Revises: 0009
@@ -23,9 +24,11 @@ def upgrade():
     )
     with op.batch_alter_table("job_cards") as batch:
         batch.add_column(sa.Column("coding", sa.JSON(), nullable=True))
+        batch.add_column(sa.Column("replacements", sa.JSON(), nullable=True))
 
 
 def downgrade():
     with op.batch_alter_table("job_cards") as batch:
+        batch.drop_column("replacements")
         batch.drop_column("coding")
     op.drop_table("coding_rules")

@@ -1,4 +1,4 @@
-"""the vehicle order: the market a car was built for, and the options workshops retrofitted
+"""the vehicle order: the market a car was built for, and the options workshops retrofitted; a unit's serial
 
 Revision ID: 0004
 Revises: 0003
@@ -17,6 +17,8 @@ depends_on = None
 def upgrade():
     with op.batch_alter_table('vehicles') as batch:
         batch.add_column(sa.Column('country', sa.String(length=2), nullable=True))
+    with op.batch_alter_table('ecus') as batch:
+        batch.add_column(sa.Column('serial_number', sa.String(length=40), nullable=True))
     op.create_table(
         'retrofits',
         sa.Column('id', sa.String(length=36), primary_key=True),
@@ -33,5 +35,7 @@ def upgrade():
 
 def downgrade():
     op.drop_table('retrofits')
+    with op.batch_alter_table('ecus') as batch:
+        batch.drop_column('serial_number')
     with op.batch_alter_table('vehicles') as batch:
         batch.drop_column('country')
