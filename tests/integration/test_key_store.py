@@ -113,3 +113,19 @@ def test_the_catalogue_s_signing_key_signs_in_the_hsm_and_never_leaves_it(sofths
     with pytest.raises(pkcs11.PKCS11Error):
         private[Attribute.VALUE]
     assert HsmSigningKey(store, "catalogue-signing").public_key().public_bytes_raw() == key.public_key().public_bytes_raw()
+
+
+def test_a_pairing_token_pairs_its_car_s_new_unit_for_its_challenge_once(keys):
+    """A theft-relevant replacement's one-time challenge, answered with the token the key store makes for that car
+    (every adapter: the derived secrets and the HSM)."""
+    plan = [{"address": "0x12", "name": "DME", "hardware_part_number": "8612345", "software_version": "A"}]
+    car = doip.Vehicle.demo("WBA7K7109MW240891", MASTER, plan)
+    unit = car.swap(0x12)
+    unit.vin = car.vin  # the restore wrote the car's VIN
+    challenge = unit.handle(bytes([0x31, 0x01, 0x0F, 0x20]))[4:]
+    token = keys.pairing_token("8612345", car.vin, challenge)
+    assert len(token) == 8 and keys.pairing_token("8612345", "WBA8E9C50GK643215", challenge) != token
+    assert keys.pairing_token("8612345", car.vin, challenge) != keys.unlock_token("8612345", car.vin, challenge)
+    assert unit.handle(bytes([0x31, 0x01, 0x0F, 0x21]) + token) == bytes([0x71, 0x01, 0x0F, 0x21, 0x00])
+    assert unit.paired
+    assert unit.handle(bytes([0x31, 0x01, 0x0F, 0x21]) + token) == bytes([0x7F, 0x31, 0x35]), "once"
