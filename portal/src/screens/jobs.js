@@ -7,9 +7,12 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, useApi } from '../api.js';
 import { money, N_, t } from '../i18n.js';
 import { download, ErrorBanner, Field, formValues, Notice, Offer, Page, useAction } from '../ui.js';
+import { Coding, Replacement } from './coding.js';
 import { AgentField } from './security.js';
 
-const RUNS = { quick_test: N_('Quick test'), live_data: N_('Live data'), routine: N_('Actuator test'), clear: N_('Clear fault memory') };
+const RUNS = { quick_test: N_('Quick test'), live_data: N_('Live data'), routine: N_('Actuator test'), clear: N_('Clear fault memory'),
+  read_coding: N_('Read the coding'), write_coding: N_('Write the coding'), backup_ecu: N_('Back up a unit'),
+  restore_ecu: N_('Restore a unit') };
 const RUN_STATES = { queued: N_('waiting for the agent'), running: N_('the agent is at it'), done: N_('done'),
   failed: N_('failed'), interrupted: N_('interrupted'), cancelled: N_('cancelled') };
 const DEFAULT_LIVE = ['engine_speed', 'coolant_temperature', 'battery_voltage', 'misfires_cylinder_1'];
@@ -297,6 +300,7 @@ export function Job({ id }) {
       <div><dt>${t('Odometer (km)')}</dt><dd>${data.odometer_km}</dd></div>
       <div><dt>${t('State')}</dt><dd data-testid="job-state">${t(data.state === 'open' ? 'open' : 'closed')}</dd></div>
       <div><dt>${t('Paid by')}</dt><dd>${data.vin_pass ? t('VIN pass') : t('{s} s of diagnosis time left', { s: data.diagnosis_seconds_left })}</dd></div>
+      <div><dt>${t('Coding and replacements')}</dt><dd>${data.vin_pass ? t('VIN pass') : t('{s} s of programming time left', { s: data.programming_seconds_left })}</dd></div>
     </dl>
     ${last && html`<p role="status" data-testid="run-state" data-kind=${last.kind} data-state=${last.state}>
       ${t('{run}: {state}', { run: t(RUNS[last.kind]), state: t(RUN_STATES[last.state]) })}${last.detail ? ' (' + last.detail + ')' : ''}
@@ -309,6 +313,8 @@ export function Job({ id }) {
       <${LiveData} job=${data} onRun=${start} error=${error} />
       <${Routine} job=${data} onRun=${start} error=${error} />
     </section>`}
+    ${data.state === 'open' && html`<${Coding} job=${data} onRun=${start} busy=${busy} />
+      <${Replacement} job=${data} onRun=${start} busy=${busy} />`}
     ${tests.length > 0 && html`<ul data-testid="routine-results">${tests.map((r) => html`<li>${r.params.routine}: ${t(r.result.result)}</li>`)}</ul>`}
     ${live && live.samples.length > 0 && html`<section aria-labelledby="live"><h2 id="live">${t('Live data')}</h2>
       <div class="charts">${live.params.identifiers.map((name) => html`<${LiveChart} key=${live.id + name} run=${live} name=${name} />`)}</div>
@@ -318,7 +324,7 @@ export function Job({ id }) {
     <${FaultMemory} ecus=${data.after} title=${t('Fault memory after the repair')} testid="after" />
     <${Findings} job=${data} onChoose=${choose} onRun=${start} busy=${busy} />
     <${Estimate} job=${data} onChanged=${job.reload} />
-    ${data.state === 'open' ? html`<p><button type="button" onClick=${close} disabled=${busy || !data.before}>${t('Close the job')}</button></p>`
+    ${data.state === 'open' ? html`<p><button type="button" onClick=${close} disabled=${busy || !(data.before || data.coding || Object.keys(data.replacements).length)}>${t('Close the job')}</button></p>`
       : html`<${Notice} kind="success"><p>${t('Closed: the service record is written.')}</p></${Notice}>
         <p><button type="button" onClick=${openReport}>${t('Job report (PDF)')}</button>
         ${report && html` <a href=${report} data-testid="report-link" target="_blank" rel="noopener">${t('Open the report')}</a>`}</p>`}

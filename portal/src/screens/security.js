@@ -94,6 +94,24 @@ function ProgramKey({ job }) {
     <${TaskState} task=${task} testid="key-job" text=${(state) => t('Key in slot {slot}: {state}', { slot: task.slot, state })} />`;
 }
 
+// A theft-relevant replacement (engine control, immobiliser, steering lock) paired with the car by the agent.
+function PairUnit({ job }) {
+  const { error, run } = useAction();
+  const [task, setTask] = useTask();
+  const submit = async (event) => {
+    event.preventDefault();
+    setTask(await run(() => api('POST', `/security/jobs/${job.id}/pairing`, { body: formValues(event.target) })) || null);
+  };
+  return html`<form onSubmit=${submit} novalidate class="inline-form" aria-label=${t('Pair a replacement unit with {vin}', { vin: job.vin })}>
+      <${AgentField} error=${error} scope=${job.id + '-pair'} />
+      <${Field} label=${t('Address of the new unit')} name="ecu_address" error=${error} scope=${job.id + '-pair'} required
+        autocomplete="off" hint=${t('e.g. 0x40: engine control, the immobiliser or the steering lock')} />
+      <button type="submit">${t('Pair the unit')}</button>
+    </form>
+    <${ErrorBanner} error=${error} />
+    <${TaskState} task=${task} testid="pair-task" text=${(state) => t('Pairing: {state}', { state })} />`;
+}
+
 export function Security() {
   const jobs = useApi('/security/jobs');
   const { error, run } = useAction();
@@ -130,6 +148,8 @@ export function Security() {
       <${UnlockByAgent} job=${job} />
       <h3>${t('Key programming')}</h3>
       <${ProgramKey} job=${job} />
+      <h3>${t('A replacement unit')}</h3>
+      <${PairUnit} job=${job} />
     </section>`)}
   </${Page}>`;
 }

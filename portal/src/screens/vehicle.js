@@ -41,6 +41,27 @@ function ServiceRecordForm({ vin, onSaved }) {
   </form>`;
 }
 
+// An option the workshop fitted: the order's next version, which the car's coding then follows.
+function RetrofitForm({ vin, onSaved }) {
+  const { error, run } = useAction();
+  const submit = async (event) => {
+    event.preventDefault();
+    const form = event.target;
+    const body = formValues(form);
+    if (body.option) body.option = body.option.trim().toUpperCase();
+    if (await run(() => api('POST', `/vehicles/${vin}/retrofits`, { body }))) {
+      form.reset();
+      onSaved();
+    }
+  };
+  return html`<form onSubmit=${submit} novalidate class="inline-form" aria-label=${t('Retrofit an option')}>
+    <${Field} label=${t('Option fitted')} name="option" error=${error} required maxlength="4" autocomplete="off"
+      hint=${t('Its option code, e.g. S3AC (trailer tow hitch): the coding then follows the order.')} />
+    <button type="submit">${t('Add to the order')}</button>
+    <${ErrorBanner} error=${error} />
+  </form>`;
+}
+
 const STATUS = { overdue: N_('Overdue'), due: N_('Due soon'), ok: N_('OK') };
 
 export function Vehicle({ vin }) {
@@ -65,12 +86,17 @@ export function Vehicle({ vin }) {
       <div><dt>${t('Transmission')}</dt><dd>${v.build.transmission}</dd></div>
       <div><dt>${t('Production date')}</dt><dd>${date(v.build.production_date)}</dd></div>
       <div><dt>${t('Paint')}</dt><dd>${v.build.paint}</dd></div>
-      <div><dt>${t('Options')}</dt><dd>${v.build.options.join(', ')}</dd></div>
-    </dl></section>`}
+      <div><dt>${t('Options')}</dt><dd data-testid="options">${v.build.options.join(', ')}</dd></div>
+      ${v.build.country && html`<div><dt>${t('Built for')}</dt><dd>${v.build.country}</dd></div>`}
+      <div><dt>${t('Order version')}</dt><dd data-testid="order-version">${v.build.order_version}</dd></div>
+    </dl>
+    ${v.build.retrofits.length > 0 && html`<ul data-testid="retrofits">${v.build.retrofits.map((r) => html`<li>
+      ${t('{option} retrofitted {when} (version {version})', { option: r.option, when: dateTime(r.added_at), version: r.version })}</li>`)}</ul>`}
+    <${RetrofitForm} vin=${vin} onSaved=${vehicle.reload} /></section>`}
     ${v.ecus && html`<section aria-labelledby="ecus"><h2 id="ecus">${t('Control units')}</h2>
       <div class="table-wrap" tabindex="0" role="region" aria-label=${t('Control units')}><table>
-      <thead><tr><th scope="col">${t('Address')}</th><th scope="col">${t('Control unit')}</th><th scope="col">${t('Hardware')}</th><th scope="col">${t('Software')}</th></tr></thead>
-      <tbody>${v.ecus.map((ecu) => html`<tr><td>${ecu.address}</td><th scope="row">${ecu.name}</th><td>${ecu.hardware_part_number}</td><td>${ecu.software_version}</td></tr>`)}</tbody>
+      <thead><tr><th scope="col">${t('Address')}</th><th scope="col">${t('Control unit')}</th><th scope="col">${t('Hardware')}</th><th scope="col">${t('Software')}</th><th scope="col">${t('Serial')}</th></tr></thead>
+      <tbody>${v.ecus.map((ecu) => html`<tr><td>${ecu.address}</td><th scope="row">${ecu.name}</th><td>${ecu.hardware_part_number}</td><td>${ecu.software_version}</td><td>${ecu.serial_number || '–'}</td></tr>`)}</tbody>
       </table></div></section>`}
     ${campaigns.data && html`<section aria-labelledby="campaigns"><h2 id="campaigns">${t('Recalls and campaigns')}</h2>
       ${campaigns.data.campaigns.length === 0 ? html`<p>${t('No recalls or campaigns.')}</p>` : html`<ul class="cards">
