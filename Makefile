@@ -104,6 +104,7 @@ bench: install
 	$(BIN)/python -m bench.partners
 	$(BIN)/python -m bench.flash_throughput
 	$(BIN)/python -m bench.diagnosis
+	$(BIN)/python -m bench.coding
 	$(BIN)/python -m bench.programming_clock
 	$(BIN)/python -m bench.programming_clock --database-url $(BENCH_POSTGRES)
 	$(BIN)/python -m bench.audit_verify
