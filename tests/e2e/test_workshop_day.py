@@ -3,13 +3,21 @@ the address, enrol, buy; diagnose the car; program it without SERMI (the theft-r
 reason, the rest flashed, billed to the second); link SERMI, open a security job and program those; a tool and a
 key blank from the shop (the key blank refused before SERMI, sold after); the invoices; a technician invited,
 then deactivated mid-job (refused within a second, their running work stopped, nothing billed after); the dealer
-system's API key, reading as far as the workshop's access opens. Each seam found between two features goes here."""
+system's API key, reading as far as the workshop's access opens; a tow hitch retrofitted and coded on the same job
+from the same programming pack as the flash. Each seam found between two features goes here."""
 import threading
 
 import pytest
 
 from agent.cli import Agent
-from deploy import odx, vehicles
+from datetime import datetime, timezone
+
+from sqlalchemy.orm import Session
+
+from deploy import coding, odx, vehicles
+from services.programming import catalog, descriptions as manufacturer_descriptions
+from services.shared import blobs
+from services.shared.database import make_engine
 from simulator import doip
 from tests.e2e.conftest import Workshop, buy, error, fill_registry, key, staff, staff_token, top_up
 from tests.e2e.test_programming import software_for
@@ -40,8 +48,16 @@ def floor(system, tmp_path):
             aos.shop.save_product(staff_token(system), product)
             aos.shop.receive_stock(staff_token(system), {"sku": product["sku"], "quantity": stock})
     descriptions = tmp_path / "odx"
-    odx.write_all(descriptions)
-    car = doip.Vehicle.demo(CAR["vin"], settings.ecu_secret, CAR["ecus"], descriptions, ["ignition_coil_1"])
+    files = odx.write_all(descriptions)
+    engine = make_engine(system["DATABASE_URLS"]["programming"])
+    store = blobs.from_config(system)
+    manufacturer_descriptions.import_files(files, engine, store)
+    coding.write(tmp_path)
+    with Session(engine) as session, session.begin():
+        catalog.import_rules(tmp_path, session, datetime.now(timezone.utc))
+    engine.dispose()
+    car = doip.Vehicle.demo(CAR["vin"], settings.ecu_secret, coding.delivered(CAR["ecus"], CAR, descriptions),
+                            descriptions, ["ignition_coil_1"])
     with doip.Simulator(car) as simulator:
         yield {"car": car, "port": simulator.port, "key": manufacturer, "odx": descriptions, "tmp": tmp_path}
 
@@ -191,5 +207,21 @@ def test_a_new_workshop_s_day_holds_where_the_features_meet(api, system, floor):
         assert api("DELETE", f"/api/v1/keys/{made['id']}", workshop.token).status_code == 200
         revoked = api("GET", f"/api/v1/vehicles/{CAR['vin']}", made["key"])
         assert revoked.status_code == 401 and error(revoked)["code"] == "API_KEY_REVOKED"  # at once
+
+        # the customer wants a tow hitch: into the order and coded on the morning's job; the VIN pass bought for the
+        # car opens its order and pays the coding, so the programming pack is not touched
+        before = entitlements(api, workshop)["programming_seconds"]
+        fitted = api("POST", f"/api/v1/vehicles/{CAR['vin']}/retrofits", workshop.token, json={"option": "S3AC"})
+        assert fitted.status_code == 201, fitted.text
+        coded = []
+        for kind in ("read_coding", "write_coding"):
+            queued = api("POST", f"/api/v1/jobs/{job_id}/runs", workshop.token, json={"kind": kind})
+            assert queued.status_code == 201, queued.text
+            coded.append(eventually(lambda: (lambda r: r if r["state"] == "done" else None)(
+                run_of(api, workshop.token, job_id, queued.json()["id"])), timeout=60, what=f"the {kind}"))
+        assert {r["paid_by"] for r in coded} == {"vin_pass"}
+        written = api("GET", f"/api/v1/jobs/{job_id}", workshop.token).json()["coding"]["written"][-1]["changes"]
+        assert len(written) == 3 and all(c["verified"] for c in written)
+        assert entitlements(api, workshop)["programming_seconds"] == before
     finally:
         stop.set()
