@@ -205,22 +205,20 @@ class Ecu:
 
     def unlock_gateway(self, token_for):
         """The secure gateway unlocked: its one-time challenge read, the token `token_for(challenge)` written."""
-        answer = self._step("read the unlock challenge", self.client.start_routine, UNLOCK_CHALLENGE)
-        challenge = bytes(answer.service_data.routine_status_record or b"")
-        if len(challenge) != 8:
-            raise Failure("read the unlock challenge", "refused", "the gateway showed no challenge")
-        if self._routine("unlock", UNLOCK, token_for(challenge)) != 0x00:
-            raise Failure("unlock", "refused", "the gateway did not take the token")
+        self._answer_challenge("unlock", UNLOCK_CHALLENGE, UNLOCK, token_for, "the gateway")
 
     def pair(self, token_for):
         """A theft-relevant replacement paired: its one-time challenge read, the token `token_for(challenge)`
         written (the car's VIN must be in it first)."""
-        answer = self._step("read the pairing challenge", self.client.start_routine, PAIR_CHALLENGE)
-        challenge = bytes(answer.service_data.routine_status_record or b"")
+        self._answer_challenge("pair", PAIR_CHALLENGE, PAIR, token_for, "the unit")
+
+    def _answer_challenge(self, step, ask, answer, token_for, who):
+        shown = self._step(f"read the {step} challenge", self.client.start_routine, ask)
+        challenge = bytes(shown.service_data.routine_status_record or b"")
         if len(challenge) != 8:
-            raise Failure("read the pairing challenge", "refused", "the unit showed no challenge")
-        if self._routine("pair", PAIR, token_for(challenge)) != 0x00:
-            raise Failure("pair", "refused", "the unit did not take the token")
+            raise Failure(f"read the {step} challenge", "refused", f"{who} showed no challenge")
+        if self._routine(step, answer, token_for(challenge)) != 0x00:
+            raise Failure(step, "refused", f"{who} did not take the token")
 
     def _routine(self, name, routine, data=None):
         answer = self._step(name, self.client.start_routine, routine, data)

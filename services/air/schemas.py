@@ -5,7 +5,7 @@ from pathlib import Path
 
 from marshmallow import fields, pre_load, validate
 
-from services.shared.schemas import Input, MirrorPage, MirrorQuery, Output
+from services.shared.schemas import Input, MirrorPage, MirrorQuery, Output, mirror_changes
 
 HERE = Path(__file__).parent
 SYSTEMS = json.loads((HERE / "systems.json").read_text())["systems"]
@@ -242,8 +242,4 @@ class ExportedDocument(Output):
                                                                               "signed link: the document route)"})
 
 
-class ChangesOut(Output):
-    items = fields.List(fields.Nested(ExportedDocument))
-    next = fields.Integer(metadata={"description": "the cursor after this page"})
-    latest = fields.Integer(metadata={"description": "the library's newest revision now"})
-    more = fields.Boolean()
+ChangesOut = mirror_changes(ExportedDocument, "ChangesOut")

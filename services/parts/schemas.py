@@ -2,7 +2,7 @@
 and what they are answered; a leaf, with the words it needs."""
 from marshmallow import fields, validate
 
-from services.shared.schemas import Input, MirrorPage, MirrorQuery, Output, Text
+from services.shared.schemas import Input, MirrorPage, MirrorQuery, Output, Text, mirror_changes
 
 LANGUAGES = ("en", "de")
 INTERCHANGEABILITY = ("both_ways", "one_way", "set_only")
@@ -290,8 +290,4 @@ class ExportedPart(Output):
     used_in = fields.List(fields.Nested(UseOut))
 
 
-class PartChanges(Output):
-    items = fields.List(fields.Nested(ExportedPart))
-    next = fields.Integer()
-    latest = fields.Integer()
-    more = fields.Boolean()
+PartChanges = mirror_changes(ExportedPart, "PartChanges")

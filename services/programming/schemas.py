@@ -2,7 +2,7 @@
 schemas) and the answers."""
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from services.shared.schemas import Input, MirrorPage, MirrorQuery, Output, Text
+from services.shared.schemas import Input, MirrorPage, MirrorQuery, Output, Text, mirror_changes
 
 VIN = validate.Regexp(r"^[A-HJ-NPR-Za-hj-npr-z0-9]{17}$", error="17 letters and digits, without I, O and Q.")
 ADDRESS = validate.Regexp(r"^0x[0-9A-F]{2}$", error="an ECU address such as 0x12")
@@ -542,11 +542,7 @@ class ExportedDescription(Output):
     freeze_frame = fields.List(fields.String())
 
 
-class DescriptionChanges(Output):
-    items = fields.List(fields.Nested(ExportedDescription))
-    next = fields.Integer()
-    latest = fields.Integer()
-    more = fields.Boolean()
+DescriptionChanges = mirror_changes(ExportedDescription, "DescriptionChanges")
 
 
 class DescriptionFile(Output):

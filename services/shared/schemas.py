@@ -87,3 +87,13 @@ class MirrorPage(MirrorQuery):
     (withdrawn ones as tombstones too)."""
     tombstones = fields.Boolean(load_default=False)
     limit = fields.Integer(load_default=500, validate=validate.Range(1, 1000))
+
+
+def mirror_changes(line, name):
+    """The answer to a MirrorPage (services.shared.mirror.page): its lines, each a `line`, the cursor after them,
+    the data's newest revision, and whether more follow."""
+    return Output.from_dict({
+        "items": fields.List(fields.Nested(line)),
+        "next": fields.Integer(metadata={"description": "the cursor after this page"}),
+        "latest": fields.Integer(metadata={"description": "the data's newest revision now"}),
+        "more": fields.Boolean()}, name=name)

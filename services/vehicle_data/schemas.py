@@ -2,7 +2,7 @@
 schemas."""
 from marshmallow import fields, validate
 
-from services.shared.schemas import Input, MirrorPage, MirrorQuery, Output, Text
+from services.shared.schemas import Input, MirrorPage, MirrorQuery, Output, Text, mirror_changes
 
 CODE = validate.Regexp(r"^[A-Z0-9_-]{2,20}$", error="2 to 20 capital letters, digits, _ or -.")
 
@@ -178,11 +178,7 @@ class ExportedVehicle(BuildOut):
     ecus = fields.List(fields.Nested(EcuOut))
 
 
-class RegistryChanges(Output):
-    items = fields.List(fields.Nested(ExportedVehicle))
-    next = fields.Integer()
-    latest = fields.Integer()
-    more = fields.Boolean()
+RegistryChanges = mirror_changes(ExportedVehicle, "RegistryChanges")
 
 
 class MaintenanceRule(Output):
@@ -204,8 +200,4 @@ class ExportedSchedule(Output):
     warn_days = fields.Integer(metadata={"description": "a rule is coming this many days before it is due"})
 
 
-class ScheduleChanges(Output):
-    items = fields.List(fields.Nested(ExportedSchedule))
-    next = fields.Integer()
-    latest = fields.Integer()
-    more = fields.Boolean()
+ScheduleChanges = mirror_changes(ExportedSchedule, "ScheduleChanges")

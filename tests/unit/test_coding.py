@@ -11,6 +11,7 @@ from automotive.odx import Library
 from deploy import coding as demo_coding, odx
 from services.programming import coding, domain
 from simulator.doip import Simulator, Vehicle
+from tests.unit.test_diagnosis import folder  # noqa: F401  (the demo's PDX files, written once a module)
 
 CAR = [{"address": "0x29", "name": "DSC (stability control)", "hardware_part_number": "6851234",
         "software_version": "DSC-7"},
@@ -19,13 +20,6 @@ CAR = [{"address": "0x29", "name": "DSC (stability control)", "hardware_part_num
        {"address": "0x60", "name": "KOMBI (instrument cluster)", "hardware_part_number": "9312345",
         "software_version": "KOMBI-5"}]
 ORDER = {"options": ["S322", "S6NW"], "country": "DE"}
-
-
-@pytest.fixture(scope="module")
-def folder(tmp_path_factory):
-    out = tmp_path_factory.mktemp("odx")
-    odx.write_all(out)
-    return out
 
 
 def layouts_of(folder):
