@@ -11,7 +11,6 @@ from automotive.odx import Library
 from deploy import coding as demo_coding, odx
 from services.programming import coding, domain
 from simulator.doip import Simulator, Vehicle
-from tests.unit.test_diagnosis import folder  # noqa: F401  (the demo's PDX files, written once a module)
 
 CAR = [{"address": "0x29", "name": "DSC (stability control)", "hardware_part_number": "6851234",
         "software_version": "DSC-7"},

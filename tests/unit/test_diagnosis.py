@@ -20,13 +20,6 @@ PLAN = [{"address": "0x12", "name": "DME (engine control)", "hardware_part_numbe
          "software_version": "DSC-7"}]
 
 
-@pytest.fixture(scope="module")
-def folder(tmp_path_factory):
-    out = tmp_path_factory.mktemp("odx")
-    odx.write_all(out)
-    return out
-
-
 def test_every_demo_type_reads_back_as_written(folder):
     library = Library(folder)
     assert set(library.types) == set(odx.TYPES)
