@@ -540,6 +540,11 @@ class ExportedDescription(Output):
     data_identifiers = fields.List(fields.Nested(DataIdentifierOut))
     routines = fields.List(fields.Nested(RoutineOut))
     freeze_frame = fields.List(fields.String())
+    coding = fields.List(fields.Dict(), metadata={
+        "description": "coding identifiers: did, session, security level, parameters (a text table's values or a "
+                       "range) as automotive.odx.Coding.view describes them"})
+    carried_over = fields.List(fields.String(), metadata={
+        "description": "data identifiers a replacement unit takes over from the old one"})
 
 
 DescriptionChanges = mirror_changes(ExportedDescription, "DescriptionChanges")

@@ -301,6 +301,10 @@ def test_a_tool_maker_mirrors_the_diagnostic_descriptions_and_takes_their_files(
         assert misfire["text"] == "Cylinder 1 misfire detected" and "engine_speed" in misfire["checks"]
         speed = next(d for d in engine_control["data_identifiers"] if d["name"] == "engine_speed")
         assert (speed["did"], speed["minimum"], speed["maximum"]) == ("0x4001", 600, 900)
+        cluster = mirror["KOMBI"]  # its coding layout and what a replacement takes over, for a tool maker's coder
+        display = next(c for c in cluster["coding"] if c["name"] == "display")
+        assert display["did"] == "0x3101" and display["session"] == "extended"
+        assert display["parameters"][0]["values"] == ["km/h", "mph"] and cluster["carried_over"] == ["odometer"]
 
         # the file itself: a redirect to a signed link, the bytes the line's SHA-256 names
         taken = requests.get(api.base + engine_control["file"], allow_redirects=False, timeout=30,
