@@ -108,6 +108,7 @@ bench: install
 	$(BIN)/python -m bench.programming_clock
 	$(BIN)/python -m bench.programming_clock --database-url $(BENCH_POSTGRES)
 	$(BIN)/python -m bench.audit_verify
+	$(BIN)/python -m bench.workshop_day
 	# two replicas of every service on PostgreSQL (1 vs 2 replicas, then the three campaigns), and the purchase
 	# campaign on a three-node RabbitMQ cluster of its own with quorum queues, one node SIGKILLed
 	-$(BIN)/python -m bench.replicas --database-url $(BENCH_POSTGRES)

@@ -478,7 +478,10 @@ def _check_held(layouts, names, address, held, field):
 
 def watch_runs(ctx):
     with ctx.store.read() as s:
-        live = looked_at(s, DiagnosisRun, domain.DiagnosisRun, DiagnosisRun.state.in_(("queued", "running")))
+        # without the samples a live-data run keeps (up to 3,000): decoding them four times a second was a third of
+        # programming's CPU with 24 workshops reading live data (bench.workshop_day --profile)
+        live = looked_at(s, DiagnosisRun, domain.DiagnosisRun, DiagnosisRun.state.in_(("queued", "running")),
+                         skip=("samples", "result"))
         due = [r for r in live if r.due(ctx.now, ctx.rules)]
     coded = [r.id for r in due if r.kind in domain.CODING_RUNS]
     return watch_each(ctx, DiagnosisRun, [r.id for r in due if r.kind not in domain.CODING_RUNS],

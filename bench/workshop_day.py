@@ -1,0 +1,300 @@
+"""Benchmark: how many workshops one node carries through a compressed day (the capacity model).
+
+Every virtual workshop has bought technical information, parts, programming and remote-diagnosis time, and has two
+agents (played over HTTP, no car). While a step runs, each workshop at once:
+- a user at the screen: an action every `--think` seconds on average (exponential), from the day's mix: the token's
+  user asked again (GET /me, as a refresh does), an AIR search filtered to one of its VINs, a document opened, a
+  vehicle read, a part looked up by number, a page of the AIR change feed (a partner's mirror), and once a step a
+  purchase;
+- a programming session, its agent's heartbeat every 2 s;
+- a diagnosis job with live data, its agent sending 10 samples a second in batches of one a second.
+
+Steps the number of workshops up (`--steps`, each for `--seconds`) and prints per step the interactive latency
+(p50/p95/p99), the heartbeat p99 against its 2 s interval, errors and the CPU per process; then the largest number
+of workshops with interactive p99 under 300 ms, heartbeats within 25 % of their interval and no error, and that
+per core. `--profile` samples the two dearest processes with py-spy in the last step that held and prints their top
+frames.
+
+    python -m bench.workshop_day [--steps 2,4,8,12,16,24] [--seconds 30] [--think 2] [--database-url ...]
+"""
+import eventlet
+
+eventlet.monkey_patch()  # noqa: E402  hundreds of clients on green threads
+
+import collections  # noqa: E402
+import os  # noqa: E402
+import random  # noqa: E402
+import shutil  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import threading  # noqa: E402
+import time  # noqa: E402
+import uuid  # noqa: E402
+from datetime import datetime, timezone  # noqa: E402
+
+import requests  # noqa: E402
+from sqlalchemy.orm import Session  # noqa: E402
+
+from bench import goals, system  # noqa: E402
+from bench.profile import report as profile_report  # noqa: E402
+from deploy import corpus, parts as demo_parts, software, vehicles  # noqa: E402
+from services.air import content  # noqa: E402
+from services.parts import package  # noqa: E402
+from services.programming import catalog  # noqa: E402
+from services.shared import blobs  # noqa: E402
+from services.shared.database import make_engine  # noqa: E402
+from services.vehicle_data import feed  # noqa: E402
+
+HEARTBEAT = 2.0
+INTERACTIVE_P99_MS, HEARTBEAT_SHARE = 300.0, 0.25
+TARIFFS = ("air-1d", "parts-1d", "prog-180", "diag-60")
+MIX = (("me", 30), ("search", 25), ("document", 15), ("vehicle", 15), ("part", 10), ("feed", 5))
+QUERIES = ("misfire", "ignition coil", "brake pads", "coolant", "timing chain", "battery", "oil service")
+LIVE = [{"did": "0x4001", "name": "engine_speed", "label": "Engine speed", "value": 780.0, "unit": "1/min",
+         "min": 600.0, "max": 900.0, "in_limits": True},
+        {"did": "0x4002", "name": "coolant_temperature", "label": "Coolant temperature", "value": 92, "unit": "°C",
+         "min": 80.0, "max": 105.0, "in_limits": True}]
+
+
+def main(argv=None):
+    parser = system.parser(__doc__)
+    parser.add_argument("--steps", default="2,4,8,12,16,24")
+    parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--think", type=float, default=2.0)
+    parser.add_argument("--documents", type=int, default=3000)
+    parser.add_argument("--profile", action="store_true")
+    opts = parser.parse_args(argv)
+    steps = [int(n) for n in opts.steps.split(",")]
+    registry = vehicles.generate(max(steps) * 2 + 50, seed=29)
+    with system.running(opts.database_url, {"AOS_AIR_SYNC_SECONDS": "0.5"}, replicas=opts.replicas) as running:
+        http = requests.Session()
+        http.mount("http://", requests.adapters.HTTPAdapter(pool_connections=50, pool_maxsize=1000))
+        documents, numbers = prepare(running, registry, opts.documents)
+        cars = iter(registry["vehicles"])
+        shops, results = [], []
+        for n in steps:
+            while len(shops) < n:
+                shops.append(Workshop(http, running.base, [next(cars), next(cars)]))
+            figures = running.measured(lambda: day(http, running.base, shops[:n], opts, documents, numbers))
+            figures["workshops"] = n
+            results.append(figures)
+            print(line(figures), flush=True)
+            if not holds(figures):
+                break
+        held = [r for r in results if holds(r)]
+        profiled = profile(running, http, shops, held[-1], opts, documents, numbers) \
+            if opts.profile and held else None
+    report(results, held, opts, profiled)
+
+
+def prepare(running, registry, count):
+    """The manufacturer's side: the registry, a library of `count` documents (indexed), the demo parts catalogue,
+    signed software for every car. Returns (document ids, part numbers)."""
+    config = running.config()
+    engine = make_engine(config["DATABASE_URLS"]["vehicle_data"])
+    with Session(engine) as session, session.begin():
+        feed.import_rows(session, feed.check(registry), datetime.now(timezone.utc))
+    engine.dispose()
+    store = blobs.from_config(config)
+    store.ensure_bucket()
+    corpus.write(running.data / "library", count)
+    engine = make_engine(config["DATABASE_URLS"]["air"])
+    content.import_package(running.data / "library", engine, store)
+    engine.dispose()
+    demo_parts.write(running.data / "parts")
+    engine = make_engine(config["DATABASE_URLS"]["parts"])
+    package.import_package(running.data / "parts", engine, store)
+    engine.dispose()
+    key = software.new_key()
+    software.generate(running.data / "software", key, registry["vehicles"], image_bytes=1024)
+    engine = make_engine(config["DATABASE_URLS"]["programming"])
+    catalog.import_catalog(running.data / "software", engine, store, key.public_key())
+    engine.dispose()
+    numbers = [line.split('"number": "')[1][:11] for line in
+               (running.data / "parts" / "parts.jsonl").read_text().splitlines()[:500]]
+    ids = [line.split('"id": "')[1].split('"')[0] for line in
+           (running.data / "library" / "documents.jsonl").read_text().splitlines()[:2000]]
+    token, _ = system.workshop(running.base, 10000)
+    auth = {"Authorization": f"Bearer {token}"}
+    requests.post(f"{running.base}/api/v1/purchases", json={"tariff_code": "air-1d"}, timeout=30,
+                  headers=auth | {"Idempotency-Key": str(uuid.uuid4())}).raise_for_status()
+
+    def indexed():
+        tree = requests.get(f"{running.base}/api/v1/air/navigation", headers=auth, timeout=30).json()
+        return sum(n["count"] for n in tree["by_system"]) == count
+    system.wait_until_true(indexed, 600, "AIR to index the library")
+    return ids, numbers
+
+
+class Workshop:
+    """A workshop as the day finds it: signed in, its time bought, a programming session ready on its first car and
+    a diagnosis job on its second, each with an agent of its own."""
+
+    def __init__(self, http, base, cars):
+        self.http, self.base = http, base
+        token, _ = system.workshop(base, 200000)
+        self.user = {"Authorization": f"Bearer {token}"}
+        for tariff in TARIFFS:
+            self._post("/purchases", {"tariff_code": tariff}, key=True)
+        self.vins = [c["vin"] for c in cars]
+        self.programmer, self.diagnoser = self._agent(), self._agent()
+        system.wait_until_true(lambda: self._session(cars[0]), 60, "programming to hear of the pack")
+        system.wait_until_true(lambda: self._job(cars[1]), 60, "programming to hear of the diagnosis pack")
+
+    def _post(self, path, body, key=False, auth=None):
+        headers = (auth or self.user) | ({"Idempotency-Key": str(uuid.uuid4())} if key else {})
+        answer = self.http.post(f"{self.base}/api/v1{path}", json=body, headers=headers, timeout=30)
+        answer.raise_for_status()
+        return answer.json()
+
+    def _agent(self):
+        made = self._post("/agents", {"name": "bench"})
+        return {"id": made["id"], "auth": {"Authorization": f"Agent {made['id']}:{made['credential']}"}}
+
+    def _session(self, car):
+        opened = self._post("/programming/sessions", {"vin": car["vin"], "agent_id": self.programmer["id"]})
+        ecus = [{"address": e["address"], "software_version": e["software_version"],
+                 "hardware_part_number": e["hardware_part_number"], "state": "APPLICATION"} for e in car["ecus"]]
+        report = f"/agents/sessions/{opened['id']}/report"
+        plan = self._post(report, {"sequence": 1, "kind": "preflight", "vehicle": {
+            "vin": car["vin"], "voltage_mv": 12600, "ecus": ecus}}, auth=self.programmer["auth"])["plan"]
+        self._post(report, {"sequence": 2, "kind": "files_verified", "package_ids": [p["package_id"] for p in plan]},
+                   auth=self.programmer["auth"])
+        self.session = opened["id"]
+        return True
+
+    def _job(self, car):
+        self.job = self._post("/jobs", {"vin": car["vin"], "agent_id": self.diagnoser["id"],
+                                        "complaint": "bench", "odometer_km": 1000})["id"]
+        return True
+
+
+def day(http, base, shops, opts, documents, numbers):
+    """One step: every workshop's user, session and live data for `opts.seconds`; the latencies and errors."""
+    until = time.monotonic() + opts.seconds
+    interactive, errors, lock = collections.defaultdict(list), collections.Counter(), threading.Lock()
+    agents = {"heartbeat": [], "samples": []}  # the agents' requests: not the screen's
+    pool = eventlet.GreenPool(len(shops) * 3 + 10)
+
+    def timed(kind, call):
+        started = time.perf_counter()
+        try:
+            answer = call()
+            ok = answer.status_code < 400
+        except requests.RequestException:
+            ok = False
+        with lock:
+            (agents[kind] if kind in agents else interactive[kind]).append((time.perf_counter() - started) * 1000)
+            if not ok:
+                errors[kind] += 1
+
+    def user(shop, rng):
+        kinds = [k for k, w in MIX for _ in range(w)]
+        buy_at = time.monotonic() + rng.uniform(0, opts.seconds * 0.8)  # once a step, when this user gets to it
+        while time.monotonic() < until:
+            if buy_at is not None and time.monotonic() >= buy_at:
+                buy_at = None
+                timed("purchase", lambda: http.post(
+                    f"{base}/api/v1/purchases", json={"tariff_code": "air-1h"}, timeout=30,
+                    headers=shop.user | {"Idempotency-Key": str(uuid.uuid4())}))
+            eventlet.sleep(rng.expovariate(1 / opts.think))
+            kind, vin = rng.choice(kinds), rng.choice(shop.vins)
+            path = {"me": "/api/v1/me",
+                    "search": f"/api/v1/air/search?q={rng.choice(QUERIES)}&vin={vin}",
+                    "document": f"/api/v1/air/documents/{rng.choice(documents)}",
+                    "vehicle": f"/api/v1/vehicles/{vin}",
+                    "part": f"/api/v1/parts/parts/{rng.choice(numbers)}?vin={vin}",
+                    "feed": f"/api/v1/feeds/air?after={opts.documents - 20}"}[kind]  # the last 20 changes
+            timed(kind, lambda: http.get(base + path, headers=shop.user, timeout=30))
+
+    def programming(shop):
+        url = f"{base}/api/v1/programming/sessions/{shop.session}"
+        http.post(url + "/start", headers=shop.user, timeout=30)
+        while time.monotonic() < until:
+            eventlet.sleep(HEARTBEAT)
+            timed("heartbeat", lambda: http.post(f"{base}/api/v1/agents/sessions/{shop.session}/heartbeat", json={},
+                                                 headers=shop.programmer["auth"], timeout=30))
+        http.post(url + "/end", headers=shop.user, timeout=30)
+
+    def live_data(shop):
+        run = http.post(f"{base}/api/v1/jobs/{shop.job}/runs", headers=shop.user, timeout=30, json={
+            "kind": "live_data", "ecu_address": "0x12", "identifiers": ["engine_speed", "coolant_temperature"],
+            "rate": 10, "seconds": int(opts.seconds) + 5}).json()
+        http.get(f"{base}/api/v1/agents/jobs", headers=shop.diagnoser["auth"], timeout=30)  # the agent takes it
+        t = 0.0
+        while time.monotonic() < until:
+            eventlet.sleep(1.0)
+            batch = [{"t": round(t + i / 10, 2), "values": LIVE} for i in range(10)]
+            t += 1.0
+            timed("samples", lambda: http.post(f"{base}/api/v1/agents/runs/{run['id']}/samples",
+                                               json={"samples": batch}, headers=shop.diagnoser["auth"], timeout=30))
+        http.post(f"{base}/api/v1/agents/runs/{run['id']}/report", json={"outcome": "done", "result": None},
+                  headers=shop.diagnoser["auth"], timeout=30)
+
+    for index, shop in enumerate(shops):
+        rng = random.Random(index)
+        pool.spawn(user, shop, rng)
+        pool.spawn(programming, shop)
+        pool.spawn(live_data, shop)
+    pool.waitall()
+    every = [ms for values in interactive.values() for ms in values]
+    return {"requests": len(every) + len(agents["heartbeat"]) + len(agents["samples"]),
+            "interactive": dict(interactive), "errors": dict(errors),
+            "p50_ms": system.percentile(every, 50), "p95_ms": system.percentile(every, 95),
+            "p99_ms": system.percentile(every, 99), "heartbeat_p99_ms": system.percentile(agents["heartbeat"], 99),
+            "samples_p99_ms": system.percentile(agents["samples"], 99), "rate": len(every) / opts.seconds}
+
+
+def holds(r):
+    return (r["p99_ms"] < INTERACTIVE_P99_MS and r["heartbeat_p99_ms"] < HEARTBEAT_SHARE * HEARTBEAT * 1000
+            and not r["errors"])
+
+
+def line(r):
+    cpu = ", ".join(f"{name} {ms * r['requests'] / 1000:.1f} s" for name, ms in
+                    sorted(r["cpu_ms_by"].items(), key=lambda x: -x[1])[:5])
+    return (f"{r['workshops']:4d} workshops: {r['rate']:6.1f} interactive req/s, p50 {r['p50_ms']:.0f} ms, p95 "
+            f"{r['p95_ms']:.0f} ms, p99 {r['p99_ms']:.0f} ms; heartbeat p99 {r['heartbeat_p99_ms']:.0f} ms "
+            f"({r['heartbeat_p99_ms'] / (HEARTBEAT * 1000):.2f} of the interval); errors {r['errors'] or 0}; "
+            f"{'holds' if holds(r) else 'does NOT hold'}; CPU {cpu}")
+
+
+def profile(running, http, shops, held, opts, documents, numbers):
+    """The last step that held, run again while py-spy samples its two dearest processes; their collapsed stacks."""
+    dearest = [name for name, _ in sorted(held["cpu_ms_by"].items(), key=lambda x: -x[1])
+               if name in running.processes][:2]
+    spy = shutil.which("py-spy") or str(__import__("pathlib").Path(sys.executable).with_name("py-spy"))
+    outputs = {name: running.data / f"{name}.spy" for name in dearest}
+    samplers = [subprocess.Popen([spy, "record", "--nonblocking", "--format", "raw", "--rate", "100", "--duration",
+                                  str(int(opts.seconds)), "--pid", str(running.processes[name].pid), "--output",
+                                  str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                for name, out in outputs.items()]
+    day(http, running.base, shops[:held["workshops"]], opts, documents, numbers)
+    for sampler in samplers:
+        sampler.wait(timeout=opts.seconds + 30)
+    return {name: out.read_text() if out.exists() else "" for name, out in outputs.items()}
+
+
+def report(results, held, opts, profiled):
+    database = "PostgreSQL" if opts.database_url else "SQLite"
+    cores = os.cpu_count()
+    print(f"\nworkshop day on {database}, {opts.replicas} replica(s) of each service, {cores} cores, think time "
+          f"{opts.think} s, {opts.seconds:.0f} s a step")
+    for r in results:
+        kinds = ", ".join(f"{k} p99 {system.percentile(v, 99):.0f}" for k, v in sorted(r["interactive"].items()))
+        print(f"  {r['workshops']} workshops: {kinds} ms")
+    if not held:
+        print("no step held: even the smallest number of workshops broke a rule")
+        return
+    best = held[-1]["workshops"]
+    goals.capacity(f"{database}, {opts.replicas} replica(s) of each service, think time {opts.think:g} s", best,
+                   cores, len(held) == len(results))
+    print(f"carried: {best} workshops (interactive p99 < {INTERACTIVE_P99_MS:.0f} ms, heartbeats within "
+          f"{HEARTBEAT_SHARE:.0%} of {HEARTBEAT:.0f} s, no error) = {best / cores:.1f} workshops per core"
+          + ("" if len(held) < len(results) else " (every step held: the node carries more than this)"))
+    for name, collapsed in (profiled or {}).items():
+        profile_report(name, collapsed, 8)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
