@@ -15,6 +15,7 @@ no layout has, or a value the layout does not allow, refuses the whole file."""
 import re
 
 from automotive.odx import Parameter
+from services.shared.errors import invalid_field
 from services.shared.importer import Problem
 
 FORMAT = "aos-coding/1"
@@ -123,6 +124,25 @@ def differences(layouts, ecus, actual, wanted):
                                 "parameter": parameter, "label": labels[parameter].long_name,
                                 "from": held.get(parameter), "to": value})
     return out
+
+
+def require_held(layouts, names, address, held, field):
+    """What an agent says an ECU holds must be an ECU of the car (`names`: the car's ECUs by address), coding its
+    ODX describes, values it allows; refused in words, naming `field`."""
+    if address not in names:
+        raise invalid_field("ECU_NOT_IN_CAR", field, "an_ecu_of_the_car", f"The car has no ECU {address}.")
+    codings = layouts.get(ecu_type(names[address]), {})
+    for identifier, values in held.items():
+        if identifier not in codings:
+            raise invalid_field("CODING_NOT_IN_ODX", field, "a_coding_identifier_of_the_ecu",
+                                f"{names[address]} has no coding identifier {identifier!r} in its ODX.")
+        allowed = parameters(codings[identifier])
+        for parameter, value in values.items():
+            refused = (allowed[parameter].refusal(value) if parameter in allowed
+                       else f"{parameter!r} is not one of its parameters")
+            if refused:
+                raise invalid_field("CODING_VALUE_NOT_ALLOWED", field, "a_value_the_odx_allows",
+                                    f"{names[address]} {identifier}: {refused}.")
 
 
 def in_words(changes):

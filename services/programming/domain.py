@@ -778,6 +778,18 @@ def _digits(written):
     return written.replace(" ", "") if written else None
 
 
+def restore_problems(params, unit):
+    """What the new unit's read-back says it does not hold of what the restore wrote, in words ([] when whole)."""
+    problems = [] if unit.get("vin") == params["vin"] else [f"the VIN reads {unit.get('vin') or 'blank'}"]
+    for identifier, values in params["coding"].items():
+        held = (unit.get("coding") or {}).get(identifier) or {}
+        problems += [f"{identifier}.{p} reads {held.get(p)!r}, not {v!r}" for p, v in values.items()
+                     if held.get(p) != v]
+    held = unit.get("adaptations") or {}
+    return problems + [f"{name} reads {held.get(name)!r}, not {value!r}"
+                       for name, value in params["adaptations"].items() if held.get(name) != value]
+
+
 class JobCard:
     """A car's job: the complaint and odometer, the fault memory before and after the repair, the operations
     picked with their labour times, the estimate; closing it writes the service record."""
@@ -1000,15 +1012,7 @@ class JobCard:
     def restored(self, address, params, unit, now):
         """The restore's read-back, checked against what it was to write: the VIN, the coding, the carried-over
         values. Returns whether the new unit holds all of it."""
-        problems = []
-        if unit["vin"] != params["vin"]:
-            problems.append(f"the VIN reads {unit['vin'] or 'blank'}")
-        for identifier, values in params["coding"].items():
-            held = unit["coding"].get(identifier) or {}
-            problems += [f"{identifier}.{p} reads {held.get(p)!r}, not {v!r}" for p, v in values.items()
-                         if held.get(p) != v]
-        problems += [f"{name} reads {unit['adaptations'].get(name)!r}, not {value!r}"
-                     for name, value in params["adaptations"].items() if unit["adaptations"].get(name) != value]
+        problems = restore_problems(params, unit)
         entry = dict((self.replacements or {}).get(address) or {"backup": None, "backed_up_at": None})
         entry |= {"state": ("restored" if unit["paired"] is not False else "needs_pairing") if not problems else
                   "restore_incomplete", "restored": {k: unit[k] for k in (

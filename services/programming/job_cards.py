@@ -363,8 +363,10 @@ def run_report(ctx, credentials, run_id, payload):
     """The agent's result of a run; a quick test's fault memory goes onto the job card, a coding read's coding
     with its target and differences, a coding write's read-back with each change verified (CodingWritten)."""
     order = None
-    with ctx.store.read() as s:
+    with ctx.store.read() as s:  # what is asked of other services before the transaction, for this agent's run only
+        agent = authenticate(s, *credentials)
         found = s.get(DiagnosisRun, run_id)
+        found = found if found is not None and found.agent_id == agent.id else None  # refused below, in words
         job = found and s.get(JobCard, found.job_id)
     if found is not None and found.state == "running" and payload["outcome"] == "done":
         if found.kind == "read_coding":
@@ -397,7 +399,8 @@ def run_report(ctx, credentials, run_id, payload):
 
 def _registry_follows(ctx, run, job, unit):
     """The registry records the unit the restore found and made part of the car (before the report is taken: a
-    report that comes again tells the registry the same, which changes nothing)."""
+    report that comes again tells the registry the same, which changes nothing). Only for the agent that runs the
+    restore (run_report checked its credential)."""
     if not unit or unit.get("address") != run.params["ecu_address"] or unit.get("vin") != job.vin:
         return  # the report is refused below, in words; the registry is told of a restored unit only
     ctx.replace_ecu(job.vin, {"address": unit["address"], "hardware_part_number": unit["hardware_part_number"],
@@ -420,7 +423,7 @@ def _coding_report(ctx, uow, run, job, outcome, result, order):
         if not unit or unit.get("address") != run.params["ecu_address"]:
             raise invalid_field("RESULT_REQUIRED", "result.unit", "the_run_s_unit",
                                 "A backup or a restore reports the unit of its run.")
-        _check_held(layouts, names, unit["address"], unit.get("coding") or {}, "result.unit.coding")
+        coding.require_held(layouts, names, unit["address"], unit.get("coding") or {}, "result.unit.coding")
         if run.kind == "backup_ecu":
             job.backed_up(unit["address"], unit, ctx.now)
         else:
@@ -432,7 +435,7 @@ def _coding_report(ctx, uow, run, job, outcome, result, order):
                                 "A coding read reports every ECU it asked.")
         actual = {e["address"]: e["coding"] for e in result["ecus"] if e.get("coding") is not None}
         for address, held in actual.items():
-            _check_held(layouts, names, address, held, "result.ecus")
+            coding.require_held(layouts, names, address, held, "result.ecus")
         wanted = coding.target(_rules(s), layouts, job.ecus, order)
         job.coding_read(run.id, actual, wanted, coding.differences(layouts, job.ecus, actual, wanted),
                         order["order_version"], ctx.now)
@@ -444,7 +447,7 @@ def _coding_report(ctx, uow, run, job, outcome, result, order):
                             "A coding write reports each write of its run, and only those.")
     for w in writes:
         if w.get("read_back") is not None:
-            _check_held(layouts, names, w["address"], {w["identifier"]: w["read_back"]}, "result.writes")
+            coding.require_held(layouts, names, w["address"], {w["identifier"]: w["read_back"]}, "result.writes")
     changes = job.coding_written(run.id, writes, ctx.now)
     job.coding = {**job.coding, "differences": coding.differences(layouts, job.ecus, job.coding["actual"],
                                                                   job.coding["target"])}
@@ -456,24 +459,6 @@ def _coding_report(ctx, uow, run, job, outcome, result, order):
             "changes": [{"identifier": c["identifier"], "parameter": c["parameter"], "old_value": c["from"],
                          "new_value": c["to"], "verified": c["verified"]} for c in mine],
             "written_at": ctx.now}, subject=job.vin)
-
-
-def _check_held(layouts, names, address, held, field):
-    """What an agent says an ECU holds must be an ECU of the car, coding its ODX describes, values it allows."""
-    if address not in names:
-        raise invalid_field("ECU_NOT_IN_CAR", field, "an_ecu_of_the_car", f"The car has no ECU {address}.")
-    codings = layouts.get(coding.ecu_type(names[address]), {})
-    for identifier, values in held.items():
-        if identifier not in codings:
-            raise invalid_field("CODING_NOT_IN_ODX", field, "a_coding_identifier_of_the_ecu",
-                                f"{names[address]} has no coding identifier {identifier!r} in its ODX.")
-        allowed = coding.parameters(codings[identifier])
-        for parameter, value in values.items():
-            refused = parameter not in allowed and f"{parameter!r} is not one of its parameters" or \
-                allowed[parameter].refusal(value)
-            if refused:
-                raise invalid_field("CODING_VALUE_NOT_ALLOWED", field, "a_value_the_odx_allows",
-                                    f"{names[address]} {identifier}: {refused}.")
 
 
 def watch_runs(ctx):

@@ -47,8 +47,8 @@ def _viewed(ctx, uow, actor, vin, view):
     uow.after_commit(lambda: metrics.VEHICLE_READS.labels(view).inc())
 
 
-def _vehicle(session, vin):
-    found = session.get(Vehicle, vin)
+def _vehicle(session, vin, lock=False):
+    found = session.get(Vehicle, vin, with_for_update=lock)
     if found is None:
         raise NotFound("VEHICLE_NOT_FOUND", f"The manufacturer's registry has no vehicle {vin}.", {"vin": vin})
     return found
@@ -135,7 +135,7 @@ def retrofit(ctx, actor, text, payload):
     option = payload["option"]
     with ctx.store.transaction() as uow:
         s = uow.session
-        found = _vehicle(s, checked)
+        found = _vehicle(s, checked, lock=True)  # two retrofits of one car at once: the second waits its turn
         _require(ctx, s, actor, checked)
         order = _order(s, found)
         domain.require_new_option(option, order["options"])
