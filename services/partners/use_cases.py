@@ -208,18 +208,21 @@ def deliveries(ctx, actor, endpoint_id, query):
     """The endpoint's deliveries, newest first, each with every attempt and the receiver's answer."""
     with ctx.store.read() as s:
         _own_endpoint(s, actor, endpoint_id, keeper=domain.require_webhook_reader)
-        rows = s.scalars(select(Delivery).where(Delivery.endpoint_id == endpoint_id)
-                         .order_by(Delivery.created_at.desc(), Delivery.id).limit(query["limit"])).all()
-        tries = {}
-        for a in s.scalars(select(Attempt).where(Attempt.delivery_id.in_([r.id for r in rows]))
-                           .order_by(Attempt.id)):
-            tries.setdefault(a.delivery_id, []).append(
-                {"attempted_at": a.attempted_at, "status_code": a.status_code, "error": a.error,
-                 "duration_ms": a.duration_ms})
+        # one statement, so one snapshot: read apart, a delivery could show an attempt whose outcome it did not yet
+        newest = (select(Delivery.id).where(Delivery.endpoint_id == endpoint_id)
+                  .order_by(Delivery.created_at.desc(), Delivery.id).limit(query["limit"]))
+        rows, tries = {}, {}
+        for r, a in s.execute(select(Delivery, Attempt).outerjoin(Attempt, Attempt.delivery_id == Delivery.id)
+                              .where(Delivery.id.in_(newest))
+                              .order_by(Delivery.created_at.desc(), Delivery.id, Attempt.id)):
+            rows[r.id] = r
+            if a is not None:
+                tries.setdefault(r.id, []).append({"attempted_at": a.attempted_at, "status_code": a.status_code,
+                                                   "error": a.error, "duration_ms": a.duration_ms})
         return {"deliveries": [{"id": r.id, "event_id": r.event_id, "event_type": r.event_type,
                                 "created_at": r.created_at, "status": r.status, "attempts": tries.get(r.id, []),
                                 "next_attempt_at": r.next_attempt_at, "delivered_at": r.delivered_at}
-                               for r in rows]}
+                               for r in rows.values()]}
 
 
 def redeliver(ctx, actor, endpoint_id, delivery_id):

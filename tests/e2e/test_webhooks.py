@@ -94,7 +94,7 @@ def test_a_partner_gets_its_workshop_s_purchases_signed_once_each_through_a_down
     redelivered = eventually(lambda: (lambda d: d if len(d["attempts"]) == tried + 1 else None)(next(
         d for d in api("GET", f"/api/v1/webhooks/{hook['id']}/deliveries", workshop.token).json()["deliveries"]
         if d["id"] == deliveries[0]["id"])), what="the redelivery")
-    assert redelivered["status"] == "delivered" and redelivered["attempts"][-1]["status_code"] == 200
+    assert redelivered["status"] == "delivered" and redelivered["attempts"][-1]["status_code"] == 200, redelivered["attempts"]
     assert len(purchases(folder)) == 3
 
     # a rotation: the old secret still signs for a day beside the new, so either verifies meanwhile
