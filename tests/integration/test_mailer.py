@@ -22,13 +22,14 @@ def mailer(port):
     return SmtpMailer(build(MailSettings, {"AOS_SMTP_PORT": str(port), "AOS_MAIL_FROM": "AOS <no-reply@aos.test>"}))
 
 
-def test_a_mail_arrives_whole_as_text_and_html(mail_catcher):
+@pytest.mark.parametrize("to", ["lukasz@warsztat.pl", "łukasz@warsztat.pl"])  # the second needs SMTPUTF8
+def test_a_mail_arrives_whole_as_text_and_html(mail_catcher, to):
     folder, port = mail_catcher
     started = time.time_ns()
-    sent = compose("łukasz@warsztat.pl", "Faktura AOS-2026-000001: 10,71 EUR — Łódź", [
+    sent = compose(to, "Faktura AOS-2026-000001: 10,71 EUR — Łódź", [
         "Dzień dobry,", "Škoda Octavia: wymiana świec <zapłonu> & cewki."], ("Otwórz", "http://portal.test/#/billing"))
     mailer(port).send(sent)
-    received = Mailbox(folder).latest("łukasz@warsztat.pl", since_ns=started)
+    received = Mailbox(folder).latest(to, since_ns=started)
     assert received["Subject"] == sent.subject and received["From"] == "AOS <no-reply@aos.test>"
     assert Mailbox.text(received).replace("\r\n", "\n") == sent.text  # SMTP ends lines with CRLF
     html = received.get_body(("html",)).get_content()
