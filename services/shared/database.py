@@ -1,7 +1,6 @@
 """The database provider: one engine per service, a unit of work per change, and the two tables that make
 events safe: the outbox (facts committed with the change that caused them) and processed events (what a
 consumer has already handled)."""
-import functools
 import json
 import logging
 import uuid
@@ -9,7 +8,7 @@ from contextlib import contextmanager, nullcontext
 from datetime import datetime, timezone
 
 from nameko.extensions import DependencyProvider
-from sqlalchemy import DateTime, Index, String, Text, TypeDecorator, create_engine, event
+from sqlalchemy import DateTime, Index, String, Text, TypeDecorator, bindparam, create_engine, event, text
 from sqlalchemy.orm import Mapped, mapped_column, sessionmaker
 from sqlalchemy.pool import QueuePool
 
@@ -96,20 +95,25 @@ def make_engine(url):
 
 
 def insert_if_absent(session, model, **values):
-    """INSERT ... ON CONFLICT DO NOTHING, in the dialect of the session's database: True when the row went in."""
-    statement = _insert_if_absent(session.get_bind().dialect.name, model.__table__)
-    return session.execute(statement, values).rowcount == 1
+    """INSERT ... ON CONFLICT DO NOTHING (SQLite and PostgreSQL say it alike): True when the row went in."""
+    dialect = session.get_bind().dialect
+    key = (dialect.name, model.__table__, tuple(values))
+    if key not in _INSERTS:
+        _INSERTS[key] = _insert_if_absent(dialect, *key[1:])
+    return session.execute(_INSERTS[key], values).rowcount == 1
 
 
-@functools.cache
-def _insert_if_absent(dialect, table):
-    """Built once per table, on the table, not the mapped class: every consumed event runs one (first_delivery),
-    and the ORM's bulk-insert path and a statement built each time cost more than the insert itself."""
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(table).on_conflict_do_nothing()
+_INSERTS = {}  # (dialect name, table, columns) -> statement
+
+
+def _insert_if_absent(dialect, table, columns):
+    """Built once per table and columns, as text with typed parameters: every consumed event runs one
+    (first_delivery), and the dialects' `insert().on_conflict_do_nothing()` has no cache key, so SQLAlchemy compiled
+    it again each time (a sixth of the audit's CPU)."""
+    quote = dialect.identifier_preparer.quote
+    return text(f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "
+                f"VALUES ({', '.join(':' + c for c in columns)}) ON CONFLICT DO NOTHING").bindparams(
+        *(bindparam(c, type_=table.c[c].type) for c in columns))
 
 
 class UnitOfWork:
@@ -183,10 +187,25 @@ class Store:
                 log.info("event %s was handled before", event.id)
             yield uow if first else None
 
+    @contextmanager
+    def first_deliveries(self, batch):
+        """One transaction for a batch of events: yields (uow, the events arriving for the first time, in order);
+        the redelivered ones are left out. As first_delivery, each processed-event row commits with the changes."""
+        with self.transaction() as uow:
+            first = [event for event in batch if insert_if_absent(
+                uow.session, self._processed_model, id=event.id, event_type=event.type, processed_at=utcnow())]
+            yield uow, first
+
     def apply_once(self, event, effect):
         """`effect(uow, event.data)` in a transaction, the first time `event` arrives only."""
         with self.first_delivery(event) as uow:
             if uow is not None:
+                effect(uow, event.data)
+
+    def apply_each_once(self, batch, effect):
+        """`effect(uow, event.data)` for each event of a batch arriving for the first time, in one transaction."""
+        with self.first_deliveries(batch) as (uow, first):
+            for event in first:
                 effect(uow, event.data)
 
 
