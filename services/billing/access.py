@@ -10,7 +10,7 @@ from sqlalchemy import JSON, String, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.billing.contracts import FACTS as BILLING
-from services.shared.consumer import consumes
+from services.shared.consumer import consumes, consumes_batch
 from services.shared.database import UtcDateTime
 
 
@@ -108,9 +108,11 @@ class FollowsAccess:
     """The consumers of billing's access facts, for a service class with `db` (a Database) and `access`
     (its AccessBook)."""
 
-    @consumes(BILLING["AccessPurchased"])
-    def on_access_purchased(self, event):
-        self.db.apply_once(event, self.access.purchased)
+    @consumes_batch(BILLING["AccessPurchased"])
+    def on_access_purchased(self, batch):
+        """Every purchase is told to every service that checks access: those that arrive together, applied in one
+        transaction."""
+        self.db.apply_each_once(batch, self.access.purchased)
 
     @consumes(BILLING["CreditIssued"])
     def on_credit_issued(self, event):

@@ -16,7 +16,7 @@ from services.partners.settings import PartnersSettings
 from services.shared import events
 from services.shared.caller import Proof, api
 from services.shared.config import Settings
-from services.shared.consumer import consumes
+from services.shared.consumer import consumes_batch
 from services.shared.database import Database
 from services.shared.errors import invalid_field
 from services.shared.logs import Correlation
@@ -141,16 +141,19 @@ def _known(event_types):
 
 
 def _fan_out(registration):
-    """A consumer of one fact: a delivery for each endpoint that takes it, sent at once."""
-    def handle(self, event):
+    """A consumer of one fact, those that arrive together in one worker (most are for workshops no endpoint listens
+    to): a delivery for each endpoint that takes it, sent at once."""
+    def handle(self, batch):
         ctx = self._ctx()
-        if not self.listening.wants(lambda: use_cases.listening(ctx), event.type, event.data.get("operator_id")):
-            return
-        body = json.dumps(events.as_sent(registration, event), separators=(",", ":"))
-        if use_cases.fan_out(ctx, event, body):
+        made = 0
+        for event in batch:
+            if self.listening.wants(lambda: use_cases.listening(ctx), event.type, event.data.get("operator_id")):
+                made += use_cases.fan_out(ctx, event, json.dumps(events.as_sent(registration, event),
+                                                                 separators=(",", ":")))
+        if made:
             self._send_due()
     handle.__name__ = handle.__qualname__ = f"on_{registration.name}"
-    return consumes(registration, requeue_on_error=True)(handle)
+    return consumes_batch(registration, requeue_on_error=True)(handle)
 
 
 for _name in SUBSCRIBABLE:

@@ -15,7 +15,7 @@ from services.programming.dependencies import Keys
 from services.programming.settings import ProgrammingSettings
 from services.shared.blobs import Blobs
 from services.shared.config import Settings
-from services.shared.consumer import consumes
+from services.shared.consumer import consumes, consumes_batch
 from services.shared.database import Database
 from services.shared.caller import Proof, api
 from services.shared.logs import Correlation
@@ -244,9 +244,9 @@ class ProgrammingService:
         use_cases.watch_clocks(ctx)
         job_cards.watch_runs(ctx)
 
-    @consumes(BILLING["AccessPurchased"])
-    def on_access_purchased(self, event):
-        self.db.apply_once(event, _purchased)
+    @consumes_batch(BILLING["AccessPurchased"])
+    def on_access_purchased(self, batch):
+        self.db.apply_each_once(batch, _purchased)
 
     @consumes(BILLING["CreditIssued"])
     def on_credit_issued(self, event):

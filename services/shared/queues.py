@@ -9,13 +9,15 @@ queues needs them deleted first (a new vhost, say)."""
 import functools
 import sys
 
+import eventlet
+import eventlet.event
 from kombu import Queue
 from kombu.serialization import dumps, registry
 from nameko.amqp.publish import Publisher
 from nameko.constants import (AMQP_SSL_CONFIG_KEY, AMQP_URI_CONFIG_KEY, DEFAULT_TRANSPORT_OPTIONS,
                               LOGIN_METHOD_CONFIG_KEY, NON_PERSISTENT)
 from nameko.events import EventHandler
-from nameko.exceptions import MethodNotFound, UnserializableValueError, serialize
+from nameko.exceptions import ContainerBeingKilled, MethodNotFound, UnserializableValueError, serialize
 from nameko.rpc import ReplyListener, Rpc, RpcConsumer, get_rpc_exchange
 from nameko.rpc import RpcProxy as NamekoRpcProxy
 
@@ -112,6 +114,47 @@ class ServiceEventHandler(EventHandler):
         _quorum(self.queue, self.container.config)
 
 
+class BatchEventHandler(ServiceEventHandler):
+    """Takes an event type's messages in batches: those that arrive within `window` seconds of the first (up to
+    the prefetch count, max_workers) go to one worker as a list, and are acknowledged together once it returns
+    (requeued together when it fails and `requeue_on_error`). Where a worker's fixed cost (its dependencies, a
+    transaction, a commit) is most of what handling one message costs, a batch pays it once. With no window, a
+    batch is what the consumer read in one turn of the event loop: batches form only when messages queue."""
+
+    def __init__(self, *args, window=0.0, **kwargs):
+        self.window = window
+        super().__init__(*args, **kwargs)
+
+    def setup(self):
+        super().setup()
+        self._batch, self._full = None, None
+
+    def handle_message(self, body, message):
+        if self._batch is None:
+            self._batch, self._full = [], eventlet.event.Event()
+            self.container.spawn_managed_thread(self._hand_over)
+        self._batch.append((body, message))
+        if len(self._batch) >= self.queue_consumer.prefetch_count and not self._full.ready():
+            self._full.send()  # the broker sends no more until some are acknowledged
+
+    def _hand_over(self):
+        self._full.wait(self.window)  # a window of 0 still yields: what the consumer reads meanwhile joins
+        batch, self._batch = self._batch, None
+        messages = [message for _, message in batch]
+        try:
+            self.container.spawn_worker(self, ([body for body, _ in batch],), {},
+                                        context_data=self.unpack_message_headers(messages[0]),
+                                        handle_result=functools.partial(self.handle_batch_result, messages))
+        except ContainerBeingKilled:
+            for message in messages:
+                self.queue_consumer.requeue_message(message)
+
+    def handle_batch_result(self, messages, worker_ctx, result=None, exc_info=None):
+        for message in messages:
+            self.handle_message_processed(message, result, exc_info)
+        return result, exc_info
+
+
 class TransientReplyListener(ReplyListener):
     """A process's RPC replies: a queue of its own that need not outlive it or its broker node. Durable, it
     would stay bound to a dead node by name, and the process could never declare it again on another."""
@@ -132,3 +175,4 @@ class RpcProxy(NamekoRpcProxy):
 
 rpc = ServiceRpc.decorator
 event_handler = ServiceEventHandler.decorator
+batch_event_handler = BatchEventHandler.decorator

@@ -101,7 +101,7 @@ def test_pruning_past_the_retention_keeps_a_checkpoint_the_chain_verifies_from(a
 
 def test_facts_are_each_appended_once_in_order_a_redelivery_adding_nothing(
         audit, engine, staff_pass):
-    """Deliveries in a row, one of them twice and one seen before."""
+    """Deliveries in a row, then a batch that holds one of them twice and one seen before."""
     def fact(operator_id, view):
         return events.parse(events.envelope(CATALOGUE["VehicleViewed"], {
             "operator_id": operator_id, "user_id": "u-1", "vin": VIN, "view": view,
@@ -110,8 +110,8 @@ def test_facts_are_each_appended_once_in_order_a_redelivery_adding_nothing(
     ctx = use_cases.Context(audit_store(audit), audit_keys(audit), datetime.now(timezone.utc))
     seen_before, first, second, other = (fact("op-1", "build_data"), fact("op-1", "maintenance"),
                                          fact("op-1", "campaigns"), fact("op-2", "service_history"))
-    for event in (seen_before, first, other, seen_before, second, first):
-        use_cases.record(ctx, event)
+    use_cases.record(ctx, [seen_before])
+    use_cases.record(ctx, [first, other, seen_before, second, first])
     with Session(engine) as s:
         assert s.execute(select(Entry.chain, Entry.seq, Entry.event_id).order_by(Entry.chain, Entry.seq)).all() == [
             ("op-1", 1, seen_before.id), ("op-1", 2, first.id), ("op-1", 3, second.id), ("op-2", 1, other.id)]
