@@ -15,6 +15,7 @@ import time  # noqa: E402
 
 from nameko.runners import ServiceRunner  # noqa: E402
 
+from services.catalogue import CATALOGUE  # noqa: E402
 from services.shared import config as settings  # noqa: E402
 from services.shared.consumer import consumes  # noqa: E402
 
@@ -25,7 +26,7 @@ def watcher_class(out, event_types):
                               "received": time.time(), "data": event.data}, default=str) + "\n")
         out.flush()
 
-    handlers = {f"on_{t}": consumes(t)(lambda self, event: record(self, event)) for t in event_types}
+    handlers = {f"on_{t}": consumes(CATALOGUE[t])(lambda self, event: record(self, event)) for t in event_types}
     return type("BenchWatcher", (), {"name": "bench_watcher", **handlers})
 
 
