@@ -2,6 +2,9 @@
 
   python -m bench.load http  <base url> <bearer token> <path> <concurrency> <seconds> [<values file>]
   python -m bench.load rpc   <amqp uri> <service.method> <JSON list of args> <concurrency> <seconds> [<values file>]
+  python -m bench.load post  <base url> <bearer token> <path>:<JSON body> <concurrency> <seconds> [<values file>]
+
+`post` sends the body with a fresh Idempotency-Key each time (a purchase, say); 200 and 201 count as answered.
 
 `{value}` in the path or the arguments is replaced, request by request, by the values file's lines in turn (a
 VIN each, say). Both kinds run in the same kind of Python client, so their rates compare like with like."""
@@ -14,6 +17,7 @@ import itertools  # noqa: E402
 import json  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
+import uuid  # noqa: E402
 from urllib.parse import urlparse  # noqa: E402
 
 from bench.system import percentile  # noqa: E402
@@ -21,24 +25,35 @@ from bench.system import percentile  # noqa: E402
 WARMUP = 2.0
 
 
-def http_worker(base, token, path, values, until, record):
+def http_worker(base, token, path, values, until, record, body=None):
     url = urlparse(base)
     conn = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
     headers = {"Authorization": f"Bearer {token}"}
+    if body is not None:
+        headers["Content-Type"] = "application/json"
     while time.perf_counter() < until:
         target = path.replace("{value}", next(values))
         started = time.perf_counter()
         try:
-            conn.request("GET", target, headers=headers)
+            if body is None:
+                conn.request("GET", target, headers=headers)
+            else:
+                conn.request("POST", target, body=body.replace("{value}", next(values)),
+                             headers=headers | {"Idempotency-Key": uuid.uuid4().hex})
             answer = conn.getresponse()
             answer.read()
-            ok = answer.status == 200
+            ok = answer.status in (200, 201)
         except (OSError, http.client.HTTPException):
             ok = False
             conn.close()
             conn = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
         record(started, ok)
     conn.close()
+
+
+def post_worker(base, token, target, values, until, record):
+    path, _, body = target.partition(":")
+    http_worker(base, token, path, values, until, record, body)
 
 
 def rpc_worker(amqp_uri, target, args, values, until, record):
@@ -78,13 +93,14 @@ def run(worker, concurrency, seconds, *args):
 
 
 def main(argv):
-    if len(argv) not in (6, 7) or argv[0] not in ("http", "rpc"):
+    if len(argv) not in (6, 7) or argv[0] not in WORKERS:
         raise SystemExit(__doc__)
     kind, where, who, what, concurrency, seconds = argv[:6]
     values = itertools.cycle([v for v in open(argv[6]).read().splitlines() if v] if len(argv) == 7 else [""])
-    worker = http_worker if kind == "http" else rpc_worker
-    print(json.dumps(run(worker, int(concurrency), float(seconds), where, who, what, values)))
+    print(json.dumps(run(WORKERS[kind], int(concurrency), float(seconds), where, who, what, values)))
 
+
+WORKERS = {"http": http_worker, "post": post_worker, "rpc": rpc_worker}
 
 if __name__ == "__main__":
     main(sys.argv[1:])

@@ -4,8 +4,12 @@ comes from this list, and `System.measured`'s CPU ms say what the cut saved.
 
     python -m bench.profile me [--processes gateway identity] [--seconds 10] [--concurrency 16]
     python -m bench.profile ping --processes identity
+    python -m bench.profile purchase --processes billing audit
+    python -m bench.profile vehicle --processes vehicle_data audit
 
-Paths: `me` (GET /api/v1/me), `me-rpc` (identity.me over RPC), `ping` (identity.ping over RPC). py-spy samples
+Paths: `me` (GET /api/v1/me), `me-rpc` (identity.me over RPC), `ping` (identity.ping over RPC), `purchase` (POST
+/api/v1/purchases, an hour of AIR, a fresh Idempotency-Key each), `vehicle` (GET /api/v1/vehicles/{vin} by a
+workshop with access, 200 cars in turn). py-spy samples
 from outside the process (ptrace): it needs root or CAP_SYS_PTRACE."""
 import collections
 import json
@@ -13,13 +17,41 @@ import shutil
 import subprocess
 import sys
 import threading
+from datetime import datetime, timezone
+
+import requests
+from sqlalchemy.orm import Session
 
 from bench import system
+from deploy import vehicles
+from services.shared.database import make_engine
+from services.vehicle_data import feed
 
+def _purchases(running):
+    token, _ = system.workshop(running.base, 3_000_000)
+    return "post", running.base, token, '/api/v1/purchases:{"tariff_code": "air-1h"}'
+
+
+def _vehicles(running):
+    """200 cars in the registry and a workshop that bought technical information: build data and ECUs are read."""
+    document = vehicles.generate(200, seed=3)
+    engine = make_engine(running.config()["DATABASE_URLS"]["vehicle_data"])
+    with Session(engine) as session, session.begin():
+        feed.import_rows(session, feed.check(document), datetime.now(timezone.utc))
+    engine.dispose()
+    token, _ = system.workshop(running.base, 10000)
+    system.purchase(requests, running.base, token, "profile", "air-1d").raise_for_status()
+    return "http", running.base, token, "/api/v1/vehicles/{value}", [v["vin"] for v in document["vehicles"]]
+
+
+# each path: what bench.load is given (its kind, target, who, what), and the values it takes in turn, if any
 PATHS = {
-    "me": lambda running, token: ("http", running.base, token, "/api/v1/me"),
-    "me-rpc": lambda running, token: ("rpc", running.amqp_uri, "identity.me", json.dumps([{"token": token}])),
-    "ping": lambda running, token: ("rpc", running.amqp_uri, "identity.ping", "[]"),
+    "me": lambda running: ("http", running.base, system.workshop(running.base)[0], "/api/v1/me"),
+    "me-rpc": lambda running: ("rpc", running.amqp_uri, "identity.me",
+                               json.dumps([{"token": system.workshop(running.base)[0]}])),
+    "ping": lambda running: ("rpc", running.amqp_uri, "identity.ping", "[]"),
+    "purchase": _purchases,
+    "vehicle": _vehicles,
 }
 
 
@@ -33,7 +65,13 @@ def main(argv=None):
     opts = parser.parse_args(argv)
     spy = shutil.which("py-spy") or str(__import__("pathlib").Path(sys.executable).with_name("py-spy"))
     with system.running(opts.database_url) as running:
-        token, _ = system.workshop(running.base)
+        target = PATHS[opts.path](running)
+        if len(target) == 5:  # with values: a file of them, one a line
+            values = running.data / "values.txt"
+            values.write_text("\n".join(target[4]))
+            target = target[:4]
+        else:
+            values = None
         outputs = {name: running.data / f"{name}.spy" for name in opts.processes}
         samplers = [subprocess.Popen([spy, "record", "--nonblocking", "--format", "raw", "--rate", "200",
                                       "--duration", str(int(opts.seconds)), "--pid", str(running.processes[name].pid),
@@ -41,7 +79,7 @@ def main(argv=None):
                     for name, out in outputs.items()]
         figures = {}
         loader = threading.Thread(target=lambda: figures.update(running.load(
-            *PATHS[opts.path](running, token), opts.concurrency, opts.seconds + 2)))
+            *target, opts.concurrency, opts.seconds + 2, *([values] if values else []))))
         loader.start()
         for sampler in samplers:
             sampler.wait()

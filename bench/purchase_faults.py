@@ -149,7 +149,7 @@ def campaign(opts, cluster):
         wait_for(lambda: accepted.keys() <= delivered_purchases(deliveries), 60,
                           "every AccessPurchased to reach the partner")
         time.sleep(2)  # let late duplicates arrive too, so they are counted
-        counts = count(opts, running, billing_url, answered, accepted, deliveries, workshops, price)
+        counts = count(opts, running, answered, accepted, deliveries, workshops, price)
     return report(opts, faults, elapsed, retries, counts)
 
 
@@ -165,8 +165,11 @@ def delivered_purchases(path):
     return {d["data"]["purchase_id"] for d in watcher.deliveries(path)}
 
 
-def count(opts, running, billing_url, answered, accepted, deliveries, workshops, price):
-    engine = make_engine(billing_url)
+def exactly_once(running, accepted, deliveries):
+    """For purchases the clients were told were accepted (their ids): each has exactly one purchase row,
+    entitlement, ledger journal and invoice in billing's tables, and one distinct AccessPurchased at the partner;
+    no purchase or AccessPurchased exists that no client was told of; the books balance. Counts, by what."""
+    engine = make_engine(running.config()["DATABASE_URLS"]["billing"])
     with Session(engine) as s:
         def per_purchase(column):
             return Counter(s.scalars(select(column)).all())
@@ -181,19 +184,11 @@ def count(opts, running, billing_url, answered, accepted, deliveries, workshops,
         events.setdefault(d["data"]["purchase_id"], set()).add(d["id"])
     with ClusterRpcProxy(running.config(), timeout=60) as cluster:
         books = cluster.billing.check_books(running.staff_token())
-    credit_right = 0
-    for index, (token, _) in enumerate(workshops):
-        bought = sum(1 for i, _, a in answered if i == index and a.status_code == 201)
-        balance = requests.get(f"{running.base}/api/v1/credit", timeout=30,
-                               headers={"Authorization": f"Bearer {token}"}).json()["balance_cents"]
-        credit_right += balance == price * (opts.purchases // opts.clients) - price * bought
 
     def exactly_one(counter):
         return sum(1 for p in accepted if counter.get(p, 0) == 1)
     return {
-        "purchases asked": opts.purchases,
         "answered 201 (accepted)": len(accepted),
-        "answered otherwise": sum(1 for _, _, a in answered if a.status_code != 201),
         "accepted with exactly one purchase row": exactly_one(purchases),
         "accepted with exactly one entitlement": exactly_one(entitlements),
         "accepted with exactly one ledger journal": exactly_one(journals),
@@ -202,10 +197,30 @@ def count(opts, running, billing_url, answered, accepted, deliveries, workshops,
         "purchase rows no client was told of": len(set(purchases) - set(accepted)),
         "AccessPurchased for unknown purchases": len(set(events) - set(purchases)),
         "AccessPurchased deliveries (duplicates included)": len(seen),
-        "workshops whose credit is right": credit_right,
-        "workshops": opts.clients,
         "books balanced": books["balanced"],
     }
+
+
+def each_exactly_once(c):
+    """exactly_once's counts say nothing was lost or doubled."""
+    accepted = c["answered 201 (accepted)"]
+    return (all(c[f"accepted with exactly one {what}"] == accepted
+                for what in ("purchase row", "entitlement", "ledger journal", "invoice", "AccessPurchased"))
+            and c["purchase rows no client was told of"] == 0 and c["AccessPurchased for unknown purchases"] == 0
+            and c["books balanced"] is True)
+
+
+def count(opts, running, answered, accepted, deliveries, workshops, price):
+    credit_right = 0
+    for index, (token, _) in enumerate(workshops):
+        bought = sum(1 for i, _, a in answered if i == index and a.status_code == 201)
+        balance = requests.get(f"{running.base}/api/v1/credit", timeout=30,
+                               headers={"Authorization": f"Bearer {token}"}).json()["balance_cents"]
+        credit_right += balance == price * (opts.purchases // opts.clients) - price * bought
+    return {"purchases asked": opts.purchases,
+            "answered otherwise": sum(1 for _, _, a in answered if a.status_code != 201),
+            **exactly_once(running, accepted, deliveries),
+            "workshops whose credit is right": credit_right, "workshops": opts.clients}
 
 
 def report(opts, faults, elapsed, retries, c):
@@ -218,11 +233,8 @@ def report(opts, faults, elapsed, retries, c):
     for name, value in c.items():
         print(f"  {name:50} {value}")
     accepted = c["answered 201 (accepted)"]
-    ok = (accepted == opts.purchases and c["answered otherwise"] == 0 and all(c[f"accepted with exactly one {what}"] == accepted
-                  for what in ("purchase row", "entitlement", "ledger journal", "invoice", "AccessPurchased"))
-          and c["purchase rows no client was told of"] == 0 and c["AccessPurchased for unknown purchases"] == 0
-          and c["workshops whose credit is right"] == c["workshops"] and c["books balanced"] is True
-          and faults.broker_restarted and faults.killed > 0)
+    ok = (accepted == opts.purchases and c["answered otherwise"] == 0 and each_exactly_once(c)
+          and c["workshops whose credit is right"] == c["workshops"] and faults.broker_restarted and faults.killed > 0)
     print("every accepted purchase exactly once, books balanced: " + ("YES" if ok else "NO"))
     goals.campaign(title, c, ok)
     return ok

@@ -132,6 +132,7 @@ def report(opts, baseline, bought, events, published, books, trail):
     system.table({"GET /api/v1/me (baseline)": baseline, "POST /api/v1/purchases": bought}, 26)
     goals.cpu("purchases", {"GET /api/v1/me (baseline)": baseline, "POST /api/v1/purchases": bought})
     goals.ratio("purchase / me rate", bought["rate"] / baseline["rate"])
+    goals.ratio("purchase CPU ms", bought["cpu_ms"])
     distinct = len({d["data"]["purchase_id"] for d in events})
     print(f"AccessPurchased: {distinct} of {bought['requests'] - bought['errors']} accepted purchases delivered "
           f"({len(events)} deliveries)")

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
@@ -37,8 +38,8 @@ def vhost(name, create):
 
 
 class System:
-    def __init__(self, data, env, base, amqp_uri):
-        self.data, self.env, self.base, self.amqp_uri = data, env, base, amqp_uri
+    def __init__(self, data, env, base, amqp_uri, vhost=None):
+        self.data, self.env, self.base, self.amqp_uri, self.vhost = data, env, base, amqp_uri, vhost
         self.processes = {}
 
     def start(self, name, command=None):
@@ -67,15 +68,30 @@ class System:
         """`drive()`'s figures with what each request cost in CPU: `cpu_ms`, summed over every process of the
         system, the broker and, on PostgreSQL, the database server's processes (read from /proc; the broker's and
         the database's share count whatever else used them meanwhile; the load generator is not counted), and
-        `cpu_ms_by` process (replicas together, the broker as `broker`, PostgreSQL as `database`)."""
+        `cpu_ms_by` process (replicas together, the broker as `broker`, PostgreSQL as `database`). Read once the
+        consumers have taken every message the load set off (on this machine's broker): work that lagged behind
+        the answers counts too."""
         before = {name: per_pid(pids) for name, pids in self._groups().items()}
         result = drive()
+        self.wait_for_queues()
         requests = max(result["requests"], 1)
         # a connection the database server opened meanwhile counts from its start; one closed meanwhile is lost
         result["cpu_ms_by"] = {name: sum(cpu - before.get(name, {}).get(pid, 0) for pid, cpu in per_pid(pids).items())
                                * 1000 / requests for name, pids in self._groups().items()}
         result["cpu_ms"] = sum(result["cpu_ms_by"].values())
         return result
+
+    def wait_for_queues(self, seconds=60):
+        """Until no queue of the run's vhost holds a message, ready or unacknowledged (or `seconds` passed)."""
+        if self.vhost is None:
+            return
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            queues = requests.get(f"{RABBIT_API}/queues/{self.vhost}", params={"columns": "name,messages"},
+                                  auth=GUEST, timeout=10).json()
+            if not any(q.get("messages") for q in queues):
+                return
+            time.sleep(0.2)
 
     def _groups(self):
         groups = {}
@@ -173,7 +189,7 @@ def running(database_url=None, extra_env=None, replicas=1, broker_uri=None):
         env.update({f"AOS_{service.upper()}_DATABASE_URL": url for service, url in databases.items()})
         for service, url in settings.load(env, processes=PROCESSES)["DATABASE_URLS"].items():
             upgrade(service, url)
-        system = System(data, env, f"http://127.0.0.1:{port}", env["AOS_AMQP_URI"])
+        system = System(data, env, f"http://127.0.0.1:{port}", env["AOS_AMQP_URI"], None if broker_uri else name)
         MAIL_FOLDERS[system.base] = data / "mail"
         try:
             for process in NAMES:

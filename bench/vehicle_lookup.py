@@ -67,6 +67,7 @@ def report(opts, imported, results):
     system.table(results, 28)
     goals.cpu("vehicle_lookup", results)
     gateway, rpc = results["http GET /vehicles/{vin}"], results["rpc vehicle_data.vehicle"]
+    goals.ratio("vehicle read's audit CPU ms", gateway["cpu_ms_by"]["audit"])
     print(f"gateway p95 / RPC p95: {gateway['p95_ms'] / rpc['p95_ms']:.2f}; gateway rate / RPC rate: "
           f"{gateway['rate'] / rpc['rate']:.2f}")
     print(f"gateway p95 {gateway['p95_ms']:.1f} ms (target < {TARGET_P95_MS:.0f} ms: "

@@ -15,30 +15,46 @@ of workshops with interactive p99 under 300 ms, heartbeats within 25 % of their 
 per core. `--profile` samples the two dearest processes with py-spy in the last step that held and prints their top
 frames.
 
+`--cluster` runs it on a RabbitMQ cluster of three nodes of the run's own (quorum queues) and, after the steps, runs
+the largest that held once more with one node SIGKILLed a third of the way in and started again 5 s later (clients
+retry a purchase with its Idempotency-Key, as a browser does). Then every purchase of the run is counted: each one a
+workshop was told of has exactly one purchase row, entitlement, journal, invoice, AccessPurchased at a partner and
+entry in the audit trail, no other exists, every workshop's credit is its top-up less what it was told it paid, the
+books balance; recorded as a fault campaign.
+
     python -m bench.workshop_day [--steps 2,4,8,12,16,24] [--seconds 30] [--think 2] [--database-url ...]
+    python -m bench.workshop_day --cluster --replicas 2 --database-url postgresql://... --steps 8,16,24
 """
 import eventlet
 
 eventlet.monkey_patch()  # noqa: E402  hundreds of clients on green threads
 
 import collections  # noqa: E402
+import contextlib  # noqa: E402
 import os  # noqa: E402
 import random  # noqa: E402
 import shutil  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
+import tempfile  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
 import uuid  # noqa: E402
 from datetime import datetime, timezone  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 import requests  # noqa: E402
+from sqlalchemy import select  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
-from bench import goals, system  # noqa: E402
+from bench import goals, system, watcher  # noqa: E402
 from bench.profile import report as profile_report  # noqa: E402
+from bench.purchase_faults import FINAL, each_exactly_once, exactly_once, free_port_block, unpublished  # noqa: E402
+from deploy.ports import wait_for  # noqa: E402
+from deploy.rabbitmq_cluster import Cluster  # noqa: E402
 from deploy import corpus, parts as demo_parts, software, vehicles  # noqa: E402
 from services.air import content  # noqa: E402
+from services.audit.models import Entry  # noqa: E402
 from services.parts import package  # noqa: E402
 from services.programming import catalog  # noqa: E402
 from services.shared import blobs  # noqa: E402
@@ -47,6 +63,7 @@ from services.vehicle_data import feed  # noqa: E402
 
 HEARTBEAT = 2.0
 INTERACTIVE_P99_MS, HEARTBEAT_SHARE = 300.0, 0.25
+CREDIT = 200000  # each workshop's top-up, cents
 TARIFFS = ("air-1d", "parts-1d", "prog-180", "diag-60")
 MIX = (("me", 30), ("search", 25), ("document", 15), ("vehicle", 15), ("part", 10), ("feed", 5))
 QUERIES = ("misfire", "ignition coil", "brake pads", "coolant", "timing chain", "battery", "oil service")
@@ -63,10 +80,18 @@ def main(argv=None):
     parser.add_argument("--think", type=float, default=2.0)
     parser.add_argument("--documents", type=int, default=3000)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--cluster", action="store_true",
+                        help="a RabbitMQ cluster of three nodes of the run's own; a last step with one node killed")
     opts = parser.parse_args(argv)
     steps = [int(n) for n in opts.steps.split(",")]
     registry = vehicles.generate(max(steps) * 2 + 50, seed=29)
-    with system.running(opts.database_url, {"AOS_AIR_SYNC_SECONDS": "0.5"}, replicas=opts.replicas) as running:
+    env = {"AOS_AIR_SYNC_SECONDS": "0.5"} | ({"AOS_QUORUM_QUEUES": "true"} if opts.cluster else {})
+    with contextlib.ExitStack() as stack:
+        cluster = stack.enter_context(Cluster(Path(stack.enter_context(tempfile.TemporaryDirectory())),
+                                              port=free_port_block())) if opts.cluster else None
+        running = stack.enter_context(system.running(opts.database_url, env, replicas=opts.replicas,
+                                                     broker_uri=cluster.uri() if cluster else None))
+        deliveries = running.watch("AccessPurchased") if cluster else None
         http = requests.Session()
         http.mount("http://", requests.adapters.HTTPAdapter(pool_connections=50, pool_maxsize=1000))
         documents, numbers = prepare(running, registry, opts.documents)
@@ -84,7 +109,64 @@ def main(argv=None):
         held = [r for r in results if holds(r)]
         profiled = profile(running, http, shops, held[-1], opts, documents, numbers) \
             if opts.profile and held else None
-    report(results, held, opts, profiled)
+        report(results, held, opts, profiled)
+        if cluster is not None and held:
+            node_lost(running, cluster, http, shops[:held[-1]["workshops"]], opts, documents, numbers, deliveries,
+                      shops)
+
+
+def node_lost(running, cluster, http, shops, opts, documents, numbers, deliveries, everyone):
+    """The largest step that held, once more with a node of the cluster SIGKILLed a third of the way in; then
+    every purchase of the run counted (purchase_faults.exactly_once, the audit trail, each workshop's credit)."""
+    victim = random.randrange(cluster.count)
+
+    def kill():
+        time.sleep(opts.seconds / 3)
+        cluster.kill(victim)
+        time.sleep(5)
+        cluster.restart(victim)
+    killer = threading.Thread(target=kill)
+    killer.start()
+    r = running.measured(lambda: day(http, running.base, shops, opts, documents, numbers, retry=True))
+    killer.join()
+    r["workshops"] = len(shops)
+    print(f"with node {victim} of 3 SIGKILLed at {opts.seconds / 3:.0f} s and back 5 s later: " + line(r))
+    billing_url = running.config()["DATABASE_URLS"]["billing"]
+    wait_for(lambda: unpublished(billing_url) == 0, 120, "billing's outbox to drain")
+    accepted = {pid: shop for shop in everyone for pid, _ in shop.paid}
+    wait_for(lambda: accepted.keys() <= {d["data"]["purchase_id"] for d in watcher.deliveries(deliveries)}, 60,
+             "every AccessPurchased to reach the partner")
+    time.sleep(2)  # late duplicates are counted too
+    counts = exactly_once(running, set(accepted), deliveries)
+    event_ids = {d["id"] for d in watcher.deliveries(deliveries)}
+    counts["AccessPurchased recorded once in the audit trail"] = trail_once(running, event_ids)
+    counts["AccessPurchased events"] = len(event_ids)
+    counts["workshops whose credit is right"] = sum(
+        shop.credit() == CREDIT - sum(gross for _, gross in shop.paid) for shop in everyone)
+    counts["workshops"] = len(everyone)
+    counts["interactive errors while the node was away"] = sum(r["errors"].values())
+    ok = (each_exactly_once(counts) and counts["workshops whose credit is right"] == counts["workshops"]
+          and counts["AccessPurchased recorded once in the audit trail"] == counts["AccessPurchased events"])
+    title = (f"Workshop day on a RabbitMQ cluster of 3 (quorum queues), {opts.replicas} replica(s) of each service, "
+             f"{len(shops)} workshops for {opts.seconds:.0f} s, node {victim} SIGKILLed and restarted")
+    print("\n" + title)
+    for name, value in counts.items():
+        print(f"  {name:50} {value}")
+    print("nothing lost or doubled: " + ("YES" if ok else "NO"))
+    goals.campaign(title, counts, ok)
+
+
+def trail_once(running, event_ids, seconds=60):
+    """How many of these events the audit trail holds exactly once, once it holds them all (or after `seconds`)."""
+    engine = make_engine(running.config()["DATABASE_URLS"]["audit"])
+    deadline = time.monotonic() + seconds
+    while True:
+        with Session(engine) as s:
+            found = collections.Counter(s.scalars(select(Entry.event_id).where(Entry.event_id.in_(event_ids))).all())
+        if len(found) >= len(event_ids) or time.monotonic() > deadline:
+            engine.dispose()
+            return sum(1 for n in found.values() if n == 1)
+        time.sleep(0.5)
 
 
 def prepare(running, registry, count):
@@ -132,14 +214,21 @@ class Workshop:
 
     def __init__(self, http, base, cars):
         self.http, self.base = http, base
-        token, _ = system.workshop(base, 200000)
+        token, _ = system.workshop(base, CREDIT)
         self.user = {"Authorization": f"Bearer {token}"}
+        self.paid = []  # (purchase id, gross cents) of every purchase this workshop was told was accepted
         for tariff in TARIFFS:
-            self._post("/purchases", {"tariff_code": tariff}, key=True)
+            self.bought(self._post("/purchases", {"tariff_code": tariff}, key=True))
         self.vins = [c["vin"] for c in cars]
         self.programmer, self.diagnoser = self._agent(), self._agent()
         system.wait_until_true(lambda: self._session(cars[0]), 60, "programming to hear of the pack")
         system.wait_until_true(lambda: self._job(cars[1]), 60, "programming to hear of the diagnosis pack")
+
+    def bought(self, purchase):
+        self.paid.append((purchase["id"], purchase["gross_cents"]))
+
+    def credit(self):
+        return self.http.get(f"{self.base}/api/v1/credit", headers=self.user, timeout=30).json()["balance_cents"]
 
     def _post(self, path, body, key=False, auth=None):
         headers = (auth or self.user) | ({"Idempotency-Key": str(uuid.uuid4())} if key else {})
@@ -169,8 +258,9 @@ class Workshop:
         return True
 
 
-def day(http, base, shops, opts, documents, numbers):
-    """One step: every workshop's user, session and live data for `opts.seconds`; the latencies and errors."""
+def day(http, base, shops, opts, documents, numbers, retry=False):
+    """One step: every workshop's user, session and live data for `opts.seconds`; the latencies and errors.
+    `retry`: a purchase without a final answer is asked again with its key (a node of the broker is lost)."""
     until = time.monotonic() + opts.seconds
     interactive, errors, lock = collections.defaultdict(list), collections.Counter(), threading.Lock()
     agents = {"heartbeat": [], "samples": []}  # the agents' requests: not the screen's
@@ -180,7 +270,7 @@ def day(http, base, shops, opts, documents, numbers):
         started = time.perf_counter()
         try:
             answer = call()
-            ok = answer.status_code < 400
+            ok = answer is not None and answer.status_code < 400
         except requests.RequestException:
             ok = False
         with lock:
@@ -194,9 +284,7 @@ def day(http, base, shops, opts, documents, numbers):
         while time.monotonic() < until:
             if buy_at is not None and time.monotonic() >= buy_at:
                 buy_at = None
-                timed("purchase", lambda: http.post(
-                    f"{base}/api/v1/purchases", json={"tariff_code": "air-1h"}, timeout=30,
-                    headers=shop.user | {"Idempotency-Key": str(uuid.uuid4())}))
+                timed("purchase", lambda: buy(shop, str(uuid.uuid4())))
             eventlet.sleep(rng.expovariate(1 / opts.think))
             kind, vin = rng.choice(kinds), rng.choice(shop.vins)
             path = {"me": "/api/v1/me",
@@ -206,6 +294,24 @@ def day(http, base, shops, opts, documents, numbers):
                     "part": f"/api/v1/parts/parts/{rng.choice(numbers)}?vin={vin}",
                     "feed": f"/api/v1/feeds/air?after={opts.documents - 20}"}[kind]  # the last 20 changes
             timed(kind, lambda: http.get(base + path, headers=shop.user, timeout=30))
+
+    def buy(shop, key):
+        answer = None  # none final after a minute of retries: an error
+        for _ in range(60 if retry else 1):
+            try:
+                answer = http.post(f"{base}/api/v1/purchases", json={"tariff_code": "air-1h"}, timeout=30,
+                                   headers=shop.user | {"Idempotency-Key": key})
+            except requests.RequestException:
+                if not retry:
+                    raise
+                eventlet.sleep(0.5)
+                continue
+            if answer.status_code == 201:
+                shop.bought(answer.json())
+            if answer.status_code in FINAL or not retry:
+                return answer
+            eventlet.sleep(0.5)
+        return answer
 
     def programming(shop):
         url = f"{base}/api/v1/programming/sessions/{shop.session}"
