@@ -7,10 +7,12 @@ broadcast queue) stay classic: a quorum queue cannot be exclusive or auto-delete
 A queue's type is fixed when it is first declared: turning this on for a broker that already has the classic
 queues needs them deleted first (a new vhost, say)."""
 import functools
+import logging
 import sys
 
 import eventlet
 import eventlet.event
+import nameko.messaging
 from kombu import Queue
 from kombu.serialization import dumps, registry
 from nameko.amqp.publish import Publisher
@@ -25,6 +27,27 @@ from services.shared import wire  # noqa: F401  importing it makes orjson kombu'
 
 QUORUM = {"x-queue-type": "quorum"}
 
+log = logging.getLogger(__name__)
+
+
+class QueueConsumer(nameko.messaging.QueueConsumer):
+    """nameko's, but a message whose connection the broker reset under it (a node restarted, lost) is left to
+    the broker, which hands it out again, instead of killing the process: nameko catches amqp's ConnectionError
+    there, not the socket's own. Handlers are idempotent (Store.first_delivery), so the second delivery is
+    harmless. One instance per process serves every consumer below (nameko shares an extension by its class)."""
+
+    def ack_message(self, message):
+        try:
+            super().ack_message(message)
+        except OSError as exc:
+            log.warning("a message's acknowledgement was lost with its connection (%s): it comes again", exc)
+
+    def requeue_message(self, message):
+        try:
+            super().requeue_message(message)
+        except OSError as exc:
+            log.warning("a message's requeue was lost with its connection (%s): it comes again", exc)
+
 
 def _quorum(queue, config):
     if config.get("QUORUM_QUEUES") and queue.durable and not queue.auto_delete and not queue.exclusive:
@@ -32,6 +55,7 @@ def _quorum(queue, config):
 
 
 class SharedRpcConsumer(RpcConsumer):
+    queue_consumer = QueueConsumer()
     def setup(self):
         super().setup()
         _quorum(self.queue, self.container.config)
@@ -109,6 +133,7 @@ def lane_rpc(lane):
 
 
 class ServiceEventHandler(EventHandler):
+    queue_consumer = QueueConsumer()
     def setup(self):
         super().setup()
         _quorum(self.queue, self.container.config)
@@ -158,6 +183,7 @@ class BatchEventHandler(ServiceEventHandler):
 class TransientReplyListener(ReplyListener):
     """A process's RPC replies: a queue of its own that need not outlive it or its broker node. Durable, it
     would stay bound to a dead node by name, and the process could never declare it again on another."""
+    queue_consumer = QueueConsumer()
 
     def setup(self):
         super().setup()
