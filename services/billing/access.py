@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from services.billing.contracts import FACTS as BILLING
 from services.shared.consumer import consumes, consumes_batch
-from services.shared.database import UtcDateTime
+from services.shared.database import UtcDateTime, insert_if_absent
 
 
 def access_table(base):
@@ -70,10 +70,10 @@ class AccessBook:
                          else self.kept.pop((database, operator_id), None))
 
     def purchased(self, uow, data):
-        if uow.session.get(self.model, data["entitlement_id"]) is None:
-            uow.session.add(self.model(entitlement_id=data["entitlement_id"], operator_id=data["operator_id"],
-                                       scopes=data["scopes"], vin=data.get("vin"), valid_from=data["valid_from"],
-                                       valid_until=data.get("valid_until")))
+        # a statement, not a mapped object: every purchase comes to every service that checks access
+        insert_if_absent(uow.session, self.model, entitlement_id=data["entitlement_id"],
+                         operator_id=data["operator_id"], scopes=data["scopes"], vin=data.get("vin"),
+                         valid_from=data["valid_from"], valid_until=data.get("valid_until"), expired_at=None)
         self._forget(uow, data["operator_id"])
 
     def extended(self, uow, data):

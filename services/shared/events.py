@@ -95,8 +95,9 @@ def as_published(registration, data):
 def envelope(registration, data, subject=None, event_id=None, now=None):
     """The JSON-ready envelope for a fact, validated against its contract before it goes anywhere."""
     schema = contract(registration)
+    published = schema.dump(data)
     try:
-        schema.load(schema.dump(data))  # dump→load: what a consumer will parse must pass here first
+        schema.load(published)  # what a consumer will parse must pass here first
     except ValidationError as exc:
         raise InvalidEvent(f"{registration.name} does not match its contract: {exc.messages}") from exc
     return {
@@ -108,7 +109,7 @@ def envelope(registration, data, subject=None, event_id=None, now=None):
         "subject": subject,
         "datacontenttype": "application/json",
         "correlationid": logs.current(),
-        "data": schema.dump(data),
+        "data": published,
     }
 
 
