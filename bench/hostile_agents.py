@@ -84,8 +84,9 @@ def lie(agent, sid, plan, cause, counts):
     rewritten = {"sequence": 5, "kind": "flash_failed", "ecu_address": first, "cause": "signature"}
     for _ in range(2):  # replays: the same report again, and the same number with another claim
         counts["claims replayed"] += 2
-        counts["  ... taken again"] += agent.call("POST", f"/sessions/{sid}/report", **claim).json().get(
-            "duplicate") is not True
+        # not taken: answered as a duplicate, or refused (a rewritten claim ends the session: refusals are final)
+        again = agent.call("POST", f"/sessions/{sid}/report", **claim)
+        counts["  ... taken again"] += again.status_code == 200 and again.json().get("duplicate") is not True
         counts["  ... taken again"] += agent.call("POST", f"/sessions/{sid}/report", **rewritten).status_code == 200
 
 

@@ -267,10 +267,11 @@ def security_jobs(base, token, vins):
     """The workshop's technician (of a workshop registered with VAT_ID) links SERMI at the trust centre and opens
     a security job on each car: the theft-relevant ECUs' keys need one."""
     user = {"Authorization": f"Bearer {token}"}
-    started = requests.post(f"{base}/api/v1/sermi/link", json={}, headers=user, timeout=30)
+    browser = requests.Session()  # the link finishes in the browser that started it (its cookie)
+    started = browser.post(f"{base}/api/v1/sermi/link", json={}, headers=user, timeout=30)
     started.raise_for_status()
     back = trust_centre.sign_in(started.json()["authorization_url"], TECHNICIAN)
-    linked = requests.get(back, allow_redirects=False, timeout=30)
+    linked = browser.get(back, allow_redirects=False, timeout=30)
     if linked.headers.get("Location") != "/#/sermi?linked=1":
         raise SystemExit(f"SERMI link refused: {linked.headers.get('Location')}")
     for vin in vins:

@@ -5,12 +5,13 @@ queue, validated on receipt) and writes one line per delivery, duplicates includ
 
 Each line is JSON: {"id", "type", "time" (envelope time, when the fact was recorded), "received" (epoch s),
 "data"}. Its own process, so the load generator's work does not delay what it measures."""
-import eventlet
+import sys
 
-eventlet.monkey_patch()  # noqa: E402
+if __name__ == "__main__":  # its own process is green; a bench that imports it for `deliveries` is not
+    import eventlet
+    eventlet.monkey_patch()
 
 import json  # noqa: E402
-import sys  # noqa: E402
 import time  # noqa: E402
 
 from nameko.runners import ServiceRunner  # noqa: E402
