@@ -109,10 +109,10 @@ bench: install
 	$(BIN)/python -m bench.programming_clock --database-url $(BENCH_POSTGRES)
 	$(BIN)/python -m bench.audit_verify
 	$(BIN)/python -m bench.workshop_day
-	# two replicas of every service on PostgreSQL (1 vs 2 replicas, then the three campaigns), and the purchase
-	# campaign on a three-node RabbitMQ cluster of its own with quorum queues, one node SIGKILLed
+	# two replicas of every service on PostgreSQL (1 vs 2 replicas, then the three campaigns); the workshop day and
+	# the purchase campaign on a three-node RabbitMQ cluster of their own with quorum queues, one node SIGKILLed
 	-$(BIN)/python -m bench.replicas --database-url $(BENCH_POSTGRES)
-	-$(BIN)/python -m bench.workshop_day --database-url $(BENCH_POSTGRES) --replicas 2 --steps 8,16,24,32
+	-$(BIN)/python -m bench.workshop_day --database-url $(BENCH_POSTGRES) --replicas 2 --cluster --steps 8,16,24,32
 	-$(BIN)/python -m bench.purchase_faults --cluster --replicas 2 --database-url $(BENCH_POSTGRES)
 	$(BIN)/python -m bench.goals
 
