@@ -260,8 +260,8 @@ def test_the_audit_trail_appends_each_fact_once_and_its_chains_verify(tmp_path):
     viewed = events.parse(events.envelope(CATALOGUE["VehicleViewed"], {
         "operator_id": "op-1", "user_id": "u-1", "vin": CAR["vin"], "view": "build_data", "viewed_at": NOW}),
         CATALOGUE["VehicleViewed"])
-    use_cases.record(ctx, viewed)
-    use_cases.record(ctx, viewed)  # delivered twice: appended once
+    use_cases.record(ctx, [viewed])
+    use_cases.record(ctx, [viewed, viewed])  # delivered twice more, in one batch: appended once
     assert use_cases.checkpoint(ctx) == 1
     trail = use_cases.trail(ctx, {"limit": 10}, chain="op-1")["entries"]
     assert [(e.kind, e.seq) for e in trail] == [("VehicleViewed", 1)]
