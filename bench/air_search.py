@@ -6,12 +6,19 @@ as clients), its p95 and its CPU per query against the gateway's; and GET /me th
 of what any gateway round trip costs on this machine.
 
     python -m bench.air_search [--documents 100000] [--seconds 15] [--concurrency 8] [--database-url ...]
+
+`--profile`: py-spy samples the air service while the gateway's searches run, and its top frames are printed.
 """
+import contextlib
 import json
 import os
 import random
+import shutil
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 from datetime import datetime, timezone
 from urllib.parse import parse_qs, urlencode
 
@@ -19,6 +26,7 @@ import requests
 from sqlalchemy.orm import Session
 
 from bench import goals, system
+from bench.profile import report as profile_report
 from services.air.settings import AirSettings
 from services.shared.config import build
 from services.air import content, domain, search
@@ -87,6 +95,7 @@ def main(argv=None):
     parser.add_argument("--documents", type=int, default=100000)
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--profile", action="store_true")
     opts = parser.parse_args(argv)
     registry = vehicles.generate(2000, seed=17)
     rng = random.Random(3)
@@ -126,14 +135,28 @@ def main(argv=None):
             "http GET /me (baseline)": running.load("http", running.base, token, "/api/v1/me", c, s),
             "rpc air.search mix": running.load("rpc", running.amqp_uri, "air.search", f"[{actor}, {{value}}]", c, s,
                                               as_rpc),
-            "http GET /air/search mix": running.load("http", running.base, token, "/api/v1/air/search?{value}", c, s,
-                                                    values),
         }
+        with sampled(running, "air", s + 2) if opts.profile else contextlib.nullcontext():
+            results["http GET /air/search mix"] = running.load("http", running.base, token,
+                                                               "/api/v1/air/search?{value}", c, s, values)
         vins = {p["vin"][0] for p in (parse_qs(line) for line in lines) if "vin" in p}
         described = {v["vin"]: v for v in registry["vehicles"] if v["vin"] in vins}
         index = search.TantivyIndex(str(build(AirSettings, config["ENVIRONMENT"]).index_dir))
         engine_ms, engine_cpu_ms = in_process(index, lines, described, min(s, 10), c)
     report(opts, ready, results, engine_ms, engine_cpu_ms)
+
+
+@contextlib.contextmanager
+def sampled(running, name, seconds):
+    """py-spy on one process of the system while the body runs; its top frames printed after."""
+    out = running.data / f"{name}.spy"
+    spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    sampler = subprocess.Popen([spy, "record", "--nonblocking", "--format", "raw", "--rate", "200", "--duration",
+                                str(int(seconds)), "--pid", str(running.processes[name].pid), "--output", str(out)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    yield
+    sampler.wait(timeout=seconds + 30)
+    profile_report(name, out.read_text() if out.exists() else "", 30)
 
 
 def report(opts, ready, results, engine_ms, engine_cpu_ms):
