@@ -14,7 +14,7 @@ import eventlet
 from eventlet.queue import Empty, LightQueue
 from nameko.amqp.publish import Publisher
 from nameko.standalone.events import get_event_exchange
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from services.shared import metrics
@@ -62,6 +62,13 @@ class OutboxRelay:
         self._unmarked = LightQueue()  # published, not yet marked in the table
         self._fast = False  # senders send; off at start and after a failed send, until the table is drained
         self._running = False
+        # what every scan asks first, built once: a statement built anew had its cache key computed anew, and the
+        # scan runs every poll_seconds in every process, idle or not
+        published_at = outbox_model.published_at
+        self._waiting = select(func.count()).select_from(outbox_model).where(published_at.is_(None))
+        self._first_page = (select(outbox_model).where(published_at.is_(None),
+                                                       outbox_model.created_at < bindparam("before"))
+                            .order_by(outbox_model.created_at, outbox_model.id).limit(self.batch))
 
     def publish(self, body):
         """One envelope to its owner's exchange (this service's: its outbox holds its own facts only); returns once
@@ -84,10 +91,10 @@ class OutboxRelay:
             # Read a page, then let the connection go before talking to the broker (SQLite has only one).
             with Session(self.engine) as session:
                 if after is None:  # a scan's first page: how much is waiting, for the outbox alert
-                    metrics.labelled(metrics.OUTBOX_PENDING, self.service).set(session.scalar(
-                        select(func.count()).select_from(self.outbox_model)
-                        .where(self.outbox_model.published_at.is_(None))))
-                page = unpublished(session, self.outbox_model, self.batch, after, before)
+                    metrics.labelled(metrics.OUTBOX_PENDING, self.service).set(session.scalar(self._waiting))
+                    page = session.scalars(self._first_page, {"before": before}).all()
+                else:
+                    page = unpublished(session, self.outbox_model, self.batch, after, before)
                 pending = [(row.id, row.body) for row in page]
                 after = (page[-1].created_at, page[-1].id) if page else None
             if not pending:
