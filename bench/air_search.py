@@ -9,16 +9,11 @@ of what any gateway round trip costs on this machine.
 
 `--profile`: py-spy samples the air service while the gateway's searches run, and its top frames are printed.
 """
-import contextlib
 import json
 import os
 import random
-import shutil
-import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
 from datetime import datetime, timezone
 from urllib.parse import parse_qs, urlencode
 
@@ -26,7 +21,7 @@ import requests
 from sqlalchemy.orm import Session
 
 from bench import goals, system
-from bench.profile import report as profile_report
+from bench.profile import report as profile_report, sampled
 from services.air.settings import AirSettings
 from services.shared.config import build
 from services.air import content, domain, search
@@ -136,27 +131,16 @@ def main(argv=None):
             "rpc air.search mix": running.load("rpc", running.amqp_uri, "air.search", f"[{actor}, {{value}}]", c, s,
                                               as_rpc),
         }
-        with sampled(running, "air", s + 2) if opts.profile else contextlib.nullcontext():
+        with sampled(running, ["air"] if opts.profile else [], s + 2) as stacks:
             results["http GET /air/search mix"] = running.load("http", running.base, token,
                                                                "/api/v1/air/search?{value}", c, s, values)
+        for name, collapsed in stacks.items():
+            profile_report(name, collapsed, 30)
         vins = {p["vin"][0] for p in (parse_qs(line) for line in lines) if "vin" in p}
         described = {v["vin"]: v for v in registry["vehicles"] if v["vin"] in vins}
         index = search.TantivyIndex(str(build(AirSettings, config["ENVIRONMENT"]).index_dir))
         engine_ms, engine_cpu_ms = in_process(index, lines, described, min(s, 10), c)
     report(opts, ready, results, engine_ms, engine_cpu_ms)
-
-
-@contextlib.contextmanager
-def sampled(running, name, seconds):
-    """py-spy on one process of the system while the body runs; its top frames printed after."""
-    out = running.data / f"{name}.spy"
-    spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
-    sampler = subprocess.Popen([spy, "record", "--nonblocking", "--format", "raw", "--rate", "200", "--duration",
-                                str(int(seconds)), "--pid", str(running.processes[name].pid), "--output", str(out)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    yield
-    sampler.wait(timeout=seconds + 30)
-    profile_report(name, out.read_text() if out.exists() else "", 30)
 
 
 def report(opts, ready, results, engine_ms, engine_cpu_ms):

@@ -12,12 +12,14 @@ Paths: `me` (GET /api/v1/me), `me-rpc` (identity.me over RPC), `ping` (identity.
 workshop with access, 200 cars in turn). py-spy samples
 from outside the process (ptrace): it needs root or CAP_SYS_PTRACE."""
 import collections
+import contextlib
 import json
 import shutil
 import subprocess
 import sys
 import threading
 from datetime import datetime, timezone
+from pathlib import Path
 
 import requests
 from sqlalchemy.orm import Session
@@ -63,7 +65,6 @@ def main(argv=None):
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--top", type=int, default=25)
     opts = parser.parse_args(argv)
-    spy = shutil.which("py-spy") or str(__import__("pathlib").Path(sys.executable).with_name("py-spy"))
     with system.running(opts.database_url) as running:
         target = PATHS[opts.path](running)
         if len(target) == 5:  # with values: a file of them, one a line
@@ -72,21 +73,32 @@ def main(argv=None):
             target = target[:4]
         else:
             values = None
-        outputs = {name: running.data / f"{name}.spy" for name in opts.processes}
-        samplers = [subprocess.Popen([spy, "record", "--nonblocking", "--format", "raw", "--rate", "200",
-                                      "--duration", str(int(opts.seconds)), "--pid", str(running.processes[name].pid),
-                                      "--output", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                    for name, out in outputs.items()]
         figures = {}
         loader = threading.Thread(target=lambda: figures.update(running.load(
             *target, opts.concurrency, opts.seconds + 2, *([values] if values else []))))
-        loader.start()
-        for sampler in samplers:
-            sampler.wait()
+        with sampled(running, opts.processes, opts.seconds) as stacks:
+            loader.start()
         loader.join()
         system.table({opts.path: figures})
-        for name, out in outputs.items():
-            report(name, out.read_text() if out.exists() else "", opts.top)
+        for name, collapsed in stacks.items():
+            report(name, collapsed, opts.top)
+
+
+@contextlib.contextmanager
+def sampled(running, names, seconds, rate=200):
+    """py-spy samples these processes of the system for `seconds` from the moment the body starts; yields a dict
+    filled, once the sampling ended, with each one's collapsed stacks (for `report`)."""
+    spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    outputs = {name: running.data / f"{name}.spy" for name in names}
+    samplers = [subprocess.Popen([spy, "record", "--nonblocking", "--format", "raw", "--rate", str(rate), "--duration",
+                                  str(int(seconds)), "--pid", str(running.processes[name].pid), "--output", str(out)],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                for name, out in outputs.items()]
+    stacks = {}
+    yield stacks
+    for sampler in samplers:
+        sampler.wait(timeout=seconds + 30)
+    stacks.update({name: out.read_text() if out.exists() else "" for name, out in outputs.items()})
 
 
 def report(name, collapsed, top):

@@ -35,8 +35,6 @@ import collections  # noqa: E402
 import contextlib  # noqa: E402
 import os  # noqa: E402
 import random  # noqa: E402
-import shutil  # noqa: E402
-import subprocess  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 import threading  # noqa: E402
@@ -50,7 +48,7 @@ from sqlalchemy import select  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from bench import goals, system, watcher  # noqa: E402
-from bench.profile import report as profile_report  # noqa: E402
+from bench.profile import report as profile_report, sampled  # noqa: E402
 from bench.purchase_faults import FINAL, each_exactly_once, exactly_once, free_port_block, unpublished  # noqa: E402
 from deploy.ports import wait_for  # noqa: E402
 from deploy.rabbitmq_cluster import Cluster  # noqa: E402
@@ -376,16 +374,9 @@ def profile(running, http, shops, held, opts, documents, numbers):
     """The last step that held, run again while py-spy samples its two dearest processes; their collapsed stacks."""
     dearest = [name for name, _ in sorted(held["cpu_ms_by"].items(), key=lambda x: -x[1])
                if name in running.processes][:2]
-    spy = shutil.which("py-spy") or str(__import__("pathlib").Path(sys.executable).with_name("py-spy"))
-    outputs = {name: running.data / f"{name}.spy" for name in dearest}
-    samplers = [subprocess.Popen([spy, "record", "--nonblocking", "--format", "raw", "--rate", "100", "--duration",
-                                  str(int(opts.seconds)), "--pid", str(running.processes[name].pid), "--output",
-                                  str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                for name, out in outputs.items()]
-    day(http, running.base, shops[:held["workshops"]], opts, documents, numbers)
-    for sampler in samplers:
-        sampler.wait(timeout=opts.seconds + 30)
-    return {name: out.read_text() if out.exists() else "" for name, out in outputs.items()}
+    with sampled(running, dearest, opts.seconds, rate=100) as stacks:
+        day(http, running.base, shops[:held["workshops"]], opts, documents, numbers)
+    return stacks
 
 
 def report(results, held, opts, profiled):
