@@ -71,25 +71,18 @@ class SmtpMailer:
         """Plain text and HTML as alternatives. Built with the classic MIME classes: EmailMessage's header
         registry parsed every header it was given, and made a third of what a purchase cost billing (its invoice's
         mail). An address that is not ASCII needs SMTPUTF8, which only EmailMessage's policies speak."""
-        if not mail.to.isascii():
-            return self._international(mail)
-        message = MIMEMultipart("alternative")
+        if mail.to.isascii():
+            message, subject = MIMEMultipart("alternative"), Header(mail.subject, UTF8)
+            message.attach(MIMEText(mail.text, "plain", UTF8))
+            message.attach(MIMEText(mail.html, "html", UTF8))
+        else:
+            message, subject = EmailMessage(), mail.subject
+            message.set_content(mail.text)
+            message.add_alternative(mail.html, subtype="html")
         message["From"] = self.settings.sender
         message["To"] = mail.to
-        message["Subject"] = Header(mail.subject, UTF8)
+        message["Subject"] = subject
         message["Message-ID"] = make_msgid(domain="aos")
-        message.attach(MIMEText(mail.text, "plain", UTF8))
-        message.attach(MIMEText(mail.html, "html", UTF8))
-        return message
-
-    def _international(self, mail):
-        message = EmailMessage()
-        message["From"] = self.settings.sender
-        message["To"] = mail.to
-        message["Subject"] = mail.subject
-        message["Message-ID"] = make_msgid(domain="aos")
-        message.set_content(mail.text)
-        message.add_alternative(mail.html, subtype="html")
         return message
 
     def send(self, mail):
