@@ -22,19 +22,6 @@ from services.shared import metrics
 log = logging.getLogger(__name__)
 
 
-def unpublished(session, outbox_model, limit, after=None, before=None):
-    """Unpublished rows oldest first; `after` = (created_at, id) of the last row of the previous page, `before`:
-    only rows created before then."""
-    query = select(outbox_model).where(outbox_model.published_at.is_(None))
-    if before is not None:
-        query = query.where(outbox_model.created_at < before)
-    if after is not None:
-        created_at, event_id = after
-        query = query.where(or_(outbox_model.created_at > created_at,
-                                and_(outbox_model.created_at == created_at, outbox_model.id > event_id)))
-    return session.scalars(query.order_by(outbox_model.created_at, outbox_model.id).limit(limit)).all()
-
-
 class OutboxRelay:
     """Green threads of three kinds. Senders: a worker that committed hands its events over in memory
     (`committed`) and they go out at once, `lanes` senders side by side since each publish waits for its
@@ -62,13 +49,16 @@ class OutboxRelay:
         self._unmarked = LightQueue()  # published, not yet marked in the table
         self._fast = False  # senders send; off at start and after a failed send, until the table is drained
         self._running = False
-        # what every scan asks first, built once: a statement built anew had its cache key computed anew, and the
-        # scan runs every poll_seconds in every process, idle or not
-        published_at = outbox_model.published_at
-        self._waiting = select(func.count()).select_from(outbox_model).where(published_at.is_(None))
-        self._first_page = (select(outbox_model).where(published_at.is_(None),
-                                                       outbox_model.created_at < bindparam("before"))
-                            .order_by(outbox_model.created_at, outbox_model.id).limit(self.batch))
+        # a scan's statements, built once: built anew, each had its cache key computed anew, and the scan runs every
+        # poll_seconds in every process, idle or not
+        model = outbox_model
+        self._waiting = select(func.count()).select_from(model).where(model.published_at.is_(None))
+        page = (select(model).where(model.published_at.is_(None), model.created_at < bindparam("before"))
+                .order_by(model.created_at, model.id).limit(self.batch))
+        self._first_page = page
+        # after the last row of the page before: (created_at, id)
+        self._next_page = page.where(or_(model.created_at > bindparam("after_at"), and_(
+            model.created_at == bindparam("after_at"), model.id > bindparam("after_id"))))
 
     def publish(self, body):
         """One envelope to its owner's exchange (this service's: its outbox holds its own facts only); returns once
@@ -94,7 +84,8 @@ class OutboxRelay:
                     metrics.labelled(metrics.OUTBOX_PENDING, self.service).set(session.scalar(self._waiting))
                     page = session.scalars(self._first_page, {"before": before}).all()
                 else:
-                    page = unpublished(session, self.outbox_model, self.batch, after, before)
+                    page = session.scalars(self._next_page, {"before": before, "after_at": after[0],
+                                                             "after_id": after[1]}).all()
                 pending = [(row.id, row.body) for row in page]
                 after = (page[-1].created_at, page[-1].id) if page else None
             if not pending:
