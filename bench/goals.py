@@ -2,8 +2,8 @@
 of the same run, the CPU milliseconds a request cost, a fault campaign's counts) in the run's figures file, and
 `python -m bench.goals` prints them all at the end, each ratio with its goal and met or missed.
 
-The file is AOS_BENCH_FIGURES (default var/bench/figures.jsonl); `make bench` empties it first. A bench run by hand
-adds to it as well."""
+The file is AOS_BENCH_FIGURES (default var/bench/figures.jsonl); `make bench` empties it first, `make bench-faults`
+keeps its campaigns in var/bench/faults.jsonl. A bench run by hand adds to it as well."""
 import json
 import operator
 import os
@@ -83,34 +83,42 @@ def read():
 
 
 def main():
+    """The run's table; a section only when the run measured something of its kind (`make bench-faults` runs
+    campaigns alone)."""
     entries = read()
-    print(f"\n==== make bench: every goal ({figures_file()}) ====")
+    kinds = {e["kind"] for e in entries}
     measured = {e["name"]: e["value"] for e in entries if e["kind"] == "ratio"}  # the last measurement wins
-    for name, (what, op, goal) in GOALS.items():
-        if name in measured:
-            print(f"  {verdict(name, measured[name]):6}  {measured[name]:7.2f}  goal {op} {goal:<5g} {what}")
-        else:
-            print(f"  {'-':6}  {'':7}  goal {op} {goal:<5g} {what} (not measured in this run)")
-    print("\nCPU ms per request, summed over the gateway, the services, the broker and PostgreSQL when used; the three "
-          "largest parts")
-    costs = {(e["bench"], e["path"]): e for e in entries if e["kind"] == "cpu"}  # a bench run twice: its last
-    for e in costs.values():
-        parts = ", ".join(f"{n} {ms:.2f}" for n, ms in sorted(e["by"].items(), key=lambda x: -x[1])[:3])
-        print(f"  {e['bench'] + ': ' + e['path']:66} {e['cpu_ms']:6.2f}  {e['rate']:7.1f}/s  ({parts})")
-    print("\nCapacity: workshops one node carries through the day (interactive p99 < 300 ms, heartbeats within 25 % "
-          "of their interval, no error)")
-    for e in (e for e in entries if e["kind"] == "capacity"):
-        print(f"  {e['workshops']:4d}{'+' if e['ceiling'] else ' '} workshops, {e['workshops'] / e['cores']:.1f} per core "
-              f"({e['cores']} cores): {e['title']}")
-    print("\nFault campaigns")
-    for e in (e for e in entries if e["kind"] == "campaign"):
-        print(f"  {'YES' if e['passed'] else 'FAILED':6}  {e['title']}")
-        counts = "; ".join(f"{k} {v}" for k, v in e["counts"].items())
-        print(textwrap.fill(counts, 116, initial_indent=" " * 10, subsequent_indent=" " * 10))
+    print(f"\n==== every goal of the run ({figures_file()}) ====")
+    if kinds & {"ratio", "cpu", "capacity"}:
+        for name, (what, op, goal) in GOALS.items():
+            if name in measured:
+                print(f"  {verdict(name, measured[name]):6}  {measured[name]:7.2f}  goal {op} {goal:<5g} {what}")
+            else:
+                print(f"  {'-':6}  {'':7}  goal {op} {goal:<5g} {what} (not measured in this run)")
+    if "cpu" in kinds:
+        print("\nCPU ms per request, summed over the gateway, the services, the broker and PostgreSQL when used; the "
+              "three largest parts")
+        costs = {(e["bench"], e["path"]): e for e in entries if e["kind"] == "cpu"}  # a bench run twice: its last
+        for e in costs.values():
+            parts = ", ".join(f"{n} {ms:.2f}" for n, ms in sorted(e["by"].items(), key=lambda x: -x[1])[:3])
+            print(f"  {e['bench'] + ': ' + e['path']:66} {e['cpu_ms']:6.2f}  {e['rate']:7.1f}/s  ({parts})")
+    if "capacity" in kinds:
+        print("\nCapacity: workshops one node carries through the day (interactive p99 < 300 ms, heartbeats within "
+              "25 % of their interval, no error)")
+        for e in (e for e in entries if e["kind"] == "capacity"):
+            print(f"  {e['workshops']:4d}{'+' if e['ceiling'] else ' '} workshops, {e['workshops'] / e['cores']:.1f} "
+                  f"per core ({e['cores']} cores): {e['title']}")
+    if "campaign" in kinds:
+        print("\nFault campaigns")
+        for e in (e for e in entries if e["kind"] == "campaign"):
+            print(f"  {'YES' if e['passed'] else 'FAILED':6}  {e['title']}")
+            counts = "; ".join(f"{k} {v}" for k, v in e["counts"].items())
+            print(textwrap.fill(counts, 116, initial_indent=" " * 10, subsequent_indent=" " * 10))
     missed = [n for n in GOALS if n in measured and verdict(n, measured[n]) != "met"]
     failed = [e["title"] for e in entries if e["kind"] == "campaign" and not e["passed"]]
-    print(f"\n{len(measured)} of {len(GOALS)} goals measured, {len(missed)} missed"
-          f"{': ' + ', '.join(missed) if missed else ''}; {len(failed)} fault campaign(s) failed")
+    said = f"{len(measured)} of {len(GOALS)} goals measured, {len(missed)} missed" \
+        f"{': ' + ', '.join(missed) if missed else ''}; " if kinds & {"ratio", "cpu", "capacity"} else ""
+    print(f"\n{said}{len(failed)} fault campaign(s) failed")
     return 1 if failed else 0  # a missed ratio is a figure to report; a failed campaign lost or repeated something
 
 

@@ -10,11 +10,14 @@
   back, and every AccessPurchased counted: each delivered once, every signature verified.
 
     python -m bench.partners [--documents 20000] [--seconds 10] [--concurrency 8] [--down-seconds 300]
+
+`make bench` takes the receiver down for 30 s; `make bench-faults` for the five minutes.
 """
 import gzip
 import json
 import os
 import random
+import sys
 import time
 import uuid
 from datetime import datetime, timezone
@@ -149,7 +152,8 @@ def main(argv=None):
         with Session(engine) as session:
             attempts = session.scalar(select(func.count()).select_from(Attempt))
         engine.dispose()
-    report(opts, results, gateway_export, local_export, timed, expected, kept, refused, made, caught_up, attempts)
+    return report(opts, results, gateway_export, local_export, timed, expected, kept, refused, made, caught_up,
+                  attempts)
 
 
 def report(opts, results, gateway_export, local_export, timed, expected, kept, refused, made, caught_up, attempts):
@@ -173,15 +177,21 @@ def report(opts, results, gateway_export, local_export, timed, expected, kept, r
     print(f"webhook delivery, fact to receiver ({len(timed)} purchases one after another): "
           f"p50 {system.percentile(timed, 50):.0f} ms, p99 {system.percentile(timed, 99):.0f} ms")
     ids = [r["event"]["id"] for r in kept]
+    twice = len(ids) - len(set(ids))
     print(f"receiver down {opts.down_seconds:g} s while {made} purchases were made, then back: "
-          f"{len(kept)} of {expected} AccessPurchased received, {len(ids) - len(set(ids))} twice, "
+          f"{len(kept)} of {expected} AccessPurchased received, {twice} twice, "
           f"{len(refused)} signatures refused; all in {caught_up:.0f} s after it came back "
           f"({attempts} attempts logged for {expected} deliveries)")
+    delivered = len(set(ids)) == expected and not twice and not refused
+    goals.campaign(f"Webhooks: a partner's receiver down {opts.down_seconds:g} s while purchases go on",
+                   {"AccessPurchased made": expected, "received": len(set(ids)), "received twice": twice,
+                    "signatures refused": len(refused), "seconds to catch up": round(caught_up)}, delivered)
     print(json.dumps({"key_check_cpu_ms": keyed["cpu_ms"] - user["cpu_ms"], "export_docs_per_s": count / took,
                       "export_mb_per_s": size / took / 1e6, "in_process_docs_per_s": here_count / here,
                       "webhook_p99_ms": system.percentile(timed, 99), "received": len(kept), "expected": expected,
-                      "duplicates": len(ids) - len(set(ids)), "refused": len(refused)}))
+                      "duplicates": twice, "refused": len(refused)}))
+    return 0 if delivered else 1
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -23,7 +23,7 @@ workshop was told of has exactly one purchase row, entitlement, journal, invoice
 entry in the audit trail, no other exists, every workshop's credit is its top-up less what it was told it paid, the
 books balance; recorded as a fault campaign.
 
-    python -m bench.workshop_day [--steps 2,4,8,12,16,24] [--seconds 30] [--think 2] [--database-url ...]
+    python -m bench.workshop_day [--steps 16,32,48,64] [--seconds 20] [--think 2] [--database-url ...]
     python -m bench.workshop_day --cluster --replicas 2 --database-url postgresql://... --steps 8,16,24
 """
 import eventlet
@@ -76,8 +76,8 @@ LIVE = [{"did": "0x4001", "name": "engine_speed", "label": "Engine speed", "valu
 
 def main(argv=None):
     parser = system.parser(__doc__)
-    parser.add_argument("--steps", default="2,4,8,12,16,24")
-    parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--steps", default="16,32,48,64")
+    parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--think", type=float, default=2.0)
     parser.add_argument("--documents", type=int, default=3000)
     parser.add_argument("--profile", action="store_true")
