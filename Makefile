@@ -84,9 +84,9 @@ test-integration: install
 test-e2e: install
 	$(BIN)/python -m pytest tests/e2e
 
-# Every benchmark (about half an hour on 2 cores), then every goal of the run with met or missed, the CPU ms per
-# request, the capacity found and the campaigns' counts (bench.goals). bench.replicas and the workshop day's cluster
-# step need PostgreSQL (BENCH_POSTGRES); the cluster step starts three RabbitMQ nodes of its own.
+# Every benchmark (under half an hour on 2 cores), then every goal of the run with met or missed, the CPU ms per
+# request, the capacity found and the campaigns' counts (bench.goals). The workshop day's cluster step needs
+# PostgreSQL (BENCH_POSTGRES) and starts three RabbitMQ nodes of its own.
 BENCH_POSTGRES ?= postgresql://postgres@127.0.0.1:5432
 export AOS_BENCH_FIGURES ?= var/bench/figures.jsonl
 bench: install
@@ -101,7 +101,7 @@ bench: install
 	$(BIN)/python -m bench.air_import
 	$(BIN)/python -m bench.air_search
 	$(BIN)/python -m bench.parts
-	$(BIN)/python -m bench.partners --down-seconds 30
+	$(BIN)/python -m bench.partners --down-seconds 10
 	$(BIN)/python -m bench.flash_throughput
 	$(BIN)/python -m bench.diagnosis
 	$(BIN)/python -m bench.coding
@@ -109,9 +109,8 @@ bench: install
 	$(BIN)/python -m bench.programming_clock --database-url $(BENCH_POSTGRES)
 	$(BIN)/python -m bench.audit_verify
 	$(BIN)/python -m bench.workshop_day
-	# every service x1 then x2 on PostgreSQL; the workshop day with two replicas on a three-node RabbitMQ cluster
-	# with quorum queues, the capacity found run again with one node SIGKILLed
-	-$(BIN)/python -m bench.replicas --database-url $(BENCH_POSTGRES)
+	# two replicas of every service on PostgreSQL and a three-node RabbitMQ cluster with quorum queues, the capacity
+	# found run again with one node SIGKILLed
 	-$(BIN)/python -m bench.workshop_day --database-url $(BENCH_POSTGRES) --replicas 2 --cluster --steps 8,16,24
 	$(BIN)/python -m bench.goals
 
@@ -125,7 +124,8 @@ bench-faults: install
 	$(BIN)/python -m bench.shop_faults
 	$(BIN)/python -m bench.programming_faults
 	$(BIN)/python -m bench.hostile_agents
-	# two replicas of every service on PostgreSQL, one SIGKILLed at random
+	# every service x1 then x2 on PostgreSQL; two replicas of every service, one SIGKILLed at random
+	$(BIN)/python -m bench.replicas --database-url $(BENCH_POSTGRES)
 	$(BIN)/python -m bench.purchase_faults --replicas 2 --database-url $(BENCH_POSTGRES)
 	$(BIN)/python -m bench.shop_faults --replicas 2 --database-url $(BENCH_POSTGRES)
 	$(BIN)/python -m bench.programming_faults --replicas 2 --database-url $(BENCH_POSTGRES)

@@ -5,7 +5,7 @@ concurrency (the tantivy folder the air service serves, opened read-only here, t
 as clients), its p95 and its CPU per query against the gateway's; and GET /me through the gateway as the baseline
 of what any gateway round trip costs on this machine.
 
-    python -m bench.air_search [--documents 100000] [--seconds 15] [--concurrency 8] [--database-url ...]
+    python -m bench.air_search [--documents 100000] [--seconds 10] [--concurrency 8] [--database-url ...]
 
 `--profile`: py-spy samples the air service while the gateway's searches run, and its top frames are printed.
 """
@@ -88,7 +88,7 @@ def in_process(index, lines, described, seconds, concurrency=1):
 def main(argv=None):
     parser = system.parser(__doc__)
     parser.add_argument("--documents", type=int, default=100000)
-    parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--profile", action="store_true")
     opts = parser.parse_args(argv)

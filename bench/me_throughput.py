@@ -9,7 +9,7 @@ concurrency:
   4. the same with wrk, when it is installed (a C client: less of the two cores goes to the load generator)
 and prints requests/s, p50/p95/p99, errors, and the gateway's rate as a share of each RPC rate.
 
-    python -m bench.me_throughput [--seconds 20] [--concurrency 32] [--database-url postgresql://...]
+    python -m bench.me_throughput [--seconds 10] [--concurrency 32] [--database-url postgresql://...]
 """
 import json
 import os
@@ -32,7 +32,7 @@ def wrk(base, token, concurrency, seconds):
 
 def main(argv=None):
     parser = system.parser(__doc__)
-    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--concurrency", type=int, default=32)
     opts = parser.parse_args(argv)
     with system.running(opts.database_url) as running:

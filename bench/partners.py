@@ -11,7 +11,7 @@
 
     python -m bench.partners [--documents 20000] [--seconds 10] [--concurrency 8] [--down-seconds 300]
 
-`make bench` takes the receiver down for 30 s; `make bench-faults` for the five minutes.
+`make bench` takes the receiver down for 10 s; `make bench-faults` for the five minutes.
 """
 import gzip
 import json

@@ -5,7 +5,7 @@ VIN-filtered illustration and a search by name through the gateway at concurrenc
 process on the same database (the use case itself, no broker, no HTTP), the search against the engine's own query
 time, and GET /me through the gateway as the baseline of any round trip on this machine.
 
-    python -m bench.parts [--parts 200000] [--seconds 15] [--concurrency 8] [--database-url postgresql://...]
+    python -m bench.parts [--parts 200000] [--seconds 10] [--concurrency 8] [--database-url postgresql://...]
 """
 import json
 import os
@@ -109,7 +109,7 @@ def engine_only(index, lines, seconds):
 def main(argv=None):
     parser = system.parser(__doc__)
     parser.add_argument("--parts", type=int, default=200000)
-    parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--concurrency", type=int, default=8)
     opts = parser.parse_args(argv)
     registry = vehicles.generate(2000, seed=17)

@@ -8,7 +8,7 @@ flood, which measures only what answering costs). Each is answered 429 SIGN_IN_S
 none in a worker, so another workshop's /me should stay as fast as without them. Prints /me's p50/p95/p99 both
 ways, their ratio, and how fast the slowed attempts were answered.
 
-    python -m bench.slowed_sign_ins [--seconds 15] [--concurrency 4] [--pause 1] [--database-url postgresql://...]
+    python -m bench.slowed_sign_ins [--seconds 10] [--concurrency 4] [--pause 1] [--database-url postgresql://...]
 """
 import threading
 import time
@@ -46,7 +46,7 @@ def attack(base, email, stop, answered, pause):
 
 def main(argv=None):
     parser = system.parser(__doc__)
-    parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--pause", type=float, default=1.0, help="seconds each attacker waits between attempts")
     opts = parser.parse_args(argv)

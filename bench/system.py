@@ -202,11 +202,10 @@ def running(database_url=None, extra_env=None, replicas=1, broker_uri=None):
                 system.tell_why_not_ready()
                 raise
             yield system
-        finally:
+        finally:  # every process told at once, then waited for
+            for helper in (catcher, centre, store):
+                helper.terminate()
             system.stop_all()
-            catcher.terminate()
-            centre.terminate()
-            store.terminate()
             store.wait(timeout=20)
             if broker_uri is None:
                 vhost(name, create=False)

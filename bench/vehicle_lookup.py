@@ -3,7 +3,7 @@ registry, against the same run's raw RPC round trips (vehicle_data.ping, and veh
 gateway makes). Every request asks for another VIN of 2,000 drawn from the registry, by a workshop with access
 (so build data and ECUs are read, not only the VIN decoded). Prints requests/s and p50/p95/p99 per path, and the gateway path once more with a single client.
 
-    python -m bench.vehicle_lookup [--vehicles 50000] [--seconds 15] [--concurrency 16] [--database-url ...]
+    python -m bench.vehicle_lookup [--vehicles 50000] [--seconds 10] [--concurrency 16] [--database-url ...]
 """
 import json
 import os
@@ -25,7 +25,7 @@ TARGET_P95_MS = 20.0
 def main(argv=None):
     parser = system.parser(__doc__)
     parser.add_argument("--vehicles", type=int, default=50000)
-    parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--concurrency", type=int, default=16)
     opts = parser.parse_args(argv)
     document = vehicles.generate(opts.vehicles, seed=11)
