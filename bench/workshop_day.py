@@ -97,13 +97,12 @@ def main(argv=None):
         http.mount("http://", requests.adapters.HTTPAdapter(pool_connections=50, pool_maxsize=1000))
         documents, numbers, setup = prepare(running, registry, opts.documents)
         cars = iter(registry["vehicles"])
-        shops = [Workshop(http, running.base, [next(cars), next(cars)]) for _ in range(steps[0])]
+        shops = more_workshops([], steps[0], http, running.base, cars)
         # not measured: the first searches, reads and replicas' caches of a fresh system, which a day has warm
         day(http, running.base, shops, argparse.Namespace(**{**vars(opts), "seconds": WARMUP}), documents, numbers)
         results = []
         for n in steps:
-            while len(shops) < n:
-                shops.append(Workshop(http, running.base, [next(cars), next(cars)]))
+            more_workshops(shops, n, http, running.base, cars)
             figures = running.measured(lambda: day(http, running.base, shops[:n], opts, documents, numbers))
             figures["workshops"] = n
             results.append(figures)
@@ -213,6 +212,13 @@ def prepare(running, registry, count):
         return sum(n["count"] for n in tree["by_system"]) == count
     system.wait_until_true(indexed, 600, "AIR to index the library")
     return ids, numbers, bought.json()["id"]
+
+
+def more_workshops(shops, n, http, base, cars):
+    """`shops` grown to `n` workshops, made eight at a time (their setup is not measured)."""
+    given = [[next(cars), next(cars)] for _ in range(n - len(shops))]
+    shops.extend(eventlet.GreenPool(8).imap(lambda two: Workshop(http, base, two), given))
+    return shops
 
 
 class Workshop:
