@@ -55,10 +55,9 @@ def main(argv=None):
         adapter = requests.adapters.HTTPAdapter(pool_connections=400, pool_maxsize=400)
         http.mount("http://", adapter)
         cars = iter(registry)
-        setup = eventlet.GreenPool(8)  # workshops made side by side: the setup is not measured
-        expiring = [s for made in setup.imap(lambda _: sessions(http, running.base, opts.sessions_each, cars),
-                                             range(opts.workshops)) for s in made]
-        ending = [s for made in setup.imap(lambda _: sessions(http, running.base, 1, cars), range(opts.ended))
+        expiring = [s for made in system.side_by_side(lambda _: sessions(http, running.base, opts.sessions_each, cars),
+                                                      range(opts.workshops)) for s in made]
+        ending = [s for made in system.side_by_side(lambda _: sessions(http, running.base, 1, cars), range(opts.ended))
                   for s in made]
         print(f"{len(expiring) + len(ending)} sessions ready; starting them")
         results = running.measured(lambda: run(http, running.base, expiring, ending))

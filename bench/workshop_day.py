@@ -215,9 +215,9 @@ def prepare(running, registry, count):
 
 
 def more_workshops(shops, n, http, base, cars):
-    """`shops` grown to `n` workshops, made eight at a time (their setup is not measured)."""
+    """`shops` grown to `n` workshops, made side by side (their setup is not measured)."""
     given = [[next(cars), next(cars)] for _ in range(n - len(shops))]
-    shops.extend(eventlet.GreenPool(8).imap(lambda two: Workshop(http, base, two), given))
+    shops.extend(system.side_by_side(lambda two: Workshop(http, base, two), given))
     return shops
 
 
