@@ -81,18 +81,13 @@ def fill_book(amqp_uri, count):
                              content_type="application/json", content_encoding="utf-8")
 
 
-def taken_up(amqp_uri, seconds=120):
-    """Wait until the gateway has taken every revocation off its queue (RabbitMQ's management API says so)."""
-    vhost = amqp_uri.rsplit("/", 1)[1]
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        queues = requests.get(f"{system.RABBIT_API}/queues/{vhost}", auth=("guest", "guest"), timeout=10).json()
-        waiting = sum(q.get("messages", 0) for q in queues if "on_tokens_revoked" in q["name"])
-        if waiting == 0 and any("on_tokens_revoked" in q["name"] for q in queues):
-            time.sleep(15)  # the broker settles after the burst (its own housekeeping is not the check's cost)
-            return
-        time.sleep(0.5)
-    raise SystemExit("the gateway did not take up the revocations in time")
+def taken_up(running, seconds=180):
+    """Wait until every consumer has taken every revocation (the gateway's book, programming's sessions, the audit's
+    trail: RabbitMQ's management API says no queue holds one), then until the broker is quiet again (its own
+    housekeeping after the burst is not the check's cost)."""
+    if not running.wait_for_queues(seconds):
+        raise SystemExit(f"the revocations were not all taken within {seconds} s")
+    system.wait_until_quiet(system.broker_pids())
 
 
 def main(argv=None):
@@ -112,7 +107,7 @@ def main(argv=None):
                 per_route[name].append(seconds)
         quiet = system.load("http", base, owner, "/api/v1/me", 16, opts.seconds)
         fill_book(running.amqp_uri, opts.book)
-        taken_up(running.amqp_uri)
+        taken_up(running)
         full = system.load("http", base, owner, "/api/v1/me", 16, opts.seconds)
     print(f"\nRevocation: {opts.users} users deactivated one after another; time from the PATCH's answer to the "
           "first TOKEN_REVOKED on each route")

@@ -82,16 +82,18 @@ class System:
         return result
 
     def wait_for_queues(self, seconds=60):
-        """Until no queue of the run's vhost holds a message, ready or unacknowledged (or `seconds` passed)."""
+        """Until no queue of the run's vhost holds a message, ready or unacknowledged: True, or False when `seconds`
+        passed first."""
         if self.vhost is None:
-            return
+            return True
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             queues = requests.get(f"{RABBIT_API}/queues/{self.vhost}", params={"columns": "name,messages"},
                                   auth=GUEST, timeout=10).json()
             if not any(q.get("messages") for q in queues):
-                return
+                return True
             time.sleep(0.2)
+        return False
 
     def _groups(self):
         groups = {}
@@ -130,15 +132,14 @@ class System:
         self.kill(victim)
         return victim
 
-    def stop_all(self):
+    def discard(self):
+        """Every process SIGKILLed at once: the run's figures are taken and its data is deleted next, so a graceful
+        stop would only cost time (2-4 s for each system: kombu's consumers notice a stop once a second)."""
         for process in self.processes.values():
             if process.poll() is None:
-                process.terminate()
-        for process in self.processes.values():
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
                 process.kill()
+        for process in self.processes.values():
+            process.wait()
 
     def config(self):
         return settings.load(self.env, processes=PROCESSES)
@@ -205,7 +206,7 @@ def running(database_url=None, extra_env=None, replicas=1, broker_uri=None):
         finally:  # every process told at once, then waited for
             for helper in (catcher, centre, store):
                 helper.terminate()
-            system.stop_all()
+            system.discard()
             store.wait(timeout=20)
             if broker_uri is None:
                 vhost(name, create=False)
@@ -304,6 +305,16 @@ def wait_until_true(check, seconds, what):
         except Exception:
             return False
     wait_for(safe, seconds, what)
+
+
+def wait_until_quiet(pids, share=0.1, seconds=15):
+    """Until `pids` together use less than `share` of a core over a second (at most `seconds`)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        before = sum(per_pid(pids).values())
+        time.sleep(1)
+        if sum(per_pid(pids).values()) - before < share:
+            return
 
 
 def per_pid(pids):
