@@ -10,7 +10,8 @@ agents (played over HTTP, no car). While a step runs, each workshop at once:
 - a diagnosis job with live data, its agent sending 10 samples a second in batches of one a second.
 
 After 10 s of the first step's day unmeasured (a fresh system's first requests), steps the number of workshops up
-(`--steps`, each for `--seconds`) and prints per step the interactive latency
+(`--steps`, each for `--seconds`; when every one held, on by the last step's increment until one does not, up to
+`--most`, twice the last step by default: the figure is found, not a floor) and prints per step the interactive latency
 (p50/p95/p99), the heartbeat p99 against its 2 s interval, errors and the CPU per process; then the largest number
 of workshops with interactive p99 under 300 ms, heartbeats within 25 % of their interval and no error, and that
 per core. `--profile` samples the two dearest processes with py-spy in the last step that held and prints their top
@@ -77,6 +78,7 @@ LIVE = [{"did": "0x4001", "name": "engine_speed", "label": "Engine speed", "valu
 def main(argv=None):
     parser = system.parser(__doc__)
     parser.add_argument("--steps", default="16,32,48,64")
+    parser.add_argument("--most", type=int, help="workshops at most, stepping on after --steps all held")
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--think", type=float, default=2.0)
     parser.add_argument("--documents", type=int, default=3000)
@@ -84,7 +86,7 @@ def main(argv=None):
     parser.add_argument("--cluster", action="store_true",
                         help="a RabbitMQ cluster of three nodes of the run's own; a last step with one node killed")
     opts = parser.parse_args(argv)
-    steps = [int(n) for n in opts.steps.split(",")]
+    steps = stepped([int(n) for n in opts.steps.split(",")], opts.most)
     registry = vehicles.generate(max(steps) * 2 + 50, seed=29)
     env = {"AOS_AIR_SYNC_SECONDS": "0.5"} | ({"AOS_QUORUM_QUEUES": "true"} if opts.cluster else {})
     with contextlib.ExitStack() as stack:
@@ -117,6 +119,14 @@ def main(argv=None):
             at = held[-1] if held else results[0]
             node_lost(running, cluster, http, shops[:at["workshops"]], opts, documents, numbers, deliveries, shops,
                       setup)
+
+
+def stepped(steps, most=None):
+    """The steps asked for, then on by the last one's increment up to `most` (twice the last step by default): the
+    loop runs them while each holds."""
+    most = most or steps[-1] * 2
+    by = steps[-1] - (steps[-2] if len(steps) > 1 else 0)
+    return steps + list(range(steps[-1] + by, most + 1, by))
 
 
 def node_lost(running, cluster, http, shops, opts, documents, numbers, deliveries, everyone, setup):
