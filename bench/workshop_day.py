@@ -121,6 +121,14 @@ def main(argv=None):
                       setup)
 
 
+def refusal(answer):
+    """A refused answer's status and the error code its body names (API.md's error envelope), if it names one."""
+    try:
+        return f"{answer.status_code} {answer.json()['error']['code']}"
+    except (ValueError, KeyError, TypeError):
+        return str(answer.status_code)
+
+
 def stepped(steps, most=None):
     """The steps asked for, then on by the last one's increment up to `most` (twice the last step by default): the
     loop runs them while each holds."""
@@ -293,12 +301,12 @@ def day(http, base, shops, opts, documents, numbers, retry=False):
         started = time.perf_counter()
         try:
             answer = call()
-            why = "no final answer" if answer is None else answer.status_code if answer.status_code >= 400 else None
+            why = "no final answer" if answer is None else refusal(answer) if answer.status_code >= 400 else None
         except requests.RequestException as exc:
             why = type(exc).__name__
         with lock:
             (agents[kind] if kind in agents else interactive[kind]).append((time.perf_counter() - started) * 1000)
-            if why is not None:  # counted by what and why: "heartbeat 503"
+            if why is not None:  # counted by what and why: "samples 409 RUN_NOT_RUNNING"
                 errors[f"{kind} {why}"] += 1
 
     def user(shop, rng):
