@@ -134,7 +134,7 @@ def stepped(steps, most=None):
     loop runs them while each holds."""
     most = most or steps[-1] * 2
     by = steps[-1] - (steps[-2] if len(steps) > 1 else 0)
-    return steps + list(range(steps[-1] + by, most + 1, by))
+    return steps + list(range(steps[-1] + by, most + 1, by)) if by > 0 else steps
 
 
 def node_lost(running, cluster, http, shops, opts, documents, numbers, deliveries, everyone, setup):
